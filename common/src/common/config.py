@@ -1,0 +1,176 @@
+"""Typed settings from the environment and an env file; a bad value stops the service with exit 78.
+
+The env file is `.env` in the working directory unless `SCALPER_ENV_FILE` names another (systemd
+loads `/etc/scalper/scalper.env` itself through `EnvironmentFile=`). Real environment variables win
+over the file. Secrets are `SecretStr`, so they never show in `repr`, logs or pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EX_CONFIG = 78  # sysexits.h EX_CONFIG; systemd units carry RestartPreventExitStatus=78
+ENV_FILE_VAR = "SCALPER_ENV_FILE"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+# 0 asks the OS for a free port (tests); metrics can also be switched off with -1.
+MetricsPort = Annotated[int, Field(ge=-1, le=65535)]
+_BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+
+
+class ExecutionMode(StrEnum):
+    SIM = "SIM"
+    DRY = "DRY"
+    LIVE = "LIVE"
+
+
+class BybitNetwork(StrEnum):
+    MAINNET = "mainnet"
+    TESTNET = "testnet"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; `key` names it the way the operator writes it."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class Settings(BaseSettings):
+    """Every key of the env file. `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="forbid", env_file_encoding="utf-8")
+
+    execution_mode: ExecutionMode = ExecutionMode.SIM
+    bybit_api_key: SecretStr = SecretStr("")
+    bybit_api_secret: SecretStr = SecretStr("")
+    bybit_network: BybitNetwork = BybitNetwork.MAINNET
+    bybit_rest_url: str = ""
+    bybit_ws_public_url: str = ""
+    bybit_ws_private_url: str = ""
+
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6391/0")
+    stream_maxlen: Annotated[int, Field(ge=1000)] = 100_000
+
+    web_host: str = "127.0.0.1"
+    web_port: Port = 8080
+    metrics_host: str = "127.0.0.1"
+    market_metrics_port: MetricsPort = 9101
+    strategy_metrics_port: MetricsPort = 9102
+    execution_metrics_port: MetricsPort = 9103
+    dashboard_metrics_port: MetricsPort = 9104
+    worker_metrics_port: MetricsPort = 9105
+
+    data_dir: Path = Path("var")
+    sqlite_path: Path | None = None
+
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_chat_id: str = ""
+    admin_username: str = "admin"
+    admin_password_hash: SecretStr = SecretStr("")
+
+    service_cluster_id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "scalper"
+    log_level: LogLevel = LogLevel.INFO
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, v: SecretStr) -> SecretStr:
+        if urlsplit(v.get_secret_value()).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return v
+
+    @field_validator("admin_password_hash")
+    @classmethod
+    def _bcrypt_hash(cls, v: SecretStr) -> SecretStr:
+        if v.get_secret_value() and not _BCRYPT.match(v.get_secret_value()):
+            raise ValueError("is not a bcrypt hash (make one with `scalperctl hash-password`)")
+        return v
+
+    def check(self) -> Settings:
+        """Rules that span keys; raises ConfigError naming the key to fix."""
+        if self.execution_mode is ExecutionMode.LIVE:
+            for key in ("bybit_api_key", "bybit_api_secret"):
+                if not getattr(self, key).get_secret_value():
+                    raise ConfigError(key.upper(), "required when EXECUTION_MODE=LIVE")
+        return self
+
+    @property
+    def users_db(self) -> Path:
+        return self.sqlite_path or self.data_dir / "users.db"
+
+    def metrics_port(self, service: str) -> int:
+        return getattr(self, f"{service}_metrics_port")
+
+    def public_view(self) -> dict[str, str]:
+        """Every setting as the operator may see it: secrets masked, URL passwords hidden."""
+        view = {}
+        for name, value in self:
+            if isinstance(value, SecretStr):
+                shown = mask_url(value.get_secret_value()) if name == "redis_url" else mask(value)
+            else:
+                shown = str(value)
+            view[name.upper()] = shown
+        return view
+
+
+def mask(secret: SecretStr) -> str:
+    return "********" if secret.get_secret_value() else ""
+
+
+def mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:********@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def env_file_path() -> Path:
+    return Path(os.environ.get(ENV_FILE_VAR, ".env"))
+
+
+def load(env_file: Path | None = None) -> Settings:
+    """Read and check settings; raises ConfigError for the first bad key."""
+    path = env_file if env_file is not None else env_file_path()
+    if env_file is not None and not path.is_file():
+        raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+    try:
+        settings = Settings(_env_file=path if path.is_file() else None)
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = str(err["loc"][0]).upper() if err["loc"] else "CONFIG"
+        got = err.get("input")
+        shown = "" if key in _SECRET_KEYS or isinstance(got, dict) else f" (got {got!r})"
+        problem = "unknown key (typo?)" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(key, problem + shown) from None
+    return settings.check()
+
+
+_SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
+
+
+def load_or_exit(env_file: Path | None = None) -> Settings:
+    """What a service calls at start: one line naming the key and exit 78 on a bad config."""
+    try:
+        return load(env_file)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(EX_CONFIG) from None

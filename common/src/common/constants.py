@@ -1,0 +1,58 @@
+"""Every stream, consumer group and Redis key name, and the timing numbers they depend on.
+
+Names live here and nowhere else, so a grep for a key finds its one definition.
+"""
+
+from typing import Final
+
+PREFIX: Final = "scalper:"
+
+# --- Streams (DESIGN.md section 3) ---------------------------------------------------------
+MARKET_TRADES: Final = "market.trades"
+MARKET_BOOK: Final = "market.book"
+STRATEGY_SIGNALS: Final = "strategy.signals"
+EXEC_INTENTS: Final = "exec.intents"
+EXEC_EVENTS: Final = "exec.events"
+SYS_HEALTH: Final = "sys.health"
+SYS_ALERTS: Final = "sys.alerts"
+SYS_CONTROL: Final = "sys.control"
+SYS_DLQ: Final = "sys.dlq"
+
+ALL_STREAMS: Final = (
+    MARKET_TRADES, MARKET_BOOK, STRATEGY_SIGNALS, EXEC_INTENTS, EXEC_EVENTS,
+    SYS_HEALTH, SYS_ALERTS, SYS_CONTROL, SYS_DLQ,
+)
+
+# The one field of a stream entry that holds the msgpack payload.
+PAYLOAD_FIELD: Final = b"d"
+
+# --- Services ------------------------------------------------------------------------------
+MARKET: Final = "market"
+STRATEGY: Final = "strategy"
+EXECUTION: Final = "execution"
+DASHBOARD: Final = "dashboard"
+WORKER: Final = "worker"
+SERVICES: Final = (MARKET, STRATEGY, EXECUTION, DASHBOARD, WORKER)
+
+# --- Redis keys ----------------------------------------------------------------------------
+def heartbeat_key(service: str) -> str:
+    """TTL key holding a service's latest heartbeat (msgpack), for the CLI and late readers."""
+    return f"{PREFIX}hb:{service}"
+
+
+HEARTBEAT_KEY_PATTERN: Final = f"{PREFIX}hb:*"
+SAFE_MODE_KEY: Final = f"{PREFIX}safe_mode"  # "1" while the operator holds the platform in safe mode
+
+# --- Timing (seconds unless the name says otherwise) ---------------------------------------
+HEARTBEAT_INTERVAL_S: Final = 1.0
+# A heartbeat key outlives three missed beats, so one slow beat never looks like a dead service.
+HEARTBEAT_TTL_MS: Final = 3_500
+# The dashboard calls a service RED after this long without a heartbeat (kill -9 -> RED within 5 s).
+SERVICE_DOWN_AFTER_S: Final = 3.0
+# XREADGROUP blocks at most this long, so an idle consumer still proves it is alive to the watchdog.
+CONSUMER_BLOCK_MS: Final = 500
+CONSUMER_BATCH: Final = 500
+# Pending entries idle this long belong to a consumer that died: XAUTOCLAIM takes them over.
+CLAIM_MIN_IDLE_MS: Final = 15_000
+# How long SIGTERM may take before the runner gives up on in-flight work.
+SHUTDOWN_GRACE_S: Final = 10.0

@@ -1,0 +1,234 @@
+"""The one runner every service uses: config -> bus -> modules -> health -> READY=1 -> stop.
+
+A service supplies `setup(runtime)`, which registers its consumers and tasks on the Runtime; the
+runner does the rest the same way for all five: uvloop, systemd notifications (without systemd too),
+heartbeats, `sys.control` (safe mode, reload), a watchdog that pings only while every critical task
+makes progress, and SIGTERM -> stop consuming, finish and ack in-flight work, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from importlib.metadata import PackageNotFoundError, version as dist_version
+
+import uvloop
+
+from common import config, logs, metrics
+from common import constants as c
+from common.bus import REDIS_DOWN, Bus, Consumer, Handler
+from common.health import HealthState, Progress
+from common.heartbeat import publish_heartbeats
+from common.schemas import Command, ControlCommand, Message, Severity, Status, now_ns
+from common.systemd import notify, watchdog_interval_s
+
+log = logging.getLogger(__name__)
+
+# A critical task that has not shown progress for this long is hung: the watchdog stops pinging.
+TASK_STALL_S = 10.0
+
+ControlHook = Callable[[ControlCommand], Awaitable[None]]
+TaskFn = Callable[[Progress], Awaitable[None]]
+
+
+class Runtime:
+    """What a service's modules get from the runner: settings, bus, health, safe mode, hooks."""
+
+    def __init__(self, *, service: str, settings: config.Settings, bus: Bus, version: str) -> None:
+        self.service = service
+        self.settings = settings
+        self.bus = bus
+        self.version = version
+        self.pid = os.getpid()
+        self.start_ts_ns = now_ns()
+        self.health = HealthState()
+        self.safe_mode = False
+        self.consumer_name = f"{service}@{socket.gethostname()}"
+        self.consumers: list[Consumer] = []
+        self.tasks: list[tuple[TaskFn, Progress, bool, bool]] = []
+        self.stopping = asyncio.Event()  # set on SIGTERM; graceful tasks finish when they see it
+        self.progress: list[Progress] = []
+        self._control_hooks: list[ControlHook] = []
+        self._reload_hooks: list[Callable[[config.Settings], Awaitable[None]]] = []
+        self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    def consume(self, stream: str, handler: Handler, *, types: tuple[type[Message], ...] | None = None,
+                group: str | None = None, start_id: str = "$", batch: int = c.CONSUMER_BATCH) -> Consumer:
+        """Register a consumer group reader; it is a critical task for the watchdog."""
+        progress = Progress(f"consume:{stream}")
+        consumer = Consumer(self.bus, stream=stream, group=group or self.service, name=self.consumer_name,
+                            handler=handler, types=types, start_id=start_id, batch=batch,
+                            on_progress=progress.beat)
+        self.consumers.append(consumer)
+        self.progress.append(progress)
+        return consumer
+
+    def task(self, name: str, fn: TaskFn, *, critical: bool = True, graceful: bool = False) -> Progress:
+        """Register a long-running task; a critical one must call progress.beat() as it works.
+
+        At stop a plain task is cancelled; a graceful one is given SHUTDOWN_GRACE_S to return
+        after `stopping` is set (to finish in-flight work).
+        """
+        progress = Progress(name)
+        self.tasks.append((fn, progress, critical, graceful))
+        if critical:
+            self.progress.append(progress)
+        return progress
+
+    def on_control(self, hook: ControlHook) -> None:
+        self._control_hooks.append(hook)
+
+    def on_reload(self, hook: Callable[[config.Settings], Awaitable[None]]) -> None:
+        self._reload_hooks.append(hook)
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
+        self._shutdown_hooks.append(hook)
+
+    def stalled(self) -> list[str]:
+        return [p.name for p in self.progress if p.age() > TASK_STALL_S]
+
+    def consumer_error(self) -> str:
+        return next((cons.last_error for cons in reversed(self.consumers) if cons.last_error), "")
+
+    async def handle_control(self, cmd: ControlCommand) -> None:
+        if cmd.target not in ("*", self.service):
+            return
+        log.info("control", extra={"ctx": {"command": cmd.command.value, "by": cmd.issued_by,
+                                           "command_id": cmd.command_id}})
+        if cmd.command in (Command.SAFE_MODE_ON, Command.SAFE_MODE_OFF):
+            self.safe_mode = cmd.command is Command.SAFE_MODE_ON
+            metrics.SAFE_MODE.set(int(self.safe_mode))
+        elif cmd.command is Command.RELOAD_CONFIG:
+            await self.reload()
+        for hook in self._control_hooks:
+            await hook(cmd)
+
+    async def reload(self) -> None:
+        notify("RELOADING=1", "STATUS=reloading config")
+        try:
+            settings = config.load()
+        except config.ConfigError as e:
+            log.error("reload_rejected", extra={"ctx": {"error": str(e)}})
+            await self.bus.alert(key=f"config:{self.service}", severity=Severity.WARN,
+                                 title=f"{self.service}: config reload rejected", detail=str(e))
+        else:
+            self.settings = settings
+            logs.set_level(settings.log_level.value)
+            for hook in self._reload_hooks:
+                await hook(settings)
+            log.info("config_reloaded")
+        notify("READY=1", "STATUS=running")
+
+
+def service_version(dist: str) -> str:
+    try:
+        return dist_version(dist)
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def run_service(service: str, setup: Callable[[Runtime], Awaitable[None]], *, dist: str) -> None:
+    """The console-script entry point of a service; exits with the service's exit code."""
+    settings = config.load_or_exit()
+    logs.configure(service, settings.log_level.value)
+    raise SystemExit(uvloop.run(_main(service, settings, setup, service_version(dist))))
+
+
+async def _main(service: str, settings: config.Settings, setup, version: str) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    port = metrics.serve(host=settings.metrics_host, port=settings.metrics_port(service),
+                         service=service, version=version)
+    log.info("starting", extra={"ctx": {"version": version, "pid": os.getpid(), "metrics_port": port,
+                                        "mode": settings.execution_mode.value}})
+    bus = Bus(settings.redis_url.get_secret_value(), service=service, maxlen=settings.stream_maxlen)
+
+    def report(status: str) -> None:
+        log.warning("redis_unreachable", extra={"ctx": {"status": status}})
+        # Still starting, and alive: ask systemd for more start time instead of being killed.
+        notify(f"STATUS={status}", "EXTEND_TIMEOUT_USEC=15000000", "WATCHDOG=1")
+
+    notify("STATUS=connecting to Redis")
+    if not await bus.wait_ready(report, stop):
+        await bus.close()
+        return 0
+
+    rt = Runtime(service=service, settings=settings, bus=bus, version=version)
+    try:
+        rt.safe_mode = await bus.redis.get(c.SAFE_MODE_KEY) == b"1"
+        metrics.SAFE_MODE.set(int(rt.safe_mode))
+        rt.consume(c.SYS_CONTROL, rt.handle_control, types=(ControlCommand,))
+        await setup(rt)
+    except REDIS_DOWN as e:  # Redis went away during start: exit and let the supervisor retry
+        log.error("start_failed", extra={"ctx": {"error": str(e)}})
+        await bus.close()
+        return 1
+    return await _serve(rt, stop)
+
+
+async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
+    hb_progress = Progress("heartbeat")
+    rt.progress.append(hb_progress)
+    consumer_tasks = [asyncio.create_task(cons.run(), name=f"consume:{cons.stream}") for cons in rt.consumers]
+    critical = list(consumer_tasks)
+    graceful = list(consumer_tasks)
+    others = []
+    for fn, progress, is_critical, is_graceful in rt.tasks:
+        t = asyncio.create_task(fn(progress), name=progress.name)
+        (critical if is_critical else others).append(t)
+        if is_graceful:
+            graceful.append(t)
+    critical.append(asyncio.create_task(publish_heartbeats(rt, hb_progress), name="heartbeat"))
+    others.append(asyncio.create_task(_watchdog(rt), name="watchdog"))
+
+    notify("READY=1", "STATUS=running")
+    log.info("ready", extra={"ctx": {"consumers": [cons.stream for cons in rt.consumers]}})
+
+    stop_wait = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stop_wait, *critical], return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if not stop.is_set():
+        dead = next(t for t in done if t is not stop_wait)
+        err = dead.exception() if not dead.cancelled() else None
+        log.error("critical_task_ended", extra={"ctx": {"task": dead.get_name(), "error": repr(err)}},
+                  exc_info=err)
+        code = 1
+    notify("STOPPING=1", "STATUS=stopping")
+    log.info("stopping", extra={"ctx": {"exit_code": code}})
+
+    rt.stopping.set()
+    for cons in rt.consumers:
+        cons.stop()
+    _, pending = await asyncio.wait(graceful, timeout=c.SHUTDOWN_GRACE_S)
+    for t in [*pending, *critical, *others, stop_wait]:
+        t.cancel()
+    await asyncio.gather(*critical, *others, stop_wait, return_exceptions=True)
+    for hook in rt._shutdown_hooks:
+        try:
+            await asyncio.wait_for(hook(), c.SHUTDOWN_GRACE_S)
+        except Exception:
+            log.exception("shutdown_hook_failed")
+    await rt.bus.close()
+    log.info("stopped", extra={"ctx": {"exit_code": code}})
+    return code
+
+
+async def _watchdog(rt: Runtime) -> None:
+    """Ping systemd's watchdog only while every critical task shows recent progress."""
+    interval = watchdog_interval_s()
+    if interval is None:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        stalled = rt.stalled()
+        if stalled:
+            log.error("watchdog_withheld", extra={"ctx": {"stalled": stalled}})
+        else:
+            notify("WATCHDOG=1")

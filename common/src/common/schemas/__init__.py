@@ -1,0 +1,18 @@
+"""Bus message schemas: one msgspec Struct per message, grouped by stream family.
+
+Every message is tagged (`type`) so one decoder reads any stream, and carries `v`, the schema
+version of its family. Market-derived messages carry their timestamp chain in nanoseconds.
+"""
+
+from common.schemas.base import Message, encode, decode, DecodeError, now_ns
+from common.schemas.market import Trade, BookTop, Microstructure
+from common.schemas.strategy import Signal
+from common.schemas.execution import OrderIntent, OrderEvent, FillEvent, PositionEvent
+from common.schemas.system import Heartbeat, Alert, ControlCommand, DeadLetter, Severity, Command, Status
+
+__all__ = [
+    "Message", "encode", "decode", "DecodeError", "now_ns",
+    "Trade", "BookTop", "Microstructure", "Signal",
+    "OrderIntent", "OrderEvent", "FillEvent", "PositionEvent",
+    "Heartbeat", "Alert", "ControlCommand", "DeadLetter", "Severity", "Command", "Status",
+]

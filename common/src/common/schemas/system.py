@@ -1,0 +1,87 @@
+"""sys.health, sys.alerts, sys.control and sys.dlq.
+
+SCHEMA_VERSION changelog:
+  1: first version.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from common.schemas.base import Message
+
+SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
+
+
+class Severity(StrEnum):
+    INFO = "INFO"
+    WARN = "WARN"
+    CRIT = "CRIT"
+
+
+class Command(StrEnum):
+    SAFE_MODE_ON = "safe_mode_on"
+    SAFE_MODE_OFF = "safe_mode_off"
+    RELOAD_CONFIG = "reload_config"
+    RECONCILE = "reconcile"
+
+
+class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
+    """A service saying it is alive, every second."""
+
+    v: int = SCHEMA_VERSION
+    service: str
+    cluster: str
+    pid: int
+    start_ts_ns: int
+    ts_ns: int
+    version: str
+    status: Status
+    reason: str = ""
+    safe_mode: bool = False
+    consumer_lag: dict[str, int] = {}  # stream -> entries not yet delivered to our group
+    last_error: str = ""
+    details: dict[str, str] = {}  # service-specific facts (active profile, mode, ...)
+
+
+class Alert(Message, frozen=True, kw_only=True, tag="alert"):
+    """Something an operator should know. `key` groups repeats for deduplication."""
+
+    v: int = SCHEMA_VERSION
+    key: str
+    severity: Severity
+    source: str
+    title: str
+    detail: str = ""
+    ts_ns: int
+
+
+class ControlCommand(Message, frozen=True, kw_only=True, tag="control"):
+    """An operator's command; `target` is a service name or "*" for all."""
+
+    v: int = SCHEMA_VERSION
+    command_id: str
+    command: Command
+    target: str = "*"
+    args: dict[str, str] = {}
+    issued_by: str = ""
+    ts_ns: int
+
+
+class DeadLetter(Message, frozen=True, kw_only=True, tag="dead_letter"):
+    """A stream entry that could not be decoded or handled, kept with the reason."""
+
+    v: int = SCHEMA_VERSION
+    stream: str
+    entry_id: str
+    group: str
+    consumer: str
+    error: str
+    raw: bytes
+    ts_ns: int

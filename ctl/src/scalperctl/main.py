@@ -1,0 +1,102 @@
+"""scalperctl: the operator's command line. It reaches a running platform only through Redis."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from common import config
+from common import constants as c
+from common.health import classify
+from common.schemas import Command, ControlCommand, Heartbeat, Status, decode, encode, now_ns
+
+
+def _redis(settings: config.Settings) -> aioredis.Redis:
+    return aioredis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=3)
+
+
+async def status(settings: config.Settings, as_json: bool) -> int:
+    """Every service's status from its heartbeat key; exit 0 only when all five are GREEN."""
+    r = _redis(settings)
+    try:
+        raws = await r.mget([c.heartbeat_key(s) for s in c.SERVICES])
+    finally:
+        await r.aclose()
+    rows, now = [], now_ns()
+    for name, raw in zip(c.SERVICES, raws):
+        hb = decode(raw) if raw else None
+        hb = hb if isinstance(hb, Heartbeat) else None
+        st, reason = classify(hb, now_ns=now)
+        rows.append({"name": name, "status": st.value, "reason": reason, "pid": hb.pid if hb else None,
+                     "safe_mode": hb.safe_mode if hb else None, "version": hb.version if hb else None})
+    if as_json:
+        print(json.dumps({"services": rows}, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']:<10} {row['status']:<7} pid={row['pid'] or '-':<8} "
+                  f"safe_mode={row['safe_mode']!s:<5} {row['reason']}")
+    return 0 if all(row["status"] == Status.GREEN.value for row in rows) else 1
+
+
+async def send_command(settings: config.Settings, command: Command, target: str) -> int:
+    r = _redis(settings)
+    try:
+        if command in (Command.SAFE_MODE_ON, Command.SAFE_MODE_OFF):
+            await r.set(c.SAFE_MODE_KEY, "1" if command is Command.SAFE_MODE_ON else "0")
+        cmd = ControlCommand(command_id=uuid.uuid4().hex, command=command, target=target,
+                             issued_by=f"scalperctl:{getpass.getuser()}", ts_ns=now_ns())
+        entry = await r.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(cmd)}, maxlen=10_000, approximate=True)
+    finally:
+        await r.aclose()
+    print(json.dumps({"command": command.value, "target": target, "entry_id": entry.decode()}))
+    return 0
+
+
+def config_check(env_file: Path | None) -> int:
+    try:
+        settings = config.load(env_file)
+    except config.ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return config.EX_CONFIG
+    print(json.dumps({"config": "ok", "settings": settings.public_view()}, indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scalperctl", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    st = sub.add_parser("status", help="each service's health; exit 1 unless all are GREEN")
+    st.add_argument("--json", action="store_true")
+    sm = sub.add_parser("safe-mode", help="hold (on) or release (off) safe mode across the platform")
+    sm.add_argument("state", choices=["on", "off"])
+    sub.add_parser("reconcile", help="ask the execution service for a reconciliation")
+    cf = sub.add_parser("config", help="check or hot-reload the configuration")
+    cf.add_argument("action", choices=["check", "reload"])
+    cf.add_argument("--env-file", type=Path, default=None, help="the env file to check (default: as services do)")
+    for name in ("safe-mode", "config"):
+        sub.choices[name].add_argument("--target", default="*", help="one service, or * for all")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.cmd == "config" and args.action == "check":
+        raise SystemExit(config_check(args.env_file))
+    settings = config.load_or_exit()
+    if args.cmd == "status":
+        code = asyncio.run(status(settings, args.json))
+    elif args.cmd == "safe-mode":
+        cmd = Command.SAFE_MODE_ON if args.state == "on" else Command.SAFE_MODE_OFF
+        code = asyncio.run(send_command(settings, cmd, args.target))
+    elif args.cmd == "reconcile":
+        code = asyncio.run(send_command(settings, Command.RECONCILE, c.EXECUTION))
+    else:
+        code = asyncio.run(send_command(settings, Command.RELOAD_CONFIG, args.target))
+    raise SystemExit(code)

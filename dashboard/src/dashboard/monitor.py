@@ -1,0 +1,142 @@
+"""The health monitor: heartbeats in, GREEN / YELLOW / RED per service out.
+
+It detects SERVICE_DOWN (heartbeats stopped) and restarts (pid or start time changed), raises an
+alert on each, and keeps restart counts in Redis so a restarted dashboard still knows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import msgspec
+
+from common import constants as c
+from common.bus import REDIS_DOWN
+from common.health import Progress, classify
+from common.lifecycle import Runtime
+from common.schemas import Heartbeat, Severity, Status, decode, now_ns
+
+log = logging.getLogger(__name__)
+
+RESTARTS_KEY = f"{c.PREFIX}health:restarts"  # hash: service -> restarts seen
+EVALUATE_EVERY_S = 0.25
+
+
+@dataclass
+class ServiceView:
+    """One service as the operator sees it."""
+
+    name: str
+    status: Status = Status.RED
+    reason: str = "no heartbeat yet"
+    heartbeat: Heartbeat | None = None
+    restarts: int = 0
+    status_since_ns: int = field(default_factory=now_ns)
+
+    def as_dict(self, now: int) -> dict:
+        hb = self.heartbeat
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "reason": self.reason,
+            "restarts": self.restarts,
+            "status_since_ns": self.status_since_ns,
+            "pid": hb.pid if hb else None,
+            "version": hb.version if hb else None,
+            "uptime_s": round((now - hb.start_ts_ns) / 1e9, 1) if hb else None,
+            "last_heartbeat_age_s": round((now - hb.ts_ns) / 1e9, 2) if hb else None,
+            "safe_mode": hb.safe_mode if hb else None,
+            "consumer_lag": hb.consumer_lag if hb else {},
+            "last_error": hb.last_error if hb else "",
+            "details": hb.details if hb else {},
+        }
+
+
+class HealthMonitor:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.services = {name: ServiceView(name) for name in c.SERVICES}
+        self.changed = asyncio.Condition()  # notified on every status change, for live pages
+        self.last_heartbeat_ns = 0
+
+    async def load(self) -> None:
+        """Seed from the heartbeat TTL keys and stored restart counts (a restarted dashboard)."""
+        restarts = await self.rt.bus.redis.hgetall(RESTARTS_KEY)
+        for name, n in restarts.items():
+            self._view(name.decode()).restarts = int(n)
+        for name in c.SERVICES:
+            raw = await self.rt.bus.redis.get(c.heartbeat_key(name))
+            if raw:
+                try:
+                    hb = decode(raw)
+                except msgspec.DecodeError:
+                    continue
+                if isinstance(hb, Heartbeat):
+                    self._view(name).heartbeat = hb
+        await self.evaluate()
+
+    def _view(self, name: str) -> ServiceView:
+        if name not in self.services:
+            self.services[name] = ServiceView(name)
+        return self.services[name]
+
+    async def on_heartbeat(self, hb: Heartbeat) -> None:
+        view = self._view(hb.service)
+        prev = view.heartbeat
+        if prev is not None and hb.ts_ns < prev.ts_ns:
+            return  # an old heartbeat redelivered after a crash of ours
+        self.last_heartbeat_ns = now_ns()
+        if prev is not None and (prev.pid, prev.start_ts_ns) != (hb.pid, hb.start_ts_ns):
+            view.restarts = await self.rt.bus.redis.hincrby(RESTARTS_KEY, hb.service, 1)
+            log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": prev.pid,
+                                                            "new_pid": hb.pid, "restarts": view.restarts}})
+            await self.rt.bus.alert(key=f"restart:{hb.service}", severity=Severity.WARN,
+                                    title=f"{hb.service} restarted",
+                                    detail=f"pid {prev.pid} -> {hb.pid}; restarts seen: {view.restarts}")
+        view.heartbeat = hb
+        await self.evaluate()
+
+    async def evaluate(self) -> None:
+        now = now_ns()
+        changed = []
+        for view in self.services.values():
+            status, reason = classify(view.heartbeat, now_ns=now)
+            if (status, reason) != (view.status, view.reason):
+                if status != view.status:
+                    view.status_since_ns = now
+                    changed.append((view, status))
+                view.status, view.reason = status, reason
+        for view, status in changed:
+            log.info("service_status", extra={"ctx": {"service": view.name, "status": status.value,
+                                                      "reason": view.reason}})
+            if status is Status.RED and view.heartbeat is not None:
+                await self._alert(view)
+        if changed:
+            async with self.changed:
+                self.changed.notify_all()
+
+    async def _alert(self, view: ServiceView) -> None:
+        try:
+            await self.rt.bus.alert(key=f"down:{view.name}", severity=Severity.CRIT,
+                                    title=f"{view.name} is RED", detail=view.reason)
+        except REDIS_DOWN as e:
+            log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
+
+    async def run(self, progress: Progress) -> None:
+        await self.load()
+        while True:
+            await self.evaluate()
+            progress.beat()
+            await asyncio.sleep(EVALUATE_EVERY_S)
+
+    def snapshot(self) -> dict:
+        now = now_ns()
+        services = [v.as_dict(now) for v in self.services.values()]
+        overall = min((s["status"] for s in services), key=_SEVERITY_ORDER.index, default="RED")
+        return {"cluster": self.rt.settings.service_cluster_id, "mode": self.rt.settings.execution_mode.value,
+                "overall": overall, "services": services, "ts_ns": now}
+
+
+_SEVERITY_ORDER = ["RED", "YELLOW", "GREEN"]
