@@ -1,0 +1,1 @@
+"""A Bybit v5 compatible simulated exchange."""
