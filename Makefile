@@ -1,0 +1,13 @@
+# The two commands of the README.
+.PHONY: run test bench
+
+run:  ## the whole platform in SIM mode, under supervisord; Ctrl-C stops it
+	@bash deploy/local/run.sh
+
+test:  ## the whole test suite, against real redis-server, real processes and real systemd
+	uv sync -q --all-packages --frozen
+	uv run pytest
+
+bench:  ## the benchmarks in bench/ (minutes; figures as ratios against same-run baselines)
+	uv sync -q --all-packages --frozen
+	for b in bench/*.py; do uv run python "$$b" || exit 1; done

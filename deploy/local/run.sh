@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `make run`: the whole platform in SIM mode on this machine, under supervisord (restarts crashed
+# services). Installs what is missing (uv; redis-server with apt-get when root), syncs the workspace,
+# starts a private redis-server under var/ unless REDIS_URL is set, then the five services.
+# Ctrl-C (or SIGTERM) stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+say() { echo "scalper: $*"; }
+
+if ! command -v uv >/dev/null; then
+  say "installing uv"
+  python3 -m pip install -q uv || { say "could not install uv: install it (python3 -m pip install uv) and retry"; exit 1; }
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+if ! command -v redis-server >/dev/null && [ -z "${REDIS_URL:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing redis-server"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    say "redis-server is missing: run 'sudo apt-get install redis-server' (or set REDIS_URL to a running Redis)"; exit 1
+  fi
+fi
+
+say "syncing the workspace"
+uv sync -q --all-packages --frozen
+
+mkdir -p var/log var/run var/redis
+REDIS_PORT=${SCALPER_REDIS_PORT:-6391}
+if [ -z "${REDIS_URL:-}" ]; then
+  export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
+  START_REDIS=true
+else
+  START_REDIS=false
+fi
+export EXECUTION_MODE=${EXECUTION_MODE:-SIM}
+
+conf=var/run/supervisord.conf
+{
+  cat <<CONF
+[supervisord]
+nodaemon=true
+logfile=$ROOT/var/log/supervisord.log
+pidfile=$ROOT/var/run/supervisord.pid
+childlogdir=$ROOT/var/log
+directory=$ROOT
+
+[unix_http_server]
+file=$ROOT/var/run/supervisor.sock
+
+[supervisorctl]
+serverurl=unix://$ROOT/var/run/supervisor.sock
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+CONF
+  if $START_REDIS; then
+    cat <<CONF
+[program:redis]
+command=redis-server --port $REDIS_PORT --bind 127.0.0.1 --dir $ROOT/var/redis --appendonly yes --appendfsync everysec --save ""
+priority=10
+autorestart=true
+stdout_logfile=$ROOT/var/log/redis.log
+redirect_stderr=true
+
+CONF
+  fi
+  for svc in market strategy execution dashboard worker; do
+    cat <<CONF
+[program:$svc]
+command=$ROOT/.venv/bin/scalper-$svc
+directory=$ROOT
+priority=30
+autorestart=true
+startsecs=1
+startretries=100000
+stopsignal=TERM
+stopwaitsecs=15
+stdout_logfile=$ROOT/var/log/$svc.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=3
+redirect_stderr=true
+
+CONF
+  done
+} >"$conf"
+
+say "dashboard: http://${WEB_HOST:-127.0.0.1}:${WEB_PORT:-8080}  (logs in var/log/, status: uv run scalperctl status, stop: Ctrl-C)"
+exec "$ROOT/.venv/bin/supervisord" -n -c "$conf"
