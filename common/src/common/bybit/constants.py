@@ -1,0 +1,53 @@
+"""Bybit v5 protocol constants: headers, limits, timing and the retCodes we act on.
+
+retCodes: https://bybit-exchange.github.io/docs/v5/error
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Auth headers (https://bybit-exchange.github.io/docs/v5/guide#authentication) ----------
+H_API_KEY: Final = "X-BAPI-API-KEY"
+H_TIMESTAMP: Final = "X-BAPI-TIMESTAMP"
+H_RECV_WINDOW: Final = "X-BAPI-RECV-WINDOW"
+H_SIGN: Final = "X-BAPI-SIGN"
+H_SIGN_TYPE: Final = "X-BAPI-SIGN-TYPE"  # "2" = HMAC-SHA256 hex
+# Per-endpoint rate-limit headers Bybit returns on every private call.
+H_LIMIT: Final = "X-Bapi-Limit"  # requests allowed per window
+H_LIMIT_STATUS: Final = "X-Bapi-Limit-Status"  # requests left in this window
+H_LIMIT_RESET: Final = "X-Bapi-Limit-Reset-Timestamp"  # ms when the window resets
+
+DEFAULT_RECV_WINDOW_MS: Final = 5_000
+# Bybit accepts server_time - recv_window <= timestamp < server_time + 1000.
+FUTURE_TOLERANCE_MS: Final = 1_000
+
+# --- retCodes --------------------------------------------------------------------------------
+OK: Final = 0
+PARAMS_ERROR: Final = 10001
+TIMESTAMP_ERROR: Final = 10002  # timestamp outside the recv window: resync the clock
+INVALID_API_KEY: Final = 10003
+INVALID_SIGN: Final = 10004
+RATE_LIMITED: Final = 10006  # too many visits: wait until X-Bapi-Limit-Reset-Timestamp
+SYSTEM_BUSY: Final = 10016  # server error / service restarting
+ORDER_NOT_FOUND: Final = 110001
+INSUFFICIENT_BALANCE: Final = 110007
+REDUCE_ONLY_INCREASE: Final = 110017
+LEVERAGE_NOT_MODIFIED: Final = 110043
+DUPLICATE_ORDER_LINK_ID: Final = 110072
+QTY_INVALID: Final = 170136  # order quantity outside the lot-size filter
+QTY_DECIMALS: Final = 170137  # quantity not a multiple of qtyStep
+PRICE_DECIMALS: Final = 170134  # price not a multiple of tickSize
+
+# Transient: the same request may succeed after a wait (timestamp after a clock resync).
+RETRY_CODES: Final = frozenset({TIMESTAMP_ERROR, RATE_LIMITED, SYSTEM_BUSY})
+
+# --- WebSocket ---------------------------------------------------------------------------------
+# Bybit drops a connection without traffic; it asks for {"op": "ping"} every 20 s.
+PING_INTERVAL_S: Final = 20.0
+# No frame (data or pong) for this long means the connection is dead even if TCP says otherwise.
+SILENT_AFTER_S: Final = 30.0
+# Bybit caps the args of one subscribe request (public linear: 10 topics per request).
+MAX_ARGS_PER_SUBSCRIBE: Final = 10
+# The private auth signature stays valid this long after it is made.
+WS_AUTH_EXPIRES_MS: Final = 10_000

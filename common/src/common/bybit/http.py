@@ -1,0 +1,133 @@
+"""Signed async REST transport for Bybit v5 (httpx): time sync, rate limits, retCode -> BybitError."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import httpx
+import msgspec
+
+from common.bybit import constants as k
+from common.bybit.errors import BybitError, BybitNetworkError
+from common.bybit.ratelimit import RateLimiter
+from common.bybit.schemas.envelope import Envelope, ServerTime
+from common.bybit.signing import rest_signature
+
+T = TypeVar("T")
+# 10006 and 10002 are retried this many times (after the reset / a clock resync) before raising.
+MAX_RETRIES = 3
+_encoder = msgspec.json.Encoder()
+_envelope = msgspec.json.Decoder(Envelope[msgspec.Raw])
+
+
+class BybitHttp:
+    """One signed HTTP/1.1 client for one account. Parameters are Structs or dicts of strings."""
+
+    def __init__(self, *, base_url: str, api_key: str = "", api_secret: str = "",
+                 recv_window_ms: int = k.DEFAULT_RECV_WINDOW_MS, timeout_s: float = 10.0,
+                 limiter: RateLimiter | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key, self._secret, self._recv_window = api_key, api_secret, recv_window_ms
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
+        self.limiter = limiter or RateLimiter(clock_ms=self.now_ms)
+        self.offset_ms = 0  # server clock - local clock, from sync_time()
+        self._synced = False
+        self._decoders: dict[Any, msgspec.json.Decoder] = {}
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def now_ms(self) -> int:
+        """The server's clock as best we know it."""
+        return int(time.time() * 1000) + self.offset_ms
+
+    async def sync_time(self) -> int:
+        """Measure the server clock offset (half the round trip corrected); returns it in ms."""
+        t0 = time.time() * 1000
+        st = await self.get("/v5/market/time", {}, ServerTime, auth=False)
+        t1 = time.time() * 1000
+        self.offset_ms = int(st.timeNano) // 1_000_000 - int((t0 + t1) / 2)
+        self._synced = True
+        return self.offset_ms
+
+    async def get(self, path: str, params: dict[str, Any] | msgspec.Struct, result: type[T], *,
+                  auth: bool = True) -> T:
+        """A GET; params are sorted into the query string, which is what gets signed."""
+        fields = msgspec.structs.asdict(params) if isinstance(params, msgspec.Struct) else params
+        query = urlencode(sorted((n, _text(v)) for n, v in fields.items() if v is not None))
+        return await self._call("GET", path, query.encode(), result, auth=auth)
+
+    async def post(self, path: str, body: dict[str, Any] | msgspec.Struct, result: type[T]) -> T:
+        """A signed POST; the exact body bytes sent are the bytes signed."""
+        return await self._call("POST", path, _encoder.encode(body), result, auth=True)
+
+    async def _call(self, method: str, path: str, payload: bytes, result: type[T], *, auth: bool) -> T:
+        if auth and not self._synced:
+            await self.sync_time()
+        for attempt in range(MAX_RETRIES + 1):
+            await self.limiter.acquire(path)
+            resp = await self._send(method, path, payload, auth=auth)
+            self.limiter.update(path, resp.headers)
+            env = self._decode(resp.content)
+            if env.retCode == k.OK:
+                return self._result(env.result, result)
+            err = BybitError(env.retCode, env.retMsg)
+            if attempt == MAX_RETRIES or env.retCode not in (k.RATE_LIMITED, k.TIMESTAMP_ERROR):
+                raise err
+            if env.retCode == k.RATE_LIMITED:
+                reset = resp.headers.get(k.H_LIMIT_RESET)
+                self.limiter.exhaust(path, int(reset) if reset else self.now_ms() + 1000)
+            else:
+                await self.sync_time()
+        raise AssertionError("unreachable")
+
+    async def _send(self, method: str, path: str, payload: bytes, *, auth: bool) -> httpx.Response:
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            ts = self.now_ms()
+            headers.update({k.H_API_KEY: self._key, k.H_TIMESTAMP: str(ts), k.H_SIGN_TYPE: "2",
+                            k.H_RECV_WINDOW: str(self._recv_window),
+                            k.H_SIGN: rest_signature(secret=self._secret, timestamp=ts, api_key=self._key,
+                                                     recv_window=self._recv_window, params=payload)})
+        ambiguous = method == "POST"
+        try:
+            if method == "GET":
+                resp = await self._client.get(path + ("?" + payload.decode() if payload else ""),
+                                              headers=headers)
+            else:
+                resp = await self._client.post(path, content=payload, headers=headers)
+        except httpx.ConnectError as e:
+            raise BybitNetworkError(f"{method} {path}: cannot connect: {e}", ambiguous=False) from e
+        except httpx.HTTPError as e:  # timeouts, resets: the server may have acted on it
+            raise BybitNetworkError(f"{method} {path}: {type(e).__name__} {e}", ambiguous=ambiguous) from e
+        if resp.status_code >= 500:
+            raise BybitNetworkError(f"{method} {path}: HTTP {resp.status_code}", ambiguous=ambiguous)
+        if resp.status_code != 200:
+            raise BybitNetworkError(f"{method} {path}: HTTP {resp.status_code} {resp.text[:200]}",
+                                    ambiguous=False)
+        return resp
+
+    @staticmethod
+    def _decode(body: bytes) -> Envelope[msgspec.Raw]:
+        """The envelope alone; an error's `{}` result is never decoded as the success type."""
+        try:
+            return _envelope.decode(body)
+        except msgspec.DecodeError as e:
+            raise ValueError(f"undecodable Bybit reply {body[:500]!r}: {e}") from e
+
+    def _result(self, raw: msgspec.Raw | None, result: type[T]) -> T:
+        dec = self._decoders.get(result)
+        if dec is None:
+            dec = self._decoders[result] = msgspec.json.Decoder(result)
+        try:
+            return dec.decode(raw or b"{}")
+        except msgspec.DecodeError as e:
+            raise ValueError(f"undecodable Bybit result {bytes(raw or b'')[:500]!r}: {e}") from e
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,48 @@
+"""Client-side rate limiting that follows Bybit's X-Bapi-Limit* headers, per endpoint path."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from common.bybit import constants as k
+
+
+@dataclass
+class _Window:
+    remaining: int
+    reset_ms: int
+
+
+class RateLimiter:
+    """Waits before a call whose endpoint has no requests left until Bybit's announced reset."""
+
+    def __init__(self, *, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+                 sleep: Callable[[float], object] = asyncio.sleep) -> None:
+        self._windows: dict[str, _Window] = {}
+        self._clock_ms, self._sleep = clock_ms, sleep
+
+    async def acquire(self, path: str) -> float:
+        """Sleep while `path` is exhausted; returns the seconds waited."""
+        w = self._windows.get(path)
+        if w is None or w.remaining > 0:
+            if w is not None:
+                w.remaining -= 1  # count our own call until the reply corrects it
+            return 0.0
+        wait_s = max(0.0, (w.reset_ms - self._clock_ms()) / 1000)
+        if wait_s:
+            await self._sleep(wait_s)
+        del self._windows[path]
+        return wait_s
+
+    def update(self, path: str, headers: Mapping[str, str]) -> None:
+        """Record what the server said is left in the current window."""
+        status, reset = headers.get(k.H_LIMIT_STATUS), headers.get(k.H_LIMIT_RESET)
+        if status is not None and reset is not None:
+            self._windows[path] = _Window(remaining=int(status), reset_ms=int(reset))
+
+    def exhaust(self, path: str, reset_ms: int) -> None:
+        """After a 10006: nothing left until `reset_ms`."""
+        self._windows[path] = _Window(remaining=0, reset_ms=reset_ms)

@@ -1,0 +1,101 @@
+"""Orders: /v5/order/* requests and results, and the private `order` topic."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class PlaceOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """POST /v5/order/create. Unset optionals never reach the wire."""
+
+    category: str
+    symbol: str
+    side: str
+    orderType: str
+    qty: str
+    price: str | None = None
+    timeInForce: str | None = None
+    orderLinkId: str | None = None
+    reduceOnly: bool | None = None
+    closeOnTrigger: bool | None = None
+    takeProfit: str | None = None
+    stopLoss: str | None = None
+    tpTriggerBy: str | None = None
+    slTriggerBy: str | None = None
+    positionIdx: int | None = None
+
+
+class AmendOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """POST /v5/order/amend: by orderId or orderLinkId."""
+
+    category: str
+    symbol: str
+    orderId: str | None = None
+    orderLinkId: str | None = None
+    qty: str | None = None
+    price: str | None = None
+    takeProfit: str | None = None
+    stopLoss: str | None = None
+
+
+class CancelOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """POST /v5/order/cancel: by orderId or orderLinkId."""
+
+    category: str
+    symbol: str
+    orderId: str | None = None
+    orderLinkId: str | None = None
+
+
+class CancelAllParams(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """POST /v5/order/cancel-all: one symbol, or every symbol settled in settleCoin."""
+
+    category: str
+    symbol: str | None = None
+    settleCoin: str | None = None
+
+
+class OrderId(msgspec.Struct, kw_only=True):
+    """The result of create, amend and cancel."""
+
+    orderId: str
+    orderLinkId: str
+
+
+class CancelAllResult(msgspec.Struct, kw_only=True):
+    list: list[OrderId]
+    success: str = "1"
+
+
+class Order(msgspec.Struct, kw_only=True):
+    """An order as /v5/order/realtime, /v5/order/history and the `order` topic show it."""
+
+    orderId: str
+    orderLinkId: str
+    symbol: str
+    side: str
+    orderType: str
+    price: str  # "0" for market orders
+    qty: str
+    orderStatus: str
+    timeInForce: str
+    avgPrice: str = ""
+    leavesQty: str = "0"
+    leavesValue: str = "0"
+    cumExecQty: str = "0"
+    cumExecValue: str = "0"
+    cumExecFee: str = "0"
+    reduceOnly: bool = False
+    closeOnTrigger: bool = False
+    rejectReason: str = "EC_NoError"
+    cancelType: str = "UNKNOWN"
+    stopOrderType: str = ""  # "TakeProfit" | "StopLoss" for the position's TP/SL orders
+    triggerPrice: str = ""
+    takeProfit: str = ""
+    stopLoss: str = ""
+    tpTriggerBy: str = ""
+    slTriggerBy: str = ""
+    positionIdx: int = 0  # 0 = one-way mode
+    createdTime: str = ""  # ms
+    updatedTime: str = ""  # ms
+    category: str = "linear"
