@@ -26,7 +26,9 @@ fi
 say "syncing the workspace"
 uv sync -q --all-packages --frozen
 
-mkdir -p var/log var/run var/redis
+VAR=${SCALPER_VAR:-$ROOT/var}  # everything this run writes: redis data, logs, supervisord state
+export DATA_DIR=${DATA_DIR:-$VAR}
+mkdir -p "$VAR/log" "$VAR/run" "$VAR/redis"
 REDIS_PORT=${SCALPER_REDIS_PORT:-6391}
 if [ -z "${REDIS_URL:-}" ]; then
   export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
@@ -36,21 +38,21 @@ else
 fi
 export EXECUTION_MODE=${EXECUTION_MODE:-SIM}
 
-conf=var/run/supervisord.conf
+conf=$VAR/run/supervisord.conf
 {
   cat <<CONF
 [supervisord]
 nodaemon=true
-logfile=$ROOT/var/log/supervisord.log
-pidfile=$ROOT/var/run/supervisord.pid
-childlogdir=$ROOT/var/log
+logfile=$VAR/log/supervisord.log
+pidfile=$VAR/run/supervisord.pid
+childlogdir=$VAR/log
 directory=$ROOT
 
 [unix_http_server]
-file=$ROOT/var/run/supervisor.sock
+file=$VAR/run/supervisor.sock
 
 [supervisorctl]
-serverurl=unix://$ROOT/var/run/supervisor.sock
+serverurl=unix://$VAR/run/supervisor.sock
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
@@ -59,10 +61,10 @@ CONF
   if $START_REDIS; then
     cat <<CONF
 [program:redis]
-command=redis-server --port $REDIS_PORT --bind 127.0.0.1 --dir $ROOT/var/redis --appendonly yes --appendfsync everysec --save ""
+command=redis-server --port $REDIS_PORT --bind 127.0.0.1 --dir $VAR/redis --appendonly yes --appendfsync everysec --save ""
 priority=10
 autorestart=true
-stdout_logfile=$ROOT/var/log/redis.log
+stdout_logfile=$VAR/log/redis.log
 redirect_stderr=true
 
 CONF
@@ -78,7 +80,7 @@ startsecs=1
 startretries=100000
 stopsignal=TERM
 stopwaitsecs=15
-stdout_logfile=$ROOT/var/log/$svc.log
+stdout_logfile=$VAR/log/$svc.log
 stdout_logfile_maxbytes=50MB
 stdout_logfile_backups=3
 redirect_stderr=true
@@ -87,5 +89,5 @@ CONF
   done
 } >"$conf"
 
-say "dashboard: http://${WEB_HOST:-127.0.0.1}:${WEB_PORT:-8080}  (logs in var/log/, status: uv run scalperctl status, stop: Ctrl-C)"
+say "dashboard: http://${WEB_HOST:-127.0.0.1}:${WEB_PORT:-8080}  (logs in $VAR/log/, status: uv run scalperctl status, stop: Ctrl-C)"
 exec "$ROOT/.venv/bin/supervisord" -n -c "$conf"

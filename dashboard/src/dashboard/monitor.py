@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 RESTARTS_KEY = f"{c.PREFIX}health:restarts"  # hash: service -> restarts seen
 EVALUATE_EVERY_S = 0.25
+# A restarted service stays RED this long after its new instance's first heartbeat.
+RESTART_HOLD_S = 5.0
 
 
 @dataclass
@@ -34,6 +36,15 @@ class ServiceView:
     heartbeat: Heartbeat | None = None
     restarts: int = 0
     status_since_ns: int = field(default_factory=now_ns)
+    restarted_ns: int = 0  # when we saw a new pid or start time
+    restart_reason: str = ""
+
+    def classify(self, now: int) -> tuple[Status, str]:
+        """Heartbeat status, except that a service which just restarted shows RED for a while:
+        a crash followed by a quick restart is still an outage the operator must see."""
+        if self.restarted_ns and (now - self.restarted_ns) / 1e9 < RESTART_HOLD_S:
+            return Status.RED, self.restart_reason
+        return classify(self.heartbeat, now_ns=now)
 
     def as_dict(self, now: int) -> dict:
         hb = self.heartbeat
@@ -90,6 +101,8 @@ class HealthMonitor:
         self.last_heartbeat_ns = now_ns()
         if prev is not None and (prev.pid, prev.start_ts_ns) != (hb.pid, hb.start_ts_ns):
             view.restarts = await self.rt.bus.redis.hincrby(RESTARTS_KEY, hb.service, 1)
+            view.restarted_ns = self.last_heartbeat_ns
+            view.restart_reason = f"RESTARTED: pid {prev.pid} -> {hb.pid}"
             log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": prev.pid,
                                                             "new_pid": hb.pid, "restarts": view.restarts}})
             await self.rt.bus.alert(key=f"restart:{hb.service}", severity=Severity.WARN,
@@ -102,7 +115,7 @@ class HealthMonitor:
         now = now_ns()
         changed = []
         for view in self.services.values():
-            status, reason = classify(view.heartbeat, now_ns=now)
+            status, reason = view.classify(now)
             if (status, reason) != (view.status, view.reason):
                 if status != view.status:
                     view.status_since_ns = now

@@ -1,0 +1,91 @@
+"""Platform level: `make run` as an operator starts it, driven from outside (HTTP, CLI, kill -9)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+
+import httpx
+import pytest
+
+from tests.support import ROOT, SERVICES, free_port, wait_until
+
+pytestmark = pytest.mark.platform
+
+
+def _health(base: str) -> dict[str, dict]:
+    try:
+        r = httpx.get(f"{base}/api/health", timeout=2)
+    except httpx.HTTPError:
+        return {}
+    return {s["name"]: s for s in r.json()["services"]} if r.status_code == 200 else {}
+
+
+def _all_green(base: str) -> bool:
+    h = _health(base)
+    return len(h) >= 5 and all(h[s]["status"] == "GREEN" for s in SERVICES)
+
+
+@pytest.fixture
+def platform(tmp_path):
+    redis_port, web_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "NOTIFY_SOCKET")}
+    env.update({f"{s.upper()}_METRICS_PORT": "0" for s in SERVICES})
+    env.update(SCALPER_VAR=str(tmp_path / "var"), SCALPER_REDIS_PORT=str(redis_port), WEB_PORT=str(web_port),
+               SCALPER_ENV_FILE="/nonexistent/.env")
+    log = open(tmp_path / "make-run.log", "wb")
+    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{web_port}"
+    cli_env = dict(env, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    try:
+        yield proc, base, cli_env, tmp_path
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _service_pid(base: str, name: str) -> int:
+    return _health(base)[name]["pid"]
+
+
+def test_make_run_boots_five_green_and_heals_a_kill_9(platform):
+    proc, base, cli_env, tmp = platform
+    wait_until(lambda: _all_green(base), timeout=90, interval=0.5, what="five GREEN after make run")
+
+    status = subprocess.run([str(ROOT / ".venv/bin/scalperctl"), "status", "--json"], env=cli_env,
+                            capture_output=True, text=True, timeout=30)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert {s["name"] for s in json.loads(status.stdout)["services"]} == set(SERVICES)
+
+    old_pid = _service_pid(base, "market")
+    os.kill(old_pid, signal.SIGKILL)
+    red = wait_until(lambda: _health(base).get("market", {}).get("status") == "RED", timeout=5, interval=0.1,
+                     what="market RED within 5 s of kill -9")
+    assert red
+    wait_until(lambda: _all_green(base), timeout=60, interval=0.5, what="market GREEN again by itself")
+    market = _health(base)["market"]
+    assert market["pid"] != old_pid
+    assert market["restarts"] >= 1
+
+    # safe mode through the CLI reaches every service and shows on the dashboard
+    on = subprocess.run([str(ROOT / ".venv/bin/scalperctl"), "safe-mode", "on"], env=cli_env,
+                        capture_output=True, text=True, timeout=30)
+    assert on.returncode == 0, on.stderr
+    wait_until(lambda: all(s["safe_mode"] for s in _health(base).values()), timeout=15,
+               what="safe mode on in every heartbeat")
+
+    # Ctrl-C (SIGINT to the terminal's process group) stops everything cleanly
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=45)
+    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert left.stdout == "", f"processes left after Ctrl-C: {left.stdout}"
+    log = (tmp / "var" / "log" / "supervisord.log").read_text()
+    for svc in SERVICES:
+        assert f"stopped: {svc} (exit status 0)" in log, log[-2000:]
