@@ -30,6 +30,7 @@ class Command(StrEnum):
     SAFE_MODE_OFF = "safe_mode_off"
     RELOAD_CONFIG = "reload_config"
     RECONCILE = "reconcile"
+    SET_PROFILE = "set_profile"  # strategy: args {"profile": name}, optional {"reset_kill_switch": "true"}
 
 
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
