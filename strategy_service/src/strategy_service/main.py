@@ -1,13 +1,39 @@
-"""The strategy service's entry point: features, detection, scoring, risk (domain logic: the strategy_service issue).
+"""The strategy service's entry point: profile -> engine -> rebuilt state -> consumers.
 
-For now it boots through the common runner, heartbeats, obeys sys.control and exposes metrics.
+Reads market.trades and market.book, publishes scored signals to strategy.signals and order intents
+to exec.intents, follows its positions on exec.events, and obeys sys.control (safe mode, profile
+switch and reload).
 """
 
+import logging
+
+from common import constants as c
 from common.lifecycle import Runtime, run_service
+from common.schemas import BookTop, FillEvent, OrderEvent, PositionEvent, Severity, Trade
+from strategy_service import profile as profiles
+from strategy_service.engine import Engine
+from strategy_service.service import StrategyService
+
+log = logging.getLogger(__name__)
 
 
 async def setup(rt: Runtime) -> None:
     rt.health.details["mode"] = rt.settings.execution_mode.value
+    name = (await rt.bus.redis.get(profiles.ACTIVE_PROFILE_KEY) or profiles.DEFAULT_PROFILE.encode()).decode()
+    try:
+        active = profiles.load(name, override_dir=rt.settings.data_dir / "profiles")
+    except profiles.ProfileError as e:
+        log.error("profile_rejected", extra={"ctx": {"error": str(e), "fallback": profiles.DEFAULT_PROFILE}})
+        await rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
+                           title=f"strategy: profile {name!r} rejected, using {profiles.DEFAULT_PROFILE}",
+                           detail=str(e))
+        active = profiles.load(profiles.DEFAULT_PROFILE)
+    strategy = StrategyService(rt, Engine(active))
+    await strategy.restore()
+    rt.consume(c.EXEC_EVENTS, strategy.on_exec, types=(OrderEvent, FillEvent, PositionEvent))
+    rt.consume(c.MARKET_TRADES, strategy.on_market, types=(Trade,))
+    rt.consume(c.MARKET_BOOK, strategy.on_market, types=(BookTop,))
+    rt.on_control(strategy.on_control)
 
 
 def main() -> None:

@@ -1,0 +1,285 @@
+"""The strategy engine: market and execution messages in, signals and order intents out.
+
+Pure and synchronous, with no I/O and no clock: time is the exchange time of the message being
+handled, so the same messages always give the same outputs. The service wraps it with the bus and
+the replay tool wraps it with the simulator's matching engine; both run this same code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from common.schemas import BookTop, FillEvent, Message, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
+from strategy_service import detector, scoring
+from strategy_service.features import Snapshot, SymbolFeatures
+from strategy_service.profile import Profile
+from strategy_service.risk import RiskEngine
+from strategy_service.state import ACTIVE, Event, Machine, State
+
+Output = Signal | OrderIntent
+INTENT_PREFIX = "s-"  # our orderLinkIds: s-<symbol>-e-<setup bar ms> (entry), -x-<bar ms> (exit)
+_FAILED = frozenset({"Rejected", "Cancelled", "Deactivated"})
+
+
+class Lot(msgspec.Struct, frozen=True, kw_only=True):
+    """An instrument's price tick and lot filters."""
+
+    tick: float
+    qty_step: float
+    min_qty: float
+
+
+class Symbol:
+    """Everything the engine keeps about one symbol."""
+
+    __slots__ = ("name", "f", "m", "lot", "book_ms", "lag_ms", "book_stale", "pos", "avg", "trade_pnl",
+                 "pos_size", "pos_ts", "last_intent")
+
+    def __init__(self, name: str, f: SymbolFeatures, lot: Lot | None) -> None:
+        self.name, self.f, self.m, self.lot = name, f, Machine(), lot
+        self.book_ms = -1  # exchange time of the last book message
+        self.lag_ms = 0  # how late the last market message arrived
+        self.book_stale = False
+        self.pos = 0.0  # signed size from our fills
+        self.avg = 0.0
+        self.trade_pnl = 0.0  # net PnL of the round trip in progress, fees included
+        self.pos_size = 0.0  # the exchange's size from position events
+        self.pos_ts = 0
+        self.last_intent: OrderIntent | None = None
+
+
+class Engine:
+    def __init__(self, profile: Profile, *, lots: dict[str, Lot] | None = None) -> None:
+        self.profile = profile
+        self.lots = lots or {}
+        self.risk = RiskEngine(profile.risk)
+        self.safe_mode = False
+        self.feed_stale = False  # the service's wall-clock verdict on the feed (never set in a replay)
+        self.clock_ms = 0  # the latest exchange time seen
+        self.symbols: dict[str, Symbol] = {}
+        self.emitted: set[str] = set()  # intent ids ever sent: a setup is entered at most once
+        self.settled: set[str] = set()  # intent ids that filled or ended
+        self._fills_seen: set[str] = set()
+
+    def set_profile(self, profile: Profile) -> None:
+        """Switch parameters; positions, equity and states carry over, windows restart if resized."""
+        old, self.profile = self.profile, profile
+        self.risk.set_params(profile.risk)
+        if profile.features != old.features:
+            for s in self.symbols.values():
+                s.f = SymbolFeatures(profile.features)
+
+    # --- market ---------------------------------------------------------------------------
+    def on_trade(self, t: Trade) -> list[Output]:
+        s = self.symbols.get(t.symbol) or self._add(t.symbol)
+        ts = t.exchange_ts_ns // 1_000_000
+        if ts > self.clock_ms:
+            self.clock_ms = ts
+        out = self._roll(s, ts, t) if ts >= s.f.bar_end else []
+        f = s.f
+        f.last = float(t.price)
+        f.vol += float(t.size)
+        f.count += 1
+        s.lag_ms = (t.received_ts_ns - t.exchange_ts_ns) // 1_000_000
+        return out
+
+    def on_book(self, b: BookTop) -> list[Output]:
+        s = self.symbols.get(b.symbol) or self._add(b.symbol)
+        ts = b.exchange_ts_ns // 1_000_000
+        if ts > self.clock_ms:
+            self.clock_ms = ts
+        out = self._roll(s, ts, b) if ts >= s.f.bar_end else []
+        s.book_stale = b.stale or not b.bids or not b.asks
+        if not s.book_stale:
+            s.f.on_book(b.bids, b.asks)
+            s.book_ms = ts
+            if s.lot is None:
+                s.lot = self.lots.get(b.symbol) or self._guess_lot(b.bids[0][0])
+        s.lag_ms = (b.received_ts_ns - b.exchange_ts_ns) // 1_000_000
+        return out
+
+    # --- execution ------------------------------------------------------------------------
+    def on_exec_event(self, e: Message) -> list[Output]:
+        """Fills move our ledger and equity; positions and order updates move the state machine."""
+        if isinstance(e, FillEvent):
+            self._on_fill(e)
+        elif isinstance(e, PositionEvent):
+            self._on_position(e)
+        elif isinstance(e, OrderEvent):
+            self._on_order(e)
+        return []
+
+    def restore(self, *, intents: list[OrderIntent], events: list[Message]) -> None:
+        """Rebuild after a restart from our past intents and the execution service's events."""
+        for i in intents:
+            if i.source == "strategy" and i.intent_id.startswith(INTENT_PREFIX):
+                self.emitted.add(i.intent_id)
+                (self.symbols.get(i.symbol) or self._add(i.symbol)).last_intent = i
+        for e in events:
+            self.on_exec_event(e)
+        for s in self.symbols.values():
+            i = s.last_intent
+            if i is None:
+                continue
+            since = max(s.pos_ts, i.created_ts_ns // 1_000_000)
+            if s.pos_size > 0:
+                state = State.EXITING if i.reduce_only and i.intent_id not in self.settled else State.ENTERED
+                s.m = Machine(state=state, since_ms=since, side="Buy" if s.pos > 0 else "Sell")
+            elif not i.reduce_only and i.intent_id not in self.settled:
+                s.m = Machine(state=State.ARMED, since_ms=since, side=i.side)
+                self.risk.exposure[s.name] = float(i.qty) * float(i.reference_price or 0)
+            else:
+                s.m = Machine(state=State.COOLDOWN, since_ms=since)
+
+    def _on_fill(self, e: FillEvent) -> None:
+        if e.exec_id in self._fills_seen:
+            return
+        self._fills_seen.add(e.exec_id)
+        self.settled.add(e.order_link_id)
+        s = self.symbols.get(e.symbol) or self._add(e.symbol)
+        now = e.exchange_ts_ns // 1_000_000
+        q = float(e.qty) if e.side == "Buy" else -float(e.qty)
+        price, pnl = float(e.price), -float(e.fee)
+        if s.pos == 0 or (s.pos > 0) == (q > 0):
+            s.avg = (s.avg * abs(s.pos) + price * abs(q)) / (abs(s.pos) + abs(q))
+        else:
+            closed = min(abs(q), abs(s.pos))
+            pnl += (price - s.avg) * closed * (1.0 if s.pos > 0 else -1.0)
+            if abs(q) > abs(s.pos):
+                s.avg = price
+        was_open = s.pos != 0
+        s.pos = round(s.pos + q, 9)
+        s.trade_pnl += pnl
+        self.risk.on_pnl(pnl, now_ms=now)
+        if was_open and s.pos == 0:
+            self.risk.on_trade_closed(s.trade_pnl, now_ms=now)
+            s.trade_pnl = 0.0
+
+    def _on_position(self, e: PositionEvent) -> None:
+        s = self.symbols.get(e.symbol) or self._add(e.symbol)
+        if e.ts_ns < s.pos_ts * 1_000_000:
+            return  # an older event delivered again after a newer one
+        now = e.ts_ns // 1_000_000
+        s.pos_ts, s.pos_size = now, float(e.size)
+        if s.pos_size > 0:
+            self.risk.exposure[s.name] = s.pos_size * float(e.entry_price or 0)
+            if s.m.state is State.ARMED:
+                s.m.fire(Event.FILLED, now)
+        else:
+            self.risk.exposure.pop(s.name, None)
+            if s.m.state in (State.ENTERED, State.EXITING):
+                s.m.fire(Event.FLAT, now)
+
+    def _on_order(self, e: OrderEvent) -> None:
+        if e.status not in _FAILED or float(e.filled_qty or 0) > 0:
+            return
+        s = self.symbols.get(e.symbol)
+        if s is None or s.last_intent is None or s.last_intent.intent_id != e.order_link_id:
+            return
+        self.settled.add(e.order_link_id)
+        now = e.ts_ns // 1_000_000
+        if s.m.state is State.ARMED:
+            self.risk.exposure.pop(s.name, None)
+            s.m.fire(Event.ENTRY_FAILED, now)
+        elif s.m.state is State.EXITING:
+            s.m.fire(Event.EXIT_FAILED, now)
+
+    # --- decisions ------------------------------------------------------------------------
+    def _roll(self, s: Symbol, ts: int, msg: Trade | BookTop) -> list[Output]:
+        snap = s.f.roll(ts)
+        return [] if snap is None else self._decide(s, snap, msg)
+
+    def _decide(self, s: Symbol, snap: Snapshot, msg: Trade | BookTop) -> list[Output]:
+        p, m, now = self.profile, s.m, snap.bar_end_ms
+        m.expire(now, p.timing)
+        self.risk.new_day(now)
+        if snap.bars < p.features.warmup_bars or not snap.bid:
+            return []
+        reg, bst = detector.regime(snap, p.detector), detector.burst(snap, p.detector)
+        by_side = {}
+        for side in ("Buy", "Sell"):
+            parts = scoring.components(snap, side=side, reg=reg, bst=bst, profile=p)
+            by_side[side] = (scoring.score(parts), parts)
+        held = m.state in (State.ENTERED, State.EXITING)
+        side = m.side if held else max(("Buy", "Sell"), key=lambda k: by_side[k][0])
+        sc, parts = by_side[side]
+        before, out, notes = m.state, [], []
+        if m.state is State.IDLE and sc >= p.scoring.watch_score:
+            m.fire(Event.SETUP, now)
+        elif m.state is State.WATCHING and sc < p.scoring.watch_score:
+            m.fire(Event.FADE, now)
+        elif m.state is State.WATCHING and sc >= p.scoring.entry_score:
+            intent, why = self._entry(s, snap, side=side, msg=msg)
+            out += [intent] if intent else []
+            notes.append(f"entry blocked: {why}" if why else f"entry {intent.qty} @ {intent.reference_price}")
+        elif m.state is State.ENTERED and (sc < p.scoring.exit_score or now - m.since_ms >= p.timing.max_hold_ms):
+            out.append(self._exit(s, snap, msg=msg))
+            notes.append("exit: " + ("score reversed" if sc < p.scoring.exit_score else "max hold time"))
+        if m.state is State.WATCHING:
+            m.side = side
+        if sc >= p.scoring.watch_score or m.state is not before or out or notes:
+            why = scoring.reasons(snap, side=side, reg=reg, bst=bst, parts=parts)
+            out.insert(0, Signal(
+                signal_id=f"{s.name}-{now}", symbol=s.name, side=side, score=sc, components=parts,
+                reasons=why + notes, profile=p.name, profile_version=p.version, state=m.state.value,
+                exchange_ts_ns=msg.exchange_ts_ns, received_ts_ns=msg.received_ts_ns))
+        return out
+
+    def _entry(self, s: Symbol, snap: Snapshot, *, side: str, msg: Trade | BookTop) -> tuple[OrderIntent | None, str]:
+        p, now = self.profile, snap.bar_end_ms
+        stale = (self.feed_stale or s.book_stale or self.clock_ms - s.book_ms > p.timing.stale_after_ms
+                 or s.lag_ms > p.timing.stale_after_ms)
+        why = self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode)
+        intent_id = f"{INTENT_PREFIX}{s.name}-e-{now}"
+        if why or intent_id in self.emitted:
+            return None, why or "already sent"
+        o, lot, sign = p.orders, s.lot, 1.0 if side == "Buy" else -1.0
+        price = snap.ask if side == "Buy" else snap.bid
+        dist = price * max(o.sl_min_bps, o.sl_vol_mult * snap.vol_bps) / 1e4
+        qty, why = self.risk.size(price=price, stop_distance=dist, qty_step=lot.qty_step, min_qty=lot.min_qty)
+        if why:
+            return None, why
+        limit = None if o.entry_type == "Market" else _fmt(price * (1 + sign * o.limit_offset_bps / 1e4), lot.tick)
+        intent = OrderIntent(
+            intent_id=intent_id, symbol=s.name, side=side, qty=_fmt(qty, lot.qty_step), order_type=o.entry_type,
+            price=limit, time_in_force="GTC" if limit is None else "IOC",
+            take_profit=_fmt(price + sign * dist * o.tp_rr, lot.tick), stop_loss=_fmt(price - sign * dist, lot.tick),
+            reference_price=_fmt(price, lot.tick), created_ts_ns=msg.exchange_ts_ns,
+            market_exchange_ts_ns=msg.exchange_ts_ns, market_received_ts_ns=msg.received_ts_ns)
+        self.emitted.add(intent_id)
+        self.risk.exposure[s.name] = qty * price
+        s.last_intent, s.m.side, s.m.setup_ms = intent, side, now
+        s.m.fire(Event.ENTRY_SENT, now)
+        return intent, ""
+
+    def _exit(self, s: Symbol, snap: Snapshot, *, msg: Trade | BookTop) -> OrderIntent:
+        now, lot = snap.bar_end_ms, s.lot
+        side = "Sell" if s.m.side == "Buy" else "Buy"
+        intent = OrderIntent(
+            intent_id=f"{INTENT_PREFIX}{s.name}-x-{now}", symbol=s.name, side=side,
+            qty=_fmt(s.pos_size or abs(s.pos), lot.qty_step), reduce_only=True,
+            reference_price=_fmt(snap.bid if side == "Sell" else snap.ask, lot.tick),
+            created_ts_ns=msg.exchange_ts_ns, market_exchange_ts_ns=msg.exchange_ts_ns,
+            market_received_ts_ns=msg.received_ts_ns)
+        self.emitted.add(intent.intent_id)
+        s.last_intent = intent
+        s.m.fire(Event.EXIT_SENT, now)
+        return intent
+
+    def _add(self, name: str) -> Symbol:
+        s = self.symbols[name] = Symbol(name, SymbolFeatures(self.profile.features), self.lots.get(name))
+        return s
+
+    def _guess_lot(self, price: str) -> Lot:
+        """Without instrument data: the tick from the book's price digits, the lot from the profile."""
+        digits = len(price.partition(".")[2])
+        o = self.profile.orders
+        return Lot(tick=10.0 ** -digits, qty_step=o.qty_step, min_qty=o.min_qty)
+
+
+def _fmt(value: float, step: float) -> str:
+    """value rounded to a multiple of step, printed with step's decimals (no float noise)."""
+    digits = max(0, -Decimal(repr(step)).normalize().as_tuple().exponent)
+    return f"{round(value / step) * step:.{digits}f}"

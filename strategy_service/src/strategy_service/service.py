@@ -1,0 +1,125 @@
+"""The strategy engine on the bus: market and execution streams in, signals and intents out.
+
+Adds what the pure engine must not do itself: the wall-clock staleness verdict on the feed, safe
+mode, the active profile (a Redis key, hot-reloaded through sys.control), heartbeat facts, the
+kill-switch alert, and rebuilding state from Redis after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from redis.exceptions import ResponseError
+
+from common import constants as c
+from common.lifecycle import Runtime
+from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
+                            PositionEvent, Severity, Signal, Status, Trade, decode, now_ns)
+from strategy_service import profile as profiles
+from strategy_service.engine import Engine, Output
+
+log = logging.getLogger(__name__)
+
+# How far back a restart reads exec.intents and exec.events to rebuild its state (entries).
+RESTORE_DEPTH = 50_000
+KILL_ALERT_KEY = "strategy:kill_switch"
+
+
+class StrategyService:
+    def __init__(self, rt: Runtime, engine: Engine) -> None:
+        self.rt, self.engine = rt, engine
+        self.profiles_dir = rt.settings.data_dir / "profiles"
+        self._kills_seen = engine.risk.kills
+        self._show_profile()
+
+    async def restore(self) -> None:
+        """Rebuild from our past intents and the execution events, before any new message is read."""
+        await self._ensure_group(c.EXEC_EVENTS)  # no event may slip between the read and the group
+        intents = [m for m in await self._read_back(c.EXEC_INTENTS) if isinstance(m, OrderIntent)]
+        events = [m for m in await self._read_back(c.EXEC_EVENTS)
+                  if isinstance(m, (OrderEvent, FillEvent, PositionEvent))]
+        self.engine.restore(intents=intents, events=events)
+        await self._after()
+        log.info("state_restored", extra={"ctx": {"intents": len(intents), "events": len(events),
+                                                  "equity": round(self.engine.risk.equity, 2)}})
+
+    async def on_market(self, msg: Message) -> None:
+        e = self.engine
+        e.safe_mode = self.rt.safe_mode
+        e.feed_stale = now_ns() - msg.received_ts_ns > e.profile.timing.stale_after_ms * 1_000_000
+        out = e.on_trade(msg) if isinstance(msg, Trade) else e.on_book(msg)
+        if out:
+            await self._publish(out)
+
+    async def on_exec(self, msg: Message) -> None:
+        self.engine.on_exec_event(msg)
+        await self._after()
+
+    async def on_control(self, cmd: ControlCommand) -> None:
+        if cmd.target not in ("*", self.rt.service):
+            return
+        if cmd.command is Command.SET_PROFILE:
+            await self._switch(cmd.args.get("profile", ""))
+            if cmd.args.get("reset_kill_switch") == "true":
+                self.engine.risk.reset_kill()
+                log.warning("kill_switch_reset", extra={"ctx": {"by": cmd.issued_by}})
+                await self._after()
+        elif cmd.command is Command.RELOAD_CONFIG:
+            await self._switch(self.engine.profile.name)
+
+    async def _switch(self, name: str) -> None:
+        """Load, validate and activate a profile; a bad one is refused and the old one stays."""
+        try:
+            new = profiles.load(name, override_dir=self.profiles_dir)
+        except profiles.ProfileError as e:
+            log.error("profile_rejected", extra={"ctx": {"error": str(e)}})
+            await self.rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
+                                    title="strategy: profile rejected", detail=str(e))
+            return
+        self.engine.set_profile(new)
+        await self.rt.bus.redis.set(profiles.ACTIVE_PROFILE_KEY, new.name)
+        self._show_profile()
+        log.info("profile_active", extra={"ctx": {"profile": new.name, "version": new.version}})
+
+    async def _publish(self, out: list[Output]) -> None:
+        stamp = now_ns()
+        await self.rt.bus.publish_many([
+            (c.STRATEGY_SIGNALS, msgspec.structs.replace(o, published_ts_ns=stamp)) if isinstance(o, Signal)
+            else (c.EXEC_INTENTS, o) for o in out])
+
+    async def _after(self) -> None:
+        """Raise the CRIT alert once per kill-switch trip; keep health and heartbeat facts current."""
+        risk = self.engine.risk
+        self.rt.health.details["equity_usdt"] = f"{risk.equity:.2f}"
+        self.rt.health.details["kill_switch"] = risk.killed or "off"
+        if risk.kills != self._kills_seen:
+            self._kills_seen = risk.kills
+            log.error("kill_switch", extra={"ctx": {"reason": risk.killed}})
+            await self.rt.bus.alert(key=KILL_ALERT_KEY, severity=Severity.CRIT,
+                                    title="strategy kill switch: no new entries", detail=risk.killed)
+        if risk.killed:
+            self.rt.health.set(Status.YELLOW, f"kill switch: {risk.killed}")
+        elif self.rt.health.reason.startswith("kill switch"):
+            self.rt.health.set(Status.GREEN)
+
+    def _show_profile(self) -> None:
+        self.rt.health.details["profile"] = self.engine.profile.name
+        self.rt.health.details["profile_version"] = str(self.engine.profile.version)
+
+    async def _read_back(self, stream: str) -> list[Message]:
+        entries = await self.rt.bus.redis.xrevrange(stream, count=RESTORE_DEPTH)
+        out = []
+        for _, fields in reversed(entries):
+            try:
+                out.append(decode(fields[c.PAYLOAD_FIELD]))
+            except (KeyError, ValueError):
+                continue  # the live consumer dead-letters bad entries; here they are only skipped
+        return out
+
+    async def _ensure_group(self, stream: str) -> None:
+        try:
+            await self.rt.bus.redis.xgroup_create(stream, self.rt.service, id="$", mkstream=True)
+        except ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
