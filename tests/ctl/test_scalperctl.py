@@ -1,0 +1,61 @@
+"""scalperctl as an operator runs it: a real console script against a real Redis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from common import constants as c
+from common.schemas import ControlCommand, decode
+from tests.support import ROOT, VENV_BIN, service_env
+
+CTL = str(VENV_BIN / "scalperctl")
+
+
+def run_ctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([CTL, *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_config_check_accepts_the_shipped_example(redis_url):
+    r = run_ctl("config", "check", "--env-file", str(ROOT / ".env.example"), env=service_env(redis_url))
+    assert r.returncode == 0, r.stderr
+    view = json.loads(r.stdout)["settings"]
+    assert view["EXECUTION_MODE"] == "SIM" and view["SERVICE_CLUSTER_ID"] == "scalper"
+
+
+def test_config_check_names_the_bad_key_and_exits_78(tmp_path, redis_url):
+    bad = tmp_path / "bad.env"
+    bad.write_text("EXECUTION_MODE=LIVE\nBYBIT_API_KEY=k\n")
+    r = run_ctl("config", "check", "--env-file", str(bad), env=service_env(redis_url))
+    assert r.returncode == 78
+    assert r.stderr.strip() == "config error: BYBIT_API_SECRET: required when EXECUTION_MODE=LIVE"
+
+    bad.write_text("WEB_PORTT=8080\n")
+    r = run_ctl("config", "check", "--env-file", str(bad), env=service_env(redis_url))
+    assert r.returncode == 78 and "WEB_PORTT: unknown key" in r.stderr
+
+
+def test_config_check_never_prints_secrets(tmp_path, redis_url):
+    env_file = tmp_path / "live.env"
+    env_file.write_text("EXECUTION_MODE=LIVE\nBYBIT_API_KEY=key-VISIBLE-NOT\nBYBIT_API_SECRET=sec-HIDDEN\n"
+                        "REDIS_URL=redis://:pw-HIDDEN@127.0.0.1:6379/0\nTELEGRAM_BOT_TOKEN=tok-HIDDEN\n")
+    r = run_ctl("config", "check", "--env-file", str(env_file), env=service_env(redis_url))
+    assert r.returncode == 0, r.stderr
+    assert "HIDDEN" not in r.stdout + r.stderr and "VISIBLE" not in r.stdout
+    assert json.loads(r.stdout)["settings"]["BYBIT_API_SECRET"] == "********"
+
+
+def test_status_exits_1_when_services_are_down(redis_url):
+    r = run_ctl("status", "--json", env=service_env(redis_url))
+    assert r.returncode == 1
+    assert {s["status"] for s in json.loads(r.stdout)["services"]} == {"RED"}
+
+
+def test_safe_mode_publishes_a_control_command_and_sets_the_flag(redis_server, redis_url):
+    r = run_ctl("safe-mode", "on", env=service_env(redis_url))
+    assert r.returncode == 0, r.stderr
+    client = redis_server.client()
+    assert client.get(c.SAFE_MODE_KEY) == b"1"
+    (_, fields), = client.xrange(c.SYS_CONTROL)
+    cmd = decode(fields[c.PAYLOAD_FIELD])
+    assert isinstance(cmd, ControlCommand) and cmd.command.value == "safe_mode_on" and cmd.target == "*"
