@@ -1,0 +1,87 @@
+# The platform under real systemd: run inside the nspawn container by nspawn_sandbox.sh (as root,
+# bash -e -o pipefail; prop and wait_until come from there). One assertion per line: bash -e
+# ignores a failing `a` in `a && b`. Every PASS line is a proven claim; the test collects them.
+SERVICES=(market strategy execution dashboard worker)
+UNITS=("${SERVICES[@]/#/scalper-}"); UNITS=("${UNITS[@]/%/.service}")
+restarted() { [[ $(prop "$1" NRestarts) -ge $2 && $(prop "$1" ActiveState) == active ]]; }
+logged() { [[ -n $(journalctl -b -q -o cat UNIT="$1" UNIT_RESULT="$2") ]]; }  # "Failed with result"
+elapsed() { local us=$((${EPOCHREALTIME/./} - ${1/./})); echo "$((us / 1000000)).$((us / 100000 % 10))"; }
+
+# --- Deploy as production does: sysusers made the user, env file 0600, units enabled ----------
+id scalper
+install -d -m 0755 /etc/scalper
+install -m 0600 -o scalper -g scalper /dev/null /etc/scalper/scalper.env
+echo "REDIS_URL=redis://127.0.0.1:6379/0" >/etc/scalper/scalper.env
+systemctl enable --quiet scalper.target "${UNITS[@]}"
+[[ $(systemctl is-enabled scalper.target) == enabled ]]
+
+# --- 1. Start: all five reach active through READY=1 ---------------------------------------
+t0=$EPOCHREALTIME
+systemctl start scalper.target   # Type=notify: returns once each unit has sent READY=1
+for u in "${UNITS[@]}"; do
+  [[ $(prop "$u" ActiveState) == active ]]
+  [[ $(prop "$u" StatusText) == running ]]      # READY=1 comes with STATUS=running
+  [[ $(stat -c %U "/proc/$(prop "$u" MainPID)") == scalper ]]
+done
+[[ $(prop redis-server.service ActiveState) == active ]]   # pulled in by Wants=
+echo "PASS ready: 5 units active with STATUS=running as user scalper, $(elapsed "$t0") s after systemctl start"
+wait_until 30 /usr/bin/python3 -c '
+import json, sys, urllib.request
+views = json.load(urllib.request.urlopen("http://127.0.0.1:8080/api/health", timeout=2))["services"]
+sys.exit(not all(v["status"] == "GREEN" for v in views))' 2>/dev/null
+echo "PASS dashboard: /api/health shows all five GREEN"
+echo "security: $(systemd-analyze security --no-pager scalper-market.service | tail -n 1)"
+
+# --- 2. kill -9: systemd restarts it, the dashboard sees RED then GREEN ---------------------
+/usr/bin/python3 "$CHECK_DIR/health_watch.py" market 60 >"$SANDBOX_DIR/watch-market.log" & watch=$!
+wait_until 10 test -s "$SANDBOX_DIR/watch-market.log"   # the watcher saw market GREEN first
+pid=$(prop scalper-market.service MainPID); t0=$EPOCHREALTIME
+kill -9 "$pid"
+wait_until 30 restarted scalper-market.service 1
+wait_until 5 logged scalper-market.service signal
+[[ $(prop scalper-market.service MainPID) != "$pid" ]]
+echo "PASS kill -9 market: restarted (NRestarts=$(prop scalper-market.service NRestarts)) active again after $(elapsed "$t0") s"
+wait "$watch" || { cat "$SANDBOX_DIR/watch-market.log"; false; }
+sed 's/^/  dashboard: /' "$SANDBOX_DIR/watch-market.log"
+echo "PASS dashboard saw market RED then GREEN under a new pid"
+
+# --- 3. A frozen loop (kill -STOP): the watchdog kills it and systemd restarts it -----------
+/usr/bin/python3 "$CHECK_DIR/health_watch.py" strategy 60 >"$SANDBOX_DIR/watch-strategy.log" & watch=$!
+wait_until 10 test -s "$SANDBOX_DIR/watch-strategy.log"
+pid=$(prop scalper-strategy.service MainPID); t0=$EPOCHREALTIME
+kill -STOP "$pid"
+wait_until 40 restarted scalper-strategy.service 1
+wait_until 5 logged scalper-strategy.service watchdog
+[[ $(prop scalper-strategy.service MainPID) != "$pid" ]]
+echo "PASS kill -STOP strategy: Result=watchdog, restarted (NRestarts=$(prop scalper-strategy.service NRestarts)) after $(elapsed "$t0") s"
+[[ -n $(journalctl -b -q -o cat _PID="$pid" | grep -F 'Fatal Python error: Aborted') ]]
+echo "PASS the watchdog's SIGABRT left Python's traceback in the journal (PYTHONFAULTHANDLER)"
+wait "$watch" || { cat "$SANDBOX_DIR/watch-strategy.log"; false; }
+sed 's/^/  dashboard: /' "$SANDBOX_DIR/watch-strategy.log"
+echo "PASS dashboard saw strategy RED then GREEN under a new pid"
+for u in scalper-execution.service scalper-dashboard.service scalper-worker.service; do
+  [[ $(prop "$u" NRestarts) == 0 ]]
+done
+echo "PASS execution, dashboard, worker never restarted"
+
+# --- 4. systemctl stop scalper.target stops all five cleanly, exit 0 -----------------------
+inactive() { [[ $(prop "$1" ActiveState) == inactive ]]; }
+t0=$EPOCHREALTIME
+# It returns once the target is stopped; PartOf= then stops the services (SIGTERM, grace period).
+systemctl stop scalper.target
+for u in "${UNITS[@]}"; do
+  wait_until 30 inactive "$u"
+  [[ $(prop "$u" Result) == success ]]
+  [[ $(prop "$u" ExecMainCode) == 1 ]]     # CLD_EXITED: it exited by itself, no signal killed it
+  [[ $(prop "$u" ExecMainStatus) == 0 ]]
+done
+echo "PASS stop scalper.target: 5 units inactive, exit status 0, $(elapsed "$t0") s"
+
+# --- 5. A bad setting (exit 78) is not restarted --------------------------------------------
+echo "EXECUTION_MODE=NOPE" >>/etc/scalper/scalper.env
+if systemctl start scalper-worker.service; then false; fi
+wait_until 10 test "$(prop scalper-worker.service ActiveState)" = failed
+[[ $(prop scalper-worker.service ExecMainStatus) == 78 ]]
+[[ $(prop scalper-worker.service NRestarts) == 0 ]]
+[[ -n $(journalctl -b -q -o cat -u scalper-worker.service | grep -F 'config error: EXECUTION_MODE') ]]
+echo "PASS bad config: worker exited 78, failed, not restarted (RestartPreventExitStatus=78)"
