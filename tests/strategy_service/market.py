@@ -13,7 +13,7 @@ def trade(symbol: str, *, ts_ms: int, price: float, size: float = 1.0, side: str
                  size=f"{size:.3f}", exchange_ts_ns=ts, received_ts_ns=ts)
 
 
-def book(symbol: str, *, ts_ms: int, mid: float, half_spread: float = 0.05, bid_size: float = 5.0,
+def book(symbol: str, *, ts_ms: int, mid: float, half_spread: float = 0.01, bid_size: float = 5.0,
          ask_size: float = 5.0, stale: bool = False) -> BookTop:
     ts = ts_ms * MS
     return BookTop(symbol=symbol, u=ts_ms, bids=[(f"{mid - half_spread:.2f}", f"{bid_size:.3f}")],
@@ -31,7 +31,7 @@ def path(symbol: str = "BTCUSDT", *, start_ms: int = 1_700_000_000_000, quiet_s:
         t0 = start_ms + sec * 1000
         if sec < quiet_s:
             price = base + (0.02 if sec % 2 else -0.02)
-            out += [book(symbol, ts_ms=t0, mid=price, stale=stale),
+            out += [book(symbol, ts_ms=t0, mid=base, stale=stale),
                     trade(symbol, ts_ms=t0 + 300, price=price, size=1.0 + (sec % 3) * 0.1, side="Buy"),
                     trade(symbol, ts_ms=t0 + 600, price=price, size=1.0, side="Sell", n=1)]
         else:

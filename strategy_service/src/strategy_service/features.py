@@ -87,11 +87,12 @@ class SymbolFeatures:
             return None
         if ts_ms < self.bar_end:
             return None
-        snap = self._close_bar()
         missed = (ts_ms - self.bar_end) // self.bar_ms  # whole bars without a message
+        snap = self._close_bar()
         for _ in range(min(missed, self.p.window_bars)):
+            self.bar_end += self.bar_ms
             snap = self._close_bar()
-        self.bar_end += (missed + 1) * self.bar_ms
+        self.bar_end = ts_ms - ts_ms % self.bar_ms + self.bar_ms
         return snap
 
     def _close_bar(self) -> Snapshot:
