@@ -1,0 +1,1 @@
+"""The simulator's network side: Bybit v5 REST and WebSocket on one aiohttp port, with faults."""

@@ -1,0 +1,65 @@
+"""Position, execution and wallet endpoints."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from common.bybit import constants as k
+from common.bybit.schemas.envelope import Empty, Paged
+from common.bybit.schemas.position import SetLeverageParams, TradingStopParams
+from common.bybit.schemas.wallet import WalletResult
+from exchange_sim.server import params as p
+from exchange_sim.server import render
+from exchange_sim.server.rest import ApiError, route
+
+if TYPE_CHECKING:
+    from exchange_sim.server.app import Sim
+
+
+@route("GET", "/v5/position/list", auth=True)
+async def positions(sim: Sim, q: dict[str, str]) -> Paged:
+    p.category(q.get("category"))
+    symbol = p.symbol_or_settle(sim, q.get("symbol"), q.get("settleCoin"))
+    return Paged(list=[render.position(x) for x in sim.exchange.positions(symbol=symbol)])
+
+
+@route("POST", "/v5/position/set-leverage", auth=True, params=SetLeverageParams)
+async def set_leverage(sim: Sim, b: SetLeverageParams) -> Empty:
+    p.category(b.category)
+    buy = p.decimal("buyLeverage", b.buyLeverage, required=True)
+    sell = p.decimal("sellLeverage", b.sellLeverage, required=True)
+    if buy != sell:
+        raise ApiError(k.PARAMS_ERROR, "buy leverage must equal sell leverage in one-way mode")
+    sim.exchange.set_leverage(symbol=p.symbol(sim, b.symbol), buy_leverage=buy, sell_leverage=sell,
+                              now_ms=sim.now_ms())
+    sim.flush_private()
+    return Empty()
+
+
+@route("POST", "/v5/position/trading-stop", auth=True, params=TradingStopParams)
+async def trading_stop(sim: Sim, b: TradingStopParams) -> Empty:
+    p.category(b.category)
+    sim.exchange.set_trading_stop(
+        symbol=p.symbol(sim, b.symbol), take_profit=p.decimal("takeProfit", b.takeProfit),
+        stop_loss=p.decimal("stopLoss", b.stopLoss), tp_trigger_by=b.tpTriggerBy, sl_trigger_by=b.slTriggerBy,
+        now_ms=sim.now_ms())
+    sim.flush_private()
+    return Empty()
+
+
+@route("GET", "/v5/execution/list", auth=True)
+async def executions(sim: Sim, q: dict[str, str]) -> Paged:
+    p.category(q.get("category"))
+    rows = sim.exchange.executions(
+        symbol=p.symbol(sim, q.get("symbol"), required=False), order_id=q.get("orderId") or None,
+        start_ms=p.integer("startTime", q.get("startTime"), default=0, low=0, high=2**63) or None,
+        end_ms=p.integer("endTime", q.get("endTime"), default=0, low=0, high=2**63) or None,
+        limit=p.integer("limit", q.get("limit"), default=50, low=1, high=100))
+    return Paged(list=[render.execution(x) for x in rows])
+
+
+@route("GET", "/v5/account/wallet-balance", auth=True)
+async def wallet_balance(sim: Sim, q: dict[str, str]) -> WalletResult:
+    if q.get("accountType") != "UNIFIED":
+        raise ApiError(k.PARAMS_ERROR, f"accountType [{q.get('accountType')}] is not supported (UNIFIED only)")
+    return WalletResult(list=[render.wallet(sim.exchange.wallet())])

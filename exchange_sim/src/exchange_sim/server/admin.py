@@ -1,0 +1,55 @@
+"""The admin endpoints: read and flip fault switches, read the simulator's status.
+
+Reachable with the account's Bybit signature, or with the admin token from a loopback address.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from common.bybit import constants as k
+from exchange_sim.server.faults import FaultPatch, Faults, patched
+from exchange_sim.server.rest import ApiError, route
+
+if TYPE_CHECKING:
+    from exchange_sim.server.app import Sim
+
+
+class Status(msgspec.Struct, kw_only=True):
+    faults: Faults
+    symbols: list[str]
+    market_steps: int
+    public_connections: int
+    private_connections: int
+    replay_done: bool | None = None  # None when the market comes from the generator
+    replay_events: int = 0
+
+
+@route("GET", "/admin/faults", auth=True, admin=True)
+async def get_faults(sim: Sim, q: dict[str, str]) -> Faults:
+    return sim.faults
+
+
+@route("POST", "/admin/faults", auth=True, params=FaultPatch, admin=True)
+async def set_faults(sim: Sim, patch: FaultPatch) -> Faults:
+    try:
+        sim.faults = patched(sim.faults, patch)
+    except ValueError as e:
+        raise ApiError(k.PARAMS_ERROR, str(e)) from None
+    for kind in patch.drop:
+        if kind not in ("public", "private"):
+            raise ApiError(k.PARAMS_ERROR, f"drop: {kind!r} is neither public nor private")
+        sim.hub.drop(private=kind == "private")
+    return sim.faults
+
+
+@route("GET", "/admin/status", auth=True, admin=True)
+async def status(sim: Sim, q: dict[str, str]) -> Status:
+    private = sum(c.private for c in sim.hub.conns)
+    replay = sim.replay
+    return Status(faults=sim.faults, symbols=list(sim.exchange.instruments), market_steps=sim.feed.steps,
+                  public_connections=len(sim.hub.conns) - private, private_connections=private,
+                  replay_done=None if replay is None else replay.done,
+                  replay_events=0 if replay is None else replay.released)

@@ -1,0 +1,100 @@
+"""The simulator: one engine, its market loop, and the aiohttp app serving REST and WS on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+from aiohttp import web
+
+from common.bybit.schemas.envelope import PrivateMsg
+from exchange_sim import engine as e
+from exchange_sim.server import account, admin, market, rest, trade, ws  # noqa: F401  (routes register)
+from exchange_sim.server import render
+from exchange_sim.server.faults import Faults
+from exchange_sim.server.feed import Feed, Replay
+from exchange_sim.server.hub import Hub, Latency
+from exchange_sim.server.ratelimit import RateLimits
+
+_enc = msgspec.json.Encoder()
+_RENDER = {"order": render.order, "execution": render.execution, "position": render.position,
+           "wallet": render.wallet}
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    api_key: str
+    api_secret: str
+    symbols: list[str]
+    seed: int = 7
+    balance: Decimal = Decimal("10000")
+    tick_ms: int = 100
+    latency_ms: float = 3.0
+    jitter_ms: float = 1.0
+    rate_limit_scale: float = 1.0
+    admin_token: str = ""
+    replay: Path | None = None
+    replay_speed: float = 1.0
+
+
+class Sim:
+    """Everything a request handler needs: config, engine, faults, limits, sockets and the market feed."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.faults = Faults()
+        self.exchange = e.Exchange(symbols=config.symbols, balance=config.balance)
+        self.latency = Latency(base_ms=config.latency_ms, jitter_ms=config.jitter_ms, seed=config.seed)
+        self.limits = RateLimits(scale=config.rate_limit_scale)
+        self.hub = Hub()
+        self.started_ms = self.now_ms()
+        self.replay: Replay | None = None
+        if config.replay is not None:
+            self.replay = Replay(e.read_replay(config.replay), speed=config.replay_speed)
+            source = self.replay
+        else:
+            source = e.MarketGenerator(symbols=config.symbols, seed=config.seed,
+                                       instruments=self.exchange.instruments).step
+        self.feed = Feed(sim=self, source=source, tick_ms=config.tick_ms)
+
+    def now_ms(self) -> int:
+        """The server clock (the clock-skew fault shifts it)."""
+        return int(time.time() * 1000) + self.faults.clock_skew_ms
+
+    def flush_private(self) -> None:
+        """Send the engine's private events to authenticated subscribers, one frame per run of a kind."""
+        events = self.exchange.drain_events()
+        if not events or not any(c.private for c in self.hub.conns):
+            return
+        now, i = self.now_ms(), 0
+        while i < len(events):
+            kind, j = events[i][0], i
+            while j < len(events) and events[j][0] == kind:
+                j += 1
+            if self.hub.listening(kind):
+                data = [_RENDER[kind](obj) for _, obj in events[i:j]]
+                self.hub.publish(kind, _enc.encode(PrivateMsg(id=uuid.uuid4().hex, topic=kind, creationTime=now,
+                                                              data=data)))
+            i = j
+
+
+def create_app(sim: Sim) -> web.Application:
+    app = web.Application()
+    app["sim"] = sim
+    rest.add_routes(app, sim)
+    ws.add_routes(app, sim)
+
+    async def market_loop(app: web.Application):
+        task = asyncio.create_task(sim.feed.run())
+        yield
+        task.cancel()
+        for conn in list(sim.hub.conns):
+            await conn.ws.close()
+
+    app.cleanup_ctx.append(market_loop)
+    return app

@@ -1,0 +1,157 @@
+"""The REST pipeline: faults, latency, Bybit auth, rate limits, params, and the retCode envelope.
+
+A handler takes (sim, params) and returns a wire Struct; it raises ExchangeError/ApiError for a
+retCode. Routes are registered with `@route`, so one table lists the whole REST surface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from aiohttp import web
+
+from common.bybit import constants as k
+from common.bybit.schemas.envelope import Envelope
+from common.bybit.signing import matches, rest_signature
+from exchange_sim import engine as e
+
+if TYPE_CHECKING:
+    from exchange_sim.server.app import Sim
+
+# A dropped or timed-out reply is held this long (longer than any sane client timeout).
+HOLD_S = 120.0
+ADMIN_TOKEN_HEADER = "X-Sim-Admin-Token"
+_enc = msgspec.json.Encoder()
+
+
+class ApiError(Exception):
+    """A retCode the server itself raises (auth, params, faults)."""
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code, self.msg = code, msg
+
+
+class Reply(Exception):
+    """Leave the pipeline with a raw HTTP answer (the ambiguous-submit fault)."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        self.response = response
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Callable[..., Awaitable[Any]]
+    auth: bool
+    params: type[msgspec.Struct] | None  # POST body type; None for GET (a dict of query strings)
+    admin: bool = False  # exempt from faults, latency and rate limits; token or signature
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, path: str, *, auth: bool, params: type[msgspec.Struct] | None = None,
+          admin: bool = False) -> Callable:
+    def register(fn: Callable) -> Callable:
+        ROUTES.append(Route(method=method, path=path, handler=fn, auth=auth, params=params, admin=admin))
+        return fn
+    return register
+
+
+def add_routes(app: web.Application, sim: Sim) -> None:
+    for r in ROUTES:
+        app.router.add_route(r.method, r.path, _endpoint(sim, r))
+
+
+def _endpoint(sim: Sim, r: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        headers: dict[str, str] = {}
+        if not r.admin:
+            if sim.faults.rest_drop:
+                await asyncio.sleep(HOLD_S)
+                return web.Response(status=504)
+            await asyncio.sleep(sim.latency.seconds() + sim.faults.rest_delay_ms / 1000)
+        try:
+            body = await request.read()
+            if r.admin:
+                _admin_auth(sim, request, body)
+            elif r.auth:
+                uid = _auth(sim, request, body)
+                headers = _limit(sim, uid, r.path)
+            params = _params(r, request, body)
+            result = await r.handler(sim, params)
+            env = Envelope(retCode=0, retMsg="OK", result=result, time=sim.now_ms())
+        except Reply as reply:
+            return reply.response
+        except (ApiError, e.ExchangeError) as err:
+            headers = getattr(err, "headers", headers)
+            env = Envelope(retCode=err.code, retMsg=err.msg, result={}, time=sim.now_ms())
+        return web.Response(body=_enc.encode(env), headers=headers, content_type="application/json")
+    return handle
+
+
+def _auth(sim: Sim, request: web.Request, body: bytes) -> str:
+    """Check the X-BAPI-* headers as Bybit does; returns the account's uid."""
+    h = request.headers
+    key, ts, sign = h.get(k.H_API_KEY, ""), h.get(k.H_TIMESTAMP, ""), h.get(k.H_SIGN, "")
+    window = h.get(k.H_RECV_WINDOW, str(k.DEFAULT_RECV_WINDOW_MS))
+    if not key or key != sim.config.api_key:
+        raise ApiError(k.INVALID_API_KEY, "API key is invalid.")
+    if not (ts.isdigit() and window.isdigit()):
+        raise ApiError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
+    now = sim.now_ms()
+    if not now - int(window) <= int(ts) < now + k.FUTURE_TOLERANCE_MS:
+        raise ApiError(k.TIMESTAMP_ERROR, f"invalid request, please check your server timestamp or recv_window "
+                                          f"param. req_timestamp[{ts}],server_timestamp[{now}],recv_window[{window}]")
+    signed = request.query_string.encode() if request.method == "GET" else body
+    expected = rest_signature(secret=sim.config.api_secret, timestamp=ts, api_key=key, recv_window=window,
+                              params=signed)
+    if not matches(expected, sign):
+        raise ApiError(k.INVALID_SIGN, "error sign! origin_string[" + f"{ts}{key}{window}" + signed.decode(
+            errors="replace") + "]")
+    return "1"  # the simulator has one account
+
+
+def _admin_auth(sim: Sim, request: web.Request, body: bytes) -> None:
+    """The account's signature, or the admin token from a loopback address."""
+    token = request.headers.get(ADMIN_TOKEN_HEADER)
+    if token is None:
+        _auth(sim, request, body)
+        return
+    remote = request.remote or ""
+    loopback = remote and ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    if not (sim.config.admin_token and loopback and hmac.compare_digest(sim.config.admin_token, token)):
+        raise ApiError(k.INVALID_API_KEY, "admin token refused")
+
+
+def _limit(sim: Sim, uid: str, path: str) -> dict[str, str]:
+    allowed, headers = sim.limits.take(uid=uid, path=path, now_ms=sim.now_ms())
+    if sim.faults.rate_limit_burst > 0:
+        sim.faults.rate_limit_burst -= 1
+        allowed = False
+    if not allowed:
+        raise _RateLimited(headers)
+    return headers
+
+
+class _RateLimited(ApiError):
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(k.RATE_LIMITED, "Too many visits!")
+        self.headers = headers
+
+
+def _params(r: Route, request: web.Request, body: bytes) -> Any:
+    if r.params is None:
+        return dict(request.query)
+    try:
+        return msgspec.json.decode(body or b"{}", type=r.params, strict=False)
+    except msgspec.DecodeError as err:
+        raise ApiError(k.PARAMS_ERROR, f"params error: {err}") from None

@@ -1,0 +1,98 @@
+"""Order endpoints: /v5/order/{create, amend, cancel, cancel-all, realtime, history}."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from common.bybit.schemas.envelope import Paged
+from common.bybit.schemas.order import (AmendOrderParams, CancelAllParams, CancelAllResult, CancelOrderParams,
+                                        OrderId, PlaceOrderParams)
+from exchange_sim.server import params as p
+from exchange_sim.server import render
+from exchange_sim.server.rest import HOLD_S, ApiError, Reply, route
+
+if TYPE_CHECKING:
+    from exchange_sim.server.app import Sim
+
+
+@route("POST", "/v5/order/create", auth=True, params=PlaceOrderParams)
+async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
+    p.category(b.category)
+    symbol = p.symbol(sim, b.symbol)
+    side = p.choice("side", b.side, ("Buy", "Sell"))
+    order_type = p.choice("orderType", b.orderType, ("Market", "Limit"))
+    tif = p.choice("timeInForce", b.timeInForce or ("IOC" if order_type == "Market" else "GTC"),
+                   ("GTC", "IOC", "FOK", "PostOnly"))
+    if sim.faults.reject_orders:
+        raise ApiError(sim.faults.reject_orders, "order rejected (simulator fault)")
+    order = sim.exchange.place_order(
+        symbol=symbol, side=side, order_type=order_type, qty=p.decimal("qty", b.qty, required=True),
+        price=p.decimal("price", b.price, required=order_type == "Limit"), time_in_force=tif,
+        reduce_only=bool(b.reduceOnly), close_on_trigger=bool(b.closeOnTrigger), order_link_id=b.orderLinkId or "",
+        take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss),
+        tp_trigger_by=b.tpTriggerBy or "LastPrice", sl_trigger_by=b.slTriggerBy or "LastPrice",
+        now_ms=sim.now_ms())
+    sim.flush_private()
+    if sim.faults.ambiguous_submit == "5xx":
+        raise Reply(web.Response(status=502, text="502 Bad Gateway"))
+    if sim.faults.ambiguous_submit == "timeout":
+        await asyncio.sleep(HOLD_S)
+        raise Reply(web.Response(status=504))
+    return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
+
+
+@route("POST", "/v5/order/amend", auth=True, params=AmendOrderParams)
+async def amend(sim: Sim, b: AmendOrderParams) -> OrderId:
+    p.category(b.category)
+    order = sim.exchange.amend_order(
+        symbol=p.symbol(sim, b.symbol), order_id=b.orderId or None, order_link_id=b.orderLinkId or None,
+        qty=p.decimal("qty", b.qty), price=p.decimal("price", b.price),
+        take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss),
+        now_ms=sim.now_ms())
+    sim.flush_private()
+    return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
+
+
+@route("POST", "/v5/order/cancel", auth=True, params=CancelOrderParams)
+async def cancel(sim: Sim, b: CancelOrderParams) -> OrderId:
+    p.category(b.category)
+    order = sim.exchange.cancel_order(symbol=p.symbol(sim, b.symbol), order_id=b.orderId or None,
+                                      order_link_id=b.orderLinkId or None, now_ms=sim.now_ms())
+    sim.flush_private()
+    return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
+
+
+@route("POST", "/v5/order/cancel-all", auth=True, params=CancelAllParams)
+async def cancel_all(sim: Sim, b: CancelAllParams) -> CancelAllResult:
+    p.category(b.category)
+    symbol = p.symbol_or_settle(sim, b.symbol, b.settleCoin)
+    orders = sim.exchange.cancel_all(symbol=symbol, now_ms=sim.now_ms())
+    sim.flush_private()
+    return CancelAllResult(list=[OrderId(orderId=o.order_id, orderLinkId=o.order_link_id) for o in orders])
+
+
+@route("GET", "/v5/order/realtime", auth=True)
+async def realtime(sim: Sim, q: dict[str, str]) -> Paged:
+    """Open orders; asked by orderId/orderLinkId it also finds a finished order, as Bybit does."""
+    p.category(q.get("category"))
+    ids = {"order_id": q.get("orderId") or None, "order_link_id": q.get("orderLinkId") or None}
+    symbol = p.symbol(sim, q.get("symbol"), required=False)
+    if symbol is None and not any(ids.values()):
+        symbol = p.symbol_or_settle(sim, None, q.get("settleCoin"))
+    orders = sim.exchange.open_orders(symbol=symbol, **ids)
+    if not orders and any(ids.values()):
+        orders = sim.exchange.order_history(symbol=symbol, limit=1, **ids)
+    return Paged(list=[render.order(o) for o in orders])
+
+
+@route("GET", "/v5/order/history", auth=True)
+async def history(sim: Sim, q: dict[str, str]) -> Paged:
+    p.category(q.get("category"))
+    orders = sim.exchange.order_history(
+        symbol=p.symbol(sim, q.get("symbol"), required=False), order_id=q.get("orderId") or None,
+        order_link_id=q.get("orderLinkId") or None,
+        limit=p.integer("limit", q.get("limit"), default=20, low=1, high=50))
+    return Paged(list=[render.order(o) for o in orders])
