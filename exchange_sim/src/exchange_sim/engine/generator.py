@@ -1,0 +1,173 @@
+"""A seeded market generator: per symbol, a mid price that moves by regime, a 200-level book around it
+and taker trade flow, emitted as Bybit-shaped book snapshots/deltas and public trades.
+
+Same seed and symbols, same calls -> the same events: every random draw comes from one
+`random.Random` per symbol seeded with the text "seed:symbol" (stable across processes).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from exchange_sim.engine.events import BookUpdate, TradeTick
+from exchange_sim.engine.instruments import Instrument
+
+DEPTH = 200  # levels per side, so orderbook.50 and orderbook.200 both have content
+LEVEL_GAP = 2e-5  # deeper levels sit on a grid about 0.2 bp of price apart; the best bid/ask are tick-exact
+LEVEL_NOTIONAL = 15_000.0  # mean USDT resting per level in a normal book
+TRADE_NOTIONAL = 1_500.0  # mean USDT per public trade
+RESIZED_PER_STEP = 4  # levels whose size changes per step besides those the move adds or removes
+
+
+@dataclass(frozen=True)
+class Regime:
+    """How the market behaves while a regime lasts; drift and vol are fractions of price per step."""
+
+    drift: float  # signed mean return per step (a trend's sign is drawn when it starts)
+    vol: float
+    trades: float  # mean trades per step
+    buy_bias: float  # added to the 0.5 chance that a trade's taker is a buyer (signed with the drift)
+    spread: int  # ticks between best bid and best ask
+    depth: float  # multiplier on resting size (thin books)
+    steps: int  # mean duration in steps
+    weight: float  # chance of being picked as the next regime
+
+
+REGIMES = {
+    "range": Regime(drift=0.0, vol=4e-5, trades=1.0, buy_bias=0.0, spread=1, depth=1.0, steps=600, weight=0.45),
+    "trend": Regime(drift=3e-5, vol=6e-5, trades=1.5, buy_bias=0.1, spread=1, depth=1.0, steps=400, weight=0.25),
+    "pump": Regime(drift=3e-4, vol=2e-4, trades=5.0, buy_bias=0.35, spread=2, depth=0.5, steps=80, weight=0.08),
+    "dump": Regime(drift=-3e-4, vol=2e-4, trades=5.0, buy_bias=-0.35, spread=2, depth=0.5, steps=80, weight=0.08),
+    "burst": Regime(drift=0.0, vol=4e-4, trades=4.0, buy_bias=0.0, spread=3, depth=0.6, steps=60, weight=0.07),
+    "thin": Regime(drift=0.0, vol=1e-4, trades=0.3, buy_bias=0.0, spread=6, depth=0.08, steps=200, weight=0.07),
+}
+
+
+class _SymbolPath:
+    """One symbol's state: prices in integer ticks and sizes in integer lots, turned into Decimals on output."""
+
+    def __init__(self, *, instrument: Instrument, seed: int) -> None:
+        self.instrument = instrument
+        self.rng = random.Random(f"{seed}:{instrument.symbol}")
+        tick = float(instrument.tick_size)
+        price = float(instrument.reference_price) * (1 + self.rng.uniform(-0.1, 0.1))
+        self.mid = price / tick  # in ticks
+        self.gap = max(1, round(price * LEVEL_GAP / tick))
+        self.level_lots = LEVEL_NOTIONAL / (price * float(instrument.qty_step))
+        self.trade_lots = TRADE_NOTIONAL / (price * float(instrument.qty_step))
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self.u = 0
+        self.seq = self.rng.randrange(10**9, 10**10)
+        self.last_trade = 0
+        self.regime = "range"
+        self.sign = 1
+        self.left = self.rng.randint(50, 2 * REGIMES["range"].steps)
+        self.anchor = self.mid
+
+    def step(self, now_ms: int) -> list[BookUpdate | TradeTick]:
+        if not self.bids:
+            self._move(first=True)
+            return [self._message(now_ms, "snapshot", dict(self.bids), dict(self.asks))]
+        old_bids, old_asks = dict(self.bids), dict(self.asks)
+        events: list[BookUpdate | TradeTick] = self._trades(now_ms)
+        self._next_regime()
+        self._move(first=False)
+        bids = _diff(old_bids, self.bids)
+        asks = _diff(old_asks, self.asks)
+        if bids or asks:
+            events.append(self._message(now_ms, "delta", bids, asks))
+        return events
+
+    def _next_regime(self) -> None:
+        self.left -= 1
+        if self.left > 0:
+            return
+        names = list(REGIMES)
+        self.regime = self.rng.choices(names, weights=[REGIMES[n].weight for n in names])[0]
+        self.sign = self.rng.choice((1, -1)) if self.regime == "trend" else 1
+        self.left = max(5, int(self.rng.expovariate(1 / REGIMES[self.regime].steps)))
+        self.anchor = self.mid
+
+    def _move(self, *, first: bool) -> None:
+        r = REGIMES[self.regime]
+        if not first:
+            ret = self.sign * r.drift + r.vol * self.rng.gauss(0, 1)
+            self.mid = max(self.mid * (1 + ret) + 0.01 * (self.anchor - self.mid) * (r.drift == 0),
+                           float(20 * self.gap))
+        best_bid = math.floor(self.mid - r.spread / 2)
+        best_ask = best_bid + r.spread
+        top = -(-best_bid // self.gap) - 1  # highest grid index strictly below the best bid
+        bid_ticks = [best_bid] + [(top - i) * self.gap for i in range(DEPTH - 1) if top - i > 0]
+        low = best_ask // self.gap + 1  # lowest grid index strictly above the best ask
+        ask_ticks = [best_ask] + [(low + i) * self.gap for i in range(DEPTH - 1)]
+        self.bids = {t: self.bids.get(t) or self._lots(r) for t in bid_ticks}
+        self.asks = {t: self.asks.get(t) or self._lots(r) for t in ask_ticks}
+        for side, ticks in ((self.bids, bid_ticks), (self.asks, ask_ticks)):
+            for _ in range(RESIZED_PER_STEP // 2):  # mostly near the top, where real books churn
+                side[ticks[int(self.rng.random() ** 2 * min(40, len(ticks)))]] = self._lots(r)
+
+    def _lots(self, r: Regime) -> int:
+        return max(1, int(self.level_lots * r.depth * self.rng.lognormvariate(0, 0.7)))
+
+    def _trades(self, now_ms: int) -> list[TradeTick]:
+        r = REGIMES[self.regime]
+        out = []
+        count = int(r.trades) + (self.rng.random() < r.trades % 1)
+        for _ in range(count):
+            buy = self.rng.random() < 0.5 + self.sign * r.buy_bias
+            side = self.asks if buy else self.bids
+            best = min(side) if buy else max(side)
+            lots = max(1, int(self.rng.expovariate(1 / self.trade_lots)))
+            side[best] = max(1, side[best] - lots)  # the taker ate into the best level
+            out.append(self._trade(now_ms, "Buy" if buy else "Sell", best, lots))
+        return out
+
+    def _trade(self, now_ms: int, side: str, tick: int, lots: int) -> TradeTick:
+        direction = ("Plus" if tick > self.last_trade else "Minus") if tick != self.last_trade else None
+        if direction is None:
+            direction = "ZeroPlus" if side == "Buy" else "ZeroMinus"
+        self.last_trade = tick
+        i = self.instrument
+        return TradeTick(symbol=i.symbol, trade_id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+                         side=side, price=Decimal(tick) * i.tick_size, size=Decimal(lots) * i.qty_step,
+                         ts_ms=now_ms, tick_direction=f"{direction}Tick")
+
+    def _message(self, now_ms: int, kind: str, bids: dict[int, int], asks: dict[int, int]) -> BookUpdate:
+        self.u += 1
+        self.seq += self.rng.randint(1, 40)
+        tick, step = self.instrument.tick_size, self.instrument.qty_step
+
+        def levels(side: dict[int, int], reverse: bool) -> list[tuple[Decimal, Decimal]]:
+            return [(Decimal(t) * tick, Decimal(n) * step) for t, n in sorted(side.items(), reverse=reverse)]
+
+        return BookUpdate(symbol=self.instrument.symbol, kind=kind, bids=levels(bids, True),
+                          asks=levels(asks, False), u=self.u, seq=self.seq, ts_ms=now_ms,
+                          cts_ms=max(0, now_ms - self.rng.randint(1, 5)))
+
+
+def _diff(old: dict[int, int], new: dict[int, int]) -> dict[int, int]:
+    """Levels that changed from `old` to `new`; 0 marks a deleted level."""
+    out = {t: n for t, n in new.items() if old.get(t) != n}
+    out.update((t, 0) for t in old.keys() - new.keys())
+    return out
+
+
+class MarketGenerator:
+    """Steps every symbol once per call; the first call per symbol yields its book snapshot."""
+
+    def __init__(self, *, symbols: list[str], seed: int, instruments: dict[str, Instrument]) -> None:
+        self.paths = {s: _SymbolPath(instrument=instruments[s], seed=seed) for s in symbols}
+
+    def step(self, now_ms: int) -> list[BookUpdate | TradeTick]:
+        events: list[BookUpdate | TradeTick] = []
+        for path in self.paths.values():
+            events += path.step(now_ms)
+        return events
+
+    def regime(self, symbol: str) -> str:
+        return self.paths[symbol].regime

@@ -1,0 +1,97 @@
+"""One symbol's public market state: book, last and mark price, recent trades, candles, 24h ticker."""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from exchange_sim.engine.book import Book
+from exchange_sim.engine.events import BookUpdate, TradeTick
+from exchange_sim.engine.instruments import Instrument
+from exchange_sim.engine.klines import DAY_MS, MINUTE_MS, Candles
+
+RECENT_TRADES = 1000  # Bybit's /v5/market/recent-trade returns at most 1000
+FUNDING_INTERVAL_MS = 8 * 3600 * 1000
+FUNDING_RATE = Decimal("0.0001")  # a flat 0.01% every 8 h, Bybit's base rate
+ZERO = Decimal(0)
+
+
+class Market:
+    """What the public feed has said about one symbol so far."""
+
+    __slots__ = ("instrument", "book", "last_price", "mark_price", "trades", "candles", "now_ms")
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self.book = Book()
+        self.last_price = ZERO
+        self.mark_price = ZERO
+        self.trades: deque[TradeTick] = deque(maxlen=RECENT_TRADES)
+        self.candles = Candles()
+        self.now_ms = 0
+
+    def apply_book(self, update: BookUpdate) -> None:
+        """Apply a snapshot or delta and move the mark price to the new mid."""
+        if update.kind == "snapshot":
+            self.book.replace(update.bids, update.asks)
+        else:
+            self.book.patch(update.bids, update.asks)
+        self.book.u, self.book.seq, self.book.ts_ms = update.u, update.seq, update.ts_ms
+        self.now_ms = max(self.now_ms, update.ts_ms)
+        bid, ask = self.book.best_bid(), self.book.best_ask()
+        if bid and ask:
+            tick = self.instrument.tick_size
+            self.mark_price = ((bid[0] + ask[0]) / 2 / tick).to_integral_value() * tick
+        elif not self.mark_price:
+            self.mark_price = self.last_price
+
+    def apply_trade(self, trade: TradeTick) -> None:
+        """Record a public trade: last price, recent trades, candles."""
+        self.last_price = trade.price
+        if not self.mark_price:
+            self.mark_price = trade.price
+        self.trades.append(trade)
+        self.candles.add(ts_ms=trade.ts_ms, price=trade.price, size=trade.size)
+        self.now_ms = max(self.now_ms, trade.ts_ms)
+
+    def ticker(self) -> dict[str, Decimal | int | str]:
+        """The fields of Bybit's linear ticker, 24h figures taken from the one-minute candles."""
+        now = self.now_ms
+        bars = self.candles.since(now - now % MINUTE_MS - DAY_MS + MINUTE_MS)
+        last = self.last_price or self.mark_price
+        prev = bars[0][1] if bars else last
+        volume = sum((b[5] for b in bars), ZERO)
+        turnover = sum((b[6] for b in bars), ZERO)
+        bid, ask = self.book.best_bid(), self.book.best_ask()
+        pcnt = ((last - prev) / prev).quantize(Decimal("0.000001")) if prev else ZERO
+        step = self.instrument.qty_step
+        return {
+            "symbol": self.instrument.symbol,
+            "lastPrice": last,
+            "markPrice": self.mark_price,
+            "indexPrice": self.mark_price,
+            "bid1Price": bid[0] if bid else ZERO,
+            "bid1Size": bid[1] if bid else ZERO,
+            "ask1Price": ask[0] if ask else ZERO,
+            "ask1Size": ask[1] if ask else ZERO,
+            "prevPrice24h": prev,
+            "price24hPcnt": pcnt,
+            "highPrice24h": max((b[2] for b in bars), default=last),
+            "lowPrice24h": min((b[3] for b in bars), default=last),
+            "prevPrice1h": self._price_at(bars, now - 3600 * 1000) or prev,
+            "volume24h": volume,
+            "turnover24h": turnover.quantize(Decimal("0.0001")),
+            "openInterest": (volume * Decimal("0.4") / step).to_integral_value() * step,
+            "openInterestValue": (volume * Decimal("0.4") * self.mark_price).quantize(Decimal("0.01")),
+            "fundingRate": FUNDING_RATE,
+            "nextFundingTime": now - now % FUNDING_INTERVAL_MS + FUNDING_INTERVAL_MS,
+            "deliveryTime": 0,
+        }
+
+    @staticmethod
+    def _price_at(bars: list[list], ts_ms: int) -> Decimal:
+        """Open of the first bar at or after `ts_ms`, 0 if none."""
+        for bar in bars:
+            if bar[0] >= ts_ms:
+                return bar[1]
+        return ZERO

@@ -1,0 +1,119 @@
+"""The account's records (order, execution, position, wallet), named after Bybit's v5 fields in snake_case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered"})
+
+
+@dataclass(slots=True)
+class Order:
+    """One order as `/v5/order/realtime` and the private `order` topic show it."""
+
+    order_id: str
+    order_link_id: str
+    symbol: str
+    side: str  # Buy | Sell
+    order_type: str  # Market | Limit
+    price: Decimal  # 0 for a market order
+    qty: Decimal
+    cum_exec_qty: Decimal
+    cum_exec_value: Decimal
+    cum_exec_fee: Decimal
+    avg_price: Decimal  # 0 until the first fill
+    time_in_force: str  # GTC | IOC | FOK | PostOnly
+    reduce_only: bool
+    close_on_trigger: bool
+    order_status: str  # New PartiallyFilled Filled Cancelled Rejected Untriggered Triggered Deactivated
+    take_profit: Decimal  # 0: none
+    stop_loss: Decimal  # 0: none
+    tp_trigger_by: str
+    sl_trigger_by: str
+    trigger_price: Decimal  # the TP/SL price that triggered this order, else 0
+    stop_order_type: str  # "" | TakeProfit | StopLoss
+    reject_reason: str  # EC_NoError or why the engine cancelled or rejected it
+    created_ms: int
+    updated_ms: int
+    position_idx: int = 0  # one-way mode
+    cancel_type: str = "UNKNOWN"  # CancelByUser, CancelByReduceOnly, ... once cancelled
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        """Quantity still open (0 once the order is finished)."""
+        return self.qty - self.cum_exec_qty if self.order_status in OPEN_STATUSES else ZERO
+
+
+@dataclass(slots=True)
+class Execution:
+    """One fill of one of our orders, as `/v5/execution/list` and the `execution` topic show it."""
+
+    exec_id: str
+    order_id: str
+    order_link_id: str
+    symbol: str
+    side: str
+    exec_price: Decimal
+    exec_qty: Decimal
+    exec_value: Decimal
+    exec_fee: Decimal
+    fee_rate: Decimal
+    is_maker: bool
+    exec_type: str  # Trade (BustTrade for a liquidation)
+    exec_ms: int
+    order_type: str
+    order_price: Decimal
+    order_qty: Decimal
+    leaves_qty: Decimal
+    closed_size: Decimal = ZERO  # how much of this fill closed an existing position
+
+
+@dataclass(slots=True)
+class Position:
+    """One symbol's one-way position (`side` "" and size 0 when flat), as `/v5/position/list` shows it."""
+
+    symbol: str
+    side: str
+    size: Decimal
+    avg_price: Decimal
+    leverage: Decimal
+    position_value: Decimal  # size * entry price
+    mark_price: Decimal
+    unrealised_pnl: Decimal
+    cum_realised_pnl: Decimal  # closed PnL minus every fee paid on this symbol, as Bybit books it
+    take_profit: Decimal
+    stop_loss: Decimal
+    tp_trigger_by: str
+    sl_trigger_by: str
+    position_im: Decimal
+    position_mm: Decimal
+    liq_price: Decimal  # 0 when flat or when no price would liquidate
+    created_ms: int
+    updated_ms: int
+    position_idx: int = 0
+
+
+@dataclass(slots=True)
+class Wallet:
+    """The USDT account.
+
+    Identity (tested): `equity == cash + unrealised_pnl - fees_paid`, where
+    `cash = initial balance + cum_realised_pnl` (closed trading PnL, before fees) and
+    `wallet_balance = cash - fees_paid`. A liquidation that would leave the balance negative books only
+    the loss the balance can pay (the rest is `bankruptcy_cover`), so the balance never goes below 0.
+    """
+
+    coin: str
+    wallet_balance: Decimal
+    equity: Decimal
+    unrealised_pnl: Decimal
+    cum_realised_pnl: Decimal  # closed PnL before fees, summed over all symbols
+    available_balance: Decimal  # equity - position IM - order IM, never below 0
+    total_position_im: Decimal
+    total_order_im: Decimal
+    fees_paid: Decimal
+    cash: Decimal = ZERO
+    bankruptcy_cover: Decimal = ZERO  # losses beyond the balance that liquidation left to the insurance fund

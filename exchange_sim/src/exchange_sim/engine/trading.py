@@ -1,0 +1,308 @@
+"""Order entry and fills: place, amend, cancel, maker/taker fills, TP/SL triggers and liquidation.
+
+A mixin of `Exchange` (it works on the exchange's state) so neither module outgrows one screenful of ideas.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+
+from exchange_sim.engine.errors import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS, REDUCE_ONLY, ExchangeError
+from exchange_sim.engine.events import Level
+from exchange_sim.engine.matching import crosses, walk
+from exchange_sim.engine.orders import check_request, check_tpsl, check_trigger_by, nonzero, to_decimal
+from exchange_sim.engine.records import OPEN_STATUSES, ZERO, Execution, Order
+
+ORDER_ID_PREFIX = 0x5C41_0000_0000_0001  # high 64 bits of order ids
+EXEC_ID_PREFIX = 0x5C41_0000_0000_00E5  # high 64 bits of execution ids
+
+
+class Trading:
+    """The account's trading operations (see Exchange for the state they use)."""
+
+    def place_order(self, *, symbol: str, side: str, order_type: str, qty: Decimal, price: Decimal | None = None,
+                    time_in_force: str = "GTC", reduce_only: bool = False, close_on_trigger: bool = False,
+                    order_link_id: str = "", take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+                    tp_trigger_by: str = "LastPrice", sl_trigger_by: str = "LastPrice", now_ms: int) -> Order:
+        """Place an order and match it at once; returns a copy of the order as it stands afterwards."""
+        market = self._market(symbol)
+        instrument = market.instrument
+        qty, price = to_decimal(qty, name="qty"), to_decimal(price, name="price")
+        tp = nonzero(to_decimal(take_profit, name="takeProfit"))
+        sl = nonzero(to_decimal(stop_loss, name="stopLoss"))
+        check_request(instrument=instrument, side=side, order_type=order_type, qty=qty, price=price,
+                      time_in_force=time_in_force, order_link_id=order_link_id, used_link_ids=self.link_ids)
+        check_trigger_by(tp_trigger_by)
+        check_trigger_by(sl_trigger_by)
+        direction = 1 if side == "Buy" else -1
+        is_limit = order_type == "Limit"
+        base = price if is_limit else (market.last_price or market.mark_price)
+        check_tpsl(instrument=instrument, direction=direction, base=base, take_profit=tp, stop_loss=sl)
+        holding = self.account.holdings[symbol]
+        if reduce_only:
+            if holding.direction != -direction:
+                raise ExchangeError(REDUCE_ONLY, "current position is zero or on the same side, cannot fulfill "
+                                                 "reduce-only order")
+            qty = min(qty, holding.size)
+        book = market.book
+        taking = not is_limit or crosses(book=book, side=side, price=price)
+        fills = walk(book=book, side=side, qty=qty, limit=price if is_limit else None) if taking else []
+        if not reduce_only:
+            self._check_margin(symbol=symbol, direction=direction, qty=qty, fills=fills,
+                               price=price if is_limit else None)
+        order = self._register(Order(
+            order_id=self._next_id(ORDER_ID_PREFIX), order_link_id=order_link_id, symbol=symbol, side=side,
+            order_type=order_type, price=price if is_limit else ZERO, qty=qty, cum_exec_qty=ZERO,
+            cum_exec_value=ZERO, cum_exec_fee=ZERO, avg_price=ZERO,
+            time_in_force=time_in_force if is_limit else "IOC", reduce_only=reduce_only,
+            close_on_trigger=close_on_trigger, order_status="New", take_profit=tp, stop_loss=sl,
+            tp_trigger_by=tp_trigger_by, sl_trigger_by=sl_trigger_by, trigger_price=ZERO, stop_order_type="",
+            reject_reason="EC_NoError", created_ms=now_ms, updated_ms=now_ms))
+        if time_in_force == "PostOnly" and taking:
+            self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
+        elif time_in_force == "FOK" and sum((q for _, q in fills), ZERO) < qty:
+            self._end(order, reason="EC_NoEnoughQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms)
+        else:
+            self._take(order=order, fills=fills, now_ms=now_ms)
+        return copy.copy(order)
+
+    def amend_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
+                    qty: Decimal | None = None, price: Decimal | None = None, take_profit: Decimal | None = None,
+                    stop_loss: Decimal | None = None, now_ms: int) -> Order:
+        """Change a resting order; a new price loses its queue place and may trade at once."""
+        order = self._open_order(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
+        instrument = self.instruments[symbol]
+        qty, price = to_decimal(qty, name="qty"), to_decimal(price, name="price")
+        tp, sl = to_decimal(take_profit, name="takeProfit"), to_decimal(stop_loss, name="stopLoss")
+        new_qty = order.qty if qty is None else qty
+        new_price = order.price if price is None else price
+        if qty is not None:
+            instrument.check_qty(qty)
+            if qty <= order.cum_exec_qty:
+                raise ExchangeError(PARAMS, f"qty {qty} must exceed the filled {order.cum_exec_qty}")
+        if price is not None:
+            instrument.check_price(price)
+        direction = 1 if order.side == "Buy" else -1
+        check_tpsl(instrument=instrument, direction=direction, base=new_price,
+                   take_profit=nonzero(order.take_profit if tp is None else tp),
+                   stop_loss=nonzero(order.stop_loss if sl is None else sl))
+        unchanged = (new_qty, new_price) == (order.qty, order.price)
+        if unchanged and tp is None and sl is None:
+            raise ExchangeError(PARAMS, "The order remains unchanged as the parameters entered match the existing ones")
+        if not order.reduce_only:
+            added = (new_qty - order.cum_exec_qty) * new_price - order.leaves_qty * order.price
+            leverage = self.account.holdings[symbol].leverage
+            if added > 0 and added / leverage + added * self.taker_fee > self.wallet().available_balance:
+                raise ExchangeError(INSUFFICIENT_BALANCE, "Insufficient available balance")
+        order.qty, order.updated_ms = new_qty, now_ms
+        if tp is not None:
+            order.take_profit = nonzero(tp)
+        if sl is not None:
+            order.stop_loss = nonzero(sl)
+        if new_price != order.price:
+            order.price = new_price
+            self.resting[symbol].remove(order)
+            book = self.markets[symbol].book
+            if not crosses(book=book, side=order.side, price=new_price):
+                self.resting[symbol].add(order=order, book=book, seq=self._next_seq())
+            elif order.time_in_force == "PostOnly":
+                self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
+                return copy.copy(order)
+            else:
+                fills = walk(book=book, side=order.side, qty=order.leaves_qty, limit=new_price)
+                self._take(order=order, fills=fills, now_ms=now_ms)
+                return copy.copy(order)
+        self._settle(symbol)
+        self._emit_order(order)
+        self.events.append(("wallet", self.wallet()))
+        return copy.copy(order)
+
+    def cancel_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
+                     now_ms: int) -> Order:
+        order = self._open_order(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
+        self._end(order, reason="EC_PerCancelRequest", cancel_type="CancelByUser", now_ms=now_ms)
+        return copy.copy(order)
+
+    def cancel_all(self, *, symbol: str | None = None, now_ms: int) -> list[Order]:
+        symbols = [symbol] if symbol else list(self.resting)
+        done = []
+        for s in symbols:
+            self._market(s)
+            for order in self.resting[s].orders():
+                self._end(order, reason="EC_PerCancelRequest", cancel_type="CancelByUser", now_ms=now_ms)
+                done.append(copy.copy(order))
+        return done
+
+    # fills ---------------------------------------------------------------------------------------
+    def _take(self, *, order: Order, fills: list[Level], now_ms: int) -> None:
+        """Book an incoming order's taker fills, then rest its remainder (GTC/PostOnly) or cancel it."""
+        for price, qty in fills:
+            self._fill(order=order, qty=qty, price=price, maker=False, now_ms=now_ms)
+        if order.order_status in OPEN_STATUSES:
+            if order.order_type == "Limit" and order.time_in_force in ("GTC", "PostOnly"):
+                self.resting[order.symbol].add(order=order, book=self.markets[order.symbol].book,
+                                               seq=self._next_seq())
+                self._emit_order(order)
+            else:
+                self._end(order, reason="EC_NoImmediateQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms,
+                          emit_wallet=False)
+        else:
+            self._emit_order(order)
+        if fills:
+            self._settle(order.symbol)
+            self._emit_position(order.symbol)
+        else:
+            self.events.append(("wallet", self.wallet()))
+
+    def _maker_fill(self, *, order: Order, qty: Decimal, now_ms: int) -> None:
+        """A resting order fills at its own price because the market reached it."""
+        self._fill(order=order, qty=qty, price=order.price, maker=True, now_ms=now_ms)
+        if order.order_status not in OPEN_STATUSES:
+            self.resting[order.symbol].remove(order)
+        self._emit_order(order)
+        self._settle(order.symbol)
+        self._emit_position(order.symbol)
+
+    def _fill(self, *, order: Order, qty: Decimal, price: Decimal, maker: bool, now_ms: int,
+              exec_type: str = "Trade") -> None:
+        holding = self.account.holdings[order.symbol]
+        if order.reduce_only:
+            direction = 1 if order.side == "Buy" else -1
+            qty = min(qty, holding.size) if holding.direction == -direction else ZERO
+            if not qty:
+                return
+        rate = self.maker_fee if maker else self.taker_fee
+        closed, fee = self.account.fill(symbol=order.symbol, side=order.side, qty=qty, price=price,
+                                        fee_rate=rate, now_ms=now_ms)
+        order.cum_exec_qty += qty
+        order.cum_exec_value += price * qty
+        order.cum_exec_fee += fee
+        order.avg_price = (order.cum_exec_value / order.cum_exec_qty).quantize(
+            self.instruments[order.symbol].tick_size / 10000)
+        order.order_status = "Filled" if order.cum_exec_qty == order.qty else "PartiallyFilled"
+        order.updated_ms = now_ms
+        if qty > closed and (order.take_profit or order.stop_loss):
+            holding.take_profit, holding.stop_loss = order.take_profit, order.stop_loss
+            holding.tp_trigger_by, holding.sl_trigger_by = order.tp_trigger_by, order.sl_trigger_by
+        execution = Execution(
+            exec_id=self._next_id(EXEC_ID_PREFIX), order_id=order.order_id, order_link_id=order.order_link_id,
+            symbol=order.symbol, side=order.side, exec_price=price, exec_qty=qty, exec_value=price * qty,
+            exec_fee=fee, fee_rate=rate, is_maker=maker, exec_type=exec_type, exec_ms=now_ms,
+            order_type=order.order_type, order_price=order.price, order_qty=order.qty,
+            leaves_qty=order.qty - order.cum_exec_qty, closed_size=closed)
+        self.fills.append(execution)
+        self.events.append(("execution", execution))
+
+    def _settle(self, symbol: str) -> None:
+        """Keep reduce-only orders from outgrowing the position: clip them, or cancel them once it is gone."""
+        holding = self.account.holdings[symbol]
+        for order in self.resting[symbol].orders():
+            if not order.reduce_only:
+                continue
+            direction = 1 if order.side == "Buy" else -1
+            if holding.direction != -direction:
+                self._end(order, reason="EC_NoError", cancel_type="CancelByReduceOnly",
+                          now_ms=holding.updated_ms, emit_wallet=False)
+            elif order.leaves_qty > holding.size:
+                order.qty = order.cum_exec_qty + holding.size
+                self._emit_order(order)
+
+    def _end(self, order: Order, *, reason: str, cancel_type: str, now_ms: int, emit_wallet: bool = True) -> None:
+        """Cancel what is left of an order (Bybit keeps the status Cancelled even after partial fills)."""
+        self.resting[order.symbol].remove(order)
+        order.order_status = "Cancelled"
+        order.reject_reason = reason
+        order.cancel_type = cancel_type
+        order.updated_ms = now_ms
+        self._emit_order(order)
+        if emit_wallet:
+            self.events.append(("wallet", self.wallet()))
+
+    # position protection -------------------------------------------------------------------------
+    def _check_tpsl(self, *, symbol: str, now_ms: int) -> None:
+        """Close the position with a market order once last/mark price reaches its TP or SL."""
+        holding = self.account.holdings[symbol]
+        market = self.markets[symbol]
+        for kind, level, by in (("TakeProfit", holding.take_profit, holding.tp_trigger_by),
+                                ("StopLoss", holding.stop_loss, holding.sl_trigger_by)):
+            price = market.last_price if by == "LastPrice" else market.mark_price
+            if not level or not price:
+                continue
+            above = (kind == "TakeProfit") == (holding.direction > 0)
+            if price >= level if above else price <= level:
+                self._close(symbol=symbol, stop_order_type=kind, trigger_price=level, now_ms=now_ms)
+                return
+
+    def _close(self, *, symbol: str, stop_order_type: str, trigger_price: Decimal, now_ms: int) -> None:
+        holding = self.account.holdings[symbol]
+        side = "Sell" if holding.direction > 0 else "Buy"
+        order = self._register(Order(
+            order_id=self._next_id(ORDER_ID_PREFIX), order_link_id="", symbol=symbol, side=side,
+            order_type="Market", price=ZERO, qty=holding.size, cum_exec_qty=ZERO, cum_exec_value=ZERO,
+            cum_exec_fee=ZERO, avg_price=ZERO, time_in_force="IOC", reduce_only=True, close_on_trigger=True,
+            order_status="Triggered", take_profit=ZERO, stop_loss=ZERO, tp_trigger_by=holding.tp_trigger_by,
+            sl_trigger_by=holding.sl_trigger_by, trigger_price=trigger_price, stop_order_type=stop_order_type,
+            reject_reason="EC_NoError", created_ms=now_ms, updated_ms=now_ms))
+        self._emit_order(order)
+        order.order_status = "New"
+        fills = walk(book=self.markets[symbol].book, side=side, qty=order.qty, limit=None)
+        self._take(order=order, fills=fills, now_ms=now_ms)
+
+    def _liquidate(self, *, now_ms: int) -> None:
+        """Cross margin breached: cancel every order, then close every position at its mark price."""
+        self.cancel_all(now_ms=now_ms)
+        for symbol, holding in self.account.holdings.items():
+            if not holding.direction:
+                continue
+            side = "Sell" if holding.direction > 0 else "Buy"
+            order = self._register(Order(
+                order_id=self._next_id(ORDER_ID_PREFIX), order_link_id="", symbol=symbol, side=side,
+                order_type="Market", price=ZERO, qty=holding.size, cum_exec_qty=ZERO, cum_exec_value=ZERO,
+                cum_exec_fee=ZERO, avg_price=ZERO, time_in_force="IOC", reduce_only=True, close_on_trigger=True,
+                order_status="New", take_profit=ZERO, stop_loss=ZERO, tp_trigger_by="LastPrice",
+                sl_trigger_by="LastPrice", trigger_price=ZERO, stop_order_type="", reject_reason="EC_NoError",
+                created_ms=now_ms, updated_ms=now_ms))
+            self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
+                       exec_type="BustTrade")
+            self._emit_order(order)
+            self._emit_position(symbol)
+
+    # helpers -------------------------------------------------------------------------------------
+    def _check_margin(self, *, symbol: str, direction: int, qty: Decimal, fills: list[Level],
+                      price: Decimal | None) -> None:
+        """110007 unless available balance covers the initial margin of the opening part plus the fee."""
+        holding = self.account.holdings[symbol]
+        reducible = holding.size if holding.direction == -direction else ZERO
+        opening = qty - min(qty, reducible)
+        if not opening:
+            return
+        filled = sum((q for _, q in fills), ZERO)
+        value = sum((p * q for p, q in fills), ZERO)
+        total = qty if price is not None else filled
+        value += (qty - filled) * price if price is not None else ZERO
+        if not total:
+            return
+        opening_value = value * min(opening, total) / total
+        cost = opening_value / holding.leverage + value * self.taker_fee
+        if cost > self.wallet().available_balance:
+            raise ExchangeError(INSUFFICIENT_BALANCE, "Insufficient available balance")
+
+    def _register(self, order: Order) -> Order:
+        self.orders[order.order_id] = order
+        if order.order_link_id:
+            self.link_ids[order.order_link_id] = order.order_id
+        return order
+
+    def _open_order(self, *, symbol: str, order_id: str | None, order_link_id: str | None) -> Order:
+        self._market(symbol)
+        if not order_id and not order_link_id:
+            raise ExchangeError(PARAMS, "orderId or orderLinkId is required")
+        found = self._select(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
+        if not found or found[0].order_status not in OPEN_STATUSES:
+            raise ExchangeError(ORDER_NOT_FOUND, "order not exists or too late to cancel")
+        return found[0]
+
+    def _next_seq(self) -> int:
+        self.counter += 1
+        return self.counter
