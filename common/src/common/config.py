@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     bybit_ws_public_url: str = ""
     bybit_ws_private_url: str = ""
 
+    # Market universe: SYMBOLS wins; empty means the top MARKET_TOP_N by 24h turnover, re-ranked every
+    # MARKET_UNIVERSE_REFRESH_S; either way at most MARKET_MAX_SYMBOLS.
+    symbols: str = ""
+    market_top_n: Annotated[int, Field(ge=1)] = 10
+    market_max_symbols: Annotated[int, Field(ge=1, le=500)] = 50
+    market_universe_refresh_s: Annotated[float, Field(gt=0)] = 3600.0
+    market_book_depth: int = 50  # the orderbook.{depth} topic: 50, 200 or 500
+    market_publish_levels: Annotated[int, Field(ge=1, le=50)] = 10  # levels per side in market.book
+    market_imbalance_levels: Annotated[int, Field(ge=1, le=50)] = 5
+    market_flow_window_s: Annotated[float, Field(gt=0)] = 60.0  # trade flow, CVD and VWAP
+    market_vol_window_s: Annotated[float, Field(gt=0)] = 60.0  # realised volatility
+    market_stale_after_s: Annotated[float, Field(gt=0)] = 10.0  # a book without updates this long resyncs
+    market_latency_warn_ms: Annotated[float, Field(gt=0)] = 1000.0  # feed latency that turns health YELLOW
+
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6391/0")
     stream_maxlen: Annotated[int, Field(ge=1000)] = 100_000
 
@@ -97,6 +111,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return v
 
+    @field_validator("market_book_depth")
+    @classmethod
+    def _book_depth(cls, v: int) -> int:
+        if v not in (50, 200, 500):
+            raise ValueError("must be 50, 200 or 500 (the linear orderbook depths Bybit streams)")
+        return v
+
     @field_validator("admin_password_hash")
     @classmethod
     def _bcrypt_hash(cls, v: SecretStr) -> SecretStr:
@@ -111,6 +132,11 @@ class Settings(BaseSettings):
                 if not getattr(self, key).get_secret_value():
                     raise ConfigError(key.upper(), "required when EXECUTION_MODE=LIVE")
         return self
+
+    @property
+    def symbol_list(self) -> list[str]:
+        """SYMBOLS as a list (empty: the universe comes from turnover ranking)."""
+        return [s.strip().upper() for s in self.symbols.split(",") if s.strip()]
 
     @property
     def users_db(self) -> Path:

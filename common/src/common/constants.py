@@ -43,6 +43,16 @@ def heartbeat_key(service: str) -> str:
 HEARTBEAT_KEY_PATTERN: Final = f"{PREFIX}hb:*"
 SAFE_MODE_KEY: Final = f"{PREFIX}safe_mode"  # "1" while the operator holds the platform in safe mode
 
+
+def market_book_key(symbol: str) -> str:
+    """The market service's current book of a symbol: msgpack `BookTop` with every level it holds."""
+    return f"{PREFIX}market:book:{symbol}"
+
+
+MARKET_SYMBOLS_KEY: Final = f"{PREFIX}market:symbols"  # the market service's universe, a Redis set
+# The market service's per-symbol summary (last price, spread, latency, stale), a hash of JSON values.
+MARKET_SUMMARY_KEY: Final = f"{PREFIX}market:summary"
+
 # --- Timing (seconds unless the name says otherwise) ---------------------------------------
 HEARTBEAT_INTERVAL_S: Final = 1.0
 # A heartbeat key outlives three missed beats, so one slow beat never looks like a dead service.
