@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Generic, TypeVar
 
 import msgspec
@@ -14,7 +16,7 @@ class Envelope(msgspec.Struct, Generic[T], kw_only=True):
 
     retCode: int
     retMsg: str
-    result: T | None = None
+    result: T  # `{}` on errors
     retExtInfo: dict = {}
     time: int = 0  # server time, ms
 
@@ -33,7 +35,7 @@ class ServerTime(msgspec.Struct, kw_only=True):
 class Paged(msgspec.Struct, Generic[T], kw_only=True):
     """The `{"category", "list", "nextPageCursor"}` result of list endpoints."""
 
-    list: list[T]
+    list: builtins.list[T]  # Bybit names the field `list`, shadowing the builtin here
     category: str = "linear"
     nextPageCursor: str = ""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import msgspec
 
 # REST row: [startTime ms, open, high, low, close, volume, turnover], newest first.
@@ -11,7 +13,7 @@ KlineRow = tuple[str, str, str, str, str, str, str]
 class KlineResult(msgspec.Struct, kw_only=True):
     symbol: str
     category: str
-    list: list[KlineRow]
+    list: builtins.list[KlineRow]  # Bybit names the field `list`, shadowing the builtin here
 
 
 class Kline(msgspec.Struct, kw_only=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import msgspec
 
 
@@ -63,7 +65,7 @@ class OrderId(msgspec.Struct, kw_only=True):
 
 
 class CancelAllResult(msgspec.Struct, kw_only=True):
-    list: list[OrderId]
+    list: builtins.list[OrderId]  # Bybit names the field `list`, shadowing the builtin here
     success: str = "1"
 
 

@@ -33,7 +33,7 @@ class Position(msgspec.Struct, kw_only=True):
     symbol: str
     side: str
     size: str
-    avgPrice: str  # REST; the WS topic also sends it as entryPrice
+    avgPrice: str = ""  # REST; the WS topic sends entryPrice instead
     positionValue: str
     leverage: str
     markPrice: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import msgspec
 
 
@@ -31,4 +33,4 @@ class WalletAccount(msgspec.Struct, kw_only=True):
 
 
 class WalletResult(msgspec.Struct, kw_only=True):
-    list: list[WalletAccount]
+    list: builtins.list[WalletAccount]  # Bybit names the field `list`, shadowing the builtin here

@@ -1,0 +1,76 @@
+"""Every wire Struct decodes a recorded Bybit frame (frames/ holds payloads as Bybit documents them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from common.bybit.schemas.envelope import Envelope, Paged, PrivateMsg, PublicMsg, WsReply
+from common.bybit.schemas.instrument import InstrumentInfo
+from common.bybit.schemas.order import Order
+from common.bybit.schemas.orderbook import OrderbookData
+from common.bybit.schemas.position import Position
+from common.bybit.ws import parse
+
+FRAMES = Path(__file__).parent / "frames"
+
+
+def frame(name: str) -> bytes:
+    return (FRAMES / name).read_bytes()
+
+
+def test_orderbook_snapshot_and_delta():
+    snap = parse(frame("orderbook_snapshot.json"))
+    assert isinstance(snap, PublicMsg) and isinstance(snap.data, OrderbookData)
+    assert (snap.type, snap.data.s, snap.data.u, snap.cts) == ("snapshot", "BTCUSDT", 18521288, 1672304484976)
+    assert snap.data.b[0] == ("16493.50", "0.006")  # strings keep the tick's trailing zeros
+    delta = parse(frame("orderbook_delta.json"))
+    assert delta.type == "delta" and delta.data.b[0] == ("16493.50", "0")
+
+
+def test_public_trade_ticker_kline():
+    trade = parse(frame("public_trade.json")).data[0]
+    assert (trade.S, trade.p, trade.v, trade.L, trade.BT) == ("Buy", "16578.50", "0.001", "PlusTick", False)
+    ticker = parse(frame("ticker_snapshot.json")).data
+    assert (ticker.symbol, ticker.lastPrice, ticker.bid1Price, ticker.fundingRate) == (
+        "BTCUSDT", "17216.00", "17215.50", "-0.000212")
+    kline = parse(frame("kline.json")).data[0]
+    assert (kline.start, kline.close, kline.confirm) == (1672324800000, "16677", False)
+
+
+@pytest.mark.parametrize("name, field, value", [
+    ("order.json", "orderStatus", "Filled"),
+    ("execution.json", "execPrice", "95900.1"),
+    ("position.json", "entryPrice", "0"),
+    ("wallet.json", "totalEquity", "10262.91335023"),
+])
+def test_private_topics(name, field, value):
+    msg = parse(frame(name))
+    assert isinstance(msg, PrivateMsg) and msg.creationTime > 0
+    assert getattr(msg.data[0], field) == value
+
+
+def test_rest_results_and_error_envelope():
+    positions = msgspec.json.decode(frame("rest_position_list.json"), type=Envelope[Paged[Position]])
+    assert positions.retCode == 0 and positions.result.list[0].avgPrice == "27464.50441675"
+    inst = msgspec.json.decode(frame("rest_instruments.json"), type=Envelope[Paged[InstrumentInfo]])
+    info = inst.result.list[0]
+    assert (info.priceFilter.tickSize, info.lotSizeFilter.qtyStep, info.lotSizeFilter.minNotionalValue) == (
+        "0.10", "0.001", "5")
+    err = msgspec.json.decode(frame("rest_error.json"), type=Envelope[msgspec.Raw])
+    assert err.retCode == 10004
+
+
+def test_op_reply_and_undecodable_frame():
+    reply = parse(b'{"success":true,"ret_msg":"pong","conn_id":"0970e817","req_id":"1","op":"ping"}')
+    assert reply == WsReply(op="ping", success=True, ret_msg="pong", conn_id="0970e817", req_id="1")
+    with pytest.raises(ValueError, match="undecodable Bybit frame"):
+        parse(b'{"topic":"order","id":"x","creationTime":1,"data":[{"orderId":1}]}')
+
+
+def test_order_struct_roundtrip_keeps_bybit_names():
+    raw = msgspec.json.encode(Order(orderId="1", orderLinkId="l", symbol="BTCUSDT", side="Buy", orderType="Limit",
+                                    price="100.10", qty="0.010", orderStatus="New", timeInForce="GTC"))
+    assert b'"orderLinkId":"l"' in raw and b'"price":"100.10"' in raw
