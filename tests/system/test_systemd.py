@@ -1,0 +1,108 @@
+"""The systemd units in deploy/systemd: static checks, and the platform under a real systemd (nspawn).
+
+The nspawn test boots systemd as PID 1 in a container, installs the units, the sysusers file and a
+release venv as a deploy does, and runs tests/system/inside/platform.sh there: READY=1 for all
+five, kill -9 -> restart, a frozen loop -> watchdog -> restart (the dashboard sees each RED then
+GREEN), `systemctl stop scalper.target` -> exit 0, a bad setting -> exit 78 and no restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+UNITS = ROOT / "deploy/systemd"
+SERVICE_UNITS = sorted(UNITS.glob("scalper-*.service"))
+SANDBOX = ROOT / "tests/system/nspawn_sandbox.sh"
+CHECK = ROOT / "tests/system/inside/platform.sh"
+BUILD_VENV = ROOT / "deploy/release/build-venv.sh"
+# Release venvs are cached here between runs, keyed by what goes into them.
+VENV_CACHE = Path("/var/tmp")
+VENV_PREFIX = "scalper-release-venv-"
+# The only complaint allowed from `systemd-analyze verify` on a machine without a release venv.
+MISSING_PROGRAM = re.compile(
+    r"^scalper-\w+\.service: Command /opt/scalper/venv/bin/scalper-\w+ is not executable: No such file or directory$")
+
+
+def test_five_services_and_the_target():
+    assert [p.name for p in SERVICE_UNITS] == [f"scalper-{s}.service" for s in
+                                              ("dashboard", "execution", "market", "strategy", "worker")]
+    assert (UNITS / "scalper.target").is_file()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (package systemd)")
+def test_units_pass_systemd_analyze_verify():
+    r = subprocess.run(["systemd-analyze", "verify", *SERVICE_UNITS, UNITS / "scalper.target"],
+                       capture_output=True, text=True, timeout=60)
+    complaints = [line for line in (r.stdout + r.stderr).splitlines() if not MISSING_PROGRAM.match(line)]
+    assert complaints == []
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (package systemd)")
+def test_every_service_is_sandboxed():
+    """The shared drop-in (scalper-.service.d/) reaches each unit: user scalper, exposure below 2."""
+    for unit in SERVICE_UNITS:
+        r = subprocess.run(["systemd-analyze", "security", "--offline=true", unit],
+                           capture_output=True, text=True, timeout=60)
+        assert "Service runs as root user" not in r.stdout, unit.name
+        score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout).group(1))
+        assert score < 2.0, f"{unit.name}: exposure {score}\n{r.stdout}"
+
+
+@pytest.mark.skipif(shutil.which("systemd-sysusers") is None, reason="needs systemd-sysusers (package systemd)")
+def test_sysusers_creates_the_scalper_user(tmp_path):
+    (tmp_path / "etc").mkdir()
+    subprocess.run(["systemd-sysusers", f"--root={tmp_path}", UNITS / "scalper.sysusers"],
+                   check=True, capture_output=True, timeout=30)
+    user = next(line for line in (tmp_path / "etc/passwd").read_text().splitlines() if line.startswith("scalper:"))
+    assert user.split(":")[5:] == ["/var/lib/scalper", "/usr/sbin/nologin"]
+
+
+def release_venv() -> Path:
+    """A release venv built by deploy/release/build-venv.sh, reused while its inputs are unchanged."""
+    workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]["members"]
+    inputs = [ROOT / "pyproject.toml", ROOT / "uv.lock", BUILD_VENV]
+    for member in workspace:
+        inputs += sorted(p for p in (ROOT / member).rglob("*")
+                         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    digest = hashlib.sha256()
+    for path in inputs:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    venv = VENV_CACHE / (VENV_PREFIX + digest.hexdigest()[:16])
+    if venv.is_dir():
+        return venv
+    for stale in VENV_CACHE.glob(VENV_PREFIX + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    with tempfile.TemporaryDirectory(dir=VENV_CACHE, prefix="scalper-build-") as tmp:
+        r = subprocess.run([BUILD_VENV, f"{tmp}/venv"], capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, f"build-venv.sh failed:\n{r.stdout}\n{r.stderr}"
+        if not venv.exists():  # another run may have built the same one meanwhile
+            Path(tmp, "venv").rename(venv)  # relocatable: it may move once built
+    return venv
+
+
+@pytest.mark.system
+@pytest.mark.timeout(500)  # a release venv build (seconds when uv's cache is warm) plus the run
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
+                    reason="needs root and systemd-nspawn (apt-get install --no-install-recommends systemd-container)")
+def test_platform_under_real_systemd():
+    timeout = 150
+    r = subprocess.run([SANDBOX, release_venv(), CHECK], capture_output=True, text=True, timeout=timeout + 30,
+                       env={**os.environ, "SANDBOX_TIMEOUT": str(timeout)})
+    if r.returncode == 77:
+        pytest.skip(r.stderr.strip())
+    assert r.returncode == 0, f"rc={r.returncode}\n{r.stdout}\n{r.stderr}"
+    print(r.stdout)
+    claims = CHECK.read_text().count('echo "PASS ')
+    assert r.stdout.count("PASS ") == claims, r.stdout
