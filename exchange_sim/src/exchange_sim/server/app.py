@@ -90,6 +90,7 @@ def create_app(sim: Sim) -> web.Application:
     ws.add_routes(app, sim)
 
     async def market_loop(app: web.Application):
+        sim.feed.tick(sim.now_ms())  # a book and a last price exist before the first client arrives
         task = asyncio.create_task(sim.feed.run())
         yield
         task.cancel()

@@ -22,7 +22,7 @@ def order(o: e.Order) -> Order:
         leavesValue=str(o.leaves_qty * o.price), cumExecQty=str(o.cum_exec_qty),
         cumExecValue=str(o.cum_exec_value), cumExecFee=str(o.cum_exec_fee), reduceOnly=o.reduce_only,
         closeOnTrigger=o.close_on_trigger, rejectReason=o.reject_reason,
-        cancelType=getattr(o, "cancel_type", "UNKNOWN")  # the engine adds it beyond the contract, stopOrderType=o.stop_order_type,
+        cancelType=o.cancel_type, stopOrderType=o.stop_order_type,
         triggerPrice=str(o.trigger_price), takeProfit=str(o.take_profit), stopLoss=str(o.stop_loss),
         tpTriggerBy=o.tp_trigger_by, slTriggerBy=o.sl_trigger_by, positionIdx=o.position_idx,
         createdTime=str(o.created_ms), updatedTime=str(o.updated_ms))
