@@ -59,8 +59,10 @@ class _SymbolPath:
         self.gap = max(1, round(price * LEVEL_GAP / tick))
         self.level_lots = LEVEL_NOTIONAL / (price * float(instrument.qty_step))
         self.trade_lots = TRADE_NOTIONAL / (price * float(instrument.qty_step))
-        self.bids: dict[int, int] = {}
+        self.bids: dict[int, int] = {}  # tick -> lots
         self.asks: dict[int, int] = {}
+        self.changed: tuple[dict[int, int], dict[int, int]] = ({}, {})  # this step's delta (0 = deleted)
+        self.best_bid = self.best_ask = 0
         self.u = 0
         self.seq = self.rng.randrange(10**9, 10**10)
         self.last_trade = 0
@@ -72,13 +74,12 @@ class _SymbolPath:
     def step(self, now_ms: int) -> list[BookUpdate | TradeTick]:
         if not self.bids:
             self._move(first=True)
-            return [self._message(now_ms, "snapshot", dict(self.bids), dict(self.asks))]
-        old_bids, old_asks = dict(self.bids), dict(self.asks)
+            return [self._message(now_ms, "snapshot", self.bids, self.asks)]
+        self.changed = ({}, {})
         events: list[BookUpdate | TradeTick] = self._trades(now_ms)
         self._next_regime()
         self._move(first=False)
-        bids = _diff(old_bids, self.bids)
-        asks = _diff(old_asks, self.asks)
+        bids, asks = self.changed
         if bids or asks:
             events.append(self._message(now_ms, "delta", bids, asks))
         return events
@@ -94,22 +95,32 @@ class _SymbolPath:
         self.anchor = self.mid
 
     def _move(self, *, first: bool) -> None:
+        """Move the mid, then re-lay the book: levels that left the window go, new ones appear, a few resize."""
         r = REGIMES[self.regime]
         if not first:
             ret = self.sign * r.drift + r.vol * self.rng.gauss(0, 1)
             self.mid = max(self.mid * (1 + ret) + 0.01 * (self.anchor - self.mid) * (r.drift == 0),
                            float(20 * self.gap))
-        best_bid = math.floor(self.mid - r.spread / 2)
-        best_ask = best_bid + r.spread
-        top = -(-best_bid // self.gap) - 1  # highest grid index strictly below the best bid
-        bid_ticks = [best_bid] + [(top - i) * self.gap for i in range(DEPTH - 1) if top - i > 0]
-        low = best_ask // self.gap + 1  # lowest grid index strictly above the best ask
-        ask_ticks = [best_ask] + [(low + i) * self.gap for i in range(DEPTH - 1)]
-        self.bids = {t: self.bids.get(t) or self._lots(r) for t in bid_ticks}
-        self.asks = {t: self.asks.get(t) or self._lots(r) for t in ask_ticks}
-        for side, ticks in ((self.bids, bid_ticks), (self.asks, ask_ticks)):
-            for _ in range(RESIZED_PER_STEP // 2):  # mostly near the top, where real books churn
-                side[ticks[int(self.rng.random() ** 2 * min(40, len(ticks)))]] = self._lots(r)
+        gap = self.gap
+        self.best_bid = math.floor(self.mid - r.spread / 2)
+        self.best_ask = self.best_bid + r.spread
+        top = -(-self.best_bid // gap) - 1  # highest grid index strictly below the best bid
+        low = self.best_ask // gap + 1  # lowest grid index strictly above the best ask
+        bid_ticks = set(range(max(1, top - DEPTH + 2) * gap, (top + 1) * gap, gap))
+        ask_ticks = set(range(low * gap, (low + DEPTH - 1) * gap, gap))
+        bid_ticks.add(self.best_bid)
+        ask_ticks.add(self.best_ask)
+        for side, ticks, changed in ((self.bids, bid_ticks, self.changed[0]), (self.asks, ask_ticks, self.changed[1])):
+            for t in sorted(side.keys() - ticks):
+                del side[t]
+                changed[t] = 0
+            for t in sorted(ticks - side.keys()):
+                side[t] = changed[t] = self._lots(r)
+        for _ in range(RESIZED_PER_STEP // 2):  # mostly near the top, where real books churn
+            for side, edge, way, changed in ((self.bids, top, -1, self.changed[0]), (self.asks, low, 1, self.changed[1])):
+                t = (edge + way * int(self.rng.random() ** 2 * 40)) * gap
+                if t in side:
+                    side[t] = changed[t] = self._lots(r)
 
     def _lots(self, r: Regime) -> int:
         return max(1, int(self.level_lots * r.depth * self.rng.lognormvariate(0, 0.7)))
@@ -120,10 +131,10 @@ class _SymbolPath:
         count = int(r.trades) + (self.rng.random() < r.trades % 1)
         for _ in range(count):
             buy = self.rng.random() < 0.5 + self.sign * r.buy_bias
-            side = self.asks if buy else self.bids
-            best = min(side) if buy else max(side)
+            side, changed = (self.asks, self.changed[1]) if buy else (self.bids, self.changed[0])
+            best = self.best_ask if buy else self.best_bid
             lots = max(1, int(self.rng.expovariate(1 / self.trade_lots)))
-            side[best] = max(1, side[best] - lots)  # the taker ate into the best level
+            side[best] = changed[best] = max(1, side[best] - lots)  # the taker ate into the best level
             out.append(self._trade(now_ms, "Buy" if buy else "Sell", best, lots))
         return out
 
@@ -148,13 +159,6 @@ class _SymbolPath:
         return BookUpdate(symbol=self.instrument.symbol, kind=kind, bids=levels(bids, True),
                           asks=levels(asks, False), u=self.u, seq=self.seq, ts_ms=now_ms,
                           cts_ms=max(0, now_ms - self.rng.randint(1, 5)))
-
-
-def _diff(old: dict[int, int], new: dict[int, int]) -> dict[int, int]:
-    """Levels that changed from `old` to `new`; 0 marks a deleted level."""
-    out = {t: n for t, n in new.items() if old.get(t) != n}
-    out.update((t, 0) for t in old.keys() - new.keys())
-    return out
 
 
 class MarketGenerator:

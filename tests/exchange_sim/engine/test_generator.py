@@ -1,0 +1,83 @@
+"""The seeded generator: determinism, Bybit-shaped book messages, regimes, and a book the engine can trade on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from exchange_sim.engine import BookUpdate, Exchange, MarketGenerator, TradeTick
+from exchange_sim.engine.generator import REGIMES
+from tests.exchange_sim.engine.conftest import T0
+
+SYMBOLS = ["BTCUSDT", "ETHUSDT", "DOGEUSDT"]
+
+
+def run(seed: int, steps: int, symbols=SYMBOLS):
+    ex = Exchange(symbols=symbols, balance=Decimal(10_000))
+    gen = MarketGenerator(symbols=symbols, seed=seed, instruments=ex.instruments)
+    events = []
+    for i in range(steps):
+        batch = gen.step(T0 + 100 * i)
+        for event in batch:
+            ex.apply(event)
+        events += batch
+    return ex, gen, events
+
+
+def test_same_seed_same_path_and_another_seed_another():
+    _, _, a = run(7, 400)
+    _, _, b = run(7, 400)
+    _, _, c = run(8, 400)
+    assert a == b
+    assert a != c
+
+
+def test_first_step_is_a_deep_snapshot_per_symbol():
+    ex, gen, events = run(1, 1)
+    assert [(e.symbol, e.kind, e.u) for e in events] == [(s, "snapshot", 1) for s in SYMBOLS]
+    for e in events:
+        inst = ex.instruments[e.symbol]
+        assert len(e.bids) >= 50 and len(e.asks) >= 50
+        assert e.bids[0][0] < e.asks[0][0]
+        assert [p for p, _ in e.bids] == sorted((p for p, _ in e.bids), reverse=True)
+        assert all(p % inst.tick_size == 0 and s % inst.qty_step == 0 and s > 0 for p, s in e.bids + e.asks)
+
+
+def test_deltas_change_a_handful_of_levels_with_u_plus_one_and_growing_seq():
+    ex, gen, events = run(3, 600, symbols=["BTCUSDT"])
+    books = [e for e in events if isinstance(e, BookUpdate)]
+    assert [b.u for b in books] == list(range(1, len(books) + 1))
+    assert all(later.seq > earlier.seq for earlier, later in zip(books, books[1:]))
+    sizes = sorted(len(b.bids) + len(b.asks) for b in books[1:])
+    assert sizes[len(sizes) // 2] <= 20  # the median delta touches a handful of levels
+    bids, asks, u, seq, _ = ex.book("BTCUSDT", 200)
+    assert len(bids) == len(asks) == 200 and u == books[-1].u and seq == books[-1].seq
+    assert bids[0][0] < asks[0][0]
+
+
+def test_trades_print_at_the_touch_with_bybit_fields():
+    ex, gen, events = run(5, 300, symbols=["ETHUSDT"])
+    trades = [e for e in events if isinstance(e, TradeTick)]
+    assert len(trades) > 100
+    assert {t.side for t in trades} == {"Buy", "Sell"}
+    assert {t.tick_direction for t in trades} <= {"PlusTick", "MinusTick", "ZeroPlusTick", "ZeroMinusTick"}
+    assert len({t.trade_id for t in trades}) == len(trades)
+    assert ex.ticker("ETHUSDT")["lastPrice"] == trades[-1].price
+
+
+def test_every_regime_shows_up_and_pumps_rise_while_dumps_fall():
+    ex = Exchange(symbols=["BTCUSDT"], balance=Decimal(1))
+    gen = MarketGenerator(symbols=["BTCUSDT"], seed=11, instruments=ex.instruments)
+    moves: dict[str, list[float]] = {name: [] for name in REGIMES}
+    steps = Counter()
+    path = gen.paths["BTCUSDT"]
+    for i in range(30_000):
+        before = path.mid
+        gen.step(T0 + 100 * i)
+        regime = gen.regime("BTCUSDT")
+        steps[regime] += 1
+        moves[regime].append(path.mid / before - 1)
+    assert set(steps) == set(REGIMES)
+    mean = {name: sum(m) / len(m) for name, m in moves.items()}
+    assert mean["pump"] > 1e-4 > -1e-4 > mean["dump"]
+    assert abs(mean["range"]) < 2e-5

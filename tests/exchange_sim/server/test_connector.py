@@ -1,0 +1,122 @@
+"""The connector (common.bybit) against the simulator: REST calls, typed errors, streams, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from common.bybit.book import LocalBook
+from common.bybit.errors import BybitError
+from common.bybit.http import BybitHttp
+from common.bybit.rest import BybitRest
+from common.bybit.schemas.envelope import PrivateMsg, PublicMsg
+from common.bybit.schemas.order import PlaceOrderParams
+from common.bybit.ws import AuthFailed, BybitWs
+
+
+def rest(sim, **kw) -> BybitRest:
+    return BybitRest(BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret, **kw))
+
+
+async def until(predicate, *, timeout: float = 15.0, what: str = "condition"):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def order(**kw) -> PlaceOrderParams:
+    return PlaceOrderParams(**{"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market",
+                               "qty": "0.001", **kw})
+
+
+async def test_rest_endpoints_and_typed_errors(sim):
+    r = rest(sim)
+    try:
+        assert {i.symbol for i in await r.instruments()} == {"BTCUSDT", "ETHUSDT"}
+        book = await r.orderbook(symbol="BTCUSDT", limit=5)
+        assert len(book.b) == 5 and Decimal(book.b[0][0]) < Decimal(book.a[0][0])
+        assert (await r.tickers(symbol="ETHUSDT"))[0].lastPrice
+        assert (await r.klines(symbol="BTCUSDT", limit=1)).list and await r.recent_trades(symbol="BTCUSDT")
+        placed = await r.place_order(order(orderLinkId="c-1"))
+        assert placed.orderLinkId == "c-1"
+        pos = {p.symbol: p for p in await r.positions()}
+        assert (pos["BTCUSDT"].side, pos["BTCUSDT"].size) == ("Buy", "0.001") and pos["ETHUSDT"].size == "0"
+        assert (await r.executions(symbol="BTCUSDT"))[0].orderLinkId == "c-1"
+        assert Decimal((await r.wallet()).list[0].totalEquity) > 0
+        with pytest.raises(BybitError) as e:
+            await r.place_order(order(qty="0.0015"))
+        assert e.value.code == 170137  # qty is not a multiple of qtyStep
+        with pytest.raises(BybitError) as e:
+            await r.place_order(order(orderLinkId="c-1"))
+        assert e.value.code == 110072
+        with pytest.raises(BybitError) as e:
+            await r.amend_order(order_params := __import__("common.bybit.schemas.order", fromlist=["x"])
+                                .AmendOrderParams(category="linear", symbol="BTCUSDT", orderLinkId="nope", qty="1"))
+        assert e.value.code == 110001 and order_params.orderLinkId == "nope"
+        with pytest.raises(BybitError) as e:
+            await r.place_order(order(qty="1000.000"))
+        assert e.value.code == 110007
+    finally:
+        await r.http.aclose()
+
+
+async def test_client_limiter_keeps_within_bybits_limit(sim):
+    r = rest(sim)
+    try:
+        await r.cancel_all()  # cancel-all allows 1 per second: the second call must wait, not fail
+        await r.cancel_all()
+        assert r.http.limiter._windows["/v5/order/cancel-all"].remaining == 0
+    finally:
+        await r.http.aclose()
+
+
+async def test_public_stream_rebuilds_a_consistent_book(sim):
+    book, trades = LocalBook("BTCUSDT"), []
+
+    def on_message(msg: PublicMsg):
+        if msg.topic.startswith("orderbook"):
+            book.apply(kind=msg.type, data=msg.data)
+        else:
+            trades.extend(msg.data)
+
+    ws = BybitWs(url=sim.ws_public, on_message=on_message)
+    await ws.subscribe(["orderbook.50.BTCUSDT", "publicTrade.BTCUSDT"])
+    task = asyncio.create_task(ws.run())
+    try:
+        await until(lambda: book.u > 5 and trades, what="book deltas and trades")
+        bids, asks = book.levels(50)
+        assert len(bids) == 50 and len(asks) == 50
+        assert Decimal(bids[0][0]) < Decimal(asks[0][0])
+    finally:
+        await ws.close()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_private_stream_auth_and_events(sim):
+    events: list[PrivateMsg] = []
+    ws = BybitWs(url=sim.ws_private, on_message=events.append, api_key=sim.key, api_secret=sim.secret)
+    await ws.subscribe(["order", "execution", "position", "wallet"])
+    task = asyncio.create_task(ws.run())
+    r = rest(sim)
+    try:
+        await asyncio.wait_for(ws.connected.wait(), 10)
+        await asyncio.sleep(0.2)  # the subscribe reply travels with the simulated latency
+        await r.place_order(order(orderLinkId="p-1"))
+        await until(lambda: {m.topic for m in events} >= {"order", "execution", "position", "wallet"},
+                    what="all four private topics")
+        assert any(o.orderLinkId == "p-1" and o.orderStatus == "Filled" for m in events if m.topic == "order"
+                   for o in m.data)
+    finally:
+        await r.http.aclose()
+        await ws.close()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_private_stream_refuses_a_wrong_secret(sim):
+    ws = BybitWs(url=sim.ws_private, on_message=lambda m: None, api_key=sim.key, api_secret="wrong")
+    with pytest.raises(AuthFailed):
+        await asyncio.wait_for(ws.run(), 10)
