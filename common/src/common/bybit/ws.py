@@ -143,7 +143,7 @@ class BybitWs:
         if self._key:
             expires = self._clock_ms() + k.WS_AUTH_EXPIRES_MS
             sig = ws_auth_signature(secret=self._secret, expires_ms=expires)
-            await ws.send(_encoder.encode(WsRequest(op=WsOp.AUTH, args=[self._key, expires, sig])))
+            await ws.send(_encoder.encode(WsRequest(op=WsOp.AUTH, args=[self._key, expires, sig])).decode())
             reply = parse(await asyncio.wait_for(ws.recv(), self._silent_s))
             if not (isinstance(reply, WsReply) and reply.op == WsOp.AUTH and reply.success):
                 raise AuthFailed(f"{self.url}: {reply}")
@@ -174,12 +174,12 @@ class BybitWs:
     async def _ping(self, ws: websockets.ClientConnection) -> None:
         while True:
             await asyncio.sleep(self._ping_s)
-            await ws.send(_encoder.encode(WsRequest(op=WsOp.PING, req_id=self._next_req())))
+            await ws.send(_encoder.encode(WsRequest(op=WsOp.PING, req_id=self._next_req())).decode())
 
     async def _send_subscribe(self, op: WsOp, topics: list[str]) -> None:
         for i in range(0, len(topics), k.MAX_ARGS_PER_SUBSCRIBE):
             chunk = topics[i:i + k.MAX_ARGS_PER_SUBSCRIBE]
-            await self._ws.send(_encoder.encode(WsRequest(op=op, args=chunk, req_id=self._next_req())))
+            await self._ws.send(_encoder.encode(WsRequest(op=op, args=chunk, req_id=self._next_req())).decode())
 
     def _next_req(self) -> str:
         self._req += 1

@@ -65,7 +65,7 @@ class WsFrame(msgspec.Struct, kw_only=True):
     topic: str = ""
     type: str = ""  # "snapshot" | "delta" on public topics
     ts: int = 0  # public: when the system generated the data, ms
-    cts: int = 0  # orderbook: the matching engine's timestamp, ms
+    cts: int | None = None  # orderbook: the matching engine's timestamp, ms
     creationTime: int = 0  # private: when the event was created, ms
     id: str = ""  # private: message id
     data: msgspec.Raw = msgspec.Raw(b"null")
@@ -76,7 +76,7 @@ class WsFrame(msgspec.Struct, kw_only=True):
     req_id: str = ""
 
 
-class PublicMsg(msgspec.Struct, Generic[T], kw_only=True):
+class PublicMsg(msgspec.Struct, Generic[T], kw_only=True, omit_defaults=True):
     """A public topic frame, as the server sends it."""
 
     topic: str
