@@ -1,13 +1,11 @@
-"""The market service's entry point: Bybit public feed, order books and microstructure (domain logic: the market_service issue).
-
-For now it boots through the common runner, heartbeats, obeys sys.control and exposes metrics.
-"""
+"""The market service's entry point: Bybit public feed -> local books, trades, microstructure -> bus."""
 
 from common.lifecycle import Runtime, run_service
+from market_service import service
 
 
 async def setup(rt: Runtime) -> None:
-    rt.health.details["mode"] = rt.settings.execution_mode.value
+    await service.setup(rt)
 
 
 def main() -> None:

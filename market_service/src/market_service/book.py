@@ -1,0 +1,143 @@
+"""A local order book kept with Bybit's rules, fast enough for the hot path.
+
+Rules (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook): a snapshot replaces the
+book; in a delta a size of 0 deletes the level, any other size replaces it; `u` grows by exactly one
+per message, and `u == 1` is a fresh snapshot after Bybit restarted its engine. Anything else (a jump
+in `u`, a delta before any snapshot, a crossed book, a negative or unreadable size) raises BookError:
+the book is then stale until the next snapshot.
+
+Each side keeps its levels in a dict keyed by a float sort key (the price, negated for bids) next to
+a sorted list of those keys, so a delta costs one dict write plus a bisect; prices and sizes keep
+Bybit's strings for output and a float size for the features.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+
+from common.bybit.schemas.orderbook import Level, OrderbookData
+from market_service.features import Top, ofi_step
+
+SNAPSHOT = "snapshot"
+
+
+class BookError(Exception):
+    """The book can no longer be trusted (gap, crossed, bad level): resync it."""
+
+
+class Side:
+    """One side: levels by sort key, and the keys sorted best first."""
+
+    __slots__ = ("sign", "keys", "levels")
+
+    def __init__(self, sign: float) -> None:
+        self.sign = sign  # -1.0 for bids (highest price first), 1.0 for asks
+        self.keys: list[float] = []
+        self.levels: dict[float, tuple[str, str, float]] = {}  # key -> (price, size, size as float)
+
+    def replace(self, levels: list[Level]) -> None:
+        sign, new = self.sign, {}
+        for price, size in levels:
+            qty = _size(price, size)
+            if qty:
+                new[float(price) * sign] = (price, size, qty)
+            else:
+                new.pop(float(price) * sign, None)
+        self.levels = new
+        self.keys = sorted(new)
+
+    def merge(self, levels: list[Level]) -> None:
+        sign, book, keys = self.sign, self.levels, self.keys
+        for price, size in levels:
+            key = float(price) * sign
+            qty = _size(price, size)
+            if qty:
+                if key not in book:
+                    insort(keys, key)
+                book[key] = (price, size, qty)
+            elif key in book:
+                del book[key]
+                del keys[bisect_left(keys, key)]
+
+    def best(self) -> tuple[str, str, float] | None:
+        return self.levels[self.keys[0]] if self.keys else None
+
+    def top(self, n: int) -> list[tuple[str, str, float]]:
+        levels = self.levels
+        return [levels[k] for k in self.keys[:n]]
+
+
+def _size(price: str, size: str) -> float:
+    try:
+        qty = float(size)
+    except ValueError:
+        raise BookError(f"unreadable size {size!r} at price {price!r}") from None
+    if qty < 0 or qty != qty:
+        raise BookError(f"invalid size {size!r} at price {price!r}")
+    return qty
+
+
+class Book:
+    """One symbol's book. `u` is the last applied update id (0: no snapshot yet or lost)."""
+
+    __slots__ = ("symbol", "bids", "asks", "u", "seq", "ts_ms", "stale", "updates", "ofi", "_top")
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.bids, self.asks = Side(-1.0), Side(1.0)
+        self.u = 0
+        self.seq = 0
+        self.ts_ms = 0  # the exchange time of the last applied message
+        self.stale = "no snapshot yet"  # why the book is not trustworthy; "" when it is
+        self.updates = 0  # messages applied
+        self.ofi = 0.0  # order-flow imbalance accumulated since the last take_ofi()
+        self._top: Top | None = None
+
+    def apply(self, *, kind: str, data: OrderbookData, ts_ms: int) -> None:
+        """Apply one snapshot or delta; raises BookError (and marks the book stale) when it cannot."""
+        try:
+            if kind == SNAPSHOT or data.u == 1:
+                self.bids.replace(data.b)
+                self.asks.replace(data.a)
+                self._top = None  # no order flow across a snapshot: the levels between are unknown
+            elif self.u == 0:
+                raise BookError(f"delta u={data.u} without a snapshot")
+            elif data.u != self.u + 1:
+                raise BookError(f"gap: delta u={data.u} after u={self.u}")
+            else:
+                self.bids.merge(data.b)
+                self.asks.merge(data.a)
+            top = self.top()
+            if top is not None and top[0] >= top[2]:
+                raise BookError(f"crossed: bid {top[0]} >= ask {top[2]}")
+        except BookError as e:
+            self.invalidate(str(e))
+            raise BookError(f"{self.symbol}: {e}") from None
+        if top is not None and self._top is not None:
+            self.ofi += ofi_step(self._top, top)
+        self._top = top
+        self.u, self.seq, self.ts_ms = data.u, data.seq, ts_ms
+        self.stale = ""
+        self.updates += 1
+
+    def invalidate(self, reason: str) -> None:
+        """Distrust the book until the next snapshot."""
+        self.u = 0
+        self.stale = reason
+        self._top = None
+
+    def top(self) -> Top | None:
+        b, a = self.bids.best(), self.asks.best()
+        if b is None or a is None:
+            return None
+        return float(b[0]), b[2], float(a[0]), a[2]
+
+    def take_ofi(self) -> float:
+        """The order-flow imbalance since the previous call (coalesced publishes lose none of it)."""
+        ofi, self.ofi = self.ofi, 0.0
+        return ofi
+
+    def levels(self, depth: int) -> tuple[list[Level], list[Level]]:
+        """(bids, asks), best first, `depth` each, in Bybit's strings."""
+        return ([(p, s) for p, s, _ in self.bids.top(depth)], [(p, s) for p, s, _ in self.asks.top(depth)])
+

@@ -1,0 +1,193 @@
+"""From public WS messages to per-symbol state: books, trade flow, latency, staleness.
+
+`Market.on_message` is the hot path (called by the connector for every topic message); it only
+updates state and tells the publisher what changed. Whatever makes a book untrustworthy (a gap, a
+crossed book, a feed that stalls) marks it stale and asks `resync(symbol, reason)` for a fresh
+snapshot; the book turns live again only when that snapshot is applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+
+from common.bybit.schemas.envelope import PublicMsg
+from common.schemas import BookTop, Microstructure
+from market_service import features as f
+from market_service import metrics as m
+from market_service.book import Book, BookError
+from market_service.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+SEEN_TRADES = 10_000  # trade ids remembered per symbol, to drop replays after a reconnect
+LATENCY_EWMA = 0.1  # weight of the newest sample in the per-symbol feed latency
+
+
+class Symbol:
+    """Everything the service knows about one symbol."""
+
+    __slots__ = ("book", "flow", "seen", "seen_order", "latency_ms", "last_rx_ns", "resync_ns",
+                 "last_trade", "exchange_ms", "received_ns")
+
+    def __init__(self, name: str, *, flow_ms: int, vol_ms: int, now_ns: int) -> None:
+        self.book = Book(name)
+        self.flow = f.Flow(flow_ms=flow_ms, vol_ms=vol_ms)
+        self.seen: set[str] = set()
+        self.seen_order: deque[str] = deque()
+        self.latency_ms = 0.0  # exchange -> received, smoothed
+        self.last_rx_ns = now_ns  # the last book message received (or when we started waiting)
+        self.resync_ns = 0  # when the last resync was asked for
+        self.last_trade = ""  # last trade price, as Bybit sent it
+        self.exchange_ms = 0  # exchange time of the newest message
+        self.received_ns = 0  # receive time of the newest book message applied
+
+
+class Market:
+    """The per-symbol state of the universe, fed by the WS and read by the publisher and state writer."""
+
+    def __init__(self, *, publisher: Publisher, resync: Callable[[str, str], None], flow_window_s: float,
+                 vol_window_s: float, imbalance_levels: int, publish_levels: int,
+                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self.publisher, self._resync = publisher, resync
+        self.flow_ms, self.vol_ms = int(flow_window_s * 1000), int(vol_window_s * 1000)
+        self.imbalance_levels, self.publish_levels = imbalance_levels, publish_levels
+        self.clock_ns = clock_ns
+        self.symbols: dict[str, Symbol] = {}
+        self.changed: set[str] = set()  # symbols whose state changed since the state writer last ran
+        self._in = {t: m.MESSAGES_IN.labels(t) for t in ("orderbook", "publicTrade", "other")}
+
+    def add(self, symbol: str) -> None:
+        if symbol not in self.symbols:
+            self.symbols[symbol] = Symbol(symbol, flow_ms=self.flow_ms, vol_ms=self.vol_ms, now_ns=self.clock_ns())
+        m.SYMBOLS.set(len(self.symbols))
+
+    def remove(self, symbol: str) -> None:
+        self.symbols.pop(symbol, None)
+        self.publisher.discard(symbol)
+        self.changed.discard(symbol)
+        m.SYMBOLS.set(len(self.symbols))
+
+    # --- the hot path ---
+    def on_message(self, msg: PublicMsg) -> None:
+        rx = self.clock_ns()
+        topic = msg.topic
+        if topic.startswith("orderbook."):
+            self._in["orderbook"].inc()
+            self._on_book(msg, rx)
+        elif topic.startswith("publicTrade."):
+            self._in["publicTrade"].inc()
+            self._on_trades(msg, rx)
+        else:
+            self._in["other"].inc()
+
+    def _on_book(self, msg: PublicMsg, rx: int) -> None:
+        data = msg.data
+        st = self.symbols.get(data.s)
+        if st is None:  # a symbol that just left the universe
+            return
+        latency = rx / 1e6 - msg.ts
+        m.LATENCY_RECEIVE.observe(max(latency, 0.0) / 1e3)
+        st.latency_ms += LATENCY_EWMA * (latency - st.latency_ms)
+        st.last_rx_ns = rx
+        try:
+            st.book.apply(kind=msg.type, data=data, ts_ms=msg.ts)
+        except BookError as e:
+            reason = str(e)
+            if "gap" in reason:
+                m.GAPS.inc()
+            self.resync(data.s, reason)
+            return
+        m.BOOK_UPDATES.inc()
+        st.exchange_ms, st.received_ns = msg.ts, rx
+        self.changed.add(data.s)
+        self.publisher.book(data.s)
+
+    def _on_trades(self, msg: PublicMsg, rx: int) -> None:
+        publisher = self.publisher
+        for t in msg.data:
+            st = self.symbols.get(t.s)
+            if st is None:
+                continue
+            if t.i in st.seen:
+                m.TRADES_DUPLICATE.inc()
+                continue
+            st.seen.add(t.i)
+            st.seen_order.append(t.i)
+            if len(st.seen_order) > SEEN_TRADES:
+                st.seen.discard(st.seen_order.popleft())
+            st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == "Buy")
+            st.last_trade = t.p
+            if t.T > st.exchange_ms:
+                st.exchange_ms = t.T
+            publisher.trade(t, rx)
+            self.changed.add(t.s)
+
+    # --- staleness and resync ---
+    def resync(self, symbol: str, reason: str) -> None:
+        """Distrust the book, publish it as stale once, and ask for a fresh snapshot."""
+        st = self.symbols.get(symbol)
+        if st is None:
+            return
+        if not st.book.stale:
+            st.book.invalidate(reason)
+        st.resync_ns = self.clock_ns()
+        self.changed.add(symbol)
+        self.publisher.book(symbol)
+        self._resync(symbol, reason)
+
+    def check_stale(self, *, stale_after_s: float) -> None:
+        """Resync books that got no message for `stale_after_s`, and stale ones whose resync went unanswered."""
+        now, limit = self.clock_ns(), int(stale_after_s * 1e9)
+        for name, st in self.symbols.items():
+            if st.book.stale:
+                if now - st.resync_ns > limit:
+                    self.resync(name, f"resync unanswered: {st.book.stale}")
+            elif now - st.last_rx_ns > limit:
+                self.resync(name, f"no book message for {stale_after_s:g} s")
+
+    def mark_all_stale(self, reason: str) -> None:
+        """The feed is down: every book is stale until its next snapshot (which resubscribing brings)."""
+        now = self.clock_ns()
+        for name, st in self.symbols.items():
+            if not st.book.stale:
+                st.book.invalidate(reason)
+                st.last_rx_ns = st.resync_ns = now
+                self.changed.add(name)
+                self.publisher.book(name)
+
+    def stale(self) -> dict[str, str]:
+        return {name: st.book.stale for name, st in self.symbols.items() if st.book.stale}
+
+    # --- views ---
+    def book_top(self, symbol: str, now_ns: int, *, levels: int | None = None,
+                 drain_ofi: bool = True) -> BookTop | None:
+        """The symbol's book message: top `levels` (publish_levels by default) + microstructure.
+
+        The published message drains the accumulated OFI; an operator's view (`drain_ofi=False`) peeks."""
+        st = self.symbols.get(symbol)
+        if st is None:
+            return None
+        book = st.book
+        bids, asks = book.levels(levels or self.publish_levels)
+        return BookTop(symbol=symbol, u=book.u, seq=book.seq, bids=bids, asks=asks, stale=bool(book.stale),
+                       micro=self.micro(st, drain_ofi=drain_ofi), exchange_ts_ns=book.ts_ms * 1_000_000,
+                       received_ts_ns=st.received_ns, published_ts_ns=now_ns)
+
+    def micro(self, st: Symbol, *, drain_ofi: bool) -> Microstructure:
+        flow = st.flow
+        flow.evict(st.exchange_ms)
+        top = st.book.top()
+        common = dict(ofi=st.book.take_ofi() if drain_ofi else st.book.ofi, buy_volume=flow.buy_volume, sell_volume=flow.sell_volume,
+                      cvd=flow.cvd, realized_vol=flow.realized_vol, vwap=flow.vwap)
+        if top is None:
+            return Microstructure(**common)
+        bid, bid_size, ask, ask_size = top
+        n = self.imbalance_levels
+        return Microstructure(
+            spread=f.spread(bid, ask), spread_bps=f.spread_bps(bid, ask), mid=f.mid(bid, ask),
+            microprice=f.microprice(bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size),
+            imbalance=f.imbalance([lv[2] for lv in st.book.bids.top(n)], [lv[2] for lv in st.book.asks.top(n)]),
+            **common)

@@ -1,0 +1,204 @@
+"""The market service's modules wired to the runtime: WS feed, publisher, monitor, universe refresh.
+
+The monitor (every MONITOR_INTERVAL_S) turns the feed's state into actions and words: it resubscribes
+books that need a resync, resyncs stalled ones, writes operator state, sets the heartbeat's status
+and reason, and raises alerts (WS disconnect, silent feed, resync storm).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+
+from common.bybit import constants as k
+from common.bybit.http import BybitHttp
+from common.bybit.rest import BybitRest
+from common.bybit.urls import urls
+from common.bybit.ws import BybitWs
+from common.health import Progress
+from common.lifecycle import Runtime
+from common.schemas import Severity, Status
+from market_service import metrics as m
+from market_service import state, universe
+from market_service.feed import Market
+from market_service.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+MONITOR_INTERVAL_S = 0.2
+RESYNC_STORM = 10  # resyncs within RESYNC_STORM_WINDOW_S that make a storm (CRIT alert)
+RESYNC_STORM_WINDOW_S = 60.0
+ALERT_EVERY_S = 60.0  # the same alert key is raised at most this often
+# The `reason` label of the resync counter, matched in the reason text (anything else: "invalid").
+RESYNC_KINDS = ("gap", "crossed", "without a snapshot", "no book message", "unanswered", "disconnected")
+
+
+class MarketService:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        s = rt.settings
+        self.urls = urls(s)
+        self.publisher = Publisher(bus=rt.bus, build=self._build)
+        self.market = Market(publisher=self.publisher, resync=self._on_resync, flow_window_s=s.market_flow_window_s,
+                             vol_window_s=s.market_vol_window_s, imbalance_levels=s.market_imbalance_levels,
+                             publish_levels=s.market_publish_levels)
+        silent = min(k.SILENT_AFTER_S, s.market_stale_after_s)
+        self.ws = BybitWs(url=self.urls.ws_public, on_message=self._on_message, on_connect=self._on_connect,
+                          silent_after_s=silent, ping_interval_s=min(k.PING_INTERVAL_S, silent / 3))
+        self.feed_progress = Progress("feed")
+        self._pending: dict[str, str] = {}  # symbol -> why its book needs a fresh snapshot
+        self._resyncs: deque[float] = deque()
+        self._alerted: dict[str, float] = {}
+        self._was_connected = False
+
+    def topics(self, symbol: str) -> list[str]:
+        return [f"orderbook.{self.rt.settings.market_book_depth}.{symbol}", f"publicTrade.{symbol}"]
+
+    # --- feed callbacks ---
+    def _on_message(self, msg):
+        self.market.on_message(msg)
+        self.feed_progress.beat()
+        if self.publisher.full:
+            return self.publisher.wait_room()
+        return None
+
+    def _on_connect(self) -> None:
+        self.feed_progress.beat()
+        log.info("ws_connected", extra={"ctx": {"url": self.ws.url, "connects": self.ws.connects}})
+
+    def _build(self, symbol: str, now_ns: int):
+        return self.market.book_top(symbol, now_ns)
+
+    def _on_resync(self, symbol: str, reason: str) -> None:
+        m.RESYNCS.labels(next((kind for kind in RESYNC_KINDS if kind in reason), "invalid")).inc()
+        self._pending[symbol] = reason
+        self._resyncs.append(time.monotonic())
+        log.warning("book_resync", extra={"ctx": {"symbol": symbol, "reason": reason}})
+
+    # --- tasks ---
+    async def feed(self, progress: Progress) -> None:
+        """Keep the public WS connected; `progress` is beaten per message (see setup)."""
+        await self.ws.run()
+
+    async def universe(self, progress: Progress) -> None:
+        """Resolve the universe (retrying until it can), then re-rank it on schedule."""
+        s = self.rt.settings
+        http = BybitHttp(base_url=self.urls.rest)
+        rest = BybitRest(http)
+        failures = 0
+        try:
+            while True:
+                try:
+                    await self.apply_universe(await universe.resolve(s, rest))
+                    failures = 0
+                    delay = s.market_universe_refresh_s
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:
+                    failures += 1
+                    log.warning("universe_failed", extra={"ctx": {"error": f"{type(e).__name__}: {e}",
+                                                                  "attempt": failures}})
+                    delay = min(30.0, 0.5 * 2 ** failures)
+                progress.beat()
+                if universe.configured(s) is not None and failures == 0:
+                    return  # a fixed universe needs no refresh
+                await asyncio.sleep(delay)
+        finally:
+            await http.aclose()
+
+    async def apply_universe(self, symbols: list[str]) -> None:
+        old = list(self.market.symbols)
+        added = [x for x in symbols if x not in self.market.symbols]
+        removed = [x for x in old if x not in symbols]
+        for x in added:
+            self.market.add(x)
+        for x in removed:
+            self.market.remove(x)
+            self._pending.pop(x, None)
+        if removed:
+            await self.ws.unsubscribe([t for x in removed for t in self.topics(x)])
+        if added:
+            await self.ws.subscribe([t for x in added for t in self.topics(x)])
+        await state.set_universe(self.rt.bus.redis, symbols=symbols, removed=removed)
+        self.rt.health.details["symbols"] = ",".join(symbols)
+        if added or removed:
+            log.info("universe", extra={"ctx": {"symbols": symbols, "added": added, "removed": removed}})
+
+    async def monitor(self, progress: Progress) -> None:
+        s = self.rt.settings
+        while True:
+            await asyncio.sleep(MONITOR_INTERVAL_S)
+            connected = self.ws.connected.is_set()
+            if not connected:
+                self.feed_progress.beat()  # reconnecting with backoff is expected, not a hang
+                if self._was_connected:
+                    self.market.mark_all_stale("public WS disconnected")
+                    await self._alert("market:ws", Severity.WARN, "market: public WS disconnected", self.ws.url)
+            self._was_connected = connected
+            self.market.check_stale(stale_after_s=s.market_stale_after_s)
+            await self._resubscribe(connected)
+            try:
+                await state.write(self.market, self.rt.bus.redis, depth=s.market_book_depth, now_ns=time.time_ns())
+            except Exception as e:  # Redis away: the heartbeat reports it; state catches up later
+                log.warning("state_write_failed", extra={"ctx": {"error": str(e)}})
+            self._health(connected)
+            progress.beat()
+
+    async def _resubscribe(self, connected: bool) -> None:
+        pending, self._pending = self._pending, {}
+        if not connected:
+            return  # the reconnect resubscribes everything, which brings fresh snapshots
+        for symbol, reason in pending.items():
+            await self.ws.resubscribe(self.topics(symbol)[0])
+            severity = Severity.WARN
+            title = f"market: {symbol} book resync"
+            if reason.startswith("no book message") or reason.startswith("resync unanswered"):
+                title = f"market: {symbol} feed silent"
+            await self._alert(f"market:resync:{symbol}", severity, title, reason)
+        now = time.monotonic()
+        while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
+            self._resyncs.popleft()
+        if len(self._resyncs) >= RESYNC_STORM:
+            await self._alert("market:resync_storm", Severity.CRIT, "market: resync storm",
+                              f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s")
+
+    def _health(self, connected: bool) -> None:
+        s = self.rt.settings
+        stale = self.market.stale()
+        m.STALE_BOOKS.set(len(stale))
+        reasons = []
+        if not connected:
+            reasons.append("public WS disconnected")
+        if stale:
+            reasons.append("stale books: " + "; ".join(f"{x} ({why})" for x, why in sorted(stale.items())))
+        slow = {x: st.latency_ms for x, st in self.market.symbols.items() if st.latency_ms > s.market_latency_warn_ms}
+        if slow:
+            reasons.append("feed latency: " + ", ".join(f"{x} {ms:.0f} ms" for x, ms in sorted(slow.items())))
+        if not self.market.symbols:
+            reasons.append("no symbols yet")
+        self.rt.health.set(Status.YELLOW if reasons else Status.GREEN, "; ".join(reasons)[:500])
+
+    async def _alert(self, key: str, severity: Severity, title: str, detail: str) -> None:
+        now = time.monotonic()
+        if now - self._alerted.get(key, -ALERT_EVERY_S) < ALERT_EVERY_S:
+            return
+        self._alerted[key] = now
+        try:
+            await self.rt.bus.alert(key=key, severity=severity, title=title, detail=detail)
+        except Exception as e:
+            log.warning("alert_failed", extra={"ctx": {"key": key, "error": str(e)}})
+
+
+async def setup(rt: Runtime) -> MarketService:
+    """Register the market service's tasks on the runtime."""
+    svc = MarketService(rt)
+    rt.health.details["mode"] = rt.settings.execution_mode.value
+    rt.health.set(Status.YELLOW, "starting: no symbols yet")
+    svc.feed_progress = rt.task("feed", svc.feed)
+    rt.task("publisher", svc.publisher.run)
+    rt.task("monitor", svc.monitor)
+    rt.task("universe", svc.universe, critical=False)
+    rt.on_shutdown(svc.ws.close)
+    return svc

@@ -1,0 +1,113 @@
+"""The local book against Bybit's rules: hand cases, and hypothesis against a naive reference."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from common.bybit.schemas.orderbook import OrderbookData
+from market_service.book import Book, BookError
+
+
+def msg(u: int, b=(), a=()) -> OrderbookData:
+    return OrderbookData(s="BTCUSDT", b=[tuple(x) for x in b], a=[tuple(x) for x in a], u=u, seq=u)
+
+
+def test_snapshot_then_deltas_update_delete_and_insert():
+    book = Book("BTCUSDT")
+    book.apply(kind="snapshot", data=msg(10, b=[("100.0", "1"), ("99.5", "2")], a=[("101.0", "3")]), ts_ms=1)
+    book.apply(kind="delta", data=msg(11, b=[("99.5", "0"), ("100.5", "4")], a=[("101.0", "1.5")]), ts_ms=2)
+    assert book.levels(5) == ([("100.5", "4"), ("100.0", "1")], [("101.0", "1.5")])
+    assert (book.u, book.stale, book.ts_ms) == (11, "", 2)
+
+
+def test_gap_marks_the_book_stale_until_the_next_snapshot():
+    book = Book("BTCUSDT")
+    book.apply(kind="snapshot", data=msg(5, b=[("100", "1")], a=[("101", "1")]), ts_ms=1)
+    with pytest.raises(BookError, match="gap: delta u=7 after u=5"):
+        book.apply(kind="delta", data=msg(7, b=[("100", "2")]), ts_ms=2)
+    assert book.stale and book.u == 0
+    with pytest.raises(BookError, match="without a snapshot"):  # later deltas cannot heal it
+        book.apply(kind="delta", data=msg(8), ts_ms=3)
+    book.apply(kind="snapshot", data=msg(9, b=[("100", "3")], a=[("101", "1")]), ts_ms=4)
+    assert book.stale == "" and book.levels(1) == ([("100", "3")], [("101", "1")])
+
+
+def test_u_equal_1_is_a_snapshot_even_when_typed_delta():
+    book = Book("BTCUSDT")
+    book.apply(kind="snapshot", data=msg(500, b=[("100", "1")], a=[("101", "1")]), ts_ms=1)
+    book.apply(kind="delta", data=msg(1, b=[("90", "1")], a=[("91", "1")]), ts_ms=2)  # engine restart
+    assert book.levels(5) == ([("90", "1")], [("91", "1")]) and book.u == 1
+
+
+def test_crossed_book_and_bad_sizes_are_refused():
+    book = Book("BTCUSDT")
+    book.apply(kind="snapshot", data=msg(1, b=[("100", "1")], a=[("101", "1")]), ts_ms=1)
+    with pytest.raises(BookError, match="crossed"):
+        book.apply(kind="delta", data=msg(2, b=[("101.5", "1")]), ts_ms=2)
+    assert book.stale.startswith("crossed")
+    for bad in ("-1", "abc", "nan"):
+        fresh = Book("X")
+        with pytest.raises(BookError):
+            fresh.apply(kind="snapshot", data=msg(3, b=[("100", bad)], a=[("101", "1")]), ts_ms=3)
+
+
+def test_prices_compare_by_value_not_by_spelling():
+    book = Book("BTCUSDT")
+    book.apply(kind="snapshot", data=msg(1, b=[("100.10", "1")], a=[("101", "1")]), ts_ms=1)
+    book.apply(kind="delta", data=msg(2, b=[("100.1", "0")]), ts_ms=2)
+    assert book.levels(5)[0] == []
+
+
+# --- property: random snapshot/delta sequences against a naive Decimal reference -----------------
+prices = st.integers(min_value=1, max_value=60).map(lambda t: f"{t / 2:.1f}")
+sizes = st.sampled_from(["0", "0", "0.5", "1", "2.25", "10"])
+levels = st.lists(st.tuples(prices, sizes), max_size=8)
+steps = st.lists(st.tuples(st.sampled_from(["snapshot", "delta", "delta", "delta"]), levels, levels,
+                           st.sampled_from([1, 1, 1, 1, 2, 0])), min_size=1, max_size=40)
+
+
+def naive(bids: dict, asks: dict, kind: str, b, a) -> tuple[dict, dict]:
+    if kind == "snapshot":
+        bids, asks = {}, {}
+    bids, asks = dict(bids), dict(asks)
+    for side, lv in ((bids, b), (asks, a)):
+        for p, q in lv:
+            if Decimal(q) == 0:
+                side.pop(Decimal(p), None)
+            else:
+                side[Decimal(p)] = q
+    return bids, asks
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_book_equals_a_naive_reference_and_is_never_crossed(seq):
+    book, ref_b, ref_a, ref_ok, last_u = Book("X"), {}, {}, False, 10
+    for kind, b, a, jump in seq:
+        u = last_u + (jump if kind == "delta" else 1)
+        last_u = u
+        nb, na = naive(ref_b, ref_a, kind, b, a)
+        crossed = bool(nb and na and max(nb) >= min(na))
+        should_fail = crossed or (kind == "delta" and (not ref_ok or jump != 1))
+        try:
+            book.apply(kind=kind, data=msg(u, b=b, a=a), ts_ms=u)
+            applied = True
+        except BookError:
+            applied = False
+        assert applied == (not should_fail)
+        if applied:
+            ref_b, ref_a, ref_ok = nb, na, True
+            bids, asks = book.levels(100)
+            assert [(Decimal(p), q) for p, q in bids] == sorted(ref_b.items(), reverse=True)
+            assert [(Decimal(p), q) for p, q in asks] == sorted(ref_a.items())
+            assert all(float(q) > 0 for _, q in bids + asks)
+            if bids and asks:
+                assert Decimal(bids[0][0]) < Decimal(asks[0][0])
+            assert book.u == u and not book.stale
+        else:
+            ref_ok = False
+            assert book.stale and book.u == 0
