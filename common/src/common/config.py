@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -173,13 +174,20 @@ def env_file_path() -> Path:
     return Path(os.environ.get(ENV_FILE_VAR, ".env"))
 
 
-def load(env_file: Path | None = None) -> Settings:
-    """Read and check settings; raises ConfigError for the first bad key."""
+def load(env_file: Path | None = None, *, file_wins: bool = False) -> Settings:
+    """Read and check settings; raises ConfigError for the first bad key.
+
+    `file_wins` is for a hot reload: under systemd `EnvironmentFile=` put the file's values of
+    process start into the environment, so on a reload the file must override the environment.
+    """
     path = env_file if env_file is not None else env_file_path()
     if env_file is not None and not path.is_file():
         raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+    overrides = {}
+    if file_wins and path.is_file():
+        overrides = {k.lower(): v for k, v in dotenv_values(path).items() if v is not None}
     try:
-        settings = Settings(_env_file=path if path.is_file() else None)
+        settings = Settings(_env_file=path if path.is_file() else None, **overrides)
     except ValidationError as e:
         err = e.errors()[0]
         key = str(err["loc"][0]).upper() if err["loc"] else "CONFIG"

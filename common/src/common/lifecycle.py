@@ -110,7 +110,7 @@ class Runtime:
     async def reload(self) -> None:
         notify("RELOADING=1", "STATUS=reloading config")
         try:
-            settings = config.load()
+            settings = config.load(file_wins=True)
         except config.ConfigError as e:
             log.error("reload_rejected", extra={"ctx": {"error": str(e)}})
             await self.bus.alert(key=f"config:{self.service}", severity=Severity.WARN,
