@@ -16,6 +16,7 @@ from common import config
 from common import constants as c
 from common.health import classify
 from common.schemas import Command, ControlCommand, Heartbeat, Status, decode, encode, now_ns
+from scalperctl import market, replay
 
 
 def _redis(settings: config.Settings) -> aioredis.Redis:
@@ -82,14 +83,20 @@ def parser() -> argparse.ArgumentParser:
     cf.add_argument("--env-file", type=Path, default=None, help="the env file to check (default: as services do)")
     for name in ("safe-mode", "config"):
         sub.choices[name].add_argument("--target", default="*", help="one service, or * for all")
+    replay.add_parser(sub)
+    market.add_parser(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.cmd == "replay":  # isolated: no settings, no Redis
+        raise SystemExit(replay.run(args))
     if args.cmd == "config" and args.action == "check":
         raise SystemExit(config_check(args.env_file))
     settings = config.load_or_exit()
+    if args.cmd in market.COMMANDS:
+        raise SystemExit(market.run(args, settings))
     if args.cmd == "status":
         code = asyncio.run(status(settings, args.json))
     elif args.cmd == "safe-mode":
