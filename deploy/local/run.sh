@@ -38,6 +38,18 @@ else
 fi
 export EXECUTION_MODE=${EXECUTION_MODE:-SIM}
 
+# SIM mode: start our own simulated exchange unless BYBIT_*_URL point at one running elsewhere
+# (then BYBIT_API_KEY/BYBIT_API_SECRET are its account).
+START_SIM=false
+if [ "$EXECUTION_MODE" = SIM ] && [ -z "${BYBIT_REST_URL:-}" ]; then
+  START_SIM=true
+  SIM_PORT=${SCALPER_SIM_PORT:-8090}
+  export BYBIT_API_KEY=${BYBIT_API_KEY:-scalper-sim-key} BYBIT_API_SECRET=${BYBIT_API_SECRET:-scalper-sim-secret}
+  export BYBIT_REST_URL="http://127.0.0.1:$SIM_PORT" BYBIT_WS_PUBLIC_URL="ws://127.0.0.1:$SIM_PORT/v5/public/linear" \
+         BYBIT_WS_PRIVATE_URL="ws://127.0.0.1:$SIM_PORT/v5/private"
+  SIM_SYMBOLS=${SYMBOLS:-BTCUSDT,ETHUSDT}
+fi
+
 conf=$VAR/run/supervisord.conf
 {
   cat <<CONF
@@ -69,6 +81,17 @@ redirect_stderr=true
 
 CONF
   fi
+  if $START_SIM; then
+    cat <<CONF
+[program:exchange-sim]
+command=$ROOT/.venv/bin/scalper-exchange-sim --host 127.0.0.1 --port $SIM_PORT --api-key %(ENV_BYBIT_API_KEY)s --api-secret %(ENV_BYBIT_API_SECRET)s --symbols $SIM_SYMBOLS --seed ${SCALPER_SIM_SEED:-7} --balance ${SCALPER_SIM_BALANCE:-100000}
+priority=20
+autorestart=true
+stdout_logfile=$VAR/log/exchange-sim.log
+redirect_stderr=true
+
+CONF
+  fi
   for svc in market strategy execution dashboard worker; do
     cat <<CONF
 [program:$svc]
@@ -89,5 +112,6 @@ CONF
   done
 } >"$conf"
 
+$START_SIM && say "simulated exchange: $BYBIT_REST_URL (seed ${SCALPER_SIM_SEED:-7}, symbols $SIM_SYMBOLS)"
 say "dashboard: http://${WEB_HOST:-127.0.0.1}:${WEB_PORT:-8080}  (logs in $VAR/log/, status: uv run scalperctl status, stop: Ctrl-C)"
 exec "$ROOT/.venv/bin/supervisord" -n -c "$conf"

@@ -42,6 +42,8 @@ def configure(service: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO: one line per REST call is noise in a trading service's log.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
 
 
 def set_level(level: str) -> None:
