@@ -27,13 +27,13 @@ class BybitHttp:
 
     def __init__(self, *, base_url: str, api_key: str = "", api_secret: str = "",
                  recv_window_ms: int = k.DEFAULT_RECV_WINDOW_MS, timeout_s: float = 10.0,
-                 limiter: RateLimiter | None = None) -> None:
+                 limiter: RateLimiter | None = None, time_sync: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self._key, self._secret, self._recv_window = api_key, api_secret, recv_window_ms
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
         self.limiter = limiter or RateLimiter(clock_ms=self.now_ms)
         self.offset_ms = 0  # server clock - local clock, from sync_time()
-        self._synced = False
+        self._synced = not time_sync  # False: sign with the local clock (e.g. the simulator's admin calls)
         self._decoders: dict[Any, msgspec.json.Decoder] = {}
 
     async def aclose(self) -> None:

@@ -64,7 +64,11 @@ class Sim:
 
     def now_ms(self) -> int:
         """The server clock (the clock-skew fault shifts it)."""
-        return int(time.time() * 1000) + self.faults.clock_skew_ms
+        return self.true_now_ms() + self.faults.clock_skew_ms
+
+    @staticmethod
+    def true_now_ms() -> int:
+        return int(time.time() * 1000)
 
     def flush_private(self) -> None:
         """Send the engine's private events to authenticated subscribers, one frame per run of a kind."""

@@ -98,8 +98,9 @@ def _endpoint(sim: Sim, r: Route) -> Callable[[web.Request], Awaitable[web.Strea
     return handle
 
 
-def _auth(sim: Sim, request: web.Request, body: bytes) -> str:
-    """Check the X-BAPI-* headers as Bybit does; returns the account's uid."""
+def _auth(sim: Sim, request: web.Request, body: bytes, *, skewed: bool = True) -> str:
+    """Check the X-BAPI-* headers as Bybit does; returns the account's uid. Admin calls are checked
+    against the true clock (`skewed=False`), so the clock-skew fault never locks out its own switch."""
     h = request.headers
     key, ts, sign = h.get(k.H_API_KEY, ""), h.get(k.H_TIMESTAMP, ""), h.get(k.H_SIGN, "")
     window = h.get(k.H_RECV_WINDOW, str(k.DEFAULT_RECV_WINDOW_MS))
@@ -107,7 +108,7 @@ def _auth(sim: Sim, request: web.Request, body: bytes) -> str:
         raise ApiError(k.INVALID_API_KEY, "API key is invalid.")
     if not (ts.isdigit() and window.isdigit()):
         raise ApiError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
-    now = sim.now_ms()
+    now = sim.now_ms() if skewed else sim.true_now_ms()
     if not now - int(window) <= int(ts) < now + k.FUTURE_TOLERANCE_MS:
         raise ApiError(k.TIMESTAMP_ERROR, f"invalid request, please check your server timestamp or recv_window "
                                           f"param. req_timestamp[{ts}],server_timestamp[{now}],recv_window[{window}]")
@@ -124,7 +125,7 @@ def _admin_auth(sim: Sim, request: web.Request, body: bytes) -> None:
     """The account's signature, or the admin token from a loopback address."""
     token = request.headers.get(ADMIN_TOKEN_HEADER)
     if token is None:
-        _auth(sim, request, body)
+        _auth(sim, request, body, skewed=False)
         return
     remote = request.remote or ""
     loopback = remote and ipaddress.ip_address(remote.split("%")[0]).is_loopback
