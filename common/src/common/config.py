@@ -39,6 +39,11 @@ class BybitNetwork(StrEnum):
     TESTNET = "testnet"
 
 
+class ZombiePolicy(StrEnum):
+    ADOPT = "adopt"  # keep it, protect it with TP/SL, alert
+    FLATTEN = "flatten"  # close it with a reduce-only market order, alert
+
+
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -81,6 +86,19 @@ class Settings(BaseSettings):
     market_vol_window_s: Annotated[float, Field(gt=0)] = 60.0  # realised volatility
     market_stale_after_s: Annotated[float, Field(gt=0)] = 10.0  # a book without updates this long resyncs
     market_latency_warn_ms: Annotated[float, Field(gt=0)] = 1000.0  # feed latency that turns health YELLOW
+
+    # Execution: orderLinkId prefixes that mark our orders (strategy, manual); what to do with a
+    # position nobody here opened; the TP/SL put on a position that has none (% from entry).
+    exec_link_prefixes: str = "s-,m-"
+    exec_zombie_policy: ZombiePolicy = ZombiePolicy.ADOPT
+    exec_default_tp_pct: Annotated[float, Field(gt=0)] = 2.0
+    exec_default_sl_pct: Annotated[float, Field(gt=0)] = 1.0
+    exec_required_modules: str = "market,strategy"  # a heartbeat of these that stops means SAFE
+    exec_ws_silent_s: Annotated[float, Field(gt=0)] = 15.0  # private stream silent this long: SAFE
+    exec_rest_timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    exec_safe_wait_s: Annotated[float, Field(ge=0)] = 30.0  # an entry waits this long for NORMAL
+    exec_intent_ttl_s: Annotated[float, Field(gt=0)] = 120.0  # an older unsent intent is rejected
+    exec_reconcile_interval_s: Annotated[float, Field(gt=0)] = 15.0  # REST resync while NORMAL
 
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6391/0")
     stream_maxlen: Annotated[int, Field(ge=1000)] = 100_000

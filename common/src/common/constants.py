@@ -53,6 +53,20 @@ MARKET_SYMBOLS_KEY: Final = f"{PREFIX}market:symbols"  # the market service's un
 # The market service's per-symbol summary (last price, spread, latency, stale), a hash of JSON values.
 MARKET_SUMMARY_KEY: Final = f"{PREFIX}market:summary"
 
+# The execution service's state, read by the CLI and the dashboard (JSON values, Bybit's field names).
+EXEC_ORDERS_KEY: Final = f"{PREFIX}exec:orders"  # hash orderLinkId (or orderId) -> open order
+EXEC_POSITIONS_KEY: Final = f"{PREFIX}exec:positions"  # hash symbol -> open position with its TP/SL
+EXEC_INTENTS_KEY: Final = f"{PREFIX}exec:intents"  # hash intent_id -> what became of it
+EXEC_FILLS_KEY: Final = f"{PREFIX}exec:fills"  # sorted set of execIds already published, by time
+EXEC_STATE_KEY: Final = f"{PREFIX}exec:state"  # NORMAL | SAFE | RECOVERING, with the reason
+EXEC_RECOVERY_KEY: Final = f"{PREFIX}exec:recovery"  # list of recovery plans, newest first
+
+
+def exec_quality_key(symbol: str) -> str:
+    """Execution-quality sums of one symbol (a hash of counters), for the dashboard."""
+    return f"{PREFIX}exec:quality:{symbol}"
+
+
 # --- Timing (seconds unless the name says otherwise) ---------------------------------------
 HEARTBEAT_INTERVAL_S: Final = 1.0
 # A heartbeat key outlives three missed beats, so one slow beat never looks like a dead service.
