@@ -16,7 +16,7 @@ from common import config
 from common import constants as c
 from common.health import classify
 from common.schemas import Command, ControlCommand, Heartbeat, Status, decode, encode, now_ns
-from scalperctl import market, replay
+from scalperctl import market, replay, sim
 
 
 def _redis(settings: config.Settings) -> aioredis.Redis:
@@ -85,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
         sub.choices[name].add_argument("--target", default="*", help="one service, or * for all")
     replay.add_parser(sub)
     market.add_parser(sub)
+    sim.add_parser(sub)
     return p
 
 
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.cmd == "config" and args.action == "check":
         raise SystemExit(config_check(args.env_file))
     settings = config.load_or_exit()
+    if args.cmd in sim.COMMANDS:
+        raise SystemExit(sim.run(args, settings))
     if args.cmd in market.COMMANDS:
         raise SystemExit(market.run(args, settings))
     if args.cmd == "status":
