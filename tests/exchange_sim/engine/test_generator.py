@@ -32,6 +32,23 @@ def test_same_seed_same_path_and_another_seed_another():
     assert a != c
 
 
+def test_same_seed_and_orders_give_the_same_private_events():
+    def session():
+        ex, gen, _ = run(9, 50, symbols=["BTCUSDT"])
+        bid = ex.book("BTCUSDT", 1)[0][0][0]
+        ex.place_order(symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.050"), price=bid,
+                       now_ms=T0 + 5000)
+        ex.place_order(symbol="BTCUSDT", side="Sell", order_type="Market", qty=Decimal("0.020"), now_ms=T0 + 5000)
+        for i in range(50, 400):
+            for event in gen.step(T0 + 100 * i):
+                ex.apply(event)
+        return ex.drain_events()
+
+    first = session()
+    assert len(first) > 8 and any(kind == "execution" and e.is_maker for kind, e in first)
+    assert first == session()
+
+
 def test_first_step_is_a_deep_snapshot_per_symbol():
     ex, gen, events = run(1, 1)
     assert [(e.symbol, e.kind, e.u) for e in events] == [(s, "snapshot", 1) for s in SYMBOLS]

@@ -15,6 +15,9 @@ from exchange_sim.engine.records import ZERO, Position, Wallet
 
 DEFAULT_LEVERAGE = Decimal(10)
 MAINTENANCE_RATE = Decimal("0.005")  # Bybit's first risk-limit tier for BTC/ETH linear
+# The entry value a partial close takes off is rounded to this, so every amount in the books has at most
+# 12 decimals and sums of them stay exact within Decimal's 28 digits (no drift between the identities).
+PNL_QUANTUM = Decimal("1e-12")
 
 
 @dataclass(slots=True)
@@ -62,7 +65,7 @@ class Account:
         pnl = ZERO
         if h.direction == -direction:
             closed = min(qty, h.size)
-            share = h.entry_value if closed == h.size else h.entry_value * closed / h.size
+            share = h.entry_value if closed == h.size else (h.entry_value * closed / h.size).quantize(PNL_QUANTUM)
             pnl = h.direction * (price * closed - share)
             h.entry_value -= share
             h.size -= closed
@@ -105,8 +108,8 @@ class Account:
         equity = self.balance + upnl
         return Wallet(
             coin="USDT",
-            wallet_balance=self.balance,
-            equity=equity,
+            wallet_balance=self.balance or ZERO,  # `or ZERO`: a zero renders "0", not "0E-12"
+            equity=equity or ZERO,
             unrealised_pnl=upnl,
             cum_realised_pnl=self.realised,
             available_balance=max(ZERO, equity - im - order_im),

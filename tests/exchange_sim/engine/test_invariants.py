@@ -1,0 +1,136 @@
+"""Property tests: random order flow against a random market keeps the account's invariants.
+
+After every action: the balance and available balance are never negative; equity equals
+cash + unrealised PnL - fees exactly (cash = initial balance + closed PnL, see Wallet); equity also
+equals the independent mark-to-market sum initial - sum(buys) + sum(sells) + sum(size * mark) -
+fees + insurance cover; no order fills more than its qty and its executions add up to its filled qty;
+executions of reduce-only orders never grow or flip the position.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, TradeTick
+
+D = Decimal
+SYMBOL = "BTCUSDT"
+TICK = D("0.1")
+LOT = D("0.001")
+BALANCE = D(1_000)
+T0 = 1_700_000_000_000
+
+lots = st.one_of(st.integers(1, 400), st.sampled_from([300, 400]))
+moves = st.one_of(st.integers(-300, 300), st.sampled_from([-40_000, -20_000, 20_000, 40_000]))  # ticks; gaps liquidate
+books = st.tuples(st.just("book"), moves, st.integers(1, 30),
+                  st.lists(lots, min_size=1, max_size=6), st.lists(lots, min_size=1, max_size=6))
+trades = st.tuples(st.just("trade"), st.sampled_from(["Buy", "Sell"]), st.integers(-50, 50), lots)
+orders = st.tuples(st.just("place"), st.sampled_from(["Buy", "Sell"]), st.sampled_from(["Market", "Limit"]),
+                   st.sampled_from(["GTC", "IOC", "FOK", "PostOnly"]), lots, st.integers(-60, 60),
+                   st.sampled_from([False, False, True]), st.sampled_from([None, None, 20, 2000]),
+                   st.sampled_from([None, None, 20, 2000]))
+cancels = st.tuples(st.just("cancel"), st.integers(0, 10))
+amends = st.tuples(st.just("amend"), st.integers(0, 10), st.integers(-60, 60), st.one_of(st.none(), lots))
+stops = st.tuples(st.just("stop"), st.integers(0, 3000), st.integers(0, 3000), st.booleans())
+leverages = st.tuples(st.just("leverage"), st.sampled_from([1, 5, 10, 50, 100]))
+KINDS = {"book": books, "trade": trades, "place": orders, "cancel": cancels, "amend": amends, "stop": stops,
+         "leverage": leverages}
+WEIGHTS = ["book"] * 2 + ["trade"] * 3 + ["place"] * 5 + ["cancel", "amend", "stop", "leverage"]
+actions = st.lists(st.sampled_from(WEIGHTS).flatmap(KINDS.__getitem__), min_size=5, max_size=60)
+
+
+def price(ticks: int) -> Decimal:
+    return D(ticks) * TICK
+
+
+def apply(ex: Exchange, action: tuple, now: int) -> None:
+    kind = action[0]
+    mid = int(ex.ticker(SYMBOL)["markPrice"] / TICK)
+    if kind == "book":
+        _, move, spread, bid_lots, ask_lots = action
+        centre = mid + move
+        bids = [(price(centre - i * 3), D(n) * LOT) for i, n in enumerate(bid_lots)]
+        asks = [(price(centre + spread + i * 3), D(n) * LOT) for i, n in enumerate(ask_lots)]
+        ex.apply(BookUpdate(symbol=SYMBOL, kind="snapshot", bids=bids, asks=asks, u=now, seq=now, ts_ms=now,
+                            cts_ms=now))
+    elif kind == "trade":
+        _, side, offset, n = action
+        ex.apply(TradeTick(symbol=SYMBOL, trade_id=str(now), side=side, price=price(mid + offset),
+                           size=D(n) * LOT, ts_ms=now, tick_direction="PlusTick"))
+    elif kind == "place":
+        _, side, order_type, tif, n, offset, reduce_only, tp, sl = action
+        up = 1 if side == "Buy" else -1
+        base = mid + offset if order_type == "Limit" else mid
+        ex.place_order(symbol=SYMBOL, side=side, order_type=order_type, qty=D(n) * LOT,
+                       price=price(mid + offset), time_in_force=tif, reduce_only=reduce_only,
+                       take_profit=price(base + up * tp) if tp else None,
+                       stop_loss=price(base - up * sl) if sl else None, now_ms=now)
+    elif kind == "cancel":
+        open_orders = ex.open_orders(symbol=SYMBOL)
+        if open_orders:
+            ex.cancel_order(symbol=SYMBOL, order_id=open_orders[action[1] % len(open_orders)].order_id, now_ms=now)
+    elif kind == "amend":
+        open_orders = ex.open_orders(symbol=SYMBOL)
+        if open_orders:
+            order = open_orders[action[1] % len(open_orders)]
+            ex.amend_order(symbol=SYMBOL, order_id=order.order_id, price=price(mid + action[2]),
+                           qty=None if action[3] is None else D(action[3]) * LOT, now_ms=now)
+    elif kind == "stop":
+        position = ex.positions(symbol=SYMBOL)[0]
+        if not position.size:
+            return
+        up = 1 if position.side == "Buy" else -1
+        ex.set_trading_stop(symbol=SYMBOL, take_profit=price(mid + up * (action[1] + 1)),
+                            stop_loss=price(mid - up * (action[2] + 1)),
+                            sl_trigger_by="MarkPrice" if action[3] else "LastPrice", now_ms=now)
+    else:
+        ex.set_leverage(symbol=SYMBOL, buy_leverage=D(action[1]), sell_leverage=D(action[1]), now_ms=now)
+
+
+def check(ex: Exchange) -> None:
+    w = ex.wallet()
+    positions = ex.positions()
+    fills = list(reversed(ex.executions(limit=100_000)))
+    assert w.wallet_balance >= 0 and w.available_balance >= 0 and w.equity >= 0
+    assert w.cash == BALANCE + w.cum_realised_pnl
+    assert w.equity == w.cash + w.unrealised_pnl - w.fees_paid
+    assert w.unrealised_pnl == sum((p.unrealised_pnl for p in positions), D(0))
+    flows = sum(((-1 if f.side == "Buy" else 1) * f.exec_value for f in fills), D(0))
+    held = sum(((1 if p.side == "Buy" else -1) * p.size * p.mark_price for p in positions if p.size), D(0))
+    fees = sum((f.exec_fee for f in fills), D(0))
+    assert w.equity == BALANCE + flows + held - fees + w.bankruptcy_cover
+    orders = ex.order_history(limit=100_000)
+    filled: dict[str, Decimal] = {}
+    for f in fills:
+        filled[f.order_id] = filled.get(f.order_id, D(0)) + f.exec_qty
+    for order in orders:
+        assert 0 <= order.cum_exec_qty <= order.qty
+        assert filled.get(order.order_id, D(0)) == order.cum_exec_qty
+    reduce_only = {o.order_id for o in orders if o.reduce_only}
+    running = D(0)
+    for f in fills:
+        after = running + (f.exec_qty if f.side == "Buy" else -f.exec_qty)
+        if f.order_id in reduce_only:
+            assert abs(after) < abs(running) and after * running >= 0
+        running = after
+    position = positions[0]
+    assert running == (position.size if position.side == "Buy" else -position.size)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([10, 50, 100]), actions)
+def test_invariants_hold_over_random_order_and_market_sequences(leverage, script):
+    ex = Exchange(symbols=[SYMBOL], balance=BALANCE)
+    if leverage != 10:
+        ex.set_leverage(symbol=SYMBOL, buy_leverage=D(leverage), sell_leverage=D(leverage), now_ms=T0)
+    ex.apply(BookUpdate(symbol=SYMBOL, kind="snapshot", bids=[(D("60000.0"), D("1"))],
+                        asks=[(D("60000.1"), D("1"))], u=1, seq=1, ts_ms=T0, cts_ms=T0))
+    for i, action in enumerate(script):
+        try:
+            apply(ex, action, T0 + i + 1)
+        except ExchangeError as e:
+            assert e.code in {10001, 110001, 110007, 110017, 110043, 110094, 170134, 170135, 170136, 170137}
+        check(ex)
