@@ -121,9 +121,9 @@ class Book:
         self.updates += 1
 
     def invalidate(self, reason: str) -> None:
-        """Distrust the book until the next snapshot."""
+        """Distrust the book until the next snapshot (the first reason given is the one kept)."""
         self.u = 0
-        self.stale = reason
+        self.stale = self.stale or reason
         self._top = None
 
     def top(self) -> Top | None:

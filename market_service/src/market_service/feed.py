@@ -30,7 +30,7 @@ class Symbol:
     """Everything the service knows about one symbol."""
 
     __slots__ = ("book", "flow", "seen", "seen_order", "latency_ms", "last_rx_ns", "resync_ns",
-                 "last_trade", "exchange_ms", "received_ns")
+                 "last_trade", "trade_ms", "trade_rx_ns", "exchange_ms", "received_ns")
 
     def __init__(self, name: str, *, flow_ms: int, vol_ms: int, now_ns: int) -> None:
         self.book = Book(name)
@@ -39,9 +39,11 @@ class Symbol:
         self.seen_order: deque[str] = deque()
         self.latency_ms = 0.0  # exchange -> received, smoothed
         self.last_rx_ns = now_ns  # the last book message received (or when we started waiting)
-        self.resync_ns = 0  # when the last resync was asked for
+        self.resync_ns = now_ns  # when the last resync was asked for (the first subscribe counts as one)
         self.last_trade = ""  # last trade price, as Bybit sent it
-        self.exchange_ms = 0  # exchange time of the newest message
+        self.trade_ms = 0  # exchange time of the last trade, and when we received it
+        self.trade_rx_ns = 0
+        self.exchange_ms = 0  # exchange time of the newest book message applied
         self.received_ns = 0  # receive time of the newest book message applied
 
 
@@ -92,9 +94,12 @@ class Market:
         m.LATENCY_RECEIVE.observe(max(latency, 0.0) / 1e3)
         st.latency_ms += LATENCY_EWMA * (latency - st.latency_ms)
         st.last_rx_ns = rx
+        waiting = bool(st.book.stale)
         try:
             st.book.apply(kind=msg.type, data=data, ts_ms=msg.ts)
         except BookError as e:
+            if waiting:  # deltas until the snapshot we asked for are expected; check_stale asks again
+                return
             reason = str(e)
             if "gap" in reason:
                 m.GAPS.inc()
@@ -119,9 +124,7 @@ class Market:
             if len(st.seen_order) > SEEN_TRADES:
                 st.seen.discard(st.seen_order.popleft())
             st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == "Buy")
-            st.last_trade = t.p
-            if t.T > st.exchange_ms:
-                st.exchange_ms = t.T
+            st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             publisher.trade(t, rx)
             self.changed.add(t.s)
 
@@ -173,12 +176,13 @@ class Market:
         book = st.book
         bids, asks = book.levels(levels or self.publish_levels)
         return BookTop(symbol=symbol, u=book.u, seq=book.seq, bids=bids, asks=asks, stale=bool(book.stale),
-                       micro=self.micro(st, drain_ofi=drain_ofi), exchange_ts_ns=book.ts_ms * 1_000_000,
+                       micro=self.micro(st, now_ns, drain_ofi=drain_ofi), exchange_ts_ns=book.ts_ms * 1_000_000,
                        received_ts_ns=st.received_ns, published_ts_ns=now_ns)
 
-    def micro(self, st: Symbol, *, drain_ofi: bool) -> Microstructure:
+    def micro(self, st: Symbol, now_ns: int, *, drain_ofi: bool) -> Microstructure:
         flow = st.flow
-        flow.evict(st.exchange_ms)
+        if st.trade_rx_ns:  # "now" on the trades' own clock: the last trade's time plus what passed since
+            flow.evict(st.trade_ms + (now_ns - st.trade_rx_ns) // 1_000_000)
         top = st.book.top()
         common = dict(ofi=st.book.take_ofi() if drain_ofi else st.book.ofi, buy_volume=flow.buy_volume, sell_volume=flow.sell_volume,
                       cvd=flow.cvd, realized_vol=flow.realized_vol, vwap=flow.vwap)

@@ -35,6 +35,10 @@ ALERT_EVERY_S = 60.0  # the same alert key is raised at most this often
 RESYNC_KINDS = ("gap", "crossed", "without a snapshot", "no book message", "unanswered", "disconnected")
 
 
+def resync_kind(reason: str) -> str:
+    return next((kind for kind in RESYNC_KINDS if kind in reason), "invalid")
+
+
 class MarketService:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -72,7 +76,7 @@ class MarketService:
         return self.market.book_top(symbol, now_ns)
 
     def _on_resync(self, symbol: str, reason: str) -> None:
-        m.RESYNCS.labels(next((kind for kind in RESYNC_KINDS if kind in reason), "invalid")).inc()
+        m.RESYNCS.labels(resync_kind(reason)).inc()
         self._pending[symbol] = reason
         self._resyncs.append(time.monotonic())
         log.warning("book_resync", extra={"ctx": {"symbol": symbol, "reason": reason}})
@@ -152,11 +156,12 @@ class MarketService:
             return  # the reconnect resubscribes everything, which brings fresh snapshots
         for symbol, reason in pending.items():
             await self.ws.resubscribe(self.topics(symbol)[0])
-            severity = Severity.WARN
-            title = f"market: {symbol} book resync"
-            if reason.startswith("no book message") or reason.startswith("resync unanswered"):
-                title = f"market: {symbol} feed silent"
-            await self._alert(f"market:resync:{symbol}", severity, title, reason)
+            kind = resync_kind(reason)
+            if kind == "no book message":
+                continue  # a quiet book is probed, not alerted; "unanswered" is the silent feed
+            title = f"market: {symbol} feed silent" if kind in ("no book message", "unanswered") \
+                else f"market: {symbol} book resync"
+            await self._alert(f"market:resync:{symbol}:{kind}", Severity.WARN, title, reason)
         now = time.monotonic()
         while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
             self._resyncs.popleft()
