@@ -46,8 +46,10 @@ def test_partial_close_realises_the_average_entry(ex):
     market(ex, "Sell", "0.050")  # @ 60000.0
     p = ex.positions(symbol=SYMBOL)[0]
     assert p.size == D("0.100")
-    assert ex.wallet().cum_realised_pnl == D("3000.0") - D("9000.2") / 3
-    assert p.position_value == D("9000.2") - D("9000.2") / 3
+    share = D("3000.066666666667")  # a third of the entry value, rounded to 1e-12
+    assert ex.wallet().cum_realised_pnl == D("3000.0") - share
+    assert p.position_value == D("9000.2") - share
+    assert p.avg_price == D("60001.33333")
 
 
 def test_crossing_through_zero_flips_the_position(ex):

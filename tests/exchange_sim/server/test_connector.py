@@ -6,7 +6,6 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-
 from common.bybit.book import LocalBook
 from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
@@ -29,7 +28,8 @@ async def until(predicate, *, timeout: float = 15.0, what: str = "condition"):
 
 
 def order(**kw) -> PlaceOrderParams:
-    return PlaceOrderParams(**{"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market",
+    return PlaceOrderParams(**{"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                               "orderType": "Market",
                                "qty": "0.001", **kw})
 
 
@@ -55,7 +55,8 @@ async def test_rest_endpoints_and_typed_errors(sim):
         assert e.value.code == 110072
         with pytest.raises(BybitError) as e:
             await r.amend_order(order_params := __import__("common.bybit.schemas.order", fromlist=["x"])
-                                .AmendOrderParams(category="linear", symbol="BTCUSDT", orderLinkId="nope", qty="1"))
+                                .AmendOrderParams(category="linear", symbol="BTCUSDT", orderLinkId="nope",
+                                                  qty="1"))
         assert e.value.code == 110001 and order_params.orderLinkId == "nope"
         with pytest.raises(BybitError) as e:
             await r.place_order(order(qty="1000.000"))

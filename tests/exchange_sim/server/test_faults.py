@@ -6,15 +6,14 @@ import asyncio
 
 import httpx
 import pytest
-
 from common.bybit import constants as k
 from common.bybit.book import BookGap, LocalBook
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
 from common.bybit.http import BybitHttp
-from common.bybit.rest import BybitRest
 from common.bybit.schemas.order import PlaceOrderParams
 from common.bybit.ws import BybitWs
 from exchange_sim.server.faults import FaultPatch, Faults
+
 from tests.exchange_sim.server.test_connector import rest, until
 
 
@@ -37,7 +36,8 @@ async def test_admin_needs_credentials_or_the_loopback_token(sim):
         assert anon["retCode"] == k.INVALID_API_KEY
         bad = (await c.post("/admin/faults", json={"book_gap": 1}, headers={"X-Sim-Admin-Token": "x"})).json()
         assert bad["retCode"] == k.INVALID_API_KEY
-        ok = (await c.post("/admin/faults", json={"book_gap": 1}, headers={"X-Sim-Admin-Token": "admintoken"})).json()
+        ok = (await c.post("/admin/faults", json={"book_gap": 1},
+                           headers={"X-Sim-Admin-Token": "admintoken"})).json()
         assert ok["retCode"] == 0 and ok["result"]["book_gap"] == 1
     assert (await set_faults(sim, reset=True)).book_gap == 0
 
@@ -63,7 +63,8 @@ async def test_clock_skew_is_absorbed_by_a_time_resync(sim):
     r = rest(sim)
     try:
         await r.positions()  # synced with the true clock
-        await set_faults(sim, clock_skew_ms=60_000)  # the server now runs a minute ahead: 10002, resync, retry
+        await set_faults(sim,
+                         clock_skew_ms=60_000)  # the server now runs a minute ahead: 10002, resync, retry
         assert await r.positions()
         assert r.http.offset_ms > 50_000
     finally:

@@ -63,7 +63,8 @@ def test_pybit_streams_books_trades_and_private_events(sim, monkeypatch):
     monkeypatch.setattr(ut, "PRIVATE_WSS", sim.ws_private)
     public = ut.WebSocket(channel_type="linear", testnet=False)
     private = ut.WebSocket(channel_type="private", testnet=False, api_key=sim.key, api_secret=sim.secret)
-    got: dict[str, list] = {"book": [], "trade": [], "order": [], "execution": [], "position": [], "wallet": []}
+    got: dict[str, list] = {"book": [], "trade": [], "order": [], "execution": [], "position": [],
+                            "wallet": []}
     try:
         public.orderbook_stream(50, "BTCUSDT", got["book"].append)
         public.trade_stream("BTCUSDT", got["trade"].append)
@@ -76,7 +77,8 @@ def test_pybit_streams_books_trades_and_private_events(sim, monkeypatch):
         assert book["s"] == "BTCUSDT" and len(book["b"]) > 0 and len(book["a"]) > 0
         assert float(book["b"][0][0]) < float(book["a"][0][0]) or len(book["b"]) > 1
         wait_until(lambda: private.auth, timeout=10, what="private auth")
-        http(sim).place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.005",
+        http(sim).place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",
+                              qty="0.005",
                               orderLinkId="ws-1")
         wait_until(lambda: all(got[k] for k in ("order", "execution", "position", "wallet")), timeout=20,
                    what="order, execution, position and wallet events")

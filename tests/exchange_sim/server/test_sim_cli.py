@@ -15,7 +15,8 @@ def scalperctl(sim, *args: str, key: str | None = None) -> subprocess.CompletedP
     env = {k: v for k, v in os.environ.items() if not k.startswith("BYBIT_")}
     env.update(SCALPER_ENV_FILE="/nonexistent/.env", BYBIT_REST_URL=sim.rest, BYBIT_API_KEY=key or sim.key,
                BYBIT_API_SECRET=sim.secret)
-    return subprocess.run([str(VENV_BIN / "scalperctl"), "sim", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([str(VENV_BIN / "scalperctl"), "sim", *args], env=env, capture_output=True,
+                          text=True,
                           timeout=60)
 
 
@@ -23,7 +24,8 @@ def test_set_show_drop_and_reset_faults(sim):
     done = scalperctl(sim, "set", "rest_delay_ms=250", "ws_public_silent=on", "ambiguous_submit=5xx")
     assert done.returncode == 0, done.stderr
     shown = json.loads(scalperctl(sim, "faults").stdout)
-    assert (shown["rest_delay_ms"], shown["ws_public_silent"], shown["ambiguous_submit"]) == (250, True, "5xx")
+    assert (shown["rest_delay_ms"], shown["ws_public_silent"], shown["ambiguous_submit"]) == (250, True,
+                                                                                              "5xx")
     tickers = httpx.get(f"{sim.rest}/v5/market/tickers", params={"category": "linear"}, timeout=10)
     assert tickers.elapsed.total_seconds() >= 0.25  # the switch is live in the running simulator
     assert scalperctl(sim, "drop", "all").returncode == 0

@@ -63,6 +63,7 @@ class _SymbolPath:
         self.asks: dict[int, int] = {}
         self.changed: tuple[dict[int, int], dict[int, int]] = ({}, {})  # this step's delta (0 = deleted)
         self.best_bid = self.best_ask = 0
+        self.bid_grid = self.ask_grid = (1, 0)  # (lo, hi) grid indices of the deeper levels; empty at first
         self.u = 0
         self.seq = self.rng.randrange(10**9, 10**10)
         self.last_trade = 0
@@ -102,25 +103,34 @@ class _SymbolPath:
             self.mid = max(self.mid * (1 + ret) + 0.01 * (self.anchor - self.mid) * (r.drift == 0),
                            float(20 * self.gap))
         gap = self.gap
+        old_bids, old_asks = (self.best_bid, *self.bid_grid), (self.best_ask, *self.ask_grid)
         self.best_bid = math.floor(self.mid - r.spread / 2)
         self.best_ask = self.best_bid + r.spread
         top = -(-self.best_bid // gap) - 1  # highest grid index strictly below the best bid
         low = self.best_ask // gap + 1  # lowest grid index strictly above the best ask
-        bid_ticks = set(range(max(1, top - DEPTH + 2) * gap, (top + 1) * gap, gap))
-        ask_ticks = set(range(low * gap, (low + DEPTH - 1) * gap, gap))
-        bid_ticks.add(self.best_bid)
-        ask_ticks.add(self.best_ask)
-        for side, ticks, changed in ((self.bids, bid_ticks, self.changed[0]), (self.asks, ask_ticks, self.changed[1])):
-            for t in sorted(side.keys() - ticks):
-                del side[t]
-                changed[t] = 0
-            for t in sorted(ticks - side.keys()):
-                side[t] = changed[t] = self._lots(r)
+        self.bid_grid = (max(1, top - DEPTH + 2), top)
+        self.ask_grid = (low, low + DEPTH - 2)
+        self._relay(self.bids, self.changed[0], old_bids, (self.best_bid, *self.bid_grid), r)
+        self._relay(self.asks, self.changed[1], old_asks, (self.best_ask, *self.ask_grid), r)
         for _ in range(RESIZED_PER_STEP // 2):  # mostly near the top, where real books churn
             for side, edge, way, changed in ((self.bids, top, -1, self.changed[0]), (self.asks, low, 1, self.changed[1])):
                 t = (edge + way * int(self.rng.random() ** 2 * 40)) * gap
                 if t in side:
                     side[t] = changed[t] = self._lots(r)
+
+    def _relay(self, side: dict[int, int], changed: dict[int, int], old: tuple[int, int, int],
+               new: tuple[int, int, int], r: Regime) -> None:
+        """Move one side from best level + grid indices lo..hi `old` to `new`, touching only what changed."""
+        gap = self.gap
+        best0, lo0, hi0 = old
+        best, lo, hi = new
+        for t in [best0] + [g * gap for g in (*range(lo0, min(hi0, lo - 1) + 1), *range(max(lo0, hi + 1), hi0 + 1))]:
+            if t in side and t != best and not (t % gap == 0 and lo <= t // gap <= hi):
+                del side[t]
+                changed[t] = 0
+        for t in [g * gap for g in (*range(lo, min(hi, lo0 - 1) + 1), *range(max(lo, hi0 + 1), hi + 1))] + [best]:
+            if t not in side:
+                side[t] = changed[t] = self._lots(r)
 
     def _lots(self, r: Regime) -> int:
         return max(1, int(self.level_lots * r.depth * self.rng.lognormvariate(0, 0.7)))
