@@ -16,7 +16,7 @@ from common import config
 from common import constants as c
 from common.health import classify
 from common.schemas import Command, ControlCommand, Heartbeat, Status, decode, encode, now_ns
-from scalperctl import market, replay, sim
+from scalperctl import execution, market, replay, sim
 
 
 def _redis(settings: config.Settings) -> aioredis.Redis:
@@ -85,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
         sub.choices[name].add_argument("--target", default="*", help="one service, or * for all")
     replay.add_parser(sub)
     market.add_parser(sub)
+    execution.add_parser(sub)
     sim.add_parser(sub)
     return p
 
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(sim.run(args, settings))
     if args.cmd in market.COMMANDS:
         raise SystemExit(market.run(args, settings))
+    if args.cmd in execution.COMMANDS:
+        raise SystemExit(execution.run(args, settings))
     if args.cmd == "status":
         code = asyncio.run(status(settings, args.json))
     elif args.cmd == "safe-mode":

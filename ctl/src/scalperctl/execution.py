@@ -1,0 +1,95 @@
+"""scalperctl orders | positions | order | recovery: the execution service's view, and manual orders.
+
+Views are read from the Redis keys the execution service keeps (Bybit's field names); a manual order
+is an OrderIntent on `exec.intents`, the same path the strategy and the dashboard use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import redis
+import redis.asyncio as aioredis
+
+from common import config
+from common import constants as c
+from common.schemas import OrderIntent, encode, now_ns
+
+COMMANDS = ("orders", "positions", "order", "recovery")
+MANUAL_PREFIX = "m-"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    subparsers.add_parser("orders", help="open orders as the execution service sees them (JSON)")
+    subparsers.add_parser("positions", help="positions with their TP and SL (JSON)")
+    o = subparsers.add_parser("order", help="send a manual order intent (market, or --limit P)")
+    o.add_argument("side", choices=["buy", "sell"])
+    o.add_argument("symbol")
+    o.add_argument("qty", type=_decimal)
+    o.add_argument("--limit", type=_decimal, help="limit price (default: market)")
+    o.add_argument("--tp", type=_decimal, help="take-profit price")
+    o.add_argument("--sl", type=_decimal, help="stop-loss price")
+    o.add_argument("--reduce-only", action="store_true")
+    r = subparsers.add_parser("recovery", help="the execution service's recovery plans, newest first (JSON)")
+    r.add_argument("--last", type=int, default=5, help="how many plans")
+
+
+def _decimal(text: str) -> str:
+    try:
+        if Decimal(text) <= 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number") from None
+    return text
+
+
+def run(args: argparse.Namespace, settings: config.Settings) -> int:
+    try:
+        return asyncio.run(_run(args, settings))
+    except (OSError, redis.RedisError) as e:
+        print(f"scalperctl {args.cmd}: Redis unreachable: {e}", file=sys.stderr)
+        return 1
+
+
+async def _run(args: argparse.Namespace, settings: config.Settings) -> int:
+    r = aioredis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=3)
+    try:
+        if args.cmd == "orders":
+            out = {"orders": await _values(r, c.EXEC_ORDERS_KEY), "state": await _state(r)}
+        elif args.cmd == "positions":
+            out = {"positions": await _values(r, c.EXEC_POSITIONS_KEY), "state": await _state(r)}
+        elif args.cmd == "recovery":
+            out = {"state": await _state(r),
+                   "plans": [json.loads(p) for p in await r.lrange(c.EXEC_RECOVERY_KEY, 0, args.last - 1)]}
+        else:
+            out = await _order(r, args)
+    finally:
+        await r.aclose()
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+async def _values(r: aioredis.Redis, key: str) -> list[dict]:
+    return sorted((json.loads(v) for v in (await r.hgetall(key)).values()),
+                  key=lambda d: (d.get("symbol", ""), d.get("createdTime", "")))
+
+
+async def _state(r: aioredis.Redis) -> dict | None:
+    raw = await r.get(c.EXEC_STATE_KEY)
+    return json.loads(raw) if raw else None
+
+
+async def _order(r: aioredis.Redis, args: argparse.Namespace) -> dict:
+    intent = OrderIntent(
+        intent_id=f"{MANUAL_PREFIX}{uuid.uuid4().hex[:24]}", symbol=args.symbol.upper(),
+        side="Buy" if args.side == "buy" else "Sell", qty=args.qty,
+        order_type="Limit" if args.limit else "Market", price=args.limit, reduce_only=args.reduce_only,
+        take_profit=args.tp, stop_loss=args.sl, reference_price=args.limit, source="manual",
+        created_ts_ns=now_ns())
+    entry = await r.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(intent)}, maxlen=100_000, approximate=True)
+    return {"intent_id": intent.intent_id, "orderLinkId": intent.intent_id, "entry_id": entry.decode()}

@@ -1,0 +1,119 @@
+"""The account as the private stream tells it: orders, fills and positions into Redis and `exec.events`,
+and every open position kept under a TP and an SL on the exchange."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from common import constants as c
+from common.bybit.rest import LINEAR, BybitRest
+from common.bybit.schemas.envelope import PrivateMsg
+from common.bybit.schemas.execution import Execution
+from common.bybit.schemas.instrument import InstrumentInfo
+from common.bybit.schemas.order import Order
+from common.bybit.schemas.position import Position, TradingStopParams
+from common.config import Settings
+from common.bus import Bus
+from common.schemas import FillEvent, OrderEvent, PositionEvent, now_ns
+from execution_service import filters
+from execution_service.quality import Quality
+from execution_service.store import Store
+
+log = logging.getLogger(__name__)
+FILL_TYPES = frozenset({"Trade", "BustTrade"})
+
+
+def protected(p: Position) -> bool:
+    return float(p.takeProfit or 0) > 0 and float(p.stopLoss or 0) > 0
+
+
+class Account:
+    def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest, store: Store, quality: Quality) -> None:
+        self.settings, self.bus, self.rest, self.store, self.quality = settings, bus, rest, store, quality
+        self.instruments: dict[str, InstrumentInfo] = {}
+        self.seq = 0  # private messages applied; a REST snapshot taken across a change is stale
+
+    async def instrument(self, symbol: str) -> InstrumentInfo:
+        info = self.instruments.get(symbol)
+        if info is None:
+            for i in await self.rest.instruments(symbol=symbol):
+                self.instruments[i.symbol] = i
+            info = self.instruments.get(symbol)
+            if info is None:
+                raise filters.FilterError(f"unknown symbol {symbol}")
+        return info
+
+    async def on_ws(self, msg: PrivateMsg) -> None:
+        self.seq += 1
+        topic = msg.topic.split(".", 1)[0]
+        for item in msg.data:
+            if topic == "order":
+                await self.on_order(item)
+            elif topic == "execution":
+                await self.on_execution(item)
+            elif topic == "position":
+                await self.on_position(item)
+
+    async def on_order(self, o: Order) -> None:
+        await self.store.apply_order(o)
+        link = o.orderLinkId
+        if link:
+            self.quality.event(link)
+            status = {"Filled": "filled", "Cancelled": "cancelled", "Rejected": "rejected",
+                      "Deactivated": "cancelled"}.get(o.orderStatus)
+            if status and float(o.cumExecQty or 0) > 0:
+                status = "filled"  # Bybit keeps "Cancelled" after partial fills; what filled counts
+            if status:
+                await self.store.settle_intent(link, status=status, order_id=o.orderId,
+                                               reason="" if status == "filled" else o.rejectReason)
+                if status != "filled":
+                    self.quality.forget(link)
+        await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
+            order_link_id=link, order_id=o.orderId, symbol=o.symbol, side=o.side, status=o.orderStatus,
+            order_type=o.orderType, qty=o.qty, filled_qty=o.cumExecQty, price=o.price, avg_price=o.avgPrice,
+            reduce_only=o.reduceOnly, take_profit=o.takeProfit, stop_loss=o.stopLoss,
+            reject_reason="" if o.rejectReason == "EC_NoError" else o.rejectReason, ts_ns=now_ns()))
+
+    async def on_execution(self, e: Execution) -> bool:
+        """Publish a fill once, whether it came live or was picked up after a restart; True if new."""
+        if e.execType not in FILL_TYPES or not await self.store.first_seen(e.execId, int(e.execTime or 0)):
+            return False
+        await self.quality.fill(link=e.orderLinkId, symbol=e.symbol, side=e.side, price=float(e.execPrice),
+                                qty=float(e.execQty), fee=float(e.execFee), maker=e.isMaker)
+        await self.bus.publish(c.EXEC_EVENTS, FillEvent(
+            exec_id=e.execId, order_link_id=e.orderLinkId, order_id=e.orderId, symbol=e.symbol, side=e.side,
+            price=e.execPrice, qty=e.execQty, fee=e.execFee, is_maker=e.isMaker,
+            exchange_ts_ns=int(e.execTime or 0) * 1_000_000, ts_ns=now_ns()))
+        return True
+
+    async def on_position(self, p: Position) -> None:
+        await self.store.apply_position(p)
+        await self.bus.publish(c.EXEC_EVENTS, PositionEvent(
+            symbol=p.symbol, side=p.side, size=p.size, entry_price=p.entryPrice or p.avgPrice,
+            take_profit=p.takeProfit, stop_loss=p.stopLoss, unrealised_pnl=p.unrealisedPnl or "0",
+            realised_pnl=p.cumRealisedPnl or "0", ts_ns=now_ns()))
+        if float(p.size or 0) > 0 and not protected(p):
+            try:
+                await self.protect(p)
+            except Exception as e:  # the next reconciliation tries again; never let the stream die
+                log.error("protect_failed", extra={"ctx": {"symbol": p.symbol, "error": str(e)}})
+
+    async def protect(self, p: Position) -> None:
+        """Put the missing TP and/or SL on a position: a % away from the worse of entry and mark."""
+        info = await self.instrument(p.symbol)
+        entry = Decimal(p.avgPrice or p.entryPrice or p.markPrice)
+        mark = Decimal(p.markPrice or entry)
+        tp_f = Decimal(str(self.settings.exec_default_tp_pct)) / 100
+        sl_f = Decimal(str(self.settings.exec_default_sl_pct)) / 100
+        if p.side == "Buy":
+            tp, sl = max(entry, mark) * (1 + tp_f), min(entry, mark) * (1 - sl_f)
+        else:
+            tp, sl = min(entry, mark) * (1 - tp_f), max(entry, mark) * (1 + sl_f)
+        params = TradingStopParams(
+            category=LINEAR, symbol=p.symbol, tpslMode="Full",
+            takeProfit=None if float(p.takeProfit or 0) > 0 else filters.price(info, str(tp)),
+            stopLoss=None if float(p.stopLoss or 0) > 0 else filters.price(info, str(sl)))
+        await self.rest.trading_stop(params)
+        log.info("position_protected", extra={"ctx": {"symbol": p.symbol, "take_profit": params.takeProfit,
+                                                      "stop_loss": params.stopLoss}})

@@ -1,0 +1,153 @@
+"""The failover manager: NORMAL -> SAFE -> RECOVERING -> NORMAL.
+
+The service boots SAFE. A trigger (start, private stream lost or silent, a module's heartbeat gone,
+Redis lost, an operator) puts it in SAFE; a trigger that is a condition (`hold`) keeps it there until
+the condition clears. Then the recovery plan runs; only a clean run returns to NORMAL. A failed run
+keeps SAFE and is retried with backoff. In SAFE no entry is sent; reduce-only, TP/SL and cancels are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+
+import msgspec
+
+from common import constants as c
+from common.bybit.backoff import Backoff
+from common.health import Progress
+from common.lifecycle import Runtime
+from common.schemas import Severity, Status, now_ns
+
+log = logging.getLogger(__name__)
+OPERATOR = "operator"  # the hold of `scalperctl safe-mode on`: the operator's choice, health stays GREEN
+
+
+class State(StrEnum):
+    NORMAL = "NORMAL"
+    SAFE = "SAFE"
+    RECOVERING = "RECOVERING"
+
+
+class StateView(msgspec.Struct, kw_only=True):
+    """EXEC_STATE_KEY: what the CLI and dashboard show."""
+
+    state: str
+    reason: str
+    holds: dict[str, str]
+    ts_ns: int
+
+
+class Failover:
+    def __init__(self, rt: Runtime, *, recover: Callable[[str], Awaitable[bool]],
+                 sync: Callable[[], Awaitable[None]]) -> None:
+        self.rt = rt
+        self.recover, self.sync = recover, sync
+        self.state, self.reason = State.SAFE, "start"
+        self.holds: dict[str, str] = {}
+        self.normal = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._pending = "start"  # the trigger the next recovery answers
+        self.backoff = Backoff(base_s=0.5, cap_s=15.0)
+
+    # --- triggers ---
+    def trigger(self, reason: str) -> None:
+        """Something happened that the exchange view must be reconciled after: SAFE, then recover."""
+        log.warning("safe", extra={"ctx": {"reason": reason}})
+        self._pending = reason
+        self._enter(State.SAFE, reason)
+        self._wake.set()
+
+    def hold(self, name: str, reason: str) -> bool:
+        """A condition that keeps SAFE until released; True when it is new."""
+        new = name not in self.holds
+        self.holds[name] = reason
+        if new:
+            self.trigger(reason)
+        return new
+
+    def release(self, name: str, reason: str) -> bool:
+        if self.holds.pop(name, None) is None:
+            return False
+        self.trigger(reason)
+        return True
+
+    async def wait_normal(self, timeout_s: float, *, beat: Callable[[], None]) -> bool:
+        """Wait for NORMAL (an entry waiting out a recovery); an operator's hold is not waited out."""
+        deadline = time.monotonic() + timeout_s
+        while self.state is not State.NORMAL and OPERATOR not in self.holds:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            beat()
+            try:
+                await asyncio.wait_for(self.normal.wait(), min(left, 1.0))
+            except TimeoutError:
+                pass
+        return self.state is State.NORMAL
+
+    # --- the loop ---
+    async def run(self, progress: Progress) -> None:
+        failures = 0
+        next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
+        while True:
+            progress.beat()
+            try:
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+            except TimeoutError:
+                if self.state is State.NORMAL and time.monotonic() >= next_sync:
+                    next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
+                    await self._quietly(self.sync)
+                continue
+            self._wake.clear()
+            if self.holds:
+                self._enter(State.SAFE, "; ".join(self.holds.values()))
+                continue
+            trigger = self._pending
+            self._enter(State.RECOVERING, f"recovering after: {trigger}")
+            ok = await self.recover(trigger)
+            if self._wake.is_set() or self.holds:
+                continue  # something new happened meanwhile: go round again
+            if ok:
+                failures = 0
+                self._enter(State.NORMAL, "")
+                next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
+            else:
+                failures += 1
+                self._enter(State.SAFE, f"recovery failed ({failures}x), retrying; after: {trigger}")
+                delay = self.backoff.compute(failures)
+                asyncio.get_running_loop().call_later(delay, self._wake.set)
+
+    async def _quietly(self, fn: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await fn()
+        except Exception as e:
+            log.warning("resync_failed", extra={"ctx": {"error": f"{type(e).__name__}: {e}"}})
+
+    def _enter(self, state: State, reason: str) -> None:
+        self.state, self.reason = state, reason
+        if state is State.NORMAL:
+            self.normal.set()
+            self.rt.health.set(Status.GREEN)
+        else:
+            self.normal.clear()
+            quiet = state is State.SAFE and set(self.holds) == {OPERATOR}
+            self.rt.health.set(Status.GREEN if quiet else Status.YELLOW, f"{state.value}: {reason}")
+        self.rt.health.details["state"] = state.value
+        asyncio.get_running_loop().create_task(self._publish())
+
+    async def _publish(self) -> None:
+        view = StateView(state=self.state.value, reason=self.reason, holds=dict(self.holds), ts_ns=now_ns())
+        try:
+            await self.rt.bus.redis.set(c.EXEC_STATE_KEY, msgspec.json.encode(view))
+        except Exception as e:  # Redis down is a trigger of its own; the next change writes it again
+            log.warning("state_not_saved", extra={"ctx": {"error": str(e)}})
+
+    async def alert(self, key: str, title: str, detail: str = "", *, severity: Severity = Severity.CRIT) -> None:
+        try:
+            await self.rt.bus.alert(key=f"execution:{key}", severity=severity, title=title, detail=detail)
+        except Exception as e:
+            log.error("alert_not_sent", extra={"ctx": {"title": title, "error": str(e)}})

@@ -1,0 +1,68 @@
+"""What puts the service in SAFE: the private stream lost or silent, a required module's heartbeat
+gone (MODULE_CRASH), Redis lost, the operator. Polled twice a second; each edge alerts once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from common import constants as c
+from common.bus import REDIS_DOWN
+from common.bybit.ws import BybitWs
+from common.health import Progress
+from common.lifecycle import Runtime
+from common.schemas import Command, ControlCommand, Severity
+from execution_service.failover import OPERATOR, Failover
+
+POLL_S = 0.5
+
+
+class Guard:
+    def __init__(self, rt: Runtime, *, failover: Failover, ws: BybitWs | None) -> None:
+        self.rt, self.fo, self.ws = rt, failover, ws
+        self.modules = [m.strip() for m in rt.settings.exec_required_modules.split(",") if m.strip()]
+        self.seen: set[str] = set()  # modules whose heartbeat we have seen: only a stop is a crash
+
+    async def run(self, progress: Progress) -> None:
+        while True:
+            progress.beat()
+            await self.check()
+            await asyncio.sleep(POLL_S)
+
+    async def check(self) -> None:
+        await self._operator(self.rt.safe_mode)
+        if self.ws is not None and self.ws.connects:
+            if not self.ws.connected.is_set() and self.fo.hold("ws", "private WS lost or silent"):
+                await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", self.ws.url)
+        try:
+            alive = await self.rt.bus.redis.mget([c.heartbeat_key(m) for m in self.modules]) if self.modules else []
+        except REDIS_DOWN:
+            self.fo.hold("redis", "Redis lost")
+            return
+        if self.fo.release("redis", "Redis reconnected"):
+            await self.fo.alert("redis", "Redis reconnected: reconciling", severity=Severity.WARN)
+        for module, hb in zip(self.modules, alive):
+            if hb is not None:
+                self.seen.add(module)
+                if self.fo.release(f"module:{module}", f"{module} heartbeat back"):
+                    await self.fo.alert(f"module:{module}", f"{module} is back: reconciling", severity=Severity.INFO)
+            elif module in self.seen and self.fo.hold(f"module:{module}", f"MODULE_CRASH: {module} heartbeat stopped"):
+                await self.fo.alert(f"module:{module}", f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
+
+    def ws_connected(self) -> None:
+        """The private stream (re)subscribed: whatever it missed is reconciled."""
+        if not self.fo.release("ws", "private WS reconnected") and self.ws.connects > 1:
+            self.fo.trigger("private WS reconnected")
+
+    async def on_control(self, cmd: ControlCommand) -> None:
+        if cmd.target not in ("*", self.rt.service):
+            return
+        if cmd.command is Command.RECONCILE:
+            self.fo.trigger(f"operator reconcile ({cmd.issued_by})")
+        elif cmd.command in (Command.SAFE_MODE_ON, Command.SAFE_MODE_OFF):
+            await self._operator(cmd.command is Command.SAFE_MODE_ON)
+
+    async def _operator(self, on: bool) -> None:
+        if on:
+            self.fo.hold(OPERATOR, "operator safe mode")
+        else:
+            self.fo.release(OPERATOR, "operator released safe mode")

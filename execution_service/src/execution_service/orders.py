@@ -1,0 +1,170 @@
+"""Intents -> orders on the exchange, exactly once.
+
+The intent id is the orderLinkId. A record in Redis says `sending` before the submit goes out, so a
+process killed mid-submit, a redelivered intent or an ambiguous reply (timeout, 5xx, lost connection)
+is settled by looking the order up by orderLinkId; it is re-sent only when the exchange proves it
+does not have it. The exchange's own 110072 (duplicate orderLinkId) is the second guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from common import constants as c
+from common.bybit import constants as k
+from common.bybit.backoff import Backoff
+from common.bybit.errors import BybitError, BybitNetworkError
+from common.bybit.rest import LINEAR, BybitRest
+from common.bybit.schemas.order import Order, PlaceOrderParams
+from common.bus import Bus
+from common.config import Settings
+from common.schemas import OrderEvent, OrderIntent, now_ns
+from execution_service import filters
+from execution_service.account import Account
+from execution_service.failover import Failover
+from execution_service.quality import Quality
+from execution_service.store import IntentRecord, Store
+
+log = logging.getLogger(__name__)
+SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
+LOOKUP_ATTEMPTS = 12  # lookups of an ambiguous submit before leaving it to the reconciliation
+
+
+class Absent(Exception):
+    """The exchange answered that it has no order with this orderLinkId."""
+
+
+class Router:
+    def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest | None, store: Store,
+                 quality: Quality, account: Account | None, failover: Failover | None, refuse_all: str = "") -> None:
+        self.settings, self.bus, self.rest, self.store = settings, bus, rest, store
+        self.quality, self.account, self.failover = quality, account, failover
+        self.refuse_all = refuse_all  # e.g. no exchange configured: every intent is rejected with this
+        self.backoff = Backoff(base_s=0.2, cap_s=3.0)
+        self.beat: Callable[[], None] = lambda: None  # the consumer's progress, while we wait on purpose
+
+    async def handle(self, intent: OrderIntent) -> None:
+        rec = await self.store.intent(intent.intent_id)
+        if rec is not None and rec.status != "sending":
+            return  # redelivered or replayed: it was handled
+        self.quality.received(intent)
+        if rec is not None:  # a process before us may have sent it
+            order = await self.lookup(intent)
+            if order is not None:
+                await self._acked(intent, order.orderId)
+                return
+        why = self.refuse_all or await self._gate(intent)
+        if why:
+            await self._reject(intent, why)
+            return
+        await self.store.put_intent(IntentRecord(
+            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side, reduce_only=intent.reduce_only,
+            status="sending", take_profit=intent.take_profit or "", stop_loss=intent.stop_loss or "",
+            ts_ns=now_ns()))
+        await self._submit(intent)
+
+    async def _gate(self, intent: OrderIntent) -> str:
+        """Why this intent must not be sent now ("" = send it)."""
+        age_s = (now_ns() - intent.created_ts_ns) / 1e9
+        if age_s > self.settings.exec_intent_ttl_s:
+            return f"expired: {age_s:.0f} s old"
+        if intent.side not in ("Buy", "Sell"):
+            return f"side {intent.side!r} is neither Buy nor Sell"
+        if not intent.reduce_only and not await self.failover.wait_normal(self.settings.exec_safe_wait_s,
+                                                                          beat=self.beat):
+            return f"safe mode: {self.failover.reason}"
+        return ""
+
+    async def _params(self, intent: OrderIntent, *, taker: bool = False) -> PlaceOrderParams:
+        info = await self.account.instrument(intent.symbol)
+        tif = intent.time_in_force
+        limit = intent.order_type == "Limit" and intent.price
+        if taker and limit:
+            tif = "IOC"  # the post-only fallback: the same limit, taking what is there
+        return PlaceOrderParams(
+            category=LINEAR, symbol=intent.symbol, side=intent.side, orderType="Limit" if limit else "Market",
+            qty=filters.qty(info, intent.qty), price=filters.price(info, intent.price) if limit else None,
+            timeInForce=tif if limit else None, orderLinkId=intent.intent_id + ("-t" if taker else ""),
+            reduceOnly=intent.reduce_only or None, positionIdx=0,
+            takeProfit=None if intent.reduce_only else filters.price(info, intent.take_profit),
+            stopLoss=None if intent.reduce_only else filters.price(info, intent.stop_loss))
+
+    async def _submit(self, intent: OrderIntent, *, taker: bool = False) -> None:
+        try:
+            params = await self._params(intent, taker=taker)
+        except (filters.FilterError, ArithmeticError, ValueError) as e:
+            await self._reject(intent, str(e))
+            return
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            self.quality.sent(intent.intent_id)
+            try:
+                ack = await self.rest.place_order(params)
+            except BybitError as e:
+                if e.code == k.DUPLICATE_ORDER_LINK_ID:
+                    order = await self.lookup(intent, link=params.orderLinkId)
+                    await self._acked(intent, order.orderId if order else "")
+                else:
+                    await self._reject(intent, f"{e.code}: {e.message}")
+                return
+            except BybitNetworkError as e:
+                log.warning("submit_failed", extra={"ctx": {"intent": intent.intent_id, "error": str(e),
+                                                            "ambiguous": e.ambiguous}})
+                if e.ambiguous:
+                    order = await self.lookup(intent, link=params.orderLinkId)
+                    if order is not None:
+                        await self._acked(intent, order.orderId)
+                        return
+                self.beat()
+                await asyncio.sleep(self.backoff.compute(attempt))
+                continue
+            await self._acked(intent, ack.orderId)
+            if intent.time_in_force == "PostOnly" and intent.post_only_fallback and not taker:
+                await self._post_only_fallback(intent)
+            return
+        await self._reject(intent, f"exchange unreachable after {SUBMIT_ATTEMPTS} attempts")
+
+    async def _post_only_fallback(self, intent: OrderIntent) -> None:
+        """A PostOnly that would have taken liquidity is cancelled by Bybit; send it again as a taker."""
+        order = await self.lookup(intent)
+        if order is not None and order.rejectReason == "EC_PostOnlyWillTakeLiquidity":
+            await self._submit(intent, taker=True)
+
+    async def lookup(self, intent: OrderIntent, *, link: str | None = None) -> Order | None:
+        """The order by orderLinkId: REST first, then what the private stream told us. None only when
+        the exchange answered that it does not exist; when it cannot answer, keep asking."""
+        link = link or intent.intent_id
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                found = await self.rest.open_orders(symbol=intent.symbol, order_link_id=link)
+                if not found:
+                    found = await self.rest.order_history(symbol=intent.symbol, order_link_id=link, limit=1)
+                return found[0] if found else None
+            except (BybitNetworkError, BybitError) as e:
+                seen = (await self.store.orders()).get(link)
+                if seen is not None:
+                    return seen
+                log.warning("lookup_failed", extra={"ctx": {"link": link, "attempt": attempt, "error": str(e)}})
+                self.beat()
+                await asyncio.sleep(self.backoff.compute(attempt))
+        raise LookupError(f"{link}: the exchange could not say whether it has this order; left for the "
+                          f"reconciliation, never resent")
+
+    async def _acked(self, intent: OrderIntent, order_id: str) -> None:
+        rec = await self.store.intent(intent.intent_id)
+        if rec is not None and rec.status == "sending":
+            rec.status, rec.order_id = "acked", order_id
+            await self.store.put_intent(rec)
+        await self.quality.acked(intent.intent_id)
+
+    async def _reject(self, intent: OrderIntent, reason: str) -> None:
+        log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
+        await self.store.put_intent(IntentRecord(
+            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side, reduce_only=intent.reduce_only,
+            status="rejected", reason=reason, ts_ns=now_ns()))
+        self.quality.forget(intent.intent_id)
+        await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
+            order_link_id=intent.intent_id, order_id="", symbol=intent.symbol, side=intent.side,
+            status="Rejected", order_type=intent.order_type, qty=intent.qty, price=intent.price or "",
+            reduce_only=intent.reduce_only, reject_reason=reason, ts_ns=now_ns()))

@@ -1,0 +1,128 @@
+"""Execution quality and per-order latency: Prometheus histograms and per-symbol sums in Redis.
+
+Latency chain of one order: intent published -> received -> REST sent -> ack -> first private event
+-> first fill, plus tick-to-order (the market event behind the intent -> REST sent).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from prometheus_client import Counter, Histogram
+
+from common import constants as c
+from common.schemas import OrderIntent
+
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LATENCY = Histogram("scalper_exec_latency_seconds", "Order latency by stage", ["stage"], buckets=_BUCKETS)
+SLIPPAGE = Histogram("scalper_exec_slippage_bps", "Fill price against the intent's reference, adverse > 0",
+                     ["symbol"], buckets=(-20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50))
+FILLS = Counter("scalper_exec_fills_total", "Fills by liquidity", ["symbol", "liquidity"])
+FEES = Counter("scalper_exec_fees_total", "Fees paid (USDT)", ["symbol"])
+
+
+@dataclass
+class Timing:
+    """What we know about one order of ours while it is young (kept in memory only)."""
+
+    symbol: str
+    side: str
+    intent_qty: float
+    reference: float
+    created_ns: int
+    received_ns: int
+    market_ns: int = 0
+    sent_ns: int = 0
+    ack_ns: int = 0
+    first_event_ns: int = 0
+    first_fill_ns: int = 0
+
+
+def _s(a: int, b: int) -> float:
+    return max(0, b - a) / 1e9
+
+
+class Quality:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.r = redis
+        self.timings: dict[str, Timing] = {}
+
+    def received(self, intent: OrderIntent) -> None:
+        now = time.time_ns()
+        self.timings[intent.intent_id] = Timing(
+            symbol=intent.symbol, side=intent.side, intent_qty=float(intent.qty),
+            reference=float(intent.reference_price or 0), created_ns=intent.created_ts_ns, received_ns=now,
+            market_ns=intent.market_received_ts_ns or intent.market_exchange_ts_ns)
+        LATENCY.labels("received").observe(_s(intent.created_ts_ns, now))
+
+    def sent(self, link: str) -> None:
+        t = self.timings.get(link)
+        if t is not None:
+            t.sent_ns = time.time_ns()
+            LATENCY.labels("sent").observe(_s(t.received_ns, t.sent_ns))
+            if t.market_ns:
+                LATENCY.labels("tick_to_order").observe(_s(t.market_ns, t.sent_ns))
+
+    async def acked(self, link: str) -> None:
+        t = self.timings.get(link)
+        if t is not None and t.sent_ns:
+            t.ack_ns = time.time_ns()
+            LATENCY.labels("ack").observe(_s(t.sent_ns, t.ack_ns))
+            await self.r.hincrby(c.exec_quality_key(t.symbol), "orders", 1)
+            await self.r.hincrbyfloat(c.exec_quality_key(t.symbol), "intent_qty", t.intent_qty)
+            await self.r.hincrbyfloat(c.exec_quality_key(t.symbol), "ack_s", _s(t.sent_ns, t.ack_ns))
+
+    def event(self, link: str) -> None:
+        t = self.timings.get(link)
+        if t is not None and t.sent_ns and not t.first_event_ns:
+            t.first_event_ns = time.time_ns()
+            LATENCY.labels("first_event").observe(_s(t.sent_ns, t.first_event_ns))
+
+    async def fill(self, *, link: str, symbol: str, side: str, price: float, qty: float, fee: float,
+                   maker: bool) -> None:
+        """One execution: maker/taker share, fees, fill ratio, slippage and time to first fill."""
+        key = c.exec_quality_key(symbol)
+        liquidity = "maker" if maker else "taker"
+        FILLS.labels(symbol, liquidity).inc()
+        FEES.labels(symbol).inc(fee)
+        sums = {"fills": 1.0, "fill_qty": qty, f"{liquidity}_qty": qty, "fees": fee, "notional": price * qty}
+        t = self.timings.get(link)
+        if t is not None:
+            if t.reference:
+                sign = 1 if side == "Buy" else -1
+                bps = sign * (price - t.reference) / t.reference * 1e4
+                SLIPPAGE.labels(symbol).observe(bps)
+                sums["slippage_bps_qty"] = bps * qty  # divided by matched_qty: qty-weighted slippage
+                sums["matched_qty"] = qty
+            if not t.first_fill_ns:
+                t.first_fill_ns = time.time_ns()
+                LATENCY.labels("fill").observe(_s(t.created_ns, t.first_fill_ns))
+                sums["first_fills"] = 1.0
+                sums["ttff_s"] = _s(t.sent_ns or t.received_ns, t.first_fill_ns)
+        async with self.r.pipeline(transaction=False) as pipe:
+            for name, value in sums.items():
+                pipe.hincrbyfloat(key, name, value)
+            await pipe.execute()
+
+    def forget(self, link: str) -> None:
+        self.timings.pop(link, None)
+
+
+async def summary(redis: aioredis.Redis, symbol: str) -> dict[str, float]:
+    """A symbol's sums turned into the figures people read (fill ratio, maker share, means)."""
+    raw = {k.decode(): float(v) for k, v in (await redis.hgetall(c.exec_quality_key(symbol))).items()}
+    fill_qty = raw.get("fill_qty", 0.0)
+    out = dict(raw)
+    if raw.get("intent_qty"):
+        out["fill_ratio"] = fill_qty / raw["intent_qty"]
+    if fill_qty:
+        out["maker_share"] = raw.get("maker_qty", 0.0) / fill_qty
+    if raw.get("matched_qty"):
+        out["slippage_bps"] = raw["slippage_bps_qty"] / raw["matched_qty"]
+    if raw.get("first_fills"):
+        out["ttff_s_mean"] = raw["ttff_s"] / raw["first_fills"]
+    if raw.get("orders"):
+        out["ack_s_mean"] = raw["ack_s"] / raw["orders"]
+    return out

@@ -1,0 +1,238 @@
+"""The recovery plan: a recorded sequence of steps that brings the exchange and our view back in line.
+
+freeze entries -> reconnect private WS -> fetch open orders, positions and executions -> diff with
+local state -> cancel ghost orders -> leave foreign orders alone (alert) -> TP/SL on every position
+-> adopt or flatten zombie positions -> pick up fills made while down -> exit SAFE.
+Every step's start, end, outcome and detail is stored in Redis (EXEC_RECOVERY_KEY) as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+from common import constants as c
+from common.bybit.errors import BybitError
+from common.bybit.rest import LINEAR, BybitRest
+from common.bybit.schemas.execution import Execution
+from common.bybit.schemas.order import CancelOrderParams, Order, PlaceOrderParams
+from common.bybit.schemas.position import Position
+from common.bybit.ws import BybitWs
+from common.config import Settings, ZombiePolicy
+from common.schemas import Severity, now_ns
+from execution_service.account import Account, protected
+from execution_service.failover import Failover
+from execution_service.store import Store
+
+log = logging.getLogger(__name__)
+PLANS_KEPT = 50
+WS_WAIT_S = 10.0
+SNAPSHOT_TRIES = 3
+
+
+class Step(msgspec.Struct, kw_only=True):
+    name: str
+    start_ns: int
+    end_ns: int = 0
+    outcome: str = "running"  # running | ok | failed
+    detail: str = ""
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    plan_id: str
+    trigger: str
+    start_ns: int
+    end_ns: int = 0
+    outcome: str = "running"
+    steps: list[Step] = []
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Snapshot(msgspec.Struct, kw_only=True):
+    orders: list[Order]
+    positions: list[Position]
+    executions: list[Execution]
+
+
+class Recovery:
+    def __init__(self, *, settings: Settings, rest: BybitRest, ws: BybitWs, store: Store, account: Account,
+                 failover: Callable[[], Failover]) -> None:
+        self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
+        self.failover = failover
+        self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
+        self.plan: Plan | None = None
+
+    def ours(self, link: str) -> bool:
+        return bool(link) and link.startswith(self.prefixes)
+
+    async def run(self, trigger: str) -> bool:
+        """One run of the plan; True when every step succeeded (the caller then leaves SAFE)."""
+        fo = self.failover()
+        self.plan = Plan(plan_id=uuid.uuid4().hex[:12], trigger=trigger, start_ns=now_ns())
+        await self.store.r.lpush(c.EXEC_RECOVERY_KEY, msgspec.json.encode(self.plan))
+        await self.store.r.ltrim(c.EXEC_RECOVERY_KEY, 0, PLANS_KEPT - 1)
+        try:
+            await self._step("freeze entries", self._freeze)
+            await self._step("reconnect private WS", self._reconnect)
+            snap = await self._step("fetch orders, positions, executions", self._fetch)
+            ghosts, foreign = await self._step("diff with local state", lambda: self._diff(snap))
+            await self._step("cancel ghost orders", lambda: self._cancel(ghosts))
+            await self._step("leave foreign orders", lambda: self._foreign(foreign))
+            await self._step("TP/SL on every position", lambda: self._protect(snap.positions))
+            await self._step("zombie positions", lambda: self._zombies(snap.positions))
+            await self._step("pick up fills made while down", lambda: self._fills(snap.executions))
+            await self._step("exit SAFE", self._exit)
+        except StepFailed as e:
+            self.plan.outcome, self.plan.end_ns = "failed", now_ns()
+            await self._save()
+            await fo.alert("recovery", f"recovery failed at: {e}", trigger, severity=Severity.WARN)
+            return False
+        self.plan.outcome, self.plan.end_ns = "ok", now_ns()
+        await self._save()
+        await fo.alert("recovery", "recovered: trading again", f"after {trigger}", severity=Severity.INFO)
+        return True
+
+    async def _step(self, name: str, fn: Callable[[], Awaitable[tuple[object, str]]]):
+        """Run and record one step; each step returns (its result, a detail for people)."""
+        step = Step(name=name, start_ns=now_ns())
+        self.plan.steps.append(step)
+        await self._save()
+        try:
+            result, step.detail = await fn()
+        except Exception as e:
+            step.outcome, step.end_ns, step.detail = "failed", now_ns(), f"{type(e).__name__}: {e}"
+            log.warning("recovery_step_failed", extra={"ctx": {"step": name, "error": step.detail}})
+            raise StepFailed(f"{name}: {step.detail}") from e
+        step.outcome, step.end_ns = "ok", now_ns()
+        await self._save()
+        return result
+
+    async def _save(self) -> None:
+        await self.store.r.lset(c.EXEC_RECOVERY_KEY, 0, msgspec.json.encode(self.plan))
+
+    # --- the steps ---
+    async def _freeze(self):
+        return None, "entries frozen"
+
+    async def _reconnect(self):
+        await asyncio.wait_for(self.ws.connected.wait(), WS_WAIT_S)
+        return None, f"private stream up (connection #{self.ws.connects})"
+
+    async def snapshot(self) -> tuple[Snapshot, bool]:
+        """Orders, positions and recent executions over REST; clean when no private message came
+        in between (else a newer stream update could be overwritten by the older snapshot)."""
+        for _ in range(SNAPSHOT_TRIES):
+            seq = self.account.seq
+            snap = Snapshot(orders=await self.rest.open_orders(), positions=await self.rest.positions(),
+                            executions=await self.rest.executions(limit=100))
+            if self.account.seq == seq:
+                return snap, True
+        return snap, False
+
+    async def _fetch(self):
+        snap, _ = await self.snapshot()
+        held = [p for p in snap.positions if float(p.size or 0) > 0]
+        return snap, (f"{len(snap.orders)} open orders, {len(held)} positions, "
+                      f"{len(snap.executions)} recent executions")
+
+    async def _diff(self, snap: Snapshot):
+        """Ghosts: ours by prefix but unknown or finished locally. The exchange becomes our view."""
+        intents = await self.store.intents()
+        known_before = await self.store.orders()
+        ghosts, foreign, adopted = [], [], 0
+        for o in snap.orders:
+            if not self.ours(o.orderLinkId):
+                foreign.append(o)
+                continue
+            rec = intents.get(o.orderLinkId.removesuffix("-t"))
+            if rec is None or rec.status in ("rejected", "cancelled"):
+                ghosts.append(o)
+            elif rec.status == "sending":
+                rec.status, rec.order_id = "acked", o.orderId
+                await self.store.put_intent(rec)
+                adopted += 1
+        await self.store.replace(orders=snap.orders, positions=snap.positions)
+        for rec in intents.values():  # sent before a crash, finished meanwhile: settle from history
+            if rec.status in ("sending", "acked") and rec.intent_id not in {o.orderLinkId for o in snap.orders}:
+                await self._settle_from_history(rec.intent_id, rec.symbol)
+        return (ghosts, foreign), (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in-flight adopted, "
+                                 f"{len(known_before)} known before")
+
+    async def _settle_from_history(self, link: str, symbol: str) -> None:
+        found = await self.rest.order_history(symbol=symbol, order_link_id=link, limit=1)
+        if found:
+            await self.account.on_order(found[0])
+        else:
+            rec = await self.store.intent(link)
+            if rec.status == "sending" and (now_ns() - rec.ts_ns) / 1e9 > self.settings.exec_intent_ttl_s:
+                await self.store.settle_intent(link, status="rejected", reason="never reached the exchange")
+
+    async def _cancel(self, ghosts: list[Order]):
+        for o in ghosts:
+            try:
+                await self.rest.cancel_order(CancelOrderParams(category=LINEAR, symbol=o.symbol,
+                                                               orderLinkId=o.orderLinkId))
+            except BybitError as e:
+                if e.code != 110001:  # already gone
+                    raise
+            await self.store.r.hdel(c.EXEC_ORDERS_KEY, o.orderLinkId)
+        return None, ", ".join(o.orderLinkId for o in ghosts) or "none"
+
+    async def _foreign(self, foreign: list[Order]):
+        if foreign:
+            ids = ", ".join(o.orderLinkId or o.orderId for o in foreign)
+            await self.failover().alert("foreign", f"{len(foreign)} foreign orders left alone", ids,
+                                        severity=Severity.WARN)
+        return None, f"{len(foreign)} left alone"
+
+    async def _protect(self, positions: list[Position]):
+        naked = [p for p in positions if float(p.size or 0) > 0 and not protected(p)]
+        for p in naked:
+            await self.account.protect(p)
+        return None, ", ".join(p.symbol for p in naked) + " protected" if naked else "all protected"
+
+    async def _zombies(self, positions: list[Position]):
+        """A position on a symbol none of our intents traded: adopt it, or flatten it, by policy."""
+        traded = {r.symbol for r in (await self.store.intents()).values()}
+        zombies = [p for p in positions if float(p.size or 0) > 0 and p.symbol not in traded]
+        if not zombies:
+            return None, "none"
+        flatten = self.settings.exec_zombie_policy is ZombiePolicy.FLATTEN
+        for p in zombies:
+            if flatten:
+                link = f"{self.prefixes[-1]}z-{uuid.uuid4().hex[:16]}"
+                await self.rest.place_order(PlaceOrderParams(
+                    category=LINEAR, symbol=p.symbol, side="Sell" if p.side == "Buy" else "Buy",
+                    orderType="Market", qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
+        names = ", ".join(f"{p.symbol} {p.side} {p.size}" for p in zombies)
+        verb = "flattened" if flatten else "adopted"
+        await self.failover().alert("zombie", f"zombie positions {verb}", names)
+        return None, f"{verb}: {names}"
+
+    async def _fills(self, executions: list[Execution]):
+        new = 0
+        for e in sorted(executions, key=lambda e: int(e.execTime or 0)):
+            new += await self.account.on_execution(e)
+        return None, f"{new} fills picked up"
+
+    async def _exit(self):
+        if self.failover().holds:
+            raise RuntimeError(f"still held: {'; '.join(self.failover().holds.values())}")
+        return None, "trade-ready"
+
+    async def sync(self) -> None:
+        """The light resync while NORMAL: REST is the fallback when a private message was missed."""
+        snap, clean = await self.snapshot()
+        if clean:
+            await self.store.replace(orders=snap.orders, positions=snap.positions)
+        for p in snap.positions:
+            if float(p.size or 0) > 0 and not protected(p):
+                await self.account.protect(p)
+        await self._fills(snap.executions)

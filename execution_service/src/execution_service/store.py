@@ -1,0 +1,119 @@
+"""The service's view in Redis: open orders, positions, intents, fills seen, and the failover state.
+
+Kept in Redis (not in memory) so a restarted process, the CLI and the dashboard all read the same view.
+Orders and positions are stored as Bybit's own wire Structs, JSON-encoded.
+"""
+
+from __future__ import annotations
+
+import msgspec
+import redis.asyncio as aioredis
+
+from common import constants as c
+from common.bybit.schemas.order import Order
+from common.bybit.schemas.position import Position
+
+OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
+# Intent outcomes after which nothing more happens to it.
+FINAL = frozenset({"filled", "rejected", "cancelled"})
+FILLS_KEPT = 20_000
+
+
+class IntentRecord(msgspec.Struct, kw_only=True):
+    """What became of an intent. `sending` means a submit may be in flight: look it up, never resend."""
+
+    intent_id: str
+    symbol: str
+    side: str
+    reduce_only: bool = False
+    status: str  # sending | acked | filled | rejected | cancelled
+    reason: str = ""
+    order_id: str = ""
+    take_profit: str = ""
+    stop_loss: str = ""
+    ts_ns: int
+
+
+_enc = msgspec.json.Encoder()
+_order = msgspec.json.Decoder(Order)
+_position = msgspec.json.Decoder(Position)
+_intent = msgspec.json.Decoder(IntentRecord)
+
+
+def order_key(o: Order) -> str:
+    return o.orderLinkId or o.orderId
+
+
+class Store:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.r = redis
+
+    # --- orders ---
+    async def orders(self) -> dict[str, Order]:
+        return {k.decode(): _order.decode(v) for k, v in (await self.r.hgetall(c.EXEC_ORDERS_KEY)).items()}
+
+    async def apply_order(self, o: Order) -> None:
+        """An order update: open ones are kept, finished ones dropped; an older update never wins."""
+        key = order_key(o)
+        old = await self.r.hget(c.EXEC_ORDERS_KEY, key)
+        if old is not None and int(_order.decode(old).updatedTime or 0) > int(o.updatedTime or 0):
+            return
+        if o.orderStatus in OPEN_STATUSES:
+            await self.r.hset(c.EXEC_ORDERS_KEY, key, _enc.encode(o))
+        else:
+            await self.r.hdel(c.EXEC_ORDERS_KEY, key)
+
+    # --- positions ---
+    async def positions(self) -> dict[str, Position]:
+        return {k.decode(): _position.decode(v) for k, v in (await self.r.hgetall(c.EXEC_POSITIONS_KEY)).items()}
+
+    async def apply_position(self, p: Position) -> None:
+        if float(p.size or 0) == 0:
+            await self.r.hdel(c.EXEC_POSITIONS_KEY, p.symbol)
+        else:
+            await self.r.hset(c.EXEC_POSITIONS_KEY, p.symbol, _enc.encode(p))
+
+    async def replace(self, *, orders: list[Order], positions: list[Position]) -> None:
+        """The exchange's snapshot becomes the view, in one transaction."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.delete(c.EXEC_ORDERS_KEY, c.EXEC_POSITIONS_KEY)
+            open_orders = {order_key(o): _enc.encode(o) for o in orders if o.orderStatus in OPEN_STATUSES}
+            if open_orders:
+                pipe.hset(c.EXEC_ORDERS_KEY, mapping=open_orders)
+            held = {p.symbol: _enc.encode(p) for p in positions if float(p.size or 0) != 0}
+            if held:
+                pipe.hset(c.EXEC_POSITIONS_KEY, mapping=held)
+            await pipe.execute()
+
+    # --- intents ---
+    async def intent(self, intent_id: str) -> IntentRecord | None:
+        raw = await self.r.hget(c.EXEC_INTENTS_KEY, intent_id)
+        return None if raw is None else _intent.decode(raw)
+
+    async def intents(self) -> dict[str, IntentRecord]:
+        return {k.decode(): _intent.decode(v) for k, v in (await self.r.hgetall(c.EXEC_INTENTS_KEY)).items()}
+
+    async def put_intent(self, rec: IntentRecord) -> None:
+        await self.r.hset(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
+
+    async def settle_intent(self, intent_id: str, *, status: str, reason: str = "", order_id: str = "") -> bool:
+        """Move a known, unfinished intent to `status`; False when unknown or already final."""
+        rec = await self.intent(intent_id)
+        if rec is None or rec.status in FINAL or (rec.status == status and not reason):
+            return False
+        rec.status, rec.reason = status, reason or rec.reason
+        rec.order_id = order_id or rec.order_id
+        await self.put_intent(rec)
+        return True
+
+    # --- fills ---
+    async def first_seen(self, exec_id: str, ts_ms: int) -> bool:
+        """True the first time an execution is seen (so a fill is published once across restarts)."""
+        added = await self.r.zadd(c.EXEC_FILLS_KEY, {exec_id: ts_ms}, nx=True)
+        if added and await self.r.zcard(c.EXEC_FILLS_KEY) > FILLS_KEPT:
+            await self.r.zremrangebyrank(c.EXEC_FILLS_KEY, 0, -FILLS_KEPT - 1)
+        return bool(added)
+
+    async def last_fill_ms(self) -> int:
+        newest = await self.r.zrange(c.EXEC_FILLS_KEY, -1, -1, withscores=True)
+        return int(newest[0][1]) if newest else 0

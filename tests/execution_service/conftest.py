@@ -1,0 +1,125 @@
+"""The execution service as a real process against the simulator (real sockets) and a real Redis."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+import redis
+
+from common import constants as c
+from common.schemas import OrderIntent, decode, encode, now_ns
+from tests.exchange_sim.server.conftest import start_sim
+from tests.support import service_env, start_service, wait_until
+
+ADMIN_TOKEN = "admintoken"
+
+
+@pytest.fixture
+def sim(tmp_path):
+    s = start_sim("--admin-token", ADMIN_TOKEN, tmp_path=tmp_path)
+    yield s
+    s.stop()
+
+
+class Exec:
+    """One execution service under test, and what a test does with it (Redis, simulator, faults)."""
+
+    def __init__(self, *, redis_url: str, sim, tmp_path, **extra: str) -> None:
+        self.sim, self.tmp_path, self.starts = sim, tmp_path, 0
+        self.env = service_env(redis_url, EXECUTION_MODE="SIM", BYBIT_REST_URL=sim.rest,
+                               BYBIT_WS_PUBLIC_URL=sim.ws_public, BYBIT_WS_PRIVATE_URL=sim.ws_private,
+                               BYBIT_API_KEY=sim.key, BYBIT_API_SECRET=sim.secret, EXEC_REQUIRED_MODULES="",
+                               EXEC_WS_SILENT_S="3", EXEC_RECONCILE_INTERVAL_S="2", **extra)
+        self.r = redis.Redis.from_url(redis_url)
+        self.http = httpx.Client(base_url=sim.rest, timeout=10)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Exec:
+        self.starts += 1
+        self.log = self.tmp_path / f"execution-{self.starts}.log"
+        self.proc = start_service("execution", self.env, self.log)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+
+    def heartbeat(self):
+        raw = self.r.get(c.heartbeat_key(c.EXECUTION))
+        hb = decode(raw) if raw else None
+        return hb if hb is not None and hb.pid == self.proc.pid else None
+
+    def state(self) -> dict:
+        raw = self.r.get(c.EXEC_STATE_KEY)
+        return json.loads(raw) if raw else {}
+
+    def wait_state(self, state: str, timeout: float = 60) -> dict:
+        def check():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"execution exited: {self.log.read_text()[-3000:]}")
+            hb = self.heartbeat()
+            st = self.state()
+            return st if hb is not None and st.get("state") == state else None
+        return wait_until(check, timeout=timeout, interval=0.1, what=f"execution {state}")
+
+    def intent(self, symbol: str = "BTCUSDT", side: str = "Buy", qty: str = "0.01", **kw) -> OrderIntent:
+        i = OrderIntent(intent_id=kw.pop("intent_id", f"m-{time.time_ns()}"), symbol=symbol, side=side, qty=qty,
+                        created_ts_ns=now_ns(), **kw)
+        self.r.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(i)})
+        return i
+
+    def record(self, intent_id: str) -> dict | None:
+        raw = self.r.hget(c.EXEC_INTENTS_KEY, intent_id)
+        return json.loads(raw) if raw else None
+
+    def view(self, key: str) -> dict:
+        return {k.decode(): json.loads(v) for k, v in self.r.hgetall(key).items()}
+
+    # --- the simulator's side ---
+    def get(self, path: str, **params) -> dict:
+        """A signed GET as any Bybit client makes it."""
+        from common.bybit.signing import rest_signature
+        from urllib.parse import urlencode
+        q = urlencode(sorted({"category": "linear", **params}.items()))
+        ts = int(time.time() * 1000)
+        sig = rest_signature(secret=self.sim.secret, timestamp=ts, api_key=self.sim.key, recv_window=5000,
+                             params=q.encode())
+        body = self.http.get(f"{path}?{q}", headers={"X-BAPI-API-KEY": self.sim.key, "X-BAPI-TIMESTAMP": str(ts),
+                                                     "X-BAPI-RECV-WINDOW": "5000", "X-BAPI-SIGN": sig}).json()
+        assert body["retCode"] == 0, body
+        return body["result"]
+
+    def orders(self, **params) -> list[dict]:
+        return self.get("/v5/order/realtime", settleCoin="USDT", **params)["list"]
+
+    def history(self, link: str) -> list[dict]:
+        return self.get("/v5/order/history", orderLinkId=link, limit=50)["list"]
+
+    def positions(self) -> list[dict]:
+        return [p for p in self.get("/v5/position/list", settleCoin="USDT")["list"] if float(p["size"]) > 0]
+
+    def price(self, symbol: str = "BTCUSDT") -> float:
+        return float(self.get("/v5/market/tickers", symbol=symbol)["list"][0]["lastPrice"])
+
+    def faults(self, **patch) -> dict:
+        body = self.http.post("/admin/faults", json=patch, headers={"X-Sim-Admin-Token": ADMIN_TOKEN}).json()
+        assert body["retCode"] == 0, body
+        return body["result"]
+
+    def close(self) -> None:
+        self.stop()
+        self.http.close()
+        self.r.close()
+
+
+@pytest.fixture
+def execution(redis_url, sim, tmp_path):
+    e = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
+    yield e
+    e.close()

@@ -1,0 +1,32 @@
+"""Intents become orders with TP/SL on the simulator, exactly once; the CLI shows the same view."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from common import constants as c
+from tests.support import VENV_BIN, wait_until
+
+
+def test_intent_to_order_with_tp_sl_once_and_the_cli_view(execution):
+    execution.start().wait_state("NORMAL")
+    p = execution.price()
+    i = execution.intent(take_profit=f"{p * 1.02:.1f}", stop_loss=f"{p * 0.98:.1f}", reference_price=f"{p:.1f}")
+    rec = wait_until(lambda: (r := execution.record(i.intent_id)) and r["status"] == "filled" and r, timeout=30,
+                     what="the intent filled")
+    [order] = execution.history(i.intent_id)
+    assert order["orderId"] == rec["order_id"] and order["orderStatus"] == "Filled"
+    [pos] = wait_until(lambda: execution.positions() or None, timeout=10, what="a position")
+    assert float(pos["takeProfit"]) > p and 0 < float(pos["stopLoss"]) < p
+
+    execution.r.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: execution.r.xrange(c.EXEC_INTENTS)[-1][1][c.PAYLOAD_FIELD]})
+    mine = wait_until(lambda: (v := execution.view(c.EXEC_POSITIONS_KEY)) and v, timeout=10, what="our position")
+    assert mine["BTCUSDT"]["size"] == pos["size"] and mine["BTCUSDT"]["takeProfit"] == pos["takeProfit"]
+
+    cli = subprocess.run([str(VENV_BIN / "scalperctl"), "positions"], env=execution.env, capture_output=True,
+                         text=True, timeout=30)
+    assert cli.returncode == 0, cli.stderr
+    [shown] = json.loads(cli.stdout)["positions"]
+    assert (shown["symbol"], shown["side"], shown["size"]) == ("BTCUSDT", "Buy", pos["size"])
+    assert len(execution.history(i.intent_id)) == 1  # the replayed intent opened nothing
