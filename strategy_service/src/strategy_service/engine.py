@@ -7,6 +7,7 @@ the replay tool wraps it with the simulator's matching engine; both run this sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import msgspec
@@ -19,6 +20,7 @@ from strategy_service.risk import RiskEngine
 from strategy_service.state import ACTIVE, Event, Machine, State
 
 Output = Signal | OrderIntent
+_NOTHING: tuple[Output, ...] = ()  # what most messages produce (shared: a tuple cannot be appended to)
 INTENT_PREFIX = "s-"  # our orderLinkIds: s-<symbol>-e-<setup bar ms> (entry), -x-<bar ms> (exit)
 _FAILED = frozenset({"Rejected", "Cancelled", "Deactivated"})
 
@@ -40,7 +42,7 @@ class Symbol:
     def __init__(self, name: str, f: SymbolFeatures, lot: Lot | None) -> None:
         self.name, self.f, self.m, self.lot = name, f, Machine(), lot
         self.book_ms = -1  # exchange time of the last book message
-        self.lag_ms = 0  # how late the last market message arrived
+        self.lag_ms = 0  # how late the last book message arrived
         self.book_stale = False
         self.pos = 0.0  # signed size from our fills
         self.avg = 0.0
@@ -57,7 +59,6 @@ class Engine:
         self.risk = RiskEngine(profile.risk)
         self.safe_mode = False
         self.feed_stale = False  # the service's wall-clock verdict on the feed (never set in a replay)
-        self.clock_ms = 0  # the latest exchange time seen
         self.symbols: dict[str, Symbol] = {}
         self.emitted: set[str] = set()  # intent ids ever sent: a setup is entered at most once
         self.settled: set[str] = set()  # intent ids that filled or ended
@@ -72,25 +73,21 @@ class Engine:
                 s.f = SymbolFeatures(profile.features)
 
     # --- market ---------------------------------------------------------------------------
-    def on_trade(self, t: Trade) -> list[Output]:
+    def on_trade(self, t: Trade) -> Sequence[Output]:
+        """The hot path: add the trade to the open bar; decide only when a bar closes."""
         s = self.symbols.get(t.symbol) or self._add(t.symbol)
-        ts = t.exchange_ts_ns // 1_000_000
-        if ts > self.clock_ms:
-            self.clock_ms = ts
-        out = self._roll(s, ts, t) if ts >= s.f.bar_end else []
         f = s.f
+        ts = t.exchange_ts_ns // 1_000_000
+        out = self._roll(s, ts, t) if ts >= f.bar_end else _NOTHING
         f.last = float(t.price)
         f.vol += float(t.size)
         f.count += 1
-        s.lag_ms = (t.received_ts_ns - t.exchange_ts_ns) // 1_000_000
         return out
 
-    def on_book(self, b: BookTop) -> list[Output]:
+    def on_book(self, b: BookTop) -> Sequence[Output]:
         s = self.symbols.get(b.symbol) or self._add(b.symbol)
         ts = b.exchange_ts_ns // 1_000_000
-        if ts > self.clock_ms:
-            self.clock_ms = ts
-        out = self._roll(s, ts, b) if ts >= s.f.bar_end else []
+        out = self._roll(s, ts, b) if ts >= s.f.bar_end else _NOTHING
         s.book_stale = b.stale or not b.bids or not b.asks
         if not s.book_stale:
             s.f.on_book(b.bids, b.asks)
@@ -101,7 +98,7 @@ class Engine:
         return out
 
     # --- execution ------------------------------------------------------------------------
-    def on_exec_event(self, e: Message) -> list[Output]:
+    def on_exec_event(self, e: Message) -> Sequence[Output]:
         """Fills move our ledger and equity; positions and order updates move the state machine."""
         if isinstance(e, FillEvent):
             self._on_fill(e)
@@ -109,7 +106,7 @@ class Engine:
             self._on_position(e)
         elif isinstance(e, OrderEvent):
             self._on_order(e)
-        return []
+        return _NOTHING
 
     def restore(self, *, intents: list[OrderIntent], events: list[Message]) -> None:
         """Rebuild after a restart from our past intents and the execution service's events."""
@@ -187,16 +184,16 @@ class Engine:
             s.m.fire(Event.EXIT_FAILED, now)
 
     # --- decisions ------------------------------------------------------------------------
-    def _roll(self, s: Symbol, ts: int, msg: Trade | BookTop) -> list[Output]:
+    def _roll(self, s: Symbol, ts: int, msg: Trade | BookTop) -> Sequence[Output]:
         snap = s.f.roll(ts)
-        return [] if snap is None else self._decide(s, snap, msg)
+        return _NOTHING if snap is None else self._decide(s, snap, msg)
 
     def _decide(self, s: Symbol, snap: Snapshot, msg: Trade | BookTop) -> list[Output]:
         p, m, now = self.profile, s.m, snap.bar_end_ms
         m.expire(now, p.timing)
         self.risk.new_day(now)
         if snap.bars < p.features.warmup_bars or not snap.bid:
-            return []
+            return _NOTHING
         reg, bst = detector.regime(snap, p.detector), detector.burst(snap, p.detector)
         by_side = {}
         for side in ("Buy", "Sell"):
@@ -229,7 +226,7 @@ class Engine:
 
     def _entry(self, s: Symbol, snap: Snapshot, *, side: str, msg: Trade | BookTop) -> tuple[OrderIntent | None, str]:
         p, now = self.profile, snap.bar_end_ms
-        stale = (self.feed_stale or s.book_stale or self.clock_ms - s.book_ms > p.timing.stale_after_ms
+        stale = (self.feed_stale or s.book_stale or now - s.book_ms > p.timing.stale_after_ms
                  or s.lag_ms > p.timing.stale_after_ms)
         why = self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode)
         intent_id = f"{INTENT_PREFIX}{s.name}-e-{now}"

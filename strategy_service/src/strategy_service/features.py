@@ -72,8 +72,11 @@ class SymbolFeatures:
         self.bid, self.ask, self.bid_sz, self.ask_sz = bid, ask, bid_sz, ask_sz
         mid = (bid + ask) / 2
         self.spread_bps = (ask - bid) / mid * 1e4 if mid > 0 else 0.0
-        bsum = sum(float(s) for _, s in bids)
-        asum = sum(float(s) for _, s in asks)
+        bsum = asum = 0.0
+        for _, size in bids:
+            bsum += float(size)
+        for _, size in asks:
+            asum += float(size)
         self.imbalance = (bsum - asum) / (bsum + asum) if bsum + asum > 0 else 0.0
         top = (bid_sz + ask_sz) / 2
         self.depth = top if self.depth == 0 else self.depth + (top - self.depth) * 0.1
