@@ -180,3 +180,15 @@ def test_events_come_in_bybit_order_and_are_snapshots(ex):
     ex.cancel_order(symbol=SYMBOL, order_id=resting.order_id, now_ms=T0)
     assert events[0][1].order_status == "New"  # the queued copy did not change with the order
     assert order.order_status == "Filled"
+
+
+def test_order_history_is_bounded_but_keeps_open_orders(ex, monkeypatch):
+    monkeypatch.setattr("exchange_sim.engine.trading.KEPT_ORDERS", 20)
+    resting = place(ex, side="Buy", qty=D("0.010"), price=D("59000.0"), order_link_id="keep")
+    for i in range(30):
+        place(ex, side="Buy", order_type="Market", qty=D("0.001"), order_link_id=f"m{i}")
+    orders = ex.order_history(limit=1000)
+    assert len(orders) <= 20
+    assert ex.open_orders(order_link_id="keep")[0].order_id == resting.order_id
+    assert orders[0].order_link_id == "m29"
+    assert ex.open_orders(order_link_id="m0") == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from itertools import islice
 
 from exchange_sim.engine.errors import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS, REDUCE_ONLY, ExchangeError
 from exchange_sim.engine.events import Level
@@ -14,6 +15,7 @@ from exchange_sim.engine.matching import crosses, walk
 from exchange_sim.engine.orders import check_request, check_tpsl, check_trigger_by, nonzero, to_decimal
 from exchange_sim.engine.records import OPEN_STATUSES, ZERO, Execution, Order
 
+KEPT_ORDERS = 20_000  # order history kept for queries; a 24/7 run must not grow without bound
 ORDER_ID_PREFIX = 0x5C41_0000_0000_0001  # high 64 bits of order ids
 EXEC_ID_PREFIX = 0x5C41_0000_0000_00E5  # high 64 bits of execution ids
 
@@ -289,9 +291,15 @@ class Trading:
             raise ExchangeError(INSUFFICIENT_BALANCE, "Insufficient available balance")
 
     def _register(self, order: Order) -> Order:
+        """Remember a new order; past KEPT_ORDERS, the oldest finished ones (and their link ids) are dropped."""
         self.orders[order.order_id] = order
         if order.order_link_id:
             self.link_ids[order.order_link_id] = order.order_id
+        if len(self.orders) > KEPT_ORDERS:
+            for old in list(islice(self.orders.values(), len(self.orders) - KEPT_ORDERS + KEPT_ORDERS // 10)):
+                if old.order_status not in OPEN_STATUSES:
+                    del self.orders[old.order_id]
+                    self.link_ids.pop(old.order_link_id, None)
         return order
 
     def _open_order(self, *, symbol: str, order_id: str | None, order_link_id: str | None) -> Order:
