@@ -59,7 +59,10 @@ class Market:
         self.clock_ns = clock_ns
         self.symbols: dict[str, Symbol] = {}
         self.changed: set[str] = set()  # symbols whose state changed since the state writer last ran
-        self._in = {t: m.MESSAGES_IN.labels(t) for t in ("orderbook", "publicTrade", "other")}
+        # Hot-path counts are plain ints, handed to Prometheus by flush_metrics() (a few times a second).
+        self.counts = {"orderbook": 0, "publicTrade": 0, "other": 0, "applied": 0, "duplicate": 0}
+        self._flushed = dict(self.counts)
+        self._flushed_coalesced = 0
 
     def add(self, symbol: str) -> None:
         if symbol not in self.symbols:
@@ -76,14 +79,15 @@ class Market:
     def on_message(self, msg: PublicMsg) -> None:
         rx = self.clock_ns()
         topic = msg.topic
+        counts = self.counts
         if topic.startswith("orderbook."):
-            self._in["orderbook"].inc()
+            counts["orderbook"] += 1
             self._on_book(msg, rx)
         elif topic.startswith("publicTrade."):
-            self._in["publicTrade"].inc()
+            counts["publicTrade"] += 1
             self._on_trades(msg, rx)
         else:
-            self._in["other"].inc()
+            counts["other"] += 1
 
     def _on_book(self, msg: PublicMsg, rx: int) -> None:
         data = msg.data
@@ -91,7 +95,6 @@ class Market:
         if st is None:  # a symbol that just left the universe
             return
         latency = rx / 1e6 - msg.ts
-        m.LATENCY_RECEIVE.observe(max(latency, 0.0) / 1e3)
         st.latency_ms += LATENCY_EWMA * (latency - st.latency_ms)
         st.last_rx_ns = rx
         waiting = bool(st.book.stale)
@@ -105,7 +108,7 @@ class Market:
                 m.GAPS.inc()
             self.resync(data.s, reason)
             return
-        m.BOOK_UPDATES.inc()
+        self.counts["applied"] += 1
         st.exchange_ms, st.received_ns = msg.ts, rx
         self.changed.add(data.s)
         self.publisher.book(data.s)
@@ -117,7 +120,7 @@ class Market:
             if st is None:
                 continue
             if t.i in st.seen:
-                m.TRADES_DUPLICATE.inc()
+                self.counts["duplicate"] += 1
                 continue
             st.seen.add(t.i)
             st.seen_order.append(t.i)
@@ -127,6 +130,17 @@ class Market:
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             publisher.trade(t, rx)
             self.changed.add(t.s)
+
+    def flush_metrics(self) -> None:
+        """Hand the hot-path counts to Prometheus."""
+        delta = {k: v - self._flushed[k] for k, v in self.counts.items()}
+        self._flushed = dict(self.counts)
+        for topic in ("orderbook", "publicTrade", "other"):
+            m.MESSAGES_IN.labels(topic).inc(delta[topic])
+        m.BOOK_UPDATES.inc(delta["applied"])
+        m.TRADES_DUPLICATE.inc(delta["duplicate"])
+        m.COALESCED.inc(self.publisher.coalesced - self._flushed_coalesced)
+        self._flushed_coalesced = self.publisher.coalesced
 
     # --- staleness and resync ---
     def resync(self, symbol: str, reason: str) -> None:

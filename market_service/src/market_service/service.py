@@ -148,6 +148,7 @@ class MarketService:
             except Exception as e:  # Redis away: the heartbeat reports it; state catches up later
                 log.warning("state_write_failed", extra={"ctx": {"error": str(e)}})
             self._health(connected)
+            self.market.flush_metrics()
             progress.beat()
 
     async def _resubscribe(self, connected: bool) -> None:
