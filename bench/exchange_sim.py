@@ -27,7 +27,6 @@ from pathlib import Path
 
 import msgspec
 import websockets
-
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.schemas.order import CancelOrderParams, PlaceOrderParams
@@ -60,7 +59,8 @@ async def rest_orders(url: str, *, orders: int, concurrency: int) -> float:
         async with sem:
             n[0] += 1
             link = f"b{concurrency}-{n[0]}"
-            await r.place_order(PlaceOrderParams(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit",
+            await r.place_order(PlaceOrderParams(category="linear", symbol="BTCUSDT", side="Buy",
+                                                 orderType="Limit",
                                                  qty="0.001", price=price, orderLinkId=link))
             await r.cancel_order(CancelOrderParams(category="linear", symbol="BTCUSDT", orderLinkId=link))
 

@@ -12,9 +12,10 @@ import json
 import sys
 from typing import Any
 
-from common import config
 from common.bybit.errors import BybitError, BybitNetworkError
 from common.bybit.http import BybitHttp
+
+from common import config
 
 FAULT_KEYS = ("ws_public_silent", "ws_private_silent", "rest_delay_ms", "rest_drop", "ambiguous_submit",
               "rate_limit_burst", "book_gap", "reject_orders", "clock_skew_ms")
@@ -53,7 +54,8 @@ def parse_pairs(pairs: list[str]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
     if not settings.bybit_rest_url:
-        print("config error: BYBIT_REST_URL: required for `scalperctl sim` (the simulator's URL)", file=sys.stderr)
+        print("config error: BYBIT_REST_URL: required for `scalperctl sim` (the simulator's URL)",
+              file=sys.stderr)
         return config.EX_CONFIG
     if args.sim_cmd == "set":
         try:

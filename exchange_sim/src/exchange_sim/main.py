@@ -47,7 +47,8 @@ async def serve(args: argparse.Namespace) -> None:
         jitter_ms=args.jitter_ms, rate_limit_scale=args.rate_limit_scale, admin_token=args.admin_token,
         replay=args.replay, replay_speed=args.replay_speed)
     # Held replies (drop/timeout faults) must not keep a stopping simulator alive.
-    runner = web.AppRunner(create_app(Sim(config)), handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(create_app(Sim(config)), handle_signals=False, access_log=None,
+                           shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from common.bybit.book import BookGap, LocalBook
 from common.bybit.schemas.orderbook import OrderbookData
 
@@ -27,5 +26,6 @@ def test_snapshot_then_deltas_then_gap():
 
 def test_levels_sort_numerically_not_as_text():
     book = LocalBook("X")
-    book.apply(kind="snapshot", data=data(1, b=[("9.5", "1"), ("10.0", "1")], a=[("10.5", "1"), ("9.9", "1")]))
+    book.apply(kind="snapshot", data=data(1, b=[("9.5", "1"), ("10.0", "1")], a=[("10.5", "1"), ("9.9",
+                                                                                                 "1")]))
     assert book.levels(2) == ([("10.0", "1"), ("9.5", "1")], [("9.9", "1"), ("10.5", "1")])

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from common.bybit.schemas.envelope import Envelope, Paged, PrivateMsg, PublicMsg, WsReply
 from common.bybit.schemas.instrument import InstrumentInfo
 from common.bybit.schemas.order import Order
@@ -71,6 +70,7 @@ def test_op_reply_and_undecodable_frame():
 
 
 def test_order_struct_roundtrip_keeps_bybit_names():
-    raw = msgspec.json.encode(Order(orderId="1", orderLinkId="l", symbol="BTCUSDT", side="Buy", orderType="Limit",
+    raw = msgspec.json.encode(Order(orderId="1", orderLinkId="l", symbol="BTCUSDT", side="Buy",
+                                    orderType="Limit",
                                     price="100.10", qty="0.010", orderStatus="New", timeInForce="GTC"))
     assert b'"orderLinkId":"l"' in raw and b'"price":"100.10"' in raw

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from pybit._http_manager import generate_signature
-
 from common.bybit.signing import matches, rest_payload, rest_signature, ws_auth_signature
+from pybit._http_manager import generate_signature
 
 SECRET = "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 
@@ -28,8 +27,10 @@ def test_post_string_to_sign_is_the_raw_body_bytes():
 
 def test_signature_is_hex_hmac_sha256_and_matches_pybit():
     query = "category=linear&symbol=BTCUSDT"
-    ours = rest_signature(secret=SECRET, timestamp=1658384314791, api_key="KEY", recv_window=5000, params=query)
-    independent = hmac.new(SECRET.encode(), f"1658384314791KEY5000{query}".encode(), hashlib.sha256).hexdigest()
+    ours = rest_signature(secret=SECRET, timestamp=1658384314791, api_key="KEY", recv_window=5000,
+                          params=query)
+    independent = hmac.new(SECRET.encode(), f"1658384314791KEY5000{query}".encode(),
+                           hashlib.sha256).hexdigest()
     assert ours == independent == generate_signature(False, SECRET, f"1658384314791KEY5000{query}")
     assert len(ours) == 64 and ours == ours.lower()
 

@@ -8,8 +8,15 @@ from common.bybit.schemas.envelope import Empty, Paged, ServerTime
 from common.bybit.schemas.execution import Execution
 from common.bybit.schemas.instrument import InstrumentInfo
 from common.bybit.schemas.kline import KlineResult
-from common.bybit.schemas.order import (AmendOrderParams, CancelAllParams, CancelAllResult, CancelOrderParams,
-                                        Order, OrderId, PlaceOrderParams)
+from common.bybit.schemas.order import (
+    AmendOrderParams,
+    CancelAllParams,
+    CancelAllResult,
+    CancelOrderParams,
+    Order,
+    OrderId,
+    PlaceOrderParams,
+)
 from common.bybit.schemas.orderbook import Orderbook
 from common.bybit.schemas.position import Position, SetLeverageParams, TradingStopParams
 from common.bybit.schemas.ticker import Ticker
@@ -64,7 +71,8 @@ class BybitRest:
         params = CancelAllParams(category=LINEAR, symbol=symbol, settleCoin=None if symbol else SETTLE)
         return (await self.http.post("/v5/order/cancel-all", params, CancelAllResult)).list
 
-    async def open_orders(self, *, symbol: str | None = None, order_link_id: str | None = None) -> list[Order]:
+    async def open_orders(self, *, symbol: str | None = None,
+                          order_link_id: str | None = None) -> list[Order]:
         q = {"category": LINEAR, "symbol": symbol, "orderLinkId": order_link_id,
              "settleCoin": None if symbol else SETTLE}
         return (await self.http.get("/v5/order/realtime", q, Paged[Order])).list
@@ -80,7 +88,8 @@ class BybitRest:
         return (await self.http.get("/v5/position/list", q, Paged[Position])).list
 
     async def set_leverage(self, *, symbol: str, leverage: str) -> None:
-        params = SetLeverageParams(category=LINEAR, symbol=symbol, buyLeverage=leverage, sellLeverage=leverage)
+        params = SetLeverageParams(category=LINEAR, symbol=symbol, buyLeverage=leverage,
+                                   sellLeverage=leverage)
         await self.http.post("/v5/position/set-leverage", params, Empty)
 
     async def trading_stop(self, params: TradingStopParams) -> None:

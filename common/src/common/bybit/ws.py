@@ -179,7 +179,8 @@ class BybitWs:
     async def _send_subscribe(self, op: WsOp, topics: list[str]) -> None:
         for i in range(0, len(topics), k.MAX_ARGS_PER_SUBSCRIBE):
             chunk = topics[i:i + k.MAX_ARGS_PER_SUBSCRIBE]
-            await self._ws.send(_encoder.encode(WsRequest(op=op, args=chunk, req_id=self._next_req())).decode())
+            await self._ws.send(_encoder.encode(WsRequest(op=op, args=chunk,
+                                                          req_id=self._next_req())).decode())
 
     def _next_req(self) -> str:
         self._req += 1

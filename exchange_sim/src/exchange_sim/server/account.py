@@ -8,6 +8,7 @@ from common.bybit import constants as k
 from common.bybit.schemas.envelope import Empty, Paged
 from common.bybit.schemas.position import SetLeverageParams, TradingStopParams
 from common.bybit.schemas.wallet import WalletResult
+
 from exchange_sim.server import params as p
 from exchange_sim.server import render
 from exchange_sim.server.rest import ApiError, route
@@ -61,5 +62,6 @@ async def executions(sim: Sim, q: dict[str, str]) -> Paged:
 @route("GET", "/v5/account/wallet-balance", auth=True)
 async def wallet_balance(sim: Sim, q: dict[str, str]) -> WalletResult:
     if q.get("accountType") != "UNIFIED":
-        raise ApiError(k.PARAMS_ERROR, f"accountType [{q.get('accountType')}] is not supported (UNIFIED only)")
+        raise ApiError(k.PARAMS_ERROR,
+                       f"accountType [{q.get('accountType')}] is not supported (UNIFIED only)")
     return WalletResult(list=[render.wallet(sim.exchange.wallet())])

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import msgspec
-
 from common.bybit import constants as k
+
 from exchange_sim.server.faults import FaultPatch, Faults, patched
 from exchange_sim.server.rest import ApiError, route
 

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import msgspec
 from aiohttp import web
-
 from common.bybit.schemas.envelope import PrivateMsg
+
 from exchange_sim import engine as e
-from exchange_sim.server import account, admin, market, rest, trade, ws  # noqa: F401  (routes register)
-from exchange_sim.server import render
+from exchange_sim.server import account, admin, market, render, rest, trade, ws  # noqa: F401  (routes register)
 from exchange_sim.server.faults import Faults
 from exchange_sim.server.feed import Feed, Replay
 from exchange_sim.server.hub import Hub, Latency
@@ -82,7 +81,8 @@ class Sim:
                 j += 1
             if self.hub.listening(kind):
                 data = [_RENDER[kind](obj) for _, obj in events[i:j]]
-                self.hub.publish(kind, _enc.encode(PrivateMsg(id=uuid.uuid4().hex, topic=kind, creationTime=now,
+                self.hub.publish(kind, _enc.encode(PrivateMsg(id=uuid.uuid4().hex, topic=kind,
+                                                              creationTime=now,
                                                               data=data)))
             i = j
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import msgspec
-
 from common.bybit.schemas.envelope import PublicMsg
 from common.bybit.schemas.kline import Kline
 from common.bybit.schemas.orderbook import OrderbookData
+
 from exchange_sim import engine as e
 from exchange_sim.server import render
 
@@ -163,7 +163,8 @@ class Feed:
         self._tickers[topic] = new
         if changed:
             changed["symbol"] = symbol
-            self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="delta", ts=now_ms, data=changed)))
+            self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="delta", ts=now_ms,
+                                                              data=changed)))
 
     def _publish_kline(self, topic: str, symbol: str, now_ms: int) -> None:
         rows = self.sim.exchange.klines(symbol, "1", 2)
@@ -175,7 +176,8 @@ class Feed:
             frames.append(_kline(rows[1], confirm=True, now_ms=now_ms))  # the candle that just closed
         frames.append(_kline(rows[0], confirm=False, now_ms=now_ms))
         self._kline_start[topic] = rows[0][0]
-        self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="snapshot", ts=now_ms, data=frames)))
+        self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="snapshot", ts=now_ms,
+                                                          data=frames)))
 
 
 def _diff(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from common.bybit.schemas.envelope import Paged, ServerTime
 from common.bybit.schemas.kline import KlineResult
 from common.bybit.schemas.orderbook import Orderbook
+
 from exchange_sim.server import params as p
 from exchange_sim.server import render
 from exchange_sim.server.rest import route

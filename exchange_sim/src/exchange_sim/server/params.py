@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from common.bybit import constants as k
+
 from exchange_sim.server.rest import ApiError
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from common.bybit.schemas.position import Position
 from common.bybit.schemas.ticker import Ticker
 from common.bybit.schemas.trade import PublicTrade, RecentTrade
 from common.bybit.schemas.wallet import WalletAccount, WalletCoin
+
 from exchange_sim import engine as e
 
 
@@ -41,7 +42,8 @@ def position(p: e.Position) -> Position:
     return Position(
         symbol=p.symbol, side=p.side, size=str(p.size), avgPrice=str(p.avg_price),
         entryPrice=str(p.avg_price), positionValue=str(p.position_value), leverage=str(p.leverage),
-        markPrice=str(p.mark_price), unrealisedPnl=str(p.unrealised_pnl), cumRealisedPnl=str(p.cum_realised_pnl),
+        markPrice=str(p.mark_price), unrealisedPnl=str(p.unrealised_pnl),
+        cumRealisedPnl=str(p.cum_realised_pnl),
         takeProfit=str(p.take_profit), stopLoss=str(p.stop_loss), tpTriggerBy=p.tp_trigger_by,
         slTriggerBy=p.sl_trigger_by, positionIM=str(p.position_im), positionMM=str(p.position_mm),
         liqPrice=str(p.liq_price) if p.liq_price else "", positionIdx=p.position_idx,
@@ -53,7 +55,8 @@ def wallet(w: e.Wallet) -> WalletAccount:
                       unrealisedPnl=str(w.unrealised_pnl), cumRealisedPnl=str(w.cum_realised_pnl),
                       totalPositionIM=str(w.total_position_im), totalOrderIM=str(w.total_order_im),
                       availableToWithdraw=str(w.available_balance), usdValue=str(w.equity))
-    return WalletAccount(accountType="UNIFIED", totalEquity=str(w.equity), totalWalletBalance=str(w.wallet_balance),
+    return WalletAccount(accountType="UNIFIED", totalEquity=str(w.equity),
+                         totalWalletBalance=str(w.wallet_balance),
                          totalAvailableBalance=str(w.available_balance), totalPerpUPL=str(w.unrealised_pnl),
                          totalInitialMargin=str(w.total_position_im + w.total_order_im),
                          totalMarginBalance=str(w.equity), totalMaintenanceMargin="0", coin=[coin])
@@ -62,7 +65,8 @@ def wallet(w: e.Wallet) -> WalletAccount:
 def instrument(i: e.Instrument, *, launch_ms: int) -> InstrumentInfo:
     return InstrumentInfo(
         symbol=i.symbol, contractType="LinearPerpetual", status="Trading", baseCoin=i.base_coin,
-        quoteCoin=i.quote_coin, settleCoin=i.quote_coin, launchTime=str(launch_ms), priceScale=str(i.price_scale),
+        quoteCoin=i.quote_coin, settleCoin=i.quote_coin, launchTime=str(launch_ms),
+        priceScale=str(i.price_scale),
         leverageFilter=LeverageFilter(minLeverage="1", maxLeverage=str(i.max_leverage), leverageStep="0.01"),
         priceFilter=PriceFilter(minPrice=str(i.tick_size), maxPrice=str(i.tick_size * 10**9),
                                 tickSize=str(i.tick_size)),

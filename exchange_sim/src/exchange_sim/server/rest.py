@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import web
-
 from common.bybit import constants as k
 from common.bybit.schemas.envelope import Envelope
 from common.bybit.signing import matches, rest_signature
+
 from exchange_sim import engine as e
 
 if TYPE_CHECKING:
@@ -110,8 +110,9 @@ def _auth(sim: Sim, request: web.Request, body: bytes, *, skewed: bool = True) -
         raise ApiError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
     now = sim.now_ms() if skewed else sim.true_now_ms()
     if not now - int(window) <= int(ts) < now + k.FUTURE_TOLERANCE_MS:
-        raise ApiError(k.TIMESTAMP_ERROR, f"invalid request, please check your server timestamp or recv_window "
-                                          f"param. req_timestamp[{ts}],server_timestamp[{now}],recv_window[{window}]")
+        raise ApiError(k.TIMESTAMP_ERROR, "invalid request, please check your server timestamp or "
+                       f"recv_window param. req_timestamp[{ts}],server_timestamp[{now}],"
+                       f"recv_window[{window}]")
     signed = request.query_string.encode() if request.method == "GET" else body
     expected = rest_signature(secret=sim.config.api_secret, timestamp=ts, api_key=key, recv_window=window,
                               params=signed)

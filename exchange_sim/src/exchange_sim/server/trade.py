@@ -6,10 +6,16 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-
 from common.bybit.schemas.envelope import Paged
-from common.bybit.schemas.order import (AmendOrderParams, CancelAllParams, CancelAllResult, CancelOrderParams,
-                                        OrderId, PlaceOrderParams)
+from common.bybit.schemas.order import (
+    AmendOrderParams,
+    CancelAllParams,
+    CancelAllResult,
+    CancelOrderParams,
+    OrderId,
+    PlaceOrderParams,
+)
+
 from exchange_sim.server import params as p
 from exchange_sim.server import render
 from exchange_sim.server.rest import HOLD_S, ApiError, Reply, route
@@ -31,7 +37,8 @@ async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
     order = sim.exchange.place_order(
         symbol=symbol, side=side, order_type=order_type, qty=p.decimal("qty", b.qty, required=True),
         price=p.decimal("price", b.price, required=order_type == "Limit"), time_in_force=tif,
-        reduce_only=bool(b.reduceOnly), close_on_trigger=bool(b.closeOnTrigger), order_link_id=b.orderLinkId or "",
+        reduce_only=bool(b.reduceOnly), close_on_trigger=bool(b.closeOnTrigger),
+        order_link_id=b.orderLinkId or "",
         take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss),
         tp_trigger_by=b.tpTriggerBy or "LastPrice", sl_trigger_by=b.slTriggerBy or "LastPrice",
         now_ms=sim.now_ms())

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import msgspec
 from aiohttp import WSMsgType, web
-
 from common.bybit.enums import PrivateTopic, WsOp
 from common.bybit.schemas.envelope import WsReply, WsRequest
 from common.bybit.signing import matches, ws_auth_signature
+
 from exchange_sim.server.hub import Conn
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ async def _serve(sim: Sim, request: web.Request, *, private: bool) -> web.WebSoc
             try:
                 req = _dec.decode(msg.data)
             except msgspec.DecodeError:
-                conn.send(_enc.encode(WsReply(op="", success=False, ret_msg=f"error:invalid frame {msg.data[:100]}",
+                conn.send(_enc.encode(WsReply(op="", success=False,
+                                              ret_msg=f"error:invalid frame {msg.data[:100]}",
                                               conn_id=conn.conn_id)))
                 continue
             _handle(sim, conn, req)
