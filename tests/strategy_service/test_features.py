@@ -26,7 +26,7 @@ def test_returns_momentum_and_pump_windows():
     f = started()
     prices = [100.0, 101.0, 102.0, 101.0, 103.0]
     snaps = [bar(f, i * 1000, p) for i, p in enumerate(prices)]
-    r = [0.0] + [math.log(b / a) for a, b in zip(prices, prices[1:])]
+    r = [0.0] + [math.log(b / a) for a, b in zip(prices, prices[1:], strict=False)]
     assert [s.ret_bps for s in snaps] == pytest.approx([x * 1e4 for x in r])
     assert snaps[-1].momentum_bps == pytest.approx((r[3] + r[4]) * 1e4)
     assert snaps[-1].pump_bps == pytest.approx((r[2] + r[3] + r[4]) * 1e4)

@@ -64,7 +64,7 @@ def publish(r, messages, *, stream: str | None = None) -> None:
             s = stream or (c.MARKET_TRADES if isinstance(m, Trade) else c.MARKET_BOOK)
             r.xadd(s, {c.PAYLOAD_FIELD: encode(m)})
             streams.add(s)
-        wait_until(lambda: all(_drained(r, s) for s in streams), timeout=20, what=f"handled {streams}")
+        wait_until(lambda streams=streams: all(_drained(r, s) for s in streams), timeout=20, what=f"handled {streams}")
 
 
 def _ts_ms(m) -> int:

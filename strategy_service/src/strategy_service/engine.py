@@ -17,7 +17,7 @@ from strategy_service import detector, scoring
 from strategy_service.features import Snapshot, SymbolFeatures
 from strategy_service.profile import Profile
 from strategy_service.risk import RiskEngine
-from strategy_service.state import ACTIVE, Event, Machine, State
+from strategy_service.state import Event, Machine, State
 
 Output = Signal | OrderIntent
 _NOTHING: tuple[Output, ...] = ()  # what most messages produce (shared: a tuple cannot be appended to)

@@ -14,7 +14,7 @@ from redis.exceptions import ResponseError
 
 from common import constants as c
 from common.lifecycle import Runtime
-from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
+from common.schemas import (Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
                             PositionEvent, Severity, Signal, Status, Trade, decode, now_ns)
 from strategy_service import profile as profiles
 from strategy_service.engine import Engine, Output

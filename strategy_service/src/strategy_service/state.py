@@ -49,8 +49,6 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.EXITING, E.TIMEOUT): S.ENTERED,  # so the exit is sent again
     (S.COOLDOWN, E.TIMEOUT): S.IDLE,
 }
-# States that hold or may soon hold a position: they count against the risk limits.
-ACTIVE = frozenset({S.ARMED, S.ENTERED, S.EXITING})
 
 
 class IllegalTransition(Exception):
