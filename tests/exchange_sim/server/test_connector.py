@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 
 import pytest
+import websockets
 from common.bybit.book import LocalBook
 from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
@@ -121,3 +123,19 @@ async def test_private_stream_refuses_a_wrong_secret(sim):
     ws = BybitWs(url=sim.ws_private, on_message=lambda m: None, api_key=sim.key, api_secret="wrong")
     with pytest.raises(AuthFailed):
         await asyncio.wait_for(ws.run(), 10)
+
+
+async def test_public_op_replies_echo_req_id_and_refuse_unknown_topics(sim):
+    async with websockets.connect(sim.ws_public) as ws:
+        await ws.send('{"op":"ping","req_id":"p1"}')
+        pong = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert (pong["op"], pong["ret_msg"], pong["req_id"], pong["success"]) == ("ping", "pong", "p1", True)
+        await ws.send('{"op":"subscribe","req_id":"s1","args":["orderbook.50.NOPEUSDT"]}')
+        bad = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert (bad["op"], bad["req_id"], bad["success"]) == ("subscribe", "s1", False)
+        assert "orderbook.50.NOPEUSDT" in bad["ret_msg"]
+        await ws.send('{"op":"subscribe","req_id":"s2","args":["tickers.ETHUSDT"]}')
+        ok = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert (ok["req_id"], ok["success"]) == ("s2", True)
+        assert (first["topic"], first["type"], first["data"]["symbol"]) == ("tickers.ETHUSDT", "snapshot", "ETHUSDT")

@@ -72,8 +72,8 @@ class Feed:
             await asyncio.sleep(self.tick_ms / 1000)
             try:
                 self.tick(self.sim.now_ms())
-            except e.ExchangeError as err:  # a malformed event (e.g. a bad replay line) skips one step
-                log.warning("market step failed: %s", err)
+            except Exception:  # one bad step (e.g. a malformed replay line) must not stop the market
+                log.exception("market step failed; the market carries on with the next step")
 
     def tick(self, now_ms: int) -> None:
         """One market step: apply events, publish changed topics, push private events."""

@@ -61,7 +61,7 @@ def _handle(sim: Sim, conn: Conn, req: WsRequest) -> None:
         reply.ret_msg = _auth(sim, conn, req.args)
         reply.success = conn.authed
     elif req.op in (WsOp.SUBSCRIBE, WsOp.UNSUBSCRIBE):
-        bad = [t for t in req.args if not _valid(conn, t)]
+        bad = [t for t in req.args if not _valid(sim, conn, t)]
         if bad:
             reply.success, reply.ret_msg = False, f"error:handler not found,topics:{','.join(map(str, bad))}"
             if conn.private and not conn.authed:
@@ -77,18 +77,17 @@ def _handle(sim: Sim, conn: Conn, req: WsRequest) -> None:
     conn.send(_enc.encode(reply))
 
 
-def _valid(conn: Conn, topic: object) -> bool:
+def _valid(sim: Sim, conn: Conn, topic: object) -> bool:
     if not isinstance(topic, str):
         return False
     if conn.private:
         return conn.authed and topic in _PRIVATE
-    return _PUBLIC.match(topic) is not None
+    m = _PUBLIC.match(topic)
+    return m is not None and m.group(3) in sim.exchange.instruments
 
 
 def _subscribe(sim: Sim, conn: Conn, topic: str) -> None:
     if sim.hub.subscribe(conn, topic) and not conn.private:
-        if (m := _PUBLIC.match(topic)) and m.group(3) not in sim.exchange.instruments:
-            return  # Bybit accepts unknown symbols and then sends nothing
         frame = sim.feed.snapshot(topic, sim.now_ms())
         if frame is not None:
             conn.send(frame)
