@@ -118,6 +118,17 @@ def test_a_restart_rebuilds_state_and_never_enters_the_same_setup_twice():
     assert filled.symbols["BTCUSDT"].pos == pytest.approx(float(entry.qty))
 
 
+def test_a_late_fill_after_the_entry_timed_out_is_still_managed():
+    e = Engine(BAL)
+    [entry] = intents(feed(e, path()))
+    late = ENTRY_BAR + BAL.timing.armed_timeout_ms + 5_000
+    feed(e, [book("BTCUSDT", ts_ms=late, mid=100.5)])  # the next bar: ARMED times out
+    assert e.symbols["BTCUSDT"].m.state is State.COOLDOWN and e.risk.exposure == {}
+    e.on_exec_event(position("BTCUSDT", size=entry.qty, price="100.3", ts_ms=late + 1))
+    m = e.symbols["BTCUSDT"].m
+    assert (m.state, m.side) == (State.ENTERED, "Buy") and "BTCUSDT" in e.risk.exposure
+
+
 def test_redelivered_fills_count_once_and_old_positions_are_ignored():
     e = Engine(BAL)
     [entry] = intents(feed(e, path()))

@@ -21,7 +21,7 @@ def test_the_whole_trade_cycle():
     assert m.expire(400, T) and m.state is State.IDLE
 
 
-@pytest.mark.parametrize(("state", "event"), [(State.IDLE, Event.ENTRY_SENT), (State.IDLE, Event.FILLED),
+@pytest.mark.parametrize(("state", "event"), [(State.IDLE, Event.ENTRY_SENT), (State.IDLE, Event.FLAT),
                                               (State.WATCHING, Event.EXIT_SENT), (State.COOLDOWN, Event.SETUP),
                                               (State.ENTERED, Event.SETUP), (State.ARMED, Event.EXIT_SENT)])
 def test_illegal_transitions_raise_and_change_nothing(state, event):

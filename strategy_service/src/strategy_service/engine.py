@@ -162,7 +162,8 @@ class Engine:
         s.pos_ts, s.pos_size = now, float(e.size)
         if s.pos_size > 0:
             self.risk.exposure[s.name] = s.pos_size * float(e.entry_price or 0)
-            if s.m.state is State.ARMED:
+            if s.m.can(Event.FILLED):
+                s.m.side = e.side
                 s.m.fire(Event.FILLED, now)
         else:
             self.risk.exposure.pop(s.name, None)
@@ -190,7 +191,10 @@ class Engine:
 
     def _decide(self, s: Symbol, snap: Snapshot, msg: Trade | BookTop) -> list[Output]:
         p, m, now = self.profile, s.m, snap.bar_end_ms
-        m.expire(now, p.timing)
+        if m.state is State.ARMED and m.expire(now, p.timing):
+            self.risk.exposure.pop(s.name, None)  # the entry never filled: it holds nothing
+        else:
+            m.expire(now, p.timing)
         self.risk.new_day(now)
         if snap.bars < p.features.warmup_bars or not snap.bid:
             return _NOTHING

@@ -40,6 +40,11 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.WATCHING, E.TIMEOUT): S.IDLE,
     (S.WATCHING, E.ENTRY_SENT): S.ARMED,
     (S.ARMED, E.FILLED): S.ENTERED,
+    # a position we did not wait for (a fill after the entry timed out, or one opened by hand):
+    # the machine follows the exchange and manages it
+    (S.IDLE, E.FILLED): S.ENTERED,
+    (S.WATCHING, E.FILLED): S.ENTERED,
+    (S.COOLDOWN, E.FILLED): S.ENTERED,
     (S.ARMED, E.ENTRY_FAILED): S.COOLDOWN,
     (S.ARMED, E.TIMEOUT): S.COOLDOWN,
     (S.ENTERED, E.EXIT_SENT): S.EXITING,
