@@ -56,7 +56,8 @@ async def test_rest_endpoints_and_typed_errors(sim):
             await r.place_order(order(orderLinkId="c-1"))
         assert e.value.code == 110072
         with pytest.raises(BybitError) as e:
-            await r.amend_order(AmendOrderParams(category="linear", symbol="BTCUSDT", orderLinkId="nope", qty="1"))
+            await r.amend_order(AmendOrderParams(category="linear", symbol="BTCUSDT", orderLinkId="nope",
+                                                 qty="1"))
         assert e.value.code == 110001
         with pytest.raises(BybitError) as e:
             await r.place_order(order(qty="1000.000"))
