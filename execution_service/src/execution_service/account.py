@@ -34,6 +34,10 @@ class Account:
         self.instruments: dict[str, InstrumentInfo] = {}
         self.seq = 0  # private messages applied; a REST snapshot taken across a change is stale
 
+    async def load_instruments(self) -> int:
+        self.instruments.update({i.symbol: i for i in await self.rest.instruments()})
+        return len(self.instruments)
+
     async def instrument(self, symbol: str) -> InstrumentInfo:
         info = self.instruments.get(symbol)
         if info is None:

@@ -92,15 +92,15 @@ class Router:
             stopLoss=None if intent.reduce_only else filters.price(info, intent.stop_loss))
 
     async def _submit(self, intent: OrderIntent, *, taker: bool = False) -> None:
-        try:
-            params = await self._params(intent, taker=taker)
-        except (filters.FilterError, ArithmeticError, ValueError) as e:
-            await self._reject(intent, str(e))
-            return
+        params = None
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
-            self.quality.sent(intent.intent_id)
             try:
+                params = params or await self._params(intent, taker=taker)
+                self.quality.sent(intent.intent_id)
                 ack = await self.rest.place_order(params)
+            except (filters.FilterError, ArithmeticError, ValueError) as e:
+                await self._reject(intent, str(e))
+                return
             except BybitError as e:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
                     order = await self.lookup(intent, link=params.orderLinkId)

@@ -137,6 +137,7 @@ class Recovery:
         return snap, False
 
     async def _fetch(self):
+        await self.account.load_instruments()
         snap, _ = await self.snapshot()
         held = [p for p in snap.positions if float(p.size or 0) > 0]
         return snap, (f"{len(snap.orders)} open orders, {len(held)} positions, "

@@ -1,0 +1,86 @@
+"""The failover manager against real faults: SAFE within a bound, a CRIT alert, recovery, NORMAL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from common import constants as c
+from common.schemas import Alert, Severity, decode
+from tests.support import VENV_BIN, wait_until
+
+
+def _alerts(execution) -> list[Alert]:
+    return [decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.SYS_ALERTS)]
+
+
+def _crit(execution, words: str) -> Alert:
+    return wait_until(lambda: next((a for a in _alerts(execution) if a.severity is Severity.CRIT
+                                    and words in a.title), None), timeout=20, what=f"a CRIT alert: {words}")
+
+
+@pytest.mark.parametrize("fault", ["drop", "silent"])
+def test_private_ws_lost_means_safe_then_resync(execution, fault):
+    execution.start().wait_state("NORMAL")
+    plans_before = execution.r.llen(c.EXEC_RECOVERY_KEY)
+    t0 = time.monotonic()
+    if fault == "drop":
+        execution.faults(drop=["private"], ws_private_silent=True)  # and it stays away for a while
+    else:
+        execution.faults(ws_private_silent=True)
+    safe = execution.wait_state("SAFE", timeout=20)
+    assert time.monotonic() - t0 < 3 * 3 + 5  # EXEC_WS_SILENT_S=3: well within a few silence bounds
+    assert "private WS" in safe["reason"]
+    _crit(execution, "private WebSocket")
+    i = execution.intent()  # an entry in SAFE is not sent
+    time.sleep(1)
+    assert execution.record(i.intent_id) is None and execution.history(i.intent_id) == []
+    execution.faults(ws_private_silent=False)
+    execution.wait_state("NORMAL", timeout=60)
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    assert execution.r.llen(c.EXEC_RECOVERY_KEY) > plans_before and plan["outcome"] == "ok"
+    assert [s["name"] for s in plan["steps"]][:2] == ["freeze entries", "reconnect private WS"]
+    assert all(s["outcome"] == "ok" and s["end_ns"] >= s["start_ns"] for s in plan["steps"])
+    # the intent held during SAFE goes out once trading is allowed again
+    wait_until(lambda: (r := execution.record(i.intent_id)) and r["status"] == "filled", timeout=30,
+               what="the held intent filled after recovery")
+    assert len(execution.history(i.intent_id)) == 1
+
+
+def test_module_heartbeat_stops_then_returns(execution):
+    execution.env["EXEC_REQUIRED_MODULES"] = "strategy"
+    key = c.heartbeat_key(c.STRATEGY)
+    execution.r.set(key, b"alive", px=60_000)
+    execution.start().wait_state("NORMAL")
+    execution.r.delete(key)  # the strategy's heartbeat key expires: it stopped
+    safe = execution.wait_state("SAFE", timeout=10)
+    assert "MODULE_CRASH" in safe["reason"]
+    _crit(execution, "MODULE_CRASH: strategy")
+    wait_until(lambda: (h := execution.heartbeat()) and h.status.value == "YELLOW" and "MODULE_CRASH" in h.reason,
+               timeout=10, what="a YELLOW heartbeat with the reason")
+    execution.r.set(key, b"alive", px=60_000)
+    execution.wait_state("NORMAL", timeout=30)
+    wait_until(lambda: (h := execution.heartbeat()) and h.status.value == "GREEN", timeout=10, what="GREEN again")
+
+
+def test_operator_safe_mode_and_reconcile_from_the_cli(execution):
+    execution.start().wait_state("NORMAL")
+    ctl = str(VENV_BIN / "scalperctl")
+    subprocess.run([ctl, "safe-mode", "on"], env=execution.env, check=True, capture_output=True, timeout=30)
+    execution.wait_state("SAFE", timeout=10)
+    i = execution.intent()
+    rec = wait_until(lambda: execution.record(i.intent_id), timeout=10, what="the entry refused")
+    assert rec["status"] == "rejected" and "safe mode" in rec["reason"]
+    subprocess.run([ctl, "safe-mode", "off"], env=execution.env, check=True, capture_output=True, timeout=30)
+    execution.wait_state("NORMAL", timeout=30)
+    n = execution.r.llen(c.EXEC_RECOVERY_KEY)
+    subprocess.run([ctl, "reconcile"], env=execution.env, check=True, capture_output=True, timeout=30)
+    wait_until(lambda: execution.r.llen(c.EXEC_RECOVERY_KEY) > n and execution.state()["state"] == "NORMAL",
+               timeout=30, what="a reconciliation run")
+    out = subprocess.run([ctl, "recovery", "--last", "1"], env=execution.env, capture_output=True, text=True,
+                         timeout=30)
+    [plan] = json.loads(out.stdout)["plans"]
+    assert plan["trigger"].startswith("operator reconcile") and plan["outcome"] == "ok"
