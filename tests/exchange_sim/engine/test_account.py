@@ -14,6 +14,10 @@ def market(ex, side, qty):
     return ex.place_order(symbol=SYMBOL, side=side, order_type="Market", qty=D(qty), now_ms=T0)
 
 
+def limit(ex, side, qty, price):
+    return ex.place_order(symbol=SYMBOL, side=side, order_type="Limit", qty=D(qty), price=D(price), now_ms=T0)
+
+
 def test_round_trip_books_pnl_and_taker_fees(ex):
     market(ex, "Buy", "0.100")  # 0.100 @ 60001.0
     market(ex, "Sell", "0.100")  # 0.100 @ 60000.0
@@ -63,13 +67,13 @@ def test_crossing_through_zero_flips_the_position(ex):
 
 
 def test_maker_fill_pays_the_maker_rate(ex):
-    ex.place_order(symbol=SYMBOL, side="Sell", order_type="Limit", qty=D("0.100"), price=D("60001.0"), now_ms=T0)
+    limit(ex, "Sell", "0.100", "60001.0")
     ex.apply(trade(side="Buy", price="60002.0", size="1"))
     assert ex.wallet().fees_paid == D("6000.1") * D("0.0002")
 
 
 def test_resting_orders_reserve_margin_and_fee(ex):
-    ex.place_order(symbol=SYMBOL, side="Buy", order_type="Limit", qty=D("0.100"), price=D("59000.0"), now_ms=T0)
+    limit(ex, "Buy", "0.100", "59000.0")
     w = ex.wallet()
     assert w.total_order_im == D("590.0") + D("5900") * TAKER
     assert w.available_balance == D(10_000) - w.total_order_im
@@ -96,7 +100,7 @@ def test_insufficient_balance_counts_margin_and_fee():
     ex = Exchange(symbols=[SYMBOL], balance=D(1000))
     ex.apply(book(bids=[("59999.0", "5")], asks=[("60000.0", "5")]))
     # 0.160 @ 60000: value 9600, IM 960 + fee 5.28 = 965.28 fits; 0.170: 1020 + 5.61 does not
-    ex.place_order(symbol=SYMBOL, side="Buy", order_type="Limit", qty=D("0.160"), price=D("59000.0"), now_ms=T0)
+    limit(ex, "Buy", "0.160", "59000.0")
     ex.cancel_all(now_ms=T0)
     with pytest.raises(ExchangeError) as err:
         ex.place_order(symbol=SYMBOL, side="Buy", order_type="Market", qty=D("0.170"), now_ms=T0)

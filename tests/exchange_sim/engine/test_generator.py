@@ -1,4 +1,4 @@
-"""The seeded generator: determinism, Bybit-shaped book messages, regimes, and a book the engine can trade on."""
+"""The seeded generator: determinism, Bybit-shaped book messages, regimes, a book the engine trades on."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def test_same_seed_and_orders_give_the_same_private_events():
         bid = ex.book("BTCUSDT", 1)[0][0][0]
         ex.place_order(symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.050"), price=bid,
                        now_ms=T0 + 5000)
-        ex.place_order(symbol="BTCUSDT", side="Sell", order_type="Market", qty=Decimal("0.020"), now_ms=T0 + 5000)
+        ex.place_order(symbol="BTCUSDT", side="Sell", order_type="Market", qty=Decimal("0.020"),
+                       now_ms=T0 + 5000)
         for i in range(50, 400):
             for event in gen.step(T0 + 100 * i):
                 ex.apply(event)
@@ -50,7 +51,7 @@ def test_same_seed_and_orders_give_the_same_private_events():
 
 
 def test_first_step_is_a_deep_snapshot_per_symbol():
-    ex, gen, events = run(1, 1)
+    ex, _, events = run(1, 1)
     assert [(e.symbol, e.kind, e.u) for e in events] == [(s, "snapshot", 1) for s in SYMBOLS]
     for e in events:
         inst = ex.instruments[e.symbol]
@@ -61,10 +62,10 @@ def test_first_step_is_a_deep_snapshot_per_symbol():
 
 
 def test_deltas_change_a_handful_of_levels_with_u_plus_one_and_growing_seq():
-    ex, gen, events = run(3, 600, symbols=["BTCUSDT"])
+    ex, _, events = run(3, 600, symbols=["BTCUSDT"])
     books = [e for e in events if isinstance(e, BookUpdate)]
     assert [b.u for b in books] == list(range(1, len(books) + 1))
-    assert all(later.seq > earlier.seq for earlier, later in zip(books, books[1:]))
+    assert all(later.seq > earlier.seq for earlier, later in zip(books, books[1:], strict=False))
     sizes = sorted(len(b.bids) + len(b.asks) for b in books[1:])
     assert sizes[len(sizes) // 2] <= 20  # the median delta touches a handful of levels
     bids, asks, u, seq, _ = ex.book("BTCUSDT", 200)
@@ -73,7 +74,7 @@ def test_deltas_change_a_handful_of_levels_with_u_plus_one_and_growing_seq():
 
 
 def test_trades_print_at_the_touch_with_bybit_fields():
-    ex, gen, events = run(5, 300, symbols=["ETHUSDT"])
+    ex, _, events = run(5, 300, symbols=["ETHUSDT"])
     trades = [e for e in events if isinstance(e, TradeTick)]
     assert len(trades) > 100
     assert {t.side for t in trades} == {"Buy", "Sell"}

@@ -10,10 +10,12 @@ from tests.exchange_sim.engine.conftest import D
 
 def test_majors_have_bybit_filters():
     btc, eth = default_instrument("BTCUSDT"), default_instrument("ETHUSDT")
-    assert (btc.tick_size, btc.qty_step, btc.min_qty, btc.price_scale) == (D("0.10"), D("0.001"), D("0.001"), 2)
+    assert (btc.tick_size, btc.qty_step, btc.min_qty) == (D("0.10"), D("0.001"), D("0.001"))
+    assert btc.price_scale == 2
     assert str(btc.tick_size) == "0.10"
     assert 60_000 <= btc.reference_price <= 100_000
-    assert (eth.tick_size, eth.qty_step, eth.min_qty, eth.base_coin) == (D("0.01"), D("0.01"), D("0.01"), "ETH")
+    assert (eth.tick_size, eth.qty_step, eth.min_qty) == (D("0.01"), D("0.01"), D("0.01"))
+    assert eth.base_coin == "ETH"
 
 
 @pytest.mark.parametrize("symbol", ["DOGEUSDT", "PEPEUSDT", "XRPUSDT", "AVAXUSDT", "1000BONKUSDT", "WIFUSDT"])

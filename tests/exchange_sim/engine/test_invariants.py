@@ -24,7 +24,8 @@ BALANCE = D(1_000)
 T0 = 1_700_000_000_000
 
 lots = st.one_of(st.integers(1, 400), st.sampled_from([300, 400]))
-moves = st.one_of(st.integers(-300, 300), st.sampled_from([-40_000, -20_000, 20_000, 40_000]))  # ticks; gaps liquidate
+# book moves in ticks: mostly small, sometimes a gap of 2,000-4,000 USDT that liquidates leveraged positions
+moves = st.one_of(st.integers(-300, 300), st.sampled_from([-40_000, -20_000, 20_000, 40_000]))
 books = st.tuples(st.just("book"), moves, st.integers(1, 30),
                   st.lists(lots, min_size=1, max_size=6), st.lists(lots, min_size=1, max_size=6))
 trades = st.tuples(st.just("trade"), st.sampled_from(["Buy", "Sell"]), st.integers(-50, 50), lots)
@@ -71,7 +72,8 @@ def apply(ex: Exchange, action: tuple, now: int) -> None:
     elif kind == "cancel":
         open_orders = ex.open_orders(symbol=SYMBOL)
         if open_orders:
-            ex.cancel_order(symbol=SYMBOL, order_id=open_orders[action[1] % len(open_orders)].order_id, now_ms=now)
+            order = open_orders[action[1] % len(open_orders)]
+            ex.cancel_order(symbol=SYMBOL, order_id=order.order_id, now_ms=now)
     elif kind == "amend":
         open_orders = ex.open_orders(symbol=SYMBOL)
         if open_orders:

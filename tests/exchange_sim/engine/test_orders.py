@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exchange_sim.engine import ExchangeError
-from tests.exchange_sim.engine.conftest import ASKS, BIDS, SYMBOL, T0, D, book, trade
+from tests.exchange_sim.engine.conftest import BIDS, SYMBOL, T0, D, book, trade
 
 
 def place(ex, **kw):
@@ -86,7 +86,7 @@ def test_own_orders_fill_in_price_then_time_priority(ex):
     better = place(ex, side="Sell", qty=D("0.010"), price=D("60004.0"))
     ex.apply(trade(side="Buy", price="60006.0", size="0.025"))
     got = {o.order_id: o.cum_exec_qty for o in ex.order_history(symbol=SYMBOL)}
-    assert (got[better.order_id], got[first.order_id], got[second.order_id]) == (D("0.010"), D("0.010"), D("0.005"))
+    assert [got[o.order_id] for o in (better, first, second)] == [D("0.010"), D("0.010"), D("0.005")]
 
 
 @pytest.mark.parametrize(("kw", "code"), [

@@ -1,4 +1,4 @@
-"""Replay of a recorded Bybit v5 public WebSocket session (tests/exchange_sim/engine/data/bybit_public.jsonl)."""
+"""Replay of a recorded Bybit v5 public WebSocket session (data/bybit_public.jsonl)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def test_replayed_market_drives_the_book_and_fills_a_resting_order():
 
 def test_a_broken_line_names_the_file_and_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(RECORDING.read_text().splitlines()[1] + '\n{"topic":"orderbook.50.BTCUSDT","data":{"s":1}}\n')
+    broken = '{"topic":"orderbook.50.BTCUSDT","data":{"s":1}}'
+    bad.write_text(RECORDING.read_text().splitlines()[1] + "\n" + broken + "\n")
     with pytest.raises(ValueError, match=r"bad.jsonl:2"):
         list(read_replay(bad))

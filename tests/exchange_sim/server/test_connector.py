@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 
+import httpx
 import pytest
 import websockets
 from common.bybit.book import LocalBook
@@ -14,6 +16,7 @@ from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.schemas.envelope import PrivateMsg, PublicMsg
 from common.bybit.schemas.order import AmendOrderParams, PlaceOrderParams
+from common.bybit.signing import rest_signature
 from common.bybit.ws import AuthFailed, BybitWs
 
 
@@ -139,3 +142,25 @@ async def test_public_op_replies_echo_req_id_and_refuse_unknown_topics(sim):
         assert (ok["req_id"], ok["success"]) == ("s2", True)
         assert (first["topic"], first["type"]) == ("tickers.ETHUSDT", "snapshot")
         assert first["data"]["symbol"] == "ETHUSDT" and first["data"]["lastPrice"]
+
+
+async def test_server_enforces_bybits_per_uid_limits_with_headers(sim):
+    """cancel-all allows 1 request per second: of 5 sent at once at most 2 pass (a window may turn)."""
+    async def cancel_all(client: httpx.AsyncClient) -> httpx.Response:
+        body = b'{"category":"linear","settleCoin":"USDT"}'
+        ts = str(int(time.time() * 1000))
+        sign = rest_signature(secret=sim.secret, timestamp=ts, api_key=sim.key, recv_window=5000, params=body)
+        headers = {"X-BAPI-API-KEY": sim.key, "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": "5000",
+                   "X-BAPI-SIGN": sign}
+        return await client.post("/v5/order/cancel-all", content=body, headers=headers)
+
+    async with httpx.AsyncClient(base_url=sim.rest, timeout=10) as client:
+        replies = await asyncio.gather(*(cancel_all(client) for _ in range(5)))
+    codes = [r.json()["retCode"] for r in replies]
+    assert codes.count(0) <= 2 and codes.count(10006) >= 3, codes
+    for r in replies:
+        assert r.headers["X-Bapi-Limit"] == "1"
+        if r.json()["retCode"] == 10006:
+            assert r.headers["X-Bapi-Limit-Status"] == "0"
+            # the reset ends the current one-second window (the reply's `time` is taken a moment later)
+            assert -100 < int(r.headers["X-Bapi-Limit-Reset-Timestamp"]) - r.json()["time"] <= 1000

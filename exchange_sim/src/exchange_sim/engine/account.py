@@ -65,7 +65,9 @@ class Account:
         pnl = ZERO
         if h.direction == -direction:
             closed = min(qty, h.size)
-            share = h.entry_value if closed == h.size else (h.entry_value * closed / h.size).quantize(PNL_QUANTUM)
+            share = h.entry_value
+            if closed != h.size:
+                share = (h.entry_value * closed / h.size).quantize(PNL_QUANTUM)
             pnl = h.direction * (price * closed - share)
             h.entry_value -= share
             h.size -= closed

@@ -31,11 +31,12 @@ def measure(*, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"), ste
     for event in events[: len(symbols)]:
         ex.apply(event)
     for symbol in symbols:
-        bids, asks, *_ = ex.book(symbol, 10)
+        bids = ex.book(symbol, 10)[0]
         step = ex.instruments[symbol].min_qty
         ex.place_order(symbol=symbol, side="Buy", order_type="Market", qty=step * 10, now_ms=T0)
         for price, _ in bids[1:8]:
-            ex.place_order(symbol=symbol, side="Buy", order_type="Limit", qty=step * 10, price=price, now_ms=T0)
+            ex.place_order(symbol=symbol, side="Buy", order_type="Limit", qty=step * 10, price=price,
+                           now_ms=T0)
     start = time.perf_counter()
     for event in events[len(symbols):]:
         ex.apply(event)
@@ -62,8 +63,9 @@ def measure(*, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"), ste
 def _line(event: BookUpdate | TradeTick) -> str:
     """The event as the raw Bybit public message it stands for."""
     if isinstance(event, TradeTick):
-        data = [{"T": event.ts_ms, "s": event.symbol, "S": event.side, "v": str(event.size), "p": str(event.price),
-                 "L": event.tick_direction, "i": event.trade_id, "BT": event.block_trade}]
+        data = [{"T": event.ts_ms, "s": event.symbol, "S": event.side, "v": str(event.size),
+                 "p": str(event.price), "L": event.tick_direction, "i": event.trade_id,
+                 "BT": event.block_trade}]
         return json.dumps({"topic": f"publicTrade.{event.symbol}", "type": "snapshot", "ts": event.ts_ms,
                            "data": data})
     data = {"s": event.symbol, "b": [[str(p), str(s)] for p, s in event.bids],

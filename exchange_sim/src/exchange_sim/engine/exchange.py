@@ -27,7 +27,8 @@ class Exchange(Trading):
     """One Bybit linear market (several symbols) and one unified account trading on it."""
 
     def __init__(self, *, symbols: list[str], balance: Decimal, maker_fee: Decimal = Decimal("0.0002"),
-                 taker_fee: Decimal = Decimal("0.00055"), instruments: dict[str, Instrument] | None = None) -> None:
+                 taker_fee: Decimal = Decimal("0.00055"),
+                 instruments: dict[str, Instrument] | None = None) -> None:
         given = instruments or {}
         self.instruments = {s: given.get(s) or default_instrument(s) for s in symbols}
         self.markets = {s: Market(i) for s, i in self.instruments.items()}
@@ -99,8 +100,9 @@ class Exchange(Trading):
             self._market(s)
         return [self.account.position(symbol=s, marks=self.marks) for s in symbols]
 
-    def executions(self, *, symbol: str | None = None, order_id: str | None = None, start_ms: int | None = None,
-                   end_ms: int | None = None, limit: int = 50) -> list[Execution]:
+    def executions(self, *, symbol: str | None = None, order_id: str | None = None,
+                   start_ms: int | None = None, end_ms: int | None = None,
+                   limit: int = 50) -> list[Execution]:
         """Fills newest first."""
         out = []
         for e in reversed(self.fills):
@@ -122,9 +124,11 @@ class Exchange(Trading):
         return events
 
     # account settings ----------------------------------------------------------------------------
-    def set_leverage(self, *, symbol: str, buy_leverage: Decimal, sell_leverage: Decimal, now_ms: int) -> None:
+    def set_leverage(self, *, symbol: str, buy_leverage: Decimal, sell_leverage: Decimal,
+                     now_ms: int) -> None:
         instrument = self._market(symbol).instrument
-        buy, sell = to_decimal(buy_leverage, name="buyLeverage"), to_decimal(sell_leverage, name="sellLeverage")
+        buy = to_decimal(buy_leverage, name="buyLeverage")
+        sell = to_decimal(sell_leverage, name="sellLeverage")
         if buy != sell:
             raise ExchangeError(PARAMS, "buyLeverage must equal sellLeverage in one-way mode")
         if not 1 <= buy <= instrument.max_leverage:

@@ -37,18 +37,18 @@ class Regime:
     weight: float  # chance of being picked as the next regime
 
 
-REGIMES = {
-    "range": Regime(drift=0.0, vol=4e-5, trades=1.0, buy_bias=0.0, spread=1, depth=1.0, steps=600, weight=0.45),
-    "trend": Regime(drift=3e-5, vol=6e-5, trades=1.5, buy_bias=0.1, spread=1, depth=1.0, steps=400, weight=0.25),
-    "pump": Regime(drift=3e-4, vol=2e-4, trades=5.0, buy_bias=0.35, spread=2, depth=0.5, steps=80, weight=0.08),
-    "dump": Regime(drift=-3e-4, vol=2e-4, trades=5.0, buy_bias=-0.35, spread=2, depth=0.5, steps=80, weight=0.08),
-    "burst": Regime(drift=0.0, vol=4e-4, trades=4.0, buy_bias=0.0, spread=3, depth=0.6, steps=60, weight=0.07),
-    "thin": Regime(drift=0.0, vol=1e-4, trades=0.3, buy_bias=0.0, spread=6, depth=0.08, steps=200, weight=0.07),
+REGIMES = {  # drift, vol, trades, buy_bias, spread, depth, steps, weight (see Regime)
+    "range": Regime(0.0, 4e-5, 1.0, 0.0, 1, 1.0, 600, 0.45),
+    "trend": Regime(3e-5, 6e-5, 1.5, 0.1, 1, 1.0, 400, 0.25),
+    "pump": Regime(3e-4, 2e-4, 5.0, 0.35, 2, 0.5, 80, 0.08),
+    "dump": Regime(-3e-4, 2e-4, 5.0, -0.35, 2, 0.5, 80, 0.08),
+    "burst": Regime(0.0, 4e-4, 4.0, 0.0, 3, 0.6, 60, 0.07),  # volatility burst
+    "thin": Regime(0.0, 1e-4, 0.3, 0.0, 6, 0.08, 200, 0.07),  # thin book, wide spread, few trades
 }
 
 
 class _SymbolPath:
-    """One symbol's state: prices in integer ticks and sizes in integer lots, turned into Decimals on output."""
+    """One symbol's state: prices in integer ticks, sizes in integer lots; Decimals only on output."""
 
     def __init__(self, *, instrument: Instrument, seed: int) -> None:
         self.instrument = instrument
@@ -96,7 +96,7 @@ class _SymbolPath:
         self.anchor = self.mid
 
     def _move(self, *, first: bool) -> None:
-        """Move the mid, then re-lay the book: levels that left the window go, new ones appear, a few resize."""
+        """Move the mid, then re-lay the book: levels that left the window go, new ones come, a few resize."""
         r = REGIMES[self.regime]
         if not first:
             ret = self.sign * r.drift + r.vol * self.rng.gauss(0, 1)
@@ -113,7 +113,8 @@ class _SymbolPath:
         self._relay(self.bids, self.changed[0], old_bids, (self.best_bid, *self.bid_grid), r)
         self._relay(self.asks, self.changed[1], old_asks, (self.best_ask, *self.ask_grid), r)
         for _ in range(RESIZED_PER_STEP // 2):  # mostly near the top, where real books churn
-            for side, edge, way, changed in ((self.bids, top, -1, self.changed[0]), (self.asks, low, 1, self.changed[1])):
+            for side, edge, way, changed in ((self.bids, top, -1, self.changed[0]),
+                                             (self.asks, low, 1, self.changed[1])):
                 t = (edge + way * int(self.rng.random() ** 2 * 40)) * gap
                 if t in side:
                     side[t] = changed[t] = self._lots(r)
@@ -124,11 +125,13 @@ class _SymbolPath:
         gap = self.gap
         best0, lo0, hi0 = old
         best, lo, hi = new
-        for t in [best0] + [g * gap for g in (*range(lo0, min(hi0, lo - 1) + 1), *range(max(lo0, hi + 1), hi0 + 1))]:
+        left = (*range(lo0, min(hi0, lo - 1) + 1), *range(max(lo0, hi + 1), hi0 + 1))
+        for t in [best0] + [g * gap for g in left]:
             if t in side and t != best and not (t % gap == 0 and lo <= t // gap <= hi):
                 del side[t]
                 changed[t] = 0
-        for t in [g * gap for g in (*range(lo, min(hi, lo0 - 1) + 1), *range(max(lo, hi0 + 1), hi + 1))] + [best]:
+        entered = (*range(lo, min(hi, lo0 - 1) + 1), *range(max(lo, hi0 + 1), hi + 1))
+        for t in [g * gap for g in entered] + [best]:
             if t not in side:
                 side[t] = changed[t] = self._lots(r)
 

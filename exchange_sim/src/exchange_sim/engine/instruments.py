@@ -37,7 +37,8 @@ class Instrument:
         if price <= 0:
             raise ExchangeError(PARAMS, f"price {price} must be positive")
         if price % self.tick_size:
-            raise ExchangeError(PRICE_PRECISION, f"price {price} is not a multiple of tickSize {self.tick_size}")
+            raise ExchangeError(PRICE_PRECISION,
+                                f"price {price} is not a multiple of tickSize {self.tick_size}")
 
     def check_qty(self, qty: Decimal) -> None:
         """Raise 170136/170137/170135 when `qty` breaks the lot filter."""
@@ -88,4 +89,5 @@ def _derived(symbol: str) -> dict[str, str]:
     price = mantissa.scaleb(magnitude)
     tick = Decimal(1).scaleb(magnitude - 4)
     step = Decimal(1).scaleb(max(-3, -magnitude))
-    return dict(tick=f"{tick:f}", step=f"{step:f}", max_qty=f"{step * 10_000_000:f}", lev="50", price=f"{price:f}")
+    return dict(tick=f"{tick:f}", step=f"{step:f}", max_qty=f"{step * 10_000_000:f}", lev="50",
+                price=f"{price:f}")

@@ -17,7 +17,8 @@ GAP_FILL_MINUTES = 1440  # a longer silence restarts the bars instead of filling
 _MINUTES = {"1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "240": 240, "360": 360,
             "720": 720, "D": 1440}
 
-Kline = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]  # start, o, h, l, c, volume, turnover
+# (start_ms, open, high, low, close, volume, turnover)
+Kline = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
 class Candles:
@@ -45,7 +46,8 @@ class Candles:
             close, gap = bar[4], (start - bar[0]) // MINUTE_MS - 1
             if gap <= GAP_FILL_MINUTES:
                 for i in range(1, gap + 1):
-                    self.bars.append([bar[0] + i * MINUTE_MS, close, close, close, close, Decimal(0), Decimal(0)])
+                    flat = [bar[0] + i * MINUTE_MS, close, close, close, close, Decimal(0), Decimal(0)]
+                    self.bars.append(flat)
         self.bars.append([start, price, price, price, price, size, price * size])
 
     def query(self, *, interval: str, limit: int, end_ms: int | None = None) -> list[Kline]:

@@ -97,8 +97,7 @@ class RestingOrders:
         for queue, side in ((self.buys, "Buy"), (self.sells, "Sell")):
             for r in queue:
                 shown = book.size_at(side=r.order.side, price=r.order.price)
-                if shown < r.queue_ahead:
-                    r.queue_ahead = shown
+                r.queue_ahead = min(r.queue_ahead, shown)
             if queue and crosses(book=book, side=side, price=queue[0].order.price):
                 fills += _crossed(queue, book, side)
         return fills

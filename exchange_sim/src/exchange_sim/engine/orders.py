@@ -57,7 +57,8 @@ def check_tpsl(*, instrument: Instrument, direction: int, base: Decimal, take_pr
                stop_loss: Decimal, what: str = "order") -> None:
     """A long's TP must sit above `base` and its SL below (a short's the other way round); 0 = none."""
     side = "Buy" if direction > 0 else "Sell"
-    for name, price, above in (("TakeProfit", take_profit, direction > 0), ("StopLoss", stop_loss, direction < 0)):
+    for name, price, above in (("TakeProfit", take_profit, direction > 0),
+                               ("StopLoss", stop_loss, direction < 0)):
         if not price:
             continue
         instrument.check_price(price)

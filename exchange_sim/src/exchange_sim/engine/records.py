@@ -10,32 +10,33 @@ ZERO = Decimal(0)
 OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered"})
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Order:
     """One order as `/v5/order/realtime` and the private `order` topic show it."""
 
     order_id: str
-    order_link_id: str
+    order_link_id: str = ""
     symbol: str
     side: str  # Buy | Sell
     order_type: str  # Market | Limit
     price: Decimal  # 0 for a market order
     qty: Decimal
-    cum_exec_qty: Decimal
-    cum_exec_value: Decimal
-    cum_exec_fee: Decimal
-    avg_price: Decimal  # 0 until the first fill
-    time_in_force: str  # GTC | IOC | FOK | PostOnly
-    reduce_only: bool
-    close_on_trigger: bool
-    order_status: str  # New PartiallyFilled Filled Cancelled Rejected Untriggered Triggered Deactivated
-    take_profit: Decimal  # 0: none
-    stop_loss: Decimal  # 0: none
-    tp_trigger_by: str
-    sl_trigger_by: str
-    trigger_price: Decimal  # the TP/SL price that triggered this order, else 0
-    stop_order_type: str  # "" | TakeProfit | StopLoss
-    reject_reason: str  # EC_NoError or why the engine cancelled or rejected it
+    cum_exec_qty: Decimal = ZERO
+    cum_exec_value: Decimal = ZERO
+    cum_exec_fee: Decimal = ZERO
+    avg_price: Decimal = ZERO  # 0 until the first fill
+    time_in_force: str = "GTC"  # GTC | IOC | FOK | PostOnly
+    reduce_only: bool = False
+    close_on_trigger: bool = False
+    # New, PartiallyFilled, Filled, Cancelled, Rejected, Untriggered, Triggered, Deactivated
+    order_status: str = "New"
+    take_profit: Decimal = ZERO  # 0: none
+    stop_loss: Decimal = ZERO  # 0: none
+    tp_trigger_by: str = "LastPrice"
+    sl_trigger_by: str = "LastPrice"
+    trigger_price: Decimal = ZERO  # the TP/SL price that triggered this order, else 0
+    stop_order_type: str = ""  # "" | TakeProfit | StopLoss
+    reject_reason: str = "EC_NoError"  # or why the engine cancelled or rejected it
     created_ms: int
     updated_ms: int
     position_idx: int = 0  # one-way mode

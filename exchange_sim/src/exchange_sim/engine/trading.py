@@ -9,7 +9,13 @@ import copy
 from decimal import Decimal
 from itertools import islice
 
-from exchange_sim.engine.errors import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS, REDUCE_ONLY, ExchangeError
+from exchange_sim.engine.errors import (
+    INSUFFICIENT_BALANCE,
+    ORDER_NOT_FOUND,
+    PARAMS,
+    REDUCE_ONLY,
+    ExchangeError,
+)
 from exchange_sim.engine.events import Level
 from exchange_sim.engine.matching import crosses, walk
 from exchange_sim.engine.orders import check_request, check_tpsl, check_trigger_by, nonzero, to_decimal
@@ -23,9 +29,10 @@ EXEC_ID_PREFIX = 0x5C41_0000_0000_00E5  # high 64 bits of execution ids
 class Trading:
     """The account's trading operations (see Exchange for the state they use)."""
 
-    def place_order(self, *, symbol: str, side: str, order_type: str, qty: Decimal, price: Decimal | None = None,
-                    time_in_force: str = "GTC", reduce_only: bool = False, close_on_trigger: bool = False,
-                    order_link_id: str = "", take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+    def place_order(self, *, symbol: str, side: str, order_type: str, qty: Decimal,
+                    price: Decimal | None = None, time_in_force: str = "GTC", reduce_only: bool = False,
+                    close_on_trigger: bool = False, order_link_id: str = "",
+                    take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
                     tp_trigger_by: str = "LastPrice", sl_trigger_by: str = "LastPrice", now_ms: int) -> Order:
         """Place an order and match it at once; returns a copy of the order as it stands afterwards."""
         market = self._market(symbol)
@@ -44,8 +51,8 @@ class Trading:
         holding = self.account.holdings[symbol]
         if reduce_only:
             if holding.direction != -direction:
-                raise ExchangeError(REDUCE_ONLY, "current position is zero or on the same side, cannot fulfill "
-                                                 "reduce-only order")
+                raise ExchangeError(REDUCE_ONLY, "current position is zero or on the same side, "
+                                                 "cannot fulfill reduce-only order")
             qty = min(qty, holding.size)
         book = market.book
         taking = not is_limit or crosses(book=book, side=side, price=price)
@@ -55,12 +62,10 @@ class Trading:
                                price=price if is_limit else None)
         order = self._register(Order(
             order_id=self._next_id(ORDER_ID_PREFIX), order_link_id=order_link_id, symbol=symbol, side=side,
-            order_type=order_type, price=price if is_limit else ZERO, qty=qty, cum_exec_qty=ZERO,
-            cum_exec_value=ZERO, cum_exec_fee=ZERO, avg_price=ZERO,
+            order_type=order_type, price=price if is_limit else ZERO, qty=qty,
             time_in_force=time_in_force if is_limit else "IOC", reduce_only=reduce_only,
-            close_on_trigger=close_on_trigger, order_status="New", take_profit=tp, stop_loss=sl,
-            tp_trigger_by=tp_trigger_by, sl_trigger_by=sl_trigger_by, trigger_price=ZERO, stop_order_type="",
-            reject_reason="EC_NoError", created_ms=now_ms, updated_ms=now_ms))
+            close_on_trigger=close_on_trigger, take_profit=tp, stop_loss=sl, tp_trigger_by=tp_trigger_by,
+            sl_trigger_by=sl_trigger_by, created_ms=now_ms, updated_ms=now_ms))
         if time_in_force == "PostOnly" and taking:
             self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
         elif time_in_force == "FOK" and sum((q for _, q in fills), ZERO) < qty:
@@ -70,8 +75,9 @@ class Trading:
         return copy.copy(order)
 
     def amend_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
-                    qty: Decimal | None = None, price: Decimal | None = None, take_profit: Decimal | None = None,
-                    stop_loss: Decimal | None = None, now_ms: int) -> Order:
+                    qty: Decimal | None = None, price: Decimal | None = None,
+                    take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+                    now_ms: int) -> Order:
         """Change a resting order; a new price loses its queue place and may trade at once."""
         order = self._open_order(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
         instrument = self.instruments[symbol]
@@ -91,7 +97,8 @@ class Trading:
                    stop_loss=nonzero(order.stop_loss if sl is None else sl))
         unchanged = (new_qty, new_price) == (order.qty, order.price)
         if unchanged and tp is None and sl is None:
-            raise ExchangeError(PARAMS, "The order remains unchanged as the parameters entered match the existing ones")
+            raise ExchangeError(PARAMS, "The order remains unchanged as the parameters entered match the "
+                                        "existing ones")
         if not order.reduce_only:
             added = (new_qty - order.cum_exec_qty) * new_price - order.leaves_qty * order.price
             leverage = self.account.holdings[symbol].leverage
@@ -210,7 +217,8 @@ class Trading:
                 order.qty = order.cum_exec_qty + holding.size
                 self._emit_order(order)
 
-    def _end(self, order: Order, *, reason: str, cancel_type: str, now_ms: int, emit_wallet: bool = True) -> None:
+    def _end(self, order: Order, *, reason: str, cancel_type: str, now_ms: int,
+             emit_wallet: bool = True) -> None:
         """Cancel what is left of an order (Bybit keeps the status Cancelled even after partial fills)."""
         self.resting[order.symbol].remove(order)
         order.order_status = "Cancelled"
@@ -238,37 +246,33 @@ class Trading:
 
     def _close(self, *, symbol: str, stop_order_type: str, trigger_price: Decimal, now_ms: int) -> None:
         holding = self.account.holdings[symbol]
-        side = "Sell" if holding.direction > 0 else "Buy"
-        order = self._register(Order(
-            order_id=self._next_id(ORDER_ID_PREFIX), order_link_id="", symbol=symbol, side=side,
-            order_type="Market", price=ZERO, qty=holding.size, cum_exec_qty=ZERO, cum_exec_value=ZERO,
-            cum_exec_fee=ZERO, avg_price=ZERO, time_in_force="IOC", reduce_only=True, close_on_trigger=True,
-            order_status="Triggered", take_profit=ZERO, stop_loss=ZERO, tp_trigger_by=holding.tp_trigger_by,
-            sl_trigger_by=holding.sl_trigger_by, trigger_price=trigger_price, stop_order_type=stop_order_type,
-            reject_reason="EC_NoError", created_ms=now_ms, updated_ms=now_ms))
+        order = self._closing_order(symbol=symbol, now_ms=now_ms, order_status="Triggered",
+                                    stop_order_type=stop_order_type, trigger_price=trigger_price,
+                                    tp_trigger_by=holding.tp_trigger_by, sl_trigger_by=holding.sl_trigger_by)
         self._emit_order(order)
         order.order_status = "New"
-        fills = walk(book=self.markets[symbol].book, side=side, qty=order.qty, limit=None)
+        fills = walk(book=self.markets[symbol].book, side=order.side, qty=order.qty, limit=None)
         self._take(order=order, fills=fills, now_ms=now_ms)
 
     def _liquidate(self, *, now_ms: int) -> None:
         """Cross margin breached: cancel every order, then close every position at its mark price."""
         self.cancel_all(now_ms=now_ms)
         for symbol, holding in self.account.holdings.items():
-            if not holding.direction:
-                continue
-            side = "Sell" if holding.direction > 0 else "Buy"
-            order = self._register(Order(
-                order_id=self._next_id(ORDER_ID_PREFIX), order_link_id="", symbol=symbol, side=side,
-                order_type="Market", price=ZERO, qty=holding.size, cum_exec_qty=ZERO, cum_exec_value=ZERO,
-                cum_exec_fee=ZERO, avg_price=ZERO, time_in_force="IOC", reduce_only=True, close_on_trigger=True,
-                order_status="New", take_profit=ZERO, stop_loss=ZERO, tp_trigger_by="LastPrice",
-                sl_trigger_by="LastPrice", trigger_price=ZERO, stop_order_type="", reject_reason="EC_NoError",
-                created_ms=now_ms, updated_ms=now_ms))
-            self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
-                       exec_type="BustTrade")
-            self._emit_order(order)
-            self._emit_position(symbol)
+            if holding.direction:
+                order = self._closing_order(symbol=symbol, now_ms=now_ms)
+                self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
+                           exec_type="BustTrade")
+                self._emit_order(order)
+                self._emit_position(symbol)
+
+    def _closing_order(self, *, symbol: str, now_ms: int, **fields) -> Order:
+        """A reduce-only market order for the whole position (TP/SL or liquidation)."""
+        holding = self.account.holdings[symbol]
+        side = "Sell" if holding.direction > 0 else "Buy"
+        return self._register(Order(
+            order_id=self._next_id(ORDER_ID_PREFIX), symbol=symbol, side=side, order_type="Market",
+            price=ZERO, qty=holding.size, time_in_force="IOC", reduce_only=True, close_on_trigger=True,
+            created_ms=now_ms, updated_ms=now_ms, **fields))
 
     # helpers -------------------------------------------------------------------------------------
     def _check_margin(self, *, symbol: str, direction: int, qty: Decimal, fills: list[Level],
@@ -291,7 +295,7 @@ class Trading:
             raise ExchangeError(INSUFFICIENT_BALANCE, "Insufficient available balance")
 
     def _register(self, order: Order) -> Order:
-        """Remember a new order; past KEPT_ORDERS, the oldest finished ones (and their link ids) are dropped."""
+        """Remember a new order; past KEPT_ORDERS the oldest finished ones (and link ids) are dropped."""
         self.orders[order.order_id] = order
         if order.order_link_id:
             self.link_ids[order.order_link_id] = order.order_id
