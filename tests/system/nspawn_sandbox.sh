@@ -35,7 +35,7 @@ cleanup() {  # nspawn leaves empty cgroups behind: remove ours, then the staging
 trap cleanup EXIT
 
 mkdir "$S/system"
-cp -a "$UNITS"/*.service "$UNITS"/*.target "$UNITS"/*.d "$S/system/"
+cp -a "$UNITS"/*.service "$UNITS"/*.socket "$UNITS"/*.target "$UNITS"/*.d "$S/system/"
 cp -a "$(dirname "$CHECK")" "$S/check"
 # A machine-id means "not first boot": no systemd-firstboot prompt, no preset-all. Mask the unit
 # that would fail to commit it to the read-only bind (the boot would be "degraded").
@@ -50,6 +50,15 @@ Type=notify
 ExecStart=/usr/bin/redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --dir /tmp --supervised systemd
 DynamicUser=yes
 PrivateTmp=yes
+EOF
+# SIM mode needs an exchange: the release venv's own simulator on loopback (test only).
+cat >"$S/system/exchange-sim.service" <<'EOF'
+[Unit]
+Description=Scalper simulated exchange for the sandbox (test only)
+[Service]
+Type=exec
+ExecStart=/opt/scalper/venv/bin/scalper-exchange-sim --host 127.0.0.1 --port 8090 --api-key sandbox-key --api-secret sandbox-secret --symbols BTCUSDT,ETHUSDT --seed 7 --balance 100000
+DynamicUser=yes
 EOF
 # Boot a minimal target: only what the check starts runs.
 printf '[Unit]\nRequires=basic.target\nAfter=basic.target\nWants=sandbox-check.service\n' >"$S/system/sandbox.target"

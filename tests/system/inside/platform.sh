@@ -11,7 +11,15 @@ elapsed() { local us=$((${EPOCHREALTIME/./} - ${1/./})); echo "$((us / 1000000))
 id scalper
 install -d -m 0755 /etc/scalper
 install -m 0600 -o scalper -g scalper /dev/null /etc/scalper/scalper.env
-echo "REDIS_URL=redis://127.0.0.1:6379/0" >/etc/scalper/scalper.env
+cat >/etc/scalper/scalper.env <<'ENV'
+REDIS_URL=redis://127.0.0.1:6379/0
+BYBIT_REST_URL=http://127.0.0.1:8090
+BYBIT_WS_PUBLIC_URL=ws://127.0.0.1:8090/v5/public/linear
+BYBIT_WS_PRIVATE_URL=ws://127.0.0.1:8090/v5/private
+BYBIT_API_KEY=sandbox-key
+BYBIT_API_SECRET=sandbox-secret
+ENV
+systemctl start exchange-sim.service
 systemctl enable --quiet scalper.target "${UNITS[@]}"
 [[ $(systemctl is-enabled scalper.target) == enabled ]]
 
@@ -64,6 +72,32 @@ for u in scalper-execution.service scalper-dashboard.service scalper-worker.serv
   [[ $(prop "$u" NRestarts) == 0 ]]
 done
 echo "PASS execution, dashboard, worker never restarted"
+
+# --- 3b. Socket activation: restarting the dashboard refuses no connection ------------------
+/usr/bin/python3 - >"$SANDBOX_DIR/restart-probe.log" <<'PY' & probe=$!
+import time, urllib.error, urllib.request
+refused = served = 0
+end = time.monotonic() + 8
+while time.monotonic() < end:
+    try:
+        urllib.request.urlopen("http://127.0.0.1:8080/healthz", timeout=10).read()
+        served += 1
+    except urllib.error.HTTPError:  # 503 while the new instance warms up: answered, not refused
+        served += 1
+    except OSError:
+        refused += 1
+    time.sleep(0.02)
+print(served, refused)
+PY
+sleep 1
+pid=$(prop scalper-dashboard.service MainPID)
+systemctl restart scalper-dashboard.service
+[[ $(prop scalper-dashboard.service MainPID) != "$pid" ]]
+wait "$probe"
+read -r served refused <"$SANDBOX_DIR/restart-probe.log"
+[[ $refused == 0 ]]
+[[ $served -gt 50 ]]
+echo "PASS dashboard restart under load: $served requests answered, $refused refused (socket activation)"
 
 # --- 4. systemctl stop scalper.target stops all five cleanly, exit 0 -----------------------
 inactive() { [[ $(prop "$1" ActiveState) == inactive ]]; }
