@@ -51,6 +51,8 @@ class Account:
         self.cover = ZERO  # losses the insurance fund took so the balance stays >= 0
         self.instruments = instruments
         self.holdings = {s: Holding(symbol=s) for s in instruments}
+        self.open: dict[str, Holding] = {}  # the non-flat holdings: per-event checks touch only these
+        self._margins: tuple[Decimal, Decimal] | None = None  # (IM, MM) until a fill or leverage change
 
     @property
     def balance(self) -> Decimal:
@@ -74,10 +76,12 @@ class Account:
             if not h.size:
                 h.direction, h.entry_value = 0, ZERO
                 h.take_profit = h.stop_loss = ZERO
+                del self.open[symbol]
         opened = qty - closed
         if opened:
             if not h.direction:
                 h.direction, h.created_ms = direction, now_ms
+                self.open[symbol] = h
             h.size += opened
             h.entry_value += price * opened
         fee = price * qty * fee_rate
@@ -90,19 +94,26 @@ class Account:
             self.realised += short
             h.realised_net += short
         h.updated_ms = now_ms
+        self._margins = None
         return closed, fee
 
+    def set_leverage(self, *, symbol: str, leverage: Decimal, now_ms: int) -> None:
+        h = self.holdings[symbol]
+        h.leverage, h.updated_ms = leverage, now_ms
+        self._margins = None
+
     def unrealised(self, marks: dict[str, Decimal]) -> Decimal:
-        return sum((h.unrealised(marks[s]) for s, h in self.holdings.items() if h.direction), ZERO)
+        return sum((h.unrealised(marks[s]) for s, h in self.open.items()), ZERO)
 
     def margins(self) -> tuple[Decimal, Decimal]:
         """(total initial margin, total maintenance margin) of the open positions."""
-        im = mm = ZERO
-        for h in self.holdings.values():
-            if h.direction:
+        if self._margins is None:
+            im = mm = ZERO
+            for h in self.open.values():
                 im += h.entry_value / h.leverage
                 mm += h.entry_value * MAINTENANCE_RATE
-        return im, mm
+            self._margins = im, mm
+        return self._margins
 
     def wallet(self, *, marks: dict[str, Decimal], order_im: Decimal) -> Wallet:
         upnl = self.unrealised(marks)

@@ -139,8 +139,7 @@ class Exchange(Trading):
         extra = holding.entry_value / buy - holding.entry_value / holding.leverage
         if extra > 0 and extra > self.wallet().available_balance:
             raise ExchangeError(INSUFFICIENT_BALANCE, "available balance cannot cover the extra margin")
-        holding.leverage = buy
-        holding.updated_ms = now_ms
+        self.account.set_leverage(symbol=symbol, leverage=buy, now_ms=now_ms)
         self._emit_position(symbol)
 
     def set_trading_stop(self, *, symbol: str, take_profit: Decimal | str | None = None,

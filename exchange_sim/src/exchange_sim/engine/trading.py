@@ -257,13 +257,12 @@ class Trading:
     def _liquidate(self, *, now_ms: int) -> None:
         """Cross margin breached: cancel every order, then close every position at its mark price."""
         self.cancel_all(now_ms=now_ms)
-        for symbol, holding in self.account.holdings.items():
-            if holding.direction:
-                order = self._closing_order(symbol=symbol, now_ms=now_ms)
-                self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
-                           exec_type="BustTrade")
-                self._emit_order(order)
-                self._emit_position(symbol)
+        for symbol in list(self.account.open):
+            order = self._closing_order(symbol=symbol, now_ms=now_ms)
+            self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
+                       exec_type="BustTrade")
+            self._emit_order(order)
+            self._emit_position(symbol)
 
     def _closing_order(self, *, symbol: str, now_ms: int, **fields) -> Order:
         """A reduce-only market order for the whole position (TP/SL or liquidation)."""
