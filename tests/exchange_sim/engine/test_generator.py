@@ -80,6 +80,11 @@ def test_trades_print_at_the_touch_with_bybit_fields():
     assert {t.side for t in trades} == {"Buy", "Sell"}
     assert {t.tick_direction for t in trades} <= {"PlusTick", "MinusTick", "ZeroPlusTick", "ZeroMinusTick"}
     assert len({t.trade_id for t in trades}) == len(trades)
+    pairs = list(zip(trades, trades[1:], strict=False))
+    sweeps = [(a, b) for a, b in pairs if a.ts_ms == b.ts_ms and a.side == b.side and a.price != b.price]
+    # big takers walk the book, printing once per level: buyers up, sellers down
+    assert any(a.side == "Buy" and b.price > a.price for a, b in sweeps)
+    assert any(a.side == "Sell" and b.price < a.price for a, b in sweeps)
     assert ex.ticker("ETHUSDT")["lastPrice"] == trades[-1].price
 
 

@@ -21,6 +21,7 @@ LEVEL_GAP = 2e-5  # deeper levels sit on a grid about 0.2 bp of price apart; the
 LEVEL_NOTIONAL = 15_000.0  # mean USDT resting per level in a normal book
 TRADE_NOTIONAL = 1_500.0  # mean USDT per public trade
 RESIZED_PER_STEP = 4  # levels whose size changes per step besides those the move adds or removes
+SWEEP_LEVELS = 3  # a taker bigger than the best level walks at most this many levels further
 
 
 @dataclass(frozen=True)
@@ -144,11 +145,22 @@ class _SymbolPath:
         count = int(r.trades) + (self.rng.random() < r.trades % 1)
         for _ in range(count):
             buy = self.rng.random() < 0.5 + self.sign * r.buy_bias
-            side, changed = (self.asks, self.changed[1]) if buy else (self.bids, self.changed[0])
-            best = self.best_ask if buy else self.best_bid
+            if buy:
+                side, changed, first = self.asks, self.changed[1], self.ask_grid[0]
+                levels = (self.best_ask, *(g * self.gap for g in range(first, first + SWEEP_LEVELS)))
+            else:
+                side, changed, first = self.bids, self.changed[0], self.bid_grid[1]
+                levels = (self.best_bid, *(g * self.gap for g in range(first, first - SWEEP_LEVELS, -1)))
             lots = max(1, int(self.rng.expovariate(1 / self.trade_lots)))
-            side[best] = changed[best] = max(1, side[best] - lots)  # the taker ate into the best level
-            out.append(self._trade(now_ms, "Buy" if buy else "Sell", best, lots))
+            for tick in levels:  # a big taker walks the book: one print per level, as on Bybit
+                if tick not in side:
+                    break
+                take = min(lots, side[tick])
+                side[tick] = changed[tick] = max(1, side[tick] - take)  # eaten, a lot is left to refill
+                out.append(self._trade(now_ms, "Buy" if buy else "Sell", tick, take))
+                lots -= take
+                if not lots:
+                    break
         return out
 
     def _trade(self, now_ms: int, side: str, tick: int, lots: int) -> TradeTick:
