@@ -72,3 +72,10 @@ def test_ticker_24h_figures_come_from_the_last_day_of_candles(mx):
 def test_events_for_unknown_symbols_are_rejected(mx):
     with pytest.raises(ExchangeError):
         mx.apply(trade(side="Buy", price="1.0", size="1", symbol="ETHUSDT"))
+
+
+def test_without_a_two_sided_book_the_mark_follows_trades():
+    exchange = Exchange(symbols=[SYMBOL], balance=D(1))
+    for n, price in enumerate(["100.0", "101.0"]):
+        exchange.apply(trade(side="Buy", price=price, size="1", ts=START + n, n=n))
+        assert exchange.ticker(SYMBOL)["markPrice"] == D(price)

@@ -192,3 +192,13 @@ def test_order_history_is_bounded_but_keeps_open_orders(ex, monkeypatch):
     assert ex.open_orders(order_link_id="keep")[0].order_id == resting.order_id
     assert orders[0].order_link_id == "m29"
     assert ex.open_orders(order_link_id="m0") == []
+
+
+def test_close_on_trigger_orders_only_reduce(ex):
+    with pytest.raises(ExchangeError) as err:
+        place(ex, side="Sell", order_type="Market", qty=D("0.010"), close_on_trigger=True)
+    assert err.value.code == 110017
+    place(ex, side="Buy", order_type="Market", qty=D("0.010"))
+    close = place(ex, side="Sell", order_type="Market", qty=D("0.050"), close_on_trigger=True)
+    assert (close.qty, close.reduce_only, close.close_on_trigger) == (D("0.010"), True, True)
+    assert ex.positions(symbol=SYMBOL)[0].size == 0

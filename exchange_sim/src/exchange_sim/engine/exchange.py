@@ -57,7 +57,8 @@ class Exchange(Trading):
         self.marks[event.symbol] = market.mark_price or market.last_price
         now = event.ts_ms
         for order, qty in fills:
-            self._maker_fill(order=order, qty=qty, now_ms=now)
+            if order.order_status in OPEN_STATUSES:  # an earlier fill may have cancelled a reduce-only one
+                self._maker_fill(order=order, qty=qty, now_ms=now)
         holding = self.account.holdings[event.symbol]
         if holding.direction and (holding.take_profit or holding.stop_loss):
             self._check_tpsl(symbol=event.symbol, now_ms=now)

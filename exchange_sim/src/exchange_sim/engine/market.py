@@ -48,7 +48,7 @@ class Market:
     def apply_trade(self, trade: TradeTick) -> None:
         """Record a public trade: last price, recent trades, candles."""
         self.last_price = trade.price
-        if not self.mark_price:
+        if not (self.book.bids and self.book.asks):  # no two-sided book (a trades-only replay): mark = last
             self.mark_price = trade.price
         self.trades.append(trade)
         self.candles.add(ts_ms=trade.ts_ms, price=trade.price, size=trade.size)

@@ -49,6 +49,7 @@ class Trading:
         base = price if is_limit else (market.last_price or market.mark_price)
         check_tpsl(instrument=instrument, direction=direction, base=base, take_profit=tp, stop_loss=sl)
         holding = self.account.holdings[symbol]
+        reduce_only = reduce_only or close_on_trigger  # Bybit: a close-on-trigger order only ever reduces
         if reduce_only:
             if holding.direction != -direction:
                 raise ExchangeError(REDUCE_ONLY, "current position is zero or on the same side, "
