@@ -136,3 +136,25 @@ def test_invariants_hold_over_random_order_and_market_sequences(leverage, script
         except ExchangeError as e:
             assert e.code in {10001, 110001, 110007, 110017, 110043, 110094, 170134, 170135, 170136, 170137}
         check(ex)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 50), lots), min_size=1, max_size=8, unique_by=lambda lv: lv[0]),
+       st.sampled_from(["Buy", "Sell"]), st.sampled_from(["Market", "Limit"]), lots, st.integers(0, 60))
+def test_a_taker_never_fills_more_than_the_book_shows(levels, side, order_type, n, reach):
+    """Each fill sits on a shown level, takes at most its size, never past the limit price."""
+    ex = Exchange(symbols=[SYMBOL], balance=D(10_000_000))
+    offer = [(price(600_000 + gap), D(size) * LOT) for gap, size in sorted(levels)]
+    bid = [(price(600_000 - gap), D(size) * LOT) for gap, size in sorted(levels)]
+    ex.apply(BookUpdate(symbol=SYMBOL, kind="snapshot", bids=bid, asks=offer, u=1, seq=1, ts_ms=T0, cts_ms=T0))
+    limit = price(600_000 + reach) if side == "Buy" else price(600_000 - reach)
+    order = ex.place_order(symbol=SYMBOL, side=side, order_type=order_type, qty=D(n) * LOT,
+                           price=limit if order_type == "Limit" else None, time_in_force="IOC", now_ms=T0)
+    shown = dict(offer if side == "Buy" else bid)
+    fills = ex.executions(order_id=order.order_id)
+    for f in fills:
+        assert f.exec_qty <= shown[f.exec_price]
+        if order_type == "Limit":
+            assert f.exec_price <= limit if side == "Buy" else f.exec_price >= limit
+    assert len({f.exec_price for f in fills}) == len(fills)
+    assert sum((f.exec_qty for f in fills), D(0)) == order.cum_exec_qty <= min(D(n) * LOT, sum(shown.values()))
