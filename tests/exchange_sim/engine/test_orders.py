@@ -24,6 +24,12 @@ def test_market_order_walks_the_book_as_taker(ex):
     assert order.cum_exec_fee == D("9000.2") * D("0.00055")
 
 
+@pytest.mark.parametrize("tif", ["PostOnly", "FOK", "GTC"])
+def test_market_orders_are_always_ioc(ex, tif):
+    order = place(ex, side="Sell", order_type="Market", qty=D("0.700"), time_in_force=tif)
+    assert (order.time_in_force, order.order_status, order.cum_exec_qty) == ("IOC", "Cancelled", D("0.600"))
+
+
 def test_market_order_stops_at_the_slippage_cap_and_cancels_the_rest(ex):
     ex.apply(book(bids=BIDS, asks=[("60001.0", "0.100"), ("70000.0", "5.000")], u=2, kind="snapshot"))
     order = place(ex, side="Buy", order_type="Market", qty=D("0.500"))

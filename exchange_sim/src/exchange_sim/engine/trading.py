@@ -46,6 +46,7 @@ class Trading:
         check_trigger_by(sl_trigger_by)
         direction = 1 if side == "Buy" else -1
         is_limit = order_type == "Limit"
+        tif = time_in_force if is_limit else "IOC"  # Bybit: "Market order will use IOC directly"
         base = price if is_limit else (market.last_price or market.mark_price)
         check_tpsl(instrument=instrument, direction=direction, base=base, take_profit=tp, stop_loss=sl)
         holding = self.account.holdings[symbol]
@@ -64,12 +65,12 @@ class Trading:
         order = self._register(Order(
             order_id=self._next_id(ORDER_ID_PREFIX), order_link_id=order_link_id, symbol=symbol, side=side,
             order_type=order_type, price=price if is_limit else ZERO, qty=qty,
-            time_in_force=time_in_force if is_limit else "IOC", reduce_only=reduce_only,
+            time_in_force=tif, reduce_only=reduce_only,
             close_on_trigger=close_on_trigger, take_profit=tp, stop_loss=sl, tp_trigger_by=tp_trigger_by,
             sl_trigger_by=sl_trigger_by, created_ms=now_ms, updated_ms=now_ms))
-        if time_in_force == "PostOnly" and taking:
+        if tif == "PostOnly" and taking:
             self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
-        elif time_in_force == "FOK" and sum((q for _, q in fills), ZERO) < qty:
+        elif tif == "FOK" and sum((q for _, q in fills), ZERO) < qty:
             self._end(order, reason="EC_NoEnoughQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms)
         else:
             self._take(order=order, fills=fills, now_ms=now_ms)
