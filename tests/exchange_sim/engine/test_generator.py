@@ -88,19 +88,27 @@ def test_trades_print_at_the_touch_with_bybit_fields():
     assert ex.ticker("ETHUSDT")["lastPrice"] == trades[-1].price
 
 
-def test_every_regime_shows_up_and_pumps_rise_while_dumps_fall():
+def test_every_regime_shows_up_and_behaves_as_named():
     ex = Exchange(symbols=["BTCUSDT"], balance=Decimal(1))
     gen = MarketGenerator(symbols=["BTCUSDT"], seed=11, instruments=ex.instruments)
     moves: dict[str, list[float]] = {name: [] for name in REGIMES}
-    steps = Counter()
+    spreads: dict[str, list[int]] = {name: [] for name in REGIMES}
+    depth: dict[str, list[int]] = {name: [] for name in REGIMES}
     path = gen.paths["BTCUSDT"]
     for i in range(30_000):
         before = path.mid
         gen.step(T0 + 100 * i)
         regime = gen.regime("BTCUSDT")
-        steps[regime] += 1
         moves[regime].append(path.mid / before - 1)
-    assert set(steps) == set(REGIMES)
+        spreads[regime].append(path.best_ask - path.best_bid)
+        depth[regime].append(path.bids[path.best_bid])
+    assert all(moves.values())  # every regime was visited
     mean = {name: sum(m) / len(m) for name, m in moves.items()}
     assert mean["pump"] > 1e-4 > -1e-4 > mean["dump"]
     assert abs(mean["range"]) < 2e-5
+    spread = {name: sum(v) / len(v) for name, v in spreads.items()}
+    assert spread["range"] == 1 and spread["thin"] > 5
+    top = {name: sum(v) / len(v) for name, v in depth.items()}
+    assert top["thin"] < top["range"] / 5
+    stdev = {name: (sum(m * m for m in v) / len(v)) ** 0.5 for name, v in moves.items()}
+    assert stdev["burst"] > 4 * stdev["range"]
