@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
+
+import pytest
 
 from exchange_sim.engine import BookUpdate, Exchange, MarketGenerator, TradeTick
 from exchange_sim.engine.generator import REGIMES
@@ -112,3 +113,19 @@ def test_every_regime_shows_up_and_behaves_as_named():
     assert top["thin"] < top["range"] / 5
     stdev = {name: (sum(m * m for m in v) / len(v)) ** 0.5 for name, v in moves.items()}
     assert stdev["burst"] > 4 * stdev["range"]
+
+
+def test_an_operator_can_force_a_regime_for_a_while():
+    ex = Exchange(symbols=["BTCUSDT"], balance=Decimal(1))
+    gen = MarketGenerator(symbols=["BTCUSDT"], seed=4, instruments=ex.instruments)
+    gen.step(T0)
+    start = gen.paths["BTCUSDT"].mid
+    gen.set_regime("BTCUSDT", "pump", steps=50)
+    for i in range(1, 50):
+        gen.step(T0 + 100 * i)
+        assert gen.regime("BTCUSDT") == "pump"
+    assert gen.paths["BTCUSDT"].mid > start * 1.005  # 3 bp a step for 49 steps, give or take the noise
+    gen.set_regime("BTCUSDT", "trend", steps=10, up=False)
+    assert (gen.regime("BTCUSDT"), gen.paths["BTCUSDT"].sign) == ("trend", -1)
+    with pytest.raises(ValueError):
+        gen.set_regime("BTCUSDT", "moon", steps=1)

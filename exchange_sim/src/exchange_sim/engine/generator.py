@@ -200,3 +200,10 @@ class MarketGenerator:
 
     def regime(self, symbol: str) -> str:
         return self.paths[symbol].regime
+
+    def set_regime(self, symbol: str, regime: str, *, steps: int, up: bool = True) -> None:
+        """Force `regime` for the next `steps` steps (an operator's "pump BTC now"); then it moves on."""
+        if regime not in REGIMES:
+            raise ValueError(f"regime {regime!r} is not one of {', '.join(REGIMES)}")
+        path = self.paths[symbol]
+        path.regime, path.left, path.sign, path.anchor = regime, steps, 1 if up else -1, path.mid
