@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -129,3 +132,22 @@ def test_an_operator_can_force_a_regime_for_a_while():
     assert (gen.regime("BTCUSDT"), gen.paths["BTCUSDT"].sign) == ("trend", -1)
     with pytest.raises(ValueError):
         gen.set_regime("BTCUSDT", "moon", steps=1)
+
+
+DIGEST = """
+import hashlib
+from decimal import Decimal
+from exchange_sim.engine import Exchange, MarketGenerator
+ex = Exchange(symbols=["BTCUSDT", "DOGEUSDT"], balance=Decimal(1))
+gen = MarketGenerator(symbols=["BTCUSDT", "DOGEUSDT"], seed=3, instruments=ex.instruments)
+print(hashlib.sha256(repr([gen.step(1_700_000_000_000 + 100 * i) for i in range(200)]).encode()).hexdigest())
+"""
+
+
+def test_the_path_does_not_depend_on_the_process_hash_seed():
+    digests = {
+        subprocess.run([sys.executable, "-c", DIGEST], env={**os.environ, "PYTHONHASHSEED": seed},
+                       capture_output=True, text=True, check=True, timeout=120).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1 and len(digests.pop().strip()) == 64
