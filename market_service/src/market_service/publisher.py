@@ -39,6 +39,7 @@ class Publisher:
         self.published_books = 0
         self.published_trades = 0
         self.coalesced = 0
+        self._stopping = False
 
     def trade(self, t: PublicTrade, received_ns: int) -> None:
         self._trades.append((t, received_ns))
@@ -51,6 +52,11 @@ class Publisher:
             self.coalesced += 1  # handed to Prometheus by the service's monitor
         else:
             self._dirty[symbol] = None
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Publish what is waiting, then return from run()."""
+        self._stopping = True
         self._wake.set()
 
     def discard(self, symbol: str) -> None:
@@ -69,9 +75,10 @@ class Publisher:
 
     async def run(self, progress: Progress) -> None:
         delays, failures = backoff(), 0
-        while True:
+        while not (self._stopping and (failures or not (self._trades or self._dirty))):
             try:
-                await asyncio.wait_for(self._wake.wait(), IDLE_BEAT_S)
+                async with asyncio.timeout(IDLE_BEAT_S):
+                    await self._wake.wait()
             except TimeoutError:
                 progress.beat()
                 continue
@@ -88,7 +95,8 @@ class Publisher:
                 self._trades[:0] = trades  # nothing is lost: retried first, in order
                 self._dirty = dirty | self._dirty
                 progress.beat()  # waiting for Redis is expected, not a hang
-                await asyncio.sleep(delays.compute(failures))
+                if not self._stopping:
+                    await asyncio.sleep(delays.compute(failures))
             if self._trades or self._dirty:
                 self._wake.set()
             if len(self._trades) < TRADE_BUFFER_MAX:

@@ -87,13 +87,16 @@ class MarketService:
         await self.ws.run()
 
     async def universe(self, progress: Progress) -> None:
-        """Resolve the universe (retrying until it can), then re-rank it on schedule."""
+        """Resolve the universe (retrying until it can), then re-rank it on schedule, until stopping.
+
+        Graceful: at stop it returns between calls instead of being cancelled inside the HTTP client.
+        """
         s = self.rt.settings
         http = BybitHttp(base_url=self.urls.rest)
         rest = BybitRest(http)
         failures = 0
         try:
-            while True:
+            while not self.rt.stopping.is_set():
                 try:
                     await self.apply_universe(await universe.resolve(s, rest))
                     failures = 0
@@ -108,7 +111,7 @@ class MarketService:
                 progress.beat()
                 if universe.configured(s) is not None and failures == 0:
                     return  # a fixed universe needs no refresh
-                await asyncio.sleep(delay)
+                await self._stopping_within(delay)
         finally:
             await http.aclose()
 
@@ -131,9 +134,9 @@ class MarketService:
             log.info("universe", extra={"ctx": {"symbols": symbols, "added": added, "removed": removed}})
 
     async def monitor(self, progress: Progress) -> None:
+        """Every MONITOR_INTERVAL_S until the service stops; then it winds the feed and publisher down."""
         s = self.rt.settings
-        while True:
-            await asyncio.sleep(MONITOR_INTERVAL_S)
+        while not await self._stopping_within(MONITOR_INTERVAL_S):
             connected = self.ws.connected.is_set()
             if not connected:
                 self.feed_progress.beat()  # reconnecting with backoff is expected, not a hang
@@ -150,6 +153,18 @@ class MarketService:
             self._health(connected)
             self.market.flush_metrics()
             progress.beat()
+        # Stop by returning, not by cancellation: the feed closes its socket, the publisher drains.
+        await self.ws.close()
+        self.publisher.stop()
+
+    async def _stopping_within(self, seconds: float) -> bool:
+        """Wait up to `seconds`; True once the service is stopping."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.rt.stopping.wait()
+        except TimeoutError:
+            pass
+        return self.rt.stopping.is_set()
 
     async def _resubscribe(self, connected: bool) -> None:
         pending, self._pending = self._pending, {}
@@ -202,9 +217,10 @@ async def setup(rt: Runtime) -> MarketService:
     svc = MarketService(rt)
     rt.health.details["mode"] = rt.settings.execution_mode.value
     rt.health.set(Status.YELLOW, "starting: no symbols yet")
-    svc.feed_progress = rt.task("feed", svc.feed)
-    rt.task("publisher", svc.publisher.run)
-    rt.task("monitor", svc.monitor)
-    rt.task("universe", svc.universe, critical=False)
-    rt.on_shutdown(svc.ws.close)
+    # Every task is graceful: at stop each returns by itself (see monitor), so the last trades and
+    # books still reach the bus and no task depends on cancellation landing at a clean point.
+    svc.feed_progress = rt.task("feed", svc.feed, graceful=True)
+    rt.task("publisher", svc.publisher.run, graceful=True)
+    rt.task("monitor", svc.monitor, graceful=True)
+    rt.task("universe", svc.universe, critical=False, graceful=True)
     return svc
