@@ -56,3 +56,15 @@ def test_a_broken_line_names_the_file_and_line(tmp_path):
     bad.write_text(RECORDING.read_text().splitlines()[1] + "\n" + broken + "\n")
     with pytest.raises(ValueError, match=r"bad.jsonl:2"):
         list(read_replay(bad))
+
+
+def test_only_the_first_book_depth_of_a_symbol_is_replayed(tmp_path):
+    lines = RECORDING.read_text().splitlines()
+    top = ('{"topic":"orderbook.1.BTCUSDT","type":"snapshot","ts":1700000000300,"data":{"s":"BTCUSDT",'
+           '"b":[["59000.00","1.000"]],"a":[["59000.10","1.000"]],"u":9,"seq":71254800030},"cts":1700000000299}')
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join(lines[:5] + [top] + lines[5:]) + "\n")
+    ex = Exchange(symbols=["BTCUSDT", "ETHUSDT"], balance=D(1))
+    for _, event in read_replay(mixed):
+        ex.apply(event)
+    assert ex.book("BTCUSDT", 1)[0] == [(D("60000.00"), D("0.250"))]

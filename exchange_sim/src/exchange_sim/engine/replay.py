@@ -44,20 +44,28 @@ _trades = msgspec.json.Decoder(list[_Trade])
 
 
 def read_replay(path: str | Path) -> Iterator[tuple[int, BookUpdate | TradeTick]]:
-    """Yield (ts_ms, event) per orderbook message and per trade; tickers and acks are skipped."""
+    """Yield (ts_ms, event) per orderbook message and per trade; tickers and acks are skipped.
+
+    A recording may hold several depths of one symbol's book (orderbook.1 and orderbook.50); they are
+    separate books on Bybit, so only the first depth seen per symbol is replayed.
+    """
+    depths: dict[str, str] = {}  # symbol -> the orderbook topic replayed for it
     with open(path, "rb") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                yield from _events(line)
+                yield from _events(line, depths)
             except msgspec.DecodeError as e:
                 raise ValueError(f"{path}:{number}: not a Bybit public message: {e}: {line[:200]!r}") from e
 
 
-def _events(line: bytes) -> Iterator[tuple[int, BookUpdate | TradeTick]]:
+def _events(line: bytes, depths: dict[str, str]) -> Iterator[tuple[int, BookUpdate | TradeTick]]:
     msg = _envelope.decode(line)
     if msg.topic.startswith("orderbook."):
+        symbol = msg.topic.rpartition(".")[2]
+        if depths.setdefault(symbol, msg.topic) != msg.topic:
+            return
         d = _depth.decode(msg.data)
         kind = "snapshot" if msg.type == "snapshot" else "delta"
         yield msg.ts, BookUpdate(symbol=d.s, kind=kind, bids=d.b, asks=d.a, u=d.u, seq=d.seq, ts_ms=msg.ts,
