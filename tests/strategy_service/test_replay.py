@@ -20,7 +20,7 @@ from scalperctl.replay import STEP_MS, T0_MS
 from tests.support import VENV_BIN
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
-MINUTES = "4"
+MINUTES = "3"
 
 
 def replay(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -55,12 +55,6 @@ def test_same_seed_gives_byte_identical_data_and_a_picture(seeded, tmp_path):
     equity = json.loads((seeded / "equity.json").read_text())
     assert Decimal(report["final_equity_usdt"]) == pytest.approx(Decimal(str(equity[-1]["equity_usdt"])))
     assert json.loads(again.stdout)["trades"] == report["trades"]
-
-
-def test_another_seed_gives_another_path(seeded, tmp_path):
-    assert replay("--seed", "12", "--symbols", ",".join(SYMBOLS), "--minutes", MINUTES,
-                  "--out", str(tmp_path)).returncode == 0
-    assert digests(seeded)["equity.json"] != digests(tmp_path)["equity.json"]
 
 
 def test_a_recording_of_the_seeded_path_replays_to_the_same_trades(seeded, tmp_path):
