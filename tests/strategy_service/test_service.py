@@ -168,3 +168,18 @@ def test_a_profile_hot_reload_changes_behaviour_at_the_next_message(strategy, tm
     [intent] = read(r, c.EXEC_INTENTS, OrderIntent)
     assert intent.symbol == "ETHUSDT"
     assert {s.profile for s in read(r, c.STRATEGY_SIGNALS, Signal) if s.symbol == "ETHUSDT"} == {"aggressive"}
+
+
+def test_safe_mode_holds_entries_and_releasing_it_lets_the_next_setup_in(strategy):
+    start, r = strategy
+    start()
+    control(r, Command.SAFE_MODE_ON)
+    wait_until(lambda: (h := heartbeat(r)) and h.safe_mode, timeout=10, what="safe mode in the heartbeat")
+    t0 = now_s_ms()
+    publish(r, path("BTCUSDT", start_ms=t0))
+    assert read(r, c.EXEC_INTENTS, OrderIntent) == []
+    assert any("entry blocked: safe mode" in reason for s in read(r, c.STRATEGY_SIGNALS, Signal) for reason in s.reasons)
+    control(r, Command.SAFE_MODE_OFF)
+    wait_until(lambda: (h := heartbeat(r)) and not h.safe_mode, timeout=10, what="safe mode off")
+    publish(r, path("ETHUSDT", start_ms=t0 + 60_000, base=2000.0))
+    assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["ETHUSDT"]
