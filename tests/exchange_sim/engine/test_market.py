@@ -79,3 +79,19 @@ def test_without_a_two_sided_book_the_mark_follows_trades():
     for n, price in enumerate(["100.0", "101.0"]):
         exchange.apply(trade(side="Buy", price=price, size="1", ts=START + n, n=n))
         assert exchange.ticker(SYMBOL)["markPrice"] == D(price)
+
+
+def test_ticker_window_stays_exact_as_trades_arrive(mx):
+    """The cached 24h window must agree with a brute-force fold of the minute candles after every trade."""
+    offsets = [0, 1_000, 30_000, 61_000, 62_000, 3_600_000, 3_600_500, 86_300_000, 86_390_000, 86_460_000,
+               90_000_000, 90_000_001]
+    for n, offset in enumerate(offsets):
+        mx.apply(trade(side="Buy", price=f"{100 + n % 5}.0", size=f"{n + 1}", ts=START + offset, n=n))
+        now = START + offset
+        minute = now - now % MINUTE_MS
+        bars = [k for k in reversed(mx.klines(SYMBOL, "1", 2000)) if k[0] > minute - 1440 * MINUTE_MS]
+        t = mx.ticker(SYMBOL)
+        assert t["prevPrice24h"] == bars[0][1]
+        assert (t["highPrice24h"], t["lowPrice24h"]) == (max(b[2] for b in bars), min(b[3] for b in bars))
+        assert t["volume24h"] == sum(b[5] for b in bars)
+        assert t["prevPrice1h"] == next(b[1] for b in bars if b[0] > minute - 60 * MINUTE_MS)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from exchange_sim.engine.book import Book
 from exchange_sim.engine.events import BookUpdate, TradeTick
 from exchange_sim.engine.instruments import Instrument
-from exchange_sim.engine.klines import DAY_MS, MINUTE_MS, Candles
+from exchange_sim.engine.klines import Candles
 
 RECENT_TRADES = 1000  # Bybit's /v5/market/recent-trade returns at most 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
@@ -57,13 +57,11 @@ class Market:
     def ticker(self) -> dict[str, Decimal | int | str]:
         """The fields of Bybit's linear ticker, 24h figures taken from the one-minute candles."""
         now = self.now_ms
-        bars = self.candles.since(now - now % MINUTE_MS - DAY_MS + MINUTE_MS)
         last = self.last_price or self.mark_price
-        prev = bars[0][1] if bars else last
-        volume = sum((b[5] for b in bars), ZERO)
-        turnover = sum((b[6] for b in bars), ZERO)
+        day = self.candles.window(now)
+        prev = day.open_24h if day else last
+        volume = day.volume if day else ZERO
         bid, ask = self.book.best_bid(), self.book.best_ask()
-        pcnt = ((last - prev) / prev).quantize(Decimal("0.000001")) if prev else ZERO
         step = self.instrument.qty_step
         return {
             "symbol": self.instrument.symbol,
@@ -75,23 +73,15 @@ class Market:
             "ask1Price": ask[0] if ask else ZERO,
             "ask1Size": ask[1] if ask else ZERO,
             "prevPrice24h": prev,
-            "price24hPcnt": pcnt,
-            "highPrice24h": max((b[2] for b in bars), default=last),
-            "lowPrice24h": min((b[3] for b in bars), default=last),
-            "prevPrice1h": self._price_at(bars, now - 3600 * 1000) or prev,
+            "price24hPcnt": ((last - prev) / prev).quantize(Decimal("0.000001")) if prev else ZERO,
+            "highPrice24h": day.high if day else last,
+            "lowPrice24h": day.low if day else last,
+            "prevPrice1h": (day.open_1h if day else ZERO) or prev,
             "volume24h": volume,
-            "turnover24h": turnover.quantize(Decimal("0.0001")),
+            "turnover24h": (day.turnover if day else ZERO).quantize(Decimal("0.0001")),
             "openInterest": (volume * Decimal("0.4") / step).to_integral_value() * step,
             "openInterestValue": (volume * Decimal("0.4") * self.mark_price).quantize(Decimal("0.01")),
             "fundingRate": FUNDING_RATE,
             "nextFundingTime": now - now % FUNDING_INTERVAL_MS + FUNDING_INTERVAL_MS,
             "deliveryTime": 0,
         }
-
-    @staticmethod
-    def _price_at(bars: list[list], ts_ms: int) -> Decimal:
-        """Open of the first bar at or after `ts_ms`, 0 if none."""
-        for bar in bars:
-            if bar[0] >= ts_ms:
-                return bar[1]
-        return ZERO
