@@ -5,7 +5,8 @@ import pytest
 
 from common.schemas import FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, encode
 from strategy_service import profile
-from strategy_service.engine import Engine, Lot
+from strategy_service.engine import Engine, Recent
+from strategy_service.lots import Lot
 from strategy_service.state import State
 from tests.strategy_service.market import MS, book, feed, path, trade
 
@@ -155,3 +156,10 @@ def test_a_profile_switch_applies_at_the_next_bar():
     out = feed(e, msgs[100:])
     assert len(intents(out)) == 1
     assert {(o.profile, o.profile_version) for o in out if isinstance(o, Signal)} == {("aggressive", 1)}
+
+
+def test_seen_ids_are_bounded_and_forget_the_oldest_first():
+    seen = Recent(cap=3)
+    for k in "abcd":
+        seen.add(k)
+    assert "a" not in seen and all(k in seen for k in "bcd")

@@ -22,7 +22,8 @@ from common.schemas import BookTop, FillEvent, OrderEvent, OrderIntent, Position
 from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, MarketGenerator, TradeTick, read_replay
 from exchange_sim.engine import Execution, Order, Position
 from strategy_service import profile as profiles
-from strategy_service.engine import Engine, Lot
+from strategy_service.engine import Engine
+from strategy_service.lots import Lot
 
 MS = 1_000_000  # ns per ms
 T0_MS = 1_767_225_600_000  # 2026-01-01T00:00Z: where a generated path starts

@@ -8,13 +8,11 @@ the replay tool wraps it with the simulator's matching engine; both run this sam
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-
-import msgspec
 
 from common.schemas import BookTop, FillEvent, Message, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from strategy_service import detector, scoring
 from strategy_service.features import Snapshot, SymbolFeatures
+from strategy_service.lots import Lot, fmt, guess
 from strategy_service.profile import Profile
 from strategy_service.risk import RiskEngine
 from strategy_service.state import Event, Machine, State
@@ -25,19 +23,30 @@ INTENT_PREFIX = "s-"  # our orderLinkIds: s-<symbol>-e-<setup bar ms> (entry), -
 _FAILED = frozenset({"Rejected", "Cancelled", "Deactivated"})
 
 
-class Lot(msgspec.Struct, frozen=True, kw_only=True):
-    """An instrument's price tick and lot filters."""
+class Recent:
+    """A set that forgets its oldest members beyond `cap`, so a 24/7 process stays bounded; ids
+    (intents, executions) only ever come back recently (a redelivery, a restart)."""
 
-    tick: float
-    qty_step: float
-    min_qty: float
+    __slots__ = ("cap", "items")
+
+    def __init__(self, cap: int = 100_000) -> None:
+        self.cap = cap
+        self.items: dict[str, None] = {}
+
+    def add(self, key: str) -> None:
+        self.items[key] = None
+        if len(self.items) > self.cap:
+            del self.items[next(iter(self.items))]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.items
 
 
 class Symbol:
     """Everything the engine keeps about one symbol."""
 
     __slots__ = ("name", "f", "m", "lot", "book_ms", "lag_ms", "book_stale", "pos", "avg", "trade_pnl",
-                 "pos_size", "pos_ts", "last_intent")
+                 "pos_size", "pos_side", "pos_ts", "last_intent")
 
     def __init__(self, name: str, f: SymbolFeatures, lot: Lot | None) -> None:
         self.name, self.f, self.m, self.lot = name, f, Machine(), lot
@@ -47,7 +56,8 @@ class Symbol:
         self.pos = 0.0  # signed size from our fills
         self.avg = 0.0
         self.trade_pnl = 0.0  # net PnL of the round trip in progress, fees included
-        self.pos_size = 0.0  # the exchange's size from position events
+        self.pos_size = 0.0  # the exchange's size and side from position events
+        self.pos_side = ""
         self.pos_ts = 0
         self.last_intent: OrderIntent | None = None
 
@@ -60,9 +70,9 @@ class Engine:
         self.safe_mode = False
         self.feed_stale = False  # the service's wall-clock verdict on the feed (never set in a replay)
         self.symbols: dict[str, Symbol] = {}
-        self.emitted: set[str] = set()  # intent ids ever sent: a setup is entered at most once
-        self.settled: set[str] = set()  # intent ids that filled or ended
-        self._fills_seen: set[str] = set()
+        self.emitted = Recent()  # intent ids sent: a setup is entered at most once
+        self.settled = Recent()  # intent ids that filled or ended
+        self._fills_seen = Recent()
 
     def set_profile(self, profile: Profile) -> None:
         """Switch parameters; positions, equity and states carry over, windows restart if resized."""
@@ -93,7 +103,8 @@ class Engine:
             s.f.on_book(b.bids, b.asks)
             s.book_ms = ts
             if s.lot is None:
-                s.lot = self.lots.get(b.symbol) or self._guess_lot(b.bids[0][0])
+                o = self.profile.orders
+                s.lot = self.lots.get(b.symbol) or guess(b.bids[0][0], qty_step=o.qty_step, min_qty=o.min_qty)
         s.lag_ms = (b.received_ts_ns - b.exchange_ts_ns) // 1_000_000
         return out
 
@@ -123,7 +134,7 @@ class Engine:
             since = max(s.pos_ts, i.created_ts_ns // 1_000_000)
             if s.pos_size > 0:
                 state = State.EXITING if i.reduce_only and i.intent_id not in self.settled else State.ENTERED
-                s.m = Machine(state=state, since_ms=since, side="Buy" if s.pos > 0 else "Sell")
+                s.m = Machine(state=state, since_ms=since, side=s.pos_side)
             elif not i.reduce_only and i.intent_id not in self.settled:
                 s.m = Machine(state=State.ARMED, since_ms=since, side=i.side)
                 self.risk.exposure[s.name] = float(i.qty) * float(i.reference_price or 0)
@@ -159,7 +170,7 @@ class Engine:
         if e.ts_ns < s.pos_ts * 1_000_000:
             return  # an older event delivered again after a newer one
         now = e.ts_ns // 1_000_000
-        s.pos_ts, s.pos_size = now, float(e.size)
+        s.pos_ts, s.pos_size, s.pos_side = now, float(e.size), e.side
         if s.pos_size > 0:
             self.risk.exposure[s.name] = s.pos_size * float(e.entry_price or 0)
             if s.m.can(Event.FILLED):
@@ -242,12 +253,12 @@ class Engine:
         qty, why = self.risk.size(price=price, stop_distance=dist, qty_step=lot.qty_step, min_qty=lot.min_qty)
         if why:
             return None, why
-        limit = None if o.entry_type == "Market" else _fmt(price * (1 + sign * o.limit_offset_bps / 1e4), lot.tick)
+        limit = None if o.entry_type == "Market" else fmt(price * (1 + sign * o.limit_offset_bps / 1e4), lot.tick)
         intent = OrderIntent(
-            intent_id=intent_id, symbol=s.name, side=side, qty=_fmt(qty, lot.qty_step), order_type=o.entry_type,
+            intent_id=intent_id, symbol=s.name, side=side, qty=fmt(qty, lot.qty_step), order_type=o.entry_type,
             price=limit, time_in_force="GTC" if limit is None else "IOC",
-            take_profit=_fmt(price + sign * dist * o.tp_rr, lot.tick), stop_loss=_fmt(price - sign * dist, lot.tick),
-            reference_price=_fmt(price, lot.tick), created_ts_ns=msg.exchange_ts_ns,
+            take_profit=fmt(price + sign * dist * o.tp_rr, lot.tick), stop_loss=fmt(price - sign * dist, lot.tick),
+            reference_price=fmt(price, lot.tick), created_ts_ns=msg.exchange_ts_ns,
             market_exchange_ts_ns=msg.exchange_ts_ns, market_received_ts_ns=msg.received_ts_ns)
         self.emitted.add(intent_id)
         self.risk.exposure[s.name] = qty * price
@@ -260,8 +271,8 @@ class Engine:
         side = "Sell" if s.m.side == "Buy" else "Buy"
         intent = OrderIntent(
             intent_id=f"{INTENT_PREFIX}{s.name}-x-{now}", symbol=s.name, side=side,
-            qty=_fmt(s.pos_size or abs(s.pos), lot.qty_step), reduce_only=True,
-            reference_price=_fmt(snap.bid if side == "Sell" else snap.ask, lot.tick),
+            qty=fmt(s.pos_size or abs(s.pos), lot.qty_step), reduce_only=True,
+            reference_price=fmt(snap.bid if side == "Sell" else snap.ask, lot.tick),
             created_ts_ns=msg.exchange_ts_ns, market_exchange_ts_ns=msg.exchange_ts_ns,
             market_received_ts_ns=msg.received_ts_ns)
         self.emitted.add(intent.intent_id)
@@ -272,15 +283,3 @@ class Engine:
     def _add(self, name: str) -> Symbol:
         s = self.symbols[name] = Symbol(name, SymbolFeatures(self.profile.features), self.lots.get(name))
         return s
-
-    def _guess_lot(self, price: str) -> Lot:
-        """Without instrument data: the tick from the book's price digits, the lot from the profile."""
-        digits = len(price.partition(".")[2])
-        o = self.profile.orders
-        return Lot(tick=10.0 ** -digits, qty_step=o.qty_step, min_qty=o.min_qty)
-
-
-def _fmt(value: float, step: float) -> str:
-    """value rounded to a multiple of step, printed with step's decimals (no float noise)."""
-    digits = max(0, -Decimal(repr(step)).normalize().as_tuple().exponent)
-    return f"{round(value / step) * step:.{digits}f}"
