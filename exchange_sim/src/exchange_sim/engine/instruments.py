@@ -51,7 +51,7 @@ class Instrument:
 
 
 _KNOWN = {
-    "BTCUSDT": dict(tick="0.10", step="0.001", max_qty="1190.000", lev="100", price="65000"),
+    "BTCUSDT": dict(tick="0.10", step="0.001", max_qty="1190.000", lev="100", price="75000"),
     "ETHUSDT": dict(tick="0.01", step="0.01", max_qty="7240.00", lev="100", price="3200"),
     "SOLUSDT": dict(tick="0.010", step="0.1", max_qty="79770.0", lev="100", price="150"),
 }
