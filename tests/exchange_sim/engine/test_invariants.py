@@ -4,7 +4,8 @@ After every action: the balance and available balance are never negative; equity
 cash + unrealised PnL - fees exactly (cash = initial balance + closed PnL, see Wallet); equity also
 equals the independent mark-to-market sum initial - sum(buys) + sum(sells) + sum(size * mark) -
 fees + insurance cover; no order fills more than its qty and its executions add up to its filled qty;
-executions of reduce-only orders never grow or flip the position.
+executions of reduce-only orders never grow or flip the position. Two symbols share the cross margin,
+so a gap in one can liquidate both.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ D = Decimal
 SYMBOL = "BTCUSDT"
 TICK = D("0.1")
 LOT = D("0.001")
+GRID = {"BTCUSDT": (TICK, LOT, 600_000), "ETHUSDT": (D("0.01"), D("0.01"), 320_000)}  # tick, lot, start
 BALANCE = D(1_000)
 T0 = 1_700_000_000_000
 
@@ -40,56 +42,68 @@ leverages = st.tuples(st.just("leverage"), st.sampled_from([1, 5, 10, 50, 100]))
 KINDS = {"book": books, "trade": trades, "place": orders, "cancel": cancels, "amend": amends, "stop": stops,
          "leverage": leverages}
 WEIGHTS = ["book"] * 2 + ["trade"] * 3 + ["place"] * 5 + ["cancel", "amend", "stop", "leverage"]
-actions = st.lists(st.sampled_from(WEIGHTS).flatmap(KINDS.__getitem__), min_size=5, max_size=60)
+action = st.sampled_from(WEIGHTS).flatmap(KINDS.__getitem__)
+actions = st.lists(st.tuples(st.sampled_from(list(GRID)), action), min_size=5, max_size=60)
 
 
-def price(ticks: int) -> Decimal:
-    return D(ticks) * TICK
+def price(ticks: int, tick: Decimal = TICK) -> Decimal:
+    return D(ticks) * tick
 
 
-def apply(ex: Exchange, action: tuple, now: int) -> None:
+def opening_book(symbol: str) -> BookUpdate:
+    tick, lot, start = GRID[symbol]
+    return BookUpdate(symbol=symbol, kind="snapshot", bids=[(price(start, tick), 1000 * lot)],
+                      asks=[(price(start + 1, tick), 1000 * lot)], u=1, seq=1, ts_ms=T0, cts_ms=T0)
+
+
+def apply(ex: Exchange, symbol: str, action: tuple, now: int) -> None:
     kind = action[0]
-    mid = int(ex.ticker(SYMBOL)["markPrice"] / TICK)
+    tick, lot, _ = GRID[symbol]
+    mid = int(ex.ticker(symbol)["markPrice"] / tick)
+
+    def at(ticks: int) -> Decimal:
+        return D(ticks) * tick
+
     if kind == "book":
         _, move, spread, bid_lots, ask_lots = action
         centre = mid + move
-        bids = [(price(centre - i * 3), D(n) * LOT) for i, n in enumerate(bid_lots)]
-        asks = [(price(centre + spread + i * 3), D(n) * LOT) for i, n in enumerate(ask_lots)]
-        ex.apply(BookUpdate(symbol=SYMBOL, kind="snapshot", bids=bids, asks=asks, u=now, seq=now, ts_ms=now,
+        bids = [(at(centre - i * 3), D(n) * lot) for i, n in enumerate(bid_lots)]
+        asks = [(at(centre + spread + i * 3), D(n) * lot) for i, n in enumerate(ask_lots)]
+        ex.apply(BookUpdate(symbol=symbol, kind="snapshot", bids=bids, asks=asks, u=now, seq=now, ts_ms=now,
                             cts_ms=now))
     elif kind == "trade":
         _, side, offset, n = action
-        ex.apply(TradeTick(symbol=SYMBOL, trade_id=str(now), side=side, price=price(mid + offset),
-                           size=D(n) * LOT, ts_ms=now, tick_direction="PlusTick"))
+        ex.apply(TradeTick(symbol=symbol, trade_id=str(now), side=side, price=at(mid + offset),
+                           size=D(n) * lot, ts_ms=now, tick_direction="PlusTick"))
     elif kind == "place":
         _, side, order_type, tif, n, offset, reduce_only, tp, sl = action
         up = 1 if side == "Buy" else -1
         base = mid + offset if order_type == "Limit" else mid
-        ex.place_order(symbol=SYMBOL, side=side, order_type=order_type, qty=D(n) * LOT,
-                       price=price(mid + offset), time_in_force=tif, reduce_only=reduce_only,
-                       take_profit=price(base + up * tp) if tp else None,
-                       stop_loss=price(base - up * sl) if sl else None, now_ms=now)
+        ex.place_order(symbol=symbol, side=side, order_type=order_type, qty=D(n) * lot,
+                       price=at(mid + offset), time_in_force=tif, reduce_only=reduce_only,
+                       take_profit=at(base + up * tp) if tp else None,
+                       stop_loss=at(base - up * sl) if sl else None, now_ms=now)
     elif kind == "cancel":
-        open_orders = ex.open_orders(symbol=SYMBOL)
+        open_orders = ex.open_orders(symbol=symbol)
         if open_orders:
             order = open_orders[action[1] % len(open_orders)]
-            ex.cancel_order(symbol=SYMBOL, order_id=order.order_id, now_ms=now)
+            ex.cancel_order(symbol=symbol, order_id=order.order_id, now_ms=now)
     elif kind == "amend":
-        open_orders = ex.open_orders(symbol=SYMBOL)
+        open_orders = ex.open_orders(symbol=symbol)
         if open_orders:
             order = open_orders[action[1] % len(open_orders)]
-            ex.amend_order(symbol=SYMBOL, order_id=order.order_id, price=price(mid + action[2]),
-                           qty=None if action[3] is None else D(action[3]) * LOT, now_ms=now)
+            ex.amend_order(symbol=symbol, order_id=order.order_id, price=at(mid + action[2]),
+                           qty=None if action[3] is None else D(action[3]) * lot, now_ms=now)
     elif kind == "stop":
-        position = ex.positions(symbol=SYMBOL)[0]
+        position = ex.positions(symbol=symbol)[0]
         if not position.size:
             return
         up = 1 if position.side == "Buy" else -1
-        ex.set_trading_stop(symbol=SYMBOL, take_profit=price(mid + up * (action[1] + 1)),
-                            stop_loss=price(mid - up * (action[2] + 1)),
+        ex.set_trading_stop(symbol=symbol, take_profit=at(mid + up * (action[1] + 1)),
+                            stop_loss=at(mid - up * (action[2] + 1)),
                             sl_trigger_by="MarkPrice" if action[3] else "LastPrice", now_ms=now)
     else:
-        ex.set_leverage(symbol=SYMBOL, buy_leverage=D(action[1]), sell_leverage=D(action[1]), now_ms=now)
+        ex.set_leverage(symbol=symbol, buy_leverage=D(action[1]), sell_leverage=D(action[1]), now_ms=now)
 
 
 def check(ex: Exchange) -> None:
@@ -112,27 +126,27 @@ def check(ex: Exchange) -> None:
         assert 0 <= order.cum_exec_qty <= order.qty
         assert filled.get(order.order_id, D(0)) == order.cum_exec_qty
     reduce_only = {o.order_id for o in orders if o.reduce_only}
-    running = D(0)
+    running = {p.symbol: D(0) for p in positions}
     for f in fills:
-        after = running + (f.exec_qty if f.side == "Buy" else -f.exec_qty)
+        before = running[f.symbol]
+        after = running[f.symbol] = before + (f.exec_qty if f.side == "Buy" else -f.exec_qty)
         if f.order_id in reduce_only:
-            assert abs(after) < abs(running) and after * running >= 0
-        running = after
-    position = positions[0]
-    assert running == (position.size if position.side == "Buy" else -position.size)
+            assert abs(after) < abs(before) and after * before >= 0
+    for p in positions:
+        assert running[p.symbol] == (p.size if p.side == "Buy" else -p.size)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from([10, 50, 100]), actions)
 def test_invariants_hold_over_random_order_and_market_sequences(leverage, script):
-    ex = Exchange(symbols=[SYMBOL], balance=BALANCE)
-    if leverage != 10:
-        ex.set_leverage(symbol=SYMBOL, buy_leverage=D(leverage), sell_leverage=D(leverage), now_ms=T0)
-    ex.apply(BookUpdate(symbol=SYMBOL, kind="snapshot", bids=[(D("60000.0"), D("1"))],
-                        asks=[(D("60000.1"), D("1"))], u=1, seq=1, ts_ms=T0, cts_ms=T0))
-    for i, action in enumerate(script):
+    ex = Exchange(symbols=list(GRID), balance=BALANCE)
+    for symbol in GRID:
+        if leverage != 10:
+            ex.set_leverage(symbol=symbol, buy_leverage=D(leverage), sell_leverage=D(leverage), now_ms=T0)
+        ex.apply(opening_book(symbol))
+    for i, (symbol, action) in enumerate(script):
         try:
-            apply(ex, action, T0 + i + 1)
+            apply(ex, symbol, action, T0 + i + 1)
         except ExchangeError as e:
             assert e.code in {10001, 110001, 110007, 110017, 110043, 110094, 170134, 170135, 170136, 170137}
         check(ex)
