@@ -1,12 +1,12 @@
-"""A price-sorted order book side pair with O(log n) updates and O(1) best-price reads."""
+"""An order book side pair: price -> size dicts plus sorted price lists (bisect), for cheap deltas and
+O(1) best prices. Books hold a few hundred levels, where list insertion beats a tree."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
-
-from sortedcontainers import SortedDict
 
 from exchange_sim.engine.events import Level
 
@@ -14,42 +14,48 @@ from exchange_sim.engine.events import Level
 class Book:
     """One symbol's public book: price -> size for each side, plus the last message's u/seq/ts."""
 
-    __slots__ = ("bids", "asks", "u", "seq", "ts_ms")
+    __slots__ = ("bids", "asks", "_bid_prices", "_ask_prices", "u", "seq", "ts_ms")
 
     def __init__(self) -> None:
-        self.bids: SortedDict = SortedDict()  # ascending; best bid is the last key
-        self.asks: SortedDict = SortedDict()  # ascending; best ask is the first key
+        self.bids: dict[Decimal, Decimal] = {}
+        self.asks: dict[Decimal, Decimal] = {}
+        self._bid_prices: list[Decimal] = []  # ascending; the best bid is the last
+        self._ask_prices: list[Decimal] = []  # ascending; the best ask is the first
         self.u = 0
         self.seq = 0
         self.ts_ms = 0
 
     def replace(self, bids: list[Level], asks: list[Level]) -> None:
         """Apply a snapshot."""
-        self.bids = SortedDict((p, s) for p, s in bids if s)
-        self.asks = SortedDict((p, s) for p, s in asks if s)
+        self.bids = {p: s for p, s in dict(bids).items() if s}  # the last entry for a price wins
+        self.asks = {p: s for p, s in dict(asks).items() if s}
+        self._bid_prices = sorted(self.bids)
+        self._ask_prices = sorted(self.asks)
 
     def patch(self, bids: list[Level], asks: list[Level]) -> None:
         """Apply a delta: size 0 deletes the level, anything else sets it."""
-        for side, levels in ((self.bids, bids), (self.asks, asks)):
+        for side, prices, levels in ((self.bids, self._bid_prices, bids), (self.asks, self._ask_prices, asks)):
             for price, size in levels:
                 if size:
+                    if price not in side:
+                        insort(prices, price)
                     side[price] = size
-                else:
-                    side.pop(price, None)
+                elif side.pop(price, None) is not None:
+                    del prices[bisect_left(prices, price)]
 
     def best_bid(self) -> Level | None:
-        return self.bids.peekitem(-1) if self.bids else None
+        return (p := self._bid_prices[-1], self.bids[p]) if self._bid_prices else None
 
     def best_ask(self) -> Level | None:
-        return self.asks.peekitem(0) if self.asks else None
+        return (p := self._ask_prices[0], self.asks[p]) if self._ask_prices else None
 
     def bid_levels(self) -> Iterator[Level]:
         """Bids, best first."""
-        return ((p, self.bids[p]) for p in reversed(self.bids))
+        return ((p, self.bids[p]) for p in reversed(self._bid_prices))
 
     def ask_levels(self) -> Iterator[Level]:
         """Asks, best first."""
-        return iter(self.asks.items())
+        return ((p, self.asks[p]) for p in self._ask_prices)
 
     def top(self, depth: int) -> tuple[list[Level], list[Level]]:
         """The best `depth` levels of each side, best first."""
