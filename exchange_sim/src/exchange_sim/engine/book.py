@@ -34,7 +34,8 @@ class Book:
 
     def patch(self, bids: list[Level], asks: list[Level]) -> None:
         """Apply a delta: size 0 deletes the level, anything else sets it."""
-        for side, prices, levels in ((self.bids, self._bid_prices, bids), (self.asks, self._ask_prices, asks)):
+        sides = ((self.bids, self._bid_prices, bids), (self.asks, self._ask_prices, asks))
+        for side, prices, levels in sides:
             for price, size in levels:
                 if size:
                     if price not in side:
