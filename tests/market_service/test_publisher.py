@@ -104,3 +104,25 @@ async def test_trades_survive_a_redis_outage_in_order(own_redis):
     trades = [t.trade_id for t in entries(own_redis.url, c.MARKET_TRADES) if isinstance(t, Trade)]
     assert trades == [f"ETHUSDT-{n}" for n in range(1, 301)]
     assert market.counts["duplicate"] == 200
+
+
+async def test_a_full_trade_buffer_holds_the_feed_back_until_the_bus_takes_them(own_redis, monkeypatch):
+    monkeypatch.setattr("market_service.publisher.TRADE_BUFFER_MAX", 50)
+    bus, market, publisher = wire(own_redis.url)
+    own_redis.stop()
+    task = asyncio.create_task(publisher.run(Progress("publisher")))
+    try:
+        for n in range(1, 61):
+            market.on_message(trade_msg("BTCUSDT", n))
+        assert publisher.full
+        held = asyncio.create_task(publisher.wait_room())  # what the WS read loop awaits
+        await asyncio.sleep(0.3)
+        assert not held.done()  # the feed waits; nothing is thrown away
+        own_redis.start()
+        await asyncio.wait_for(held, 30)
+        await wait_for(lambda: publisher.published_trades == 60)
+    finally:
+        task.cancel()
+        await bus.close()
+    trades = [t.trade_id for t in entries(own_redis.url, c.MARKET_TRADES) if isinstance(t, Trade)]
+    assert trades == [f"BTCUSDT-{n}" for n in range(1, 61)]

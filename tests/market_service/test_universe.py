@@ -8,6 +8,7 @@ import redis
 from common import constants as c
 from common.bybit.schemas.ticker import Ticker
 from common.config import Settings
+from common.schemas import decode
 from market_service.universe import configured, rank
 from tests.exchange_sim.server.conftest import start_sim
 from tests.support import service_env, start_service, wait_until
@@ -31,6 +32,7 @@ def test_configured_symbols_are_deduplicated_and_capped():
 def test_top_n_universe_comes_from_the_exchange_tickers(tmp_path, redis_url):
     sim = start_sim("--tick-ms", "50", tmp_path=tmp_path)
     env = service_env(redis_url, SYMBOLS="", MARKET_TOP_N="1", MARKET_UNIVERSE_REFRESH_S="1",
+                      MARKET_LATENCY_WARN_MS="0.001",  # any real latency is over it: health must say so
                       BYBIT_REST_URL=sim.rest, BYBIT_WS_PUBLIC_URL=sim.ws_public)
     proc = start_service("market", env, tmp_path / "market.log")
     client = redis.Redis.from_url(redis_url)
@@ -45,6 +47,11 @@ def test_top_n_universe_comes_from_the_exchange_tickers(tmp_path, redis_url):
         top = next(iter(client.smembers(c.MARKET_SYMBOLS_KEY))).decode()
         wait_until(lambda: client.get(c.market_book_key(top)), timeout=30, what="its book in Redis")
         assert len(client.hkeys(c.MARKET_SUMMARY_KEY)) == 1
+        hb = wait_until(lambda: (raw := client.get(c.heartbeat_key(c.MARKET))) and decode(raw), timeout=30,
+                        what="a heartbeat")
+        wait_until(lambda: "feed latency" in decode(client.get(c.heartbeat_key(c.MARKET))).reason, timeout=30,
+                   what="YELLOW for feed latency")
+        assert decode(client.get(c.heartbeat_key(c.MARKET))).status == "YELLOW" and hb.pid == proc.pid
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0

@@ -13,6 +13,7 @@ Bybit's strings for output and a float size for the features.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, insort
 
 from common.bybit.schemas.orderbook import Level, OrderbookData
@@ -72,7 +73,7 @@ def _size(price: str, size: str) -> float:
         qty = float(size)
     except ValueError:
         raise BookError(f"unreadable size {size!r} at price {price!r}") from None
-    if qty < 0 or qty != qty:
+    if qty < 0 or math.isnan(qty):
         raise BookError(f"invalid size {size!r} at price {price!r}")
     return qty
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 Top = tuple[float, float, float, float]  # best bid price, bid size, best ask price, ask size
 
@@ -73,7 +74,7 @@ def vwap(trades: Iterable[tuple[float, float]]) -> float:
 
 def realized_vol(prices: Sequence[float]) -> float:
     """Realised volatility: the root of the summed squared log returns (not annualised)."""
-    return math.sqrt(sum(math.log(b / a) ** 2 for a, b in zip(prices, prices[1:])))
+    return math.sqrt(sum(math.log(b / a) ** 2 for a, b in pairwise(prices)))
 
 
 class Flow:

@@ -142,7 +142,8 @@ class MarketService:
                 self.feed_progress.beat()  # reconnecting with backoff is expected, not a hang
                 if self._was_connected:
                     self.market.mark_all_stale("public WS disconnected")
-                    await self._alert("market:ws", Severity.WARN, "market: public WS disconnected", self.ws.url)
+                    await self._alert("market:ws", severity=Severity.WARN, title="market: public WS disconnected",
+                                      detail=self.ws.url)
             self._was_connected = connected
             self.market.check_stale(stale_after_s=s.market_stale_after_s)
             await self._resubscribe(connected)
@@ -177,13 +178,13 @@ class MarketService:
                 continue  # a quiet book is probed, not alerted; "unanswered" is the silent feed
             title = f"market: {symbol} feed silent" if kind in ("no book message", "unanswered") \
                 else f"market: {symbol} book resync"
-            await self._alert(f"market:resync:{symbol}:{kind}", Severity.WARN, title, reason)
+            await self._alert(f"market:resync:{symbol}:{kind}", severity=Severity.WARN, title=title, detail=reason)
         now = time.monotonic()
         while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
             self._resyncs.popleft()
         if len(self._resyncs) >= RESYNC_STORM:
-            await self._alert("market:resync_storm", Severity.CRIT, "market: resync storm",
-                              f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s")
+            await self._alert("market:resync_storm", severity=Severity.CRIT, title="market: resync storm",
+                              detail=f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s")
 
     def _health(self, connected: bool) -> None:
         s = self.rt.settings
@@ -201,7 +202,7 @@ class MarketService:
             reasons.append("no symbols yet")
         self.rt.health.set(Status.YELLOW if reasons else Status.GREEN, "; ".join(reasons)[:500])
 
-    async def _alert(self, key: str, severity: Severity, title: str, detail: str) -> None:
+    async def _alert(self, key: str, *, severity: Severity, title: str, detail: str) -> None:
         now = time.monotonic()
         if now - self._alerted.get(key, -ALERT_EVERY_S) < ALERT_EVERY_S:
             return

@@ -15,7 +15,7 @@ from common.schemas import encode
 from market_service.feed import Market
 
 
-def summary(market: Market, symbol: str, now_ns: int) -> dict:
+def summary(market: Market, *, symbol: str, now_ns: int) -> dict:
     """What `scalperctl market` shows for one symbol."""
     st = market.symbols[symbol]
     top = st.book.top()
@@ -38,7 +38,7 @@ async def write(market: Market, redis: aioredis.Redis, *, depth: int, now_ns: in
         for symbol in changed:
             book = market.book_top(symbol, now_ns, levels=depth, drain_ofi=False)
             pipe.set(c.market_book_key(symbol), encode(book))
-            pipe.hset(c.MARKET_SUMMARY_KEY, symbol, json.dumps(summary(market, symbol, now_ns)))
+            pipe.hset(c.MARKET_SUMMARY_KEY, symbol, json.dumps(summary(market, symbol=symbol, now_ns=now_ns)))
         await pipe.execute()
     return len(changed)
 
