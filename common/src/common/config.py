@@ -118,7 +118,19 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_chat_id: str = ""
     admin_username: str = "admin"
-    admin_password_hash: SecretStr = SecretStr("")
+    admin_password_hash: SecretStr = SecretStr("")  # empty: the dashboard runs in open local mode
+
+    # Dashboard security and alerting.
+    session_secret: SecretStr = SecretStr("")  # empty: one is generated and kept in DATA_DIR
+    session_ttl_s: Annotated[float, Field(gt=0)] = 12 * 3600.0  # a login lasts this long
+    login_max_failures: Annotated[int, Field(ge=1)] = 20  # wrong passwords in a row that lock a user out
+    login_lockout_s: Annotated[float, Field(gt=0)] = 900.0  # first lockout; doubles on each repeat
+    web_allow_networks: str = ""  # comma-separated CIDRs the dashboard accepts clients from; empty: all
+    metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics from a non-loopback scraper
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_send_warn: bool = False  # WARN alerts go to Telegram too (CRIT always do)
+    alert_dedup_s: Annotated[float, Field(gt=0)] = 300.0  # the same alert key within this window is one
+    alert_rate_per_min: Annotated[int, Field(ge=1)] = 20  # Telegram messages per minute at most
 
     service_cluster_id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "scalper"
     log_level: LogLevel = LogLevel.INFO
@@ -150,6 +162,8 @@ class Settings(BaseSettings):
             for key in ("bybit_api_key", "bybit_api_secret"):
                 if not getattr(self, key).get_secret_value():
                     raise ConfigError(key.upper(), "required when EXECUTION_MODE=LIVE")
+            if not self.admin_password_hash.get_secret_value():
+                raise ConfigError("ADMIN_PASSWORD_HASH", "required when EXECUTION_MODE=LIVE (no open dashboard)")
         return self
 
     @property
