@@ -206,10 +206,8 @@ async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
     rt.stopping.set()
     for cons in rt.consumers:
         cons.stop()
-    _, pending = await asyncio.wait(graceful, timeout=c.SHUTDOWN_GRACE_S)
-    for t in [*pending, *critical, *others, stop_wait]:
-        t.cancel()
-    await asyncio.gather(*critical, *others, stop_wait, return_exceptions=True)
+    await asyncio.wait(graceful, timeout=c.SHUTDOWN_GRACE_S)
+    await _cancel([*critical, *others, stop_wait], timeout=c.SHUTDOWN_GRACE_S)
     for hook in rt._shutdown_hooks:
         try:
             await asyncio.wait_for(hook(), c.SHUTDOWN_GRACE_S)
@@ -218,6 +216,26 @@ async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
     await rt.bus.close()
     log.info("stopped", extra={"ctx": {"exit_code": code}})
     return code
+
+
+async def _cancel(tasks: list[asyncio.Task], *, timeout: float) -> None:
+    """Cancel tasks and wait at most `timeout` s for them to end, cancelling again while waiting.
+
+    One cancel is not enough on Python 3.11: asyncio.wait_for (inside redis-py) swallows a cancel that
+    races with the completion of the awaited command (bpo-42130), and the task then runs on.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = {t for t in tasks if not t.done()}
+    while pending and loop.time() < deadline:
+        for t in pending:
+            t.cancel()
+        _, pending = await asyncio.wait(pending, timeout=min(0.5, deadline - loop.time()))
+    if pending:
+        log.error("tasks_would_not_stop", extra={"ctx": {"tasks": sorted(t.get_name() for t in pending)}})
+    for t in tasks:
+        if t.done() and not t.cancelled():
+            t.exception()  # retrieved: the runner already logged what ended a critical task
 
 
 async def _watchdog(rt: Runtime) -> None:
