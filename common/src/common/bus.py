@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Message], Awaitable[None]]
 # Errors that mean "Redis is unreachable right now": back off and try again.
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# Raised by a handler, these mean the handler's Redis went away, not that the message is bad: the
+# entry stays pending and is handled again after the reconnect instead of going to sys.dlq.
+HANDLER_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
 def backoff() -> EqualJitterBackoff:
@@ -166,6 +169,7 @@ class Consumer:
 
     async def _catch_up(self) -> None:
         """Handle our own pending entries, then those that dead consumers left idle."""
+        await self._flush_acks()  # handled before Redis was lost: ack, so they are not read again
         while not self._stopping:
             resp = await self.bus.redis.xreadgroup(
                 self.group, self.name, {self.stream: "0"}, count=self.batch)
@@ -225,7 +229,7 @@ class Consumer:
             started = time.perf_counter()
             try:
                 await self.handler(msg)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, *HANDLER_REDIS_DOWN):
                 raise
             except Exception as e:  # a handler bug must not kill the consumer
                 log.exception("handler_failed", extra={"ctx": {"stream": self.stream}})

@@ -1,0 +1,151 @@
+"""common.bus against a real redis-server: bounded streams, consumer groups, dead letters, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from common import constants as c
+from common.bus import Bus, Consumer
+from common.schemas import Alert, DeadLetter, Message, Severity, Trade, decode, encode, now_ns
+from tests.support import ROOT
+
+
+def trade(n: int, symbol: str = "BTCUSDT") -> Trade:
+    return Trade(symbol=symbol, trade_id=str(n), side="Buy", price="100.5", size="1",
+                 exchange_ts_ns=1, received_ts_ns=2)
+
+
+@pytest.fixture
+async def bus(redis_url):
+    b = Bus(redis_url, service="test", maxlen=1000)
+    yield b
+    await b.close()
+
+
+async def run_until(consumer: Consumer, predicate, timeout: float = 20) -> None:
+    """Run `consumer` until `predicate()` holds, then stop it the graceful way."""
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                assert not task.done(), task.exception()
+                await asyncio.sleep(0.02)
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, timeout)
+
+
+async def stream_messages(bus: Bus, stream: str) -> list[Message]:
+    return [decode(fields[c.PAYLOAD_FIELD]) for _, fields in await bus.redis.xrange(stream)]
+
+
+def test_stream_names_live_in_constants_only():
+    assert len(set(c.ALL_STREAMS)) == len(c.ALL_STREAMS)
+    literal = re.compile("|".join(rf"[\"']{re.escape(s)}[\"']" for s in c.ALL_STREAMS))
+    constants = ROOT / "common/src/common/constants.py"
+    offenders = [str(p.relative_to(ROOT)) for p in ROOT.glob("*/src/**/*.py")
+                 if p != constants and literal.search(p.read_text(errors="replace"))]
+    assert offenders == [], "stream names belong in common/constants.py"
+
+
+async def test_publish_keeps_streams_bounded(bus):
+    for start in range(0, 5000, 500):
+        await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(start, start + 500)])
+    for n in range(500):
+        await bus.publish(c.MARKET_BOOK if n % 2 else c.MARKET_TRADES, trade(n))
+    # MAXLEN ~ trims whole radix-tree nodes (100 entries by default), so a little over maxlen stays.
+    assert 1000 <= await bus.redis.xlen(c.MARKET_TRADES) < 1200
+    assert await bus.redis.xlen(c.MARKET_BOOK) == 250
+
+
+async def test_consumer_handles_in_batches_and_acks_everything(bus):
+    got: list[Trade] = []
+
+    async def handler(msg: Trade) -> None:
+        got.append(msg)
+
+    await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(250)])
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=handler,
+                        types=(Trade,), batch=100, start_id="0")
+    await run_until(consumer, lambda: len(got) == 250)
+    assert [m.trade_id for m in got] == [str(n) for n in range(250)]
+    assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
+    assert consumer.handled == 250 and consumer.dead_lettered == 0
+
+
+async def test_bad_entries_go_to_the_dlq_with_an_alert_and_the_consumer_goes_on(bus):
+    got: list[Trade] = []
+
+    async def handler(msg: Trade) -> None:
+        if msg.symbol == "BOOM":
+            raise ValueError("cannot trade BOOM")
+        got.append(msg)
+
+    alert = Alert(key="k", severity=Severity.INFO, source="x", title="t", ts_ns=now_ns())
+    bad = [
+        ({c.PAYLOAD_FIELD: b"\xc1 not msgpack"}, "decode"),
+        ({c.PAYLOAD_FIELD: b"\x81\xa4type\xa4nope"}, "decode"),  # msgpack, unknown message type
+        ({b"other": b"x"}, "decode: entry has no 'd' field"),
+        ({c.PAYLOAD_FIELD: encode(alert)}, "unexpected message type Alert"),
+        ({c.PAYLOAD_FIELD: encode(trade(0, symbol="BOOM"))}, "handler: ValueError: cannot trade BOOM"),
+    ]
+    ids = {}
+    for n, (fields, error) in enumerate(bad):
+        await bus.publish(c.MARKET_TRADES, trade(n))
+        ids[(await bus.redis.xadd(c.MARKET_TRADES, fields)).decode()] = error
+    await bus.publish(c.MARKET_TRADES, trade(99))
+
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=handler,
+                        types=(Trade,), start_id="0")
+    await run_until(consumer, lambda: len(got) == len(bad) + 1)
+
+    letters = [m for m in await stream_messages(bus, c.SYS_DLQ) if isinstance(m, DeadLetter)]
+    assert {d.entry_id for d in letters} == set(ids)
+    for d in letters:
+        assert d.stream == c.MARKET_TRADES and d.group == "g" and d.consumer == "c1"
+        assert d.error.startswith(ids[d.entry_id]) or ids[d.entry_id] in d.error
+    assert letters[0].raw == b"\xc1 not msgpack"
+    alerts = [m for m in await stream_messages(bus, c.SYS_ALERTS) if isinstance(m, Alert)]
+    assert len(alerts) == len(bad) and {a.key for a in alerts} == {f"dlq:{c.MARKET_TRADES}"}
+    assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
+    assert consumer.dead_lettered == len(bad)
+
+
+async def test_a_handler_that_loses_redis_is_retried_not_dead_lettered(bus):
+    attempts: list[str] = []
+    done: list[str] = []
+
+    async def handler(msg: Trade) -> None:
+        attempts.append(msg.trade_id)
+        if msg.trade_id == "1" and attempts.count("1") == 1:
+            raise RedisConnectionError("Connection closed by server.")
+        done.append(msg.trade_id)
+
+    await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(3)])
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=handler, start_id="0")
+    await run_until(consumer, lambda: len(done) == 3)
+    assert done == ["0", "1", "2"], "each handled once: what was handled before the error was acked"
+    assert await bus.redis.xlen(c.SYS_DLQ) == 0
+    assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
+
+
+async def test_a_stale_pending_entry_of_a_dead_consumer_is_claimed(bus):
+    await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(5)])
+    await bus.redis.xgroup_create(c.MARKET_TRADES, "g", id="0")
+    # "dead" read three entries and never acked them.
+    await bus.redis.xreadgroup("g", "dead", {c.MARKET_TRADES: ">"}, count=3)
+    got: list[str] = []
+
+    async def handler(msg: Trade) -> None:
+        got.append(msg.trade_id)
+
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="alive", handler=handler,
+                        claim_min_idle_ms=50)
+    await asyncio.sleep(0.1)
+    await run_until(consumer, lambda: len(got) == 5)
+    assert sorted(got) == ["0", "1", "2", "3", "4"]
+    assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
