@@ -7,15 +7,15 @@ import asyncio
 import getpass
 import json
 import sys
-import uuid
 from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from common import config
 from common import constants as c
+from common.control import send_control
 from common.health import classify
-from common.schemas import Command, ControlCommand, Heartbeat, Status, decode, encode, now_ns
+from common.schemas import Command, Heartbeat, Status, decode, now_ns
 from scalperctl import execution, market, replay, sim
 
 
@@ -49,14 +49,10 @@ async def status(settings: config.Settings, as_json: bool) -> int:
 async def send_command(settings: config.Settings, command: Command, target: str) -> int:
     r = _redis(settings)
     try:
-        if command in (Command.SAFE_MODE_ON, Command.SAFE_MODE_OFF):
-            await r.set(c.SAFE_MODE_KEY, "1" if command is Command.SAFE_MODE_ON else "0")
-        cmd = ControlCommand(command_id=uuid.uuid4().hex, command=command, target=target,
-                             issued_by=f"scalperctl:{getpass.getuser()}", ts_ns=now_ns())
-        entry = await r.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(cmd)}, maxlen=10_000, approximate=True)
+        entry = await send_control(r, command=command, target=target, issued_by=f"scalperctl:{getpass.getuser()}")
     finally:
         await r.aclose()
-    print(json.dumps({"command": command.value, "target": target, "entry_id": entry.decode()}))
+    print(json.dumps({"command": command.value, "target": target, "entry_id": entry}))
     return 0
 
 
