@@ -10,6 +10,8 @@ from common.schemas import ControlCommand, decode
 from tests.support import ROOT, VENV_BIN, service_env
 
 CTL = str(VENV_BIN / "scalperctl")
+# bcrypt of "secret" (cost 4): LIVE needs an admin, and the hash is a secret too.
+BCRYPT_OF_SECRET = "$2b$04$Vp.RXlu/9PGC7kMudJGgS.f.XM7uj6osCSuGAPNIRujmDW9tkX65C"
 
 
 def run_ctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -38,10 +40,12 @@ def test_config_check_names_the_bad_key_and_exits_78(tmp_path, redis_url):
 def test_config_check_never_prints_secrets(tmp_path, redis_url):
     env_file = tmp_path / "live.env"
     env_file.write_text("EXECUTION_MODE=LIVE\nBYBIT_API_KEY=key-VISIBLE-NOT\nBYBIT_API_SECRET=sec-HIDDEN\n"
-                        "REDIS_URL=redis://:pw-HIDDEN@127.0.0.1:6379/0\nTELEGRAM_BOT_TOKEN=tok-HIDDEN\n")
+                        "REDIS_URL=redis://:pw-HIDDEN@127.0.0.1:6379/0\nTELEGRAM_BOT_TOKEN=tok-HIDDEN\n"
+                        f"ADMIN_PASSWORD_HASH={BCRYPT_OF_SECRET}\n")
     r = run_ctl("config", "check", "--env-file", str(env_file), env=service_env(redis_url))
     assert r.returncode == 0, r.stderr
     assert "HIDDEN" not in r.stdout + r.stderr and "VISIBLE" not in r.stdout
+    assert BCRYPT_OF_SECRET not in r.stdout
     assert json.loads(r.stdout)["settings"]["BYBIT_API_SECRET"] == "********"
 
 
