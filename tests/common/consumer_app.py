@@ -17,6 +17,7 @@ import signal
 import redis.asyncio as aioredis
 import uvloop
 
+from common import logs
 from common.bus import Bus, Consumer
 from common.schemas import Message, OrderIntent, Trade, encode
 
@@ -75,6 +76,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--claim-idle-ms", type=int, default=15_000)
     a = ap.parse_args()
+    logs.configure("test-consumer", "INFO")
     raise SystemExit(uvloop.run(run(url=a.url, streams=a.streams, name=a.name, group=a.group,
                                     delay_s=a.delay_ms / 1000, batch=a.batch, claim_idle_ms=a.claim_idle_ms)))
 
