@@ -1,67 +1,71 @@
-"""The FastAPI application: health API, live page, metrics."""
+"""The FastAPI application: private routers behind a session, public ones beside them, security headers.
+
+State lives on `app.state`, built here from the runtime (no globals): the monitor, the alert engine,
+users, sessions, login throttle and audit log.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-import msgspec
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from common.schemas import now_ns
+from common.lifecycle import Runtime
+from dashboard.alerts import AlertEngine
+from dashboard.audit import Audit
+from dashboard.auth import Sessions, Throttle, allowed_networks, client_allowed, is_loopback, open_mode, session_secret
+from dashboard.deps import LoginRequired, SessionDep
 from dashboard.monitor import HealthMonitor
+from dashboard.routes import alerts, config, control, overview, public, trading
+from dashboard.users import UserStore
 
 HERE = Path(__file__).parent
-# /healthz fails when no heartbeat (our own included) arrived for this long: the monitor is stuck.
-HEALTHZ_STALE_S = 5.0
-SSE_KEEPALIVE_S = 2.0
+PRIVATE = (overview.router, alerts.router, control.router, trading.router, config.router)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "no-referrer"}
 
 
-def create_app(monitor: HealthMonitor) -> FastAPI:
-    app = FastAPI(title="Scalper dashboard", version=monitor.rt.version)
-    app.state.monitor = monitor
-    templates = Jinja2Templates(directory=HERE / "templates")
+def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> FastAPI:
+    settings = rt.settings
+    app = FastAPI(title="Scalper dashboard", version=rt.version, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.rt, app.state.monitor, app.state.alerts = rt, monitor, alerts
+    app.state.open_mode = open_mode(settings)
+    app.state.users = UserStore(settings)
+    app.state.sessions = Sessions(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
+    app.state.throttle = Throttle(max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s)
+    app.state.audit = Audit(settings.data_dir)
+    networks = allowed_networks(settings)
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(public.router)
+    for router in PRIVATE:
+        app.include_router(router, dependencies=[SessionDep])
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> JSONResponse:
-        """Liveness of the dashboard itself: its monitor is receiving heartbeats."""
-        age = (now_ns() - monitor.last_heartbeat_ns) / 1e9
-        ok = age < HEALTHZ_STALE_S
-        return JSONResponse({"status": "ok" if ok else "stale", "last_heartbeat_age_s": round(age, 2)},
-                            status_code=200 if ok else 503)
+    @app.get("/api/openapi.json", include_in_schema=False, dependencies=[SessionDep])
+    def openapi() -> dict:
+        """The JSON API's OpenAPI schema (behind the session like the API itself)."""
+        return app.openapi()
 
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict:
-        """Every service GREEN / YELLOW / RED with its facts."""
-        return monitor.snapshot()
+    @app.exception_handler(LoginRequired)
+    def login_required(request: Request, _exc: LoginRequired):
+        if request.method == "GET" and not request.url.path.startswith("/api/"):
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse({"detail": "login required"}, status_code=401)
 
-    @app.get("/api/health/stream", tags=["health"])
-    async def health_stream(request: Request) -> StreamingResponse:
-        """Server-sent events: the health snapshot on every change, and at least every 2 s."""
-
-        async def events():
-            while not await request.is_disconnected():
-                yield b"data: " + msgspec.json.encode(monitor.snapshot()) + b"\n\n"
-                async with monitor.changed:
-                    try:
-                        await asyncio.wait_for(monitor.changed.wait(), SSE_KEEPALIVE_S)
-                    except TimeoutError:
-                        pass
-
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-    @app.get("/metrics", tags=["health"], include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/", response_class=HTMLResponse, tags=["pages"])
-    def overview(request: Request):
-        return templates.TemplateResponse(request, "overview.html", {"health": monitor.snapshot()})
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        host = request.client.host if request.client else None
+        if not (is_loopback(host or "") or client_allowed(host, networks)):
+            response = JSONResponse({"detail": "client network not allowed"}, status_code=403)
+        else:
+            response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     return app

@@ -1,20 +1,32 @@
-"""The dashboard service's entry point: health monitor + web app in one runner-managed process."""
+"""The dashboard service's entry point: health monitor, alert engine and web app in one runner-managed process."""
 
+from common import config
 from common import constants as c
 from common.lifecycle import Runtime, run_service
-from common.schemas import Heartbeat
+from common.schemas import Alert, Heartbeat
+from dashboard.alerts import AlertEngine
 from dashboard.app import create_app
+from dashboard.auth import check_exposure
 from dashboard.monitor import HealthMonitor
+from dashboard.telegram import Telegram
 from dashboard.web import serve_task
 
 
 async def setup(rt: Runtime) -> None:
-    rt.health.details["mode"] = rt.settings.execution_mode.value
+    settings = rt.settings
+    rt.health.details["mode"] = settings.execution_mode.value
     monitor = HealthMonitor(rt)
+    telegram = Telegram(base_url=settings.telegram_api_url, token=settings.telegram_bot_token.get_secret_value(),
+                        chat_id=settings.telegram_chat_id)
+    alerts = AlertEngine(settings, telegram)
     rt.consume(c.SYS_HEALTH, monitor.on_heartbeat, types=(Heartbeat,))
+    rt.consume(c.SYS_ALERTS, alerts.on_alert, types=(Alert,))
     rt.task("health-monitor", monitor.run)
-    rt.task("web", serve_task(rt, create_app(monitor)), graceful=True)
+    rt.task("telegram", alerts.run)
+    rt.task("web", serve_task(rt, create_app(rt=rt, monitor=monitor, alerts=alerts)), graceful=True)
+    rt.on_shutdown(telegram.close)
 
 
 def main() -> None:
+    check_exposure(config.load_or_exit())
     run_service("dashboard", setup, dist="scalper-dashboard")

@@ -15,7 +15,7 @@
       if (!row) {
         row = document.createElement("tr");
         row.dataset.service = s.name;
-        for (const cls of ["name", "status", "reason", "uptime", "restarts", "pid", "safe_mode", "lag", "version"]) {
+        for (const cls of ["name", "status", "reason", "uptime", "restarts", "pid", "safe_mode", "lag", "version", "last_error"]) {
           const td = document.createElement("td");
           td.className = cls;
           row.appendChild(td);
@@ -33,7 +33,12 @@
       cell(row, "safe_mode", s.safe_mode === null ? "" : s.safe_mode);
       cell(row, "lag", Object.values(s.consumer_lag || {}).reduce((a, b) => a + b, 0));
       cell(row, "version", s.version || "");
+      cell(row, "last_error", s.last_error || "");
     }
+    document.getElementById("safe-mode").textContent = "safe mode: " + (h.operator_safe_mode ? "on" : "off");
+    const badge = document.getElementById("alert-badge");
+    badge.textContent = "alerts: " + h.alerts_unacked;
+    badge.className = h.alerts_unacked ? "badge status-RED" : "badge";
   }
   const live = document.getElementById("live");
   const source = new EventSource("/api/health/stream");

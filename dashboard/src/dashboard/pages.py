@@ -1,0 +1,32 @@
+"""Server-rendered pages: every page gets the user, the CSRF token, the alert badge and the mode banner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from dashboard.users import User
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
+NAV = [("/", "overview"), ("/safe-mode", "safe mode"), ("/positions", "positions"), ("/market", "market"),
+       ("/quality", "execution quality"), ("/alerts", "alerts"), ("/config", "config")]
+
+
+def render(request: Request, template: str, *, user: User, **ctx):
+    state = request.app.state
+    return templates.TemplateResponse(request, template, {
+        "user": user, "open_mode": state.open_mode, "csrf": getattr(request.state, "csrf", ""),
+        "alerts_unacked": state.alerts.unacked(), "nav": NAV, "cluster": state.rt.settings.service_cluster_id,
+        "mode": state.rt.settings.execution_mode.value, **ctx})
+
+
+def after_action(request: Request, *, back: str, result: dict):
+    """A form post goes back to its page (303); an API call gets the result as JSON."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return RedirectResponse(back, status_code=303)
+    return JSONResponse(result)

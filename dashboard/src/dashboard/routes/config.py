@@ -1,0 +1,48 @@
+"""The configuration, secrets masked; validate the env file and hot-reload it (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from common import config
+from common.control import send_control
+from common.schemas import Command
+from dashboard.deps import AdminDep, RuntimeDep, SettingsDep, UserDep
+from dashboard.pages import after_action, render
+
+router = APIRouter(tags=["config"])
+
+
+def _validate() -> dict:
+    """The env file as the services would read it now: ok, or the key that is wrong (never a secret)."""
+    try:
+        config.load(file_wins=True)
+    except config.ConfigError as e:
+        return {"valid": False, "key": e.key, "problem": e.problem}
+    return {"valid": True, "key": "", "problem": ""}
+
+
+@router.get("/config", response_class=HTMLResponse)
+def config_page(request: Request, user: UserDep, settings: SettingsDep):
+    """The running configuration with secrets masked, and whether the env file on disk is valid."""
+    return render(request, "config.html", user=user, settings=settings.public_view(), check=_validate(),
+                  env_file=str(config.env_file_path()))
+
+
+@router.get("/api/config")
+def show_config(settings: SettingsDep) -> dict:
+    """The dashboard's running configuration, secrets masked, and the env file's validation."""
+    return {"settings": settings.public_view(), "check": _validate()}
+
+
+@router.post("/api/config/reload")
+async def reload_config(request: Request, user: AdminDep, rt: RuntimeDep):
+    """Validate the env file, then ask every service to hot-reload it (admin)."""
+    check = _validate()
+    if check["valid"]:
+        entry = await send_control(rt.bus.redis, command=Command.RELOAD_CONFIG, issued_by=f"dashboard:{user.name}")
+        check["entry_id"] = entry
+    request.app.state.audit.record(user=user.name, action="reload config", client=request.client.host,
+                                   outcome="ok" if check["valid"] else "invalid", detail=check["key"])
+    return after_action(request, back="/config", result=check)

@@ -1,0 +1,56 @@
+"""Safe mode and recovery: the execution state, each recovery plan step by step, and the buttons."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from common import constants as c
+from common.control import send_control
+from common.schemas import Command
+from dashboard import state
+from dashboard.deps import AdminDep, RuntimeDep, UserDep
+from dashboard.pages import after_action, render
+
+router = APIRouter(tags=["safe mode"])
+
+
+async def _safe_mode(rt) -> dict:
+    redis = rt.bus.redis
+    return {"operator_safe_mode": await state.operator_safe_mode(redis),
+            "execution": await state.execution_state(redis), "recovery_plans": await state.recovery_plans(redis)}
+
+
+@router.get("/safe-mode", response_class=HTMLResponse)
+async def safe_mode_page(request: Request, user: UserDep, rt: RuntimeDep):
+    """The safe mode and recovery page."""
+    return render(request, "safe_mode.html", user=user, **await _safe_mode(rt))
+
+
+@router.get("/api/safe-mode")
+async def safe_mode(rt: RuntimeDep) -> dict:
+    """Operator safe mode, the execution state (NORMAL / SAFE / RECOVERING) and the recovery plans."""
+    return await _safe_mode(rt)
+
+
+@router.post("/api/safe-mode/{switch}")
+async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: AdminDep, rt: RuntimeDep):
+    """Enter or leave safe mode on every service (admin); the same command as `scalperctl safe-mode`."""
+    command = Command.SAFE_MODE_ON if switch == "on" else Command.SAFE_MODE_OFF
+    return await _send(request, user=user, rt=rt, command=command, target="*")
+
+
+@router.post("/api/reconcile")
+async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
+    """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`."""
+    return await _send(request, user=user, rt=rt, command=Command.RECONCILE, target=c.EXECUTION)
+
+
+async def _send(request: Request, *, user, rt, command: Command, target: str):
+    entry = await send_control(rt.bus.redis, command=command, target=target, issued_by=f"dashboard:{user.name}")
+    request.app.state.audit.record(user=user.name, action=command.value, client=request.client.host, outcome="ok",
+                                   detail=f"target {target}, entry {entry}")
+    return after_action(request, back="/safe-mode", result={"command": command.value, "target": target,
+                                                           "entry_id": entry})

@@ -1,0 +1,60 @@
+"""The overview: five services GREEN / YELLOW / RED, mode, safe mode, live over SSE; and logout."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+
+from dashboard import state
+from dashboard.auth import SESSION_COOKIE
+from dashboard.deps import ActingDep, AlertsDep, MonitorDep, RuntimeDep, UserDep
+from dashboard.pages import render
+
+router = APIRouter(tags=["overview"])
+SSE_KEEPALIVE_S = 2.0
+
+
+async def _health(monitor, alerts, rt) -> dict:
+    return {**monitor.snapshot(), "alerts_unacked": alerts.unacked(),
+            "operator_safe_mode": await state.operator_safe_mode(rt.bus.redis)}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(request: Request, user: UserDep, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
+    """The overview page."""
+    return render(request, "overview.html", user=user, health=await _health(monitor, alerts, rt))
+
+
+@router.get("/api/health")
+async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict:
+    """Every service GREEN / YELLOW / RED with its facts, the mode, safe mode and the alert badge."""
+    return await _health(monitor, alerts, rt)
+
+
+@router.get("/api/health/stream")
+async def health_stream(request: Request, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
+    """Server-sent events: the health snapshot on every change, and at least every 2 s."""
+
+    async def events():
+        while not await request.is_disconnected():
+            yield b"data: " + msgspec.json.encode(await _health(monitor, alerts, rt)) + b"\n\n"
+            async with monitor.changed:
+                try:
+                    await asyncio.wait_for(monitor.changed.wait(), SSE_KEEPALIVE_S)
+                except TimeoutError:
+                    pass
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, user: ActingDep) -> RedirectResponse:
+    """End the session (the signed cookie is dropped; it also expires by itself)."""
+    request.app.state.audit.record(user=user.name, action="logout", client=request.client.host, outcome="ok")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,55 @@
+"""What the platform holds and how it trades: positions with TP/SL, open orders, market, execution quality."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from common import constants as c
+from dashboard import state
+from dashboard.deps import RuntimeDep, UserDep
+from dashboard.pages import render
+
+router = APIRouter(tags=["trading"])
+
+
+async def _positions(rt) -> dict:
+    redis = rt.bus.redis
+    return {"positions": await state.json_hash(redis, c.EXEC_POSITIONS_KEY),
+            "orders": await state.json_hash(redis, c.EXEC_ORDERS_KEY)}
+
+
+@router.get("/positions", response_class=HTMLResponse)
+async def positions_page(request: Request, user: UserDep, rt: RuntimeDep):
+    """Positions (with their TP/SL) and open orders."""
+    return render(request, "positions.html", user=user, **await _positions(rt))
+
+
+@router.get("/api/positions")
+async def positions(rt: RuntimeDep) -> dict:
+    """Open positions by symbol and open orders by orderLinkId, as the execution service keeps them."""
+    return await _positions(rt)
+
+
+@router.get("/market", response_class=HTMLResponse)
+async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
+    """Per symbol price, spread, feed latency and staleness."""
+    return render(request, "market.html", user=user, symbols=await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY))
+
+
+@router.get("/api/market")
+async def market(rt: RuntimeDep) -> dict:
+    """The market service's per-symbol summary."""
+    return {"symbols": await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
+
+
+@router.get("/quality", response_class=HTMLResponse)
+async def quality_page(request: Request, user: UserDep, rt: RuntimeDep):
+    """Execution quality per symbol: fills, fill ratio, maker share, fees, slippage sums."""
+    return render(request, "quality.html", user=user, symbols=await state.quality(rt.bus.redis))
+
+
+@router.get("/api/quality")
+async def quality(rt: RuntimeDep) -> dict:
+    """Execution-quality sums per symbol, with fill ratio and maker share."""
+    return {"symbols": await state.quality(rt.bus.redis)}

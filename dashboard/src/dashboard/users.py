@@ -1,0 +1,101 @@
+"""Dashboard users: the env file's admin plus further users with roles in SQLite (bcrypt hashes).
+
+No web imports here: `scalperctl user ...` manages the same table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import bcrypt
+
+from common.config import Settings
+
+# Compared against when the user does not exist, so an unknown name costs as long as a wrong password.
+_DUMMY_HASH = bcrypt.hashpw(b"not a password", bcrypt.gensalt(rounds=12))
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # may act: safe mode, reconcile, acknowledge, reload, switch profile
+    VIEWER = "viewer"  # reads everything, acts on nothing
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+def hash_password(password: str) -> str:
+    """A bcrypt hash (cost 12) as the env file and users.db store it."""
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+
+
+def _check(password: str, hashed: str | None) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode(), (hashed or "").encode() or _DUMMY_HASH)
+    except ValueError:  # a malformed stored hash never matches
+        return False
+
+
+class UserStore:
+    """The users table in `settings.users_db`; the env admin is checked first and cannot be edited here."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path: Path = settings.users_db
+        self.admin_name = settings.admin_username
+        self.admin_hash = settings.admin_password_hash.get_secret_value()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
+                       " role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')))")
+
+    def _db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=5)
+
+    def verify(self, name: str, password: str) -> User | None:
+        """The user when the password is right, else None (in about the same time either way)."""
+        if self.admin_hash and name == self.admin_name:
+            return User(name, Role.ADMIN) if _check(password, self.admin_hash) else None
+        with self._db() as db:
+            row = db.execute("SELECT hash, role FROM users WHERE name = ?", (name,)).fetchone()
+        ok = _check(password, row[0] if row else None)
+        return User(name, Role(row[1])) if ok and row else None
+
+    def get(self, name: str) -> User | None:
+        if self.admin_hash and name == self.admin_name:
+            return User(name, Role.ADMIN)
+        with self._db() as db:
+            row = db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+        return User(name, Role(row[0])) if row else None
+
+    def add(self, *, name: str, password: str, role: Role) -> None:
+        """Raises ValueError when the name is taken (or is the env file's admin)."""
+        if name == self.admin_name:
+            raise ValueError(f"{name} is ADMIN_USERNAME; change it in the env file")
+        try:
+            with self._db() as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?)", (name, hash_password(password), role.value))
+        except sqlite3.IntegrityError:
+            raise ValueError(f"user {name} exists") from None
+
+    def set_password(self, *, name: str, password: str) -> None:
+        with self._db() as db:
+            if db.execute("UPDATE users SET hash = ? WHERE name = ?", (hash_password(password), name)).rowcount == 0:
+                raise ValueError(f"no user {name}")
+
+    def remove(self, name: str) -> None:
+        with self._db() as db:
+            if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+                raise ValueError(f"no user {name}")
+
+    def names(self) -> list[tuple[str, str]]:
+        with self._db() as db:
+            return db.execute("SELECT name, role FROM users ORDER BY name").fetchall()
