@@ -132,7 +132,9 @@ class BybitWs:
                 if self._closing:
                     break
                 failures += 1
-                log.warning("bybit ws %s: %s: %s; reconnect #%d", self.url, type(e).__name__, e, failures)
+                network = isinstance(e, SilentConnection | OSError | websockets.ConnectionClosed)
+                log.warning("bybit ws %s: %s: %s; reconnect #%d", self.url, type(e).__name__, e, failures,
+                            exc_info=not network)  # a traceback only for what is not the network's fault
             finally:
                 self._ws = None
                 self.connected.clear()
