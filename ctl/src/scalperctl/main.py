@@ -16,7 +16,7 @@ from common import constants as c
 from common.control import send_control
 from common.health import classify
 from common.schemas import Command, Heartbeat, Status, decode, now_ns
-from scalperctl import execution, market, replay, sim
+from scalperctl import execution, market, replay, sim, users
 
 
 def _redis(settings: config.Settings) -> aioredis.Redis:
@@ -83,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     market.add_parser(sub)
     execution.add_parser(sub)
     sim.add_parser(sub)
+    users.add_parser(sub)
     return p
 
 
@@ -90,9 +91,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if args.cmd == "replay":  # isolated: no settings, no Redis
         raise SystemExit(replay.run(args))
+    if args.cmd == "hash-password":  # before any settings: it makes the first admin's
+        raise SystemExit(users.hash_command())
     if args.cmd == "config" and args.action == "check":
         raise SystemExit(config_check(args.env_file))
     settings = config.load_or_exit()
+    if args.cmd in users.COMMANDS:
+        raise SystemExit(users.run(args, settings))
     if args.cmd in sim.COMMANDS:
         raise SystemExit(sim.run(args, settings))
     if args.cmd in market.COMMANDS:

@@ -1,0 +1,70 @@
+"""`scalperctl user add|passwd|remove|list` (dashboard users in SQLite) and `scalperctl hash-password`.
+
+Passwords are read from the terminal (twice) or, when stdin is not a terminal, from its first line,
+never from the command line (it would land in the shell history and the process list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from common import config
+from dashboard.users import Role, UserStore, hash_password
+
+COMMANDS = ("user", "hash-password")
+MIN_PASSWORD = 10
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    us = subparsers.add_parser("user", help="manage dashboard users (SQLite users.db; roles admin or viewer)")
+    us.add_argument("action", choices=["add", "passwd", "remove", "list"])
+    us.add_argument("name", nargs="?")
+    us.add_argument("--role", choices=[r.value for r in Role], default=Role.VIEWER.value)
+    subparsers.add_parser("hash-password", help="print a bcrypt hash for ADMIN_PASSWORD_HASH in the env file")
+
+
+def read_password() -> str:
+    """From the terminal, asked twice; else the first line of stdin. Exits 2 when too short or different."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise SystemExit("the two passwords differ")
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    if len(first) < MIN_PASSWORD:
+        print(f"a password needs at least {MIN_PASSWORD} characters", file=sys.stderr)
+        raise SystemExit(2)
+    return first
+
+
+def hash_command() -> int:
+    """No settings needed: this is how the first admin gets into the env file."""
+    print(hash_password(read_password()))
+    return 0
+
+
+def run(args: argparse.Namespace, settings: config.Settings) -> int:
+    if args.cmd == "hash-password":
+        return hash_command()
+    store = UserStore(settings)
+    if args.action == "list":
+        for name, role in store.names():
+            print(f"{name}\t{role}")
+        return 0
+    if not args.name:
+        print("a user name is required", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "add":
+            store.add(name=args.name, password=read_password(), role=Role(args.role))
+        elif args.action == "passwd":
+            store.set_password(name=args.name, password=read_password())
+        else:
+            store.remove(args.name)
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"user {args.name}: {args.action} done ({store.path})")
+    return 0
