@@ -1,0 +1,91 @@
+"""Config rules: a bad or missing value names its key (exit 78 from a real service); secrets stay hidden."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from common import config
+from common.config import ConfigError, ExecutionMode, Settings
+from tests.support import VENV_BIN, service_env
+
+SECRET = "s3cr3t-value-that-must-not-leak"
+BCRYPT = "$2b$12$" + "a" * 53
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """Only the env file of each test counts, not variables of the machine running the tests."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def load(tmp_path, **values: str) -> Settings:
+    path = tmp_path / "scalper.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return config.load(path)
+
+
+def test_defaults_are_a_safe_sim_setup(tmp_path):
+    s = load(tmp_path)
+    assert s.execution_mode is ExecutionMode.SIM and s.web_host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(("values", "key", "problem"), [
+    ({"EXECUTION_MODE": "LIVE"}, "BYBIT_API_KEY", "required when EXECUTION_MODE=LIVE"),
+    ({"EXECUTION_MODE": "LIVE", "BYBIT_API_KEY": "k"}, "BYBIT_API_SECRET", "required when EXECUTION_MODE=LIVE"),
+    ({"EXECUTION_MODE": "PAPER"}, "EXECUTION_MODE", "'SIM', 'DRY' or 'LIVE'"),
+    ({"WEB_PORT": "70000"}, "WEB_PORT", "less than or equal to 65535"),
+    ({"WEB_PORT": "http"}, "WEB_PORT", "valid integer"),
+    ({"DASHBOARD_METRICS_PORT": "-5"}, "DASHBOARD_METRICS_PORT", "greater than or equal to -1"),
+    ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL", "redis://"),
+    ({"STREAM_MAXLEN": "10"}, "STREAM_MAXLEN", "greater than or equal to 1000"),
+    ({"BYBIT_NETWORK": "devnet"}, "BYBIT_NETWORK", "mainnet"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG"),
+    ({"SERVICE_CLUSTER_ID": "a b"}, "SERVICE_CLUSTER_ID", "pattern"),
+    ({"WEB_PROT": "8080"}, "WEB_PROT", "unknown key"),
+])
+def test_a_bad_value_names_its_key_and_the_problem(tmp_path, values, key, problem):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, **values)
+    assert err.value.key == key
+    assert problem in err.value.problem
+
+
+def test_a_bad_secret_is_named_but_never_echoed(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, ADMIN_PASSWORD_HASH=SECRET)
+    assert err.value.key == "ADMIN_PASSWORD_HASH" and SECRET not in str(err.value)
+
+
+def test_a_missing_env_file_that_was_asked_for_is_an_error(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path / "nope.env")
+    assert err.value.key == config.ENV_FILE_VAR
+
+
+def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
+    s = load(tmp_path, EXECUTION_MODE="LIVE", BYBIT_API_KEY=SECRET, BYBIT_API_SECRET=SECRET + "2",
+             TELEGRAM_BOT_TOKEN=SECRET + "3", ADMIN_PASSWORD_HASH=BCRYPT,
+             REDIS_URL=f"redis://scalper:{SECRET}@127.0.0.1:6379/0")
+    assert s.bybit_api_key.get_secret_value() == SECRET
+    shown = [repr(s), str(s), repr(s.model_dump()), repr(s.public_view())]
+    assert not any(SECRET in text or BCRYPT in text for text in shown)
+    assert s.public_view()["REDIS_URL"] == "redis://scalper:********@127.0.0.1:6379/0"
+    assert s.public_view()["BYBIT_API_KEY"] == "********"
+
+
+@pytest.mark.parametrize(("env", "key"), [
+    ({"EXECUTION_MODE": "LIVE"}, "BYBIT_API_KEY"),
+    ({"EXECUTION_MODE": "YOLO"}, "EXECUTION_MODE"),
+    ({"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
+    ({"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
+])
+def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, env, key):
+    proc = subprocess.run([str(VENV_BIN / "scalper-worker")], env=service_env(redis_url, **env),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == config.EX_CONFIG
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"config error: {key}: "), proc.stderr
+    assert SECRET not in proc.stderr + proc.stdout
