@@ -79,23 +79,29 @@ async def test_client_limiter_keeps_within_bybits_limit(sim):
         await r.http.aclose()
 
 
-async def test_public_stream_rebuilds_a_consistent_book(sim):
-    book, trades = LocalBook("BTCUSDT"), []
+async def test_public_streams_rebuild_a_book_and_carry_trades_tickers_klines(sim):
+    book, other = LocalBook("BTCUSDT"), {}
 
     def on_message(msg: PublicMsg):
         if msg.topic.startswith("orderbook"):
             book.apply(kind=msg.type, data=msg.data)
         else:
-            trades.extend(msg.data)
+            other.setdefault(msg.topic.split(".")[0], []).append(msg)
 
     ws = BybitWs(url=sim.ws_public, on_message=on_message)
-    await ws.subscribe(["orderbook.50.BTCUSDT", "publicTrade.BTCUSDT"])
+    await ws.subscribe(["orderbook.50.BTCUSDT", "publicTrade.BTCUSDT", "tickers.BTCUSDT", "kline.1.BTCUSDT"])
     task = asyncio.create_task(ws.run())
     try:
-        await until(lambda: book.u > 5 and trades, what="book deltas and trades")
+        await until(lambda: book.u > 5 and len(other) == 3, what="book deltas, trades, tickers and klines")
         bids, asks = book.levels(50)
         assert len(bids) == 50 and len(asks) == 50
         assert Decimal(bids[0][0]) < Decimal(asks[0][0])
+        assert other["publicTrade"][0].data[0].s == "BTCUSDT"
+        first_ticker = other["tickers"][0]
+        assert first_ticker.type == "snapshot" and Decimal(first_ticker.data.lastPrice) > 0
+        candle = other["kline"][-1].data[-1]
+        assert candle.interval == "1" and candle.end - candle.start == 59_999
+        assert Decimal(candle.low) <= Decimal(candle.close) <= Decimal(candle.high)
     finally:
         await ws.close()
         await asyncio.wait_for(task, 5)
