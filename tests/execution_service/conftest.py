@@ -6,12 +6,14 @@ import json
 import signal
 import subprocess
 import time
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 import redis
 
 from common import constants as c
+from common.bybit.signing import rest_signature
 from common.schemas import OrderIntent, decode, encode, now_ns
 from tests.exchange_sim.server.conftest import start_sim
 from tests.support import service_env, start_service, wait_until
@@ -84,8 +86,6 @@ class Exec:
     # --- the simulator's side ---
     def get(self, path: str, **params) -> dict:
         """A signed GET as any Bybit client makes it."""
-        from common.bybit.signing import rest_signature
-        from urllib.parse import urlencode
         q = urlencode(sorted({"category": "linear", **params}.items()))
         ts = int(time.time() * 1000)
         sig = rest_signature(secret=self.sim.secret, timestamp=ts, api_key=self.sim.key, recv_window=5000,
@@ -94,6 +94,22 @@ class Exec:
                                                      "X-BAPI-RECV-WINDOW": "5000", "X-BAPI-SIGN": sig}).json()
         assert body["retCode"] == 0, body
         return body["result"]
+
+    def post(self, path: str, body: dict) -> dict:
+        """A signed POST straight to the simulator (an order placed behind the service's back)."""
+        raw = json.dumps({"category": "linear", **body}).encode()
+        ts = int(time.time() * 1000)
+        sig = rest_signature(secret=self.sim.secret, timestamp=ts, api_key=self.sim.key, recv_window=5000,
+                             params=raw)
+        reply = self.http.post(path, content=raw, headers={
+            "X-BAPI-API-KEY": self.sim.key, "X-BAPI-TIMESTAMP": str(ts), "X-BAPI-RECV-WINDOW": "5000",
+            "X-BAPI-SIGN": sig, "Content-Type": "application/json"}).json()
+        assert reply["retCode"] == 0, reply
+        return reply["result"]
+
+    def metrics(self) -> str:
+        port = json.loads(next(line for line in self.log.read_text().splitlines() if '"starting"' in line))
+        return httpx.get(f"http://127.0.0.1:{port['metrics_port']}/metrics", timeout=5).text
 
     def orders(self, **params) -> list[dict]:
         return self.get("/v5/order/realtime", settleCoin="USDT", **params)["list"]

@@ -84,7 +84,8 @@ class Failover:
                 return False
             beat()
             try:
-                await asyncio.wait_for(self.normal.wait(), min(left, 1.0))
+                async with asyncio.timeout(min(left, 1.0)):  # not wait_for: 3.11's can swallow a cancel
+                    await self.normal.wait()
             except TimeoutError:
                 pass
         return self.state is State.NORMAL
@@ -96,7 +97,8 @@ class Failover:
         while True:
             progress.beat()
             try:
-                await asyncio.wait_for(self._wake.wait(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
             except TimeoutError:
                 if self.state is State.NORMAL and time.monotonic() >= next_sync:
                     next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s

@@ -68,7 +68,8 @@ async def setup(rt: Runtime) -> None:
         await ws.run()
 
     rt.on_control(guard.on_control)
-    consumer = rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,))
+    # "0": intents published before this group first existed are handled too (rejected when expired)
+    consumer = rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0")
     router.beat = consumer.on_progress
     rt.task("failover", fo.run)
     rt.task("guard", guard.run)

@@ -25,7 +25,7 @@ from execution_service import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.quality import Quality
-from execution_service.store import IntentRecord, Store
+from execution_service.store import OPEN_STATUSES, IntentRecord, Store
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
@@ -53,7 +53,7 @@ class Router:
         if rec is not None:  # a process before us may have sent it
             order = await self.lookup(intent)
             if order is not None:
-                await self._acked(intent, order.orderId)
+                await self._acked(intent, order.orderId, found=order)
                 return
         why = self.refuse_all or await self._gate(intent)
         if why:
@@ -104,7 +104,7 @@ class Router:
             except BybitError as e:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
                     order = await self.lookup(intent, link=params.orderLinkId)
-                    await self._acked(intent, order.orderId if order else "")
+                    await self._acked(intent, order.orderId if order else "", found=order)
                 else:
                     await self._reject(intent, f"{e.code}: {e.message}")
                 return
@@ -114,7 +114,7 @@ class Router:
                 if e.ambiguous:
                     order = await self.lookup(intent, link=params.orderLinkId)
                     if order is not None:
-                        await self._acked(intent, order.orderId)
+                        await self._acked(intent, order.orderId, found=order)
                         return
                 self.beat()
                 await asyncio.sleep(self.backoff.compute(attempt))
@@ -151,12 +151,15 @@ class Router:
         raise LookupError(f"{link}: the exchange could not say whether it has this order; left for the "
                           f"reconciliation, never resent")
 
-    async def _acked(self, intent: OrderIntent, order_id: str) -> None:
+    async def _acked(self, intent: OrderIntent, order_id: str, *, found: Order | None = None) -> None:
+        """The exchange has the order. One found by lookup may be finished already: settle it from that."""
         rec = await self.store.intent(intent.intent_id)
         if rec is not None and rec.status == "sending":
             rec.status, rec.order_id = "acked", order_id
             await self.store.put_intent(rec)
         await self.quality.acked(intent.intent_id)
+        if found is not None and found.orderStatus not in OPEN_STATUSES:
+            await self.account.on_order(found)
 
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})

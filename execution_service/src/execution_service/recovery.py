@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 PLANS_KEPT = 50
 WS_WAIT_S = 10.0
 SNAPSHOT_TRIES = 3
+SETTLE_AFTER_S = 5.0  # an intent not open and not settled this long after it was sent: ask history
+INTENTS_KEPT_S = 86_400.0  # finished intents are forgotten after a day (their orders stay on Bybit)
 
 
 class Step(msgspec.Struct, kw_only=True):
@@ -122,7 +124,8 @@ class Recovery:
         return None, "entries frozen"
 
     async def _reconnect(self):
-        await asyncio.wait_for(self.ws.connected.wait(), WS_WAIT_S)
+        async with asyncio.timeout(WS_WAIT_S):
+            await self.ws.connected.wait()
         return None, f"private stream up (connection #{self.ws.connects})"
 
     async def snapshot(self) -> tuple[Snapshot, bool]:
@@ -160,11 +163,17 @@ class Recovery:
                 await self.store.put_intent(rec)
                 adopted += 1
         await self.store.replace(orders=snap.orders, positions=snap.positions)
-        for rec in intents.values():  # sent before a crash, finished meanwhile: settle from history
-            if rec.status in ("sending", "acked") and rec.intent_id not in {o.orderLinkId for o in snap.orders}:
-                await self._settle_from_history(rec.intent_id, rec.symbol)
+        await self.settle_unfinished(snap.orders, older_than_s=0)
         return (ghosts, foreign), (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in-flight adopted, "
                                  f"{len(known_before)} known before")
+
+    async def settle_unfinished(self, open_orders: list[Order], *, older_than_s: float) -> None:
+        """Intents sent but not open on the exchange, whose end we did not see: settle from history."""
+        now, open_links = now_ns(), {o.orderLinkId for o in open_orders}
+        for rec in (await self.store.intents()).values():
+            if (rec.status in ("sending", "acked") and rec.intent_id not in open_links
+                    and (now - rec.ts_ns) / 1e9 > older_than_s):
+                await self._settle_from_history(rec.intent_id, rec.symbol)
 
     async def _settle_from_history(self, link: str, symbol: str) -> None:
         found = await self.rest.order_history(symbol=symbol, order_link_id=link, limit=1)
@@ -237,3 +246,5 @@ class Recovery:
             if float(p.size or 0) > 0 and not protected(p):
                 await self.account.protect(p)
         await self._fills(snap.executions)
+        await self.settle_unfinished(snap.orders, older_than_s=SETTLE_AFTER_S)
+        await self.store.prune_intents(older_than_s=INTENTS_KEPT_S)

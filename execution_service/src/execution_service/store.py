@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from common import constants as c
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
+from common.schemas import now_ns
 
 OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
 # Intent outcomes after which nothing more happens to it.
@@ -105,6 +106,13 @@ class Store:
         rec.order_id = order_id or rec.order_id
         await self.put_intent(rec)
         return True
+
+    async def prune_intents(self, *, older_than_s: float) -> int:
+        cutoff = now_ns() - int(older_than_s * 1e9)
+        old = [i for i, rec in (await self.intents()).items() if rec.status in FINAL and rec.ts_ns < cutoff]
+        if old:
+            await self.r.hdel(c.EXEC_INTENTS_KEY, *old)
+        return len(old)
 
     # --- fills ---
     async def first_seen(self, exec_id: str, ts_ms: int) -> bool:

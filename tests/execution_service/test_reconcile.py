@@ -1,0 +1,39 @@
+"""The boot reconciliation: ghost orders cancelled, foreign ones left alone, naked and zombie positions
+protected, fills made while the service was down picked up."""
+
+from __future__ import annotations
+
+import json
+
+from common import constants as c
+from common.schemas import FillEvent, Severity, decode
+from tests.support import wait_until
+
+
+def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(execution):
+    p = execution.price()
+    far = f"{p * 0.8:.1f}"
+    for link in ("m-ghost-1", "foreign-1"):
+        execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                                            "qty": "0.01", "price": far, "orderLinkId": link})
+    execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Sell", "orderType": "Market", "qty": "0.1",
+                                        "orderLinkId": "foreign-naked"})  # a position without TP/SL
+    execution.start().wait_state("NORMAL")
+
+    assert {o["orderLinkId"] for o in execution.orders()} == {"foreign-1"}
+    assert execution.history("m-ghost-1")[0]["orderStatus"] == "Cancelled"
+    assert set(execution.view(c.EXEC_ORDERS_KEY)) == {"foreign-1"}  # shown, not touched
+    [pos] = execution.positions()
+    assert pos["symbol"] == "ETHUSDT" and float(pos["stopLoss"]) > float(pos["avgPrice"]) > float(pos["takeProfit"]) > 0
+
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    steps = {s["name"]: s for s in plan["steps"]}
+    assert plan["trigger"] == "start" and plan["outcome"] == "ok"
+    assert "m-ghost-1" in steps["cancel ghost orders"]["detail"]
+    assert "ETHUSDT" in steps["TP/SL on every position"]["detail"]
+    assert steps["zombie positions"]["detail"].startswith("adopted: ETHUSDT Sell")
+    alerts = [decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.SYS_ALERTS)]
+    assert any(a.severity is Severity.WARN and "foreign" in a.title for a in alerts)
+    fills = [m for m in (decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.EXEC_EVENTS))
+             if isinstance(m, FillEvent)]
+    assert [f.order_link_id for f in fills] == ["foreign-naked"]  # made while down, picked up once
