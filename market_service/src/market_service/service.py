@@ -56,6 +56,7 @@ class MarketService:
         self._resyncs: deque[float] = deque()
         self._alerted: dict[str, float] = {}
         self._was_connected = False
+        self._connects = 0  # the WS connection number seen at the last monitor pass
 
     def topics(self, symbol: str) -> list[str]:
         return [f"orderbook.{self.rt.settings.market_book_depth}.{symbol}", f"publicTrade.{symbol}"]
@@ -140,11 +141,13 @@ class MarketService:
             connected = self.ws.connected.is_set()
             if not connected:
                 self.feed_progress.beat()  # reconnecting with backoff is expected, not a hang
-                if self._was_connected:
+            # Lost since the last look: down now, or already back (a new connection number).
+            if (self._was_connected and not connected) or self.ws.connects > self._connects > 0:
+                if not connected:
                     self.market.mark_all_stale("public WS disconnected")
-                    await self._alert("market:ws", severity=Severity.WARN, title="market: public WS disconnected",
-                                      detail=self.ws.url)
-            self._was_connected = connected
+                await self._alert("market:ws", severity=Severity.WARN, title="market: public WS disconnected",
+                                  detail=f"{self.ws.url} (connection #{self.ws.connects})")
+            self._was_connected, self._connects = connected, self.ws.connects
             self.market.check_stale(stale_after_s=s.market_stale_after_s)
             await self._resubscribe(connected)
             try:
@@ -168,16 +171,15 @@ class MarketService:
         return self.rt.stopping.is_set()
 
     async def _resubscribe(self, connected: bool) -> None:
+        """Ask for fresh snapshots (a reconnect resubscribes everything anyway) and say why."""
         pending, self._pending = self._pending, {}
-        if not connected:
-            return  # the reconnect resubscribes everything, which brings fresh snapshots
         for symbol, reason in pending.items():
-            await self.ws.resubscribe(self.topics(symbol)[0])
+            if connected:
+                await self.ws.resubscribe(self.topics(symbol)[0])
             kind = resync_kind(reason)
             if kind == "no book message":
                 continue  # a quiet book is probed, not alerted; "unanswered" is the silent feed
-            title = f"market: {symbol} feed silent" if kind in ("no book message", "unanswered") \
-                else f"market: {symbol} book resync"
+            title = f"market: {symbol} feed silent" if kind == "unanswered" else f"market: {symbol} book resync"
             await self._alert(f"market:resync:{symbol}:{kind}", severity=Severity.WARN, title=title, detail=reason)
         now = time.monotonic()
         while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
