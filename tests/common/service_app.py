@@ -8,6 +8,7 @@ down (TEST_DELAY_MS, in batches of TEST_BATCH). TEST_TASK_STALL_S shortens the t
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from common import constants as c
@@ -18,6 +19,7 @@ from tests.common.consumer_app import Recorder
 
 
 async def setup(rt: Runtime) -> None:
+    rt.health.details["loop"] = type(asyncio.get_running_loop()).__module__  # proves the runner's uvloop
     recorder = Recorder(rt.bus.redis, name=rt.consumer_name,
                         delay_s=float(os.environ.get("TEST_DELAY_MS", "0")) / 1000)
     rt.consume(c.EXEC_INTENTS, recorder, types=(OrderIntent,), start_id="0",

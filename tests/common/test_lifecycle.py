@@ -27,12 +27,14 @@ def app_env(redis_url: str, notify_path: str | None = None, **extra: str) -> dic
     return env
 
 
-def test_notifies_ready_status_watchdog_and_stopping(redis_url, notify_socket, procs, tmp_path):
+def test_notifies_ready_status_watchdog_and_stopping(redis_url, redis_server, notify_socket, procs, tmp_path):
     log = tmp_path / "app.log"
     procs.append(app := start_module("service_app", env=app_env(redis_url, notify_socket.path), log_path=log))
 
     notify_socket.wait_for(lambda ln: ln == "READY=1", what="READY=1")
     wait_until(lambda: len(notify_socket.times("WATCHDOG=1")) >= 3, timeout=30, what="three WATCHDOG=1 pings")
+    hb = decode(redis_server.client().get(c.heartbeat_key(c.STRATEGY)))
+    assert hb.status is Status.GREEN and hb.details["loop"] == "uvloop"
     assert stop(app) == 0
     lines = notify_socket.lines()
     assert lines[0] == "STATUS=connecting to Redis"
