@@ -170,3 +170,35 @@ async def test_server_enforces_bybits_per_uid_limits_with_headers(sim):
             assert r.headers["X-Bapi-Limit-Status"] == "0"
             # the reset ends the current one-second window (the reply's `time` is taken a moment later)
             assert -100 < int(r.headers["X-Bapi-Limit-Reset-Timestamp"]) - r.json()["time"] <= 1000
+
+
+async def test_the_market_moves_unwatched_and_triggers_tp_sl(sim):
+    """Nobody subscribed: the market still steps, so a tight TP/SL closes the position on its own."""
+    r = rest(sim)
+    try:
+        for attempt in range(5):  # TP/SL must straddle the price at arrival; a fast market may refuse one
+            last = Decimal((await r.tickers(symbol="BTCUSDT"))[0].lastPrice)
+            try:
+                await r.place_order(order(qty="0.010", orderLinkId=f"tpsl-{attempt}",
+                                          takeProfit=str(last + 20), stopLoss=str(last - 20)))
+                break
+            except BybitError as e:
+                assert e.code == 10001, e
+        pos = (await r.positions(symbol="BTCUSDT"))[0]
+        assert pos.size == "0.010" and pos.takeProfit != "0" and pos.stopLoss != "0"
+        flat = []
+
+        async def poll():
+            flat[:] = [p for p in await r.positions(symbol="BTCUSDT") if Decimal(p.size) == 0]
+
+        for _ in range(300):  # up to ~30 s; the generator moves BTC by 20 USDT within seconds
+            await poll()
+            if flat:
+                break
+            await asyncio.sleep(0.1)
+        assert flat, "neither TP nor SL triggered"
+        closing = [o for o in await r.order_history(symbol="BTCUSDT") if o.stopOrderType]
+        assert closing and closing[0].stopOrderType in ("TakeProfit", "StopLoss")
+        assert closing[0].orderStatus == "Filled"
+    finally:
+        await r.http.aclose()

@@ -40,7 +40,7 @@ def execution(x: e.Execution) -> Execution:
 
 def position(p: e.Position) -> Position:
     return Position(
-        symbol=p.symbol, side=p.side, size=str(p.size), avgPrice=str(p.avg_price),
+        symbol=p.symbol, side=p.side, size=str(p.size) if p.size else "0", avgPrice=str(p.avg_price),
         entryPrice=str(p.avg_price), positionValue=str(p.position_value), leverage=str(p.leverage),
         markPrice=str(p.mark_price), unrealisedPnl=str(p.unrealised_pnl),
         cumRealisedPnl=str(p.cum_realised_pnl),
