@@ -156,14 +156,19 @@ class Market:
         self._resync(symbol, reason)
 
     def check_stale(self, *, stale_after_s: float) -> None:
-        """Resync books that got no message for `stale_after_s`, and stale ones whose resync went unanswered."""
+        """Probe books quiet for `stale_after_s` (ask for a snapshot, book still live); distrust those
+        whose probe or resync then goes unanswered for as long."""
         now, limit = self.clock_ns(), int(stale_after_s * 1e9)
         for name, st in self.symbols.items():
             if st.book.stale:
                 if now - st.resync_ns > limit:
                     self.resync(name, f"resync unanswered: {st.book.stale}")
-            elif now - st.last_rx_ns > limit:
-                self.resync(name, f"no book message for {stale_after_s:g} s")
+            elif now - st.last_rx_ns > limit and now - st.resync_ns > limit:
+                if st.last_rx_ns < st.resync_ns:  # probed that long ago, and not a single message since
+                    self.resync(name, f"resync unanswered: no book message for {2 * stale_after_s:g} s")
+                else:
+                    st.resync_ns = now
+                    self._resync(name, f"no book message for {stale_after_s:g} s")
 
     def mark_all_stale(self, reason: str) -> None:
         """The feed is down: every book is stale until its next snapshot (which resubscribing brings)."""
