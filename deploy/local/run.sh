@@ -43,7 +43,7 @@ export EXECUTION_MODE=${EXECUTION_MODE:-SIM}
 START_SIM=false
 if [ "$EXECUTION_MODE" = SIM ] && [ -z "${BYBIT_REST_URL:-}" ]; then
   START_SIM=true
-  SIM_PORT=${SCALPER_SIM_PORT:-8090}
+  SIM_PORT=${SCALPER_SIM_PORT:-8090}  # common.bybit.urls.SIM_PORT: where SIM mode looks by default
   export BYBIT_API_KEY=${BYBIT_API_KEY:-scalper-sim-key} BYBIT_API_SECRET=${BYBIT_API_SECRET:-scalper-sim-secret}
   export BYBIT_REST_URL="http://127.0.0.1:$SIM_PORT" BYBIT_WS_PUBLIC_URL="ws://127.0.0.1:$SIM_PORT/v5/public/linear" \
          BYBIT_WS_PRIVATE_URL="ws://127.0.0.1:$SIM_PORT/v5/private"
