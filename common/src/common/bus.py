@@ -49,6 +49,13 @@ class Bus:
             url, socket_connect_timeout=2, socket_timeout=10, socket_keepalive=True,
             health_check_interval=0,
         )
+        self._sent: dict[str, metrics.Counter] = {}  # labelled children, looked up once per stream
+
+    def _count_sent(self, stream: str) -> None:
+        counter = self._sent.get(stream)
+        if counter is None:
+            counter = self._sent[stream] = metrics.BUS_MESSAGES_OUT.labels(stream)
+        counter.inc()
 
     async def wait_ready(self, report: Callable[[str], None], stop: asyncio.Event) -> bool:
         """Ping until Redis answers, reporting each failure; False when asked to stop first."""
@@ -70,7 +77,7 @@ class Bus:
         entry_id = await self.redis.xadd(
             stream, {c.PAYLOAD_FIELD: encode(msg)}, maxlen=self.maxlen, approximate=True
         )
-        metrics.BUS_MESSAGES_OUT.labels(stream).inc()
+        self._count_sent(stream)
         return entry_id
 
     async def publish_many(self, items: Sequence[tuple[str, Message]]) -> list[bytes]:
@@ -80,7 +87,7 @@ class Bus:
                 pipe.xadd(stream, {c.PAYLOAD_FIELD: encode(msg)}, maxlen=self.maxlen, approximate=True)
             ids = await pipe.execute()
         for stream, _ in items:
-            metrics.BUS_MESSAGES_OUT.labels(stream).inc()
+            self._count_sent(stream)
         return ids
 
     async def alert(self, *, key: str, severity: Severity, title: str, detail: str = "") -> None:
@@ -122,6 +129,9 @@ class Consumer:
         self.batch, self.block_ms, self.claim_min_idle_ms = batch, block_ms, claim_min_idle_ms
         self.start_id = start_id  # where a new group starts: "$" = only new entries, "0" = everything
         self.on_progress = on_progress
+        self._m_in = metrics.BUS_MESSAGES_IN.labels(stream)
+        self._m_seconds = metrics.BUS_HANDLER_SECONDS.labels(stream)
+        self._m_dead = metrics.BUS_DEAD_LETTERS.labels(stream)
         self.handled = 0
         self.dead_lettered = 0
         self.last_error = ""
@@ -235,8 +245,8 @@ class Consumer:
                 log.exception("handler_failed", extra={"ctx": {"stream": self.stream}})
                 await self._dead_letter(entry_id, raw, f"handler: {type(e).__name__}: {e}")
                 continue
-            metrics.BUS_HANDLER_SECONDS.labels(self.stream).observe(time.perf_counter() - started)
-            metrics.BUS_MESSAGES_IN.labels(self.stream).inc()
+            self._m_seconds.observe(time.perf_counter() - started)
+            self._m_in.inc()
             self.handled += 1
             self._acks.append(entry_id)
             self.on_progress()
@@ -245,7 +255,7 @@ class Consumer:
         """Park the entry in sys.dlq and raise an alert; it is acked only after both are stored."""
         self.dead_lettered += 1
         self.last_error = error
-        metrics.BUS_DEAD_LETTERS.labels(self.stream).inc()
+        self._m_dead.inc()
         letter = DeadLetter(stream=self.stream, entry_id=entry_id.decode(), group=self.group,
                             consumer=self.name, error=error[:2000], raw=raw or b"", ts_ns=now_ns())
         alert = Alert(key=f"dlq:{self.stream}", severity=Severity.WARN, source=self.bus.service,
