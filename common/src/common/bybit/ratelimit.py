@@ -34,7 +34,7 @@ class RateLimiter:
         wait_s = max(0.0, (w.reset_ms - self._clock_ms()) / 1000)
         if wait_s:
             await self._sleep(wait_s)
-        del self._windows[path]
+        self._windows.pop(path, None)  # concurrent waiters all wake here; the first one removes it
         return wait_s
 
     def update(self, path: str, headers: Mapping[str, str]) -> None:
