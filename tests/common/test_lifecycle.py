@@ -110,3 +110,29 @@ def test_sigterm_during_work_acks_what_was_handled_and_loses_nothing(redis_url, 
     assert {k.decode() for k in seen} == {effect_key(m) for m in intents}
     assert set(seen.values()) == {b"1"}, "a clean stop redelivers nothing"
     client.close()
+
+
+def test_a_service_rides_out_a_redis_restart_that_lost_everything(notify_socket, procs, tmp_path):
+    server = RedisServer(tmp_path / "redis").start()  # no AOF: the restart loses streams and groups
+    log = tmp_path / "app.log"
+    procs.append(app := start_module("service_app", env=app_env(server.url, notify_socket.path), log_path=log))
+    client = server.client()
+    try:
+        wait_until(lambda: client.exists(c.heartbeat_key(c.STRATEGY)), timeout=30, what="a first heartbeat")
+        before = intent("before")
+        client.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(before)})
+        wait_until(lambda: client.hexists(EFFECTS, effect_key(before)), timeout=30,
+                   what="an intent handled before the restart")
+        server.stop()
+        server.start()
+        wait_until(lambda: client.exists(c.heartbeat_key(c.STRATEGY)), timeout=30, what="heartbeats again")
+        after = intent("after")
+        client.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(after)})
+        wait_until(lambda: client.hexists(EFFECTS, effect_key(after)), timeout=30,
+                   what="the consumer group recreated and the intent handled")
+        assert app.poll() is None and notify_socket.lines().count("READY=1") == 1
+        assert any(e["event"] == "bus_reconnect" for e in log_events(log))
+        assert stop(app) == 0
+    finally:
+        client.close()
+        server.stop()
