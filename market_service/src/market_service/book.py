@@ -49,19 +49,22 @@ class Side:
 
     def merge(self, levels: list[Level]) -> None:
         sign, book, keys = self.sign, self.levels, self.keys
-        for price, size in levels:
+        for price, size in levels:  # the hot loop: the common cases inline, oddities in _size()
             key = float(price) * sign
-            qty = _size(price, size)
-            if qty:
+            try:
+                qty = float(size)
+            except ValueError:
+                qty = _size(price, size)
+            if qty > 0.0:
                 if key not in book:
                     insort(keys, key)
                 book[key] = (price, size, qty)
-            elif key in book:
-                del book[key]
-                del keys[bisect_left(keys, key)]
-
-    def best(self) -> tuple[str, str, float] | None:
-        return self.levels[self.keys[0]] if self.keys else None
+            elif qty == 0.0:
+                if key in book:
+                    del book[key]
+                    del keys[bisect_left(keys, key)]
+            else:
+                _size(price, size)  # negative or NaN: raises
 
     def top(self, n: int) -> list[tuple[str, str, float]]:
         levels = self.levels
@@ -128,10 +131,10 @@ class Book:
         self._top = None
 
     def top(self) -> Top | None:
-        b, a = self.bids.best(), self.asks.best()
-        if b is None or a is None:
+        bk, ak = self.bids.keys, self.asks.keys
+        if not bk or not ak:
             return None
-        return float(b[0]), b[2], float(a[0]), a[2]
+        return -bk[0], self.bids.levels[bk[0]][2], ak[0], self.asks.levels[ak[0]][2]
 
     def take_ofi(self) -> float:
         """The order-flow imbalance since the previous call (coalesced publishes lose none of it)."""
