@@ -186,7 +186,8 @@ async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
         if is_graceful:
             graceful.append(t)
     critical.append(asyncio.create_task(publish_heartbeats(rt, hb_progress), name="heartbeat"))
-    others.append(asyncio.create_task(_watchdog(rt), name="watchdog"))
+    watchdog = asyncio.create_task(_watchdog(rt), name="watchdog")
+    others.append(watchdog)
 
     notify("READY=1", "STATUS=running")
     log.info("ready", extra={"ctx": {"consumers": [cons.stream for cons in rt.consumers]}})
@@ -201,6 +202,7 @@ async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
                   exc_info=err)
         code = 1
     notify("STOPPING=1", "STATUS=stopping")
+    watchdog.cancel()  # systemd stops watching at STOPPING=1; stopped consumers would only log as hung
     log.info("stopping", extra={"ctx": {"exit_code": code}})
 
     rt.stopping.set()
