@@ -37,7 +37,9 @@ def test_kill_9_mid_batch_pending_entries_are_claimed_and_applied_exactly_once(r
     log = tmp_path / "consumers.log"
     args = [redis_url, c.MARKET_TRADES, "--batch=50", "--delay-ms=4", "--claim-idle-ms=500"]
     procs.append(a := start_module("consumer_app", *args, "--name=a", env=env, log_path=log))
-    wait_until(lambda: client.hlen(SEEN) >= 75, timeout=30, what="consumer a to be mid-work")
+    # Kill in the middle of a batch of 50: some of it handled (not yet acked), some not yet handled.
+    wait_until(lambda: (n := client.hlen(SEEN)) >= 50 and 15 <= n % 50 <= 35, timeout=30,
+               interval=0.005, what="consumer a to be mid-batch")
     a.send_signal(signal.SIGKILL)
     a.wait(timeout=10)
 
