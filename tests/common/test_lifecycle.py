@@ -88,7 +88,7 @@ def test_redis_down_at_start_waits_and_says_so_then_becomes_ready(notify_socket,
 
 def test_sigterm_during_work_acks_what_was_handled_and_loses_nothing(redis_url, redis_server, procs, tmp_path):
     client = redis_server.client()
-    intents = [intent(n) for n in range(300)]
+    intents = [intent(n) for n in range(500)]
     for msg in intents:
         client.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(msg)})
     env = app_env(redis_url, TEST_DELAY_MS="5", TEST_BATCH="50")
