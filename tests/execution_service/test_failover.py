@@ -37,7 +37,7 @@ def test_private_ws_lost_means_safe_then_resync(execution, fault):
     _crit(execution, "private WebSocket")
     i = execution.intent()  # an entry in SAFE is not sent
     time.sleep(1)
-    assert execution.record(i.intent_id) is None and execution.history(i.intent_id) == []
+    assert execution.record(i.intent_id)["status"] == "queued" and execution.history(i.intent_id) == []
     execution.faults(ws_private_silent=False)
     execution.wait_state("NORMAL", timeout=60)
     plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))

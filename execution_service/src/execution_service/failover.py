@@ -52,6 +52,7 @@ class Failover:
         self._wake = asyncio.Event()
         self._pending = "start"  # the trigger the next recovery answers
         self.backoff = Backoff(base_s=0.5, cap_s=15.0)
+        self._writes: set[asyncio.Task] = set()  # state writes in flight (the loop keeps only weak refs)
 
     # --- triggers ---
     def trigger(self, reason: str) -> None:
@@ -139,7 +140,9 @@ class Failover:
             quiet = state is State.SAFE and set(self.holds) == {OPERATOR}
             self.rt.health.set(Status.GREEN if quiet else Status.YELLOW, f"{state.value}: {reason}")
         self.rt.health.details["state"] = state.value
-        asyncio.get_running_loop().create_task(self._publish())
+        task = asyncio.get_running_loop().create_task(self._publish())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def _publish(self) -> None:
         view = StateView(state=self.state.value, reason=self.reason, holds=dict(self.holds), ts_ns=now_ns())

@@ -60,7 +60,8 @@ async def setup(rt: Runtime) -> None:
     recovery = Recovery(settings=s, rest=rest, ws=ws, store=store, account=account, failover=lambda: fo)
     fo = Failover(rt, recover=recovery.run, sync=recovery.sync)
     guard = Guard(rt, failover=fo, ws=ws)
-    router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality, account=account, failover=fo)
+    router = recovery.router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality,
+                                      account=account, failover=fo)
     fo.trigger("start")
 
     async def stream(progress: Progress) -> None:
@@ -76,6 +77,7 @@ async def setup(rt: Runtime) -> None:
     rt.task("private-ws", stream, critical=False)
 
     async def close() -> None:
+        await router.drain()
         await ws.close()
         await rest.http.aclose()
 

@@ -1,6 +1,7 @@
 """Intents -> orders on the exchange, exactly once.
 
-The intent id is the orderLinkId. A record in Redis says `sending` before the submit goes out, so a
+The intent id is the orderLinkId. Its record in Redis is `queued` (with the intent) before the bus
+entry is acked, and `sending` before the submit goes out, so a
 process killed mid-submit, a redelivered intent or an ambiguous reply (timeout, 5xx, lost connection)
 is settled by looking the order up by orderLinkId; it is re-sent only when the exchange proves it
 does not have it. The exchange's own 110072 (duplicate orderLinkId) is the second guard.
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from common import constants as c
 from common.bybit import constants as k
 from common.bybit.backoff import Backoff
-from common.bybit.errors import BybitError, BybitNetworkError
+from common.bybit.errors import BybitError, BybitNetworkError, should_retry
 from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.order import Order, PlaceOrderParams
 from common.bus import Bus
@@ -25,11 +26,12 @@ from execution_service import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.quality import Quality
-from execution_service.store import OPEN_STATUSES, IntentRecord, Store
+from execution_service.store import OPEN_STATUSES, UNSENT, IntentRecord, Store
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
 LOOKUP_ATTEMPTS = 12  # lookups of an ambiguous submit before leaving it to the reconciliation
+MAX_IN_FLIGHT = 32  # intents worked on at once (each mostly waits for the exchange)
 
 
 class Absent(Exception):
@@ -44,13 +46,59 @@ class Router:
         self.refuse_all = refuse_all  # e.g. no exchange configured: every intent is rejected with this
         self.backoff = Backoff(base_s=0.2, cap_s=3.0)
         self.beat: Callable[[], None] = lambda: None  # the consumer's progress, while we wait on purpose
+        self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.active: set[str] = set()  # intents this process is working on
+        self.tasks: set[asyncio.Task] = set()
 
     async def handle(self, intent: OrderIntent) -> None:
+        """The consumer's handler: record the intent first (once its entry is acked, a crash cannot lose
+        it), then work on it in a task of its own, at most MAX_IN_FLIGHT at a time."""
+        if intent.intent_id in self.active:
+            return
         rec = await self.store.intent(intent.intent_id)
-        if rec is not None and rec.status != "sending":
+        if rec is not None and rec.status not in UNSENT:
             return  # redelivered or replayed: it was handled
+        if rec is None:
+            rec = IntentRecord(intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
+                               reduce_only=intent.reduce_only, status="queued", intent=intent, ts_ns=now_ns())
+            await self.store.put_intent(rec)
+        await self.resume(intent, sent_before=rec.status == "sending")
+
+    async def resume(self, intent: OrderIntent, *, sent_before: bool) -> None:
+        """Work on an intent unless this process already is; `sent_before`: it may be on the exchange."""
+        if intent.intent_id in self.active:
+            return
+        self.active.add(intent.intent_id)
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(1.0):
+                        await self.slots.acquire()
+                    break
+                except TimeoutError:
+                    self.beat()  # waiting for a slot is back-pressure, not a hang
+        except BaseException:
+            self.active.discard(intent.intent_id)
+            raise
+        task = asyncio.create_task(self._work(intent, sent_before=sent_before), name=f"intent:{intent.intent_id}")
+        self.tasks.add(task)
+        task.add_done_callback(lambda t: self._done(t, intent.intent_id))
+
+    def _done(self, task: asyncio.Task, intent_id: str) -> None:
+        self.tasks.discard(task)
+        self.active.discard(intent_id)
+        self.slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("intent_failed", extra={"ctx": {"intent": intent_id, "error": repr(task.exception())}})
+
+    async def drain(self) -> None:
+        """At stop: let submits in flight finish (they are what a kill -9 would leave to recovery)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=c.SHUTDOWN_GRACE_S / 2)
+
+    async def _work(self, intent: OrderIntent, *, sent_before: bool) -> None:
         self.quality.received(intent)
-        if rec is not None:  # a process before us may have sent it
+        if sent_before:  # a process before us may have sent it
             order = await self.lookup(intent)
             if order is not None:
                 await self._acked(intent, order.orderId, found=order)
@@ -62,7 +110,7 @@ class Router:
         await self.store.put_intent(IntentRecord(
             intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side, reduce_only=intent.reduce_only,
             status="sending", take_profit=intent.take_profit or "", stop_loss=intent.stop_loss or "",
-            ts_ns=now_ns()))
+            intent=intent, ts_ns=now_ns()))
         await self._submit(intent)
 
     async def _gate(self, intent: OrderIntent) -> str:
@@ -105,6 +153,10 @@ class Router:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
                     order = await self.lookup(intent, link=params.orderLinkId)
                     await self._acked(intent, order.orderId if order else "", found=order)
+                elif should_retry(e) and attempt < SUBMIT_ATTEMPTS:  # refused, not applied: wait, send again
+                    self.beat()
+                    await asyncio.sleep(self.backoff.compute(attempt))
+                    continue
                 else:
                     await self._reject(intent, f"{e.code}: {e.message}")
                 return
@@ -153,10 +205,7 @@ class Router:
 
     async def _acked(self, intent: OrderIntent, order_id: str, *, found: Order | None = None) -> None:
         """The exchange has the order. One found by lookup may be finished already: settle it from that."""
-        rec = await self.store.intent(intent.intent_id)
-        if rec is not None and rec.status == "sending":
-            rec.status, rec.order_id = "acked", order_id
-            await self.store.put_intent(rec)
+        await self.store.mark_acked(intent.intent_id, order_id)
         await self.quality.acked(intent.intent_id)
         if found is not None and found.orderStatus not in OPEN_STATUSES:
             await self.account.on_order(found)

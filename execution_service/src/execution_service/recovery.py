@@ -26,7 +26,8 @@ from common.config import Settings, ZombiePolicy
 from common.schemas import Severity, now_ns
 from execution_service.account import Account, protected
 from execution_service.failover import Failover
-from execution_service.store import Store
+from execution_service.orders import Router
+from execution_service.store import UNSENT, Store
 
 log = logging.getLogger(__name__)
 PLANS_KEPT = 50
@@ -70,6 +71,7 @@ class Recovery:
         self.failover = failover
         self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
         self.plan: Plan | None = None
+        self.router: Router | None = None  # set once the router exists (it needs the failover, which needs us)
 
     def ours(self, link: str) -> bool:
         return bool(link) and link.startswith(self.prefixes)
@@ -159,8 +161,7 @@ class Recovery:
             if rec is None or rec.status in ("rejected", "cancelled"):
                 ghosts.append(o)
             elif rec.status == "sending":
-                rec.status, rec.order_id = "acked", o.orderId
-                await self.store.put_intent(rec)
+                await self.store.mark_acked(rec.intent_id, o.orderId)
                 adopted += 1
         await self.store.replace(orders=snap.orders, positions=snap.positions)
         await self.settle_unfinished(snap.orders, older_than_s=0)
@@ -168,21 +169,18 @@ class Recovery:
                                  f"{len(known_before)} known before")
 
     async def settle_unfinished(self, open_orders: list[Order], *, older_than_s: float) -> None:
-        """Intents sent but not open on the exchange, whose end we did not see: settle from history."""
+        """Intents not open on the exchange whose end we did not see (a crash, a missed message):
+        settled from the order history, or, when the exchange proves it never got them, sent again
+        through the router (which rejects them if they expired meanwhile)."""
         now, open_links = now_ns(), {o.orderLinkId for o in open_orders}
         for rec in (await self.store.intents()).values():
-            if (rec.status in ("sending", "acked") and rec.intent_id not in open_links
-                    and (now - rec.ts_ns) / 1e9 > older_than_s):
-                await self._settle_from_history(rec.intent_id, rec.symbol)
-
-    async def _settle_from_history(self, link: str, symbol: str) -> None:
-        found = await self.rest.order_history(symbol=symbol, order_link_id=link, limit=1)
-        if found:
-            await self.account.on_order(found[0])
-        else:
-            rec = await self.store.intent(link)
-            if rec.status == "sending" and (now_ns() - rec.ts_ns) / 1e9 > self.settings.exec_intent_ttl_s:
-                await self.store.settle_intent(link, status="rejected", reason="never reached the exchange")
+            if (rec.status in ("queued", "sending", "acked") and rec.intent_id not in open_links
+                    and rec.intent_id not in self.router.active and (now - rec.ts_ns) / 1e9 > older_than_s):
+                found = await self.rest.order_history(symbol=rec.symbol, order_link_id=rec.intent_id, limit=1)
+                if found:
+                    await self.account.on_order(found[0])
+                elif rec.status in UNSENT and rec.intent is not None:
+                    await self.router.resume(rec.intent, sent_before=False)
 
     async def _cancel(self, ghosts: list[Order]):
         for o in ghosts:

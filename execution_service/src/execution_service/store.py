@@ -6,33 +6,39 @@ Orders and positions are stored as Bybit's own wire Structs, JSON-encoded.
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 import redis.asyncio as aioredis
 
 from common import constants as c
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
-from common.schemas import now_ns
+from common.schemas import OrderIntent, now_ns
 
 OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
-# Intent outcomes after which nothing more happens to it.
+# Intent outcomes after which nothing more happens to it; and those not known to be on the exchange.
 FINAL = frozenset({"filled", "rejected", "cancelled"})
+UNSENT = frozenset({"queued", "sending"})
 FILLS_KEPT = 20_000
 
 
 class IntentRecord(msgspec.Struct, kw_only=True):
-    """What became of an intent. `sending` means a submit may be in flight: look it up, never resend."""
+    """What became of an intent. `queued`: recorded, not sent; `sending`: a submit may be in flight (look
+    it up, never resend blind); then `acked` and a final status."""
 
     intent_id: str
     symbol: str
     side: str
     reduce_only: bool = False
-    status: str  # sending | acked | filled | rejected | cancelled
+    status: str  # queued | sending | acked | filled | rejected | cancelled
     reason: str = ""
     order_id: str = ""
     take_profit: str = ""
     stop_loss: str = ""
-    ts_ns: int
+    ts_ns: int  # when it was first handled
+    ack_ts_ns: int = 0  # when we learnt that the exchange has the order
+    intent: OrderIntent | None = None  # kept until it is sent, so a restart can finish the job
 
 
 _enc = msgspec.json.Encoder()
@@ -48,6 +54,7 @@ def order_key(o: Order) -> str:
 class Store:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.r = redis
+        self.lock = asyncio.Lock()  # one process writes intents: read-modify-write under this lock
 
     # --- orders ---
     async def orders(self) -> dict[str, Order]:
@@ -99,13 +106,25 @@ class Store:
 
     async def settle_intent(self, intent_id: str, *, status: str, reason: str = "", order_id: str = "") -> bool:
         """Move a known, unfinished intent to `status`; False when unknown or already final."""
-        rec = await self.intent(intent_id)
-        if rec is None or rec.status in FINAL or (rec.status == status and not reason):
-            return False
-        rec.status, rec.reason = status, reason or rec.reason
-        rec.order_id = order_id or rec.order_id
-        await self.put_intent(rec)
-        return True
+        async with self.lock:
+            rec = await self.intent(intent_id)
+            if rec is None or rec.status in FINAL or (rec.status == status and not reason):
+                return False
+            rec.status, rec.reason = status, reason or rec.reason
+            rec.order_id = order_id or rec.order_id
+            await self.put_intent(rec)
+            return True
+
+    async def mark_acked(self, intent_id: str, order_id: str) -> None:
+        """The exchange has the order: `sending` becomes `acked` (a fill may have settled it already)."""
+        async with self.lock:
+            rec = await self.intent(intent_id)
+            if rec is None:
+                return
+            if rec.status in UNSENT:
+                rec.status, rec.order_id = "acked", order_id
+            rec.ack_ts_ns = rec.ack_ts_ns or now_ns()
+            await self.put_intent(rec)
 
     async def prune_intents(self, *, older_than_s: float) -> int:
         cutoff = now_ns() - int(older_than_s * 1e9)

@@ -1,0 +1,180 @@
+"""The order path: an intent on the bus -> the order acknowledged by the simulator, against a bare
+signed REST call to the same simulator, in the same run.
+
+    uv run python bench/order_path.py [--seconds 10] [--rates 10,100]
+
+Starts its own redis-server and simulator (rate limits off: we measure our path, not Bybit's 10/s)
+on free ports, and the execution service as a real process. For each rate it sends limit orders far
+from the market (they rest; nothing fills) at that many per second, in turn:
+- **path**: `OrderIntent` XADDed to `exec.intents`; latency = the intent's created_ts_ns -> the
+  moment the service learnt the exchange has the order (its intent record's ack_ts_ns);
+- **bare**: `BybitRest.place_order` from this process; latency = request -> reply.
+It prints p50/p99 of each and the ratio path/bare (what the platform adds on top of the REST call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+import redis.asyncio as aioredis
+
+from common import constants as c
+from common.bybit.http import BybitHttp
+from common.bybit.rest import LINEAR, BybitRest
+from common.bybit.schemas.order import PlaceOrderParams
+from common.schemas import OrderIntent, encode, now_ns
+
+KEY, SECRET = "benchkey0123456789", "benchsecret0123456789abcdef"
+BIN = Path(sys.executable).parent
+WARMUP = 5  # first samples of each series dropped (connections, caches)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+async def paced(rate: int, seconds: float, send) -> None:
+    """Call `send(n)` `rate` times a second as tasks, on schedule, for `seconds`."""
+    tasks, start = [], time.monotonic()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(send(n)))
+    await asyncio.gather(*tasks)
+
+
+async def bare(rest: BybitRest, *, rate: int, seconds: float, price: str, tag: str) -> list[float]:
+    lat: list[float] = []
+
+    async def send(n: int) -> None:
+        t0 = time.perf_counter()
+        await rest.place_order(PlaceOrderParams(category=LINEAR, symbol="BTCUSDT", side="Buy", orderType="Limit",
+                                                qty="0.001", price=price, orderLinkId=f"b-{tag}-{n}"))
+        lat.append((time.perf_counter() - t0) * 1000)
+    await paced(rate, seconds, send)
+    return lat[WARMUP:]
+
+
+async def path(r: aioredis.Redis, *, rate: int, seconds: float, price: str, tag: str) -> list[float]:
+    ids: list[tuple[str, int]] = []
+
+    async def send(n: int) -> None:
+        intent = OrderIntent(intent_id=f"m-{tag}-{n}", symbol="BTCUSDT", side="Buy", qty="0.001",
+                             order_type="Limit", price=price, source="manual", created_ts_ns=now_ns())
+        ids.append((intent.intent_id, intent.created_ts_ns))
+        await r.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(intent)})
+    await paced(rate, seconds, send)
+    deadline = time.monotonic() + 60
+    while True:
+        raws = await r.hmget(c.EXEC_INTENTS_KEY, [i for i, _ in ids])
+        recs = [json.loads(x) if x else {} for x in raws]
+        if all(rec.get("ack_ts_ns") for rec in recs) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    missing = sum(not rec.get("ack_ts_ns") for rec in recs)
+    if missing:
+        raise SystemExit(f"{missing} intents never acknowledged: {[x for x in recs if not x.get('ack_ts_ns')][:2]}")
+    return [(rec["ack_ts_ns"] - t0) / 1e6 for rec, (_, t0) in zip(recs, ids)][WARMUP:]
+
+
+async def run(args, *, rest_url: str, redis_url: str) -> list[dict]:
+    r = aioredis.from_url(redis_url)
+    rest = BybitRest(BybitHttp(base_url=rest_url, api_key=KEY, api_secret=SECRET))
+    price = str(round(float((await rest.tickers(symbol="BTCUSDT"))[0].lastPrice) * 0.5, 1))
+    rows = []
+    try:
+        for rate in args.rates:
+            row = {"rate": rate}
+            for name in ("bare", "path") if rate % 2 else ("path", "bare"):
+                fn = bare(rest, rate=rate, seconds=args.seconds, price=price, tag=f"{rate}") if name == "bare" \
+                    else path(r, rate=rate, seconds=args.seconds, price=price, tag=f"{rate}")
+                lat = await fn
+                row[f"{name}_p50_ms"], row[f"{name}_p99_ms"] = statistics.median(lat), pct(lat, 0.99)
+            row["ratio_p50"] = row["path_p50_ms"] / row["bare_p50_ms"]
+            row["ratio_p99"] = row["path_p99_ms"] / row["bare_p99_ms"]
+            rows.append(row)
+    finally:
+        await rest.http.aclose()
+        await r.aclose()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=[10, 100])
+    args = ap.parse_args()
+    if shutil.which("redis-server") is None:
+        raise SystemExit("needs redis-server on the PATH")
+    tmp = Path(tempfile.mkdtemp(prefix="order-path-"))
+    procs: list[subprocess.Popen] = []
+    try:
+        rport = free_port()
+        procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--save", "", "--appendonly", "no",
+                                       "--dir", str(tmp)], stdout=subprocess.DEVNULL))
+        sim_out = tmp / "sim.out"
+        procs.append(subprocess.Popen(
+            [str(BIN / "scalper-exchange-sim"), "--port", "0", "--api-key", KEY, "--api-secret", SECRET,
+             "--symbols", "BTCUSDT", "--seed", "7", "--balance", "100000000", "--rate-limit-scale", "0"],
+            stdout=open(sim_out, "wb"), stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 30
+        while not sim_out.read_text().endswith("\n"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"simulator did not start: {sim_out.read_text()}")
+            time.sleep(0.1)
+        urls = json.loads(sim_out.read_text().splitlines()[0])
+        redis_url = f"redis://127.0.0.1:{rport}/0"
+        env = {**os.environ, "REDIS_URL": redis_url, "SCALPER_ENV_FILE": "/nonexistent/.env", "EXECUTION_MODE": "SIM",
+               "BYBIT_REST_URL": urls["rest"], "BYBIT_WS_PUBLIC_URL": urls["ws_public"],
+               "BYBIT_WS_PRIVATE_URL": urls["ws_private"], "BYBIT_API_KEY": KEY, "BYBIT_API_SECRET": SECRET,
+               "EXEC_REQUIRED_MODULES": "", "EXECUTION_METRICS_PORT": "-1", "LOG_LEVEL": "WARNING"}
+        procs.append(subprocess.Popen([str(BIN / "scalper-execution")], env=env, stdout=open(tmp / "exec.log", "wb"),
+                                      stderr=subprocess.STDOUT))
+        asyncio.run(wait_normal(redis_url))
+        rows = asyncio.run(run(args, rest_url=urls["rest"], redis_url=redis_url))
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'rate/s':>7} {'bare p50':>9} {'bare p99':>9} {'path p50':>9} {'path p99':>9} {'x p50':>6} {'x p99':>6}")
+    for row in rows:
+        print(f"{row['rate']:>7} {row['bare_p50_ms']:>8.2f}m {row['bare_p99_ms']:>8.2f}m {row['path_p50_ms']:>8.2f}m "
+              f"{row['path_p99_ms']:>8.2f}m {row['ratio_p50']:>6.2f} {row['ratio_p99']:>6.2f}")
+    print(json.dumps(rows))
+
+
+async def wait_normal(redis_url: str) -> None:
+    r = aioredis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            raw = await r.get(c.EXEC_STATE_KEY)
+            if raw and msgspec.json.decode(raw)["state"] == "NORMAL":
+                return
+            await asyncio.sleep(0.1)
+        raise SystemExit("the execution service never reached NORMAL")
+    finally:
+        await r.aclose()
+
+
+if __name__ == "__main__":
+    main()
