@@ -70,9 +70,7 @@ class Quality:
         if t is not None and t.sent_ns:
             t.ack_ns = time.time_ns()
             LATENCY.labels("ack").observe(_s(t.sent_ns, t.ack_ns))
-            await self.r.hincrby(c.exec_quality_key(t.symbol), "orders", 1)
-            await self.r.hincrbyfloat(c.exec_quality_key(t.symbol), "intent_qty", t.intent_qty)
-            await self.r.hincrbyfloat(c.exec_quality_key(t.symbol), "ack_s", _s(t.sent_ns, t.ack_ns))
+            await self._add(t.symbol, {"orders": 1.0, "intent_qty": t.intent_qty, "ack_s": _s(t.sent_ns, t.ack_ns)})
 
     def event(self, link: str) -> None:
         t = self.timings.get(link)
@@ -83,7 +81,6 @@ class Quality:
     async def fill(self, *, link: str, symbol: str, side: str, price: float, qty: float, fee: float,
                    maker: bool) -> None:
         """One execution: maker/taker share, fees, fill ratio, slippage and time to first fill."""
-        key = c.exec_quality_key(symbol)
         liquidity = "maker" if maker else "taker"
         FILLS.labels(symbol, liquidity).inc()
         FEES.labels(symbol).inc(fee)
@@ -101,9 +98,12 @@ class Quality:
                 LATENCY.labels("fill").observe(_s(t.created_ns, t.first_fill_ns))
                 sums["first_fills"] = 1.0
                 sums["ttff_s"] = _s(t.sent_ns or t.received_ns, t.first_fill_ns)
+        await self._add(symbol, sums)
+
+    async def _add(self, symbol: str, sums: dict[str, float]) -> None:
         async with self.r.pipeline(transaction=False) as pipe:
             for name, value in sums.items():
-                pipe.hincrbyfloat(key, name, value)
+                pipe.hincrbyfloat(c.exec_quality_key(symbol), name, value)
             await pipe.execute()
 
     def forget(self, link: str) -> None:
