@@ -55,8 +55,14 @@ def feed_only(lines: list[bytes], symbols: list[str]) -> float:
     """parse -> book -> trade flow, with the publisher only collecting (no bus): our own share."""
     market: Market
     publisher = Publisher(bus=None, build=lambda s, now: market.book_top(s, now))
-    market = Market(publisher=publisher, resync=lambda s, r: None, flow_window_s=60, vol_window_s=60,
-                    imbalance_levels=5, publish_levels=10)
+    market = Market(
+        publisher=publisher,
+        resync=lambda s, r: None,
+        flow_window_s=60,
+        vol_window_s=60,
+        imbalance_levels=5,
+        publish_levels=10,
+    )
     for s in symbols:
         market.add(s)
     on_message = market.on_message
@@ -71,15 +77,21 @@ async def full_path(lines: list[bytes], symbols: list[str], url: str) -> tuple[f
     await bus.redis.flushall()
     market: Market
     publisher = Publisher(bus=bus, build=lambda s, now: market.book_top(s, now))
-    market = Market(publisher=publisher, resync=lambda s, r: None, flow_window_s=60, vol_window_s=60,
-                    imbalance_levels=5, publish_levels=10)
+    market = Market(
+        publisher=publisher,
+        resync=lambda s, r: None,
+        flow_window_s=60,
+        vol_window_s=60,
+        imbalance_levels=5,
+        publish_levels=10,
+    )
     for s in symbols:
         market.add(s)
     task = asyncio.create_task(publisher.run(Progress("publisher")))
     on_message = market.on_message
     t0 = time.perf_counter()
     for i in range(0, len(lines), BURST):
-        for line in lines[i:i + BURST]:
+        for line in lines[i : i + BURST]:
             on_message(parse(line))
         if publisher.full:
             await publisher.wait_room()
@@ -89,9 +101,12 @@ async def full_path(lines: list[bytes], symbols: list[str], url: str) -> tuple[f
     await asyncio.sleep(0.001)
     elapsed = time.perf_counter() - t0
     task.cancel()
-    stats = {"books_published": publisher.published_books, "trades_published": publisher.published_trades,
-             "book_msgs": sum(st.book.updates for st in market.symbols.values()),
-             "stale": len(market.stale())}
+    stats = {
+        "books_published": publisher.published_books,
+        "trades_published": publisher.published_trades,
+        "book_msgs": sum(st.book.updates for st in market.symbols.values()),
+        "stale": len(market.stale()),
+    }
     await bus.close()
     return elapsed, stats
 
@@ -118,11 +133,16 @@ def main() -> None:
                 full.append(n / elapsed)
             b, f = statistics.median(base), statistics.median(full)
             print(f"{'path':<28}{'msgs/s (median)':>18}  runs")
-            for name, runs in (("parse only (msgspec)", base), ("parse->book (no bus)", feed),
-                               ("parse->book->features->bus", full)):
+            for name, runs in (
+                ("parse only (msgspec)", base),
+                ("parse->book (no bus)", feed),
+                ("parse->book->features->bus", full),
+            ):
                 print(f"{name:<28}{statistics.median(runs):>18,.0f}  {[round(x) for x in runs]}")
-            print(f"ratio full / parse-only: {f / b:.3f}; target {TARGET:,} msgs/s: "
-                  f"{'MET' if f >= TARGET else 'MISSED'} ({f / TARGET:.2f}x)")
+            print(
+                f"ratio full / parse-only: {f / b:.3f}; target {TARGET:,} msgs/s: "
+                f"{'MET' if f >= TARGET else 'MISSED'} ({f / TARGET:.2f}x)"
+            )
             print(f"last round: {stats}")
             if args.profile:
                 prof = cProfile.Profile()

@@ -35,8 +35,14 @@ def session(*, symbols: list[str], steps: int, seed: int = 7, trade_every: int =
     state = {}
     for n, s in enumerate(symbols):
         mid = 600_000 + 10_000 * n  # ticks of 0.1
-        state[s] = {"mid": mid, "u": 0, "bids": {mid - i: rng.randint(1, 5000) for i in range(1, 70)},
-                    "asks": {mid + i: rng.randint(1, 5000) for i in range(1, 70)}, "views": None, "tid": 0}
+        state[s] = {
+            "mid": mid,
+            "u": 0,
+            "bids": {mid - i: rng.randint(1, 5000) for i in range(1, 70)},
+            "asks": {mid + i: rng.randint(1, 5000) for i in range(1, 70)},
+            "views": None,
+            "tid": 0,
+        }
     ts = START_MS
     for step in range(steps):
         for s in symbols:
@@ -65,20 +71,41 @@ def session(*, symbols: list[str], steps: int, seed: int = 7, trade_every: int =
                 kind, b, a = "delta", _diff(st["views"][0], views[0]), _diff(st["views"][1], views[1])
             st["views"] = views
             st["u"] += 1
-            lines.append(json.dumps({"topic": f"orderbook.{DEPTH}.{s}", "type": kind, "ts": ts,
-                                     "data": {"s": s, "b": b, "a": a, "u": st["u"], "seq": ts}, "cts": ts - 1},
-                                    separators=(",", ":")).encode())
+            lines.append(
+                json.dumps(
+                    {
+                        "topic": f"orderbook.{DEPTH}.{s}",
+                        "type": kind,
+                        "ts": ts,
+                        "data": {"s": s, "b": b, "a": a, "u": st["u"], "seq": ts},
+                        "cts": ts - 1,
+                    },
+                    separators=(",", ":"),
+                ).encode()
+            )
             if step % trade_every == 0:
                 trades = []
                 for _ in range(rng.randint(1, 3)):
                     st["tid"] += 1
                     buy = rng.random() < 0.5
-                    trades.append({"T": ts, "s": s, "S": "Buy" if buy else "Sell",
-                                   "v": f"{rng.randint(1, 900) / 1000:.3f}",
-                                   "p": f"{(st['mid'] + (1 if buy else -1)) / 10:.1f}", "L": "PlusTick",
-                                   "i": f"{s}-{st['tid']}", "BT": False})
-                lines.append(json.dumps({"topic": f"publicTrade.{s}", "type": "snapshot", "ts": ts, "data": trades},
-                                        separators=(",", ":")).encode())
+                    trades.append(
+                        {
+                            "T": ts,
+                            "s": s,
+                            "S": "Buy" if buy else "Sell",
+                            "v": f"{rng.randint(1, 900) / 1000:.3f}",
+                            "p": f"{(st['mid'] + (1 if buy else -1)) / 10:.1f}",
+                            "L": "PlusTick",
+                            "i": f"{s}-{st['tid']}",
+                            "BT": False,
+                        }
+                    )
+                lines.append(
+                    json.dumps(
+                        {"topic": f"publicTrade.{s}", "type": "snapshot", "ts": ts, "data": trades},
+                        separators=(",", ":"),
+                    ).encode()
+                )
     return lines
 
 
@@ -101,5 +128,8 @@ def reference_book(lines: list[bytes], symbol: str) -> dict:
                 else:
                     side[Decimal(p)] = q
         u = d["u"]
-    return {"bids": [[str(p), bids[p]] for p in sorted(bids, reverse=True)],
-            "asks": [[str(p), asks[p]] for p in sorted(asks)], "u": u}
+    return {
+        "bids": [[str(p), bids[p]] for p in sorted(bids, reverse=True)],
+        "asks": [[str(p), asks[p]] for p in sorted(asks)],
+        "u": u,
+    }

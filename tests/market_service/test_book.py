@@ -66,8 +66,16 @@ def test_prices_compare_by_value_not_by_spelling():
 prices = st.integers(min_value=1, max_value=60).map(lambda t: f"{t / 2:.1f}")
 sizes = st.sampled_from(["0", "0", "0.5", "1", "2.25", "10"])
 levels = st.lists(st.tuples(prices, sizes), max_size=8)
-steps = st.lists(st.tuples(st.sampled_from(["snapshot", "delta", "delta", "delta"]), levels, levels,
-                           st.sampled_from([1, 1, 1, 1, 2, 0])), min_size=1, max_size=40)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["snapshot", "delta", "delta", "delta"]),
+        levels,
+        levels,
+        st.sampled_from([1, 1, 1, 1, 2, 0]),
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
 def naive(bids: dict, asks: dict, kind: str, b, a) -> tuple[dict, dict]:

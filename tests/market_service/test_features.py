@@ -42,7 +42,9 @@ def test_ofi_step_cases():
 
 def test_book_accumulates_ofi_across_coalesced_updates():
     book = Book("X")
-    book.apply(kind="snapshot", data=OrderbookData(s="X", b=[("100", "5")], a=[("101", "4")], u=1, seq=0), ts_ms=1)
+    book.apply(
+        kind="snapshot", data=OrderbookData(s="X", b=[("100", "5")], a=[("101", "4")], u=1, seq=0), ts_ms=1
+    )
     book.apply(kind="delta", data=OrderbookData(s="X", b=[("100", "7")], a=[], u=2, seq=0), ts_ms=2)
     book.apply(kind="delta", data=OrderbookData(s="X", b=[], a=[("101", "1")], u=3, seq=0), ts_ms=3)
     assert book.take_ofi() == 5.0 and book.take_ofi() == 0.0
@@ -72,6 +74,6 @@ def test_flow_windows_equal_the_pure_functions():
     assert flow.cvd == pytest.approx(sum(s if b else -s for _, _, s, b in trades))
     # returns in the vol window, each from the previous trade's price (which may precede the window)
     first = next(i for i, t in enumerate(trades) if t[0] > 4_500)
-    assert flow.realized_vol == pytest.approx(f.realized_vol([p for _, p, _, _ in trades[first - 1:]]))
+    assert flow.realized_vol == pytest.approx(f.realized_vol([p for _, p, _, _ in trades[first - 1 :]]))
     flow.evict(10_000)
     assert (flow.buy_volume, flow.vwap, flow.realized_vol) == (0.0, 0.0, 0.0)

@@ -24,8 +24,15 @@ class Recorder:
 
 def make(clock: list[int]) -> tuple[Market, Recorder]:
     rec = Recorder()
-    market = Market(publisher=rec, resync=lambda s, why: rec.resyncs.append((s, why)), flow_window_s=60,
-                    vol_window_s=60, imbalance_levels=5, publish_levels=10, clock_ns=lambda: clock[0])
+    market = Market(
+        publisher=rec,
+        resync=lambda s, why: rec.resyncs.append((s, why)),
+        flow_window_s=60,
+        vol_window_s=60,
+        imbalance_levels=5,
+        publish_levels=10,
+        clock_ns=lambda: clock[0],
+    )
     market.add("BTCUSDT")
     return market, rec
 
@@ -79,13 +86,23 @@ def test_gap_publishes_stale_and_later_deltas_wait_quietly_for_the_snapshot():
     clock = [0]
     market, rec = make(clock)
     market.on_message(snapshot(1))
-    delta = PublicMsg(topic="orderbook.50.BTCUSDT", type="delta", ts=2,
-                      data=OrderbookData(s="BTCUSDT", b=[("100", "2")], a=[], u=5, seq=5))
+    delta = PublicMsg(
+        topic="orderbook.50.BTCUSDT",
+        type="delta",
+        ts=2,
+        data=OrderbookData(s="BTCUSDT", b=[("100", "2")], a=[], u=5, seq=5),
+    )
     market.on_message(delta)
     assert rec.resyncs == [("BTCUSDT", "BTCUSDT: gap: delta u=5 after u=1")]
     assert market.book_top("BTCUSDT", 0).stale
-    market.on_message(PublicMsg(topic="orderbook.50.BTCUSDT", type="delta", ts=3,
-                                data=OrderbookData(s="BTCUSDT", b=[], a=[], u=6, seq=6)))
+    market.on_message(
+        PublicMsg(
+            topic="orderbook.50.BTCUSDT",
+            type="delta",
+            ts=3,
+            data=OrderbookData(s="BTCUSDT", b=[], a=[], u=6, seq=6),
+        )
+    )
     assert len(rec.resyncs) == 1  # no storm of resyncs for the deltas in flight
     market.on_message(snapshot(7))
     assert not market.book_top("BTCUSDT", 0).stale

@@ -27,8 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
     try:
-        return asyncio.run(book(settings, args.symbol.upper(), args.depth) if args.cmd == "book"
-                           else market(settings, args.json))
+        return asyncio.run(
+            book(settings, args.symbol.upper(), args.depth)
+            if args.cmd == "book"
+            else market(settings, args.json)
+        )
     except (RedisConnectionError, OSError) as e:
         print(f"redis unreachable: {e}", file=sys.stderr)
         return 2
@@ -45,8 +48,17 @@ async def book(settings: config.Settings, symbol: str, depth: int) -> int:
     if not isinstance(msg, BookTop):
         print(f"no book for {symbol} (is it in the market service's universe?)", file=sys.stderr)
         return 1
-    print(json.dumps({"symbol": msg.symbol, "bids": [list(lv) for lv in msg.bids[:depth]],
-                      "asks": [list(lv) for lv in msg.asks[:depth]], "u": msg.u, "stale": msg.stale}))
+    print(
+        json.dumps(
+            {
+                "symbol": msg.symbol,
+                "bids": [list(lv) for lv in msg.bids[:depth]],
+                "asks": [list(lv) for lv in msg.asks[:depth]],
+                "u": msg.u,
+                "stale": msg.stale,
+            }
+        )
+    )
     return 0
 
 
@@ -59,7 +71,7 @@ async def market(settings: config.Settings, as_json: bool) -> int:
     finally:
         await r.aclose()
     now, rows = now_ns(), []
-    for symbol, raw in zip(symbols, raws):
+    for symbol, raw in zip(symbols, raws, strict=True):
         row = json.loads(raw) if raw else {"symbol": symbol, "stale": "no state yet", "updated_ts_ns": 0}
         row["age_s"] = round((now - row["updated_ts_ns"]) / 1e9, 3) if row["updated_ts_ns"] else None
         rows.append(row)
@@ -68,9 +80,11 @@ async def market(settings: config.Settings, as_json: bool) -> int:
     else:
         print(f"{'symbol':<14}{'last':>14}{'spread':>12}{'bps':>8}{'lat ms':>9}{'age s':>8}  stale")
         for row in rows:
-            print(f"{row['symbol']:<14}{row.get('last_price') or '-':>14}{_num(row.get('spread'), 6):>12}"
-                  f"{_num(row.get('spread_bps'), 2):>8}{_num(row.get('latency_ms'), 1):>9}"
-                  f"{_num(row['age_s'], 1):>8}  {row['stale'] or '-'}")
+            print(
+                f"{row['symbol']:<14}{row.get('last_price') or '-':>14} {_num(row.get('spread'), 6):>11}"
+                f" {_num(row.get('spread_bps'), 2):>7} {_num(row.get('latency_ms'), 1):>8}"
+                f" {_num(row['age_s'], 1):>7}  {row['stale'] or '-'}"
+            )
     return 0 if rows and not any(row["stale"] for row in rows) else 1
 
 

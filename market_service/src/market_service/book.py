@@ -144,4 +144,3 @@ class Book:
     def levels(self, depth: int) -> tuple[list[Level], list[Level]]:
         """(bids, asks), best first, `depth` each, in Bybit's strings."""
         return ([(p, s) for p, s, _ in self.bids.top(depth)], [(p, s) for p, s, _ in self.asks.top(depth)])
-

@@ -29,8 +29,20 @@ LATENCY_EWMA = 0.1  # weight of the newest sample in the per-symbol feed latency
 class Symbol:
     """Everything the service knows about one symbol."""
 
-    __slots__ = ("book", "flow", "seen", "seen_order", "latency_ms", "last_rx_ns", "resync_ns",
-                 "last_trade", "trade_ms", "trade_rx_ns", "exchange_ms", "received_ns")
+    __slots__ = (
+        "book",
+        "flow",
+        "seen",
+        "seen_order",
+        "latency_ms",
+        "last_rx_ns",
+        "resync_ns",
+        "last_trade",
+        "trade_ms",
+        "trade_rx_ns",
+        "exchange_ms",
+        "received_ns",
+    )
 
     def __init__(self, name: str, *, flow_ms: int, vol_ms: int, now_ns: int) -> None:
         self.book = Book(name)
@@ -50,9 +62,17 @@ class Symbol:
 class Market:
     """The per-symbol state of the universe, fed by the WS and read by the publisher and state writer."""
 
-    def __init__(self, *, publisher: Publisher, resync: Callable[[str, str], None], flow_window_s: float,
-                 vol_window_s: float, imbalance_levels: int, publish_levels: int,
-                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        *,
+        publisher: Publisher,
+        resync: Callable[[str, str], None],
+        flow_window_s: float,
+        vol_window_s: float,
+        imbalance_levels: int,
+        publish_levels: int,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
         self.publisher, self._resync = publisher, resync
         self.flow_ms, self.vol_ms = int(flow_window_s * 1000), int(vol_window_s * 1000)
         self.imbalance_levels, self.publish_levels = imbalance_levels, publish_levels
@@ -66,7 +86,9 @@ class Market:
 
     def add(self, symbol: str) -> None:
         if symbol not in self.symbols:
-            self.symbols[symbol] = Symbol(symbol, flow_ms=self.flow_ms, vol_ms=self.vol_ms, now_ns=self.clock_ns())
+            self.symbols[symbol] = Symbol(
+                symbol, flow_ms=self.flow_ms, vol_ms=self.vol_ms, now_ns=self.clock_ns()
+            )
         m.SYMBOLS.set(len(self.symbols))
 
     def remove(self, symbol: str) -> None:
@@ -184,8 +206,9 @@ class Market:
         return {name: st.book.stale for name, st in self.symbols.items() if st.book.stale}
 
     # --- views ---
-    def book_top(self, symbol: str, now_ns: int, *, levels: int | None = None,
-                 drain_ofi: bool = True) -> BookTop | None:
+    def book_top(
+        self, symbol: str, now_ns: int, *, levels: int | None = None, drain_ofi: bool = True
+    ) -> BookTop | None:
         """The symbol's book message: top `levels` (publish_levels by default) + microstructure.
 
         The published message drains the accumulated OFI; an operator's view (`drain_ofi=False`) peeks."""
@@ -194,23 +217,43 @@ class Market:
             return None
         book = st.book
         bids, asks = book.levels(levels or self.publish_levels)
-        return BookTop(symbol=symbol, u=book.u, seq=book.seq, bids=bids, asks=asks, stale=bool(book.stale),
-                       micro=self.micro(st, now_ns, drain_ofi=drain_ofi), exchange_ts_ns=book.ts_ms * 1_000_000,
-                       received_ts_ns=st.received_ns, published_ts_ns=now_ns)
+        return BookTop(
+            symbol=symbol,
+            u=book.u,
+            seq=book.seq,
+            bids=bids,
+            asks=asks,
+            stale=bool(book.stale),
+            micro=self.micro(st, now_ns, drain_ofi=drain_ofi),
+            exchange_ts_ns=book.ts_ms * 1_000_000,
+            received_ts_ns=st.received_ns,
+            published_ts_ns=now_ns,
+        )
 
     def micro(self, st: Symbol, now_ns: int, *, drain_ofi: bool) -> Microstructure:
         flow = st.flow
         if st.trade_rx_ns:  # "now" on the trades' own clock: the last trade's time plus what passed since
             flow.evict(st.trade_ms + (now_ns - st.trade_rx_ns) // 1_000_000)
         top = st.book.top()
-        common = dict(ofi=st.book.take_ofi() if drain_ofi else st.book.ofi, buy_volume=flow.buy_volume, sell_volume=flow.sell_volume,
-                      cvd=flow.cvd, realized_vol=flow.realized_vol, vwap=flow.vwap)
+        common = dict(
+            ofi=st.book.take_ofi() if drain_ofi else st.book.ofi,
+            buy_volume=flow.buy_volume,
+            sell_volume=flow.sell_volume,
+            cvd=flow.cvd,
+            realized_vol=flow.realized_vol,
+            vwap=flow.vwap,
+        )
         if top is None:
             return Microstructure(**common)
         bid, bid_size, ask, ask_size = top
         n = self.imbalance_levels
         return Microstructure(
-            spread=f.spread(bid, ask), spread_bps=f.spread_bps(bid, ask), mid=f.mid(bid, ask),
+            spread=f.spread(bid, ask),
+            spread_bps=f.spread_bps(bid, ask),
+            mid=f.mid(bid, ask),
             microprice=f.microprice(bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size),
-            imbalance=f.imbalance([lv[2] for lv in st.book.bids.top(n)], [lv[2] for lv in st.book.asks.top(n)]),
-            **common)
+            imbalance=f.imbalance(
+                [lv[2] for lv in st.book.bids.top(n)], [lv[2] for lv in st.book.asks.top(n)]
+            ),
+            **common,
+        )

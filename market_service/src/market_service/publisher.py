@@ -28,8 +28,13 @@ IDLE_BEAT_S = 1.0  # an idle publisher still proves it is alive this often
 
 
 class Publisher:
-    def __init__(self, *, bus: Bus, build: Callable[[str, int], BookTop | None],
-                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        build: Callable[[str, int], BookTop | None],
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
         self.bus, self.build, self.clock_ns = bus, build, clock_ns
         self._trades: list[tuple[PublicTrade, int]] = []  # (trade, received ns)
         self._dirty: dict[str, None] = {}  # symbols with a newer book than last published, in order
@@ -90,8 +95,17 @@ class Publisher:
                 failures = 0
             except REDIS_DOWN as e:
                 failures += 1
-                log.warning("publish_failed", extra={"ctx": {"error": str(e), "attempt": failures,
-                                                              "trades": len(trades), "books": len(dirty)}})
+                log.warning(
+                    "publish_failed",
+                    extra={
+                        "ctx": {
+                            "error": str(e),
+                            "attempt": failures,
+                            "trades": len(trades),
+                            "books": len(dirty),
+                        }
+                    },
+                )
                 self._trades[:0] = trades  # nothing is lost: retried first, in order
                 self._dirty = dirty | self._dirty
                 progress.beat()  # waiting for Redis is expected, not a hang
@@ -107,9 +121,21 @@ class Publisher:
         """Publish one round: the trades in arrival order, then each dirty symbol's latest book."""
         now = self.clock_ns()
         items: list[tuple[str, Message]] = [
-            (c.MARKET_TRADES, Trade(symbol=t.s, trade_id=t.i, side=t.S, price=t.p, size=t.v,
-                                    exchange_ts_ns=t.T * 1_000_000, received_ts_ns=rx, published_ts_ns=now))
-            for t, rx in trades]
+            (
+                c.MARKET_TRADES,
+                Trade(
+                    symbol=t.s,
+                    trade_id=t.i,
+                    side=t.S,
+                    price=t.p,
+                    size=t.v,
+                    exchange_ts_ns=t.T * 1_000_000,
+                    received_ts_ns=rx,
+                    published_ts_ns=now,
+                ),
+            )
+            for t, rx in trades
+        ]
         books = [b for s in symbols if (b := self.build(s, now)) is not None]
         items += [(c.MARKET_BOOK, b) for b in books]
         if not items:

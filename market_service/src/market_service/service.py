@@ -11,15 +11,17 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable
 
 from common.bybit import constants as k
 from common.bybit.http import BybitHttp
+from common.bybit.schemas.envelope import PublicMsg
 from common.bybit.rest import BybitRest
 from common.bybit.urls import urls
 from common.bybit.ws import BybitWs
 from common.health import Progress
 from common.lifecycle import Runtime
-from common.schemas import Severity, Status
+from common.schemas import BookTop, Severity, Status
 from market_service import metrics as m
 from market_service import state, universe
 from market_service.feed import Market
@@ -45,12 +47,22 @@ class MarketService:
         s = rt.settings
         self.urls = urls(s)
         self.publisher = Publisher(bus=rt.bus, build=self._build)
-        self.market = Market(publisher=self.publisher, resync=self._on_resync, flow_window_s=s.market_flow_window_s,
-                             vol_window_s=s.market_vol_window_s, imbalance_levels=s.market_imbalance_levels,
-                             publish_levels=s.market_publish_levels)
+        self.market = Market(
+            publisher=self.publisher,
+            resync=self._on_resync,
+            flow_window_s=s.market_flow_window_s,
+            vol_window_s=s.market_vol_window_s,
+            imbalance_levels=s.market_imbalance_levels,
+            publish_levels=s.market_publish_levels,
+        )
         silent = min(k.SILENT_AFTER_S, s.market_stale_after_s)
-        self.ws = BybitWs(url=self.urls.ws_public, on_message=self._on_message, on_connect=self._on_connect,
-                          silent_after_s=silent, ping_interval_s=min(k.PING_INTERVAL_S, silent / 3))
+        self.ws = BybitWs(
+            url=self.urls.ws_public,
+            on_message=self._on_message,
+            on_connect=self._on_connect,
+            silent_after_s=silent,
+            ping_interval_s=min(k.PING_INTERVAL_S, silent / 3),
+        )
         self.feed_progress = Progress("feed")
         self._pending: dict[str, str] = {}  # symbol -> why its book needs a fresh snapshot
         self._resyncs: deque[float] = deque()
@@ -62,7 +74,8 @@ class MarketService:
         return [f"orderbook.{self.rt.settings.market_book_depth}.{symbol}", f"publicTrade.{symbol}"]
 
     # --- feed callbacks ---
-    def _on_message(self, msg):
+    def _on_message(self, msg: PublicMsg) -> Awaitable[None] | None:
+        """The connector's handler: update state; hand back a wait when the trade buffer is full."""
         self.market.on_message(msg)
         self.feed_progress.beat()
         if self.publisher.full:
@@ -73,7 +86,7 @@ class MarketService:
         self.feed_progress.beat()
         log.info("ws_connected", extra={"ctx": {"url": self.ws.url, "connects": self.ws.connects}})
 
-    def _build(self, symbol: str, now_ns: int):
+    def _build(self, symbol: str, now_ns: int) -> BookTop | None:
         return self.market.book_top(symbol, now_ns)
 
     def _on_resync(self, symbol: str, reason: str) -> None:
@@ -106,9 +119,11 @@ class MarketService:
                     raise
                 except Exception as e:
                     failures += 1
-                    log.warning("universe_failed", extra={"ctx": {"error": f"{type(e).__name__}: {e}",
-                                                                  "attempt": failures}})
-                    delay = min(30.0, 0.5 * 2 ** failures)
+                    log.warning(
+                        "universe_failed",
+                        extra={"ctx": {"error": f"{type(e).__name__}: {e}", "attempt": failures}},
+                    )
+                    delay = min(30.0, 0.5 * 2**failures)
                 progress.beat()
                 if universe.configured(s) is not None and failures == 0:
                     return  # a fixed universe needs no refresh
@@ -145,13 +160,19 @@ class MarketService:
             if (self._was_connected and not connected) or self.ws.connects > self._connects > 0:
                 if not connected:
                     self.market.mark_all_stale("public WS disconnected")
-                await self._alert("market:ws", severity=Severity.WARN, title="market: public WS disconnected",
-                                  detail=f"{self.ws.url} (connection #{self.ws.connects})")
+                await self._alert(
+                    "market:ws",
+                    severity=Severity.WARN,
+                    title="market: public WS disconnected",
+                    detail=f"{self.ws.url} (connection #{self.ws.connects})",
+                )
             self._was_connected, self._connects = connected, self.ws.connects
             self.market.check_stale(stale_after_s=s.market_stale_after_s)
             await self._resubscribe(connected)
             try:
-                await state.write(self.market, self.rt.bus.redis, depth=s.market_book_depth, now_ns=time.time_ns())
+                await state.write(
+                    self.market, self.rt.bus.redis, depth=s.market_book_depth, now_ns=time.time_ns()
+                )
             except Exception as e:  # Redis away: the heartbeat reports it; state catches up later
                 log.warning("state_write_failed", extra={"ctx": {"error": str(e)}})
             self._health(connected)
@@ -179,14 +200,22 @@ class MarketService:
             kind = resync_kind(reason)
             if kind == "no book message":
                 continue  # a quiet book is probed, not alerted; "unanswered" is the silent feed
-            title = f"market: {symbol} feed silent" if kind == "unanswered" else f"market: {symbol} book resync"
-            await self._alert(f"market:resync:{symbol}:{kind}", severity=Severity.WARN, title=title, detail=reason)
+            title = (
+                f"market: {symbol} feed silent" if kind == "unanswered" else f"market: {symbol} book resync"
+            )
+            await self._alert(
+                f"market:resync:{symbol}:{kind}", severity=Severity.WARN, title=title, detail=reason
+            )
         now = time.monotonic()
         while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
             self._resyncs.popleft()
         if len(self._resyncs) >= RESYNC_STORM:
-            await self._alert("market:resync_storm", severity=Severity.CRIT, title="market: resync storm",
-                              detail=f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s")
+            await self._alert(
+                "market:resync_storm",
+                severity=Severity.CRIT,
+                title="market: resync storm",
+                detail=f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s",
+            )
 
     def _health(self, connected: bool) -> None:
         s = self.rt.settings
@@ -197,7 +226,11 @@ class MarketService:
             reasons.append("public WS disconnected")
         if stale:
             reasons.append("stale books: " + "; ".join(f"{x} ({why})" for x, why in sorted(stale.items())))
-        slow = {x: st.latency_ms for x, st in self.market.symbols.items() if st.latency_ms > s.market_latency_warn_ms}
+        slow = {
+            x: st.latency_ms
+            for x, st in self.market.symbols.items()
+            if st.latency_ms > s.market_latency_warn_ms
+        }
         if slow:
             reasons.append("feed latency: " + ", ".join(f"{x} {ms:.0f} ms" for x, ms in sorted(slow.items())))
         if not self.market.symbols:

@@ -19,9 +19,19 @@ def summary(market: Market, *, symbol: str, now_ns: int) -> dict:
     """What `scalperctl market` shows for one symbol."""
     st = market.symbols[symbol]
     top = st.book.top()
-    row = {"symbol": symbol, "last_price": st.last_trade, "bid": None, "ask": None, "spread": None,
-           "spread_bps": None, "latency_ms": round(st.latency_ms, 3), "stale": st.book.stale,
-           "u": st.book.u, "exchange_ts_ns": st.exchange_ms * 1_000_000, "updated_ts_ns": now_ns}
+    row = {
+        "symbol": symbol,
+        "last_price": st.last_trade,
+        "bid": None,
+        "ask": None,
+        "spread": None,
+        "spread_bps": None,
+        "latency_ms": round(st.latency_ms, 3),
+        "stale": st.book.stale,
+        "u": st.book.u,
+        "exchange_ts_ns": st.exchange_ms * 1_000_000,
+        "updated_ts_ns": now_ns,
+    }
     if top is not None:
         bid, _, ask, _ = top
         row.update(bid=bid, ask=ask, spread=ask - bid, spread_bps=(ask - bid) / ((ask + bid) / 2) * 1e4)

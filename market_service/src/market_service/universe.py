@@ -17,7 +17,7 @@ def rank(tickers: list[Ticker], *, top_n: int) -> list[str]:
 def configured(settings: Settings) -> list[str] | None:
     """SYMBOLS within MARKET_MAX_SYMBOLS, or None when the universe comes from ranking."""
     symbols = list(dict.fromkeys(settings.symbol_list))
-    return symbols[:settings.market_max_symbols] if symbols else None
+    return symbols[: settings.market_max_symbols] if symbols else None
 
 
 async def resolve(settings: Settings, rest: BybitRest) -> list[str]:
