@@ -30,3 +30,36 @@ def test_intent_to_order_with_tp_sl_once_and_the_cli_view(execution):
     [shown] = json.loads(cli.stdout)["positions"]
     assert (shown["symbol"], shown["side"], shown["size"]) == ("BTCUSDT", "Buy", pos["size"])
     assert len(execution.history(i.intent_id)) == 1  # the replayed intent opened nothing
+
+
+def _ctl(execution, *args: str) -> dict:
+    out = subprocess.run([str(VENV_BIN / "scalperctl"), *args], env=execution.env, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_manual_order_from_the_cli_and_the_orders_view(execution):
+    execution.start().wait_state("NORMAL")
+    p = execution.price()
+    sent = _ctl(execution, "order", "buy", "btcusdt", "0.01", "--limit", f"{p * 0.9:.1f}",
+                "--tp", f"{p * 1.1:.1f}", "--sl", f"{p * 0.8:.1f}")
+    link = sent["orderLinkId"]
+    assert link.startswith("m-")
+    shown = wait_until(lambda: _ctl(execution, "orders")["orders"] or None, timeout=30, what="the order shown")
+    [order] = execution.orders()
+    assert [o["orderLinkId"] for o in shown] == [order["orderLinkId"]] == [link]
+    assert order["orderType"] == "Limit" and float(order["takeProfit"]) > p and float(order["stopLoss"]) < p
+    assert _ctl(execution, "orders")["state"]["state"] == "NORMAL"
+
+
+def test_no_exchange_configured_is_yellow_and_intents_are_rejected_with_the_reason(execution):
+    for name in ("BYBIT_REST_URL", "BYBIT_WS_PUBLIC_URL", "BYBIT_WS_PRIVATE_URL"):
+        execution.env.pop(name)
+    execution.start()
+    hb = wait_until(execution.heartbeat, timeout=30, what="a heartbeat")
+    assert hb.status.value == "YELLOW" and "no exchange configured" in hb.reason
+    i = execution.intent()
+    rec = wait_until(lambda: execution.record(i.intent_id) if (r := execution.record(i.intent_id)) and
+                     r["status"] == "rejected" else None, timeout=20, what="the intent rejected")
+    assert "no exchange configured" in rec["reason"]

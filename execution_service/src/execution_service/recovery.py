@@ -160,7 +160,7 @@ class Recovery:
             rec = intents.get(o.orderLinkId.removesuffix("-t"))
             if rec is None or rec.status in ("rejected", "cancelled"):
                 ghosts.append(o)
-            elif rec.status == "sending":
+            elif rec.status in UNSENT:
                 await self.store.mark_acked(rec.intent_id, o.orderId)
                 adopted += 1
         await self.store.replace(orders=snap.orders, positions=snap.positions)

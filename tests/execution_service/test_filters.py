@@ -1,0 +1,28 @@
+"""Quantities and prices rounded to the instrument's filters (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.bybit.schemas.instrument import InstrumentInfo, LeverageFilter, LotSizeFilter, PriceFilter
+from execution_service import filters
+
+BTC = InstrumentInfo(
+    symbol="BTCUSDT", contractType="LinearPerpetual", status="Trading", baseCoin="BTC", quoteCoin="USDT",
+    settleCoin="USDT", launchTime="0", priceScale="1",
+    leverageFilter=LeverageFilter(minLeverage="1", maxLeverage="100", leverageStep="0.01"),
+    priceFilter=PriceFilter(minPrice="0.1", maxPrice="1999999", tickSize="0.1"),
+    lotSizeFilter=LotSizeFilter(maxOrderQty="100", minOrderQty="0.001", qtyStep="0.001"))
+
+
+def test_qty_rounds_down_to_the_step_and_respects_the_bounds():
+    assert filters.qty(BTC, "0.0129") == "0.012"
+    assert filters.qty(BTC, "250") == "100"
+    with pytest.raises(filters.FilterError):
+        filters.qty(BTC, "0.0009")
+
+
+def test_price_rounds_to_the_nearest_tick():
+    assert filters.price(BTC, "65000.06") == "65000.1"
+    assert filters.price(BTC, "65000.04") == "65000.0"
+    assert filters.price(BTC, None) is None and filters.price(BTC, "") is None
