@@ -9,6 +9,7 @@ import signal
 import httpx
 import pytest
 
+from tests.exchange_sim.server.conftest import start_sim
 from tests.support import ROOT, SERVICES, service_env, start_service, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium 
 
 @pytest.fixture
 def cluster(redis_url, tmp_path):
-    env = service_env(redis_url)
+    sim = start_sim(tmp_path=tmp_path)  # market and execution are GREEN only with an exchange to talk to
+    env = service_env(redis_url, BYBIT_REST_URL=sim.rest, BYBIT_WS_PUBLIC_URL=sim.ws_public,
+                      BYBIT_WS_PRIVATE_URL=sim.ws_private, BYBIT_API_KEY=sim.key, BYBIT_API_SECRET=sim.secret)
     procs = {name: start_service(name, env, tmp_path / f"{name}.log") for name in SERVICES}
     base = f"http://127.0.0.1:{env['WEB_PORT']}"
     try:
@@ -29,6 +32,7 @@ def cluster(redis_url, tmp_path):
                 p.send_signal(signal.SIGTERM)
         for p in procs.values():
             p.wait(timeout=20)
+        sim.stop()
 
 
 def _statuses(base: str) -> dict[str, str]:
