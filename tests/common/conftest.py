@@ -71,9 +71,9 @@ def notify_socket():
 
 def start_module(module: str, *args: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     """Start a test app (`python -m tests.common.<module>`) from the repo root, logging to log_path."""
-    log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", f"tests.common.{module}", *args], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "-m", f"tests.common.{module}", *args], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def log_events(log_path: Path) -> list[dict]:

@@ -75,7 +75,7 @@ def test_redis_restart_loses_no_acknowledged_message(own_redis, procs, tmp_path)
     accepted: list[OrderEvent] = []  # every XADD that Redis acknowledged with an entry id
     for n, ev in enumerate(events):
         if n == 300:
-            wait_until(lambda: client.hlen(EFFECTS) >= 100, timeout=30, what="consumer to be mid-work")
+            wait_until(lambda r=client: r.hlen(EFFECTS) >= 100, timeout=30, what="consumer to be mid-work")
             own_redis.stop(signal.SIGKILL)  # appendfsync always: everything acknowledged is on disk
             own_redis.start()
             client = own_redis.client()

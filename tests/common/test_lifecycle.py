@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import redis
-
 from common import constants as c
 from common.schemas import Heartbeat, OrderIntent, Status, decode, encode, now_ns
 from tests.common.conftest import log_events, start_module, stop

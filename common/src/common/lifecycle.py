@@ -23,7 +23,7 @@ from common import constants as c
 from common.bus import REDIS_DOWN, Bus, Consumer, Handler
 from common.health import HealthState, Progress
 from common.heartbeat import publish_heartbeats
-from common.schemas import Command, ControlCommand, Message, Severity, Status, now_ns
+from common.schemas import Command, ControlCommand, Message, Severity, now_ns
 from common.systemd import notify, watchdog_interval_s
 
 log = logging.getLogger(__name__)
