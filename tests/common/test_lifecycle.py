@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from common import constants as c
-from common.schemas import Heartbeat, OrderIntent, Status, decode, encode, now_ns
+from common.schemas import (Alert, Command, ControlCommand, Heartbeat, OrderIntent, Status, decode, encode,
+                            now_ns)
 from tests.common.conftest import log_events, start_module, stop
 from tests.common.consumer_app import EFFECTS, HANG_INTENT, SEEN, effect_key
 from tests.support import RedisServer, free_port, service_env, wait_until
@@ -134,3 +135,41 @@ def test_a_service_rides_out_a_redis_restart_that_lost_everything(notify_socket,
     finally:
         client.close()
         server.stop()
+
+
+def test_reload_config_applies_a_good_file_and_rejects_a_bad_one_without_stopping(
+        redis_url, redis_server, notify_socket, procs, tmp_path):
+    env_file = tmp_path / "scalper.env"
+    env_file.write_text("LOG_LEVEL=INFO\n")
+    env = app_env(redis_url, notify_socket.path, SCALPER_ENV_FILE=str(env_file))
+    log = tmp_path / "app.log"
+    procs.append(app := start_module("service_app", env=env, log_path=log))
+    notify_socket.wait_for(lambda ln: ln == "READY=1", what="READY=1")
+    client = redis_server.client()
+    wait_until(lambda: any(g["name"] == c.STRATEGY.encode() for g in client.xinfo_groups(c.SYS_CONTROL)),
+               timeout=30, what="the sys.control consumer group")
+
+    def reload(n: int) -> None:
+        cmd = ControlCommand(command_id=str(n), command=Command.RELOAD_CONFIG, target=c.STRATEGY, ts_ns=now_ns())
+        client.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(cmd)})
+
+    env_file.write_text("LOG_LEVEL=DEBUG\n")
+    reload(1)
+    wait_until(lambda: any(e["event"] == "config_reloaded" for e in log_events(log)), timeout=30,
+               what="the reload to be applied")
+    assert notify_socket.lines().count("RELOADING=1") == 1 and notify_socket.lines().count("READY=1") == 2
+
+    env_file.write_text("LOG_LEVEL=LOUD\n")
+    reload(2)
+    rejected = wait_until(lambda: next((e for e in log_events(log) if e["event"] == "reload_rejected"), None),
+                          timeout=30, what="the bad reload to be rejected")
+    assert "LOG_LEVEL" in rejected["error"]
+
+    def config_alert() -> bool:
+        alerts = [decode(f[c.PAYLOAD_FIELD]) for _, f in client.xrange(c.SYS_ALERTS)]
+        return any(isinstance(a, Alert) and a.key == f"config:{c.STRATEGY}" for a in alerts)
+
+    wait_until(config_alert, timeout=30, what="an alert about the rejected config")
+    assert app.poll() is None
+    assert stop(app) == 0
+    client.close()
