@@ -66,6 +66,14 @@ class Side:
             else:
                 _size(price, size)  # negative or NaN: raises
 
+    def trim(self, depth: int) -> None:
+        """Keep the best `depth` levels: a depth-limited topic's window, should a delete never come."""
+        keys = self.keys
+        if len(keys) > depth:
+            for key in keys[depth:]:
+                del self.levels[key]
+            del keys[depth:]
+
     def top(self, n: int) -> list[tuple[str, str, float]]:
         levels = self.levels
         return [levels[k] for k in self.keys[:n]]
@@ -84,10 +92,11 @@ def _size(price: str, size: str) -> float:
 class Book:
     """One symbol's book. `u` is the last applied update id (0: no snapshot yet or lost)."""
 
-    __slots__ = ("symbol", "bids", "asks", "u", "seq", "ts_ms", "stale", "updates", "ofi", "_top")
+    __slots__ = ("symbol", "depth", "bids", "asks", "u", "seq", "ts_ms", "stale", "updates", "ofi", "_top")
 
-    def __init__(self, symbol: str) -> None:
+    def __init__(self, symbol: str, *, depth: int | None = None) -> None:
         self.symbol = symbol
+        self.depth = depth  # the topic's depth: levels beyond it are dropped (None: keep all)
         self.bids, self.asks = Side(-1.0), Side(1.0)
         self.u = 0
         self.seq = 0
@@ -111,6 +120,9 @@ class Book:
             else:
                 self.bids.merge(data.b)
                 self.asks.merge(data.a)
+            if self.depth is not None:
+                self.bids.trim(self.depth)
+                self.asks.trim(self.depth)
             top = self.top()
             if top is not None and top[0] >= top[2]:
                 raise BookError(f"crossed: bid {top[0]} >= ask {top[2]}")

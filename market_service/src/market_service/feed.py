@@ -44,8 +44,8 @@ class Symbol:
         "received_ns",
     )
 
-    def __init__(self, name: str, *, flow_ms: int, vol_ms: int, now_ns: int) -> None:
-        self.book = Book(name)
+    def __init__(self, name: str, *, depth: int | None, flow_ms: int, vol_ms: int, now_ns: int) -> None:
+        self.book = Book(name, depth=depth)
         self.flow = f.Flow(flow_ms=flow_ms, vol_ms=vol_ms)
         self.seen: set[str] = set()
         self.seen_order: deque[str] = deque()
@@ -71,11 +71,13 @@ class Market:
         vol_window_s: float,
         imbalance_levels: int,
         publish_levels: int,
+        book_depth: int | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.publisher, self._resync = publisher, resync
         self.flow_ms, self.vol_ms = int(flow_window_s * 1000), int(vol_window_s * 1000)
         self.imbalance_levels, self.publish_levels = imbalance_levels, publish_levels
+        self.book_depth = book_depth  # the orderbook topic's depth; books keep no level beyond it
         self.clock_ns = clock_ns
         self.symbols: dict[str, Symbol] = {}
         self.changed: set[str] = set()  # symbols whose state changed since the state writer last ran
@@ -87,7 +89,7 @@ class Market:
     def add(self, symbol: str) -> None:
         if symbol not in self.symbols:
             self.symbols[symbol] = Symbol(
-                symbol, flow_ms=self.flow_ms, vol_ms=self.vol_ms, now_ns=self.clock_ns()
+                symbol, depth=self.book_depth, flow_ms=self.flow_ms, vol_ms=self.vol_ms, now_ns=self.clock_ns()
             )
         m.SYMBOLS.set(len(self.symbols))
 

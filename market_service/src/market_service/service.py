@@ -54,6 +54,7 @@ class MarketService:
             vol_window_s=s.market_vol_window_s,
             imbalance_levels=s.market_imbalance_levels,
             publish_levels=s.market_publish_levels,
+            book_depth=s.market_book_depth,
         )
         silent = min(k.SILENT_AFTER_S, s.market_stale_after_s)
         self.ws = BybitWs(
