@@ -4,6 +4,7 @@ rejected with a reason, or cancelled. The long version is bench/kill_soak.py."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import time
@@ -11,8 +12,8 @@ import time
 from common import constants as c
 from tests.support import wait_until
 
-KILLS = 50
-SEED = 7
+KILLS = int(os.environ.get("SCALPER_SOAK_KILLS", "50"))  # bench/kill_soak.py asks for more
+SEED = int(os.environ.get("SCALPER_SOAK_SEED", "7"))
 FINAL = {"filled", "rejected", "cancelled"}
 
 
