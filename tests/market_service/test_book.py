@@ -57,7 +57,9 @@ def test_crossed_book_and_bad_sizes_are_refused():
 
 def test_levels_beyond_the_topic_depth_are_dropped():
     book = Book("BTCUSDT", depth=2)
-    book.apply(kind="snapshot", data=msg(1, b=[("100", "1"), ("99", "1"), ("98", "1")], a=[("101", "1")]), ts_ms=1)
+    book.apply(
+        kind="snapshot", data=msg(1, b=[("100", "1"), ("99", "1"), ("98", "1")], a=[("101", "1")]), ts_ms=1
+    )
     assert book.levels(5)[0] == [("100", "1"), ("99", "1")]
     book.apply(kind="delta", data=msg(2, b=[("100.5", "2")], a=[("102", "1"), ("103", "1")]), ts_ms=2)
     assert book.levels(5) == ([("100.5", "2"), ("100", "1")], [("101", "1"), ("102", "1")])

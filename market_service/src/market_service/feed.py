@@ -89,7 +89,11 @@ class Market:
     def add(self, symbol: str) -> None:
         if symbol not in self.symbols:
             self.symbols[symbol] = Symbol(
-                symbol, depth=self.book_depth, flow_ms=self.flow_ms, vol_ms=self.vol_ms, now_ns=self.clock_ns()
+                symbol,
+                depth=self.book_depth,
+                flow_ms=self.flow_ms,
+                vol_ms=self.vol_ms,
+                now_ns=self.clock_ns(),
             )
         m.SYMBOLS.set(len(self.symbols))
 
