@@ -84,3 +84,20 @@ def test_operator_safe_mode_and_reconcile_from_the_cli(execution):
                          timeout=30)
     [plan] = json.loads(out.stdout)["plans"]
     assert plan["trigger"].startswith("operator reconcile") and plan["outcome"] == "ok"
+
+
+def test_redis_lost_then_back_reconciles(own_redis, sim, tmp_path):
+    from tests.execution_service.conftest import Exec
+    execution = Exec(redis_url=own_redis.url, sim=sim, tmp_path=tmp_path)
+    try:
+        execution.start().wait_state("NORMAL")
+        plans = execution.r.llen(c.EXEC_RECOVERY_KEY)
+        own_redis.stop()
+        time.sleep(2)  # the outage itself: nothing to poll while Redis is away
+        own_redis.start()
+        wait_until(lambda: execution.r.llen(c.EXEC_RECOVERY_KEY) > plans, timeout=30, what="a recovery after Redis")
+        execution.wait_state("NORMAL", timeout=30)
+        plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+        assert plan["trigger"] == "Redis reconnected" and plan["outcome"] == "ok"
+    finally:
+        execution.close()

@@ -111,7 +111,11 @@ class Failover:
                 continue
             trigger = self._pending
             self._enter(State.RECOVERING, f"recovering after: {trigger}")
-            ok = await self.recover(trigger)
+            try:
+                ok = await self.recover(trigger)
+            except Exception as e:  # e.g. Redis went away while the plan was being recorded: retry
+                log.warning("recovery_crashed", extra={"ctx": {"error": f"{type(e).__name__}: {e}"}})
+                ok = False
             if self._wake.is_set() or self.holds:
                 continue  # something new happened meanwhile: go round again
             if ok:

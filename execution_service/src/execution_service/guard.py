@@ -4,6 +4,7 @@ gone (MODULE_CRASH), Redis lost, the operator. Polled twice a second; each edge 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from common import constants as c
 from common.bus import REDIS_DOWN
@@ -13,6 +14,7 @@ from common.lifecycle import Runtime
 from common.schemas import Command, ControlCommand, Severity
 from execution_service.failover import OPERATOR, Failover
 
+log = logging.getLogger(__name__)
 POLL_S = 0.5
 
 
@@ -25,7 +27,10 @@ class Guard:
     async def run(self, progress: Progress) -> None:
         while True:
             progress.beat()
-            await self.check()
+            try:
+                await self.check()
+            except Exception:  # a bug here must not take the service down; the next poll tries again
+                log.exception("guard_check_failed")
             await asyncio.sleep(POLL_S)
 
     async def check(self) -> None:
@@ -34,6 +39,7 @@ class Guard:
             if not self.ws.connected.is_set() and self.fo.hold("ws", "private WS lost or silent"):
                 await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", self.ws.url)
         try:
+            await self.rt.bus.redis.ping()
             alive = await self.rt.bus.redis.mget([c.heartbeat_key(m) for m in self.modules]) if self.modules else []
         except REDIS_DOWN:
             self.fo.hold("redis", "Redis lost")
