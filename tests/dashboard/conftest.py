@@ -1,0 +1,87 @@
+"""A real dashboard process with an admin from the env, a fake Telegram, and a logged-in client."""
+
+from __future__ import annotations
+
+import re
+import signal
+
+import bcrypt
+import httpx
+import pytest
+
+from tests.dashboard.faketelegram import FakeTelegram
+from tests.support import service_env, start_service, wait_until
+
+ADMIN, PASSWORD = "boss", "right-Pa55word"
+TOKEN = "123456:SECRETtesttoken"
+# Cost 4 keeps the tests quick; the service checks whatever cost the hash says.
+ADMIN_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def telegram():
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+class Dashboard:
+    def __init__(self, base: str, env: dict[str, str], proc) -> None:
+        self.base, self.env, self.proc = base, env, proc
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=10)
+
+    def login(self, user: str = ADMIN, password: str = PASSWORD) -> tuple[httpx.Client, httpx.Response]:
+        """Through the form, as a browser: GET /login (CSRF cookie + field), POST it back."""
+        c = self.client()
+        token = CSRF_INPUT.search(c.get("/login").text).group(1)
+        r = c.post("/login", data={"username": user, "password": password, "csrf": token})
+        return c, r
+
+    def session(self, user: str = ADMIN, password: str = PASSWORD) -> httpx.Client:
+        c, r = self.login(user, password)
+        assert r.status_code == 303, r.text
+        return c
+
+    def csrf(self, c: httpx.Client) -> str:
+        """The session's CSRF token, as every page's forms carry it."""
+        return CSRF_INPUT.search(c.get("/config").text).group(1)
+
+
+def start_dashboard(redis_url: str, tmp_path, **extra: str) -> Dashboard:
+    env = service_env(redis_url, DATA_DIR=str(tmp_path / "data"), **extra)
+    proc = start_service("dashboard", env, tmp_path / "dashboard.log")
+    d = Dashboard(f"http://127.0.0.1:{env['WEB_PORT']}", env, proc)
+
+    def up() -> bool:
+        try:
+            return httpx.get(d.base + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(lambda: up() or proc.poll() is not None, timeout=30, interval=0.2, what="dashboard /healthz")
+    assert proc.poll() is None, (tmp_path / "dashboard.log").read_text()[-2000:]
+    return d
+
+
+def stop(proc) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def dashboard(redis_url, tmp_path, telegram):
+    d = start_dashboard(redis_url, tmp_path, ADMIN_USERNAME=ADMIN, ADMIN_PASSWORD_HASH=ADMIN_HASH,
+                        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHAT_ID="42", TELEGRAM_API_URL=telegram.url)
+    yield d
+    stop(d.proc)
+
+
+@pytest.fixture
+def open_dashboard(redis_url, tmp_path):
+    d = start_dashboard(redis_url, tmp_path, ADMIN_PASSWORD_HASH="")
+    yield d
+    stop(d.proc)
