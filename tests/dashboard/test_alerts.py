@@ -1,0 +1,131 @@
+"""The alert engine against a local fake Telegram: dedup, log, retries, outages, rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from common.config import Settings
+from common.health import Progress
+from common.schemas import Alert, Severity, now_ns
+from dashboard.alerts import AlertEngine
+from dashboard.telegram import Telegram
+from tests.dashboard.faketelegram import FakeTelegram
+from tests.support import free_port
+
+TOKEN = "999:SECRETalerttoken"
+
+
+def _alert(key: str, severity: Severity = Severity.CRIT, title: str = "something broke") -> Alert:
+    return Alert(key=key, severity=severity, source="test", title=title, detail="details", ts_ns=now_ns())
+
+
+async def _until(predicate, *, timeout: float = 20.0, what: str):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def engine_for(tmp_path):
+    made = []
+
+    async def make(url: str, **settings) -> AlertEngine:
+        s = Settings(_env_file=None, data_dir=tmp_path, **settings)
+        engine = AlertEngine(s, Telegram(base_url=url, token=TOKEN, chat_id="7"))
+        made.append((engine, asyncio.create_task(engine.run(Progress("telegram")))))
+        return engine
+
+    yield make
+    for engine, task in made:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.telegram.close()
+
+
+async def test_duplicates_fold_every_alert_is_logged_and_crit_is_sent_once(engine_for, tmp_path):
+    fake = FakeTelegram().start()
+    try:
+        engine = await engine_for(fake.url)
+        for _ in range(3):
+            await engine.on_alert(_alert("down:market"))
+        await engine.on_alert(_alert("restart:market", Severity.WARN))
+        await _until(lambda: len(fake.messages) == 1, what="one Telegram message")
+        [crit, warn] = sorted(engine.listing(), key=lambda r: r["id"])
+        assert crit["repeats"] == 2 and crit["telegram"] == "sent" and warn["telegram"] == ""
+        assert fake.messages[0]["chat_id"] == "7" and fake.messages[0]["token"] == TOKEN
+        assert "something broke" in fake.messages[0]["text"]
+        lines = [json.loads(x) for x in (tmp_path / "alert_log.jsonl").read_text().splitlines()]
+        assert [x["duplicate"] for x in lines] == [False, True, True, False]
+        assert engine.unacked() == 2
+        engine.acknowledge(crit["id"], user="boss")
+        assert engine.unacked() == 1 and engine.listing(unacked_only=True)[0]["key"] == "restart:market"
+    finally:
+        fake.stop()
+
+
+async def test_warn_goes_to_telegram_when_configured(engine_for):
+    fake = FakeTelegram().start()
+    try:
+        engine = await engine_for(fake.url, telegram_send_warn=True)
+        await engine.on_alert(_alert("restart:worker", Severity.WARN))
+        await engine.on_alert(_alert("info", Severity.INFO))
+        await _until(lambda: len(fake.messages) == 1, what="the WARN sent")
+        await asyncio.sleep(0.3)
+        assert len(fake.messages) == 1
+    finally:
+        fake.stop()
+
+
+async def test_failures_are_retried_and_visible(engine_for):
+    fake = FakeTelegram().start()
+    fake.fail_next = 3
+    try:
+        engine = await engine_for(fake.url)
+        await engine.on_alert(_alert("down:execution"))
+        await _until(lambda: engine.listing()[0]["telegram"] == "retrying", what="a visible retry")
+        assert engine.listing()[0]["last_error"] == "HTTP 502"
+        await _until(lambda: len(fake.messages) == 1, what="the message after three 502s")
+        rec = engine.listing()[0]
+        assert rec["telegram"] == "sent" and rec["attempts"] == 4 and fake.refused == 3
+    finally:
+        fake.stop()
+
+
+async def test_an_outage_never_blocks_the_engine(engine_for):
+    fake = FakeTelegram(port=free_port())  # not started: connection refused
+    engine = await engine_for(fake.url)
+    started = time.monotonic()
+    for i in range(200):
+        await engine.on_alert(_alert(f"k{i}"))
+    assert time.monotonic() - started < 5.0  # handling never waits on Telegram (a generous bound)
+    assert len(engine.listing()) == 200
+    await _until(lambda: engine.listing()[-1]["attempts"] >= 2, what="retries while Telegram is down")
+    assert all(r["telegram"] in ("pending", "retrying") for r in engine.listing())
+    assert engine.listing()[-1]["last_error"] == "ConnectError"
+    fake.start()  # Telegram is back: everything queued goes out, oldest first
+    try:
+        await _until(lambda: len(fake.messages) == 20, timeout=30, what="the first minute's 20 messages")
+        assert [t.split("key ")[1].rstrip(")") for t in fake.texts()] == [f"k{i}" for i in range(20)]
+        assert TOKEN not in json.dumps(engine.listing())
+    finally:
+        fake.stop()
+
+
+async def test_rate_limit_holds_the_rest_as_pending(engine_for):
+    fake = FakeTelegram().start()
+    try:
+        engine = await engine_for(fake.url, alert_rate_per_min=2)
+        for i in range(3):
+            await engine.on_alert(_alert(f"r{i}"))
+        await _until(lambda: len(fake.messages) == 2, what="two messages")
+        await asyncio.sleep(0.5)
+        assert len(fake.messages) == 2
+        assert [r["telegram"] for r in sorted(engine.listing(), key=lambda r: r["id"])] == ["sent", "sent", "pending"]
+    finally:
+        fake.stop()
