@@ -4,7 +4,8 @@ Rules (DESIGN.md section 3): publish with `MAXLEN ~`; consume with XREADGROUP in
 then XACK (acks ride in the same pipeline as the next read); on start a consumer re-reads its own
 pending entries and XAUTOCLAIMs the stale ones of dead consumers; an entry that cannot be decoded or
 whose handler raises goes to `sys.dlq` with the error and an alert, and is acked; when Redis is lost
-the consumer reconnects with backoff, and nothing is acked before it is handled.
+(also under a handler that uses it) the consumer reconnects with backoff and handles the entry again,
+and nothing is acked before it is handled.
 """
 
 from __future__ import annotations
