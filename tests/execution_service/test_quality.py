@@ -8,7 +8,6 @@ import re
 import pytest
 import redis.asyncio as aioredis
 
-from common import constants as c
 from execution_service.quality import summary
 from tests.support import wait_until
 

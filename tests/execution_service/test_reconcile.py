@@ -7,7 +7,6 @@ import json
 
 from common import constants as c
 from common.schemas import FillEvent, Severity, decode
-from tests.support import wait_until
 
 
 def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(execution):

@@ -29,7 +29,8 @@ def protected(p: Position) -> bool:
 
 
 class Account:
-    def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest, store: Store, quality: Quality) -> None:
+    def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest, store: Store,
+                 quality: Quality) -> None:
         self.settings, self.bus, self.rest, self.store, self.quality = settings, bus, rest, store, quality
         self.instruments: dict[str, InstrumentInfo] = {}
         self.seq = 0  # private messages applied; a REST snapshot taken across a change is stale

@@ -155,7 +155,8 @@ class Failover:
         except Exception as e:  # Redis down is a trigger of its own; the next change writes it again
             log.warning("state_not_saved", extra={"ctx": {"error": str(e)}})
 
-    async def alert(self, key: str, title: str, detail: str = "", *, severity: Severity = Severity.CRIT) -> None:
+    async def alert(self, key: str, title: str, detail: str = "", *,
+                    severity: Severity = Severity.CRIT) -> None:
         try:
             await self.rt.bus.alert(key=f"execution:{key}", severity=severity, title=title, detail=detail)
         except Exception as e:

@@ -40,19 +40,21 @@ class Guard:
                 await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", self.ws.url)
         try:
             await self.rt.bus.redis.ping()
-            alive = await self.rt.bus.redis.mget([c.heartbeat_key(m) for m in self.modules]) if self.modules else []
+            keys = [c.heartbeat_key(m) for m in self.modules]
+            alive = await self.rt.bus.redis.mget(keys) if keys else []
         except REDIS_DOWN:
             self.fo.hold("redis", "Redis lost")
             return
         if self.fo.release("redis", "Redis reconnected"):
             await self.fo.alert("redis", "Redis reconnected: reconciling", severity=Severity.WARN)
         for module, hb in zip(self.modules, alive):
+            hold = f"module:{module}"
             if hb is not None:
                 self.seen.add(module)
-                if self.fo.release(f"module:{module}", f"{module} heartbeat back"):
-                    await self.fo.alert(f"module:{module}", f"{module} is back: reconciling", severity=Severity.INFO)
-            elif module in self.seen and self.fo.hold(f"module:{module}", f"MODULE_CRASH: {module} heartbeat stopped"):
-                await self.fo.alert(f"module:{module}", f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
+                if self.fo.release(hold, f"{module} heartbeat back"):
+                    await self.fo.alert(hold, f"{module} is back: reconciling", severity=Severity.INFO)
+            elif module in self.seen and self.fo.hold(hold, f"MODULE_CRASH: {module} heartbeat stopped"):
+                await self.fo.alert(hold, f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
 
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""

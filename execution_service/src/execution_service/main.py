@@ -50,7 +50,8 @@ async def setup(rt: Runtime) -> None:
 
     u = urls(s)
     key, secret = s.bybit_api_key.get_secret_value(), s.bybit_api_secret.get_secret_value()
-    rest = BybitRest(BybitHttp(base_url=u.rest, api_key=key, api_secret=secret, timeout_s=s.exec_rest_timeout_s))
+    rest = BybitRest(BybitHttp(base_url=u.rest, api_key=key, api_secret=secret,
+                               timeout_s=s.exec_rest_timeout_s))
     account = Account(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality)
     guard: Guard | None = None
     ws = BybitWs(url=u.ws_private, on_message=account.on_ws, api_key=key, api_secret=secret,

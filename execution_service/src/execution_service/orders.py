@@ -40,7 +40,8 @@ class Absent(Exception):
 
 class Router:
     def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest | None, store: Store,
-                 quality: Quality, account: Account | None, failover: Failover | None, refuse_all: str = "") -> None:
+                 quality: Quality, account: Account | None, failover: Failover | None,
+                 refuse_all: str = "") -> None:
         self.settings, self.bus, self.rest, self.store = settings, bus, rest, store
         self.quality, self.account, self.failover = quality, account, failover
         self.refuse_all = refuse_all  # e.g. no exchange configured: every intent is rejected with this
@@ -80,7 +81,8 @@ class Router:
         except BaseException:
             self.active.discard(intent.intent_id)
             raise
-        task = asyncio.create_task(self._work(intent, sent_before=sent_before), name=f"intent:{intent.intent_id}")
+        task = asyncio.create_task(self._work(intent, sent_before=sent_before),
+                                   name=f"intent:{intent.intent_id}")
         self.tasks.add(task)
         task.add_done_callback(lambda t: self._done(t, intent.intent_id))
 
@@ -108,7 +110,8 @@ class Router:
             await self._reject(intent, why)
             return
         await self.store.put_intent(IntentRecord(
-            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side, reduce_only=intent.reduce_only,
+            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
+            reduce_only=intent.reduce_only,
             status="sending", take_profit=intent.take_profit or "", stop_loss=intent.stop_loss or "",
             intent=intent, ts_ns=now_ns()))
         await self._submit(intent)
@@ -197,7 +200,8 @@ class Router:
                 seen = (await self.store.orders()).get(link)
                 if seen is not None:
                     return seen
-                log.warning("lookup_failed", extra={"ctx": {"link": link, "attempt": attempt, "error": str(e)}})
+                log.warning("lookup_failed",
+                            extra={"ctx": {"link": link, "attempt": attempt, "error": str(e)}})
                 self.beat()
                 await asyncio.sleep(self.backoff.compute(attempt))
         raise LookupError(f"{link}: the exchange could not say whether it has this order; left for the "
@@ -213,7 +217,8 @@ class Router:
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
         await self.store.put_intent(IntentRecord(
-            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side, reduce_only=intent.reduce_only,
+            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
+            reduce_only=intent.reduce_only,
             status="rejected", reason=reason, ts_ns=now_ns()))
         self.quality.forget(intent.intent_id)
         await self.bus.publish(c.EXEC_EVENTS, OrderEvent(

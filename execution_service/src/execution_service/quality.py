@@ -70,7 +70,8 @@ class Quality:
         if t is not None and t.sent_ns:
             t.ack_ns = time.time_ns()
             LATENCY.labels("ack").observe(_s(t.sent_ns, t.ack_ns))
-            await self._add(t.symbol, {"orders": 1.0, "intent_qty": t.intent_qty, "ack_s": _s(t.sent_ns, t.ack_ns)})
+            await self._add(t.symbol, {"orders": 1.0, "intent_qty": t.intent_qty,
+                                       "ack_s": _s(t.sent_ns, t.ack_ns)})
 
     def event(self, link: str) -> None:
         t = self.timings.get(link)

@@ -71,7 +71,7 @@ class Recovery:
         self.failover = failover
         self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
         self.plan: Plan | None = None
-        self.router: Router | None = None  # set once the router exists (it needs the failover, which needs us)
+        self.router: Router | None = None  # set once it exists (it needs the failover, which needs us)
 
     def ours(self, link: str) -> bool:
         return bool(link) and link.startswith(self.prefixes)
@@ -165,8 +165,9 @@ class Recovery:
                 adopted += 1
         await self.store.replace(orders=snap.orders, positions=snap.positions)
         await self.settle_unfinished(snap.orders, older_than_s=0)
-        return (ghosts, foreign), (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in-flight adopted, "
-                                 f"{len(known_before)} known before")
+        detail = (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in flight adopted, "
+                  f"{len(known_before)} known before")
+        return (ghosts, foreign), detail
 
     async def settle_unfinished(self, open_orders: list[Order], *, older_than_s: float) -> None:
         """Intents not open on the exchange whose end we did not see (a crash, a missed message):

@@ -73,7 +73,8 @@ class Store:
 
     # --- positions ---
     async def positions(self) -> dict[str, Position]:
-        return {k.decode(): _position.decode(v) for k, v in (await self.r.hgetall(c.EXEC_POSITIONS_KEY)).items()}
+        raw = await self.r.hgetall(c.EXEC_POSITIONS_KEY)
+        return {k.decode(): _position.decode(v) for k, v in raw.items()}
 
     async def apply_position(self, p: Position) -> None:
         if float(p.size or 0) == 0:
@@ -104,7 +105,8 @@ class Store:
     async def put_intent(self, rec: IntentRecord) -> None:
         await self.r.hset(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
 
-    async def settle_intent(self, intent_id: str, *, status: str, reason: str = "", order_id: str = "") -> bool:
+    async def settle_intent(self, intent_id: str, *, status: str, reason: str = "",
+                            order_id: str = "") -> bool:
         """Move a known, unfinished intent to `status`; False when unknown or already final."""
         async with self.lock:
             rec = await self.intent(intent_id)
@@ -140,7 +142,3 @@ class Store:
         if added and await self.r.zcard(c.EXEC_FILLS_KEY) > FILLS_KEPT:
             await self.r.zremrangebyrank(c.EXEC_FILLS_KEY, 0, -FILLS_KEPT - 1)
         return bool(added)
-
-    async def last_fill_ms(self) -> int:
-        newest = await self.r.zrange(c.EXEC_FILLS_KEY, -1, -1, withscores=True)
-        return int(newest[0][1]) if newest else 0
