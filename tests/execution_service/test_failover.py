@@ -101,3 +101,17 @@ def test_redis_lost_then_back_reconciles(own_redis, sim, tmp_path):
         assert plan["trigger"] == "Redis reconnected" and plan["outcome"] == "ok"
     finally:
         execution.close()
+
+
+def test_stale_market_data_means_safe_until_fresh(execution):
+    execution.env["EXEC_REQUIRED_MODULES"] = "market"
+    execution.r.set(c.heartbeat_key(c.MARKET), b"alive", px=120_000)
+    row = {"symbol": "BTCUSDT", "stale": ""}
+    execution.r.hset(c.MARKET_SUMMARY_KEY, "BTCUSDT", json.dumps(row))
+    execution.start().wait_state("NORMAL")
+    execution.r.hset(c.MARKET_SUMMARY_KEY, "BTCUSDT", json.dumps({**row, "stale": "sequence gap"}))
+    safe = execution.wait_state("SAFE", timeout=30)
+    assert safe["reason"] == "stale market data: BTCUSDT"
+    _crit(execution, "stale market data")
+    execution.r.hset(c.MARKET_SUMMARY_KEY, "BTCUSDT", json.dumps(row))
+    execution.wait_state("NORMAL", timeout=30)

@@ -1,10 +1,12 @@
 """What puts the service in SAFE: the private stream lost or silent, a required module's heartbeat
-gone (MODULE_CRASH), Redis lost, the operator. Polled twice a second; each edge alerts once."""
+gone (MODULE_CRASH), stale market data, Redis lost, the operator. Polled twice a second; each edge alerts once."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 
 from common import constants as c
 from common.bus import REDIS_DOWN
@@ -16,6 +18,7 @@ from execution_service.failover import OPERATOR, Failover
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
+STALE_DATA_S = 5.0  # a book distrusted this long (the market service is resyncing it) means SAFE
 
 
 class Guard:
@@ -23,6 +26,7 @@ class Guard:
         self.rt, self.fo, self.ws = rt, failover, ws
         self.modules = [m.strip() for m in rt.settings.exec_required_modules.split(",") if m.strip()]
         self.seen: set[str] = set()  # modules whose heartbeat we have seen: only a stop is a crash
+        self.stale_since: float | None = None
 
     async def run(self, progress: Progress) -> None:
         while True:
@@ -47,6 +51,8 @@ class Guard:
             return
         if self.fo.release("redis", "Redis reconnected"):
             await self.fo.alert("redis", "Redis reconnected: reconciling", severity=Severity.WARN)
+        if c.MARKET in self.modules:
+            await self._market_data()
         for module, hb in zip(self.modules, alive):
             hold = f"module:{module}"
             if hb is not None:
@@ -55,6 +61,18 @@ class Guard:
                     await self.fo.alert(hold, f"{module} is back: reconciling", severity=Severity.INFO)
             elif module in self.seen and self.fo.hold(hold, f"MODULE_CRASH: {module} heartbeat stopped"):
                 await self.fo.alert(hold, f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
+
+    async def _market_data(self) -> None:
+        """Books the market service distrusts (its summary's `stale`) for STALE_DATA_S: SAFE until fresh."""
+        rows = [json.loads(v) for v in (await self.rt.bus.redis.hgetall(c.MARKET_SUMMARY_KEY)).values()]
+        stale = sorted(r["symbol"] for r in rows if r.get("stale"))
+        now = time.monotonic()
+        self.stale_since = (self.stale_since or now) if stale else None
+        if stale and now - self.stale_since >= STALE_DATA_S:
+            if self.fo.hold("market-data", f"stale market data: {', '.join(stale)}"):
+                await self.fo.alert("market-data", "stale market data: SAFE", ", ".join(stale))
+        elif not stale:
+            self.fo.release("market-data", "market data fresh again")
 
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""
