@@ -1,5 +1,6 @@
 """What puts the service in SAFE: the private stream lost or silent, a required module's heartbeat
-gone (MODULE_CRASH), stale market data, Redis lost, the operator. Polled twice a second; each edge alerts once."""
+gone (MODULE_CRASH), stale market data, Redis lost, the operator. Polled twice a second; each edge
+alerts once."""
 
 from __future__ import annotations
 
