@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import msgspec
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dashboard import state
 from dashboard.auth import SESSION_COOKIE
 from dashboard.deps import ActingDep, AlertsDep, MonitorDep, RuntimeDep, UserDep
+from dashboard.live import sse
 from dashboard.pages import render
 
 router = APIRouter(tags=["overview"])
@@ -37,18 +35,7 @@ async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict
 @router.get("/api/health/stream")
 async def health_stream(request: Request, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """Server-sent events: the health snapshot on every change, and at least every 2 s."""
-
-    async def events():
-        while not await request.is_disconnected():
-            yield b"data: " + msgspec.json.encode(await _health(monitor, alerts, rt)) + b"\n\n"
-            async with monitor.changed:
-                try:
-                    await asyncio.wait_for(monitor.changed.wait(), SSE_KEEPALIVE_S)
-                except TimeoutError:
-                    pass
-
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse(request, lambda: _health(monitor, alerts, rt), every_s=SSE_KEEPALIVE_S, changed=monitor.changed)
 
 
 @router.post("/logout", include_in_schema=False)

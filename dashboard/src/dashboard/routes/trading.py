@@ -8,9 +8,11 @@ from fastapi.responses import HTMLResponse
 from common import constants as c
 from dashboard import state
 from dashboard.deps import RuntimeDep, UserDep
+from dashboard.live import sse
 from dashboard.pages import render
 
 router = APIRouter(tags=["trading"])
+MARKET_EVERY_S = 1.0
 
 
 async def _positions(rt) -> dict:
@@ -41,6 +43,12 @@ async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
 async def market(rt: RuntimeDep) -> dict:
     """The market service's per-symbol summary."""
     return {"symbols": await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
+
+
+@router.get("/api/market/stream")
+async def market_stream(request: Request, rt: RuntimeDep):
+    """Server-sent events: the market summary every second (the page charts it over time)."""
+    return sse(request, lambda: market(rt), every_s=MARKET_EVERY_S)
 
 
 @router.get("/quality", response_class=HTMLResponse)

@@ -1,0 +1,28 @@
+"""Server-sent events: a snapshot on every change (when there is a condition to wait on) and at least every N s."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+
+def sse(request: Request, snapshot: Callable[[], Awaitable[dict]], *, every_s: float,
+        changed: asyncio.Condition | None = None) -> StreamingResponse:
+    async def events():
+        while not await request.is_disconnected():
+            yield b"data: " + msgspec.json.encode(await snapshot()) + b"\n\n"
+            if changed is None:
+                await asyncio.sleep(every_s)
+                continue
+            async with changed:
+                try:
+                    await asyncio.wait_for(changed.wait(), every_s)
+                except TimeoutError:
+                    pass
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
