@@ -36,3 +36,18 @@ def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(exe
     fills = [m for m in (decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.EXEC_EVENTS))
              if isinstance(m, FillEvent)]
     assert [f.order_link_id for f in fills] == ["foreign-naked"]  # made while down, picked up once
+
+
+def test_zombie_position_is_flattened_by_policy(execution):
+    execution.env["EXEC_ZOMBIE_POLICY"] = "flatten"
+    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Market", "qty": "0.01",
+                                        "orderLinkId": "foreign-zombie"})
+    assert execution.positions()
+    execution.start().wait_state("NORMAL")
+    assert execution.positions() == []
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    [step] = [s for s in plan["steps"] if s["name"] == "zombie positions"]
+    assert step["detail"] == "flattened: BTCUSDT Buy 0.01"
+    closes = [o for o in execution.get("/v5/order/history", symbol="BTCUSDT", limit=50)["list"]
+              if o["orderLinkId"].startswith("m-z-")]
+    assert len(closes) == 1 and closes[0]["reduceOnly"] and closes[0]["orderStatus"] == "Filled"
