@@ -17,6 +17,9 @@ TOKEN = "123456:SECRETtesttoken"
 # Cost 4 keeps the tests quick; the service checks whatever cost the hash says.
 ADMIN_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
+ACTIONS = ["/api/safe-mode/on", "/api/reconcile", "/api/config/reload", "/api/alerts/1/ack", "/api/profile"]
+PAGES = ["/", "/services", "/alerts", "/safe-mode", "/positions", "/market", "/quality", "/signals", "/profiles",
+         "/config"]
 
 
 @pytest.fixture

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import subprocess
 
+from tests.dashboard.conftest import ACTIONS, PAGES
 from tests.support import VENV_BIN, service_env
 
 
 def test_open_mode_reads_without_login_and_refuses_every_action(open_dashboard):
     anon = open_dashboard.client()
     assert len(anon.get("/api/health").json()["services"]) == 5
-    for path in ("/", "/alerts", "/safe-mode", "/positions", "/market", "/quality", "/config"):
+    for path in PAGES:
         page = anon.get(path)
         assert page.status_code == 200 and 'id="open-mode-banner"' in page.text, path
     assert "enter safe mode" not in anon.get("/safe-mode").text
-    for path in ("/api/safe-mode/on", "/api/reconcile", "/api/config/reload", "/api/alerts/1/ack"):
+    for path in ACTIONS:
         r = anon.post(path, headers={"X-CSRF-Token": "anything"})
         assert r.status_code == 403 and "configure an admin" in r.json()["detail"], path
     assert anon.post("/login", data={"username": "admin", "password": "x"}).status_code == 403

@@ -20,7 +20,7 @@ def test_api_conforms_to_its_schema_with_a_session(dashboard, tmp_path, redis_ur
          "-H", f"Cookie: {cookie}", "-H", f"X-CSRF-Token: {dashboard.csrf(s)}",
          "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
          "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
-         "--exclude-path", "/api/health/stream", "--generation-database", "none"],
+         "--exclude-path-regex", "/stream$", "--generation-database", "none"],
         capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     # the session and CSRF token reached the actions too, not only the reads

@@ -8,11 +8,10 @@ import subprocess
 import redis
 
 from common import constants as c
-from tests.dashboard.conftest import ADMIN, ADMIN_HASH, PASSWORD, TOKEN
+from tests.dashboard.conftest import ACTIONS, ADMIN, ADMIN_HASH, PAGES, PASSWORD, TOKEN
 from tests.support import VENV_BIN, wait_until
 
 PUBLIC = {"/healthz", "/login"}
-PAGES = ["/", "/alerts", "/safe-mode", "/positions", "/market", "/quality", "/config"]
 
 
 def _concrete(path: str) -> str:
@@ -73,7 +72,7 @@ def test_actions_need_the_csrf_token_and_are_audited(dashboard, redis_url, tmp_p
     assert rd.get(c.SAFE_MODE_KEY) == b"1"
     assert len(rd.xrange(c.SYS_CONTROL)) == 1
     # the same through the page's form (field instead of header) comes back to the page
-    r = cl.post("/api/safe-mode/off", data={"csrf": dashboard.csrf(cl)})
+    r = cl.post("/api/safe-mode/off", data={"csrf": dashboard.csrf(cl)}, headers={"Accept": "text/html"})
     assert r.status_code == 303 and r.headers["location"] == "/safe-mode"
     assert rd.get(c.SAFE_MODE_KEY) == b"0"
     audit = [json.loads(line) for line in (tmp_path / "data" / "audit.jsonl").read_text().splitlines()]
@@ -113,7 +112,7 @@ def test_a_viewer_reads_but_cannot_act(dashboard, tmp_path):
         assert v.get(path).status_code == 200, path
     assert "enter safe mode" not in v.get("/safe-mode").text
     token = dashboard.csrf(v)
-    for path in ("/api/safe-mode/on", "/api/reconcile", "/api/config/reload", "/api/alerts/1/ack"):
+    for path in ACTIONS:
         r = v.post(path, headers={"X-CSRF-Token": token})
         assert r.status_code == 403 and r.json()["detail"] == "viewers cannot act", path
     # a removed user's session stops working at once

@@ -18,11 +18,11 @@ from dashboard.audit import Audit
 from dashboard.auth import Sessions, Throttle, allowed_networks, client_allowed, is_loopback, open_mode, session_secret
 from dashboard.deps import LoginRequired, SessionDep
 from dashboard.monitor import HealthMonitor
-from dashboard.routes import alerts, config, control, overview, public, trading
+from dashboard.routes import alerts, config, control, overview, public, services, strategy, trading
 from dashboard.users import UserStore
 
 HERE = Path(__file__).parent
-PRIVATE = (overview.router, alerts.router, control.router, trading.router, config.router)
+PRIVATE = (overview.router, services.router, alerts.router, control.router, trading.router, strategy.router, config.router)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",

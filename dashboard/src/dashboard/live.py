@@ -10,6 +10,12 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 
 
+class EventStream(StreamingResponse):
+    """The response class of SSE routes, so the OpenAPI schema documents text/event-stream."""
+
+    media_type = "text/event-stream"
+
+
 def sse(request: Request, snapshot: Callable[[], Awaitable[dict]], *, every_s: float,
         changed: asyncio.Condition | None = None) -> StreamingResponse:
     async def events():
@@ -24,5 +30,4 @@ def sse(request: Request, snapshot: Callable[[], Awaitable[dict]], *, every_s: f
                 except TimeoutError:
                     pass
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventStream(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

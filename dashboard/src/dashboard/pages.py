@@ -13,8 +13,9 @@ from dashboard.users import User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
-NAV = [("/", "overview"), ("/safe-mode", "safe mode"), ("/positions", "positions"), ("/market", "market"),
-       ("/quality", "execution quality"), ("/alerts", "alerts"), ("/config", "config")]
+NAV = [("/", "overview"), ("/services", "services"), ("/safe-mode", "safe mode"), ("/positions", "positions"), ("/market", "market"),
+       ("/quality", "execution quality"), ("/signals", "signals"), ("/profiles", "profiles"), ("/alerts", "alerts"),
+       ("/config", "config")]
 
 
 def render(request: Request, template: str, *, user: User, **ctx):
@@ -26,7 +27,7 @@ def render(request: Request, template: str, *, user: User, **ctx):
 
 
 def after_action(request: Request, *, back: str, result: dict):
-    """A form post goes back to its page (303); an API call gets the result as JSON."""
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    """A browser's form post goes back to its page (303); an API call gets the result as JSON."""
+    if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse(back, status_code=303)
     return JSONResponse(result)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dashboard import state
 from dashboard.auth import SESSION_COOKIE
 from dashboard.deps import ActingDep, AlertsDep, MonitorDep, RuntimeDep, UserDep
-from dashboard.live import sse
+from dashboard.live import EventStream, sse
 from dashboard.pages import render
 
 router = APIRouter(tags=["overview"])
@@ -32,7 +32,7 @@ async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict
     return await _health(monitor, alerts, rt)
 
 
-@router.get("/api/health/stream")
+@router.get("/api/health/stream", response_class=EventStream)
 async def health_stream(request: Request, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """Server-sent events: the health snapshot on every change, and at least every 2 s."""
     return sse(request, lambda: _health(monitor, alerts, rt), every_s=SSE_KEEPALIVE_S, changed=monitor.changed)

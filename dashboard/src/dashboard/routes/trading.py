@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from common import constants as c
 from dashboard import state
 from dashboard.deps import RuntimeDep, UserDep
-from dashboard.live import sse
+from dashboard.live import EventStream, sse
 from dashboard.pages import render
 
 router = APIRouter(tags=["trading"])
@@ -45,7 +45,7 @@ async def market(rt: RuntimeDep) -> dict:
     return {"symbols": await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
 
 
-@router.get("/api/market/stream")
+@router.get("/api/market/stream", response_class=EventStream)
 async def market_stream(request: Request, rt: RuntimeDep):
     """Server-sent events: the market summary every second (the page charts it over time)."""
     return sse(request, lambda: market(rt), every_s=MARKET_EVERY_S)
