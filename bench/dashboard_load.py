@@ -33,9 +33,9 @@ from pathlib import Path
 import bcrypt
 import httpx
 import redis.asyncio as aioredis
+from common.schemas import BookTop, decode
 
 from common import constants as c
-from common.schemas import BookTop, decode
 
 BIN = Path(sys.executable).parent
 SERVICES = ("market", "strategy", "execution", "dashboard", "worker")
@@ -57,12 +57,35 @@ def start(tmp: Path) -> tuple[list[subprocess.Popen], str, str]:
     """redis-server, simulator, five services; returns (processes, dashboard base URL, redis URL)."""
     procs = []
     rport = free_port()
-    procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--save", "", "--bind", "127.0.0.1"],
-                                  stdout=subprocess.DEVNULL))
+    procs.append(
+        subprocess.Popen(
+            ["redis-server", "--port", str(rport), "--save", "", "--bind", "127.0.0.1"],
+            stdout=subprocess.DEVNULL,
+        )
+    )
     sim_out = tmp / "sim.out"
-    procs.append(subprocess.Popen([str(BIN / "scalper-exchange-sim"), "--port", "0", "--api-key", "k", "--api-secret",
-                                   "s", "--symbols", "BTCUSDT,ETHUSDT", "--seed", "7", "--balance", "100000"],
-                                  stdout=open(sim_out, "wb"), stderr=subprocess.STDOUT))
+    with sim_out.open("wb") as out:  # the child keeps its own descriptor
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "scalper-exchange-sim"),
+                    "--port",
+                    "0",
+                    "--api-key",
+                    "k",
+                    "--api-secret",
+                    "s",
+                    "--symbols",
+                    "BTCUSDT,ETHUSDT",
+                    "--seed",
+                    "7",
+                    "--balance",
+                    "100000",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        )
     deadline = time.monotonic() + 30
     while not sim_out.read_text().endswith("\n"):
         if time.monotonic() > deadline:
@@ -72,14 +95,28 @@ def start(tmp: Path) -> tuple[list[subprocess.Popen], str, str]:
     web = free_port()
     env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
     env.update({f"{s.upper()}_METRICS_PORT": "0" for s in SERVICES})
-    env.update(REDIS_URL=f"redis://127.0.0.1:{rport}/0", SCALPER_ENV_FILE="/nonexistent/.env", WEB_PORT=str(web),
-               DATA_DIR=str(tmp / "data"), EXECUTION_MODE="SIM", SYMBOLS="BTCUSDT,ETHUSDT",
-               BYBIT_REST_URL=urls["rest"], BYBIT_WS_PUBLIC_URL=urls["ws_public"],
-               BYBIT_WS_PRIVATE_URL=urls["ws_private"], BYBIT_API_KEY="k", BYBIT_API_SECRET="s",
-               ADMIN_USERNAME=USER, ADMIN_PASSWORD_HASH=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode())
+    env.update(
+        REDIS_URL=f"redis://127.0.0.1:{rport}/0",
+        SCALPER_ENV_FILE="/nonexistent/.env",
+        WEB_PORT=str(web),
+        DATA_DIR=str(tmp / "data"),
+        EXECUTION_MODE="SIM",
+        SYMBOLS="BTCUSDT,ETHUSDT",
+        BYBIT_REST_URL=urls["rest"],
+        BYBIT_WS_PUBLIC_URL=urls["ws_public"],
+        BYBIT_WS_PRIVATE_URL=urls["ws_private"],
+        BYBIT_API_KEY="k",
+        BYBIT_API_SECRET="s",
+        ADMIN_USERNAME=USER,
+        ADMIN_PASSWORD_HASH=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
+    )
     for name in SERVICES:
-        procs.append(subprocess.Popen([str(BIN / f"scalper-{name}")], env=env, stdout=open(tmp / f"{name}.log", "wb"),
-                                      stderr=subprocess.STDOUT))
+        with (tmp / f"{name}.log").open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [str(BIN / f"scalper-{name}")], env=env, stdout=out, stderr=subprocess.STDOUT
+                )
+            )
     return procs, f"http://127.0.0.1:{web}", env["REDIS_URL"]
 
 
@@ -137,7 +174,9 @@ def hop_reader(redis_url: str, seconds: float) -> None:
     print(json.dumps(asyncio.run(run())))
 
 
-async def page_client(base: str, cookies: dict, stop: asyncio.Event, lat: list[float], interval: float) -> None:
+async def page_client(
+    base: str, cookies: dict, stop: asyncio.Event, lat: list[float], interval: float
+) -> None:
     """One operator's browser: the overview every `interval` s (0: as fast as it answers)."""
     async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as c:
         while not stop.is_set():
@@ -149,26 +188,34 @@ async def page_client(base: str, cookies: dict, stop: asyncio.Event, lat: list[f
 
 
 async def sse_client(base: str, cookies: dict, stop: asyncio.Event, events: list[int]) -> None:
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None) as c:
-        async with c.stream("GET", "/api/health/stream") as r:
-            async for line in r.aiter_lines():
-                if line.startswith("data: "):
-                    events.append(1)
-                if stop.is_set():
-                    return
+    async with (
+        httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None) as c,
+        c.stream("GET", "/api/health/stream") as r,
+    ):
+        async for line in r.aiter_lines():
+            if line.startswith("data: "):
+                events.append(1)
+            if stop.is_set():
+                return
 
 
-async def window(*, base: str, redis_url: str, cookies: dict, clients: int, seconds: float,
-                 interval: float) -> dict:
+async def window(
+    *, base: str, redis_url: str, cookies: dict, clients: int, seconds: float, interval: float
+) -> dict:
     stop = asyncio.Event()
     lat: list[tuple[float, float]] = []  # (start, ms)
     events: list[int] = []
     t0 = time.perf_counter()
-    reader = await asyncio.create_subprocess_exec(sys.executable, __file__, "--hop-reader", redis_url, str(seconds),
-                                                  stdout=asyncio.subprocess.PIPE)
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--hop-reader", redis_url, str(seconds), stdout=asyncio.subprocess.PIPE
+    )
     tasks = []
     for i in range(clients):
-        fn = sse_client(base, cookies, stop, events) if i % 2 else page_client(base, cookies, stop, lat, interval)
+        fn = (
+            sse_client(base, cookies, stop, events)
+            if i % 2
+            else page_client(base, cookies, stop, lat, interval)
+        )
         tasks.append(asyncio.create_task(fn))
     hop = json.loads((await reader.communicate())[0])
     stop.set()
@@ -177,32 +224,57 @@ async def window(*, base: str, redis_url: str, cookies: dict, clients: int, seco
     for t in tasks:
         t.cancel()
     lat_ms = [ms for start, ms in lat if start - t0 > WARMUP_S]  # connection set-up is not steady state
-    return {"hop_p50": pct(hop, 50), "hop_p99": pct(hop, 99), "hops": len(hop), "page_p50": pct(lat_ms, 50),
-            "page_p99": pct(lat_ms, 99), "pages_s": len(lat_ms) / (seconds - WARMUP_S), "sse_events": len(events)}
+    return {
+        "hop_p50": pct(hop, 50),
+        "hop_p99": pct(hop, 99),
+        "hops": len(hop),
+        "page_p50": pct(lat_ms, 50),
+        "page_p99": pct(lat_ms, 99),
+        "pages_s": len(lat_ms) / (seconds - WARMUP_S),
+        "sse_events": len(events),
+    }
 
 
 async def bench(args, base: str, redis_url: str) -> None:
     cookies = await login(base)
     rounds = []
     for n in range(args.rounds):
-        quiet = await window(base=base, redis_url=redis_url, cookies=cookies, clients=0, seconds=args.seconds,
-                             interval=args.page_interval)
-        loaded = await window(base=base, redis_url=redis_url, cookies=cookies, clients=args.clients,
-                              seconds=args.seconds, interval=args.page_interval)
+        quiet = await window(
+            base=base,
+            redis_url=redis_url,
+            cookies=cookies,
+            clients=0,
+            seconds=args.seconds,
+            interval=args.page_interval,
+        )
+        loaded = await window(
+            base=base,
+            redis_url=redis_url,
+            cookies=cookies,
+            clients=args.clients,
+            seconds=args.seconds,
+            interval=args.page_interval,
+        )
         rounds.append((quiet, loaded))
         print(f"round {n + 1}: quiet {json.dumps(quiet)}\n         loaded {json.dumps(loaded)}", flush=True)
 
     def med(i: int, key: str) -> float:
         return statistics.median(r[i][key] for r in rounds)
 
-    print(f"\n{args.clients} clients ({args.clients // 2 + args.clients % 2} on `/` every {args.page_interval} s, "
-          f"{args.clients // 2} on SSE), "
-          f"{args.seconds:.0f} s windows, medians over {args.rounds} rounds")
-    print(f"dashboard overview: p50 {med(1, 'page_p50'):.1f} ms, p99 {med(1, 'page_p99'):.1f} ms, "
-          f"{med(1, 'pages_s'):.0f} pages/s; SSE events {med(1, 'sse_events'):.0f}")
-    print(f"platform hop market.book: quiet p50 {med(0, 'hop_p50'):.2f} ms p99 {med(0, 'hop_p99'):.2f} ms | "
-          f"loaded p50 {med(1, 'hop_p50'):.2f} ms p99 {med(1, 'hop_p99'):.2f} ms | "
-          f"p99 ratio loaded/quiet {med(1, 'hop_p99') / med(0, 'hop_p99'):.2f}")
+    print(
+        f"\n{args.clients} clients ({args.clients // 2 + args.clients % 2} on `/` "
+        f"every {args.page_interval} s, {args.clients // 2} on SSE), "
+        f"{args.seconds:.0f} s windows, medians over {args.rounds} rounds"
+    )
+    print(
+        f"dashboard overview: p50 {med(1, 'page_p50'):.1f} ms, p99 {med(1, 'page_p99'):.1f} ms, "
+        f"{med(1, 'pages_s'):.0f} pages/s; SSE events {med(1, 'sse_events'):.0f}"
+    )
+    print(
+        f"platform hop market.book: quiet p50 {med(0, 'hop_p50'):.2f} ms p99 {med(0, 'hop_p99'):.2f} ms | "
+        f"loaded p50 {med(1, 'hop_p50'):.2f} ms p99 {med(1, 'hop_p99'):.2f} ms | "
+        f"p99 ratio loaded/quiet {med(1, 'hop_p99') / med(0, 'hop_p99'):.2f}"
+    )
 
 
 def main() -> None:
@@ -210,7 +282,9 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--page-interval", type=float, default=1.0, help="s between a client's page loads; 0: flat out")
+    p.add_argument(
+        "--page-interval", type=float, default=1.0, help="s between a client's page loads; 0: flat out"
+    )
     p.add_argument("--hop-reader", nargs=2, metavar=("REDIS_URL", "SECONDS"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.hop_reader:

@@ -18,8 +18,18 @@ TOKEN = "123456:SECRETtesttoken"
 ADMIN_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
 ACTIONS = ["/api/safe-mode/on", "/api/reconcile", "/api/config/reload", "/api/alerts/1/ack", "/api/profile"]
-PAGES = ["/", "/services", "/alerts", "/safe-mode", "/positions", "/market", "/quality", "/signals", "/profiles",
-         "/config"]
+PAGES = [
+    "/",
+    "/services",
+    "/alerts",
+    "/safe-mode",
+    "/positions",
+    "/market",
+    "/quality",
+    "/signals",
+    "/profiles",
+    "/config",
+]
 
 
 @pytest.fixture
@@ -77,8 +87,15 @@ def stop(proc) -> None:
 
 @pytest.fixture
 def dashboard(redis_url, tmp_path, telegram):
-    d = start_dashboard(redis_url, tmp_path, ADMIN_USERNAME=ADMIN, ADMIN_PASSWORD_HASH=ADMIN_HASH,
-                        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHAT_ID="42", TELEGRAM_API_URL=telegram.url)
+    d = start_dashboard(
+        redis_url,
+        tmp_path,
+        ADMIN_USERNAME=ADMIN,
+        ADMIN_PASSWORD_HASH=ADMIN_HASH,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_CHAT_ID="42",
+        TELEGRAM_API_URL=telegram.url,
+    )
     yield d
     stop(d.proc)
 

@@ -7,12 +7,12 @@ import json
 import time
 
 import pytest
-
 from common.config import Settings
 from common.health import Progress
 from common.schemas import Alert, Severity, now_ns
 from dashboard.alerts import AlertEngine
 from dashboard.telegram import Telegram
+
 from tests.dashboard.faketelegram import FakeTelegram
 from tests.support import free_port
 
@@ -126,6 +126,10 @@ async def test_rate_limit_holds_the_rest_as_pending(engine_for):
         await _until(lambda: len(fake.messages) == 2, what="two messages")
         await asyncio.sleep(0.5)
         assert len(fake.messages) == 2
-        assert [r["telegram"] for r in sorted(engine.listing(), key=lambda r: r["id"])] == ["sent", "sent", "pending"]
+        assert [r["telegram"] for r in sorted(engine.listing(), key=lambda r: r["id"])] == [
+            "sent",
+            "sent",
+            "pending",
+        ]
     finally:
         fake.stop()

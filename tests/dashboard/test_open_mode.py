@@ -23,7 +23,14 @@ def test_open_mode_reads_without_login_and_refuses_every_action(open_dashboard):
 
 def _start(redis_url: str, **extra: str) -> subprocess.CompletedProcess:
     env = service_env(redis_url, **extra)
-    return subprocess.run([str(VENV_BIN / "scalper-dashboard")], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(VENV_BIN / "scalper-dashboard")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_open_mode_on_a_public_address_is_a_config_error(redis_url):
@@ -32,5 +39,7 @@ def test_open_mode_on_a_public_address_is_a_config_error(redis_url):
 
 
 def test_live_without_an_admin_is_a_config_error(redis_url):
-    r = _start(redis_url, ADMIN_PASSWORD_HASH="", EXECUTION_MODE="LIVE", BYBIT_API_KEY="k", BYBIT_API_SECRET="s")
+    r = _start(
+        redis_url, ADMIN_PASSWORD_HASH="", EXECUTION_MODE="LIVE", BYBIT_API_KEY="k", BYBIT_API_SECRET="s"
+    )
     assert r.returncode == 78 and "ADMIN_PASSWORD_HASH" in r.stderr

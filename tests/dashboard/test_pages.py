@@ -23,11 +23,22 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium 
 @pytest.fixture
 def cluster(redis_url, tmp_path, telegram):
     sim = start_sim(tmp_path=tmp_path)
-    env = service_env(redis_url, ADMIN_USERNAME=ADMIN, ADMIN_PASSWORD_HASH=ADMIN_HASH, TELEGRAM_BOT_TOKEN=TOKEN,
-                      TELEGRAM_CHAT_ID="42", TELEGRAM_API_URL=telegram.url, DATA_DIR=str(tmp_path / "data"),
-                      EXECUTION_MODE="SIM", SYMBOLS="BTCUSDT,ETHUSDT", BYBIT_REST_URL=sim.rest,
-                      BYBIT_WS_PUBLIC_URL=sim.ws_public, BYBIT_WS_PRIVATE_URL=sim.ws_private, BYBIT_API_KEY=sim.key,
-                      BYBIT_API_SECRET=sim.secret)
+    env = service_env(
+        redis_url,
+        ADMIN_USERNAME=ADMIN,
+        ADMIN_PASSWORD_HASH=ADMIN_HASH,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_CHAT_ID="42",
+        TELEGRAM_API_URL=telegram.url,
+        DATA_DIR=str(tmp_path / "data"),
+        EXECUTION_MODE="SIM",
+        SYMBOLS="BTCUSDT,ETHUSDT",
+        BYBIT_REST_URL=sim.rest,
+        BYBIT_WS_PUBLIC_URL=sim.ws_public,
+        BYBIT_WS_PRIVATE_URL=sim.ws_private,
+        BYBIT_API_KEY=sim.key,
+        BYBIT_API_SECRET=sim.secret,
+    )
     procs = {name: start_service(name, env, tmp_path / f"{name}.log") for name in SERVICES}
     try:
         yield procs, f"http://127.0.0.1:{env['WEB_PORT']}"
@@ -54,13 +65,17 @@ def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
     wait_until(lambda: _up(base), timeout=30, interval=0.2, what="dashboard /healthz")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             problems: list[str] = []
             page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on(
+                "console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None
+            )
 
             page.goto(base + "/")
             expect(page).to_have_url(base + "/login")
@@ -69,7 +84,9 @@ def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
             page.click('button[type="submit"]')
             expect(page).to_have_url(base + "/")
             for name in SERVICES:
-                expect(page.locator(f'tr[data-service="{name}"] td.status')).to_have_text("GREEN", timeout=60_000)
+                expect(page.locator(f'tr[data-service="{name}"] td.status')).to_have_text(
+                    "GREEN", timeout=60_000
+                )
             expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
             page.screenshot(path=str(ARTIFACTS / "dashboard-overview-logged-in.png"))
 
@@ -82,22 +99,30 @@ def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
 
             def plan_done() -> bool:
                 page.goto(base + "/safe-mode")
-                return page.locator(".plan .outcome").first.text_content(timeout=2000) in ("ok", "failed") \
-                    if page.locator(".plan").count() else False
+                return (
+                    page.locator(".plan .outcome").first.text_content(timeout=2000) in ("ok", "failed")
+                    if page.locator(".plan").count()
+                    else False
+                )
 
             wait_until(plan_done, timeout=60, interval=1, what="a recovery plan that finished")
             expect(page.locator(".plan").first.locator("li")).not_to_have_count(0)
             page.screenshot(path=str(ARTIFACTS / "dashboard-recovery-plan.png"))
             page.goto(base + "/")
             for name in SERVICES:  # every service's heartbeat reports it
-                expect(page.locator(f'tr[data-service="{name}"] td.safe_mode')).to_have_text("true", timeout=15_000)
+                expect(page.locator(f'tr[data-service="{name}"] td.safe_mode')).to_have_text(
+                    "true", timeout=15_000
+                )
             page.screenshot(path=str(ARTIFACTS / "dashboard-safe-mode-on.png"))
 
             os.kill(procs["worker"].pid, signal.SIGKILL)
             expect(page.locator('tr[data-service="worker"] td.status')).to_have_text("RED", timeout=15_000)
             expect(page.locator("#alert-badge")).not_to_have_text("alerts: 0", timeout=15_000)
-            wait_until(lambda: any("worker is RED" in t for t in telegram.texts()), timeout=20,
-                       what="the fake Telegram receiving the worker outage")
+            wait_until(
+                lambda: any("worker is RED" in t for t in telegram.texts()),
+                timeout=20,
+                what="the fake Telegram receiving the worker outage",
+            )
             page.goto(base + "/alerts")
             row = page.locator('tr[data-key="down:worker"]')
             expect(row.locator(".telegram")).to_have_text("sent")

@@ -10,8 +10,9 @@ import argparse
 import getpass
 import sys
 
-from common import config
 from dashboard.users import Role, UserStore, hash_password
+
+from common import config
 
 COMMANDS = ("user", "hash-password")
 MIN_PASSWORD = 10

@@ -16,11 +16,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from redis.backoff import EqualJitterBackoff
-
 from common.config import Settings
 from common.health import Progress
 from common.schemas import Alert, Severity
+from redis.backoff import EqualJitterBackoff
+
 from dashboard.audit import rotating_jsonl
 from dashboard.telegram import Telegram, TelegramError
 
@@ -82,8 +82,16 @@ class AlertEngine:
             rec.repeats += 1
             rec.last_ts_ns = alert.ts_ns
         else:
-            rec = AlertRecord(id=self._next_id, key=alert.key, severity=alert.severity.value, source=alert.source,
-                              title=alert.title, detail=alert.detail, ts_ns=alert.ts_ns, last_ts_ns=alert.ts_ns)
+            rec = AlertRecord(
+                id=self._next_id,
+                key=alert.key,
+                severity=alert.severity.value,
+                source=alert.source,
+                title=alert.title,
+                detail=alert.detail,
+                ts_ns=alert.ts_ns,
+                last_ts_ns=alert.ts_ns,
+            )
             self._next_id += 1
             self._by_key[alert.key] = (now, rec)
             self.records[rec.id] = rec
@@ -96,9 +104,20 @@ class AlertEngine:
                 if self.telegram.configured:
                     self._outbox.append(rec)
                     self._wake.set()
-        self._log.info(json.dumps({"id": rec.id, "duplicate": duplicate, "key": alert.key,
-                                   "severity": alert.severity.value, "source": alert.source, "title": alert.title,
-                                   "detail": alert.detail, "ts_ns": alert.ts_ns}))
+        self._log.info(
+            json.dumps(
+                {
+                    "id": rec.id,
+                    "duplicate": duplicate,
+                    "key": alert.key,
+                    "severity": alert.severity.value,
+                    "source": alert.source,
+                    "title": alert.title,
+                    "detail": alert.detail,
+                    "ts_ns": alert.ts_ns,
+                }
+            )
+        )
         async with self.changed:
             self.changed.notify_all()
 
@@ -113,8 +132,11 @@ class AlertEngine:
         return sum(1 for r in self.records.values() if not r.acked_by and r.severity != Severity.INFO)
 
     def listing(self, *, severity: str | None = None, unacked_only: bool = False) -> list[dict]:
-        rows = [asdict(r) for r in reversed(self.records.values())
-                if (severity is None or r.severity == severity) and not (unacked_only and r.acked_by)]
+        rows = [
+            asdict(r)
+            for r in reversed(self.records.values())
+            if (severity is None or r.severity == severity) and not (unacked_only and r.acked_by)
+        ]
         return rows
 
     async def run(self, progress: Progress) -> None:
@@ -139,9 +161,14 @@ class AlertEngine:
                 await self.telegram.send(_text(rec))
             except Exception as e:  # noqa: BLE001 - whatever Telegram does, the engine carries on
                 failures += 1
-                rec.telegram, rec.last_error = "retrying", str(e) if isinstance(e, TelegramError) else type(e).__name__
-                log.warning("telegram_failed", extra={"ctx": {"alert": rec.id, "attempts": rec.attempts,
-                                                              "error": str(e)}})
+                rec.telegram, rec.last_error = (
+                    "retrying",
+                    str(e) if isinstance(e, TelegramError) else type(e).__name__,
+                )
+                log.warning(
+                    "telegram_failed",
+                    extra={"ctx": {"alert": rec.id, "attempts": rec.attempts, "error": str(e)}},
+                )
                 await asyncio.sleep(self._backoff.compute(failures))
                 continue
             failures = 0

@@ -8,35 +8,61 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.lifecycle import Runtime
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from common.lifecycle import Runtime
 from dashboard.alerts import AlertEngine
 from dashboard.audit import Audit
-from dashboard.auth import Sessions, Throttle, allowed_networks, client_allowed, is_loopback, open_mode, session_secret
+from dashboard.auth import (
+    Sessions,
+    Throttle,
+    allowed_networks,
+    client_allowed,
+    is_loopback,
+    open_mode,
+    session_secret,
+)
 from dashboard.deps import LoginRequired, SessionDep
 from dashboard.monitor import HealthMonitor
 from dashboard.routes import alerts, config, control, overview, public, services, strategy, trading
 from dashboard.users import UserStore
 
 HERE = Path(__file__).parent
-PRIVATE = (overview.router, services.router, alerts.router, control.router, trading.router, strategy.router, config.router)
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "no-referrer"}
+PRIVATE = (
+    overview.router,
+    services.router,
+    alerts.router,
+    control.router,
+    trading.router,
+    strategy.router,
+    config.router,
+)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> FastAPI:
     settings = rt.settings
-    app = FastAPI(title="Scalper dashboard", version=rt.version, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Scalper dashboard", version=rt.version, openapi_url=None, docs_url=None, redoc_url=None
+    )
     app.state.rt, app.state.monitor, app.state.alerts = rt, monitor, alerts
     app.state.open_mode = open_mode(settings)
     app.state.users = UserStore(settings)
     app.state.sessions = Sessions(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
-    app.state.throttle = Throttle(max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s)
+    app.state.throttle = Throttle(
+        max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
+    )
     app.state.audit = Audit(settings.data_dir)
     networks = allowed_networks(settings)
 

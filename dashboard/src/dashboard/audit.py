@@ -34,7 +34,13 @@ class Audit:
         self._out = rotating_jsonl(self.path)
 
     def record(self, *, user: str, action: str, client: str | None, outcome: str, detail: str = "") -> None:
-        entry = {"ts_ns": now_ns(), "user": user, "action": action, "client": client or "",
-                 "outcome": outcome, "detail": detail}
+        entry = {
+            "ts_ns": now_ns(),
+            "user": user,
+            "action": action,
+            "client": client or "",
+            "outcome": outcome,
+            "detail": detail,
+        }
         self._out.info(json.dumps(entry))
         log.info("audit", extra={"ctx": entry})

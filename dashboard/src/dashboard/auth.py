@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.config import EX_CONFIG, Settings
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from common.config import EX_CONFIG, Settings
 from dashboard.users import Role, User
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,12 @@ def is_loopback(host: str) -> bool:
 def check_exposure(settings: Settings) -> None:
     """Open local mode only on a loopback address: exit 78 naming ADMIN_PASSWORD_HASH otherwise."""
     if open_mode(settings) and not is_loopback(settings.web_host):
-        print(f"config error: ADMIN_PASSWORD_HASH: required when WEB_HOST={settings.web_host} is not loopback "
-              "(make one with `scalperctl hash-password`)", file=sys.stderr, flush=True)
+        print(
+            f"config error: ADMIN_PASSWORD_HASH: required when WEB_HOST={settings.web_host} is not loopback "
+            "(make one with `scalperctl hash-password`)",
+            file=sys.stderr,
+            flush=True,
+        )
         raise SystemExit(EX_CONFIG)
 
 
@@ -63,8 +67,11 @@ def session_secret(settings: Settings) -> str:
 
 
 def allowed_networks(settings: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(n.strip(), strict=False) for n in settings.web_allow_networks.split(",")
-            if n.strip()]
+    return [
+        ipaddress.ip_network(n.strip(), strict=False)
+        for n in settings.web_allow_networks.split(",")
+        if n.strip()
+    ]
 
 
 def client_allowed(host: str | None, networks: list) -> bool:

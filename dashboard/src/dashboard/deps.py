@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
-
 from common.config import Settings
 from common.lifecycle import Runtime
+from fastapi import Depends, HTTPException, Request
+
 from dashboard.alerts import AlertEngine
 from dashboard.auth import CSRF_FIELD, CSRF_HEADER, LOCAL_USER, SESSION_COOKIE
 from dashboard.monitor import HealthMonitor
@@ -43,7 +43,8 @@ async def acting_user(request: Request, user: UserDep) -> User:
         _refuse(request, user, OPEN_MODE_REFUSAL)
     token = request.headers.get(CSRF_HEADER)
     if token is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         token = (await request.form()).get(CSRF_FIELD)
     if not (token and secrets.compare_digest(str(token), request.state.csrf)):
         _refuse(request, user, "CSRF token missing or wrong")
@@ -61,8 +62,13 @@ async def admin_action(request: Request, user: ActingDep) -> User:
 
 
 def _refuse(request: Request, user: User, problem: str) -> None:
-    request.app.state.audit.record(user=user.name, action=f"{request.method} {request.url.path}",
-                                   client=_client(request), outcome="refused", detail=problem)
+    request.app.state.audit.record(
+        user=user.name,
+        action=f"{request.method} {request.url.path}",
+        client=_client(request),
+        outcome="refused",
+        detail=problem,
+    )
     raise HTTPException(status_code=403, detail=problem)
 
 

@@ -1,4 +1,4 @@
-"""Server-sent events: a snapshot on every change (when there is a condition to wait on) and at least every N s."""
+"""Server-sent events: a snapshot on every change (given a condition to wait on), at least every N s."""
 
 from __future__ import annotations
 
@@ -16,8 +16,13 @@ class EventStream(StreamingResponse):
     media_type = "text/event-stream"
 
 
-def sse(request: Request, snapshot: Callable[[], Awaitable[dict]], *, every_s: float,
-        changed: asyncio.Condition | None = None) -> StreamingResponse:
+def sse(
+    request: Request,
+    snapshot: Callable[[], Awaitable[dict]],
+    *,
+    every_s: float,
+    changed: asyncio.Condition | None = None,
+) -> StreamingResponse:
     async def events():
         while not await request.is_disconnected():
             yield b"data: " + msgspec.json.encode(await snapshot()) + b"\n\n"

@@ -1,9 +1,10 @@
-"""The dashboard service's entry point: health monitor, alert engine and web app in one runner-managed process."""
+"""The dashboard service: health monitor, alert engine and web app in one runner-managed process."""
+
+from common.lifecycle import Runtime, run_service
+from common.schemas import Alert, Heartbeat
 
 from common import config
 from common import constants as c
-from common.lifecycle import Runtime, run_service
-from common.schemas import Alert, Heartbeat
 from dashboard.alerts import AlertEngine
 from dashboard.app import create_app
 from dashboard.auth import check_exposure
@@ -16,8 +17,11 @@ async def setup(rt: Runtime) -> None:
     settings = rt.settings
     rt.health.details["mode"] = settings.execution_mode.value
     monitor = HealthMonitor(rt)
-    telegram = Telegram(base_url=settings.telegram_api_url, token=settings.telegram_bot_token.get_secret_value(),
-                        chat_id=settings.telegram_chat_id)
+    telegram = Telegram(
+        base_url=settings.telegram_api_url,
+        token=settings.telegram_bot_token.get_secret_value(),
+        chat_id=settings.telegram_chat_id,
+    )
     alerts = AlertEngine(settings, telegram)
     rt.consume(c.SYS_HEALTH, monitor.on_heartbeat, types=(Heartbeat,))
     rt.consume(c.SYS_ALERTS, alerts.on_alert, types=(Alert,))

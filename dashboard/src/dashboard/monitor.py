@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, field
 
 import msgspec
-
-from common import constants as c
 from common.bus import REDIS_DOWN
 from common.health import Progress, classify
 from common.lifecycle import Runtime
 from common.schemas import Heartbeat, Severity, Status, decode, now_ns
+
+from common import constants as c
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,23 @@ class HealthMonitor:
             view.restarts = await self.rt.bus.redis.hincrby(RESTARTS_KEY, hb.service, 1)
             view.restarted_ns = self.last_heartbeat_ns
             view.restart_reason = f"RESTARTED: pid {prev.pid} -> {hb.pid}"
-            log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": prev.pid,
-                                                            "new_pid": hb.pid, "restarts": view.restarts}})
-            await self.rt.bus.alert(key=f"restart:{hb.service}", severity=Severity.WARN,
-                                    title=f"{hb.service} restarted",
-                                    detail=f"pid {prev.pid} -> {hb.pid}; restarts seen: {view.restarts}")
+            log.warning(
+                "service_restarted",
+                extra={
+                    "ctx": {
+                        "service": hb.service,
+                        "old_pid": prev.pid,
+                        "new_pid": hb.pid,
+                        "restarts": view.restarts,
+                    }
+                },
+            )
+            await self.rt.bus.alert(
+                key=f"restart:{hb.service}",
+                severity=Severity.WARN,
+                title=f"{hb.service} restarted",
+                detail=f"pid {prev.pid} -> {hb.pid}; restarts seen: {view.restarts}",
+            )
         view.heartbeat = hb
         await self.evaluate()
 
@@ -122,8 +134,10 @@ class HealthMonitor:
                     changed.append((view, status))
                 view.status, view.reason = status, reason
         for view, status in changed:
-            log.info("service_status", extra={"ctx": {"service": view.name, "status": status.value,
-                                                      "reason": view.reason}})
+            log.info(
+                "service_status",
+                extra={"ctx": {"service": view.name, "status": status.value, "reason": view.reason}},
+            )
             if status is Status.RED and view.heartbeat is not None:
                 await self._alert(view)
         if changed:
@@ -132,8 +146,12 @@ class HealthMonitor:
 
     async def _alert(self, view: ServiceView) -> None:
         try:
-            await self.rt.bus.alert(key=f"down:{view.name}", severity=Severity.CRIT,
-                                    title=f"{view.name} is RED", detail=view.reason)
+            await self.rt.bus.alert(
+                key=f"down:{view.name}",
+                severity=Severity.CRIT,
+                title=f"{view.name} is RED",
+                detail=view.reason,
+            )
         except REDIS_DOWN as e:
             log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
 
@@ -148,8 +166,13 @@ class HealthMonitor:
         now = now_ns()
         services = [v.as_dict(now) for v in self.services.values()]
         overall = min((s["status"] for s in services), key=_SEVERITY_ORDER.index, default="RED")
-        return {"cluster": self.rt.settings.service_cluster_id, "mode": self.rt.settings.execution_mode.value,
-                "overall": overall, "services": services, "ts_ns": now}
+        return {
+            "cluster": self.rt.settings.service_cluster_id,
+            "mode": self.rt.settings.execution_mode.value,
+            "overall": overall,
+            "services": services,
+            "ts_ns": now,
+        }
 
 
 _SEVERITY_ORDER = ["RED", "YELLOW", "GREEN"]

@@ -12,18 +12,39 @@ from fastapi.templating import Jinja2Templates
 from dashboard.users import User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
-NAV = [("/", "overview"), ("/services", "services"), ("/safe-mode", "safe mode"), ("/positions", "positions"), ("/market", "market"),
-       ("/quality", "execution quality"), ("/signals", "signals"), ("/profiles", "profiles"), ("/alerts", "alerts"),
-       ("/config", "config")]
+templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime(
+    "%Y-%m-%d %H:%M:%S"
+)
+NAV = [
+    ("/", "overview"),
+    ("/services", "services"),
+    ("/safe-mode", "safe mode"),
+    ("/positions", "positions"),
+    ("/market", "market"),
+    ("/quality", "execution quality"),
+    ("/signals", "signals"),
+    ("/profiles", "profiles"),
+    ("/alerts", "alerts"),
+    ("/config", "config"),
+]
 
 
 def render(request: Request, template: str, *, user: User, **ctx):
     state = request.app.state
-    return templates.TemplateResponse(request, template, {
-        "user": user, "open_mode": state.open_mode, "csrf": getattr(request.state, "csrf", ""),
-        "alerts_unacked": state.alerts.unacked(), "nav": NAV, "cluster": state.rt.settings.service_cluster_id,
-        "mode": state.rt.settings.execution_mode.value, **ctx})
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "open_mode": state.open_mode,
+            "csrf": getattr(request.state, "csrf", ""),
+            "alerts_unacked": state.alerts.unacked(),
+            "nav": NAV,
+            "cluster": state.rt.settings.service_cluster_id,
+            "mode": state.rt.settings.execution_mode.value,
+            **ctx,
+        },
+    )
 
 
 def after_action(request: Request, *, back: str, result: dict):

@@ -15,13 +15,16 @@ class Telegram:
     def __init__(self, *, base_url: str, token: str, chat_id: str) -> None:
         self.configured = bool(token and chat_id)
         self.chat_id = chat_id
-        self._client = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/bot{token}", timeout=SEND_TIMEOUT_S)
+        self._client = httpx.AsyncClient(
+            base_url=f"{base_url.rstrip('/')}/bot{token}", timeout=SEND_TIMEOUT_S
+        )
 
     async def send(self, text: str) -> None:
         """Raises TelegramError (never with the token in it) when the API did not accept the message."""
         try:
-            r = await self._client.post("/sendMessage", json={"chat_id": self.chat_id, "text": text,
-                                                              "disable_web_page_preview": True})
+            r = await self._client.post(
+                "/sendMessage", json={"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}
+            )
         except httpx.HTTPError as e:
             raise TelegramError(type(e).__name__) from None
         try:

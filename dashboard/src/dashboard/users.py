@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import bcrypt
-
 from common.config import Settings
 
 # Compared against when the user does not exist, so an unknown name costs as long as a wrong password.
@@ -55,8 +54,10 @@ class UserStore:
         self.admin_hash = settings.admin_password_hash.get_secret_value()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
-                       " role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')))")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
+                " role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')))"
+            )
 
     def _db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=5)
@@ -89,7 +90,12 @@ class UserStore:
 
     def set_password(self, *, name: str, password: str) -> None:
         with self._db() as db:
-            if db.execute("UPDATE users SET hash = ? WHERE name = ?", (hash_password(password), name)).rowcount == 0:
+            if (
+                db.execute(
+                    "UPDATE users SET hash = ? WHERE name = ?", (hash_password(password), name)
+                ).rowcount
+                == 0
+            ):
                 raise ValueError(f"no user {name}")
 
     def remove(self, name: str) -> None:

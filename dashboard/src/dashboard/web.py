@@ -9,10 +9,9 @@ import os
 import socket
 
 import uvicorn
-from fastapi import FastAPI
-
 from common.health import Progress
 from common.lifecycle import Runtime
+from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 SD_LISTEN_FDS_START = 3  # sd_listen_fds(3): the first socket systemd passes
@@ -45,8 +44,14 @@ def serve_task(rt: Runtime, app: FastAPI):
     else on WEB_HOST:WEB_PORT."""
 
     async def run(progress: Progress) -> None:
-        config = uvicorn.Config(app, host=rt.settings.web_host, port=rt.settings.web_port, log_config=None,
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            app,
+            host=rt.settings.web_host,
+            port=rt.settings.web_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
         server = EmbeddedServer(config, progress)
         sock = systemd_socket()
         if sock is not None:

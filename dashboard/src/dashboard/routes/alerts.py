@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from common.schemas import Severity
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from common.schemas import Severity
 from dashboard.deps import AdminDep, AlertsDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -16,11 +16,18 @@ SeverityQ = Annotated[Severity | None, Query()]
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request, user: UserDep, alerts: AlertsDep, severity: SeverityQ = None,
-                unacked: bool = False):
+def alerts_page(
+    request: Request, user: UserDep, alerts: AlertsDep, severity: SeverityQ = None, unacked: bool = False
+):
     """The alert center page."""
-    return render(request, "alerts.html", user=user, rows=alerts.listing(severity=severity, unacked_only=unacked),
-                  severity=severity or "", unacked=unacked)
+    return render(
+        request,
+        "alerts.html",
+        user=user,
+        rows=alerts.listing(severity=severity, unacked_only=unacked),
+        severity=severity or "",
+        unacked=unacked,
+    )
 
 
 @router.get("/api/alerts")
@@ -35,6 +42,11 @@ def acknowledge(request: Request, alert_id: int, user: AdminDep, alerts: AlertsD
     rec = alerts.acknowledge(alert_id, user=user.name)
     if rec is None:
         raise HTTPException(status_code=404, detail=f"no alert {alert_id}")
-    request.app.state.audit.record(user=user.name, action="ack alert", client=request.client.host, outcome="ok",
-                                   detail=f"{alert_id} {rec.key}")
+    request.app.state.audit.record(
+        user=user.name,
+        action="ack alert",
+        client=request.client.host,
+        outcome="ok",
+        detail=f"{alert_id} {rec.key}",
+    )
     return after_action(request, back="/alerts", result={"id": alert_id, "acked_by": rec.acked_by})

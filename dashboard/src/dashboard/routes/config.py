@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from common.control import send_control
+from common.schemas import Command
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import config
-from common.control import send_control
-from common.schemas import Command
 from dashboard.deps import AdminDep, RuntimeDep, SettingsDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -26,8 +26,14 @@ def _validate() -> dict:
 @router.get("/config", response_class=HTMLResponse)
 def config_page(request: Request, user: UserDep, settings: SettingsDep):
     """The running configuration with secrets masked, and whether the env file on disk is valid."""
-    return render(request, "config.html", user=user, settings=settings.public_view(), check=_validate(),
-                  env_file=str(config.env_file_path()))
+    return render(
+        request,
+        "config.html",
+        user=user,
+        settings=settings.public_view(),
+        check=_validate(),
+        env_file=str(config.env_file_path()),
+    )
 
 
 @router.get("/api/config")
@@ -41,8 +47,15 @@ async def reload_config(request: Request, user: AdminDep, rt: RuntimeDep):
     """Validate the env file, then ask every service to hot-reload it (admin)."""
     check = _validate()
     if check["valid"]:
-        entry = await send_control(rt.bus.redis, command=Command.RELOAD_CONFIG, issued_by=f"dashboard:{user.name}")
+        entry = await send_control(
+            rt.bus.redis, command=Command.RELOAD_CONFIG, issued_by=f"dashboard:{user.name}"
+        )
         check["entry_id"] = entry
-    request.app.state.audit.record(user=user.name, action="reload config", client=request.client.host,
-                                   outcome="ok" if check["valid"] else "invalid", detail=check["key"])
+    request.app.state.audit.record(
+        user=user.name,
+        action="reload config",
+        client=request.client.host,
+        outcome="ok" if check["valid"] else "invalid",
+        detail=check["key"],
+    )
     return after_action(request, back="/config", result=check)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from common.control import send_control
+from common.schemas import Command
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
-from common.control import send_control
-from common.schemas import Command
 from dashboard import state
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.pages import after_action, render
@@ -19,8 +19,11 @@ router = APIRouter(tags=["safe mode"])
 
 async def _safe_mode(rt) -> dict:
     redis = rt.bus.redis
-    return {"operator_safe_mode": await state.operator_safe_mode(redis),
-            "execution": await state.execution_state(redis), "recovery_plans": await state.recovery_plans(redis)}
+    return {
+        "operator_safe_mode": await state.operator_safe_mode(redis),
+        "execution": await state.execution_state(redis),
+        "recovery_plans": await state.recovery_plans(redis),
+    }
 
 
 @router.get("/safe-mode", response_class=HTMLResponse)
@@ -49,8 +52,16 @@ async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
 
 
 async def _send(request: Request, *, user, rt, command: Command, target: str):
-    entry = await send_control(rt.bus.redis, command=command, target=target, issued_by=f"dashboard:{user.name}")
-    request.app.state.audit.record(user=user.name, action=command.value, client=request.client.host, outcome="ok",
-                                   detail=f"target {target}, entry {entry}")
-    return after_action(request, back="/safe-mode", result={"command": command.value, "target": target,
-                                                           "entry_id": entry})
+    entry = await send_control(
+        rt.bus.redis, command=command, target=target, issued_by=f"dashboard:{user.name}"
+    )
+    request.app.state.audit.record(
+        user=user.name,
+        action=command.value,
+        client=request.client.host,
+        outcome="ok",
+        detail=f"target {target}, entry {entry}",
+    )
+    return after_action(
+        request, back="/safe-mode", result={"command": command.value, "target": target, "entry_id": entry}
+    )

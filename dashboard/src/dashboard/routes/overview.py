@@ -16,8 +16,11 @@ SSE_KEEPALIVE_S = 2.0
 
 
 async def _health(monitor, alerts, rt) -> dict:
-    return {**monitor.snapshot(), "alerts_unacked": alerts.unacked(),
-            "operator_safe_mode": await state.operator_safe_mode(rt.bus.redis)}
+    return {
+        **monitor.snapshot(),
+        "alerts_unacked": alerts.unacked(),
+        "operator_safe_mode": await state.operator_safe_mode(rt.bus.redis),
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -35,7 +38,9 @@ async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict
 @router.get("/api/health/stream", response_class=EventStream)
 async def health_stream(request: Request, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """Server-sent events: the health snapshot on every change, and at least every 2 s."""
-    return sse(request, lambda: _health(monitor, alerts, rt), every_s=SSE_KEEPALIVE_S, changed=monitor.changed)
+    return sse(
+        request, lambda: _health(monitor, alerts, rt), every_s=SSE_KEEPALIVE_S, changed=monitor.changed
+    )
 
 
 @router.post("/logout", include_in_schema=False)

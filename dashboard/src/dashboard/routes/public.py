@@ -6,13 +6,13 @@ import logging
 import secrets
 from typing import Annotated
 
+from common.bus import REDIS_DOWN
+from common.schemas import Severity, now_ns
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from common.bus import REDIS_DOWN
-from common.schemas import Severity, now_ns
 from dashboard.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, is_loopback
 from dashboard.deps import MonitorDep, SettingsDep
 from dashboard.pages import templates
@@ -28,8 +28,10 @@ def healthz(monitor: MonitorDep) -> JSONResponse:
     """Liveness of the dashboard itself: its monitor is receiving heartbeats."""
     age = (now_ns() - monitor.last_heartbeat_ns) / 1e9
     ok = age < HEALTHZ_STALE_S
-    return JSONResponse({"status": "ok" if ok else "stale", "last_heartbeat_age_s": round(age, 2)},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "stale", "last_heartbeat_age_s": round(age, 2)},
+        status_code=200 if ok else 503,
+    )
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -46,15 +48,24 @@ def metrics(request: Request, settings: SettingsDep) -> Response:
 def _form(request: Request, *, error: str = "", status: int = 200) -> HTMLResponse:
     token, cookie = request.app.state.sessions.login_token()
     response = templates.TemplateResponse(
-        request, "login.html", {"csrf": token, "error": error, "open_mode": request.app.state.open_mode},
-        status_code=status)
+        request,
+        "login.html",
+        {"csrf": token, "error": error, "open_mode": request.app.state.open_mode},
+        status_code=status,
+    )
     _cookie(request, response, LOGIN_CSRF_COOKIE, cookie)
     return response
 
 
 def _cookie(request: Request, response: Response, name: str, value: str) -> None:
-    response.set_cookie(name, value, max_age=int(request.app.state.sessions.ttl_s), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(request.app.state.sessions.ttl_s),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -64,8 +75,12 @@ def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
-async def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
-                password: Annotated[str, Form(max_length=200)] = "", csrf: Annotated[str, Form()] = ""):
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form()] = "",
+):
     """Check the form's CSRF token, the lockouts, then the password; a session cookie on success."""
     state = request.app.state
     client = request.client.host if request.client else ""
@@ -77,7 +92,9 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
         return _form(request, error="the form expired, try again", status=403)
     left = state.throttle.locked(*keys)
     if left:
-        state.audit.record(user=username, action="login", client=client, outcome="locked", detail=f"{left:.0f} s left")
+        state.audit.record(
+            user=username, action="login", client=client, outcome="locked", detail=f"{left:.0f} s left"
+        )
         return _form(request, error=f"too many wrong passwords: locked for {left:.0f} s", status=429)
     user = await run_in_threadpool(state.users.verify, username, password)
     if user is None:
@@ -97,7 +114,11 @@ async def _lockout_alert(request: Request, key: str) -> None:
     state = request.app.state
     log.warning("login_lockout", extra={"ctx": {"who": key}})
     try:
-        await state.rt.bus.alert(key=f"lockout:{key}", severity=Severity.CRIT, title="dashboard login locked out",
-                                 detail=f"{state.throttle.max_failures} wrong passwords in a row for {key}")
+        await state.rt.bus.alert(
+            key=f"lockout:{key}",
+            severity=Severity.CRIT,
+            title="dashboard login locked out",
+            detail=f"{state.throttle.max_failures} wrong passwords in a row for {key}",
+        )
     except REDIS_DOWN as e:
         log.warning("alert_failed", extra={"ctx": {"error": str(e)}})

@@ -21,8 +21,11 @@ def _process(pid: int | None, start_ts_ns: int) -> dict:
         if p is None or abs(p.create_time() - start_ts_ns / 1e9) > START_MATCH_S:
             return {}
         with p.oneshot():
-            return {"rss_mb": round(p.memory_info().rss / 2**20, 1), "cpu_s": round(sum(p.cpu_times()[:2]), 1),
-                    "threads": p.num_threads()}
+            return {
+                "rss_mb": round(p.memory_info().rss / 2**20, 1),
+                "cpu_s": round(sum(p.cpu_times()[:2]), 1),
+                "threads": p.num_threads(),
+            }
     except (psutil.Error, ValueError):
         return {}
 

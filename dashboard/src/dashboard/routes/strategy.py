@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from common.control import send_control
+from common.schemas import Command, Signal, decode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
-from common.control import send_control
-from common.schemas import Command, Signal, decode
 from dashboard.deps import AdminDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -63,12 +63,25 @@ def profile(monitor: MonitorDep) -> dict:
 
 
 @router.post("/api/profile")
-async def switch_profile(request: Request, profile: ProfileName, user: AdminDep, rt: RuntimeDep,
-                         reset_kill_switch: Annotated[bool, Form()] = False):
+async def switch_profile(
+    request: Request,
+    profile: ProfileName,
+    user: AdminDep,
+    rt: RuntimeDep,
+    reset_kill_switch: Annotated[bool, Form()] = False,
+):
     """Switch the strategy's profile (admin); optionally reset its kill switch."""
     args = {"profile": profile} | ({"reset_kill_switch": "true"} if reset_kill_switch else {})
-    entry = await send_control(rt.bus.redis, command=Command.SET_PROFILE, target=c.STRATEGY, args=args,
-                               issued_by=f"dashboard:{user.name}")
-    request.app.state.audit.record(user=user.name, action="set profile", client=request.client.host, outcome="ok",
-                                   detail=f"{args}")
-    return after_action(request, back="/profiles", result={"command": "set_profile", "args": args, "entry_id": entry})
+    entry = await send_control(
+        rt.bus.redis,
+        command=Command.SET_PROFILE,
+        target=c.STRATEGY,
+        args=args,
+        issued_by=f"dashboard:{user.name}",
+    )
+    request.app.state.audit.record(
+        user=user.name, action="set profile", client=request.client.host, outcome="ok", detail=f"{args}"
+    )
+    return after_action(
+        request, back="/profiles", result={"command": "set_profile", "args": args, "entry_id": entry}
+    )

@@ -17,8 +17,10 @@ MARKET_EVERY_S = 1.0
 
 async def _positions(rt) -> dict:
     redis = rt.bus.redis
-    return {"positions": await state.json_hash(redis, c.EXEC_POSITIONS_KEY),
-            "orders": await state.json_hash(redis, c.EXEC_ORDERS_KEY)}
+    return {
+        "positions": await state.json_hash(redis, c.EXEC_POSITIONS_KEY),
+        "orders": await state.json_hash(redis, c.EXEC_ORDERS_KEY),
+    }
 
 
 @router.get("/positions", response_class=HTMLResponse)
@@ -36,7 +38,9 @@ async def positions(rt: RuntimeDep) -> dict:
 @router.get("/market", response_class=HTMLResponse)
 async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
     """Per symbol price, spread, feed latency and staleness."""
-    return render(request, "market.html", user=user, symbols=await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY))
+    return render(
+        request, "market.html", user=user, symbols=await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)
+    )
 
 
 @router.get("/api/market")
