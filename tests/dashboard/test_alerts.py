@@ -133,3 +133,22 @@ async def test_rate_limit_holds_the_rest_as_pending(engine_for):
         ]
     finally:
         fake.stop()
+
+
+async def test_a_restarted_engine_shows_the_history_and_its_acknowledgements(engine_for):
+    fake = FakeTelegram().start()
+    try:
+        first = await engine_for(fake.url)
+        await first.on_alert(_alert("a"))
+        await first.on_alert(_alert("a"))
+        await first.on_alert(_alert("b", Severity.WARN))
+        first.acknowledge(1, user="boss")
+        second = await engine_for(fake.url)  # same DATA_DIR, as after a dashboard restart
+        second.load_history()
+        rows = {r["key"]: r for r in second.listing()}
+        assert rows["a"]["acked_by"] == "boss" and rows["a"]["repeats"] == 1 and rows["b"]["acked_by"] == ""
+        assert second.unacked() == 1
+        await second.on_alert(_alert("c"))
+        assert max(r["id"] for r in second.listing()) == 3
+    finally:
+        fake.stop()

@@ -125,7 +125,37 @@ class AlertEngine:
         rec = self.records.get(alert_id)
         if rec is not None and not rec.acked_by:
             rec.acked_by = user
+            self._log.info(json.dumps({"ack": alert_id, "by": user}))
         return rec
+
+    def load_history(self) -> None:
+        """After a restart: the alert center and its acknowledgements from the current alert_log.jsonl.
+
+        Telegram delivery state is not restored (those alerts were handled by the previous run).
+        """
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if "ack" in entry:
+                    rec = self.records.get(entry["ack"])
+                    if rec is not None:
+                        rec.acked_by = entry.get("by", "")
+                elif entry.get("duplicate"):
+                    rec = self.records.get(entry.get("id"))
+                    if rec is not None:
+                        rec.repeats += 1
+                elif "id" in entry:
+                    fields = ("key", "severity", "source", "title", "detail", "ts_ns")
+                    rec = AlertRecord(id=entry["id"], last_ts_ns=entry["ts_ns"], **{k: entry[k] for k in fields})
+                    self.records[rec.id] = rec
+                    while len(self.records) > KEPT:
+                        self.records.popitem(last=False)
+        self._next_id = max(self.records, default=0) + 1
 
     def unacked(self) -> int:
         """The badge: WARN and CRIT alerts nobody acknowledged."""

@@ -29,6 +29,7 @@ CSRF_FIELD = "csrf"
 SESSION_KEY_FILE = "session.key"
 LOCAL_USER = User("local", Role.VIEWER)  # who reads in open local mode
 MAX_LOCKOUT_S = 24 * 3600.0
+MAX_TRACKED = 10_000  # users and addresses with failures kept; beyond it only locked ones are
 
 
 def open_mode(settings: Settings) -> bool:
@@ -145,6 +146,8 @@ class Throttle:
     def failed(self, *keys: str) -> list[str]:
         """Count a wrong password; returns the keys this failure locked out."""
         locked = []
+        if len(self._seen) >= MAX_TRACKED:
+            self._forget_unlocked()
         for k in keys:
             f = self._seen.setdefault(k, _Failures())
             f.count += 1
@@ -154,6 +157,11 @@ class Throttle:
                 f.count = 0
                 locked.append(k)
         return locked
+
+    def _forget_unlocked(self) -> None:
+        """Bound the memory a flood of made-up names or addresses can take: drop who is not locked."""
+        now = self.clock()
+        self._seen = {k: f for k, f in self._seen.items() if f.locked_until > now}
 
     def succeeded(self, *keys: str) -> None:
         for k in keys:

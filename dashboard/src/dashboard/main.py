@@ -23,6 +23,7 @@ async def setup(rt: Runtime) -> None:
         chat_id=settings.telegram_chat_id,
     )
     alerts = AlertEngine(settings, telegram)
+    alerts.load_history()
     rt.consume(c.SYS_HEALTH, monitor.on_heartbeat, types=(Heartbeat,))
     rt.consume(c.SYS_ALERTS, alerts.on_alert, types=(Alert,))
     rt.task("health-monitor", monitor.run)

@@ -1,0 +1,64 @@
+"""Users through scalperctl (hash-password, user add/passwd/remove) and the login throttle's rules."""
+
+from __future__ import annotations
+
+import subprocess
+
+import bcrypt
+
+from common.config import Settings
+from dashboard.auth import Throttle
+from dashboard.users import Role, UserStore
+from tests.support import VENV_BIN, service_env
+
+
+def _ctl(*args: str, stdin: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(VENV_BIN / "scalperctl"), *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_hash_password_prints_a_bcrypt_hash_the_settings_accept(redis_url):
+    env = service_env(redis_url)
+    r = _ctl("hash-password", stdin="a-long-Pa55word\n", env=env)
+    assert r.returncode == 0, r.stderr
+    hashed = r.stdout.strip()
+    assert bcrypt.checkpw(b"a-long-Pa55word", hashed.encode())
+    assert Settings(_env_file=None, admin_password_hash=hashed).admin_password_hash.get_secret_value() == hashed
+    assert _ctl("hash-password", stdin="short\n", env=env).returncode == 2
+
+
+def test_user_add_passwd_remove(redis_url, tmp_path):
+    env = service_env(redis_url, DATA_DIR=str(tmp_path))
+    assert _ctl("user", "add", "ann", "--role", "admin", stdin="first-Pa55word\n", env=env).returncode == 0
+    again = _ctl("user", "add", "ann", stdin="first-Pa55word\n", env=env)
+    assert again.returncode == 1 and "exists" in again.stderr
+    store = UserStore(Settings(_env_file=None, data_dir=tmp_path))
+    assert store.verify("ann", "first-Pa55word").role is Role.ADMIN
+    assert _ctl("user", "passwd", "ann", stdin="second-Pa55word\n", env=env).returncode == 0
+    assert store.verify("ann", "first-Pa55word") is None
+    assert store.verify("ann", "second-Pa55word").name == "ann"
+    assert "ann\tadmin" in _ctl("user", "list", stdin="", env=env).stdout
+    assert _ctl("user", "remove", "ann", stdin="", env=env).returncode == 0
+    assert store.get("ann") is None
+    assert _ctl("user", "remove", "ann", stdin="", env=env).returncode == 1
+
+
+def test_lockout_doubles_and_a_success_resets_the_count():
+    now = [0.0]
+    t = Throttle(max_failures=3, lockout_s=10.0, clock=lambda: now[0])
+    assert t.failed("u") == [] and t.failed("u") == []
+    t.succeeded("u")  # two wrong, then right: the count starts again
+    assert t.failed("u") == [] and t.failed("u") == [] and t.failed("u") == ["u"]
+    assert t.locked("u") == 10.0
+    now[0] = 11.0
+    assert t.locked("u") == 0.0
+    for _ in range(3):
+        t.failed("u")
+    assert t.locked("u") == 20.0  # the second lockout lasts twice as long
