@@ -30,7 +30,9 @@ def test_hash_password_prints_a_bcrypt_hash_the_settings_accept(redis_url):
     assert r.returncode == 0, r.stderr
     hashed = r.stdout.strip()
     assert bcrypt.checkpw(b"a-long-Pa55word", hashed.encode())
-    assert Settings(_env_file=None, admin_password_hash=hashed).admin_password_hash.get_secret_value() == hashed
+    assert (
+        Settings(_env_file=None, admin_password_hash=hashed).admin_password_hash.get_secret_value() == hashed
+    )
     assert _ctl("hash-password", stdin="short\n", env=env).returncode == 2
 
 

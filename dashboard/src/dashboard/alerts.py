@@ -151,7 +151,9 @@ class AlertEngine:
                         rec.repeats += 1
                 elif "id" in entry:
                     fields = ("key", "severity", "source", "title", "detail", "ts_ns")
-                    rec = AlertRecord(id=entry["id"], last_ts_ns=entry["ts_ns"], **{k: entry[k] for k in fields})
+                    rec = AlertRecord(
+                        id=entry["id"], last_ts_ns=entry["ts_ns"], **{k: entry[k] for k in fields}
+                    )
                     self.records[rec.id] = rec
                     while len(self.records) > KEPT:
                         self.records.popitem(last=False)

@@ -28,6 +28,7 @@ from dashboard.deps import LoginRequired, SessionDep
 from dashboard.monitor import HealthMonitor
 from dashboard.routes import alerts, config, control, overview, public, services, strategy, trading
 from dashboard.users import UserStore
+from dashboard.versions import ConfigVersions
 
 HERE = Path(__file__).parent
 PRIVATE = (
@@ -64,6 +65,8 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
         max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
     )
     app.state.audit = Audit(settings.data_dir)
+    app.state.versions = ConfigVersions(settings.data_dir)
+    app.state.versions.record(settings.public_view(), by="start")
     networks = allowed_networks(settings)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -15,12 +15,12 @@ router = APIRouter(tags=["config"])
 
 
 def _validate() -> dict:
-    """The env file as the services would read it now: ok, or the key that is wrong (never a secret)."""
+    """The env file as the services would read it now: ok (with its masked view), or the wrong key."""
     try:
-        config.load(file_wins=True)
+        view = config.load(file_wins=True).public_view()
     except config.ConfigError as e:
         return {"valid": False, "key": e.key, "problem": e.problem}
-    return {"valid": True, "key": "", "problem": ""}
+    return {"valid": True, "key": "", "problem": "", "view": view}
 
 
 @router.get("/config", response_class=HTMLResponse)
@@ -31,15 +31,26 @@ def config_page(request: Request, user: UserDep, settings: SettingsDep):
         "config.html",
         user=user,
         settings=settings.public_view(),
-        check=_validate(),
+        check=_check(),
         env_file=str(config.env_file_path()),
+        versions=request.app.state.versions.listing(),
     )
+
+
+def _check() -> dict:
+    return {k: v for k, v in _validate().items() if k != "view"}
 
 
 @router.get("/api/config")
 def show_config(settings: SettingsDep) -> dict:
     """The dashboard's running configuration, secrets masked, and the env file's validation."""
-    return {"settings": settings.public_view(), "check": _validate()}
+    return {"settings": settings.public_view(), "check": _check()}
+
+
+@router.get("/api/config/versions")
+def config_versions(request: Request) -> dict:
+    """Configuration versions seen at start and reload, newest first, each with its changes."""
+    return {"versions": request.app.state.versions.listing()}
 
 
 @router.post("/api/config/reload")
@@ -47,6 +58,7 @@ async def reload_config(request: Request, user: AdminDep, rt: RuntimeDep):
     """Validate the env file, then ask every service to hot-reload it (admin)."""
     check = _validate()
     if check["valid"]:
+        request.app.state.versions.record(check.pop("view"), by=user.name)
         entry = await send_control(
             rt.bus.redis, command=Command.RELOAD_CONFIG, issued_by=f"dashboard:{user.name}"
         )
