@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 
 import bcrypt
-
 from common.config import Settings
 from dashboard.auth import Throttle
 from dashboard.users import Role, UserStore
+
 from tests.support import VENV_BIN, service_env
 
 
