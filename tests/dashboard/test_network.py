@@ -8,9 +8,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import httpx
-
 from common.config import Settings
 from dashboard.app import create_app
+
 from tests.dashboard.conftest import ADMIN_HASH
 
 SCRAPE = "scrape-token-0123456789"
