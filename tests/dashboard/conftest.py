@@ -26,6 +26,7 @@ PAGES = [
     "/positions",
     "/market",
     "/quality",
+    "/latency",
     "/signals",
     "/profiles",
     "/config",

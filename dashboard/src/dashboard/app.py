@@ -26,7 +26,7 @@ from dashboard.auth import (
 )
 from dashboard.deps import LoginRequired, SessionDep
 from dashboard.monitor import HealthMonitor
-from dashboard.routes import alerts, config, control, overview, public, services, strategy, trading
+from dashboard.routes import alerts, config, control, latency, overview, public, services, strategy, trading
 from dashboard.users import UserStore
 from dashboard.versions import ConfigVersions
 
@@ -37,6 +37,7 @@ PRIVATE = (
     alerts.router,
     control.router,
     trading.router,
+    latency.router,
     strategy.router,
     config.router,
 )

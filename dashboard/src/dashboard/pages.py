@@ -22,6 +22,7 @@ NAV = [
     ("/positions", "positions"),
     ("/market", "market"),
     ("/quality", "execution quality"),
+    ("/latency", "latency"),
     ("/signals", "signals"),
     ("/profiles", "profiles"),
     ("/alerts", "alerts"),

@@ -1,0 +1,70 @@
+"""Latency histograms scraped from each service's own Prometheus endpoint (METRICS_HOST and its port).
+
+p50/p90/p99 are estimated from the cumulative buckets (the upper bound of the bucket that holds the
+quantile), as Prometheus' histogram_quantile does without interpolation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import httpx
+from common.config import Settings
+from prometheus_client.parser import text_string_to_metric_families
+
+from common import constants as c
+
+SCRAPE_TIMEOUT_S = 1.0
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+def _quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+    total = buckets[-1][1] if buckets else 0
+    if not total:
+        return None
+    for bound, count in buckets:
+        if count >= q * total:
+            return bound
+    return math.inf
+
+
+def histograms(text: str) -> list[dict]:
+    """Each histogram series in a Prometheus exposition: name, labels, count and p50/p90/p99 (s or unit)."""
+    out = []
+    for family in text_string_to_metric_families(text):
+        if family.type != "histogram":
+            continue
+        series: dict[tuple, dict] = {}
+        for s in family.samples:
+            labels = {k: v for k, v in s.labels.items() if k != "le"}
+            row = series.setdefault(tuple(sorted(labels.items())), {"labels": labels, "buckets": []})
+            if s.name.endswith("_bucket"):
+                row["buckets"].append((float(s.labels["le"]), s.value))
+            elif s.name.endswith("_count"):
+                row["count"] = s.value
+        for row in series.values():
+            buckets = sorted(row.pop("buckets"))
+            if not row.get("count"):
+                continue
+            row.update(name=family.name, **{f"p{round(q * 100)}": _quantile(buckets, q) for q in QUANTILES})
+            out.append(row)
+    return out
+
+
+async def scrape(settings: Settings) -> dict[str, dict]:
+    """Per service: its latency histograms, or why there are none (metrics off, unreachable)."""
+
+    async def one(client: httpx.AsyncClient, service: str) -> tuple[str, dict]:
+        port = settings.metrics_port(service)
+        if port <= 0:
+            return service, {"error": "metrics port not fixed (0 or -1): nothing to scrape", "histograms": []}
+        try:
+            r = await client.get(f"http://{settings.metrics_host}:{port}/metrics")
+            r.raise_for_status()
+        except httpx.HTTPError as e:
+            return service, {"error": f"unreachable: {type(e).__name__}", "histograms": []}
+        return service, {"error": "", "histograms": histograms(r.text)}
+
+    async with httpx.AsyncClient(timeout=SCRAPE_TIMEOUT_S) as client:
+        return dict(await asyncio.gather(*(one(client, s) for s in c.SERVICES)))
