@@ -15,7 +15,7 @@ import redis
 from common import constants as c
 from common.bybit.signing import rest_signature
 from common.schemas import OrderIntent, decode, encode, now_ns
-from tests.exchange_sim.server.conftest import start_sim
+from tests.support import start_sim
 from tests.support import service_env, start_service, wait_until
 
 ADMIN_TOKEN = "admintoken"

@@ -18,7 +18,7 @@ import redis
 
 from common import constants as c
 from common.schemas import Alert, BookTop, Heartbeat, Trade, decode
-from tests.exchange_sim.server.conftest import start_sim
+from tests.support import start_sim
 from tests.market_service.recording import reference_book, session
 from tests.support import VENV_BIN, service_env, start_service, wait_until
 

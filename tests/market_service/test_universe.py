@@ -10,7 +10,7 @@ from common.bybit.schemas.ticker import Ticker
 from common.config import Settings
 from common.schemas import decode
 from market_service.universe import configured, rank
-from tests.exchange_sim.server.conftest import start_sim
+from tests.support import start_sim
 from tests.support import service_env, start_service, wait_until
 
 

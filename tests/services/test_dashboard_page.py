@@ -9,7 +9,7 @@ import signal
 import httpx
 import pytest
 
-from tests.exchange_sim.server.conftest import start_sim
+from tests.support import start_sim
 from tests.support import ROOT, SERVICES, service_env, start_service, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -13,7 +13,7 @@ from common.bybit.http import BybitHttp
 from common.bybit.ws import BybitWs
 from exchange_sim.server.admin import Status
 
-from tests.exchange_sim.server.conftest import start_sim
+from tests.support import start_sim
 from tests.exchange_sim.server.test_connector import until
 
 TICK = Decimal("0.1")
