@@ -1,4 +1,5 @@
-"""scalperctl: the operator's command line. It reaches a running platform only through Redis."""
+"""scalperctl: the operator's command line. It reaches the running services only through Redis
+(the simulator's fault switches through its REST API, dashboard users through their SQLite file)."""
 
 from __future__ import annotations
 
