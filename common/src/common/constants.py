@@ -61,6 +61,9 @@ EXEC_FILLS_KEY: Final = f"{PREFIX}exec:fills"  # sorted set of execIds already p
 EXEC_STATE_KEY: Final = f"{PREFIX}exec:state"  # NORMAL | SAFE | RECOVERING, with the reason
 EXEC_RECOVERY_KEY: Final = f"{PREFIX}exec:recovery"  # list of recovery plans, newest first
 
+# The dashboard's production-scenario runs (DESIGN.md section 9).
+SCENARIO_RUNS_KEY: Final = f"{PREFIX}dashboard:scenario_runs"  # hash run_id -> run (JSON), its steps and errors
+
 
 def exec_quality_key(symbol: str) -> str:
     """Execution-quality sums of one symbol (a hash of counters), for the dashboard."""
