@@ -35,7 +35,6 @@ from common.bus import Bus  # noqa: E402
 from common.bybit.ws import parse  # noqa: E402
 from common.health import Progress  # noqa: E402
 from market_service.feed import Market  # noqa: E402
-from market_service.publisher import Publisher  # noqa: E402
 from tests.market_service.recording import session  # noqa: E402
 from tests.support import RedisServer  # noqa: E402
 
@@ -51,20 +50,18 @@ def parse_only(lines: list[bytes]) -> float:
     return time.perf_counter() - t0
 
 
-def feed_only(lines: list[bytes], symbols: list[str]) -> float:
-    """parse -> book -> trade flow, with the publisher only collecting (no bus): our own share."""
-    market: Market
-    publisher = Publisher(bus=None, build=lambda s, now: market.book_top(s, now))
-    market = Market(
-        publisher=publisher,
-        resync=lambda s, r: None,
-        flow_window_s=60,
-        vol_window_s=60,
-        imbalance_levels=5,
-        publish_levels=10,
-    )
+def market_for(bus: Bus | None, symbols: list[str]) -> Market:
+    """The service's Market and Publisher with its default windows and levels."""
+    market = Market.publishing_to(bus, resync=lambda s, r: None, flow_window_s=60, vol_window_s=60,
+                                  imbalance_levels=5, publish_levels=10)
     for s in symbols:
         market.add(s)
+    return market
+
+
+def feed_only(lines: list[bytes], symbols: list[str]) -> float:
+    """parse -> book -> trade flow, with the publisher only collecting (no bus): our own share."""
+    market = market_for(None, symbols)
     on_message = market.on_message
     t0 = time.perf_counter()
     for line in lines:
@@ -75,18 +72,8 @@ def feed_only(lines: list[bytes], symbols: list[str]) -> float:
 async def full_path(lines: list[bytes], symbols: list[str], url: str) -> tuple[float, dict]:
     bus = Bus(url, service="bench", maxlen=100_000)
     await bus.redis.flushall()
-    market: Market
-    publisher = Publisher(bus=bus, build=lambda s, now: market.book_top(s, now))
-    market = Market(
-        publisher=publisher,
-        resync=lambda s, r: None,
-        flow_window_s=60,
-        vol_window_s=60,
-        imbalance_levels=5,
-        publish_levels=10,
-    )
-    for s in symbols:
-        market.add(s)
+    market = market_for(bus, symbols)
+    publisher = market.publisher
     task = asyncio.create_task(publisher.run(Progress("publisher")))
     on_message = market.on_message
     t0 = time.perf_counter()

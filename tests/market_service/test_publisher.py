@@ -21,19 +21,11 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 
 def wire(url: str) -> tuple[Bus, Market, Publisher]:
     bus = Bus(url, service="market")
-    market: Market
-    publisher = Publisher(bus=bus, build=lambda s, now: market.book_top(s, now))
-    market = Market(
-        publisher=publisher,
-        resync=lambda s, r: None,
-        flow_window_s=60,
-        vol_window_s=60,
-        imbalance_levels=5,
-        publish_levels=10,
-    )
+    market = Market.publishing_to(bus, resync=lambda s, r: None, flow_window_s=60, vol_window_s=60,
+                                  imbalance_levels=5, publish_levels=10)
     for s in SYMBOLS:
         market.add(s)
-    return bus, market, publisher
+    return bus, market, market.publisher
 
 
 def book_msg(symbol: str, u: int, bid: int):

@@ -86,6 +86,15 @@ class Market:
         self._flushed = dict(self.counts)
         self._flushed_coalesced = 0
 
+    @classmethod
+    def publishing_to(cls, bus, **options) -> Market:
+        """A Market with a Publisher of its own to `bus` (None: the publisher only collects) that
+        builds each book message from this market's state; `options` are the constructor's."""
+        market: Market
+        publisher = Publisher(bus=bus, build=lambda symbol, now: market.book_top(symbol, now))
+        market = cls(publisher=publisher, **options)
+        return market
+
     def add(self, symbol: str) -> None:
         if symbol not in self.symbols:
             self.symbols[symbol] = Symbol(
