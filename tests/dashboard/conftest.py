@@ -1,23 +1,33 @@
-"""A real dashboard process with an admin from the env, a fake Telegram, and a logged-in client."""
+"""A real dashboard process with an admin from the env, a fake Telegram, and a logged-in client; or the
+whole platform (five services and the simulator) as `make run` starts it."""
 
 from __future__ import annotations
 
 import re
 import signal
+import subprocess
+from dataclasses import dataclass
 
 import bcrypt
 import httpx
 import pytest
 
 from tests.dashboard.faketelegram import FakeTelegram
-from tests.support import service_env, start_service, wait_until
+from tests.support import SERVICES, service_env, start_service, start_sim, wait_until
 
 ADMIN, PASSWORD = "boss", "right-Pa55word"
 TOKEN = "123456:SECRETtesttoken"
 # Cost 4 keeps the tests quick; the service checks whatever cost the hash says.
 ADMIN_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
-ACTIONS = ["/api/safe-mode/on", "/api/reconcile", "/api/config/reload", "/api/alerts/1/ack", "/api/profile"]
+ACTIONS = [
+    "/api/safe-mode/on",
+    "/api/reconcile",
+    "/api/config/reload",
+    "/api/alerts/1/ack",
+    "/api/profile",
+    "/api/scenarios/full-boot/run",
+]
 PAGES = [
     "/",
     "/services",
@@ -30,6 +40,7 @@ PAGES = [
     "/signals",
     "/profiles",
     "/config",
+    "/scenarios",
 ]
 
 
@@ -106,3 +117,42 @@ def open_dashboard(redis_url, tmp_path):
     d = start_dashboard(redis_url, tmp_path, ADMIN_PASSWORD_HASH="")
     yield d
     stop(d.proc)
+
+
+@dataclass
+class Cluster:
+    procs: dict[str, subprocess.Popen]
+    base: str
+    env: dict[str, str]
+
+
+@pytest.fixture
+def cluster(redis_url, tmp_path, telegram):
+    """Five services in SIM mode against a fresh simulator, the admin from the env, the fake Telegram."""
+    sim = start_sim(tmp_path=tmp_path)
+    env = service_env(
+        redis_url,
+        ADMIN_USERNAME=ADMIN,
+        ADMIN_PASSWORD_HASH=ADMIN_HASH,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_CHAT_ID="42",
+        TELEGRAM_API_URL=telegram.url,
+        DATA_DIR=str(tmp_path / "data"),
+        EXECUTION_MODE="SIM",
+        SYMBOLS="BTCUSDT,ETHUSDT",
+        BYBIT_REST_URL=sim.rest,
+        BYBIT_WS_PUBLIC_URL=sim.ws_public,
+        BYBIT_WS_PRIVATE_URL=sim.ws_private,
+        BYBIT_API_KEY=sim.key,
+        BYBIT_API_SECRET=sim.secret,
+    )
+    procs = {name: start_service(name, env, tmp_path / f"{name}.log") for name in SERVICES}
+    try:
+        yield Cluster(procs=procs, base=f"http://127.0.0.1:{env['WEB_PORT']}", env=env)
+    finally:
+        sim.stop()
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs.values():
+            p.wait(timeout=20)

@@ -11,44 +11,12 @@ import signal
 import httpx
 import pytest
 
-from tests.dashboard.conftest import ADMIN, ADMIN_HASH, PASSWORD, TOKEN
-from tests.support import start_sim
-from tests.support import ROOT, SERVICES, service_env, start_service, wait_until
+from tests.dashboard.conftest import ADMIN, PASSWORD
+from tests.support import ROOT, SERVICES, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (apt-get install chromium)")
-
-
-@pytest.fixture
-def cluster(redis_url, tmp_path, telegram):
-    sim = start_sim(tmp_path=tmp_path)
-    env = service_env(
-        redis_url,
-        ADMIN_USERNAME=ADMIN,
-        ADMIN_PASSWORD_HASH=ADMIN_HASH,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_CHAT_ID="42",
-        TELEGRAM_API_URL=telegram.url,
-        DATA_DIR=str(tmp_path / "data"),
-        EXECUTION_MODE="SIM",
-        SYMBOLS="BTCUSDT,ETHUSDT",
-        BYBIT_REST_URL=sim.rest,
-        BYBIT_WS_PUBLIC_URL=sim.ws_public,
-        BYBIT_WS_PRIVATE_URL=sim.ws_private,
-        BYBIT_API_KEY=sim.key,
-        BYBIT_API_SECRET=sim.secret,
-    )
-    procs = {name: start_service(name, env, tmp_path / f"{name}.log") for name in SERVICES}
-    try:
-        yield procs, f"http://127.0.0.1:{env['WEB_PORT']}"
-    finally:
-        sim.stop()
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs.values():
-            p.wait(timeout=20)
 
 
 def _up(base: str) -> bool:
@@ -61,7 +29,7 @@ def _up(base: str) -> bool:
 def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
     from playwright.sync_api import expect, sync_playwright
 
-    procs, base = cluster
+    procs, base = cluster.procs, cluster.base
     wait_until(lambda: _up(base), timeout=30, interval=0.2, what="dashboard /healthz")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:

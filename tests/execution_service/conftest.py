@@ -11,12 +11,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import redis
-
-from common import constants as c
 from common.bybit.signing import rest_signature
 from common.schemas import OrderIntent, decode, encode, now_ns
-from tests.support import start_sim
-from tests.support import service_env, start_service, wait_until
+
+from common import constants as c
+from tests.support import service_env, start_service, start_sim, wait_until
 
 ADMIN_TOKEN = "admintoken"
 

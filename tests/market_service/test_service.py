@@ -18,12 +18,17 @@ import redis
 
 from common import constants as c
 from common.schemas import Alert, BookTop, Heartbeat, Trade, decode
-from tests.support import start_sim
 from tests.market_service.recording import reference_book, session
-from tests.support import VENV_BIN, service_env, start_service, wait_until
+from tests.support import VENV_BIN, service_env, start_service, start_sim, wait_until
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 ADMIN = {"X-Sim-Admin-Token": "admintoken"}
+
+
+def replay_sim(path, tmp_path, *, speed: str):
+    """The simulator replaying `path` as its market, with no network delay."""
+    return start_sim("--admin-token", "admintoken", "--replay", str(path), "--replay-speed", speed,
+                     "--tick-ms", "5", "--latency-ms", "0", "--jitter-ms", "0", tmp_path=tmp_path)
 
 
 @pytest.fixture
@@ -122,21 +127,7 @@ def settle_and_compare(sim, env, client, lines) -> None:
 
 def test_replayed_recording_gives_the_simulators_book_and_every_trade_once(tmp_path, redis_url, recording):
     path, lines = recording
-    sim = start_sim(
-        "--admin-token",
-        "admintoken",
-        "--replay",
-        str(path),
-        "--replay-speed",
-        "0.5",
-        "--tick-ms",
-        "5",
-        "--latency-ms",
-        "0",
-        "--jitter-ms",
-        "0",
-        tmp_path=tmp_path,
-    )
+    sim = replay_sim(path, tmp_path, speed="0.5")
     env, proc = run_market(tmp_path, redis_url, sim)
     client = redis.Redis.from_url(redis_url)
     try:
@@ -182,21 +173,7 @@ def test_replayed_recording_gives_the_simulators_book_and_every_trade_once(tmp_p
 
 def test_gap_and_silent_ws_are_detected_and_recovered(tmp_path, redis_url, recording):
     path, lines = recording
-    sim = start_sim(
-        "--admin-token",
-        "admintoken",
-        "--replay",
-        str(path),
-        "--replay-speed",
-        "0.2",
-        "--tick-ms",
-        "5",
-        "--latency-ms",
-        "0",
-        "--jitter-ms",
-        "0",
-        tmp_path=tmp_path,
-    )
+    sim = replay_sim(path, tmp_path, speed="0.2")
     env, proc = run_market(tmp_path, redis_url, sim)
     client = redis.Redis.from_url(redis_url)
     try:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import httpx
 import redis
-
-from common import constants as c
 from common.bybit.schemas.ticker import Ticker
 from common.config import Settings
 from common.schemas import decode
 from market_service.universe import configured, rank
-from tests.support import start_sim
-from tests.support import service_env, start_service, wait_until
+
+from common import constants as c
+from tests.support import service_env, start_service, start_sim, wait_until
 
 
 def test_rank_keeps_usdt_perpetuals_by_turnover():

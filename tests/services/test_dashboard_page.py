@@ -9,8 +9,7 @@ import signal
 import httpx
 import pytest
 
-from tests.support import start_sim
-from tests.support import ROOT, SERVICES, service_env, start_service, wait_until
+from tests.support import ROOT, SERVICES, service_env, start_service, start_sim, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts"

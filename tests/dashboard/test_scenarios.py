@@ -1,0 +1,126 @@
+"""The integration tests page: an admin runs production scenarios against five real services and the
+simulator (full boot, then kill -9 of the market service); viewers, missing CSRF and non-SIM modes are
+refused; P&L today from exec.events."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import httpx
+import pytest
+import redis
+from common.config import ExecutionMode
+from common.schemas import FillEvent, PositionEvent, encode
+
+from common import constants as c
+from dashboard import pnl
+from dashboard.scenarios import SCENARIOS, Runner
+from tests.dashboard.conftest import Dashboard
+from tests.support import VENV_BIN, start_service, wait_until
+
+
+def _finished(client, run_id: str) -> dict | None:
+    runs = {r["run_id"]: r for r in client.get("/api/scenarios").json()["runs"]}
+    run = runs.get(run_id)
+    return run if run and run["status"] != "RUNNING" else None
+
+
+def test_admin_runs_full_boot_then_market_crash(cluster, tmp_path):
+    d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
+    wait_until(lambda: _up(d), timeout=30, interval=0.2, what="dashboard /healthz")
+    admin = d.session()
+    token = d.csrf(admin)
+    assert "integration tests" in admin.get("/scenarios").text
+
+    r = admin.post("/api/scenarios/full-boot/run", headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+    run_id = r.json()["run_id"]
+    run = wait_until(lambda: _finished(admin, run_id), timeout=90, interval=0.5, what="full boot run")
+    assert run["status"] == "GREEN", run
+    assert [s["outcome"] for s in run["steps"]] == ["ok"]
+
+    r = admin.post("/api/scenarios/market-crash/run", headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+    run_id = r.json()["run_id"]
+    old = cluster.procs["market"]
+    hb = redis.Redis.from_url(cluster.env["REDIS_URL"])
+
+    def supervised_run() -> dict | None:
+        """Plays systemd (Restart=always): once the killed market's heartbeat key expired, start it again."""
+        if cluster.procs["market"] is old and old.poll() is not None and not hb.exists(c.heartbeat_key("market")):
+            cluster.procs["market"] = start_service("market", cluster.env, tmp_path / "market.log")
+        return _finished(admin, run_id)
+
+    run = wait_until(supervised_run, timeout=300, interval=0.5, what="market crash run")
+    assert run["status"] == "GREEN", run
+    assert [s["outcome"] for s in run["steps"]] == ["ok"] * len(SCENARIOS["market-crash"].steps)
+    assert old.returncode == -9 and cluster.procs["market"] is not old
+    assert f"pid {old.pid}" in run["steps"][1]["detail"]
+    page = admin.get("/scenarios").text
+    assert f'data-run="{run_id}"' in page and "status-GREEN" in page
+
+
+def _up(d: Dashboard) -> bool:
+    try:
+        return d.client().get("/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_a_viewer_and_a_missing_csrf_token_are_refused(dashboard):
+    add = subprocess.run(
+        [str(VENV_BIN / "scalperctl"), "user", "add", "watcher", "--role", "viewer"],
+        input="viewer-Pa55word\n", env=dashboard.env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert add.returncode == 0, add.stderr
+    viewer = dashboard.session("watcher", "viewer-Pa55word")
+    r = viewer.post("/api/scenarios/full-boot/run", headers={"X-CSRF-Token": dashboard.csrf(viewer)})
+    assert r.status_code == 403 and r.json()["detail"] == "viewers cannot act"
+    admin = dashboard.session()
+    r = admin.post("/api/scenarios/full-boot/run")
+    assert r.status_code == 403 and r.json()["detail"] == "CSRF token missing or wrong"
+    assert 'action="/api/scenarios/full-boot/run"' not in viewer.get("/scenarios").text
+    assert admin.get("/api/scenarios").json()["runs"] == []
+
+
+@pytest.mark.parametrize("mode", [ExecutionMode.DRY, ExecutionMode.LIVE])
+async def test_fault_scenarios_are_refused_unless_sim(mode):
+    rt = SimpleNamespace(settings=SimpleNamespace(execution_mode=mode))
+    runner = Runner(rt=rt, monitor=None, alerts=None)
+    for key in ("market-crash", "private-ws-drop", "strategy-crash"):
+        assert "only when EXECUTION_MODE is SIM" in runner.refusal(SCENARIOS[key])
+    assert runner.refusal(SCENARIOS["full-boot"]) == ""
+
+
+def _publish(r: redis.Redis, msg, *, ms: int) -> None:
+    r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(msg)}, id=f"{ms}-0")
+
+
+async def test_pnl_today_counts_from_the_last_value_before_midnight(redis_url):
+    from redis import asyncio as aioredis
+
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    midnight_ms = int(datetime(2026, 11, 26, tzinfo=UTC).timestamp() * 1000)
+    r = redis.Redis.from_url(redis_url)
+    ar = aioredis.Redis.from_url(redis_url)
+    try:
+        assert "no_data" in await pnl.today(ar, now=now)
+        pos = dict(side="", size="0", ts_ns=0)
+        _publish(r, PositionEvent(symbol="BTCUSDT", realised_pnl="10", **pos), ms=midnight_ms - 5000)
+        _publish(r, PositionEvent(symbol="BTCUSDT", realised_pnl="12.5", **pos), ms=midnight_ms - 1000)
+        fill = dict(order_link_id="l", order_id="o", symbol="BTCUSDT", side="Buy", price="1", qty="1",
+                    is_maker=True, exchange_ts_ns=0, ts_ns=0)
+        _publish(r, FillEvent(exec_id="a", fee="0.25", **fill), ms=midnight_ms + 1000)
+        _publish(r, PositionEvent(symbol="BTCUSDT", realised_pnl="15", **pos), ms=midnight_ms + 2000)
+        _publish(r, PositionEvent(symbol="ETHUSDT", realised_pnl="-1.5", **pos), ms=midnight_ms + 3000)
+        _publish(r, FillEvent(exec_id="b", fee="0.5", **fill), ms=midnight_ms + 4000)
+        got = await pnl.today(ar, now=now)
+        assert got["realised_pnl"] == "1.0" and got["fees"] == "0.75" and got["fills"] == 2
+        assert got["symbols"]["BTCUSDT"] == {"realised_pnl": "2.5", "baseline": "before 00:00"}
+        assert got["symbols"]["ETHUSDT"] == {"realised_pnl": "-1.5", "baseline": "none: from 0"}
+        assert got["since_ns"] == midnight_ms * 1_000_000
+    finally:
+        r.close()
+        await ar.aclose()
