@@ -59,15 +59,18 @@ class BybitHttp:
         query = urlencode(sorted((n, _text(v)) for n, v in fields.items() if v is not None))
         return await self._call("GET", path, query.encode(), result, auth=auth)
 
-    async def post(self, path: str, body: dict[str, Any] | msgspec.Struct, result: type[T]) -> T:
-        """A signed POST; the exact body bytes sent are the bytes signed."""
-        return await self._call("POST", path, _encoder.encode(body), result, auth=True)
+    async def post(self, path: str, body: dict[str, Any] | msgspec.Struct, result: type[T], *,
+                   priority: bool = False) -> T:
+        """A signed POST; the exact body bytes sent are the bytes signed. `priority` calls may spend
+        the rate-limit reserve (reduce-only exits)."""
+        return await self._call("POST", path, _encoder.encode(body), result, auth=True, priority=priority)
 
-    async def _call(self, method: str, path: str, payload: bytes, result: type[T], *, auth: bool) -> T:
+    async def _call(self, method: str, path: str, payload: bytes, result: type[T], *, auth: bool,
+                    priority: bool = False) -> T:
         if auth and not self._synced:
             await self.sync_time()
         for attempt in range(MAX_RETRIES + 1):
-            await self.limiter.acquire(path)
+            await self.limiter.acquire(path, priority=priority)
             resp = await self._send(method, path, payload, auth=auth)
             self.limiter.update(path, resp.headers)
             env = self._decode(resp.content)

@@ -1,4 +1,9 @@
-"""Client-side rate limiting that follows Bybit's X-Bapi-Limit* headers, per endpoint path."""
+"""Client-side rate limiting that follows Bybit's X-Bapi-Limit* headers, per endpoint path.
+
+Cancels have endpoints (and so windows) of their own; within the order-create window the last
+PRIORITY_RESERVE requests are kept for priority calls (reduce-only exits), so new entries wait for
+the reset before an exit would have to.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from common.bybit import constants as k
+
+# Requests of a window that only priority calls may spend.
+PRIORITY_RESERVE = 2
 
 
 @dataclass
@@ -24,10 +32,11 @@ class RateLimiter:
         self._windows: dict[str, _Window] = {}
         self._clock_ms, self._sleep = clock_ms, sleep
 
-    async def acquire(self, path: str) -> float:
-        """Sleep while `path` is exhausted; returns the seconds waited."""
+    async def acquire(self, path: str, *, priority: bool = False) -> float:
+        """Sleep while `path` is exhausted (for a plain call: down to the reserve); returns the
+        seconds waited."""
         w = self._windows.get(path)
-        if w is None or w.remaining > 0:
+        if w is None or w.remaining > (0 if priority else PRIORITY_RESERVE):
             if w is not None:
                 w.remaining -= 1  # count our own call until the reply corrects it
             return 0.0

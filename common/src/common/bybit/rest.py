@@ -59,7 +59,8 @@ class BybitRest:
 
     # --- trade ---
     async def place_order(self, params: PlaceOrderParams) -> OrderId:
-        return await self.http.post("/v5/order/create", params, OrderId)
+        """A reduce-only order (an exit) may use the rate-limit reserve that entries leave free."""
+        return await self.http.post("/v5/order/create", params, OrderId, priority=bool(params.reduceOnly))
 
     async def amend_order(self, params: AmendOrderParams) -> OrderId:
         return await self.http.post("/v5/order/amend", params, OrderId)
