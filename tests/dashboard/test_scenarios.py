@@ -49,11 +49,13 @@ def test_admin_runs_full_boot_then_market_crash(cluster, tmp_path):
 
     def supervised_run() -> dict | None:
         """Plays systemd (Restart=always): once the killed market's heartbeat key expired, start it again."""
-        if cluster.procs["market"] is old and old.poll() is not None and not hb.exists(c.heartbeat_key("market")):
+        killed = cluster.procs["market"] is old and old.poll() is not None
+        if killed and not hb.exists(c.heartbeat_key("market")):
             cluster.procs["market"] = start_service("market", cluster.env, tmp_path / "market.log")
         return _finished(admin, run_id)
 
     run = wait_until(supervised_run, timeout=300, interval=0.5, what="market crash run")
+    hb.close()
     assert run["status"] == "GREEN", run
     assert [s["outcome"] for s in run["steps"]] == ["ok"] * len(SCENARIOS["market-crash"].steps)
     assert old.returncode == -9 and cluster.procs["market"] is not old

@@ -26,7 +26,19 @@ from dashboard.auth import (
 )
 from dashboard.deps import LoginRequired, SessionDep
 from dashboard.monitor import HealthMonitor
-from dashboard.routes import alerts, config, control, latency, overview, public, services, strategy, trading
+from dashboard.routes import (
+    alerts,
+    config,
+    control,
+    latency,
+    overview,
+    public,
+    scenarios,
+    services,
+    strategy,
+    trading,
+)
+from dashboard.scenarios import Runner
 from dashboard.users import UserStore
 from dashboard.versions import ConfigVersions
 
@@ -40,6 +52,7 @@ PRIVATE = (
     latency.router,
     strategy.router,
     config.router,
+    scenarios.router,
 )
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -67,6 +80,7 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     )
     app.state.audit = Audit(settings.data_dir)
     app.state.versions = ConfigVersions(settings.data_dir)
+    app.state.scenarios = Runner(rt=rt, monitor=monitor, alerts=alerts)
     app.state.versions.record(settings.public_view(), by="start")
     networks = allowed_networks(settings)
 

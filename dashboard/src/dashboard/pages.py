@@ -26,6 +26,7 @@ NAV = [
     ("/signals", "signals"),
     ("/profiles", "profiles"),
     ("/alerts", "alerts"),
+    ("/scenarios", "integration tests"),
     ("/config", "config"),
 ]
 

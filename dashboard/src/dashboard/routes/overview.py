@@ -1,11 +1,11 @@
-"""The overview: five services GREEN / YELLOW / RED, mode, safe mode, live over SSE; and logout."""
+"""The overview: five services GREEN / YELLOW / RED, mode, safe mode, live over SSE; P&L today; logout."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dashboard import state
+from dashboard import pnl, state
 from dashboard.auth import SESSION_COOKIE
 from dashboard.deps import ActingDep, AlertsDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.live import EventStream, sse
@@ -26,13 +26,25 @@ async def _health(monitor, alerts, rt) -> dict:
 @router.get("/", response_class=HTMLResponse)
 async def overview(request: Request, user: UserDep, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """The overview page."""
-    return render(request, "overview.html", user=user, health=await _health(monitor, alerts, rt))
+    return render(
+        request,
+        "overview.html",
+        user=user,
+        health=await _health(monitor, alerts, rt),
+        pnl=await pnl.today(rt.bus.redis),
+    )
 
 
 @router.get("/api/health")
 async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict:
     """Every service GREEN / YELLOW / RED with its facts, the mode, safe mode and the alert badge."""
     return await _health(monitor, alerts, rt)
+
+
+@router.get("/api/pnl/today")
+async def pnl_today(rt: RuntimeDep) -> dict:
+    """Realised P&L since 00:00 UTC (net of fees) per symbol and in total, or why there is none."""
+    return await pnl.today(rt.bus.redis)
 
 
 @router.get("/api/health/stream", response_class=EventStream)

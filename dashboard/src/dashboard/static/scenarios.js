@@ -1,0 +1,48 @@
+// The integration tests page: the runs, refreshed from /api/scenarios every 2 s.
+"use strict";
+(function () {
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function utc(ns) {
+    return new Date(ns / 1e6).toISOString().replace("T", " ").slice(0, 19);
+  }
+  function render(runs) {
+    const box = document.getElementById("runs");
+    box.replaceChildren();
+    if (!runs.length) box.appendChild(el("p", "empty", "no run yet"));
+    for (const r of runs) {
+      const div = el("div", "run");
+      div.dataset.run = r.run_id;
+      const h = el("h3", "", utc(r.start_ns) + " · " + r.title + " · " + r.by + " · ");
+      h.appendChild(el("span", "badge status-" + r.status, r.status));
+      div.appendChild(h);
+      const ol = el("ol");
+      for (const s of r.steps) {
+        const li = el("li", "outcome-" + s.outcome, s.name + ": ");
+        li.appendChild(el("strong", "", s.outcome));
+        li.appendChild(document.createTextNode(" " + s.detail));
+        ol.appendChild(li);
+      }
+      div.appendChild(ol);
+      if (r.errors.length) {
+        const ul = el("ul", "errors");
+        for (const e of r.errors) ul.appendChild(el("li", "", e));
+        div.appendChild(ul);
+      }
+      box.appendChild(div);
+    }
+  }
+  async function poll() {
+    try {
+      const r = await fetch("/api/scenarios", { headers: { Accept: "application/json" } });
+      if (r.ok) render((await r.json()).runs);
+    } catch (e) {
+      // the next poll tries again
+    }
+  }
+  setInterval(poll, 2000);
+})();
