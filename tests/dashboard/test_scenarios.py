@@ -27,41 +27,45 @@ def _finished(client, run_id: str) -> dict | None:
     return run if run and run["status"] != "RUNNING" else None
 
 
-def test_admin_runs_full_boot_then_market_crash(cluster, tmp_path):
+def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
     d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
     wait_until(lambda: _up(d), timeout=30, interval=0.2, what="dashboard /healthz")
     admin = d.session()
     token = d.csrf(admin)
     assert "integration tests" in admin.get("/scenarios").text
-
-    r = admin.post("/api/scenarios/full-boot/run", headers={"X-CSRF-Token": token})
-    assert r.status_code == 200, r.text
-    run_id = r.json()["run_id"]
-    run = wait_until(lambda: _finished(admin, run_id), timeout=90, interval=0.5, what="full boot run")
-    assert run["status"] == "GREEN", run
-    assert [s["outcome"] for s in run["steps"]] == ["ok"]
-
-    r = admin.post("/api/scenarios/market-crash/run", headers={"X-CSRF-Token": token})
-    assert r.status_code == 200, r.text
-    run_id = r.json()["run_id"]
-    old = cluster.procs["market"]
     hb = redis.Redis.from_url(cluster.env["REDIS_URL"])
 
-    def supervised_run() -> dict | None:
-        """Plays systemd (Restart=always): once the killed market's heartbeat key expired, start it again."""
-        killed = cluster.procs["market"] is old and old.poll() is not None
-        if killed and not hb.exists(c.heartbeat_key("market")):
-            cluster.procs["market"] = start_service("market", cluster.env, tmp_path / "market.log")
-        return _finished(admin, run_id)
+    def run(key: str) -> dict:
+        r = admin.post(f"/api/scenarios/{key}/run", headers={"X-CSRF-Token": token})
+        assert r.status_code == 200, r.text
+        run_id = r.json()["run_id"]
 
-    run = wait_until(supervised_run, timeout=300, interval=0.5, what="market crash run")
-    hb.close()
-    assert run["status"] == "GREEN", run
-    assert [s["outcome"] for s in run["steps"]] == ["ok"] * len(SCENARIOS["market-crash"].steps)
-    assert old.returncode == -9 and cluster.procs["market"] is not old
-    assert f"pid {old.pid}" in run["steps"][1]["detail"]
+        def supervised() -> dict | None:
+            """Plays systemd (Restart=always): a killed service starts again once its heartbeat expired."""
+            for name, proc in cluster.procs.items():
+                if proc.poll() is not None and not hb.exists(c.heartbeat_key(name)):
+                    cluster.procs[name] = start_service(name, cluster.env, tmp_path / f"{name}.log")
+            return _finished(admin, run_id)
+
+        done = wait_until(supervised, timeout=300, interval=0.5, what=f"the {key} run")
+        assert done["status"] == "GREEN", done
+        assert [s["outcome"] for s in done["steps"]] == ["ok"] * len(SCENARIOS[key].steps)
+        return done
+
+    try:
+        run("full-boot")
+        for service in ("market", "strategy"):
+            old = cluster.procs[service]
+            done = run(f"{service}-crash")
+            assert old.returncode == -9 and cluster.procs[service] is not old
+            assert done["steps"][1]["detail"] == f"SIGKILL sent to pid {old.pid}"
+            assert f"MODULE_CRASH: {service}" in done["steps"][3]["detail"]
+        done = run("private-ws-drop")
+        assert "CRIT private WebSocket lost" in done["steps"][2]["detail"]
+    finally:
+        hb.close()
     page = admin.get("/scenarios").text
-    assert f'data-run="{run_id}"' in page and "status-GREEN" in page
+    assert f'data-run="{done["run_id"]}"' in page and "status-GREEN" in page
 
 
 def _up(d: Dashboard) -> bool:
