@@ -130,3 +130,20 @@ async def test_pnl_today_counts_from_the_last_value_before_midnight(redis_url):
     finally:
         r.close()
         await ar.aclose()
+
+
+def test_pnl_today_on_the_overview_and_the_api(dashboard, redis_url):
+    admin = dashboard.session()
+    assert "no fill or position event since 00:00 UTC" in admin.get("/api/pnl/today").json()["no_data"]
+    assert 'id="pnl-total">no data' in admin.get("/").text
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    r = redis.Redis.from_url(redis_url)
+    try:
+        pos = dict(symbol="ETHUSDT", side="", size="0", ts_ns=0)
+        _publish(r, PositionEvent(realised_pnl="4", **pos), ms=int(midnight.timestamp() * 1000) - 1)
+        r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(PositionEvent(realised_pnl="7.25", **pos))})
+    finally:
+        r.close()
+    got = admin.get("/api/pnl/today").json()
+    assert got["realised_pnl"] == "3.25" and got["symbols"]["ETHUSDT"]["baseline"] == "before 00:00"
+    assert 'id="pnl-total">3.25<' in admin.get("/").text
