@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
-from common import constants as c
 from common.schemas import FillEvent, Severity, decode
+
+from common import constants as c
+from tests.execution_service.conftest import ADMIN_TOKEN, Exec
+from tests.support import start_sim, wait_until
 
 
 def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(execution):
@@ -51,3 +54,35 @@ def test_zombie_position_is_flattened_by_policy(execution):
     closes = [o for o in execution.get("/v5/order/history", symbol="BTCUSDT", limit=50)["list"]
               if o["orderLinkId"].startswith("m-z-")]
     assert len(closes) == 1 and closes[0]["reduceOnly"] and closes[0]["orderStatus"] == "Filled"
+
+
+
+def _fills(execution) -> list[FillEvent]:
+    return [m for m in (decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.EXEC_EVENTS))
+            if isinstance(m, FillEvent)]
+
+
+def test_every_fill_made_while_down_is_picked_up_past_one_page(redis_url, tmp_path):
+    """More fills than one page of /v5/execution/list (100) happen while the service is down: the
+    recovery follows the cursor from the last execution it knew, and publishes each fill once."""
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--rate-limit-scale", "0", tmp_path=tmp_path)
+    execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
+    try:
+        execution.start().wait_state("NORMAL")
+        execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Buy", "orderType": "Market",
+                                            "qty": "0.01", "orderLinkId": "behind-up"})
+        wait_until(lambda: any(f.order_link_id == "behind-up" for f in _fills(execution)), timeout=30,
+                   what="the fill made while up")
+        execution.stop()
+        links = [f"behind-down-{n}" for n in range(130)]
+        for n, link in enumerate(links):
+            execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Sell" if n % 2 else "Buy",
+                                                "orderType": "Market", "qty": "0.01", "orderLinkId": link})
+        execution.start().wait_state("NORMAL")
+        wait_until(lambda: {f.order_link_id for f in _fills(execution)} >= set(links), timeout=60,
+                   what="all 130 fills made while down")
+        exec_ids = [f.exec_id for f in _fills(execution)]
+        assert len(exec_ids) == len(set(exec_ids))  # each once
+    finally:
+        execution.close()
+        sim.stop()

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 PLANS_KEPT = 50
 WS_WAIT_S = 10.0
 SNAPSHOT_TRIES = 3
+EXEC_OVERLAP_MS = 1_000  # executions are fetched from a second before the newest one we know
 SETTLE_AFTER_S = 5.0  # an intent not open and not settled this long after it was sent: ask history
 INTENTS_KEPT_S = 86_400.0  # finished intents are forgotten after a day (their orders stay on Bybit)
 
@@ -136,10 +137,18 @@ class Recovery:
         for _ in range(SNAPSHOT_TRIES):
             seq = self.account.seq
             snap = Snapshot(orders=await self.rest.open_orders(), positions=await self.rest.positions(),
-                            executions=await self.rest.executions(limit=100))
+                            executions=await self._executions())
             if self.account.seq == seq:
                 return snap, True
         return snap, False
+
+    async def _executions(self) -> list[Execution]:
+        """Executions since the last one we know (a second's overlap: fills are deduplicated by id),
+        or the most recent page before we know any."""
+        last = await self.store.last_fill_ms()
+        if last is None:
+            return await self.rest.executions(limit=100)
+        return await self.rest.executions_since(last - EXEC_OVERLAP_MS)
 
     async def _fetch(self):
         await self.account.load_instruments()

@@ -136,6 +136,11 @@ class Store:
         return len(old)
 
     # --- fills ---
+    async def last_fill_ms(self) -> int | None:
+        """The exchange time of the newest execution we have handled, None before the first."""
+        newest = await self.r.zrange(c.EXEC_FILLS_KEY, -1, -1, withscores=True)
+        return int(newest[0][1]) if newest else None
+
     async def first_seen(self, exec_id: str, ts_ms: int) -> bool:
         """True the first time an execution is seen (so a fill is published once across restarts)."""
         added = await self.r.zadd(c.EXEC_FILLS_KEY, {exec_id: ts_ms}, nx=True)

@@ -101,5 +101,17 @@ class BybitRest:
         q = {"category": LINEAR, "symbol": symbol, "limit": limit}
         return (await self.http.get("/v5/execution/list", q, Paged[Execution])).list
 
+    async def executions_since(self, start_ms: int, *, max_pages: int = 100) -> list[Execution]:
+        """Every execution from `start_ms` on (Bybit: within 7 days of it), following the cursor."""
+        found, cursor = [], None
+        for _ in range(max_pages):
+            q = {"category": LINEAR, "startTime": start_ms, "limit": 100, "cursor": cursor}
+            page = await self.http.get("/v5/execution/list", q, Paged[Execution])
+            found += page.list
+            if not page.nextPageCursor:
+                break
+            cursor = page.nextPageCursor
+        return found
+
     async def wallet(self) -> WalletResult:
         return await self.http.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, WalletResult)

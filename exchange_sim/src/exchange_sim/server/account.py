@@ -50,13 +50,18 @@ async def trading_stop(sim: Sim, b: TradingStopParams) -> Empty:
 
 @route("GET", "/v5/execution/list", auth=True)
 async def executions(sim: Sim, q: dict[str, str]) -> Paged:
+    """Newest first, `limit` a page; `nextPageCursor` (here: an offset) leads to the next page."""
     p.category(q.get("category"))
+    limit = p.integer("limit", q.get("limit"), default=50, low=1, high=100)
+    offset = p.integer("cursor", q.get("cursor"), default=0, low=0, high=2**31)
     rows = sim.exchange.executions(
         symbol=p.symbol(sim, q.get("symbol"), required=False), order_id=q.get("orderId") or None,
         start_ms=p.integer("startTime", q.get("startTime"), default=0, low=0, high=2**63) or None,
         end_ms=p.integer("endTime", q.get("endTime"), default=0, low=0, high=2**63) or None,
-        limit=p.integer("limit", q.get("limit"), default=50, low=1, high=100))
-    return Paged(list=[render.execution(x) for x in rows])
+        limit=offset + limit + 1)
+    more = len(rows) > offset + limit
+    return Paged(list=[render.execution(x) for x in rows[offset:offset + limit]],
+                 nextPageCursor=str(offset + limit) if more else "")
 
 
 @route("GET", "/v5/account/wallet-balance", auth=True)
