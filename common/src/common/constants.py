@@ -42,6 +42,7 @@ def heartbeat_key(service: str) -> str:
 
 HEARTBEAT_KEY_PATTERN: Final = f"{PREFIX}hb:*"
 SAFE_MODE_KEY: Final = f"{PREFIX}safe_mode"  # "1" while the operator holds the platform in safe mode
+STRATEGY_PROFILE_KEY: Final = f"{PREFIX}strategy:profile"  # the active profile's name, kept across restarts
 
 
 def market_book_key(symbol: str) -> str:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 async def setup(rt: Runtime) -> None:
     rt.health.details["mode"] = rt.settings.execution_mode.value
-    name = (await rt.bus.redis.get(profiles.ACTIVE_PROFILE_KEY) or profiles.DEFAULT_PROFILE.encode()).decode()
+    name = (await rt.bus.redis.get(c.STRATEGY_PROFILE_KEY) or profiles.DEFAULT_PROFILE.encode()).decode()
     try:
         active = profiles.load(name, override_dir=rt.settings.data_dir / "profiles")
     except profiles.ProfileError as e:

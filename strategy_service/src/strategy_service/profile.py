@@ -15,8 +15,6 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-# Redis key holding the name of the active profile, so a restart keeps the operator's choice.
-ACTIVE_PROFILE_KEY = "scalper:strategy:profile"
 DEFAULT_PROFILE = "balanced"
 
 Pos = Annotated[float, Meta(gt=0)]

@@ -78,7 +78,7 @@ class StrategyService:
                                     title="strategy: profile rejected", detail=str(e))
             return
         self.engine.set_profile(new)
-        await self.rt.bus.redis.set(profiles.ACTIVE_PROFILE_KEY, new.name)
+        await self.rt.bus.redis.set(c.STRATEGY_PROFILE_KEY, new.name)
         self._show_profile()
         log.info("profile_active", extra={"ctx": {"profile": new.name, "version": new.version}})
 
