@@ -97,17 +97,15 @@ def stop(proc) -> None:
         proc.wait(timeout=20)
 
 
+def admin_env(telegram) -> dict[str, str]:
+    """The env-file admin and Telegram pointed at the fake Bot API."""
+    return {"ADMIN_USERNAME": ADMIN, "ADMIN_PASSWORD_HASH": ADMIN_HASH, "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_CHAT_ID": "42", "TELEGRAM_API_URL": telegram.url}
+
+
 @pytest.fixture
 def dashboard(redis_url, tmp_path, telegram):
-    d = start_dashboard(
-        redis_url,
-        tmp_path,
-        ADMIN_USERNAME=ADMIN,
-        ADMIN_PASSWORD_HASH=ADMIN_HASH,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_CHAT_ID="42",
-        TELEGRAM_API_URL=telegram.url,
-    )
+    d = start_dashboard(redis_url, tmp_path, **admin_env(telegram))
     yield d
     stop(d.proc)
 
@@ -132,11 +130,7 @@ def cluster(redis_url, tmp_path, telegram):
     sim = start_sim(tmp_path=tmp_path)
     env = service_env(
         redis_url,
-        ADMIN_USERNAME=ADMIN,
-        ADMIN_PASSWORD_HASH=ADMIN_HASH,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_CHAT_ID="42",
-        TELEGRAM_API_URL=telegram.url,
+        **admin_env(telegram),
         DATA_DIR=str(tmp_path / "data"),
         EXECUTION_MODE="SIM",
         SYMBOLS="BTCUSDT,ETHUSDT",
