@@ -48,7 +48,7 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
             return _finished(admin, run_id)
 
         done = wait_until(supervised, timeout=300, interval=0.5, what=f"the {key} run")
-        assert done["status"] == "GREEN", done
+        assert done["status"] == "GREEN", (done["errors"], [(s["name"], s["outcome"], s["detail"]) for s in done["steps"]])
         assert [s["outcome"] for s in done["steps"]] == ["ok"] * len(SCENARIOS[key].steps)
         return done
 

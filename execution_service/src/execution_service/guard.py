@@ -1,6 +1,6 @@
-"""What puts the service in SAFE: the private stream lost or silent, a required module's heartbeat
-gone (MODULE_CRASH), stale market data, Redis lost, the operator. Polled twice a second; each edge
-alerts once."""
+"""What puts the service in SAFE: the private stream lost or silent (told by the WS client the moment
+it happens), a required module's heartbeat gone (MODULE_CRASH), stale market data, Redis lost, the
+operator (polled twice a second). Each edge alerts once."""
 
 from __future__ import annotations
 
@@ -40,9 +40,6 @@ class Guard:
 
     async def check(self) -> None:
         await self._operator(self.rt.safe_mode)
-        if self.ws is not None and self.ws.connects:
-            if not self.ws.connected.is_set() and self.fo.hold("ws", "private WS lost or silent"):
-                await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", self.ws.url)
         try:
             await self.rt.bus.redis.ping()
             keys = [c.heartbeat_key(m) for m in self.modules]
@@ -74,6 +71,11 @@ class Guard:
                 await self.fo.alert("market-data", "stale market data: SAFE", ", ".join(stale))
         elif not stale:
             self.fo.release("market-data", "market data fresh again")
+
+    async def ws_lost(self, reason: str) -> None:
+        """The private stream dropped or fell silent: SAFE at once, whatever the reconnect does next."""
+        if self.fo.hold("ws", f"private WS lost or silent ({reason})"):
+            await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", f"{self.ws.url}: {reason}")
 
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""

@@ -55,7 +55,8 @@ async def setup(rt: Runtime) -> None:
     account = Account(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality)
     guard: Guard | None = None
     ws = BybitWs(url=u.ws_private, on_message=account.on_ws, api_key=key, api_secret=secret,
-                 on_connect=lambda: guard.ws_connected(), silent_after_s=s.exec_ws_silent_s,
+                 on_connect=lambda: guard.ws_connected(),
+                 on_disconnect=lambda reason: guard.ws_lost(reason), silent_after_s=s.exec_ws_silent_s,
                  ping_interval_s=s.exec_ws_silent_s / 3)
     await ws.subscribe(PRIVATE_TOPICS)
     recovery = Recovery(settings=s, rest=rest, ws=ws, store=store, account=account, failover=lambda: fo)

@@ -104,8 +104,8 @@ async def test_delayed_and_dropped_rest_replies_time_out(sim):
 
 
 async def test_dropped_and_silent_public_socket_reconnect_and_resubscribe(sim):
-    msgs = []
-    ws = BybitWs(url=sim.ws_public, on_message=msgs.append, silent_after_s=1.0)
+    msgs, lost = [], []
+    ws = BybitWs(url=sim.ws_public, on_message=msgs.append, on_disconnect=lost.append, silent_after_s=1.0)
     await ws.subscribe(["publicTrade.BTCUSDT", "orderbook.1.BTCUSDT"])
     task = asyncio.create_task(ws.run())
     try:
@@ -115,6 +115,7 @@ async def test_dropped_and_silent_public_socket_reconnect_and_resubscribe(sim):
         await set_faults(sim, ws_public_silent=True)
         first_silent = ws.connects
         await until(lambda: ws.connects > first_silent, what="silence detected and a new connection")
+        assert len(lost) == 2 and lost[0].startswith("ConnectionClosed") and "SilentConnection" in lost[1], lost
         await set_faults(sim, ws_public_silent=False)
         n = len(msgs)
         await until(lambda: len(msgs) > n + 3, what="data again on the resubscribed topics")

@@ -71,15 +71,18 @@ def parse(raw: bytes | str) -> WsMessage | WsReply:
 class BybitWs:
     """One public or private stream. `run()` keeps it connected until `close()`; subscriptions are
     state, replayed on every reconnect. `on_message` gets each topic message; `on_connect` runs after
-    each (re)subscribe, so the owner can resync what it may have missed."""
+    each (re)subscribe, so the owner can resync what it may have missed; `on_disconnect` runs, with the
+    reason, as soon as an established connection is lost, so a drop is seen even when the reconnect
+    that follows is quicker than any poll."""
 
     def __init__(self, *, url: str, on_message: Handler, api_key: str = "", api_secret: str = "",
                  on_connect: Callable[[], Awaitable[None] | None] | None = None,
+                 on_disconnect: Callable[[str], Awaitable[None] | None] | None = None,
                  ping_interval_s: float = k.PING_INTERVAL_S, silent_after_s: float = k.SILENT_AFTER_S,
                  backoff: Backoff | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         self.url = url
-        self._on_message, self._on_connect = on_message, on_connect
+        self._on_message, self._on_connect, self._on_disconnect = on_message, on_connect, on_disconnect
         self._key, self._secret = api_key, api_secret
         self._ping_s, self._silent_s = ping_interval_s, silent_after_s
         self._backoff, self._sleep, self._clock_ms = backoff or Backoff(), sleep, clock_ms
@@ -135,6 +138,9 @@ class BybitWs:
                 network = isinstance(e, SilentConnection | OSError | websockets.ConnectionClosed)
                 log.warning("bybit ws %s: %s: %s; reconnect #%d", self.url, type(e).__name__, e, failures,
                             exc_info=not network)  # a traceback only for what is not the network's fault
+                if self.connected.is_set():
+                    self.connected.clear()
+                    await self._lost(f"{type(e).__name__}: {e}")
             finally:
                 self._ws = None
                 self.connected.clear()
@@ -155,6 +161,14 @@ class BybitWs:
         self.connected.set()
         if self._on_connect is not None:
             await _maybe_await(self._on_connect())
+
+    async def _lost(self, reason: str) -> None:
+        if self._on_disconnect is None:
+            return
+        try:
+            await _maybe_await(self._on_disconnect(reason))
+        except Exception:  # the owner's reaction failing must not stop the reconnects
+            log.exception("bybit ws %s: on_disconnect failed", self.url)
 
     async def _read(self, ws: websockets.ClientConnection) -> None:
         pinger = asyncio.create_task(self._ping(ws))
