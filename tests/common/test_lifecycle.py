@@ -173,3 +173,25 @@ def test_reload_config_applies_a_good_file_and_rejects_a_bad_one_without_stoppin
     assert app.poll() is None
     assert stop(app) == 0
     client.close()
+
+
+def test_restart_is_refused_by_a_service_that_no_supervisor_would_start_again(
+        redis_url, redis_server, notify_socket, procs, tmp_path):
+    """NOTIFY_SOCKET and SUPERVISOR_ENABLED set, but the parent is this test: stopping would be for good."""
+    log = tmp_path / "app.log"
+    env = app_env(redis_url, notify_socket.path, SUPERVISOR_ENABLED="1")
+    procs.append(app := start_module("service_app", env=env, log_path=log))
+    notify_socket.wait_for(lambda ln: ln == "READY=1", what="READY=1")
+    client = redis_server.client()
+    hb = wait_until(lambda: client.get(c.heartbeat_key(c.STRATEGY)), timeout=30, what="a heartbeat")
+    assert decode(hb).supervisor == ""
+    wait_until(lambda: any(g["name"] == c.STRATEGY.encode() for g in client.xinfo_groups(c.SYS_CONTROL)),
+               timeout=30, what="the sys.control consumer group")
+    cmd = ControlCommand(command_id="r1", command=Command.RESTART, target=c.STRATEGY, issued_by="test",
+                         ts_ns=now_ns())
+    client.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(cmd)})
+    wait_until(lambda: any(e["event"].startswith("restart_refused") for e in log_events(log)), timeout=30,
+               what="the restart to be refused")
+    assert app.poll() is None and "STOPPING=1" not in notify_socket.lines()
+    assert stop(app) == 0
+    client.close()

@@ -38,3 +38,17 @@ def test_watchdog_interval_is_half_of_watchdog_usec_for_this_pid_only(monkeypatc
     assert watchdog_interval_s() == 10.0
     monkeypatch.setenv("WATCHDOG_PID", str(os.getpid() + 1))  # meant for another process (a parent)
     assert watchdog_interval_s() is None
+
+
+def test_a_supervisor_is_claimed_only_when_the_parent_is_it(monkeypatch):
+    """An environment inherited from a supervisor (a test run inside a systemd unit) is not proof."""
+    from common.systemd import supervisor
+
+    for name in ("NOTIFY_SOCKET", "SUPERVISOR_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    assert supervisor() == ""
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+    monkeypatch.setenv("SUPERVISOR_ENABLED", "1")
+    assert supervisor() == ""  # our parent is pytest's shell, neither PID 1 nor supervisord
+    monkeypatch.setattr(os, "getppid", lambda: 1)
+    assert supervisor() == "systemd"

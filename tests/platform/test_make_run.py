@@ -10,22 +10,37 @@ import subprocess
 import httpx
 import pytest
 
+from tests.dashboard.conftest import ADMIN, ADMIN_HASH, Dashboard
 from tests.support import ROOT, SERVICES, free_port, wait_until
 
 pytestmark = pytest.mark.platform
 
 
-def _health(base: str) -> dict[str, dict]:
+def _health(admin: httpx.Client) -> dict[str, dict]:
     try:
-        r = httpx.get(f"{base}/api/health", timeout=2)
+        r = admin.get("/api/health", timeout=2)
     except httpx.HTTPError:
         return {}
     return {s["name"]: s for s in r.json()["services"]} if r.status_code == 200 else {}
 
 
-def _all_green(base: str) -> bool:
-    h = _health(base)
+def _all_green(admin: httpx.Client) -> bool:
+    h = _health(admin)
     return len(h) >= 5 and all(h[s]["status"] == "GREEN" for s in SERVICES)
+
+
+def _login(base: str, env: dict[str, str], proc) -> tuple[Dashboard, httpx.Client]:
+    """The operator's browser: wait for the dashboard, log in as the env file's admin."""
+    d = Dashboard(base, env, proc)
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout=90, interval=0.5, what="the dashboard up after make run")
+    return d, d.session()
 
 
 @pytest.fixture
@@ -34,7 +49,7 @@ def platform(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "NOTIFY_SOCKET")}
     env.update({f"{s.upper()}_METRICS_PORT": "0" for s in SERVICES})
     env.update(SCALPER_VAR=str(tmp_path / "var"), SCALPER_REDIS_PORT=str(redis_port), WEB_PORT=str(web_port),
-               SCALPER_ENV_FILE="/nonexistent/.env")
+               SCALPER_ENV_FILE="/nonexistent/.env", ADMIN_USERNAME=ADMIN, ADMIN_PASSWORD_HASH=ADMIN_HASH)
     log = open(tmp_path / "make-run.log", "wb")
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -51,34 +66,42 @@ def platform(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _service_pid(base: str, name: str) -> int:
-    return _health(base)[name]["pid"]
-
-
 def test_make_run_boots_five_green_and_heals_a_kill_9(platform):
     proc, base, cli_env, tmp = platform
-    wait_until(lambda: _all_green(base), timeout=90, interval=0.5, what="five GREEN after make run")
+    d, admin = _login(base, cli_env, proc)
+    wait_until(lambda: _all_green(admin), timeout=90, interval=0.5, what="five GREEN after make run")
 
     status = subprocess.run([str(ROOT / ".venv/bin/scalperctl"), "status", "--json"], env=cli_env,
                             capture_output=True, text=True, timeout=30)
     assert status.returncode == 0, status.stdout + status.stderr
     assert {s["name"] for s in json.loads(status.stdout)["services"]} == set(SERVICES)
 
-    old_pid = _service_pid(base, "market")
+    old_pid = _health(admin)["market"]["pid"]
     os.kill(old_pid, signal.SIGKILL)
-    red = wait_until(lambda: _health(base).get("market", {}).get("status") == "RED", timeout=5, interval=0.1,
+    red = wait_until(lambda: _health(admin).get("market", {}).get("status") == "RED", timeout=5, interval=0.1,
                      what="market RED within 5 s of kill -9")
     assert red
-    wait_until(lambda: _all_green(base), timeout=60, interval=0.5, what="market GREEN again by itself")
-    market = _health(base)["market"]
+    wait_until(lambda: _all_green(admin), timeout=60, interval=0.5, what="market GREEN again by itself")
+    market = _health(admin)["market"]
     assert market["pid"] != old_pid
     assert market["restarts"] >= 1
+
+    # an admin restarts strategy from the services page: it stops cleanly and supervisord starts it again
+    before = _health(admin)["strategy"]
+    assert before["supervisor"] == "supervisord"
+    r = admin.post("/api/services/strategy/restart", headers={"X-CSRF-Token": d.csrf(admin)})
+    assert r.status_code == 200 and r.json()["pid"] == before["pid"], r.text
+    wait_until(lambda: _health(admin)["strategy"]["pid"] not in (None, before["pid"]) and _all_green(admin),
+               timeout=60, interval=0.5, what="strategy GREEN again under a new pid")
+    assert _health(admin)["strategy"]["restarts"] == before["restarts"] + 1
+    log = (tmp / "var" / "log" / "supervisord.log").read_text()
+    assert "exited: strategy (exit status 0; expected)" in log, log[-2000:]
 
     # safe mode through the CLI reaches every service and shows on the dashboard
     on = subprocess.run([str(ROOT / ".venv/bin/scalperctl"), "safe-mode", "on"], env=cli_env,
                         capture_output=True, text=True, timeout=30)
     assert on.returncode == 0, on.stderr
-    wait_until(lambda: all(s["safe_mode"] for s in _health(base).values()), timeout=15,
+    wait_until(lambda: all(s["safe_mode"] for s in _health(admin).values()), timeout=15,
                what="safe mode on in every heartbeat")
 
     # Ctrl-C (SIGINT to the terminal's process group) stops everything cleanly

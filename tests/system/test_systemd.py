@@ -3,7 +3,8 @@
 The nspawn test boots systemd as PID 1 in a container, installs the units, the sysusers file and a
 release venv as a deploy does, and runs tests/system/inside/platform.sh there: READY=1 for all
 five, kill -9 -> restart, a frozen loop -> watchdog -> restart (the dashboard sees each RED then
-GREEN), `systemctl stop scalper.target` -> exit 0, a bad setting -> exit 78 and no restart.
+GREEN), an admin's restart from the dashboard -> clean exit and a new process,
+`systemctl stop scalper.target` -> exit 0, a bad setting -> exit 78 and no restart.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ def build(rt: Runtime, lag: dict[str, int]) -> Heartbeat:
         service=rt.service, cluster=rt.settings.service_cluster_id, pid=rt.pid, start_ts_ns=rt.start_ts_ns,
         ts_ns=now_ns(), version=rt.version, status=status, reason=reason, safe_mode=rt.safe_mode,
         consumer_lag=lag, last_error=rt.health.last_error or rt.consumer_error(), details=rt.health.details,
+        supervisor=rt.supervisor,
     )
 
 

@@ -2,7 +2,7 @@
 
 A service supplies `setup(runtime)`, which registers its consumers and tasks on the Runtime; the
 runner does the rest the same way for all five: uvloop, systemd notifications (without systemd too),
-heartbeats, `sys.control` (safe mode, reload), a watchdog that pings only while every critical task
+heartbeats, `sys.control` (safe mode, reload, restart), a watchdog that pings only while every critical task
 makes progress, and SIGTERM -> stop consuming, finish and ack in-flight work, exit 0.
 """
 
@@ -24,7 +24,7 @@ from common.bus import REDIS_DOWN, Bus, Consumer, Handler
 from common.health import HealthState, Progress
 from common.heartbeat import publish_heartbeats
 from common.schemas import Command, ControlCommand, Message, Severity, now_ns
-from common.systemd import notify, watchdog_interval_s
+from common.systemd import notify, supervisor, watchdog_interval_s
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ TaskFn = Callable[[Progress], Awaitable[None]]
 class Runtime:
     """What a service's modules get from the runner: settings, bus, health, safe mode, hooks."""
 
-    def __init__(self, *, service: str, settings: config.Settings, bus: Bus, version: str) -> None:
+    def __init__(self, *, service: str, settings: config.Settings, bus: Bus, version: str,
+                 stop: asyncio.Event | None = None) -> None:
         self.service = service
         self.settings = settings
         self.bus = bus
@@ -51,6 +52,8 @@ class Runtime:
         self.consumers: list[Consumer] = []
         self.tasks: list[tuple[TaskFn, Progress, bool, bool]] = []
         self.stopping = asyncio.Event()  # set on SIGTERM; graceful tasks finish when they see it
+        self.stop = stop or asyncio.Event()  # what SIGTERM sets: setting it stops the service gracefully
+        self.supervisor = supervisor()
         self.progress: list[Progress] = []
         self._control_hooks: list[ControlHook] = []
         self._reload_hooks: list[Callable[[config.Settings], Awaitable[None]]] = []
@@ -104,8 +107,19 @@ class Runtime:
             metrics.SAFE_MODE.set(int(self.safe_mode))
         elif cmd.command is Command.RELOAD_CONFIG:
             await self.reload()
+        elif cmd.command is Command.RESTART and cmd.target == self.service:
+            self._restart(cmd)
         for hook in self._control_hooks:
             await hook(cmd)
+
+    def _restart(self, cmd: ControlCommand) -> None:
+        """Stop as SIGTERM does (in-flight work finished, exit 0); the supervisor starts us again."""
+        ctx = {"by": cmd.issued_by, "supervisor": self.supervisor}
+        if not self.supervisor:
+            log.error("restart_refused: no supervisor would start this service again", extra={"ctx": ctx})
+            return
+        log.warning("restart_requested", extra={"ctx": ctx})
+        self.stop.set()
 
     async def reload(self) -> None:
         notify("RELOADING=1", "STATUS=reloading config")
@@ -160,7 +174,7 @@ async def _main(service: str, settings: config.Settings, setup, version: str) ->
         await bus.close()
         return 0
 
-    rt = Runtime(service=service, settings=settings, bus=bus, version=version)
+    rt = Runtime(service=service, settings=settings, bus=bus, version=version, stop=stop)
     try:
         rt.safe_mode = await bus.redis.get(c.SAFE_MODE_KEY) == b"1"
         metrics.SAFE_MODE.set(int(rt.safe_mode))
@@ -170,10 +184,11 @@ async def _main(service: str, settings: config.Settings, setup, version: str) ->
         log.error("start_failed", extra={"ctx": {"error": str(e)}})
         await bus.close()
         return 1
-    return await _serve(rt, stop)
+    return await _serve(rt)
 
 
-async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
+async def _serve(rt: Runtime) -> int:
+    stop = rt.stop
     hb_progress = Progress("heartbeat")
     rt.progress.append(hb_progress)
     consumer_tasks = [asyncio.create_task(cons.run(), name=f"consume:{cons.stream}") for cons in rt.consumers]

@@ -1,4 +1,5 @@
-"""sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET, a no-op when it is not set.
+"""sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET, a no-op when it is not set; and which
+supervisor, if any, would start the process again.
 
 The same service code runs under systemd (Type=notify), under supervisor and in tests.
 """
@@ -22,6 +23,29 @@ def notify(*lines: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def supervisor() -> str:
+    """Who starts this process again when it exits: what makes a restart-by-stopping safe to offer.
+
+    The environment alone is not proof (a test run inside a systemd unit inherits NOTIFY_SOCKET), so
+    the parent must be the supervisor itself: PID 1 for systemd's system services, supervisord's own
+    process for `make run`.
+    """
+    parent = os.getppid()
+    if os.environ.get("NOTIFY_SOCKET") and parent == 1:
+        return "systemd"
+    if os.environ.get("SUPERVISOR_ENABLED") and "supervisord" in _cmdline(parent):
+        return "supervisord"
+    return ""
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def watchdog_interval_s() -> float | None:

@@ -75,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("safe-mode", help="hold (on) or release (off) safe mode across the platform")
     sm.add_argument("state", choices=["on", "off"])
     sub.add_parser("reconcile", help="ask the execution service for a reconciliation")
+    rs = sub.add_parser("restart", help="stop one service gracefully so that its supervisor starts it again "
+                                        "(a service under no supervisor refuses)")
+    rs.add_argument("service", choices=c.SERVICES)
     cf = sub.add_parser("config", help="check or hot-reload the configuration")
     cf.add_argument("action", choices=["check", "reload"])
     cf.add_argument("--env-file", type=Path, default=None, help="the env file to check (default: as services do)")
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
         code = asyncio.run(send_command(settings, cmd, args.target))
     elif args.cmd == "reconcile":
         code = asyncio.run(send_command(settings, Command.RECONCILE, c.EXECUTION))
+    elif args.cmd == "restart":
+        code = asyncio.run(send_command(settings, Command.RESTART, args.service))
     else:
         code = asyncio.run(send_command(settings, Command.RELOAD_CONFIG, args.target))
     raise SystemExit(code)

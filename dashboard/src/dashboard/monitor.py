@@ -62,6 +62,7 @@ class ServiceView:
             "consumer_lag": hb.consumer_lag if hb else {},
             "last_error": hb.last_error if hb else "",
             "details": hb.details if hb else {},
+            "supervisor": hb.supervisor if hb else "",
         }
 
 

@@ -91,6 +91,11 @@ print(served, refused)
 PY
 sleep 1
 pid=$(prop scalper-dashboard.service MainPID)
+# The restarted dashboard gets an admin (3c); until now it ran in open local mode (no password hash).
+cat >>/etc/scalper/scalper.env <<'ENV'
+ADMIN_USERNAME=sandbox-admin
+ADMIN_PASSWORD_HASH=$2b$04$l/H4ezsBov71bcmS/x.U9eCyY4dUCjLddnjiu.Nj.Td5LvxCwEC0e
+ENV
 systemctl restart scalper-dashboard.service
 [[ $(prop scalper-dashboard.service MainPID) != "$pid" ]]
 wait "$probe"
@@ -98,6 +103,17 @@ read -r served refused <"$SANDBOX_DIR/restart-probe.log"
 [[ $refused == 0 ]]
 [[ $served -gt 50 ]]
 echo "PASS dashboard restart under load: $served requests answered, $refused refused (socket activation)"
+
+# --- 3c. An admin restarts strategy from the dashboard: clean exit 0, systemd starts it again ---
+pid=$(prop scalper-strategy.service MainPID); n=$(prop scalper-strategy.service NRestarts)
+/usr/bin/python3 "$CHECK_DIR/dashboard_restart.py" http://127.0.0.1:8080 sandbox-admin sandbox-Pa55word strategy \
+  >"$SANDBOX_DIR/restart.json"
+[[ -n $(grep -F '"supervisor":"systemd"' "$SANDBOX_DIR/restart.json") ]]
+wait_until 30 restarted scalper-strategy.service $((n + 1))
+[[ $(prop scalper-strategy.service MainPID) != "$pid" ]]
+[[ -n $(journalctl -b -q -o cat _PID="$pid" | grep -F restart_requested) ]]
+[[ -n $(journalctl -b -q -o cat _PID="$pid" | grep -F '"event":"stopped","exit_code":0') ]]
+echo "PASS dashboard restart of strategy: restart_requested, exit 0, started again (NRestarts=$(prop scalper-strategy.service NRestarts))"
 
 # --- 4. systemctl stop scalper.target stops all five cleanly, exit 0 -----------------------
 inactive() { [[ $(prop "$1" ActiveState) == inactive ]]; }

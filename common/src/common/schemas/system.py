@@ -31,6 +31,7 @@ class Command(StrEnum):
     RELOAD_CONFIG = "reload_config"
     RECONCILE = "reconcile"
     SET_PROFILE = "set_profile"  # strategy: args {"profile": name}, optional {"reset_kill_switch": "true"}
+    RESTART = "restart"  # one named service: stop gracefully so that its supervisor starts it again
 
 
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
@@ -49,6 +50,7 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
     consumer_lag: dict[str, int] = {}  # stream -> entries not yet delivered to our group
     last_error: str = ""
     details: dict[str, str] = {}  # service-specific facts (active profile, mode, ...)
+    supervisor: str = ""  # "systemd", "supervisord", or "" when nothing would start it again
 
 
 class Alert(Message, frozen=True, kw_only=True, tag="alert"):
