@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import httpx
+import msgspec
 import pytest
 import redis
 from common.config import ExecutionMode
@@ -16,8 +17,8 @@ from common.schemas import FillEvent, PositionEvent, encode
 
 from common import constants as c
 from dashboard import pnl
-from dashboard.scenarios import SCENARIOS, Runner
-from tests.dashboard.conftest import Dashboard
+from dashboard.scenarios import SCENARIOS, RunRecord, Runner, StepRecord
+from tests.dashboard.conftest import Dashboard, admin_env, start_dashboard, stop
 from tests.support import VENV_BIN, start_service, wait_until
 
 
@@ -66,6 +67,22 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
         hb.close()
     page = admin.get("/scenarios").text
     assert f'data-run="{done["run_id"]}"' in page and "status-GREEN" in page
+
+
+def test_a_run_cut_off_by_a_dashboard_stop_ends_red_at_the_next_start(redis_url, tmp_path, telegram):
+    run = RunRecord(run_id="00000000000000000001", scenario="full-boot", title="1. Full boot", by="boss",
+                    start_ns=1, steps=[StepRecord(name="five services GREEN", timeout_s=60, outcome="running")])
+    r = redis.Redis.from_url(redis_url)
+    r.hset(c.SCENARIO_RUNS_KEY, run.run_id, msgspec.json.encode(run))
+    r.close()
+    d = start_dashboard(redis_url, tmp_path, **admin_env(telegram))
+    try:
+        [got] = d.session().get("/api/scenarios").json()["runs"]
+    finally:
+        stop(d.proc)
+    assert got["status"] == "RED" and got["end_ns"] > 0
+    assert got["errors"] == ["interrupted: the dashboard stopped during the run"]
+    assert [(s["outcome"], s["detail"]) for s in got["steps"]] == [("failed", "interrupted")]
 
 
 def _up(d: Dashboard) -> bool:

@@ -28,7 +28,9 @@ async def setup(rt: Runtime) -> None:
     rt.consume(c.SYS_ALERTS, alerts.on_alert, types=(Alert,))
     rt.task("health-monitor", monitor.run)
     rt.task("telegram", alerts.run)
-    rt.task("web", serve_task(rt, create_app(rt=rt, monitor=monitor, alerts=alerts)), graceful=True)
+    app = create_app(rt=rt, monitor=monitor, alerts=alerts)
+    await app.state.scenarios.close_interrupted()
+    rt.task("web", serve_task(rt, app), graceful=True)
     rt.on_shutdown(telegram.close)
 
 

@@ -252,6 +252,22 @@ class Runner:
         self.task = asyncio.create_task(self._run(scenario, run), name=f"scenario-{key}")
         return run
 
+    async def close_interrupted(self) -> list[str]:
+        """At start: a run still RUNNING was cut off by the dashboard stopping; it ends RED, saying so."""
+        cut = []
+        for raw in (await self.rt.bus.redis.hgetall(c.SCENARIO_RUNS_KEY)).values():
+            run = msgspec.json.decode(raw, type=RunRecord)
+            if run.status != "RUNNING":
+                continue
+            for record in run.steps:
+                if record.outcome == "running":
+                    record.outcome, record.detail = "failed", "interrupted"
+            run.errors.append("interrupted: the dashboard stopped during the run")
+            run.status, run.end_ns = "RED", now_ns()
+            await self._save(run)
+            cut.append(run.run_id)
+        return cut
+
     async def _run(self, scenario: Scenario, run: RunRecord) -> None:
         ctx = Context(rt=self.rt, monitor=self.monitor, alerts=self.alerts)
         for step, record in zip(scenario.steps, run.steps):
