@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import bcrypt
 import httpx
@@ -89,6 +93,53 @@ def start_dashboard(redis_url: str, tmp_path, **extra: str) -> Dashboard:
     wait_until(lambda: up() or proc.poll() is not None, timeout=30, interval=0.2, what="dashboard /healthz")
     assert proc.poll() is None, (tmp_path / "dashboard.log").read_text()[-2000:]
     return d
+
+
+# What execution's /metrics could say: a tick-to-order series, an empty stage, a counter.
+EXEC_EXPOSITION = """\
+# HELP scalper_exec_latency_seconds Order latency by stage
+# TYPE scalper_exec_latency_seconds histogram
+scalper_exec_latency_seconds_bucket{le="0.001",stage="tick_to_order"} 3.0
+scalper_exec_latency_seconds_bucket{le="0.01",stage="tick_to_order"} 3.0
+scalper_exec_latency_seconds_bucket{le="0.1",stage="tick_to_order"} 9.0
+scalper_exec_latency_seconds_bucket{le="+Inf",stage="tick_to_order"} 10.0
+scalper_exec_latency_seconds_count{stage="tick_to_order"} 10.0
+scalper_exec_latency_seconds_sum{stage="tick_to_order"} 0.7
+scalper_exec_latency_seconds_bucket{le="0.001",stage="ack"} 0.0
+scalper_exec_latency_seconds_bucket{le="0.01",stage="ack"} 0.0
+scalper_exec_latency_seconds_bucket{le="0.1",stage="ack"} 0.0
+scalper_exec_latency_seconds_bucket{le="+Inf",stage="ack"} 0.0
+scalper_exec_latency_seconds_count{stage="ack"} 0.0
+scalper_exec_latency_seconds_sum{stage="ack"} 0.0
+# HELP scalper_exec_fills_total Fills by liquidity
+# TYPE scalper_exec_fills_total counter
+scalper_exec_fills_total{liquidity="maker",symbol="BTCUSDT"} 4.0
+"""
+
+
+@contextmanager
+def fake_metrics(text: str) -> Iterator[int]:
+    """A Prometheus endpoint on a free port that answers every GET with `text`; yields the port."""
+    body = text.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def stop(proc) -> None:

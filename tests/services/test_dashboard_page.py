@@ -1,17 +1,23 @@
-"""The dashboard's overview page in headless Chromium: five services, updated live over SSE."""
+"""The dashboard's pages in headless Chromium: the overview with five services, updated live over SSE; the
+latency and execution-quality charts drawn."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import time
 
 import httpx
 import pytest
 
-from tests.support import ROOT, SERVICES, service_env, start_service, start_sim, wait_until
+from common import constants as c
+from common.quality import bucket_start
+from tests.dashboard.conftest import EXEC_EXPOSITION, fake_metrics, start_dashboard, stop
+from tests.support import ROOT, SERVICES, free_port, service_env, start_service, start_sim, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (apt-get install chromium)")
 
@@ -49,8 +55,7 @@ def test_overview_shows_five_green_and_turns_red_live(cluster):
                interval=0.3, what="five GREEN on /api/health")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             errors: list[str] = []
@@ -65,6 +70,51 @@ def test_overview_shows_five_green_and_turns_red_live(cluster):
             expect(page.locator('tr[data-service="worker"] td.status')).to_have_text("RED", timeout=10_000)
             expect(page.locator("#overall")).to_have_text("RED")
             page.screenshot(path=str(ARTIFACTS / "overview-worker-red.png"))
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def test_latency_and_quality_pages_draw_their_charts(redis_server, redis_url, tmp_path):
+    """Tick-to-order, each histogram and the four quality charts drawn, from quality sums as execution keeps
+    them and a stand-in for execution's metrics endpoint."""
+    sums = {"orders": 1, "intent_qty": 0.1, "fills": 1, "fill_qty": 0.1, "maker_qty": 0.1, "fees": 0.001,
+            "slippage_bps_qty": 0.2, "matched_qty": 0.1}
+    r = redis_server.client()
+    r.hset(c.exec_quality_key("BTCUSDT"), mapping=sums)
+    r.hset(c.exec_quality_bucket_key("BTCUSDT", bucket_start(time.time())), mapping=sums)
+    r.close()
+    with fake_metrics(EXEC_EXPOSITION) as execution_port:
+        d = start_dashboard(redis_url, tmp_path, ADMIN_PASSWORD_HASH="",
+                            DASHBOARD_METRICS_PORT=str(free_port()), EXECUTION_METRICS_PORT=str(execution_port))
+        try:
+            _draws_charts(d.base)
+        finally:
+            stop(d.proc)
+
+
+def _draws_charts(base: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    wait_until(lambda: httpx.get(base + "/api/latency").json()["services"]["dashboard"]["histograms"],
+               timeout=20, what="the dashboard's own bus-handler histograms")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
+            page.goto(base + "/latency")
+            expect(page.locator("#tick-to-order-chart canvas")).to_be_visible()
+            expect(page.locator('.histograms[data-service="dashboard"] .chart canvas').first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "latency.png"), full_page=True)
+            page.goto(base + "/quality")
+            for chart in ("slippage-chart", "fill-ratio-chart", "maker-share-chart", "fees-chart"):
+                expect(page.locator(f"#{chart} canvas")).to_be_visible()
+            expect(page.locator("#fees-chart .u-legend")).to_contain_text("BTCUSDT")
+            page.screenshot(path=str(ARTIFACTS / "quality.png"), full_page=True)
             assert errors == []
         finally:
             browser.close()

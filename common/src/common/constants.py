@@ -71,8 +71,17 @@ def exec_quality_key(symbol: str) -> str:
     return f"{PREFIX}exec:quality:{symbol}"
 
 
+def exec_quality_bucket_key(symbol: str, bucket_start_s: int) -> str:
+    """The same sums over one time bucket (EXEC_QUALITY_BUCKET_S from bucket_start_s, epoch seconds), for
+    the dashboard's charts over time. Outside `exec_quality_key("")*`: a scan of lifetime hashes skips it."""
+    return f"{PREFIX}exec:quality-bucket:{symbol}:{bucket_start_s}"
+
+
 # --- Timing (seconds unless the name says otherwise) ---------------------------------------
 HEARTBEAT_INTERVAL_S: Final = 1.0
+# Execution-quality buckets: five minutes each, kept two days (the dashboard charts the last 24 h).
+EXEC_QUALITY_BUCKET_S: Final = 300
+EXEC_QUALITY_BUCKET_TTL_S: Final = 2 * 86_400
 # A heartbeat key outlives three missed beats, so one slow beat never looks like a dead service.
 HEARTBEAT_TTL_MS: Final = 3_500
 # The dashboard calls a service RED after this long without a heartbeat (kill -9 -> RED within 5 s).

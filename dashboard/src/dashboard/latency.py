@@ -1,7 +1,9 @@
 """Latency histograms scraped from each service's own Prometheus endpoint (METRICS_HOST and its port).
 
 p50/p90/p99 are estimated from the cumulative buckets (the upper bound of the bucket that holds the
-quantile), as Prometheus' histogram_quantile does without interpolation.
+quantile), as Prometheus' histogram_quantile does without interpolation. Each series also carries its
+distribution, the samples per bucket (not cumulative), for the page's bar charts. The unbounded bucket's
+bound is "+Inf", as Prometheus writes it: JSON has no infinity.
 """
 
 from __future__ import annotations
@@ -17,20 +19,33 @@ from common import constants as c
 
 SCRAPE_TIMEOUT_S = 1.0
 QUANTILES = (0.5, 0.9, 0.99)
+TICK_TO_ORDER = "scalper_exec_latency_seconds"  # the execution service's histogram, stage="tick_to_order"
 
 
-def _quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+def _bound(le: float) -> float | str:
+    return "+Inf" if math.isinf(le) else le
+
+
+def _quantile(buckets: list[tuple[float, float]], q: float) -> float | str | None:
     total = buckets[-1][1] if buckets else 0
     if not total:
         return None
     for bound, count in buckets:
         if count >= q * total:
-            return bound
-    return math.inf
+            return _bound(bound)
+    return "+Inf"
+
+
+def _distribution(buckets: list[tuple[float, float]]) -> list[dict]:
+    """Cumulative `le` buckets as samples per bucket: [{"le": upper bound, "count": n}, ...], +Inf last."""
+    below = [0.0] + [count for _, count in buckets[:-1]]
+    return [{"le": _bound(le), "count": count - prev}
+            for (le, count), prev in zip(buckets, below, strict=True)]
 
 
 def histograms(text: str) -> list[dict]:
-    """Each histogram series in a Prometheus exposition: name, labels, count and p50/p90/p99 (s or unit)."""
+    """Each histogram series in a Prometheus exposition: name, labels, count, p50/p90/p99 (s or unit) and
+    buckets (its distribution)."""
     out = []
     for family in text_string_to_metric_families(text):
         if family.type != "histogram":
@@ -47,7 +62,8 @@ def histograms(text: str) -> list[dict]:
             buckets = sorted(row.pop("buckets"))
             if not row.get("count"):
                 continue
-            row.update(name=family.name, **{f"p{round(q * 100)}": _quantile(buckets, q) for q in QUANTILES})
+            row.update(name=family.name, **{f"p{round(q * 100)}": _quantile(buckets, q) for q in QUANTILES},
+                       buckets=_distribution(buckets))
             out.append(row)
     return out
 
@@ -68,3 +84,10 @@ async def scrape(settings: Settings) -> dict[str, dict]:
 
     async with httpx.AsyncClient(timeout=SCRAPE_TIMEOUT_S) as client:
         return dict(await asyncio.gather(*(one(client, s) for s in c.SERVICES)))
+
+
+def tick_to_order(services: dict[str, dict]) -> dict | None:
+    """Execution's tick-to-order stage (the market event behind an intent -> its order sent), the hop the
+    whole platform exists to keep short; None until execution has sent an order from a signal."""
+    return next((h for h in services[c.EXECUTION]["histograms"]
+                 if h["name"] == TICK_TO_ORDER and h["labels"] == {"stage": "tick_to_order"}), None)

@@ -10,8 +10,12 @@ import json
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.quality import RATIOS, bucket_starts, figures
 
 QUALITY_PREFIX = c.exec_quality_key("")
+QUALITY_HISTORY_S = 86_400  # the quality charts' span
+# What each quality bucket reports: the sums a chart reads, then every derived figure.
+HISTORY_FIELDS = ("orders", "fills", "fill_qty", "fees", "notional", *RATIOS)
 
 
 def _load(raw: bytes | None):
@@ -44,14 +48,35 @@ async def operator_safe_mode(redis: aioredis.Redis) -> bool:
     return await redis.get(c.SAFE_MODE_KEY) == b"1"
 
 
-async def quality(redis: aioredis.Redis) -> dict[str, dict[str, float]]:
-    """Per symbol execution-quality sums, plus fill ratio and maker share where they are defined."""
-    out = {}
-    async for key in redis.scan_iter(match=QUALITY_PREFIX + "*", count=100):
-        sums = {k.decode(): float(v) for k, v in (await redis.hgetall(key)).items()}
-        if sums.get("intent_qty"):
-            sums["fill_ratio"] = sums.get("fill_qty", 0.0) / sums["intent_qty"]
-        if sums.get("fill_qty"):
-            sums["maker_share"] = sums.get("maker_qty", 0.0) / sums["fill_qty"]
-        out[key.decode().removeprefix(QUALITY_PREFIX)] = sums
-    return dict(sorted(out.items()))
+async def _quality_symbols(redis: aioredis.Redis) -> list[str]:
+    """The symbols execution keeps lifetime quality sums for."""
+    keys = [key.decode() async for key in redis.scan_iter(match=QUALITY_PREFIX + "*", count=100)]
+    return sorted(key.removeprefix(QUALITY_PREFIX) for key in keys)
+
+
+async def _hgetall(redis: aioredis.Redis, keys: list[str]) -> list[dict]:
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hgetall(key)
+        return await pipe.execute()
+
+
+async def quality(redis: aioredis.Redis) -> dict[str, dict[str, float | None]]:
+    """Per symbol lifetime execution-quality sums with the figures derived from them."""
+    symbols = await _quality_symbols(redis)
+    raws = await _hgetall(redis, [c.exec_quality_key(s) for s in symbols])
+    return {s: figures(raw) for s, raw in zip(symbols, raws, strict=True)}
+
+
+async def quality_history(redis: aioredis.Redis, now_s: float) -> dict:
+    """Per symbol, the quality figures of each bucket of the last QUALITY_HISTORY_S that holds any sums,
+    oldest first. Sums a bucket lacks are 0; a ratio without a denominator there is None."""
+    symbols, starts = await _quality_symbols(redis), bucket_starts(now_s, QUALITY_HISTORY_S)
+    buckets = [(s, t) for s in symbols for t in starts]
+    raws = await _hgetall(redis, [c.exec_quality_bucket_key(s, t) for s, t in buckets])
+    history: dict[str, list[dict]] = {s: [] for s in symbols}
+    for (s, t), raw in zip(buckets, raws, strict=True):
+        if raw:
+            f = figures(raw)
+            history[s].append({"t": t} | {k: f.get(k, 0.0) for k in HISTORY_FIELDS})
+    return {"bucket_s": c.EXEC_QUALITY_BUCKET_S, "from": starts[0], "to": starts[-1], "symbols": history}

@@ -1,4 +1,5 @@
-"""Execution quality and per-order latency: Prometheus histograms and per-symbol sums in Redis.
+"""Execution quality and per-order latency: Prometheus histograms and per-symbol sums in Redis (lifetime and
+per 5-minute bucket).
 
 Latency chain of one order: intent published -> received -> REST sent -> ack -> first private event
 -> first fill, plus tick-to-order (the market event behind the intent -> REST sent).
@@ -7,12 +8,14 @@ Latency chain of one order: intent published -> received -> REST sent -> ack -> 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from prometheus_client import Counter, Histogram
 
 from common import constants as c
+from common.quality import bucket_start, figures
 from common.schemas import OrderIntent
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -45,8 +48,8 @@ def _s(a: int, b: int) -> float:
 
 
 class Quality:
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self.r = redis
+    def __init__(self, redis: aioredis.Redis, clock: Callable[[], float] = time.time) -> None:
+        self.r, self.clock = redis, clock  # clock: wall time (s) that picks the quality bucket
         self.timings: dict[str, Timing] = {}
 
     def received(self, intent: OrderIntent) -> None:
@@ -102,28 +105,19 @@ class Quality:
         await self._add(symbol, sums)
 
     async def _add(self, symbol: str, sums: dict[str, float]) -> None:
+        """Into the symbol's lifetime sums and its current time bucket (which expires on its own)."""
+        bucket = c.exec_quality_bucket_key(symbol, bucket_start(self.clock()))
         async with self.r.pipeline(transaction=False) as pipe:
             for name, value in sums.items():
                 pipe.hincrbyfloat(c.exec_quality_key(symbol), name, value)
+                pipe.hincrbyfloat(bucket, name, value)
+            pipe.expire(bucket, c.EXEC_QUALITY_BUCKET_TTL_S)
             await pipe.execute()
 
     def forget(self, link: str) -> None:
         self.timings.pop(link, None)
 
 
-async def summary(redis: aioredis.Redis, symbol: str) -> dict[str, float]:
-    """A symbol's sums turned into the figures people read (fill ratio, maker share, means)."""
-    raw = {k.decode(): float(v) for k, v in (await redis.hgetall(c.exec_quality_key(symbol))).items()}
-    fill_qty = raw.get("fill_qty", 0.0)
-    out = dict(raw)
-    if raw.get("intent_qty"):
-        out["fill_ratio"] = fill_qty / raw["intent_qty"]
-    if fill_qty:
-        out["maker_share"] = raw.get("maker_qty", 0.0) / fill_qty
-    if raw.get("matched_qty"):
-        out["slippage_bps"] = raw["slippage_bps_qty"] / raw["matched_qty"]
-    if raw.get("first_fills"):
-        out["ttff_s_mean"] = raw["ttff_s"] / raw["first_fills"]
-    if raw.get("orders"):
-        out["ack_s_mean"] = raw["ack_s"] / raw["orders"]
-    return out
+async def summary(redis: aioredis.Redis, symbol: str) -> dict[str, float | None]:
+    """A symbol's lifetime sums turned into the figures people read (fill ratio, maker share, means)."""
+    return figures(await redis.hgetall(c.exec_quality_key(symbol)))

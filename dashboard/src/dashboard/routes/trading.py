@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -57,11 +59,17 @@ async def market_stream(request: Request, rt: RuntimeDep):
 
 @router.get("/quality", response_class=HTMLResponse)
 async def quality_page(request: Request, user: UserDep, rt: RuntimeDep):
-    """Execution quality per symbol: fills, fill ratio, maker share, fees, slippage sums."""
+    """Execution quality per symbol: lifetime fills, fill ratio, maker share, fees, slippage; 24 h charts."""
     return render(request, "quality.html", user=user, symbols=await state.quality(rt.bus.redis))
 
 
 @router.get("/api/quality")
 async def quality(rt: RuntimeDep) -> dict:
-    """Execution-quality sums per symbol, with fill ratio and maker share."""
+    """Lifetime execution-quality sums per symbol, with fill ratio, maker share, slippage and mean times."""
     return {"symbols": await state.quality(rt.bus.redis)}
+
+
+@router.get("/api/quality/history")
+async def quality_history(rt: RuntimeDep) -> dict:
+    """The same figures per 5-minute bucket over the last 24 h, per symbol (buckets without sums left out)."""
+    return await state.quality_history(rt.bus.redis, time.time())
