@@ -31,6 +31,7 @@ ACTIONS = [
     "/api/alerts/1/ack",
     "/api/profile",
     "/api/scenarios/full-boot/run",
+    "/api/services/market/restart",
 ]
 PAGES = [
     "/",
