@@ -1,5 +1,5 @@
-"""The dashboard's pages in headless Chromium: the overview with five services, updated live over SSE; the
-latency and execution-quality charts drawn."""
+"""The dashboard's pages in headless Chromium: the overview with five services, updated live over SSE, and
+its P&L today following the execution events; the latency and execution-quality charts drawn."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from common import constants as c
 from common.quality import bucket_start
+from common.schemas import PositionEvent, encode
 from tests.dashboard.conftest import EXEC_EXPOSITION, fake_metrics, start_dashboard, stop
 from tests.support import ROOT, SERVICES, free_port, service_env, start_service, start_sim, wait_until
 
@@ -47,7 +48,7 @@ def _statuses(base: str) -> dict[str, str]:
         return {}
 
 
-def test_overview_shows_five_green_and_turns_red_live(cluster):
+def test_overview_shows_five_green_and_turns_red_live(cluster, redis_server):
     from playwright.sync_api import expect, sync_playwright
 
     procs, base = cluster
@@ -65,6 +66,14 @@ def test_overview_shows_five_green_and_turns_red_live(cluster):
                 expect(page.locator(f'tr[data-service="{name}"] td.status')).to_have_text("GREEN", timeout=15_000)
             expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
             page.screenshot(path=str(ARTIFACTS / "overview-green.png"))
+
+            # P&L today follows the execution events without a reload (a symbol nobody else trades here)
+            r = redis_server.client()
+            event = PositionEvent(symbol="XRPUSDT", side="", size="0", realised_pnl="7.25", ts_ns=0)
+            r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(event)})
+            r.close()
+            expect(page.locator('#pnl-symbols tr[data-symbol="XRPUSDT"] td.pnl')).to_have_text("7.25",
+                                                                                         timeout=20_000)
 
             os.kill(procs["worker"].pid, signal.SIGKILL)  # no reload: the page must learn it over SSE
             expect(page.locator('tr[data-service="worker"] td.status')).to_have_text("RED", timeout=10_000)
