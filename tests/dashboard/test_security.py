@@ -9,7 +9,8 @@ from pathlib import Path
 import redis
 
 from common import constants as c
-from tests.dashboard.conftest import ACTIONS, ADMIN, ADMIN_HASH, PAGES, PASSWORD, TOKEN
+from tests.dashboard.conftest import (ACTIONS, ADMIN, ADMIN_HASH, PAGES, PASSWORD, TOKEN, admin_env, start_dashboard,
+                                     stop)
 from tests.support import VENV_BIN, wait_until
 
 PUBLIC = {"/healthz", "/login"}
@@ -88,7 +89,7 @@ def test_actions_need_the_csrf_token_and_are_audited(dashboard, redis_url, tmp_p
     assert all(a["user"] == ADMIN for a in audit)
 
 
-def test_twenty_wrong_passwords_lock_out_alert_and_reach_telegram(dashboard, telegram):
+def test_twenty_wrong_passwords_lock_out_alert_and_reach_telegram(dashboard, telegram, redis_url, tmp_path):
     watcher = dashboard.session()  # an admin already logged in sees the alert arrive
     for i in range(20):
         _, r = dashboard.login(password=f"wrong{i}")
@@ -112,6 +113,24 @@ def test_twenty_wrong_passwords_lock_out_alert_and_reach_telegram(dashboard, tel
         what="the fake Telegram receiving both lockouts",
     )
     assert {m["chat_id"] for m in telegram.messages} == {"42"} and telegram.messages[0]["token"] == TOKEN
+    stop(dashboard.proc)  # a restart (or a crash) does not lift the lockout: it is kept in Redis
+    again = start_dashboard(redis_url, tmp_path, **admin_env(telegram))
+    try:
+        _, r = again.login()
+        assert r.status_code == 429 and "too many wrong passwords: locked for" in r.text
+    finally:
+        stop(again.proc)
+
+
+def test_login_while_redis_is_down_is_a_503_not_a_crash(own_redis, tmp_path, telegram):
+    d = start_dashboard(own_redis.url, tmp_path, **admin_env(telegram))
+    try:
+        own_redis.stop()
+        _, r = d.login()
+        assert r.status_code == 503 and "Redis unreachable" in r.json()["detail"], r.text
+        assert d.proc.poll() is None
+    finally:
+        stop(d.proc)
 
 
 def test_a_viewer_reads_but_cannot_act(dashboard, tmp_path):

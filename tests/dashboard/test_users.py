@@ -1,4 +1,4 @@
-"""Users through scalperctl (hash-password, user add/passwd/remove) and the login throttle's rules."""
+"""Users through scalperctl (hash-password, user add/passwd/remove) and the login throttle's rules (in Redis)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import subprocess
 
 import bcrypt
 from common.config import Settings
-from dashboard.auth import Throttle
+from dashboard.throttle import KEY_PREFIX, MAX_LOCKOUT_S, Throttle
+from redis import asyncio as aioredis
 from dashboard.users import Role, UserStore
 
 from tests.support import VENV_BIN, service_env
@@ -52,15 +53,25 @@ def test_user_add_passwd_remove(redis_url, tmp_path):
     assert _ctl("user", "remove", "ann", stdin="", env=env).returncode == 1
 
 
-def test_lockout_doubles_and_a_success_resets_the_count():
-    now = [0.0]
-    t = Throttle(max_failures=3, lockout_s=10.0, clock=lambda: now[0])
-    assert t.failed("u") == [] and t.failed("u") == []
-    t.succeeded("u")  # two wrong, then right: the count starts again
-    assert t.failed("u") == [] and t.failed("u") == [] and t.failed("u") == ["u"]
-    assert t.locked("u") == 10.0
-    now[0] = 11.0
-    assert t.locked("u") == 0.0
-    for _ in range(3):
-        t.failed("u")
-    assert t.locked("u") == 20.0  # the second lockout lasts twice as long
+async def test_lockout_doubles_a_success_resets_the_count_and_a_restart_keeps_it(redis_url):
+    r = aioredis.Redis.from_url(redis_url)
+    now = [1_000_000.0]
+
+    def throttle() -> Throttle:
+        return Throttle(r, max_failures=3, lockout_s=10.0, clock=lambda: now[0])
+
+    t = throttle()
+    try:
+        assert await t.failed("u") == [] and await t.failed("u") == []
+        await t.succeeded("u")  # two wrong, then right: the count starts again
+        assert await t.failed("u") == [] and await t.failed("u") == [] and await t.failed("u") == ["u"]
+        assert await t.locked("u", "other") == 10.0
+        now[0] += 11
+        assert await t.locked("u") == 0.0
+        t = throttle()  # a restarted dashboard: the past lockout still counts
+        for _ in range(3):
+            await t.failed("u")
+        assert await t.locked("u") == 20.0  # the second lockout lasts twice as long
+        assert 0 < await r.pttl(KEY_PREFIX + "u") <= 2 * MAX_LOCKOUT_S * 1000
+    finally:
+        await r.aclose()

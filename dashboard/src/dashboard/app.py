@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.bus import HANDLER_REDIS_DOWN
 from common.lifecycle import Runtime
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -17,7 +18,6 @@ from dashboard.alerts import AlertEngine
 from dashboard.audit import Audit
 from dashboard.auth import (
     Sessions,
-    Throttle,
     allowed_networks,
     client_allowed,
     is_loopback,
@@ -25,6 +25,7 @@ from dashboard.auth import (
     session_secret,
 )
 from dashboard.deps import LoginRequired, SessionDep
+from dashboard.throttle import Throttle
 from dashboard.monitor import HealthMonitor
 from dashboard.routes import (
     alerts,
@@ -76,7 +77,7 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     app.state.users = UserStore(settings)
     app.state.sessions = Sessions(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
     app.state.throttle = Throttle(
-        max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
+        rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
     )
     app.state.audit = Audit(settings.data_dir)
     app.state.versions = ConfigVersions(settings.data_dir)
@@ -93,6 +94,12 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     def openapi() -> dict:
         """The JSON API's OpenAPI schema (behind the session like the API itself)."""
         return app.openapi()
+
+    async def redis_down(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"Redis unreachable, try again: {type(exc).__name__}"}, status_code=503)
+
+    for exc in HANDLER_REDIS_DOWN:
+        app.add_exception_handler(exc, redis_down)
 
     @app.exception_handler(LoginRequired)
     def login_required(request: Request, _exc: LoginRequired):

@@ -1,4 +1,4 @@
-"""Sessions, CSRF, login throttling and the client allow-list.
+"""Sessions, CSRF and the client allow-list (login throttling is dashboard.throttle).
 
 A session is a signed, timestamped cookie (itsdangerous) holding the user name and that session's
 CSRF token; the role is looked up on every request, so a removed user loses access at once. Without
@@ -11,8 +11,6 @@ import ipaddress
 import logging
 import secrets
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import EX_CONFIG, Settings
@@ -28,8 +26,6 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
 SESSION_KEY_FILE = "session.key"
 LOCAL_USER = User("local", Role.VIEWER)  # who reads in open local mode
-MAX_LOCKOUT_S = 24 * 3600.0
-MAX_TRACKED = 10_000  # users and addresses with failures kept; beyond it only locked ones are
 
 
 def open_mode(settings: Settings) -> bool:
@@ -116,55 +112,3 @@ class Sessions:
         except BadSignature:
             return False
         return bool(token) and secrets.compare_digest(str(expected), token)
-
-
-@dataclass
-class _Failures:
-    count: int = 0  # wrong passwords in a row
-    lockouts: int = 0  # lockouts so far: each doubles the next one
-    locked_until: float = 0.0
-
-
-class Throttle:
-    """Lockout after LOGIN_MAX_FAILURES wrong passwords in a row, per user and per client address.
-
-    The lockout starts at LOGIN_LOCKOUT_S and doubles on each repeat (capped at a day); a right
-    password during a lockout is refused too. Kept in memory: a dashboard restart clears it.
-    """
-
-    def __init__(self, *, max_failures: int, lockout_s: float, clock=time.monotonic) -> None:
-        self.max_failures = max_failures
-        self.lockout_s = lockout_s
-        self.clock = clock
-        self._seen: dict[str, _Failures] = {}
-
-    def locked(self, *keys: str) -> float:
-        """Seconds left on the longest lockout among `keys` (0 when none is locked)."""
-        now = self.clock()
-        return max((max(0.0, self._seen[k].locked_until - now) for k in keys if k in self._seen), default=0.0)
-
-    def failed(self, *keys: str) -> list[str]:
-        """Count a wrong password; returns the keys this failure locked out."""
-        locked = []
-        if len(self._seen) >= MAX_TRACKED:
-            self._forget_unlocked()
-        for k in keys:
-            f = self._seen.setdefault(k, _Failures())
-            f.count += 1
-            if f.count >= self.max_failures:
-                f.locked_until = self.clock() + min(self.lockout_s * 2**f.lockouts, MAX_LOCKOUT_S)
-                f.lockouts += 1
-                f.count = 0
-                locked.append(k)
-        return locked
-
-    def _forget_unlocked(self) -> None:
-        """Bound the memory a flood of made-up names or addresses can take: drop who is not locked."""
-        now = self.clock()
-        self._seen = {k: f for k, f in self._seen.items() if f.locked_until > now}
-
-    def succeeded(self, *keys: str) -> None:
-        for k in keys:
-            f = self._seen.get(k)
-            if f is not None:
-                f.count = 0

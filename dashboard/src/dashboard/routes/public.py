@@ -90,7 +90,7 @@ async def login(
     if not state.sessions.login_token_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf):
         state.audit.record(user=username, action="login", client=client, outcome="refused", detail="CSRF")
         return _form(request, error="the form expired, try again", status=403)
-    left = state.throttle.locked(*keys)
+    left = await state.throttle.locked(*keys)
     if left:
         state.audit.record(
             user=username, action="login", client=client, outcome="locked", detail=f"{left:.0f} s left"
@@ -99,10 +99,10 @@ async def login(
     user = await run_in_threadpool(state.users.verify, username, password)
     if user is None:
         state.audit.record(user=username, action="login", client=client, outcome="wrong password")
-        for key in state.throttle.failed(*keys):
+        for key in await state.throttle.failed(*keys):
             await _lockout_alert(request, key)
         return _form(request, error="wrong user name or password", status=401)
-    state.throttle.succeeded(*keys)
+    await state.throttle.succeeded(*keys)
     state.audit.record(user=user.name, action="login", client=client, outcome="ok")
     response = RedirectResponse("/", status_code=303)
     _cookie(request, response, SESSION_COOKIE, state.sessions.issue(user.name))
