@@ -1,7 +1,8 @@
 """sys.health, sys.alerts, sys.control and sys.dlq.
 
 SCHEMA_VERSION changelog:
-  1: first version.
+  1: first version; since then, added with defaults (older readers ignore them): Heartbeat.supervisor,
+     Command.RESTART (a reader without it dead-letters the command: deploy all services together).
 """
 
 from __future__ import annotations
