@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import fakeredis
 import httpx
 from common.config import Settings
 from dashboard.app import create_app
@@ -24,7 +25,8 @@ def _client(tmp_path, host: str) -> httpx.AsyncClient:
         metrics_token=SCRAPE,
         web_allow_networks="10.0.0.0/8, 192.168.1.0/24",
     )
-    app = create_app(rt=SimpleNamespace(settings=settings, version="test"), monitor=None, alerts=None)
+    bus = SimpleNamespace(redis=fakeredis.FakeAsyncRedis())  # nothing here reaches Redis
+    app = create_app(rt=SimpleNamespace(settings=settings, version="test", bus=bus), monitor=None, alerts=None)
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=(host, 40000)), base_url="http://dash"
     )
