@@ -63,3 +63,27 @@ def test_no_exchange_configured_is_yellow_and_intents_are_rejected_with_the_reas
     rec = wait_until(lambda: execution.record(i.intent_id) if (r := execution.record(i.intent_id)) and
                      r["status"] == "rejected" else None, timeout=20, what="the intent rejected")
     assert "no exchange configured" in rec["reason"]
+
+
+def test_a_crossing_post_only_falls_back_to_a_taker_and_the_intent_ends_filled(execution):
+    execution.start().wait_state("NORMAL")
+    p = execution.price()
+    crossing = dict(order_type="Limit", price=f"{p * 1.01:.1f}", time_in_force="PostOnly",
+                    take_profit=f"{p * 1.05:.1f}", stop_loss=f"{p * 0.95:.1f}", reference_price=f"{p:.1f}")
+    i = execution.intent(post_only_fallback=True, **crossing)
+    rec = wait_until(lambda: (r := execution.record(i.intent_id)) and r["status"] == "filled" and r, timeout=30,
+                     what="the intent filled through its taker fallback")
+    [maker] = execution.history(i.intent_id)
+    assert (maker["orderStatus"], maker["rejectReason"]) == ("Cancelled", "EC_PostOnlyWillTakeLiquidity")
+    [taker] = execution.history(i.intent_id + "-t")
+    assert taker["orderStatus"] == "Filled" and taker["timeInForce"] == "IOC" and rec["order_id"] == taker["orderId"]
+    [pos] = wait_until(lambda: execution.positions() or None, timeout=10, what="a position")
+    assert float(pos["takeProfit"]) > p and 0 < float(pos["stopLoss"]) < p
+    sums = wait_until(lambda: execution.r.hgetall(c.exec_quality_key("BTCUSDT")) or None, timeout=10,
+                      what="quality sums")
+    assert float(sums[b"first_fills"]) == 1 and float(sums[b"matched_qty"]) == float(i.qty)  # timed as one intent
+
+    j = execution.intent(**crossing)  # no fallback asked: the crossed PostOnly is the end of it
+    rec = wait_until(lambda: (r := execution.record(j.intent_id)) and r["status"] == "cancelled" and r,
+                     timeout=30, what="the intent cancelled")
+    assert rec["reason"] == "EC_PostOnlyWillTakeLiquidity" and execution.history(j.intent_id + "-t") == []

@@ -18,7 +18,7 @@ from common.bus import Bus
 from common.schemas import FillEvent, OrderEvent, PositionEvent, now_ns
 from execution_service import filters
 from execution_service.quality import Quality
-from execution_service.store import Store
+from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 FILL_TYPES = frozenset({"Trade", "BustTrade"})
@@ -64,27 +64,35 @@ class Account:
         await self.store.apply_order(o)
         link = o.orderLinkId
         if link:
-            self.quality.event(link)
+            intent_id = intent_id_of(link)
+            self.quality.event(intent_id)
             status = {"Filled": "filled", "Cancelled": "cancelled", "Rejected": "rejected",
                       "Deactivated": "cancelled"}.get(o.orderStatus)
             if status and float(o.cumExecQty or 0) > 0:
                 status = "filled"  # Bybit keeps "Cancelled" after partial fills; what filled counts
-            if status:
-                await self.store.settle_intent(link, status=status, order_id=o.orderId,
+            if status and not await self.taker_follows(o):
+                await self.store.settle_intent(intent_id, status=status, order_id=o.orderId,
                                                reason="" if status == "filled" else o.rejectReason)
                 if status != "filled":
-                    self.quality.forget(link)
+                    self.quality.forget(intent_id)
         await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
             order_link_id=link, order_id=o.orderId, symbol=o.symbol, side=o.side, status=o.orderStatus,
             order_type=o.orderType, qty=o.qty, filled_qty=o.cumExecQty, price=o.price, avg_price=o.avgPrice,
             reduce_only=o.reduceOnly, take_profit=o.takeProfit, stop_loss=o.stopLoss,
             reject_reason="" if o.rejectReason == "EC_NoError" else o.rejectReason, ts_ns=now_ns()))
 
+    async def taker_follows(self, o: Order) -> bool:
+        """A crossed PostOnly whose intent asked for the fallback: not the end, its taker order is."""
+        if o.rejectReason != POST_ONLY_CROSSED or o.orderLinkId.endswith(TAKER_SUFFIX):
+            return False
+        rec = await self.store.intent(o.orderLinkId)
+        return rec is not None and rec.intent is not None and rec.intent.post_only_fallback
+
     async def on_execution(self, e: Execution) -> bool:
         """Publish a fill once, whether it came live or was picked up after a restart; True if new."""
         if e.execType not in FILL_TYPES or not await self.store.first_seen(e.execId, int(e.execTime or 0)):
             return False
-        await self.quality.fill(link=e.orderLinkId, symbol=e.symbol, side=e.side, price=float(e.execPrice),
+        await self.quality.fill(link=intent_id_of(e.orderLinkId), symbol=e.symbol, side=e.side, price=float(e.execPrice),
                                 qty=float(e.execQty), fee=float(e.execFee), maker=e.isMaker)
         await self.bus.publish(c.EXEC_EVENTS, FillEvent(
             exec_id=e.execId, order_link_id=e.orderLinkId, order_id=e.orderId, symbol=e.symbol, side=e.side,

@@ -26,7 +26,8 @@ from execution_service import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.quality import Quality
-from execution_service.store import OPEN_STATUSES, UNSENT, IntentRecord, Store
+from execution_service.store import (OPEN_STATUSES, POST_ONLY_CROSSED, TAKER_SUFFIX, UNSENT, IntentRecord,
+                                     Store)
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
@@ -137,7 +138,7 @@ class Router:
         return PlaceOrderParams(
             category=LINEAR, symbol=intent.symbol, side=intent.side, orderType="Limit" if limit else "Market",
             qty=filters.qty(info, intent.qty), price=filters.price(info, intent.price) if limit else None,
-            timeInForce=tif if limit else None, orderLinkId=intent.intent_id + ("-t" if taker else ""),
+            timeInForce=tif if limit else None, orderLinkId=intent.intent_id + (TAKER_SUFFIX if taker else ""),
             reduceOnly=intent.reduce_only or None, positionIdx=0,
             takeProfit=None if intent.reduce_only else filters.price(info, intent.take_profit),
             stopLoss=None if intent.reduce_only else filters.price(info, intent.stop_loss))
@@ -183,7 +184,7 @@ class Router:
     async def _post_only_fallback(self, intent: OrderIntent) -> None:
         """A PostOnly that would have taken liquidity is cancelled by Bybit; send it again as a taker."""
         order = await self.lookup(intent)
-        if order is not None and order.rejectReason == "EC_PostOnlyWillTakeLiquidity":
+        if order is not None and order.rejectReason == POST_ONLY_CROSSED:
             await self._submit(intent, taker=True)
 
     async def lookup(self, intent: OrderIntent, *, link: str | None = None) -> Order | None:

@@ -27,7 +27,7 @@ from common.schemas import Severity, now_ns
 from execution_service.account import Account, protected
 from execution_service.failover import Failover
 from execution_service.orders import Router
-from execution_service.store import UNSENT, Store
+from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, UNSENT, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 PLANS_KEPT = 50
@@ -166,7 +166,7 @@ class Recovery:
             if not self.ours(o.orderLinkId):
                 foreign.append(o)
                 continue
-            rec = intents.get(o.orderLinkId.removesuffix("-t"))
+            rec = intents.get(intent_id_of(o.orderLinkId))
             if rec is None or rec.status in ("rejected", "cancelled"):
                 ghosts.append(o)
             elif rec.status in UNSENT:
@@ -186,11 +186,21 @@ class Recovery:
         for rec in (await self.store.intents()).values():
             if (rec.status in ("queued", "sending", "acked") and rec.intent_id not in open_links
                     and rec.intent_id not in self.router.active and (now - rec.ts_ns) / 1e9 > older_than_s):
-                found = await self.rest.order_history(symbol=rec.symbol, order_link_id=rec.intent_id, limit=1)
-                if found:
-                    await self.account.on_order(found[0])
+                order = await self._history(rec.symbol, rec.intent_id)
+                if order is not None and await self.account.taker_follows(order):
+                    order = await self._history(rec.symbol, rec.intent_id + TAKER_SUFFIX)
+                    if order is None:  # crossed, and the taker never went out (a crash in between)
+                        await self.store.settle_intent(rec.intent_id, status="cancelled",
+                                                       reason=f"{POST_ONLY_CROSSED}, taker fallback not sent")
+                        continue
+                if order is not None:
+                    await self.account.on_order(order)
                 elif rec.status in UNSENT and rec.intent is not None:
                     await self.router.resume(rec.intent, sent_before=False)
+
+    async def _history(self, symbol: str, link: str) -> Order | None:
+        found = await self.rest.order_history(symbol=symbol, order_link_id=link, limit=1)
+        return found[0] if found else None
 
     async def _cancel(self, ghosts: list[Order]):
         for o in ghosts:

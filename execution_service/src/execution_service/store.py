@@ -21,6 +21,15 @@ OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
 FINAL = frozenset({"filled", "rejected", "cancelled"})
 UNSENT = frozenset({"queued", "sending"})
 FILLS_KEPT = 20_000
+# A PostOnly that Bybit cancels because it would take liquidity is sent again as a taker under this
+# suffix (orderLinkIds are unique): both orders carry the one intent.
+TAKER_SUFFIX = "-t"
+POST_ONLY_CROSSED = "EC_PostOnlyWillTakeLiquidity"
+
+
+def intent_id_of(order_link_id: str) -> str:
+    """The intent an orderLinkId of ours belongs to."""
+    return order_link_id.removesuffix(TAKER_SUFFIX)
 
 
 class IntentRecord(msgspec.Struct, kw_only=True):
