@@ -27,7 +27,7 @@ def main() -> None:
     args = ap.parse_args()
     env = {**os.environ, "SCALPER_SOAK_KILLS": str(args.kills), "SCALPER_SOAK_SEED": str(args.seed)}
     t0 = time.monotonic()
-    code = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    code = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "timeout=0",
                             "tests/execution_service/test_kill_soak.py"], cwd=ROOT, env=env)
     minutes = (time.monotonic() - t0) / 60
     print(f"kill soak: {args.kills} kills, seed {args.seed}, {'passed' if code == 0 else 'FAILED'} "

@@ -116,6 +116,16 @@ class Exec:
     def history(self, link: str) -> list[dict]:
         return self.get("/v5/order/history", orderLinkId=link, limit=50)["list"]
 
+    def all_history(self) -> list[dict]:
+        """Every order the account ever had, following Bybit's cursor page by page."""
+        orders, cursor = [], ""
+        while True:
+            page = self.get("/v5/order/history", limit=50, **({"cursor": cursor} if cursor else {}))
+            orders += page["list"]
+            cursor = page.get("nextPageCursor", "")
+            if not cursor:
+                return orders
+
     def positions(self) -> list[dict]:
         return [p for p in self.get("/v5/position/list", settleCoin="USDT")["list"] if float(p["size"]) > 0]
 

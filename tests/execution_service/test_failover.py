@@ -50,15 +50,17 @@ def test_private_ws_lost_means_safe_then_resync(execution, fault):
     assert len(execution.history(i.intent_id)) == 1
 
 
-def test_module_heartbeat_stops_then_returns(execution):
-    execution.env["EXEC_REQUIRED_MODULES"] = "strategy"
-    key = c.heartbeat_key(c.STRATEGY)
+@pytest.mark.parametrize("module", [c.STRATEGY, c.MARKET])
+def test_module_heartbeat_stops_then_returns(execution, module):
+    """Scenarios 3 and 5 at the service's level: the market's or the strategy's heartbeat stops."""
+    execution.env["EXEC_REQUIRED_MODULES"] = module
+    key = c.heartbeat_key(module)
     execution.r.set(key, b"alive", px=60_000)
     execution.start().wait_state("NORMAL")
     execution.r.delete(key)  # the strategy's heartbeat key expires: it stopped
     safe = execution.wait_state("SAFE", timeout=10)
     assert "MODULE_CRASH" in safe["reason"]
-    _crit(execution, "MODULE_CRASH: strategy")
+    _crit(execution, f"MODULE_CRASH: {module}")
     wait_until(lambda: (h := execution.heartbeat()) and h.status.value == "YELLOW" and "MODULE_CRASH" in h.reason,
                timeout=10, what="a YELLOW heartbeat with the reason")
     execution.r.set(key, b"alive", px=60_000)
@@ -66,14 +68,24 @@ def test_module_heartbeat_stops_then_returns(execution):
     wait_until(lambda: (h := execution.heartbeat()) and h.status.value == "GREEN", timeout=10, what="GREEN again")
 
 
+def _filled(execution, intent_id: str) -> dict:
+    return wait_until(lambda: (r := execution.record(intent_id)) and r["status"] == "filled" and r, timeout=30,
+                      what=f"{intent_id} filled")
+
+
 def test_operator_safe_mode_and_reconcile_from_the_cli(execution):
     execution.start().wait_state("NORMAL")
+    p = execution.price()
+    _filled(execution, execution.intent(take_profit=f"{p * 1.05:.1f}", stop_loss=f"{p * 0.95:.1f}").intent_id)
     ctl = str(VENV_BIN / "scalperctl")
     subprocess.run([ctl, "safe-mode", "on"], env=execution.env, check=True, capture_output=True, timeout=30)
     execution.wait_state("SAFE", timeout=10)
     i = execution.intent()
     rec = wait_until(lambda: execution.record(i.intent_id), timeout=10, what="the entry refused")
     assert rec["status"] == "rejected" and "safe mode" in rec["reason"]
+    # an exit still goes in SAFE: reduce-only closes the position
+    _filled(execution, execution.intent(side="Sell", reduce_only=True).intent_id)
+    assert execution.positions() == [] and execution.state()["state"] == "SAFE"
     subprocess.run([ctl, "safe-mode", "off"], env=execution.env, check=True, capture_output=True, timeout=30)
     execution.wait_state("NORMAL", timeout=30)
     n = execution.r.llen(c.EXEC_RECOVERY_KEY)
@@ -84,6 +96,27 @@ def test_operator_safe_mode_and_reconcile_from_the_cli(execution):
                          timeout=30)
     [plan] = json.loads(out.stdout)["plans"]
     assert plan["trigger"].startswith("operator reconcile") and plan["outcome"] == "ok"
+
+
+def test_a_failed_recovery_keeps_safe_retries_with_backoff_and_keeps_the_history(execution):
+    execution.env["EXEC_REST_TIMEOUT_S"] = "1"
+    execution.faults(rest_drop=True)  # the exchange stops answering REST: the boot plan cannot finish
+    execution.start()
+
+    def plans() -> list[dict]:
+        return [json.loads(p) for p in execution.r.lrange(c.EXEC_RECOVERY_KEY, 0, -1)]
+
+    wait_until(lambda: sum(p["outcome"] == "failed" for p in plans()) >= 2, timeout=90,
+               what="two failed recovery plans")
+    state = execution.state()
+    assert state["state"] in ("SAFE", "RECOVERING")
+    failed = [p for p in plans() if p["outcome"] == "failed"]
+    assert all(any(s["outcome"] == "failed" and s["detail"] for s in p["steps"]) for p in failed)
+    execution.faults(rest_drop=False)
+    execution.wait_state("NORMAL", timeout=60)
+    history = plans()
+    assert history[0]["outcome"] == "ok"
+    assert {p["plan_id"] for p in failed} <= {p["plan_id"] for p in history}  # the failures are kept
 
 
 def test_redis_lost_then_back_reconciles(own_redis, sim, tmp_path):

@@ -19,7 +19,7 @@ FINAL = {"filled", "rejected", "cancelled"}
 
 def check_invariants(execution, sent: list[str]) -> None:
     mine = set(sent)
-    history = [o for o in execution.get("/v5/order/history", limit=50)["list"] if o["orderLinkId"] in mine]
+    history = [o for o in execution.all_history() if o["orderLinkId"] in mine]
     links = [o["orderLinkId"] for o in history]
     assert len(links) == len(set(links)), f"duplicate orders: {links}"
     # an order is ours on the exchange only once: the intent id and its fallback never both
