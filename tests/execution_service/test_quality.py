@@ -8,6 +8,7 @@ import re
 import pytest
 import redis.asyncio as aioredis
 
+from common.schemas import now_ns
 from execution_service.quality import summary
 from tests.support import wait_until
 
@@ -21,9 +22,11 @@ async def test_rapid_fire_quality_matches_the_simulators_fills(execution, redis_
     for n in range(N):
         side = "Buy" if n % 2 == 0 else "Sell"
         up, down = f"{p * 1.03:.1f}", f"{p * 0.97:.1f}"
+        tick_ns = now_ns() - 2_000_000  # the market event behind it, 2 ms earlier (half of them carry one)
+        chain = dict(market_exchange_ts_ns=tick_ns, market_received_ts_ns=tick_ns) if n % 2 else {}
         ids.append(execution.intent(side=side, intent_id=f"m-rapid-{n}", reference_price=f"{p:.1f}",
                                     take_profit=up if side == "Buy" else down,
-                                    stop_loss=down if side == "Buy" else up).intent_id)
+                                    stop_loss=down if side == "Buy" else up, **chain).intent_id)
     wait_until(lambda: all((r := execution.record(i)) and r["status"] == "filled" for i in ids), timeout=60,
                what="every rapid-fire intent filled")
     fills = [e for e in execution.get("/v5/execution/list", symbol="BTCUSDT", limit=100)["list"]
@@ -43,6 +46,9 @@ async def test_rapid_fire_quality_matches_the_simulators_fills(execution, redis_
                     / float(f"{p:.1f}") * 1e4 * float(e["execQty"]) for e in fills) / q["fill_qty"]
     assert q["slippage_bps"] == pytest.approx(vwap_slip)
     metrics = execution.metrics()
-    for stage in ("received", "sent", "ack", "first_event", "fill"):
+    for stage, n in {"received": N, "sent": N, "ack": N, "first_event": N, "fill": N, "tick_to_order": N // 2}.items():
         count = re.search(rf'scalper_exec_latency_seconds_count{{stage="{stage}"}} (\S+)', metrics)
-        assert count and float(count.group(1)) == N, stage
+        assert count and float(count.group(1)) == n, stage
+    # tick-to-order includes the 2 ms the market event is older: no sample lands below it
+    below = re.search(r'scalper_exec_latency_seconds_bucket{le="0.001",stage="tick_to_order"} (\S+)', metrics)
+    assert below and float(below.group(1)) == 0
