@@ -1,53 +1,38 @@
 #!/usr/bin/env bash
 # `make run`: the whole platform in SIM mode on this machine, under supervisord (restarts crashed
 # services). Installs what is missing (uv; redis-server with apt-get when root), syncs the workspace,
-# starts a private redis-server under var/ unless REDIS_URL is set, then the five services.
-# Ctrl-C (or SIGTERM) stops everything.
+# starts a private redis-server under var/ unless REDIS_URL names another Redis, and a simulated
+# exchange in SIM mode unless BYBIT_REST_URL names one, then the five services. Those decisions read
+# the env file the services read (.env or SCALPER_ENV_FILE; environment variables win), see
+# run_plan.py. Ctrl-C (or SIGTERM) stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 say() { echo "scalper: $*"; }
 
-if ! command -v uv >/dev/null; then
-  say "installing uv"
-  python3 -m pip install -q uv || { say "could not install uv: install it (python3 -m pip install uv) and retry"; exit 1; }
-  export PATH="$HOME/.local/bin:$PATH"
-fi
-if ! command -v redis-server >/dev/null && [ -z "${REDIS_URL:-}" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing redis-server"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  else
-    say "redis-server is missing: run 'sudo apt-get install redis-server' (or set REDIS_URL to a running Redis)"; exit 1
-  fi
-fi
+. deploy/local/ensure-uv.sh
+ensure_uv
 
 say "syncing the workspace"
 uv sync -q --all-packages --frozen
 
 VAR=${SCALPER_VAR:-$ROOT/var}  # everything this run writes: redis data, logs, supervisord state
-export DATA_DIR=${DATA_DIR:-$VAR}
+# START_REDIS, START_SIM, REDIS_PORT, SIM_PORT, SIM_SYMBOLS, DASHBOARD_URL, and the exports
+# (REDIS_URL, DATA_DIR, BYBIT_*) that only make run adds; a bad setting stops here with exit 78.
+plan=$("$ROOT/.venv/bin/python" deploy/local/run_plan.py "$VAR") || exit
+eval "$plan"
 mkdir -p "$VAR/log" "$VAR/run" "$VAR/redis"
-REDIS_PORT=${SCALPER_REDIS_PORT:-6391}
-if [ -z "${REDIS_URL:-}" ]; then
-  export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
-  START_REDIS=true
-else
-  START_REDIS=false
-fi
-export EXECUTION_MODE=${EXECUTION_MODE:-SIM}
 
-# SIM mode: start our own simulated exchange unless BYBIT_*_URL point at one running elsewhere
-# (then BYBIT_API_KEY/BYBIT_API_SECRET are its account).
-START_SIM=false
-if [ "$EXECUTION_MODE" = SIM ] && [ -z "${BYBIT_REST_URL:-}" ]; then
-  START_SIM=true
-  SIM_PORT=${SCALPER_SIM_PORT:-8090}  # common.bybit.urls.SIM_PORT: where SIM mode looks by default
-  export BYBIT_API_KEY=${BYBIT_API_KEY:-scalper-sim-key} BYBIT_API_SECRET=${BYBIT_API_SECRET:-scalper-sim-secret}
-  export BYBIT_REST_URL="http://127.0.0.1:$SIM_PORT" BYBIT_WS_PUBLIC_URL="ws://127.0.0.1:$SIM_PORT/v5/public/linear" \
-         BYBIT_WS_PRIVATE_URL="ws://127.0.0.1:$SIM_PORT/v5/private"
-  SIM_SYMBOLS=${SYMBOLS:-BTCUSDT,ETHUSDT}
+if $START_REDIS && ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing redis-server"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    say "redis-server is missing: run 'sudo apt-get install redis-server' (or set REDIS_URL to a running Redis)"
+    exit 1
+  fi
 fi
 
 conf=$VAR/run/supervisord.conf
@@ -112,6 +97,7 @@ CONF
   done
 } >"$conf"
 
+$START_REDIS || say "Redis: the one REDIS_URL names"
 $START_SIM && say "simulated exchange: $BYBIT_REST_URL (seed ${SCALPER_SIM_SEED:-7}, symbols $SIM_SYMBOLS)"
-say "dashboard: http://${WEB_HOST:-127.0.0.1}:${WEB_PORT:-8080}  (logs in $VAR/log/, status: uv run scalperctl status, stop: Ctrl-C)"
+say "dashboard: $DASHBOARD_URL  (logs in $VAR/log/, status: uv run scalperctl status, stop: Ctrl-C)"
 exec "$ROOT/.venv/bin/supervisord" -n -c "$conf"

@@ -6,12 +6,15 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 
+from common import constants as c
 from tests.dashboard.conftest import ADMIN, ADMIN_HASH, Dashboard
-from tests.support import ROOT, SERVICES, free_port, wait_until
+from tests.support import ROOT, SERVICES, RedisServer, free_port, wait_until
 
 pytestmark = pytest.mark.platform
 
@@ -43,20 +46,23 @@ def _login(base: str, env: dict[str, str], proc) -> tuple[Dashboard, httpx.Clien
     return d, d.session()
 
 
-@pytest.fixture
-def platform(tmp_path):
-    redis_port, web_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "NOTIFY_SOCKET")}
+def _operator_env(tmp_path, **extra: str) -> dict[str, str]:
+    """The operator's shell: none of the settings a test sets, metrics on free ports, run files in tmp."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "NOTIFY_SOCKET") and not k.startswith(("BYBIT_", "ADMIN_"))}
     env.update({f"{s.upper()}_METRICS_PORT": "0" for s in SERVICES})
-    env.update(SCALPER_VAR=str(tmp_path / "var"), SCALPER_REDIS_PORT=str(redis_port), WEB_PORT=str(web_port),
-               SCALPER_ENV_FILE="/nonexistent/.env", ADMIN_USERNAME=ADMIN, ADMIN_PASSWORD_HASH=ADMIN_HASH)
+    env.update(SCALPER_VAR=str(tmp_path / "var"), WEB_PORT=str(free_port()), **extra)
+    return env
+
+
+@contextmanager
+def _make_run(env: dict[str, str], tmp_path) -> Iterator[subprocess.Popen]:
+    """`make run` in its own session, as from a terminal; everything it started is stopped after."""
     log = open(tmp_path / "make-run.log", "wb")
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    base = f"http://127.0.0.1:{web_port}"
-    cli_env = dict(env, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
     try:
-        yield proc, base, cli_env, tmp_path
+        yield proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -64,6 +70,17 @@ def platform(tmp_path):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def platform(tmp_path):
+    redis_port = free_port()
+    env = _operator_env(tmp_path, SCALPER_REDIS_PORT=str(redis_port), SCALPER_ENV_FILE="/nonexistent/.env",
+                        ADMIN_USERNAME=ADMIN, ADMIN_PASSWORD_HASH=ADMIN_HASH)
+    base = f"http://127.0.0.1:{env['WEB_PORT']}"
+    cli_env = dict(env, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    with _make_run(env, tmp_path) as proc:
+        yield proc, base, cli_env, tmp_path
 
 
 def test_make_run_boots_five_green_and_heals_a_kill_9(platform):
@@ -112,3 +129,31 @@ def test_make_run_boots_five_green_and_heals_a_kill_9(platform):
     log = (tmp / "var" / "log" / "supervisord.log").read_text()
     for svc in SERVICES:
         assert f"stopped: {svc} (exit status 0)" in log, log[-2000:]
+
+
+def test_make_run_follows_the_env_file_and_scalperctl_sim_needs_no_settings(tmp_path):
+    """REDIS_URL and the admin only in the env file: make run starts no Redis of its own, every
+    service beats into the file's Redis, the file's bcrypt hash logs in; `scalperctl sim` finds
+    make run's simulator and its account with nothing set beyond the env file."""
+    external = RedisServer(tmp_path / "external-redis").start()
+    try:
+        env_file = tmp_path / "scalper.env"
+        env_file.write_text(f"REDIS_URL={external.url}\nADMIN_USERNAME={ADMIN}\n"
+                            f"ADMIN_PASSWORD_HASH={ADMIN_HASH}\n")
+        # make run's own Redis would listen here: a free port, so a wrong start could not hide
+        env = _operator_env(tmp_path, SCALPER_ENV_FILE=str(env_file), SCALPER_REDIS_PORT=str(free_port()))
+        with _make_run(env, tmp_path) as proc:
+            _, admin = _login(f"http://127.0.0.1:{env['WEB_PORT']}", env, proc)
+            wait_until(lambda: _all_green(admin), timeout=90, interval=0.5, what="five GREEN after make run")
+            beats = external.client()
+            assert all(beats.exists(c.heartbeat_key(s)) for s in SERVICES)
+            var = tmp_path / "var"
+            assert "[program:redis]" not in (var / "run" / "supervisord.conf").read_text()
+            assert not (var / "log" / "redis.log").exists()
+
+            sim = subprocess.run([str(ROOT / ".venv/bin/scalperctl"), "sim", "status"], env=env,
+                                 capture_output=True, text=True, timeout=30, check=False)
+            assert sim.returncode == 0, sim.stdout + sim.stderr
+            assert json.loads(sim.stdout)["symbols"] == ["BTCUSDT", "ETHUSDT"]
+    finally:
+        external.stop()

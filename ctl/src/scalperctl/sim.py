@@ -1,7 +1,9 @@
 """`scalperctl sim ...`: read and flip the simulator's fault switches at run time.
 
-The simulator's URL comes from BYBIT_REST_URL and the call is signed with BYBIT_API_KEY and
-BYBIT_API_SECRET, exactly as a Bybit request (the simulator's /admin/* endpoints accept that).
+The simulator is where SIM mode's services find it (`urls(settings).rest`: BYBIT_REST_URL, else the
+one `make run` starts on loopback), and the call is signed as a Bybit request with the account the
+services use (`credentials(settings)`: BYBIT_API_KEY/SECRET, else that simulator's account); the
+simulator's /admin/* endpoints accept that. So next to `make run` it needs no settings.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from common.bybit.errors import BybitError, BybitNetworkError
 from common.bybit.http import BybitHttp
+from common.bybit.sim_account import Credentials, credentials
+from common.bybit.urls import urls
 
 from common import config
 
@@ -53,8 +57,9 @@ def parse_pairs(pairs: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
-    if not settings.bybit_rest_url:
-        print("config error: BYBIT_REST_URL: required for `scalperctl sim` (the simulator's URL)",
+    if settings.execution_mode is not config.ExecutionMode.SIM and not settings.bybit_rest_url:
+        print(f"config error: BYBIT_REST_URL: required for `scalperctl sim` when EXECUTION_MODE="
+              f"{settings.execution_mode.value} (the simulator's URL; Bybit has no fault switches)",
               file=sys.stderr)
         return config.EX_CONFIG
     if args.sim_cmd == "set":
@@ -70,18 +75,19 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
     else:
         body = None
     path = "/admin/status" if args.sim_cmd == "status" else "/admin/faults"
+    rest = urls(settings).rest
     try:
-        result = asyncio.run(_call(settings, path, body))
+        result = asyncio.run(_call(rest, credentials(settings), path, body))
     except (BybitError, BybitNetworkError) as e:
-        print(f"scalperctl sim: {e}", file=sys.stderr)
+        print(f"scalperctl sim: {rest}: {e}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
     return 0
 
 
-async def _call(settings: config.Settings, path: str, body: dict[str, Any] | None) -> Any:
-    http = BybitHttp(base_url=settings.bybit_rest_url, api_key=settings.bybit_api_key.get_secret_value(),
-                     api_secret=settings.bybit_api_secret.get_secret_value(), timeout_s=5.0, time_sync=False)
+async def _call(rest: str, account: Credentials, path: str, body: dict[str, Any] | None) -> Any:
+    http = BybitHttp(base_url=rest, api_key=account.key, api_secret=account.secret, timeout_s=5.0,
+                     time_sync=False)
     try:
         if body is None:
             return await http.get(path, {}, dict)
