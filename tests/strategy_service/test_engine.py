@@ -6,7 +6,6 @@ import pytest
 from common.schemas import FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, encode
 from strategy_service import profile
 from strategy_service.engine import Engine, Recent
-from strategy_service.lots import Lot
 from strategy_service.state import State
 from tests.strategy_service.market import MS, book, feed, path, trade
 
@@ -31,11 +30,11 @@ def position(symbol: str, *, size: str, price: str, ts_ms: int, side: str = "Buy
 
 
 def test_a_rise_on_heavy_buying_gives_a_watch_then_one_entry_with_reasons():
-    e = Engine(BAL, lots={"BTCUSDT": Lot(tick=0.01, qty_step=0.001, min_qty=0.001)})
+    e = Engine(BAL)
     out = feed(e, path())
     signals = [o for o in out if isinstance(o, Signal)]
     assert [s.state for s in signals[:2]] == ["WATCHING", "ARMED"]
-    assert all(s.side == "Buy" and s.profile == "balanced" and s.profile_version == 1 for s in signals)
+    assert all(s.side == "Buy" and s.profile == "balanced" and s.profile_version == 2 for s in signals)
     first = signals[0]
     assert first.score == pytest.approx(sum(first.components.values()))
     assert any(r.startswith("Buy: momentum") for r in first.reasons)
@@ -144,7 +143,7 @@ def test_redelivered_fills_count_once_and_old_positions_are_ignored():
 
 def test_a_profile_switch_applies_at_the_next_bar():
     msgs = path()
-    strict = msgspec.structs.replace(BAL, version=2, scoring=msgspec.structs.replace(
+    strict = msgspec.structs.replace(BAL, version=3, scoring=msgspec.structs.replace(
         BAL.scoring, watch_score=5.0, entry_score=6.0))
     e = Engine(BAL)
     feed(e, msgs[:100])
@@ -155,7 +154,7 @@ def test_a_profile_switch_applies_at_the_next_bar():
     e.set_profile(profile.load("aggressive"))
     out = feed(e, msgs[100:])
     assert len(intents(out)) == 1
-    assert {(o.profile, o.profile_version) for o in out if isinstance(o, Signal)} == {("aggressive", 1)}
+    assert {(o.profile, o.profile_version) for o in out if isinstance(o, Signal)} == {("aggressive", 2)}
 
 
 def test_seen_ids_are_bounded_and_forget_the_oldest_first():

@@ -37,3 +37,10 @@ def test_an_override_file_wins_and_must_carry_its_own_name(tmp_path):
         profile.load("nope", override_dir=tmp_path)
     with pytest.raises(profile.ProfileError, match="not a profile name"):
         profile.load("../etc/passwd")
+
+
+def test_a_profile_scoring_more_book_levels_than_market_book_carries_is_refused(tmp_path):
+    (tmp_path / "deep.toml").write_text('name = "deep"\nversion = 1\n[features]\nbook_levels = 20\n')
+    assert profile.load("deep", override_dir=tmp_path, feed_levels=20).features.book_levels == 20
+    with pytest.raises(profile.ProfileError, match="features.book_levels = 20 .* 10 levels market.book"):
+        profile.load("deep", override_dir=tmp_path, feed_levels=10)

@@ -99,13 +99,15 @@ def connections(r) -> int:
     return r.info("stats")["total_connections_received"]
 
 
-def record(path: Path, *, seed: int, steps: int) -> None:
+def record(path: Path, *, seed: int, steps: int, symbols: list[str] = SYMBOLS,
+           start_ms: int = T0_MS) -> None:
     """Write the generated path as a Bybit v5 public WS session (orderbook.50 and publicTrade lines)."""
-    gen = MarketGenerator(symbols=SYMBOLS, seed=seed, instruments=Exchange(symbols=SYMBOLS, balance=Decimal(0)).instruments)
+    instruments = Exchange(symbols=symbols, balance=Decimal(0)).instruments
+    gen = MarketGenerator(symbols=symbols, seed=seed, instruments=instruments)
     enc = msgspec.json.Encoder()
     with path.open("wb") as f:
         for k in range(steps):
-            for ev in gen.step(T0_MS + k * STEP_MS):
+            for ev in gen.step(start_ms + k * STEP_MS):
                 if isinstance(ev, BookUpdate):
                     line = {"topic": f"orderbook.50.{ev.symbol}", "type": ev.kind, "ts": ev.ts_ms, "cts": ev.cts_ms,
                             "data": {"s": ev.symbol, "b": [[str(p), str(q)] for p, q in ev.bids],

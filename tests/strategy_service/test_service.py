@@ -1,93 +1,45 @@
 """The strategy service as a real process on a real Redis: market in -> signals and intents out,
-no second entry after a restart, the kill switch, and a profile hot reload."""
+no second entry after a restart, the kill switch and the risk snapshot across restarts, and a
+profile hot reload at the next bar."""
 
 from __future__ import annotations
 
-import itertools
 import signal
-import subprocess
-import time
-import uuid
 
 import pytest
 
 from common import constants as c
-from common.schemas import (Alert, Command, ControlCommand, FillEvent, Heartbeat, OrderIntent, PositionEvent,
-                            Signal, Trade, decode, encode, now_ns)
+from common.schemas import Alert, Command, FillEvent, OrderIntent, PositionEvent, Signal, encode, now_ns
+from tests.strategy_service.live import control, heartbeat, now_s_ms, publish, read
 from tests.strategy_service.market import MS, path
-from tests.support import service_env, start_service, wait_until
-
-GROUP = b"strategy"
+from tests.support import wait_until
 
 
-@pytest.fixture
-def strategy(redis_url, redis_server, tmp_path):
-    """Start (and restart) the service; yields (start, redis client); stops it at the end."""
-    procs = []
-    env = service_env(redis_url, DATA_DIR=str(tmp_path))
-    r = redis_server.client()
+def round_trip(t_ns: int, tag: str, *, buy: str, sell: str, qty: str = "100", fee: str = "0",
+               link: str = "manual") -> list[FillEvent | PositionEvent]:
+    """Execution's events for a long opened at `buy` and closed at `sell` (the entry's orderLinkId `link`)."""
 
-    def start():
-        procs.append(start_service("strategy", env, tmp_path / "strategy.log"))
-        wait_until(lambda: _groups_ready(r), timeout=30, interval=0.1, what="strategy consumer groups")
-        return procs[-1]
+    def fill(side: str, price: str, n: int) -> FillEvent:
+        return FillEvent(exec_id=f"{tag}{n}", order_link_id=link if n == 0 else "manual",
+                         order_id=f"{tag}o{n}", symbol="BTCUSDT", side=side, price=price, qty=qty, fee=fee,
+                         is_maker=False, exchange_ts_ns=t_ns + n, ts_ns=t_ns + n)
 
-    yield start, r
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=10)
-    r.close()
+    return [fill("Buy", buy, 0), PositionEvent(symbol="BTCUSDT", side="Buy", size=qty, ts_ns=t_ns + 1),
+            fill("Sell", sell, 2), PositionEvent(symbol="BTCUSDT", side="", size="0", ts_ns=t_ns + 3)]
 
 
-def _groups_ready(r) -> bool:
-    for stream in (c.MARKET_TRADES, c.MARKET_BOOK, c.EXEC_EVENTS, c.SYS_CONTROL):
-        if not r.exists(stream) or GROUP not in {g["name"] for g in r.xinfo_groups(stream)}:
-            return False
-    return True
+def kill_alerts(r) -> list[Alert]:
+    return [a for a in read(r, c.SYS_ALERTS, Alert) if a.key == "strategy:kill_switch"]
 
 
-def _drained(r, stream: str) -> bool:
-    g = next(g for g in r.xinfo_groups(stream) if g["name"] == GROUP)
-    return g["lag"] == 0 and g["pending"] == 0
-
-
-def publish(r, messages, *, stream: str | None = None) -> None:
-    """Publish one bar at a time and wait until the service has handled it, as a live feed paces it."""
-    for _, bar in itertools.groupby(messages, key=lambda m: _ts_ms(m) // 1000):
-        streams = set()
-        for m in bar:
-            s = stream or (c.MARKET_TRADES if isinstance(m, Trade) else c.MARKET_BOOK)
-            r.xadd(s, {c.PAYLOAD_FIELD: encode(m)})
-            streams.add(s)
-        wait_until(lambda streams=streams: all(_drained(r, s) for s in streams), timeout=20, what=f"handled {streams}")
-
-
-def _ts_ms(m) -> int:
-    return getattr(m, "exchange_ts_ns", 0) // MS or m.ts_ns // MS
-
-
-def read(r, stream: str, kind):
-    return [m for m in (decode(f[c.PAYLOAD_FIELD]) for _, f in r.xrange(stream)) if isinstance(m, kind)]
-
-
-def heartbeat(r) -> Heartbeat | None:
-    raw = r.get(c.heartbeat_key("strategy"))
-    return decode(raw) if raw else None
-
-
-def control(r, command: Command, **args: str) -> None:
-    cmd = ControlCommand(command_id=uuid.uuid4().hex, command=command, target="strategy", args=args,
-                         issued_by="test", ts_ns=now_ns())
-    r.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(cmd)})
-
-
-def now_s_ms() -> int:
-    return int(time.time()) * 1000  # whole seconds, so bar times are easy to name
+def restart(strategy, proc, *, sig: signal.Signals = signal.SIGTERM):
+    """Stop the service with `sig`, start it again; the new process's first heartbeat (after its restore)."""
+    start, r = strategy
+    proc.send_signal(sig)
+    proc.wait(timeout=20)
+    new = start()
+    return new, wait_until(lambda: (h := heartbeat(r)) and h.pid == new.pid and h, timeout=15,
+                           what="the restarted service's heartbeat")
 
 
 def test_market_in_signals_and_one_intent_out_even_across_a_restart(strategy):
@@ -103,7 +55,7 @@ def test_market_in_signals_and_one_intent_out_even_across_a_restart(strategy):
     assert [s.state for s in signals[:2]] == ["WATCHING", "ARMED"]
     assert signals[0].reasons and signals[0].components["momentum"] > 0 and signals[0].published_ts_ns > 0
     hb = wait_until(lambda: heartbeat(r), timeout=10, what="a heartbeat")
-    assert (hb.details["profile"], hb.details["profile_version"]) == ("balanced", "1")
+    assert (hb.details["profile"], hb.details["profile_version"]) == ("balanced", "2")
 
     proc.kill()  # a crash: nothing is saved on the way out, the state comes back from Redis alone
     proc.wait(timeout=10)
@@ -118,19 +70,10 @@ def test_a_kill_switch_trip_alerts_and_stops_entries(strategy):
     t0 = now_s_ms()
     publish(r, path("BTCUSDT", start_ms=t0))
     [entry] = read(r, c.EXEC_INTENTS, OrderIntent)
-    t = (t0 + 43_000) * MS
-
-    def fill(side: str, price: str, n: int) -> FillEvent:
-        return FillEvent(exec_id=f"x{n}", order_link_id=entry.intent_id if n == 0 else "manual", order_id=f"o{n}",
-                         symbol="BTCUSDT", side=side, price=price, qty="100", fee="0", is_maker=False,
-                         exchange_ts_ns=t + n, ts_ns=t + n)
-
     # bought 100 at 100.30, sold at 96.00: -430 USDT = 4.3 % of 10 000, beyond the 3 % daily limit
-    publish(r, [fill("Buy", "100.30", 0), PositionEvent(symbol="BTCUSDT", side="Buy", size="100", ts_ns=t + 1),
-                fill("Sell", "96.00", 2), PositionEvent(symbol="BTCUSDT", side="", size="0", ts_ns=t + 3)],
+    publish(r, round_trip((t0 + 43_000) * MS, "x", buy="100.30", sell="96.00", link=entry.intent_id),
             stream=c.EXEC_EVENTS)
-    alert = wait_until(lambda: [a for a in read(r, c.SYS_ALERTS, Alert) if a.key == "strategy:kill_switch"],
-                       timeout=10, what="the kill-switch alert")[0]
+    alert = wait_until(lambda: kill_alerts(r), timeout=10, what="the kill-switch alert")[0]
     assert alert.severity == "CRIT" and "daily loss 4.30 %" in alert.detail
     hb = wait_until(lambda: (h := heartbeat(r)) and h.status == "YELLOW" and h, timeout=10, what="YELLOW")
     assert hb.details["kill_switch"].startswith("daily loss")
@@ -183,3 +126,70 @@ def test_safe_mode_holds_entries_and_releasing_it_lets_the_next_setup_in(strateg
     wait_until(lambda: (h := heartbeat(r)) and not h.safe_mode, timeout=10, what="safe mode off")
     publish(r, path("ETHUSDT", start_ms=t0 + 60_000, base=2000.0))
     assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["ETHUSDT"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_a_tripped_kill_switch_stays_tripped_across_a_restart_without_a_second_alert(strategy, sig):
+    start, r = strategy
+    proc = start()
+    publish(r, round_trip(now_ns(), "k", buy="100.30", sell="96.00"), stream=c.EXEC_EVENTS)
+    wait_until(lambda: kill_alerts(r), timeout=10, what="the kill-switch alert")
+
+    _, hb = restart(strategy, proc, sig=sig)
+    assert hb.details["kill_switch"].startswith("daily loss 4.30 %")
+    assert hb.details["equity_usdt"] == "9570.00"
+    assert len(kill_alerts(r)) == 1
+
+
+def test_an_operator_reset_of_the_kill_switch_survives_a_crash(strategy):
+    start, r = strategy
+    proc = start()
+    publish(r, round_trip(now_ns(), "k", buy="100.30", sell="96.00"), stream=c.EXEC_EVENTS)
+    wait_until(lambda: kill_alerts(r), timeout=10, what="the kill-switch alert")
+    control(r, Command.SET_PROFILE, profile="balanced", reset_kill_switch="true")
+    wait_until(lambda: (h := heartbeat(r)) and h.details["kill_switch"] == "off", timeout=10, what="the reset")
+
+    _, hb = restart(strategy, proc, sig=signal.SIGKILL)
+    assert (hb.details["kill_switch"], hb.details["equity_usdt"]) == ("off", "9570.00")
+    assert len(kill_alerts(r)) == 1
+    publish(r, path("BTCUSDT", start_ms=now_s_ms()))  # and entries open again
+    assert len(read(r, c.EXEC_INTENTS, OrderIntent)) == 1
+
+
+def test_a_snapshot_and_the_events_after_it_give_the_equity_of_a_full_replay(strategy):
+    start, r = strategy
+    proc = start()
+    t = now_ns()
+    publish(r, round_trip(t, "a", buy="100.00", sell="101.00", qty="10", fee="0.5"), stream=c.EXEC_EVENTS)  # +9
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    for m in round_trip(t + 10 * MS, "b", buy="100.00", sell="99.50", qty="10", fee="0.5"):  # -6, while down
+        r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(m)})
+
+    proc = start()
+    hb = wait_until(lambda: (h := heartbeat(r)) and h.pid == proc.pid and h, timeout=15, what="a heartbeat")
+    assert hb.details["equity_usdt"] == "10003.00"  # the snapshot (+9) and the events after it (-6)
+
+    r.delete(c.STRATEGY_RISK_KEY)
+    proc, hb = restart(strategy, proc)
+    assert hb.details["equity_usdt"] == "10003.00"  # every event replayed, no snapshot
+
+    r.xtrim(c.EXEC_EVENTS, maxlen=2)
+    _, hb = restart(strategy, proc)
+    assert hb.details["equity_usdt"] == "10003.00"  # the stream no longer holds what the equity came from
+
+
+def test_a_profile_switch_mid_stream_signs_the_very_next_bar(strategy):
+    start, r = strategy
+    start()
+    t0 = now_s_ms()
+    msgs = path("BTCUSDT", start_ms=t0)
+    switch_ms = t0 + 44_000
+    publish(r, [m for m in msgs if m.exchange_ts_ns < switch_ms * MS])  # closes bars up to t0 + 43 s
+    control(r, Command.SET_PROFILE, profile="aggressive")
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("profile") == "aggressive", timeout=10,
+               what="aggressive in the heartbeat")
+    publish(r, [m for m in msgs if m.exchange_ts_ns >= switch_ms * MS])
+    signs = {s.signal_id: (s.profile, s.profile_version) for s in read(r, c.STRATEGY_SIGNALS, Signal)}
+    assert signs[f"BTCUSDT-{switch_ms - 1000}"] == ("balanced", 2)
+    assert signs[f"BTCUSDT-{switch_ms}"] == ("aggressive", 2)

@@ -136,6 +136,7 @@ class Consumer:
         self.handled = 0
         self.dead_lettered = 0
         self.last_error = ""
+        self.entry_id = b""  # the id of the entry being handled, for a handler that keeps a cursor
         self._stopping = False
         self._acks: list[bytes] = []
 
@@ -238,6 +239,7 @@ class Consumer:
                 await self._dead_letter(entry_id, raw, f"decode: {e}")
                 continue
             started = time.perf_counter()
+            self.entry_id = entry_id
             try:
                 await self.handler(msg)
             except (asyncio.CancelledError, *HANDLER_REDIS_DOWN):

@@ -43,6 +43,9 @@ def heartbeat_key(service: str) -> str:
 HEARTBEAT_KEY_PATTERN: Final = f"{PREFIX}hb:*"
 SAFE_MODE_KEY: Final = f"{PREFIX}safe_mode"  # "1" while the operator holds the platform in safe mode
 STRATEGY_PROFILE_KEY: Final = f"{PREFIX}strategy:profile"  # the active profile's name, kept across restarts
+# The strategy's risk snapshot (JSON): equity, peak, daily loss, kill switch, loss streak, fill ledger,
+# and the last exec.events entry they account for; a restart counts only the entries after it.
+STRATEGY_RISK_KEY: Final = f"{PREFIX}strategy:risk"
 
 
 def market_book_key(symbol: str) -> str:

@@ -15,6 +15,7 @@ from strategy_service.features import Snapshot, SymbolFeatures
 from strategy_service.lots import Lot, fmt, guess
 from strategy_service.profile import Profile
 from strategy_service.risk import RiskEngine
+from strategy_service.snapshot import Ledger, RiskSnapshot
 from strategy_service.state import Event, Machine, State
 
 Output = Signal | OrderIntent
@@ -48,8 +49,9 @@ class Symbol:
     __slots__ = ("name", "f", "m", "lot", "book_ms", "lag_ms", "book_stale", "pos", "avg", "trade_pnl",
                  "pos_size", "pos_side", "pos_ts", "last_intent")
 
-    def __init__(self, name: str, f: SymbolFeatures, lot: Lot | None) -> None:
-        self.name, self.f, self.m, self.lot = name, f, Machine(), lot
+    def __init__(self, name: str, f: SymbolFeatures) -> None:
+        self.name, self.f, self.m = name, f, Machine()
+        self.lot: Lot | None = None  # guessed from the first book, as live and replay both do
         self.book_ms = -1  # exchange time of the last book message
         self.lag_ms = 0  # how late the last book message arrived
         self.book_stale = False
@@ -63,9 +65,8 @@ class Symbol:
 
 
 class Engine:
-    def __init__(self, profile: Profile, *, lots: dict[str, Lot] | None = None) -> None:
+    def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self.lots = lots or {}
         self.risk = RiskEngine(profile.risk)
         self.safe_mode = False
         self.feed_stale = False  # the service's wall-clock verdict on the feed (never set in a replay)
@@ -104,7 +105,7 @@ class Engine:
             s.book_ms = ts
             if s.lot is None:
                 o = self.profile.orders
-                s.lot = self.lots.get(b.symbol) or guess(b.bids[0][0], qty_step=o.qty_step, min_qty=o.min_qty)
+                s.lot = guess(b.bids[0][0], qty_step=o.qty_step, min_qty=o.min_qty)
         s.lag_ms = (b.received_ts_ns - b.exchange_ts_ns) // 1_000_000
         return out
 
@@ -119,12 +120,35 @@ class Engine:
             self._on_order(e)
         return _NOTHING
 
-    def restore(self, *, intents: list[OrderIntent], events: list[Message]) -> None:
-        """Rebuild after a restart from our past intents and the execution service's events."""
+    def snapshot(self, entry_id: str) -> RiskSnapshot:
+        """What has been accounted through exec.events entry `entry_id`, to be saved."""
+        return RiskSnapshot(entry_id=entry_id, risk=self.risk.state(), ledgers={
+            s.name: Ledger(s.pos, s.avg, s.trade_pnl) for s in self.symbols.values() if s.pos or s.trade_pnl})
+
+    def load(self, snap: RiskSnapshot) -> None:
+        """Take back a saved snapshot, before `restore`."""
+        self.risk.load(snap.risk)
+        for name, led in snap.ledgers.items():
+            s = self.symbols.get(name) or self._add(name)
+            s.pos, s.avg, s.trade_pnl = led.pos, led.avg, led.trade_pnl
+
+    def restore(self, *, intents: list[OrderIntent], events: list[Message],
+                accounted: Sequence[Message] = ()) -> None:
+        """Rebuild after a restart from our past intents and the execution service's events.
+
+        `accounted` are older events whose fills the loaded snapshot has already counted: they
+        rebuild positions and states only.
+        """
         for i in intents:
             if i.source == "strategy" and i.intent_id.startswith(INTENT_PREFIX):
                 self.emitted.add(i.intent_id)
                 (self.symbols.get(i.symbol) or self._add(i.symbol)).last_intent = i
+        for e in accounted:
+            if isinstance(e, FillEvent):
+                self._fills_seen.add(e.exec_id)
+                self.settled.add(e.order_link_id)
+            else:
+                self.on_exec_event(e)
         for e in events:
             self.on_exec_event(e)
         for s in self.symbols.values():
@@ -281,5 +305,5 @@ class Engine:
         return intent
 
     def _add(self, name: str) -> Symbol:
-        s = self.symbols[name] = Symbol(name, SymbolFeatures(self.profile.features), self.lots.get(name))
+        s = self.symbols[name] = Symbol(name, SymbolFeatures(self.profile.features))
         return s

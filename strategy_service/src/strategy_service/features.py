@@ -55,7 +55,8 @@ class SymbolFeatures:
         self.depth = 0.0  # mean top-of-book size, to normalise OFI
 
     def on_book(self, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> None:
-        """Spread, imbalance over the levels given, and Cont's OFI from the best levels."""
+        """Spread, imbalance over the best `book_levels` levels (whatever depth the feed carries: live
+        and replay score the same levels), and Cont's OFI from the best levels."""
         bid, bid_sz = float(bids[0][0]), float(bids[0][1])
         ask, ask_sz = float(asks[0][0]), float(asks[0][1])
         if self.bid:
@@ -73,9 +74,10 @@ class SymbolFeatures:
         mid = (bid + ask) / 2
         self.spread_bps = (ask - bid) / mid * 1e4 if mid > 0 else 0.0
         bsum = asum = 0.0
-        for _, size in bids:
+        n = self.p.book_levels
+        for _, size in bids[:n]:
             bsum += float(size)
-        for _, size in asks:
+        for _, size in asks[:n]:
             asum += float(size)
         self.imbalance = (bsum - asum) / (bsum + asum) if bsum + asum > 0 else 0.0
         top = (bid_sz + ask_sz) / 2

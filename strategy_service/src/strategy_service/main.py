@@ -9,7 +9,7 @@ import logging
 
 from common import constants as c
 from common.lifecycle import Runtime, run_service
-from common.schemas import BookTop, FillEvent, OrderEvent, PositionEvent, Severity, Trade
+from common.schemas import Severity
 from strategy_service import profile as profiles
 from strategy_service.engine import Engine
 from strategy_service.service import StrategyService
@@ -21,7 +21,8 @@ async def setup(rt: Runtime) -> None:
     rt.health.details["mode"] = rt.settings.execution_mode.value
     name = (await rt.bus.redis.get(c.STRATEGY_PROFILE_KEY) or profiles.DEFAULT_PROFILE.encode()).decode()
     try:
-        active = profiles.load(name, override_dir=rt.settings.data_dir / "profiles")
+        active = profiles.load(name, override_dir=rt.settings.data_dir / "profiles",
+                               feed_levels=rt.settings.market_publish_levels)
     except profiles.ProfileError as e:
         log.error("profile_rejected", extra={"ctx": {"error": str(e), "fallback": profiles.DEFAULT_PROFILE}})
         await rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
@@ -30,10 +31,7 @@ async def setup(rt: Runtime) -> None:
         active = profiles.load(profiles.DEFAULT_PROFILE)
     strategy = StrategyService(rt, Engine(active))
     await strategy.restore()
-    rt.consume(c.EXEC_EVENTS, strategy.on_exec, types=(OrderEvent, FillEvent, PositionEvent))
-    rt.consume(c.MARKET_TRADES, strategy.on_market, types=(Trade,))
-    rt.consume(c.MARKET_BOOK, strategy.on_market, types=(BookTop,))
-    rt.on_control(strategy.on_control)
+    strategy.register()
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ class FeatureParams(_Section):
     momentum_bars: Bars = 10
     pump_bars: Bars = 5
     warmup_bars: Bars = 20  # no signal before this many bars of a symbol
+    book_levels: Annotated[int, Meta(ge=1, le=50)] = 5  # levels per side in the book imbalance
 
     def __post_init__(self) -> None:
         for key in ("momentum_bars", "pump_bars", "warmup_bars"):
@@ -122,8 +123,10 @@ def parse(text: str, *, source: str) -> Profile:
         raise ProfileError(f"{source}: {e}") from None
 
 
-def load(name: str, *, override_dir: Path | None = None) -> Profile:
-    """The profile `name`: from override_dir when it has one, else the packaged one."""
+def load(name: str, *, override_dir: Path | None = None, feed_levels: int | None = None) -> Profile:
+    """The profile `name`: from override_dir when it has one, else the packaged one. With
+    `feed_levels` (the levels per side market.book carries) a profile wanting more is refused: it
+    would score live books on fewer levels than a replay gives it."""
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ProfileError(f"{name!r}: not a profile name")
     if override_dir is not None and (path := override_dir / f"{name}.toml").is_file():
@@ -136,6 +139,9 @@ def load(name: str, *, override_dir: Path | None = None) -> Profile:
     profile = parse(text, source=source)
     if profile.name != name:
         raise ProfileError(f"{source}: declares name {profile.name!r}, expected {name!r}")
+    if feed_levels is not None and profile.features.book_levels > feed_levels:
+        raise ProfileError(f"{source}: features.book_levels = {profile.features.book_levels} is more than the "
+                           f"{feed_levels} levels market.book carries (MARKET_PUBLISH_LEVELS)")
     return profile
 
 

@@ -9,9 +9,24 @@ from __future__ import annotations
 
 import math
 
+import msgspec
+
 from strategy_service.profile import RiskParams
 
 DAY_MS = 86_400_000
+
+
+class RiskState(msgspec.Struct, kw_only=True):
+    """What the risk engine has accounted, kept across restarts (exposure is rebuilt, not kept)."""
+
+    equity: float
+    peak: float
+    day: int
+    day_start: float
+    losses_in_row: int
+    paused_until_ms: int
+    killed: str
+    kills: int
 
 
 class RiskEngine:
@@ -33,6 +48,13 @@ class RiskEngine:
     def set_params(self, params: RiskParams) -> None:
         """A new profile's limits; equity, streaks and the kill switch carry over."""
         self.p = params
+
+    def state(self) -> RiskState:
+        return RiskState(**{k: getattr(self, k) for k in RiskState.__struct_fields__})
+
+    def load(self, state: RiskState) -> None:
+        for k in RiskState.__struct_fields__:
+            setattr(self, k, getattr(state, k))
 
     def new_day(self, now_ms: int) -> None:
         day = now_ms // DAY_MS

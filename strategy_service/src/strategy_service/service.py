@@ -2,7 +2,8 @@
 
 Adds what the pure engine must not do itself: the wall-clock staleness verdict on the feed, safe
 mode, the active profile (a Redis key, hot-reloaded through sys.control), heartbeat facts, the
-kill-switch alert, and rebuilding state from Redis after a restart.
+kill-switch alert, the risk snapshot (a Redis key saved with every execution event it accounts)
+and rebuilding state from Redis after a restart.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from redis.exceptions import ResponseError
 
 from common import constants as c
 from common.lifecycle import Runtime
-from common.schemas import (Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
+from common.bus import Consumer
+from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
                             PositionEvent, Severity, Signal, Status, Trade, decode, now_ns)
 from strategy_service import profile as profiles
+from strategy_service import snapshot
 from strategy_service.engine import Engine, Output
 
 log = logging.getLogger(__name__)
@@ -31,17 +34,41 @@ class StrategyService:
         self.rt, self.engine = rt, engine
         self.profiles_dir = rt.settings.data_dir / "profiles"
         self._kills_seen = engine.risk.kills
+        self._cursor = snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
+        self._exec: Consumer | None = None
         self._show_profile()
 
+    def register(self) -> None:
+        """Our consumers and the control hook, once `restore` has run."""
+        self._exec = self.rt.consume(c.EXEC_EVENTS, self.on_exec,
+                                     types=(OrderEvent, FillEvent, PositionEvent))
+        self.rt.consume(c.MARKET_TRADES, self.on_market, types=(Trade,))
+        self.rt.consume(c.MARKET_BOOK, self.on_market, types=(BookTop,))
+        self.rt.on_control(self.on_control)
+
     async def restore(self) -> None:
-        """Rebuild from our past intents and the execution events, before any new message is read."""
+        """Rebuild from the risk snapshot, our past intents and the execution events after the
+        snapshot, before any new message is read."""
         await self._ensure_group(c.EXEC_EVENTS)  # no event may slip between the read and the group
-        intents = [m for m in await self._read_back(c.EXEC_INTENTS) if isinstance(m, OrderIntent)]
-        events = [m for m in await self._read_back(c.EXEC_EVENTS)
-                  if isinstance(m, (OrderEvent, FillEvent, PositionEvent))]
-        self.engine.restore(intents=intents, events=events)
+        snap = await self._load_snapshot()
+        if snap is not None:
+            self.engine.load(snap)
+            self._kills_seen, self._cursor = self.engine.risk.kills, snap.entry_id
+        intents = [m for _, m in await self._read_back(c.EXEC_INTENTS) if isinstance(m, OrderIntent)]
+        entries = [(i, m) for i, m in await self._read_back(c.EXEC_EVENTS)
+                   if isinstance(m, (OrderEvent, FillEvent, PositionEvent))]
+        events = [m for i, m in entries if snapshot.newer(i, self._cursor)]
+        if snap is not None and entries and snapshot.newer(entries[0][0], self._cursor):
+            log.warning("risk_snapshot_behind_stream", extra={"ctx": {"snapshot": self._cursor,
+                                                                      "oldest": entries[0][0]}})
+        self.engine.restore(intents=intents, events=events,
+                            accounted=[m for i, m in entries if not snapshot.newer(i, self._cursor)])
         await self._after()
+        if events:
+            self._cursor = entries[-1][0]
+            await self._save()
         log.info("state_restored", extra={"ctx": {"intents": len(intents), "events": len(events),
+                                                  "snapshot": snap is not None,
                                                   "equity": round(self.engine.risk.equity, 2)}})
 
     async def on_market(self, msg: Message) -> None:
@@ -53,8 +80,13 @@ class StrategyService:
             await self._publish(out)
 
     async def on_exec(self, msg: Message) -> None:
+        entry_id = self._exec.entry_id.decode()
+        if not snapshot.newer(entry_id, self._cursor):
+            return  # accounted before a restart (a redelivery of what `restore` read back)
         self.engine.on_exec_event(msg)
-        await self._after()
+        await self._after()  # the alert first: a crash before the save repeats it rather than loses it
+        self._cursor = entry_id
+        await self._save()
 
     async def on_control(self, cmd: ControlCommand) -> None:
         if cmd.target not in ("*", self.rt.service):
@@ -64,6 +96,7 @@ class StrategyService:
             if cmd.args.get("reset_kill_switch") == "true":
                 self.engine.risk.reset_kill()
                 log.warning("kill_switch_reset", extra={"ctx": {"by": cmd.issued_by}})
+                await self._save()
                 await self._after()
         elif cmd.command is Command.RELOAD_CONFIG:
             await self._switch(self.engine.profile.name)
@@ -71,7 +104,8 @@ class StrategyService:
     async def _switch(self, name: str) -> None:
         """Load, validate and activate a profile; a bad one is refused and the old one stays."""
         try:
-            new = profiles.load(name, override_dir=self.profiles_dir)
+            new = profiles.load(name, override_dir=self.profiles_dir,
+                                feed_levels=self.rt.settings.market_publish_levels)
         except profiles.ProfileError as e:
             log.error("profile_rejected", extra={"ctx": {"error": str(e)}})
             await self.rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
@@ -107,12 +141,29 @@ class StrategyService:
         self.rt.health.details["profile"] = self.engine.profile.name
         self.rt.health.details["profile_version"] = str(self.engine.profile.version)
 
-    async def _read_back(self, stream: str) -> list[Message]:
+    async def _save(self) -> None:
+        await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY, snapshot.encode(self.engine.snapshot(self._cursor)))
+
+    async def _load_snapshot(self) -> snapshot.RiskSnapshot | None:
+        raw = await self.rt.bus.redis.get(c.STRATEGY_RISK_KEY)
+        if raw is None:
+            return None
+        try:
+            return snapshot.decode(raw)
+        except ValueError as e:
+            log.error("risk_snapshot_unreadable", extra={"ctx": {"error": str(e)}})
+            await self.rt.bus.alert(key="strategy:risk_snapshot", severity=Severity.WARN,
+                                    title="strategy: risk snapshot unreadable, rebuilt from exec.events",
+                                    detail=str(e))
+            return None
+
+    async def _read_back(self, stream: str) -> list[tuple[str, Message]]:
+        """The last RESTORE_DEPTH entries of `stream` as (entry id, message), oldest first."""
         entries = await self.rt.bus.redis.xrevrange(stream, count=RESTORE_DEPTH)
         out = []
-        for _, fields in reversed(entries):
+        for entry_id, fields in reversed(entries):
             try:
-                out.append(decode(fields[c.PAYLOAD_FIELD]))
+                out.append((entry_id.decode(), decode(fields[c.PAYLOAD_FIELD])))
             except (KeyError, ValueError):
                 continue  # the live consumer dead-letters bad entries; here they are only skipped
         return out
