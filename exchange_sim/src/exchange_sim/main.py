@@ -17,7 +17,9 @@ from pathlib import Path
 import uvloop
 from aiohttp import web
 
+from exchange_sim.engine import ExchangeError
 from exchange_sim.server.app import Sim, SimConfig, create_app
+from exchange_sim.server.instrument_file import load_instruments
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--balance", type=Decimal, default=Decimal("10000"), help="starting USDT wallet balance")
     p.add_argument("--replay", type=Path, help="replay this file of raw Bybit public WS lines instead")
     p.add_argument("--replay-speed", type=float, default=1.0, help="replay time multiplier")
+    p.add_argument("--instruments", type=Path,
+                   help="a saved /v5/market/instruments-info reply: its filters replace the simulator's own "
+                        "(otherwise a replay's unlisted symbols get tick and lot from the recorded decimals)")
     p.add_argument("--tick-ms", type=int, default=100, help="market step interval (ms)")
     p.add_argument("--latency-ms", type=float, default=3.0, help="delay on every REST reply and WS message")
     p.add_argument("--jitter-ms", type=float, default=1.0, help="uniform +- jitter on that delay")
@@ -40,15 +45,30 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-async def serve(args: argparse.Namespace) -> None:
+def build(args: argparse.Namespace) -> Sim:
+    """The simulator the flags describe; raises ValueError naming the flag and file that are wrong."""
+    if args.replay is not None and not args.replay.is_file():
+        raise ValueError(f"--replay {args.replay}: no such file")
+    try:
+        instruments = load_instruments(args.instruments) if args.instruments else {}
+    except ValueError as e:
+        raise ValueError(f"--instruments {e}") from None
     config = SimConfig(
         api_key=args.api_key, api_secret=args.api_secret, symbols=[s for s in args.symbols.split(",") if s],
         seed=args.seed, balance=args.balance, tick_ms=args.tick_ms, latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms, rate_limit_scale=args.rate_limit_scale, admin_token=args.admin_token,
-        replay=args.replay, replay_speed=args.replay_speed)
+        replay=args.replay, replay_speed=args.replay_speed, instruments=instruments)
+    try:
+        return Sim(config)
+    except ValueError as e:  # a recording that is not Bybit public messages
+        raise ValueError(f"--replay {e}") from None
+    except ExchangeError as e:  # a symbol (given or recorded) that is no USDT perpetual
+        raise ValueError(e.msg) from None
+
+
+async def serve(args: argparse.Namespace, sim: Sim) -> None:
     # Held replies (drop/timeout faults) must not keep a stopping simulator alive.
-    runner = web.AppRunner(create_app(Sim(config)), handle_signals=False, access_log=None,
-                           shutdown_timeout=1.0)
+    runner = web.AppRunner(create_app(sim), handle_signals=False, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()
@@ -70,9 +90,11 @@ def main() -> None:
     args = parser().parse_args()
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
-    if args.replay is not None and not args.replay.is_file():
-        parser().error(f"--replay {args.replay}: no such file")
-    uvloop.run(serve(args))
+    try:
+        sim = build(args)
+    except ValueError as e:
+        parser().error(str(e))
+    uvloop.run(serve(args, sim))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import msgspec
@@ -74,3 +75,47 @@ def test_order_struct_roundtrip_keeps_bybit_names():
                                     orderType="Limit",
                                     price="100.10", qty="0.010", orderStatus="New", timeInForce="GTC"))
     assert b'"orderLinkId":"l"' in raw and b'"price":"100.10"' in raw
+
+
+def with_new_fields(raw: bytes) -> bytes:
+    """The frame as a later Bybit might send it: an unknown field (of a shape no field here has) in the
+    envelope and in every object of the payload. `retExtInfo` is a free-form map, so it is left alone."""
+    def grow(node):
+        if isinstance(node, dict):
+            grown = {k: v if k == "retExtInfo" else grow(v) for k, v in node.items()}
+            return grown | {"addedByBybit": {"nested": [1, "two", None]}}
+        if isinstance(node, list):
+            return [grow(v) for v in node]
+        return node
+    return json.dumps(grow(json.loads(raw))).encode()
+
+
+@pytest.mark.parametrize("name", ["orderbook_snapshot.json", "orderbook_delta.json", "public_trade.json",
+                                  "ticker_snapshot.json", "kline.json", "order.json", "execution.json",
+                                  "position.json", "wallet.json"])
+def test_ws_frames_with_fields_bybit_adds_decode_the_same(name):
+    raw = frame(name)
+    grown = with_new_fields(raw)
+    assert b"addedByBybit" in grown
+    assert parse(grown) == parse(raw)
+
+
+def test_an_op_reply_with_a_new_field_decodes_the_same():
+    reply = b'{"success":true,"ret_msg":"pong","conn_id":"c1","req_id":"1","op":"ping"}'
+    assert parse(with_new_fields(reply)) == parse(reply)
+
+
+@pytest.mark.parametrize("name, result", [
+    ("rest_position_list.json", Paged[Position]),
+    ("rest_instruments.json", Paged[InstrumentInfo]),
+])
+def test_rest_results_with_fields_bybit_adds_decode_the_same(name, result):
+    decoder = msgspec.json.Decoder(Envelope[result])
+    raw = frame(name)
+    assert decoder.decode(with_new_fields(raw)) == decoder.decode(raw)
+
+
+def test_an_error_reply_with_new_fields_keeps_its_code_and_message():
+    reply = msgspec.json.decode(with_new_fields(frame("rest_error.json")), type=Envelope[msgspec.Raw])
+    assert (reply.retCode, reply.time) == (10004, 1672211928338)  # as the connector reads every reply first
+    assert reply.retMsg.startswith("error sign!")

@@ -8,13 +8,14 @@ import time
 from decimal import Decimal
 
 import httpx
+import msgspec
 import pytest
 import websockets
 from common.bybit.book import LocalBook
 from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
-from common.bybit.schemas.envelope import PrivateMsg, PublicMsg
+from common.bybit.schemas.envelope import Envelope, PrivateMsg, PublicMsg
 from common.bybit.schemas.order import AmendOrderParams, PlaceOrderParams
 from common.bybit.signing import rest_signature
 from common.bybit.ws import AuthFailed, BybitWs
@@ -207,3 +208,49 @@ async def test_the_market_moves_unwatched_and_triggers_tp_sl(sim):
         assert closing[0].orderStatus == "Filled"
     finally:
         await r.http.aclose()
+
+
+async def test_a_wrong_signature_and_an_unknown_key_get_10004_and_10003_on_v5(sim):
+    wrong_sign = BybitRest(BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret="not-the-secret"))
+    unknown_key = BybitRest(BybitHttp(base_url=sim.rest, api_key="nobody-knows-me", api_secret=sim.secret))
+    right = rest(sim)
+    try:
+        for r, code in ((wrong_sign, 10004), (unknown_key, 10003)):
+            with pytest.raises(BybitError) as get:
+                await r.positions(symbol="BTCUSDT")
+            with pytest.raises(BybitError) as post:
+                await r.place_order(order(orderLinkId=f"refused-{code}"))
+            assert (get.value.code, post.value.code) == (code, code)
+        assert await right.order_history(symbol="BTCUSDT") == []  # neither refused order was placed
+    finally:
+        for r in (wrong_sign, unknown_key, right):
+            await r.http.aclose()
+
+
+async def test_a_timestamp_outside_recv_window_gets_10002_and_the_connector_resyncs(sim):
+    async with httpx.AsyncClient(base_url=sim.rest, timeout=10) as client:
+        for skew_ms in (-6_000, 2_000):  # older than the 5 s window; further ahead than Bybit's 1 s
+            ts = str(int(time.time() * 1000) + skew_ms)
+            sign = rest_signature(secret=sim.secret, timestamp=ts, api_key=sim.key, recv_window=5000,
+                                  params=b"category=linear")
+            reply = await client.get("/v5/position/list?category=linear", headers={
+                "X-BAPI-API-KEY": sim.key, "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": "5000",
+                "X-BAPI-SIGN": sign})
+            envelope = msgspec.json.decode(reply.content, type=Envelope[msgspec.Raw])
+            assert envelope.retCode == 10002 and "recv_window" in envelope.retMsg, envelope
+    # the connector, time sync off and its clock a minute slow: 10002, then it resyncs and retries
+    http = BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret, time_sync=False)
+    http.offset_ms = -60_000
+    seen: list[tuple[str, int]] = []
+
+    async def wire(response: httpx.Response) -> None:
+        await response.aread()
+        seen.append((response.url.path, response.json()["retCode"]))
+
+    http._client.event_hooks["response"].append(wire)  # observe the replies on the wire
+    try:
+        assert (await BybitRest(http).positions(symbol="BTCUSDT"))[0].symbol == "BTCUSDT"
+        assert seen == [("/v5/position/list", 10002), ("/v5/market/time", 0), ("/v5/position/list", 0)]
+        assert abs(http.offset_ms) < 5_000
+    finally:
+        await http.aclose()

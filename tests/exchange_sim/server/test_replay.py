@@ -1,19 +1,26 @@
-"""A replayed recording rebuilds, through the simulator and the connector, exactly the book an
-independent reference computes from the same messages."""
+"""A replayed recording through the simulator and the connector: exactly the book an independent
+reference computes from the same messages; recorded mark prices in order with trades and book; the
+tick and lot of an unlisted symbol taken from the recording (or from --instruments)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+import subprocess
 from decimal import Decimal
 
+import pytest
 from common.bybit.book import LocalBook
+from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
+from common.bybit.rest import BybitRest
+from common.bybit.schemas.order import PlaceOrderParams
+from common.bybit.schemas.position import TradingStopParams
 from common.bybit.ws import BybitWs
 from exchange_sim.server.admin import Status
 
-from tests.support import start_sim
+from tests.support import KEY, SECRET, VENV_BIN, start_sim
 from tests.exchange_sim.server.test_connector import until
 
 TICK = Decimal("0.1")
@@ -111,3 +118,180 @@ async def test_replayed_book_matches_an_independent_reference(tmp_path):
         await ws.close()
         await asyncio.wait_for(task, 5)
         sim.stop()
+
+
+T0 = 1_700_000_000_000
+LEAD_MS = 4_000  # recorded time before the sequence under test, for the test to connect and subscribe
+
+
+def write_lines(path, lines: list[dict]) -> None:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def book_msg(symbol: str, ts: int, u: int, bids: list, asks: list) -> dict:
+    return {"topic": f"orderbook.50.{symbol}", "type": "snapshot" if u == 1 else "delta", "ts": ts,
+            "cts": ts - 1, "data": {"s": symbol, "b": bids, "a": asks, "u": u, "seq": u * 3}}
+
+
+def trade_msg(symbol: str, ts: int, side: str, price: str, size: str) -> dict:
+    trade = {"T": ts, "s": symbol, "S": side, "v": size, "p": price, "L": "PlusTick", "i": f"t{ts}",
+             "BT": False}
+    return {"topic": f"publicTrade.{symbol}", "type": "snapshot", "ts": ts, "data": [trade]}
+
+
+def ticker_msg(symbol: str, ts: int, kind: str, **fields: str) -> dict:
+    return {"topic": f"tickers.{symbol}", "type": kind, "ts": ts, "cs": ts,
+            "data": {"symbol": symbol, **fields}}
+
+
+async def wait_for_replay_end(sim, poll=None) -> None:
+    """Poll the admin status until the replay is done (at most ~30 s), calling `poll` each round."""
+    admin = BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret, time_sync=False)
+    try:
+        for _ in range(300):
+            if poll is not None:
+                await poll()
+            if (await admin.get("/admin/status", {}, Status)).replay_done:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the replay did not finish")
+    finally:
+        await admin.aclose()
+
+
+async def test_recorded_mark_price_reaches_ws_and_rest_in_order_with_trades_and_book(tmp_path):
+    """XRPUSDT (unlisted): the mark a recording gives goes out on tickers.XRPUSDT between the trades and
+    book deltas it sits between in the file, and /v5/market/tickers shows it; the book's mid, which
+    moves meanwhile, no longer sets the mark."""
+    t = T0 + LEAD_MS
+    path = tmp_path / "xrp.jsonl"
+    write_lines(path, [
+        book_msg("XRPUSDT", T0, 1, [["0.5120", "1000"], ["0.5119", "2000"]],
+                 [["0.5126", "1000"], ["0.5127", "2000"]]),  # mid 0.5123 is the mark until a ticker says
+        ticker_msg("XRPUSDT", t, "snapshot", markPrice="0.5125", indexPrice="0.5124", fundingRate="0.0002",
+                   nextFundingTime=str(T0 + 3_600_000), lastPrice="0.5126"),
+        trade_msg("XRPUSDT", t + 300, "Buy", "0.5126", "10"),
+        ticker_msg("XRPUSDT", t + 600, "delta", markPrice="0.5130"),
+        book_msg("XRPUSDT", t + 900, 2, [["0.5128", "500"]], []),  # the mid would be 0.5127
+        ticker_msg("XRPUSDT", t + 1200, "delta", markPrice="0.5131", fundingRate="0.00015"),
+        trade_msg("XRPUSDT", t + 1500, "Sell", "0.5128", "7"),
+    ])
+    sim = start_sim("--replay", str(path), "--tick-ms", "20", "--symbols", "XRPUSDT", tmp_path=tmp_path)
+    seen: list[tuple] = []
+
+    def on_message(m):
+        if m.topic.startswith("tickers") and m.type == "delta" and m.data.markPrice:
+            seen.append(("mark", m.data.markPrice))
+        elif m.topic.startswith("publicTrade"):
+            seen.extend(("trade", x.p) for x in m.data)
+        elif m.topic.startswith("orderbook") and m.type == "delta":
+            seen.append(("book", m.data.b, m.data.a))
+
+    ws = BybitWs(url=sim.ws_public, on_message=on_message)
+    await ws.subscribe(["orderbook.50.XRPUSDT", "publicTrade.XRPUSDT", "tickers.XRPUSDT"])
+    task = asyncio.create_task(ws.run())
+    r = BybitRest(BybitHttp(base_url=sim.rest))
+    marks: list[str] = []
+
+    async def poll_rest():
+        mark = (await r.tickers(symbol="XRPUSDT"))[0].markPrice
+        if not marks or marks[-1] != mark:
+            marks.append(mark)
+
+    try:
+        await asyncio.wait_for(ws.connected.wait(), 10)
+        await wait_for_replay_end(sim, poll_rest)
+        await until(lambda: len(seen) >= 6, timeout=10, what="the recorded sequence on the socket")
+        assert seen == [("mark", "0.5125"), ("trade", "0.5126"), ("mark", "0.5130"),
+                        ("book", [("0.5128", "500")], []), ("mark", "0.5131"), ("trade", "0.5128")], (
+            "out of order, or the test subscribed after the recorded sequence began")
+        ticker = (await r.tickers(symbol="XRPUSDT"))[0]
+        assert (ticker.markPrice, ticker.indexPrice, ticker.fundingRate, ticker.nextFundingTime) == (
+            "0.5131", "0.5124", "0.00015", str(T0 + 3_600_000))
+        assert (ticker.lastPrice, ticker.bid1Price) == ("0.5128", "0.5128")
+        # polled REST saw the marks in recorded order, never a mid the book implied (0.5127)
+        order = ["0.5123", "0.5125", "0.5130", "0.5131"]
+        assert set(marks) <= set(order), marks
+        assert marks == sorted(marks, key=order.index) and marks[-1] == "0.5131"
+    finally:
+        await r.http.aclose()
+        await ws.close()
+        await asyncio.wait_for(task, 5)
+        sim.stop()
+
+
+def pepe_recording(path) -> None:
+    """1000PEPEUSDT, unlisted, at prices of 7 decimals and sizes in whole coins."""
+    write_lines(path, [
+        book_msg("1000PEPEUSDT", T0, 1, [["0.0000123", "90000000"], ["0.0000122", "50000000"]],
+                 [["0.0000124", "90000000"], ["0.0000125", "50000000"]]),
+        trade_msg("1000PEPEUSDT", T0 + 10, "Buy", "0.0000124", "1200000"),
+    ])
+
+
+async def test_an_unlisted_symbol_gets_the_recordings_tick_and_its_tp_sl_keep_their_precision(tmp_path):
+    path = tmp_path / "pepe.jsonl"
+    pepe_recording(path)
+    sim = start_sim("--replay", str(path), "--symbols", "BTCUSDT", tmp_path=tmp_path)
+    r = BybitRest(BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret))
+    try:
+        listed = {i.symbol: i for i in await r.instruments()}
+        assert set(listed) == {"BTCUSDT", "1000PEPEUSDT"}  # the recording's symbols trade besides --symbols
+        pepe = listed["1000PEPEUSDT"]
+        assert (pepe.priceFilter.tickSize, pepe.priceScale, pepe.lotSizeFilter.qtyStep) == (
+            "0.0000001", "7", "1")
+        await wait_for_replay_end(sim)
+        await r.place_order(PlaceOrderParams(category="linear", symbol="1000PEPEUSDT", side="Buy",
+                                             orderType="Market", qty="1000000", takeProfit="0.0000131",
+                                             stopLoss="0.0000117"))
+        pos = (await r.positions(symbol="1000PEPEUSDT"))[0]
+        assert (pos.size, pos.takeProfit, pos.stopLoss) == ("1000000", "0.0000131", "0.0000117")
+        await r.trading_stop(TradingStopParams(category="linear", symbol="1000PEPEUSDT",
+                                               takeProfit="0.0000133"))
+        assert (await r.positions(symbol="1000PEPEUSDT"))[0].takeProfit == "0.0000133"
+        with pytest.raises(BybitError) as e:
+            await r.trading_stop(TradingStopParams(category="linear", symbol="1000PEPEUSDT",
+                                                   takeProfit="0.00001335"))
+        assert e.value.code == 170134  # finer than the recorded tick
+    finally:
+        await r.http.aclose()
+        sim.stop()
+
+
+async def test_instruments_file_overrides_the_recorded_filters(tmp_path):
+    path = tmp_path / "pepe.jsonl"
+    pepe_recording(path)
+    info = {"symbol": "1000PEPEUSDT", "contractType": "LinearPerpetual", "status": "Trading",
+            "baseCoin": "1000PEPE", "quoteCoin": "USDT", "settleCoin": "USDT", "launchTime": "1683705600000",
+            "priceScale": "7", "newField": {"bybit": "adds fields"},
+            "leverageFilter": {"minLeverage": "1", "maxLeverage": "25.00", "leverageStep": "0.01"},
+            "priceFilter": {"minPrice": "0.0000001", "maxPrice": "1.9999998", "tickSize": "0.0000001"},
+            "lotSizeFilter": {"maxOrderQty": "80000000", "minOrderQty": "100", "qtyStep": "100",
+                              "minNotionalValue": "5"}}
+    listing = tmp_path / "instruments.json"
+    listing.write_text(json.dumps({"retCode": 0, "retMsg": "OK", "result": {"category": "linear",
+                                                                           "list": [info]}}))
+    sim = start_sim("--replay", str(path), "--instruments", str(listing), tmp_path=tmp_path)
+    r = BybitRest(BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret))
+    try:
+        pepe = (await r.instruments(symbol="1000PEPEUSDT"))[0]
+        lots = pepe.lotSizeFilter
+        assert (lots.qtyStep, lots.minOrderQty, pepe.leverageFilter.maxLeverage) == ("100", "100", "25.00")
+        await wait_for_replay_end(sim)
+        with pytest.raises(BybitError) as e:
+            await r.place_order(PlaceOrderParams(category="linear", symbol="1000PEPEUSDT", side="Buy",
+                                                 orderType="Market", qty="1000050"))
+        assert e.value.code == 170137  # qty off the listed step of 100
+    finally:
+        await r.http.aclose()
+        sim.stop()
+
+
+def test_a_bad_instruments_file_is_refused_naming_it(tmp_path):
+    listing = tmp_path / "instruments.json"
+    listing.write_text(json.dumps({"result": {"list": [{"symbol": "XRPUSDT"}]}}))
+    done = subprocess.run([str(VENV_BIN / "scalper-exchange-sim"), "--api-key", KEY, "--api-secret", SECRET,
+                           "--instruments", str(listing)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "--instruments" in done.stderr and "instruments.json" in done.stderr
+    assert "contractType" in done.stderr  # the missing field

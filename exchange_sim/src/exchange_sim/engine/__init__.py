@@ -2,10 +2,10 @@
 account. Pure and deterministic: time comes in as `now_ms`, nothing here does I/O except `read_replay`."""
 
 from exchange_sim.engine.errors import ExchangeError
-from exchange_sim.engine.events import BookUpdate, TradeTick
+from exchange_sim.engine.events import BookUpdate, MarketEvent, TickerUpdate, TradeTick
 from exchange_sim.engine.exchange import Exchange
 from exchange_sim.engine.generator import MarketGenerator
-from exchange_sim.engine.instruments import Instrument, default_instrument
+from exchange_sim.engine.instruments import Instrument, default_instrument, recorded_instruments
 from exchange_sim.engine.records import Execution, Order, Position, Wallet
 from exchange_sim.engine.replay import read_replay
 
@@ -15,11 +15,14 @@ __all__ = [
     "ExchangeError",
     "Execution",
     "Instrument",
+    "MarketEvent",
     "MarketGenerator",
     "Order",
     "Position",
+    "TickerUpdate",
     "TradeTick",
     "Wallet",
     "default_instrument",
     "read_replay",
+    "recorded_instruments",
 ]

@@ -1,4 +1,4 @@
-"""Market events: the content of one public orderbook message and one public trade."""
+"""Market events: the content of one public orderbook message, one public trade and one ticker."""
 
 from __future__ import annotations
 
@@ -37,4 +37,17 @@ class TradeTick:
     block_trade: bool = False
 
 
-MarketEvent = BookUpdate | TradeTick
+@dataclass(slots=True)
+class TickerUpdate:
+    """What a recorded `tickers.{symbol}` message says about mark, index and funding; None = not in it
+    (a delta carries only the fields that changed)."""
+
+    symbol: str
+    mark_price: Decimal | None
+    index_price: Decimal | None
+    funding_rate: Decimal | None
+    next_funding_ms: int | None
+    ts_ms: int
+
+
+MarketEvent = BookUpdate | TradeTick | TickerUpdate

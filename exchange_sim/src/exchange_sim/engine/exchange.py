@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from exchange_sim.engine.account import Account
 from exchange_sim.engine.errors import INSUFFICIENT_BALANCE, LEVERAGE_UNCHANGED, PARAMS, ExchangeError
-from exchange_sim.engine.events import BookUpdate, Level, TradeTick
+from exchange_sim.engine.events import BookUpdate, Level, MarketEvent, TradeTick
 from exchange_sim.engine.instruments import Instrument, default_instrument
 from exchange_sim.engine.market import Market
 from exchange_sim.engine.matching import RestingOrders
@@ -44,16 +44,19 @@ class Exchange(Trading):
         self.counter = 0
 
     # market side ---------------------------------------------------------------------------------
-    def apply(self, event: BookUpdate | TradeTick) -> None:
+    def apply(self, event: MarketEvent) -> None:
         """Feed one market event: update the public state, then fill, trigger and liquidate as it implies."""
         market = self._market(event.symbol)
         resting = self.resting[event.symbol]
         if type(event) is TradeTick:
             market.apply_trade(event)
             fills = resting.on_trade(event) if resting else ()
-        else:
+        elif type(event) is BookUpdate:
             market.apply_book(event)
             fills = resting.on_book(market.book) if resting else ()
+        else:  # a ticker moves mark, index and funding: TP/SL by mark and liquidation may fire, no fill
+            market.apply_ticker(event)
+            fills = ()
         self.marks[event.symbol] = market.mark_price or market.last_price
         now = event.ts_ms
         for order, qty in fills:

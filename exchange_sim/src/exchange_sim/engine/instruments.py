@@ -1,8 +1,10 @@
-"""Instrument filters (tick, lot, limits) for linear USDT perpetuals, and plausible defaults per symbol."""
+"""Instrument filters (tick, lot, limits) for linear USDT perpetuals: plausible defaults per symbol, or
+the filters a recording implies."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,6 +16,7 @@ from exchange_sim.engine.errors import (
     QTY_TOO_SMALL,
     ExchangeError,
 )
+from exchange_sim.engine.events import BookUpdate, MarketEvent, TradeTick
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,54 @@ _KNOWN = {
 
 def default_instrument(symbol: str) -> Instrument:
     """BTC/ETH/SOL as Bybit lists them; any other symbol gets filters derived from its name."""
-    if not symbol.endswith("USDT") or len(symbol) < 5:
-        raise ExchangeError(PARAMS, f"symbol {symbol} is not a USDT perpetual")
+    _check_symbol(symbol)
     spec = _KNOWN.get(symbol)
     if spec is None:
         spec = _derived(symbol)
-    tick = Decimal(spec["tick"])
-    step = Decimal(spec["step"])
+    return _instrument(symbol, tick=Decimal(spec["tick"]), step=Decimal(spec["step"]),
+                       max_qty=Decimal(spec["max_qty"]), leverage=Decimal(spec["lev"]),
+                       price=Decimal(spec["price"]))
+
+
+def recorded_instruments(events: Iterable[MarketEvent]) -> dict[str, Instrument]:
+    """Filters for every symbol of a recording. BTC/ETH/SOL keep Bybit's listing; for any other symbol a
+    name says nothing about its price, but Bybit prints prices with priceScale decimals and sizes with
+    qtyStep's, so the most decimals recorded give the tick (10**-scale) and the lot step."""
+    price_dp: dict[str, int] = {}
+    size_dp: dict[str, int] = {}
+    first_price: dict[str, Decimal] = {}
+    for event in events:
+        if type(event) is TradeTick:
+            prices, sizes = [event.price], [event.size]
+        elif type(event) is BookUpdate:
+            levels = event.bids + event.asks
+            prices, sizes = [p for p, _ in levels], [q for _, q in levels]
+        else:
+            prices, sizes = [p for p in (event.mark_price, event.index_price) if p is not None], []
+        symbol = event.symbol
+        price_dp[symbol] = max([price_dp.get(symbol, 0), *map(_decimals, prices)])
+        size_dp[symbol] = max([size_dp.get(symbol, 0), *map(_decimals, sizes)])
+        if prices and symbol not in first_price:
+            first_price[symbol] = prices[0]
+    out = {}
+    for symbol, dp in price_dp.items():
+        if symbol in _KNOWN:
+            out[symbol] = default_instrument(symbol)
+            continue
+        _check_symbol(symbol)
+        tick, step = Decimal(1).scaleb(-dp), Decimal(1).scaleb(-size_dp[symbol])
+        out[symbol] = _instrument(symbol, tick=tick, step=step, max_qty=step * 10_000_000,
+                                  leverage=Decimal(50), price=first_price.get(symbol, tick))
+    return out
+
+
+def _check_symbol(symbol: str) -> None:
+    if not symbol.endswith("USDT") or len(symbol) < 5:
+        raise ExchangeError(PARAMS, f"symbol {symbol} is not a USDT perpetual")
+
+
+def _instrument(symbol: str, *, tick: Decimal, step: Decimal, max_qty: Decimal, leverage: Decimal,
+            price: Decimal) -> Instrument:
     return Instrument(
         symbol=symbol,
         base_coin=symbol[:-4],
@@ -73,12 +117,17 @@ def default_instrument(symbol: str) -> Instrument:
         tick_size=tick,
         qty_step=step,
         min_qty=step,
-        max_qty=Decimal(spec["max_qty"]),
+        max_qty=max_qty,
         min_notional=Decimal("5"),
-        max_leverage=Decimal(spec["lev"]),
+        max_leverage=leverage,
         price_scale=-tick.as_tuple().exponent,
-        reference_price=Decimal(spec["price"]),
+        reference_price=price,
     )
+
+
+def _decimals(value: Decimal) -> int:
+    """Digits after the point as written: "0.0500" -> 4, "12" -> 0."""
+    return max(0, -value.as_tuple().exponent)
 
 
 def _derived(symbol: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,15 +39,23 @@ class SimConfig:
     admin_token: str = ""
     replay: Path | None = None
     replay_speed: float = 1.0
+    instruments: dict[str, e.Instrument] = field(default_factory=dict)  # --instruments: overrides any filter
 
 
 class Sim:
     """Everything a request handler needs: config, engine, faults, limits, sockets and the market feed."""
 
     def __init__(self, config: SimConfig) -> None:
+        """Raises ValueError (naming file and line) on a replay that is not Bybit public messages, and
+        ExchangeError on a symbol, given or recorded, that is no USDT perpetual."""
         self.config = config
         self.faults = Faults()
-        self.exchange = e.Exchange(symbols=config.symbols, balance=config.balance)
+        symbols, instruments = list(config.symbols), {}
+        if config.replay is not None:  # the recording's symbols trade too, with the filters it implies
+            instruments = e.recorded_instruments(ev for _, ev in e.read_replay(config.replay))
+            symbols += [s for s in instruments if s not in symbols]
+        self.exchange = e.Exchange(symbols=symbols, balance=config.balance,
+                                   instruments=instruments | config.instruments)
         self.latency = Latency(base_ms=config.latency_ms, jitter_ms=config.jitter_ms, seed=config.seed)
         self.limits = RateLimits(scale=config.rate_limit_scale)
         self.hub = Hub()
@@ -57,7 +65,7 @@ class Sim:
             self.replay = Replay(e.read_replay(config.replay), speed=config.replay_speed)
             source = self.replay
         else:
-            source = e.MarketGenerator(symbols=config.symbols, seed=config.seed,
+            source = e.MarketGenerator(symbols=symbols, seed=config.seed,
                                        instruments=self.exchange.instruments).step
         self.feed = Feed(sim=self, source=source, tick_ms=config.tick_ms)
 

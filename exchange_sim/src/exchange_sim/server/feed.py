@@ -25,16 +25,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _enc = msgspec.json.Encoder()
-Source = Callable[[int], list[e.BookUpdate | e.TradeTick]]
+Source = Callable[[int], list[e.MarketEvent]]
 KLINE_MS = 60_000
 
 
 class Replay:
     """Events of a recorded file, released as the simulator's clock passes their recorded time."""
 
-    def __init__(self, events: Iterator[tuple[int, e.BookUpdate | e.TradeTick]], *, speed: float) -> None:
+    def __init__(self, events: Iterator[tuple[int, e.MarketEvent]], *, speed: float) -> None:
         self._events, self._speed = events, speed
-        self._next: tuple[int, e.BookUpdate | e.TradeTick] | None = next(events, None)
+        self._next: tuple[int, e.MarketEvent] | None = next(events, None)
         self._origin: tuple[int, int] | None = None  # (file ms, clock ms) of the first step
         self.released = 0
 
@@ -42,7 +42,7 @@ class Replay:
     def done(self) -> bool:
         return self._next is None
 
-    def __call__(self, now_ms: int) -> list[e.BookUpdate | e.TradeTick]:
+    def __call__(self, now_ms: int) -> list[e.MarketEvent]:
         if self._next is None:
             return []
         if self._origin is None:

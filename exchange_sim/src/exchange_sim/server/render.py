@@ -63,16 +63,18 @@ def wallet(w: e.Wallet) -> WalletAccount:
 
 
 def instrument(i: e.Instrument, *, launch_ms: int) -> InstrumentInfo:
+    """Numbers in plain notation, as Bybit writes them (a tick of 1e-7 is "0.0000001")."""
+    tick, max_qty = f"{i.tick_size:f}", f"{i.max_qty:f}"
     return InstrumentInfo(
         symbol=i.symbol, contractType="LinearPerpetual", status="Trading", baseCoin=i.base_coin,
         quoteCoin=i.quote_coin, settleCoin=i.quote_coin, launchTime=str(launch_ms),
         priceScale=str(i.price_scale),
-        leverageFilter=LeverageFilter(minLeverage="1", maxLeverage=str(i.max_leverage), leverageStep="0.01"),
-        priceFilter=PriceFilter(minPrice=str(i.tick_size), maxPrice=str(i.tick_size * 10**9),
-                                tickSize=str(i.tick_size)),
-        lotSizeFilter=LotSizeFilter(maxOrderQty=str(i.max_qty), minOrderQty=str(i.min_qty),
-                                    qtyStep=str(i.qty_step), postOnlyMaxOrderQty=str(i.max_qty),
-                                    maxMktOrderQty=str(i.max_qty), minNotionalValue=str(i.min_notional)))
+        leverageFilter=LeverageFilter(minLeverage="1", maxLeverage=f"{i.max_leverage:f}",
+                                      leverageStep="0.01"),
+        priceFilter=PriceFilter(minPrice=tick, maxPrice=f"{i.tick_size * 10**9:f}", tickSize=tick),
+        lotSizeFilter=LotSizeFilter(maxOrderQty=max_qty, minOrderQty=f"{i.min_qty:f}",
+                                    qtyStep=f"{i.qty_step:f}", postOnlyMaxOrderQty=max_qty,
+                                    maxMktOrderQty=max_qty, minNotionalValue=f"{i.min_notional:f}"))
 
 
 def ticker(symbol: str, fields: dict[str, Decimal | int | str]) -> Ticker:
