@@ -32,6 +32,7 @@ ACTIONS = [
     "/api/profile",
     "/api/scenarios/full-boot/run",
     "/api/services/market/restart",
+    "/api/orders",
 ]
 PAGES = [
     "/",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import bcrypt
 from common.config import Settings
+from dashboard.audit import AUDIT_FILE
 from dashboard.throttle import KEY_PREFIX, MAX_LOCKOUT_S, Throttle
 from redis import asyncio as aioredis
 from dashboard.users import Role, UserStore
@@ -75,3 +77,23 @@ async def test_lockout_doubles_a_success_resets_the_count_and_a_restart_keeps_it
         assert 0 < await r.pttl(KEY_PREFIX + "u") <= 2 * MAX_LOCKOUT_S * 1000
     finally:
         await r.aclose()
+
+
+def test_user_changes_from_the_cli_are_in_the_dashboards_audit_log(redis_url, tmp_path):
+    env = service_env(redis_url, DATA_DIR=str(tmp_path), LOGNAME="ops-anna", USER="ops-anna")
+    assert _ctl("user", "add", "bob", "--role", "admin", stdin="first-Pa55word\n", env=env).returncode == 0
+    assert _ctl("user", "add", "bob", stdin="other-Pa55word\n", env=env).returncode == 1  # exists
+    assert _ctl("user", "passwd", "bob", stdin="second-Pa55word\n", env=env).returncode == 0
+    assert _ctl("user", "list", stdin="", env=env).returncode == 0  # a read: not audited
+    assert _ctl("user", "remove", "bob", stdin="", env=env).returncode == 0
+    text = (tmp_path / AUDIT_FILE).read_text()
+    audit = [json.loads(line) for line in text.splitlines()]
+    assert [(a["action"], a["outcome"]) for a in audit] == [
+        ("user add bob (admin)", "ok"),
+        ("user add bob (viewer)", "refused"),
+        ("user passwd bob", "ok"),
+        ("user remove bob", "ok"),
+    ]
+    assert {(a["user"], a["client"]) for a in audit} == {("ops-anna", "cli")}
+    assert "exists" in audit[1]["detail"]
+    assert not any(p in text for p in ("first-Pa55word", "other-Pa55word", "second-Pa55word"))

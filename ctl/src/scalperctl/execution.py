@@ -10,18 +10,15 @@ import argparse
 import asyncio
 import json
 import sys
-import uuid
-from decimal import Decimal, InvalidOperation
 
 import redis
 import redis.asyncio as aioredis
 
 from common import config
 from common import constants as c
-from common.schemas import OrderIntent, encode, now_ns
+from common.manual_order import ManualOrderError, manual_intent, send_manual_order
 
 COMMANDS = ("orders", "positions", "order", "recovery")
-MANUAL_PREFIX = "m-"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,22 +27,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     o = subparsers.add_parser("order", help="send a manual order intent (market, or --limit P)")
     o.add_argument("side", choices=["buy", "sell"])
     o.add_argument("symbol")
-    o.add_argument("qty", type=_decimal)
-    o.add_argument("--limit", type=_decimal, help="limit price (default: market)")
-    o.add_argument("--tp", type=_decimal, help="take-profit price")
-    o.add_argument("--sl", type=_decimal, help="stop-loss price")
+    o.add_argument("qty")
+    o.add_argument("--limit", help="limit price (default: market)")
+    o.add_argument("--tp", help="take-profit price")
+    o.add_argument("--sl", help="stop-loss price")
     o.add_argument("--reduce-only", action="store_true")
     r = subparsers.add_parser("recovery", help="the execution service's recovery plans, newest first (JSON)")
     r.add_argument("--last", type=int, default=5, help="how many plans")
-
-
-def _decimal(text: str) -> str:
-    try:
-        if Decimal(text) <= 0:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number") from None
-    return text
 
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -54,6 +42,9 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
     except (OSError, redis.RedisError) as e:
         print(f"scalperctl {args.cmd}: Redis unreachable: {e}", file=sys.stderr)
         return 1
+    except ManualOrderError as e:
+        print(f"scalperctl order: {e}", file=sys.stderr)
+        return 2
 
 
 async def _run(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -85,11 +76,6 @@ async def _state(r: aioredis.Redis) -> dict | None:
 
 
 async def _order(r: aioredis.Redis, args: argparse.Namespace) -> dict:
-    intent = OrderIntent(
-        intent_id=f"{MANUAL_PREFIX}{uuid.uuid4().hex[:24]}", symbol=args.symbol.upper(),
-        side="Buy" if args.side == "buy" else "Sell", qty=args.qty,
-        order_type="Limit" if args.limit else "Market", price=args.limit, reduce_only=args.reduce_only,
-        take_profit=args.tp, stop_loss=args.sl, reference_price=args.limit, source="manual",
-        created_ts_ns=now_ns())
-    entry = await r.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(intent)}, maxlen=100_000, approximate=True)
-    return {"intent_id": intent.intent_id, "orderLinkId": intent.intent_id, "entry_id": entry.decode()}
+    intent = manual_intent(side=args.side, symbol=args.symbol, qty=args.qty, limit=args.limit, tp=args.tp,
+                           sl=args.sl, reduce_only=args.reduce_only)
+    return await send_manual_order(r, intent)

@@ -1,15 +1,18 @@
 """`scalperctl user add|passwd|remove|list` (dashboard users in SQLite) and `scalperctl hash-password`.
 
 Passwords are read from the terminal (twice) or, when stdin is not a terminal, from its first line,
-never from the command line (it would land in the shell history and the process list).
+never from the command line (it would land in the shell history and the process list). Every change
+(done or refused) goes to the dashboard's audit log under the OS user's name, client "cli".
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
+from dashboard.audit import Audit
 from dashboard.users import Role, UserStore, hash_password
 
 from common import config
@@ -58,6 +61,12 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         print("a user name is required", file=sys.stderr)
         return 2
     try:
+        audit = Audit(settings.data_dir)  # before any change: a change that cannot be audited is not made
+    except OSError as e:
+        print(f"cannot write the audit log in {settings.data_dir}: {e}", file=sys.stderr)
+        return 1
+    action = f"user {args.action} {args.name}" + (f" ({args.role})" if args.action == "add" else "")
+    try:
         if args.action == "add":
             store.add(name=args.name, password=read_password(), role=Role(args.role))
         elif args.action == "passwd":
@@ -65,7 +74,17 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         else:
             store.remove(args.name)
     except ValueError as e:
+        audit.record(user=_os_user(), action=action, client="cli", outcome="refused", detail=str(e))
         print(str(e), file=sys.stderr)
         return 1
+    audit.record(user=_os_user(), action=action, client="cli", outcome="ok")
     print(f"user {args.name}: {args.action} done ({store.path})")
     return 0
+
+
+def _os_user() -> str:
+    """Who ran the command; a uid when the system has no name for it (e.g. a container's random uid)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"

@@ -19,9 +19,11 @@ router = APIRouter(tags=["safe mode"])
 
 async def _safe_mode(rt) -> dict:
     redis = rt.bus.redis
+    execution = await state.execution_state(redis)
     return {
         "operator_safe_mode": await state.operator_safe_mode(redis),
-        "execution": await state.execution_state(redis),
+        "execution": execution,
+        "reconcile_waits": reconcile_waits((execution or {}).get("holds") or {}),
         "recovery_plans": await state.recovery_plans(redis),
     }
 
@@ -47,11 +49,23 @@ async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: Ad
 
 @router.post("/api/reconcile")
 async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
-    """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`."""
-    return await _send(request, user=user, rt=rt, command=Command.RECONCILE, target=c.EXECUTION)
+    """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`. While a hold
+    (operator safe mode, a lost stream) keeps execution SAFE, the plan waits for the hold's release."""
+    holds = ((await state.execution_state(rt.bus.redis)) or {}).get("holds") or {}
+    return await _send(
+        request, user=user, rt=rt, command=Command.RECONCILE, target=c.EXECUTION, note=reconcile_waits(holds)
+    )
 
 
-async def _send(request: Request, *, user, rt, command: Command, target: str):
+def reconcile_waits(holds: dict[str, str]) -> str:
+    """What an operator is told when execution holds SAFE: its recovery does not start until released."""
+    if not holds:
+        return ""
+    return (f"safe mode holds execution ({'; '.join(holds.values())}): the reconciliation waits until "
+            "safe mode is released, then runs")
+
+
+async def _send(request: Request, *, user, rt, command: Command, target: str, note: str = ""):
     entry = await send_control(
         rt.bus.redis, command=command, target=target, issued_by=f"dashboard:{user.name}"
     )
@@ -60,8 +74,7 @@ async def _send(request: Request, *, user, rt, command: Command, target: str):
         action=command.value,
         client=request.client.host,
         outcome="ok",
-        detail=f"target {target}, entry {entry}",
+        detail=f"target {target}, entry {entry}" + (f"; {note}" if note else ""),
     )
-    return after_action(
-        request, back="/safe-mode", result={"command": command.value, "target": target, "entry_id": entry}
-    )
+    result = {"command": command.value, "target": target, "entry_id": entry}
+    return after_action(request, back="/safe-mode", result=result | ({"note": note} if note else {}))
