@@ -61,7 +61,8 @@ async def test_duplicates_fold_every_alert_is_logged_and_crit_is_sent_once(engin
         assert fake.messages[0]["chat_id"] == "7" and fake.messages[0]["token"] == TOKEN
         assert "something broke" in fake.messages[0]["text"]
         lines = [json.loads(x) for x in (tmp_path / "alert_log.jsonl").read_text().splitlines()]
-        assert [x["duplicate"] for x in lines] == [False, True, True, False]
+        assert [x["duplicate"] for x in lines if "key" in x] == [False, True, True, False]
+        assert [x for x in lines if "key" not in x] == [{"telegram_sent": crit["id"]}]
         assert engine.unacked() == 2
         engine.acknowledge(crit["id"], user="boss")
         assert engine.unacked() == 1 and engine.listing(unacked_only=True)[0]["key"] == "restart:market"
@@ -152,3 +153,34 @@ async def test_a_restarted_engine_shows_the_history_and_its_acknowledgements(eng
         assert max(r["id"] for r in second.listing()) == 3
     finally:
         fake.stop()
+
+
+async def test_what_a_stopped_engine_had_not_delivered_is_sent_after_the_restart(engine_for):
+    fake = FakeTelegram(port=free_port())  # down while the first run gets its alerts
+    first = await engine_for(fake.url)
+    fake.start()
+    try:
+        await first.on_alert(_alert("delivered"))
+        await _until(lambda: len(fake.messages) == 1, what="the first alert delivered")
+        fake.fail_next = 1000  # then Telegram fails everything
+        await first.on_alert(_alert("stuck"))
+        await _until(lambda: first.listing()[0]["telegram"] == "retrying", what="the second alert retrying")
+        await first.telegram.close()  # the first run is gone: it can deliver nothing more
+        fake.fail_next = 0
+        second = await engine_for(fake.url)  # same DATA_DIR, as after a dashboard restart
+        second.load_history()
+        await _until(lambda: len(fake.messages) == 2, what="the undelivered alert sent by the new run")
+        assert "key stuck" in fake.texts()[1] and sum("key delivered" in t for t in fake.texts()) == 1
+        assert {r["key"]: r["telegram"] for r in second.listing()} == {"stuck": "sent", "delivered": "sent"}
+    finally:
+        fake.stop()
+
+
+async def test_a_full_outbox_drops_its_oldest_and_says_so(engine_for, caplog):
+    from dashboard.alerts import KEPT
+
+    engine = await engine_for(FakeTelegram(port=free_port()).url)  # Telegram never answers
+    for i in range(KEPT + 1):
+        await engine.on_alert(_alert(f"o{i}"))
+    assert len(engine._outbox) == KEPT and engine._outbox[0].key == "o1"
+    assert [r.ctx for r in caplog.records if r.msg == "telegram_outbox_full"] == [{"dropped": 1}]

@@ -3,7 +3,8 @@
 Every alert is appended to DATA_DIR/alert_log.jsonl (rotated). An alert whose key was seen within
 ALERT_DEDUP_S is folded into the first one (its repeat count grows) and not sent again. CRIT (and WARN
 when TELEGRAM_SEND_WARN) go to Telegram from a separate task, at most ALERT_RATE_PER_MIN a minute,
-retried with capped backoff: a Telegram outage delays messages, never the engine.
+retried with capped backoff: a Telegram outage delays messages, never the engine. Each delivery is
+logged too, so a restarted dashboard sends again what the previous run had not delivered.
 """
 
 from __future__ import annotations
@@ -99,11 +100,7 @@ class AlertEngine:
                 old = self.records.popitem(last=False)[1]
                 if self._by_key.get(old.key, (0, None))[1] is old:
                     del self._by_key[old.key]
-            if self._wants_telegram(rec.severity):
-                rec.telegram = "pending" if self.telegram.configured else "off"
-                if self.telegram.configured:
-                    self._outbox.append(rec)
-                    self._wake.set()
+            self._queue(rec)
         self._log.info(
             json.dumps(
                 {
@@ -121,6 +118,19 @@ class AlertEngine:
         async with self.changed:
             self.changed.notify_all()
 
+    def _queue(self, rec: AlertRecord) -> None:
+        """Into the Telegram outbox if it is for Telegram; a full outbox drops its oldest, with an error
+        in the log (the alert center lets the same oldest alert go at the same count)."""
+        if not self._wants_telegram(rec.severity):
+            return
+        rec.telegram = "pending" if self.telegram.configured else "off"
+        if not self.telegram.configured:
+            return
+        if len(self._outbox) >= KEPT:
+            log.error("telegram_outbox_full", extra={"ctx": {"dropped": self._outbox.popleft().id}})
+        self._outbox.append(rec)
+        self._wake.set()
+
     def acknowledge(self, alert_id: int, *, user: str) -> AlertRecord | None:
         rec = self.records.get(alert_id)
         if rec is not None and not rec.acked_by:
@@ -129,19 +139,20 @@ class AlertEngine:
         return rec
 
     def load_history(self) -> None:
-        """After a restart: the alert center and its acknowledgements from the current alert_log.jsonl.
-
-        Telegram delivery state is not restored (those alerts were handled by the previous run).
-        """
+        """After a restart: the alert center, its acknowledgements and its Telegram deliveries from the
+        current alert_log.jsonl; what the previous run had not delivered goes to the outbox again."""
         if not self.path.exists():
             return
+        delivered: set[int] = set()
         with self.path.open(encoding="utf-8") as f:
             for line in f:
                 try:
                     entry = json.loads(line)
                 except ValueError:
                     continue
-                if "ack" in entry:
+                if "telegram_sent" in entry:
+                    delivered.add(entry["telegram_sent"])
+                elif "ack" in entry:
                     rec = self.records.get(entry["ack"])
                     if rec is not None:
                         rec.acked_by = entry.get("by", "")
@@ -158,6 +169,11 @@ class AlertEngine:
                     while len(self.records) > KEPT:
                         self.records.popitem(last=False)
         self._next_id = max(self.records, default=0) + 1
+        for rec in self.records.values():
+            if rec.id in delivered:
+                rec.telegram = "sent"
+            else:
+                self._queue(rec)
 
     def unacked(self) -> int:
         """The badge: WARN and CRIT alerts nobody acknowledged."""
@@ -207,6 +223,7 @@ class AlertEngine:
             self._sent_at.append(self.clock())
             rec.telegram, rec.last_error = "sent", ""
             self._outbox.popleft()
+            self._log.info(json.dumps({"telegram_sent": rec.id}))
 
     def _rate_wait(self) -> float:
         now = self.clock()
