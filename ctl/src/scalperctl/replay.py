@@ -3,7 +3,10 @@
 Runs the very `strategy_service.engine.Engine` the strategy service runs, on a recorded Bybit public
 session (--from FILE) or a seeded generated path (--seed N), with its orders matched by the
 simulator's engine in this process. It opens no Redis connection, no socket and reads no settings or
-credentials, so it cannot touch the live platform. It writes to DIR: report.json (the summary),
+credentials, so it cannot touch the live platform. The engine gets what the live service gets: books
+of the profile's `features.book_levels` levels and no instrument data (it guesses lots from the
+profile, as live does); orders are rounded to the instrument's filters as the execution service
+rounds them live. It writes to DIR: report.json (the summary),
 trades.json, fills.json, equity.json (the data: byte-identical for the same input, profile and seed)
 and equity.png (the picture).
 """
@@ -13,23 +16,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import msgspec
 
 from common.schemas import BookTop, FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, MarketGenerator, TradeTick, read_replay
+from exchange_sim.engine import recorded_instruments
 from exchange_sim.engine import Execution, Order, Position
 from strategy_service import profile as profiles
 from strategy_service.engine import Engine
-from strategy_service.lots import Lot
 
 MS = 1_000_000  # ns per ms
 T0_MS = 1_767_225_600_000  # 2026-01-01T00:00Z: where a generated path starts
 STEP_MS = 100  # one generator step, as the simulator server paces it
 SAMPLE_MS = 1_000  # equity and exposure are sampled once a second of market time
-BOOK_DEPTH = 5  # levels per side handed to the strategy, as market.book carries them
 LEVERAGE = Decimal(10)
 
 
@@ -55,14 +57,15 @@ def run(args: argparse.Namespace) -> int:
         if not args.source.is_file():
             print(f"replay: {args.source}: no such file", file=sys.stderr)
             return 2
-        symbols = sorted({ev.symbol for _, ev in read_replay(args.source)})
+        instruments = recorded_instruments(ev for _, ev in read_replay(args.source))  # tick/lot of its decimals
+        symbols = sorted(instruments)
         events = (ev for _, ev in read_replay(args.source))
         source = {"file": args.source.name}
     else:
-        symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
+        symbols, instruments = [s.strip() for s in args.symbols.split(",") if s.strip()], None
         events = generated(symbols=symbols, seed=args.seed, steps=int(args.minutes * 60_000 / STEP_MS))
         source = {"seed": args.seed, "minutes": args.minutes, "step_ms": STEP_MS}
-    bt = Backtest(active, symbols=symbols)
+    bt = Backtest(active, symbols=symbols, instruments=instruments)
     bt.run(events)
     report = bt.report() | {"source": source}
     write(args.out, report=report, bt=bt)
@@ -80,15 +83,14 @@ def generated(*, symbols: list[str], seed: int, steps: int):
 class Backtest:
     """Market events -> simulator and strategy engine; intents -> simulator; its events -> the engine."""
 
-    def __init__(self, active: profiles.Profile, *, symbols: list[str]) -> None:
+    def __init__(self, active: profiles.Profile, *, symbols: list[str], instruments=None) -> None:
         self.profile = active
         self.balance = Decimal(str(active.risk.equity_usdt))  # the account starts with the profile's equity
-        self.ex = Exchange(symbols=symbols, balance=self.balance)
+        self.ex = Exchange(symbols=symbols, balance=self.balance, instruments=instruments)
         for p in self.ex.positions():
             if p.leverage != LEVERAGE:
                 self.ex.set_leverage(symbol=p.symbol, buy_leverage=LEVERAGE, sell_leverage=LEVERAGE, now_ms=T0_MS)
-        self.engine = Engine(active, lots={s: Lot(tick=float(i.tick_size), qty_step=float(i.qty_step),
-                                                   min_qty=float(i.min_qty)) for s, i in self.ex.instruments.items()})
+        self.engine = Engine(active)
         self.intents: dict[str, OrderIntent] = {}
         self.triggers: dict[str, tuple[str, Decimal]] = {}  # order id -> (TakeProfit|StopLoss, trigger price)
         self.rejects: Counter[str] = Counter()  # retCode -> how many requests it refused
@@ -112,12 +114,14 @@ class Backtest:
                 self.counts["trades_in"] += 1
                 out = engine.on_trade(Trade(symbol=ev.symbol, trade_id=ev.trade_id, side=ev.side, price=str(ev.price),
                                             size=str(ev.size), exchange_ts_ns=now * MS, received_ts_ns=now * MS))
-            else:
+            elif type(ev) is BookUpdate:
                 self.counts["books_in"] += 1
                 out = engine.on_book(self._book(ev))
+            else:  # a recorded ticker: the simulator's mark price (TP/SL by mark), nothing for the strategy
+                out = ()
             for o in out:
                 if type(o) is Signal:
-                    self.signals[o.state] += 1
+                    self.on_signal(o)
                 else:
                     self._place(o, now)
             if ex.events:
@@ -128,8 +132,12 @@ class Backtest:
             self.last_ms = now
         self._sample(self.last_ms)
 
+    def on_signal(self, s: Signal) -> None:
+        """Signals are only counted in the report (a subclass may keep them)."""
+        self.signals[s.state] += 1
+
     def _book(self, ev: BookUpdate) -> BookTop:
-        bids, asks, u, seq, ts = self.ex.book(ev.symbol, BOOK_DEPTH)
+        bids, asks, u, seq, ts = self.ex.book(ev.symbol, self.profile.features.book_levels)
         return BookTop(symbol=ev.symbol, u=u, seq=seq, bids=[(str(p), str(q)) for p, q in bids],
                        asks=[(str(p), str(q)) for p, q in asks], stale=not bids or not asks,
                        exchange_ts_ns=ts * MS, received_ts_ns=ts * MS)
@@ -137,10 +145,13 @@ class Backtest:
     def _place(self, i: OrderIntent, now: int) -> None:
         self.intents[i.intent_id] = i
         self.orders["exits" if i.reduce_only else "entries"] += 1
+        inst = self.ex.instruments[i.symbol]
+        tick = inst.tick_size
         if not self._try(self.ex.place_order, symbol=i.symbol, side=i.side, order_type=i.order_type,
-                         qty=Decimal(i.qty), price=_dec(i.price), time_in_force=i.time_in_force,
-                         reduce_only=i.reduce_only, order_link_id=i.intent_id, take_profit=_dec(i.take_profit),
-                         stop_loss=_dec(i.stop_loss), now_ms=now):
+                         qty=_to_step(i.qty, inst.qty_step, ROUND_DOWN), price=_to_step(i.price, tick),
+                         time_in_force=i.time_in_force, reduce_only=i.reduce_only, order_link_id=i.intent_id,
+                         take_profit=None if i.reduce_only else _to_step(i.take_profit, tick),
+                         stop_loss=None if i.reduce_only else _to_step(i.stop_loss, tick), now_ms=now):
             self.engine.on_exec_event(OrderEvent(
                 order_link_id=i.intent_id, order_id="", symbol=i.symbol, side=i.side, status="Rejected",
                 order_type=i.order_type, qty=i.qty, reject_reason=self._last_error, ts_ns=now * MS))
@@ -239,8 +250,12 @@ class Backtest:
         }
 
 
-def _dec(value: str | None) -> Decimal | None:
-    return Decimal(value) if value else None
+def _to_step(value: str | None, step: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal | None:
+    """An intent's quantity (down) or price (nearest) on the instrument's grid, as the execution
+    service's filters make it live; None for no value."""
+    if not value:
+        return None
+    return ((Decimal(value) / step).to_integral_value(rounding=rounding) * step).quantize(step)
 
 
 def _pct(sorted_values: list[float], q: int) -> float:
