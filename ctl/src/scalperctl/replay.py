@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from common.bybit.filters import to_step
 from common.schemas import BookTop, FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, MarketGenerator, TradeTick, read_replay
 from exchange_sim.engine import recorded_instruments
@@ -253,9 +254,7 @@ class Backtest:
 def _to_step(value: str | None, step: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal | None:
     """An intent's quantity (down) or price (nearest) on the instrument's grid, as the execution
     service's filters make it live; None for no value."""
-    if not value:
-        return None
-    return ((Decimal(value) / step).to_integral_value(rounding=rounding) * step).quantize(step)
+    return to_step(Decimal(value), step, rounding) if value else None
 
 
 def _pct(sorted_values: list[float], q: int) -> float:

@@ -16,7 +16,7 @@ from common.bybit.schemas.position import Position, TradingStopParams
 from common.config import Settings
 from common.bus import Bus
 from common.schemas import FillEvent, OrderEvent, PositionEvent, now_ns
-from execution_service import filters
+from common.bybit import filters
 from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 

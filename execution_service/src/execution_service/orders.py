@@ -22,7 +22,7 @@ from common.bybit.schemas.order import Order, PlaceOrderParams
 from common.bus import Bus
 from common.config import Settings
 from common.schemas import OrderEvent, OrderIntent, now_ns
-from execution_service import filters
+from common.bybit import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.quality import Quality

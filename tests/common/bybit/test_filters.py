@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.bybit.schemas.instrument import InstrumentInfo, LeverageFilter, LotSizeFilter, PriceFilter
-from execution_service import filters
+from common.bybit import filters
 
 BTC = InstrumentInfo(
     symbol="BTCUSDT", contractType="LinearPerpetual", status="Trading", baseCoin="BTC", quoteCoin="USDT",

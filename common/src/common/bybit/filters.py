@@ -1,4 +1,5 @@
-"""Quantities and prices rounded to an instrument's lot-size and price filters, before they reach Bybit."""
+"""Quantities and prices rounded to an instrument's lot-size and price filters, before they reach Bybit:
+live in the execution service, and in the replay against the simulator's instruments."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ class FilterError(ValueError):
     """An order that no rounding can make valid (e.g. below the minimum quantity)."""
 
 
-def _step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+def to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    """`value` on the grid of `step`, rounded as asked."""
     return ((value / step).to_integral_value(rounding=rounding) * step).quantize(step)
 
 
 def qty(info: InstrumentInfo, value: str) -> str:
     """Down to a multiple of qtyStep (never more than asked), within min/max."""
     lot = info.lotSizeFilter
-    q = _step(Decimal(value), Decimal(lot.qtyStep), ROUND_DOWN)
+    q = to_step(Decimal(value), Decimal(lot.qtyStep), ROUND_DOWN)
     if q < Decimal(lot.minOrderQty):
         raise FilterError(f"qty {value} below the minimum {lot.minOrderQty} of {info.symbol}")
     return str(min(q, Decimal(lot.maxOrderQty)))
@@ -28,7 +30,7 @@ def price(info: InstrumentInfo, value: str | None) -> str | None:
     """To the nearest tickSize; None and "" pass through (no price)."""
     if not value:
         return None
-    p = _step(Decimal(value), Decimal(info.priceFilter.tickSize), ROUND_HALF_UP)
+    p = to_step(Decimal(value), Decimal(info.priceFilter.tickSize), ROUND_HALF_UP)
     if p <= 0:
         raise FilterError(f"price {value} rounds to nothing on {info.symbol}")
     return str(p)
