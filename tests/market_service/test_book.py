@@ -55,6 +55,16 @@ def test_crossed_book_and_bad_sizes_are_refused():
             fresh.apply(kind="snapshot", data=msg(3, b=[("100", bad)], a=[("101", "1")]), ts_ms=3)
 
 
+@pytest.mark.parametrize("kind", ["snapshot", "delta"])
+@pytest.mark.parametrize("price", ["abc", "", "nan", "inf"])
+def test_a_price_the_book_cannot_order_is_refused_not_raised_as_anything_else(kind, price):
+    book = Book("X")
+    book.apply(kind="snapshot", data=msg(1, b=[("100", "1")], a=[("101", "1")]), ts_ms=1)
+    with pytest.raises(BookError, match="unreadable level|invalid price"):
+        book.apply(kind=kind, data=msg(2, b=[(price, "1")]), ts_ms=2)
+    assert book.stale and book.u == 0
+
+
 def test_levels_beyond_the_topic_depth_are_dropped():
     book = Book("BTCUSDT", depth=2)
     book.apply(
@@ -75,19 +85,29 @@ def test_prices_compare_by_value_not_by_spelling():
 
 
 # --- property: random snapshot/delta sequences against a naive Decimal reference -----------------
+# Sizes the book must refuse: negative, unreadable, empty, not finite.
+BAD_SIZES = ("-1", "-0.5", "abc", "", "nan", "inf", "1e400")
 prices = st.integers(min_value=1, max_value=60).map(lambda t: f"{t / 2:.1f}")
 sizes = st.sampled_from(["0", "0", "0.5", "1", "2.25", "10"])
 levels = st.lists(st.tuples(prices, sizes), max_size=8)
-steps = st.lists(
-    st.tuples(
-        st.sampled_from(["snapshot", "delta", "delta", "delta"]),
-        levels,
-        levels,
-        st.sampled_from([1, 1, 1, 1, 2, 0]),
-    ),
-    min_size=1,
-    max_size=40,
+# In about one message in four, one level somewhere in the bids or the asks has a bad size.
+bad_level = st.one_of(
+    st.none(), st.none(), st.none(),
+    st.tuples(st.booleans(), st.integers(0, 8), st.tuples(prices, st.sampled_from(BAD_SIZES))),
 )
+
+
+@st.composite
+def step(draw):
+    kind = draw(st.sampled_from(["snapshot", "delta", "delta", "delta"]))
+    b, a, bad = draw(levels), draw(levels), draw(bad_level)
+    if bad is not None:
+        on_bids, at, level = bad
+        (b if on_bids else a).insert(at, level)
+    return kind, b, a, draw(st.sampled_from([1, 1, 1, 1, 2, 0]))
+
+
+steps = st.lists(step(), min_size=1, max_size=40)
 
 
 def naive(bids: dict, asks: dict, kind: str, b, a) -> tuple[dict, dict]:
@@ -103,23 +123,25 @@ def naive(bids: dict, asks: dict, kind: str, b, a) -> tuple[dict, dict]:
     return bids, asks
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(steps)
 def test_book_equals_a_naive_reference_and_is_never_crossed(seq):
     book, ref_b, ref_a, ref_ok, last_u = Book("X"), {}, {}, False, 10
     for kind, b, a, jump in seq:
         u = last_u + (jump if kind == "delta" else 1)
         last_u = u
-        nb, na = naive(ref_b, ref_a, kind, b, a)
+        bad_size = any(q in BAD_SIZES for _, q in b + a)
+        gap = kind == "delta" and (not ref_ok or jump != 1)
+        nb, na = (ref_b, ref_a) if bad_size else naive(ref_b, ref_a, kind, b, a)
         crossed = bool(nb and na and max(nb) >= min(na))
-        should_fail = crossed or (kind == "delta" and (not ref_ok or jump != 1))
+        should_fail = bad_size or gap or crossed
         try:
             book.apply(kind=kind, data=msg(u, b=b, a=a), ts_ms=u)
-            applied = True
-        except BookError:
-            applied = False
-        assert applied == (not should_fail)
-        if applied:
+            error = ""
+        except BookError as e:
+            error = str(e)
+        assert bool(error) == should_fail, (error, kind, b, a)
+        if not error:
             ref_b, ref_a, ref_ok = nb, na, True
             bids, asks = book.levels(100)
             assert [(Decimal(p), q) for p, q in bids] == sorted(ref_b.items(), reverse=True)
@@ -129,5 +151,7 @@ def test_book_equals_a_naive_reference_and_is_never_crossed(seq):
                 assert Decimal(bids[0][0]) < Decimal(asks[0][0])
             assert book.u == u and not book.stale
         else:
+            if bad_size and not gap:  # refused for the size itself, and it says so
+                assert "size" in error or "unreadable level" in error, error
             ref_ok = False
             assert book.stale and book.u == 0

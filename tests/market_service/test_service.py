@@ -3,32 +3,37 @@
 After thousands of deltas the book `scalperctl book` prints equals the simulator's own book and an
 independent reference computed from the recording; every recorded trade reaches `market.trades`
 exactly once. With an injected delta gap and a silent WS the service says so (YELLOW, alerts),
-resyncs, and ends with the correct book again.
+resyncs, and ends with the correct book again. Gap after gap is a resync storm (a CRIT alert) the
+books heal from; quiet books are probed for a snapshot, which is no storm.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-from decimal import Decimal
+import time
 
-import httpx
 import pytest
 import redis
 
 from common import constants as c
-from common.schemas import Alert, BookTop, Heartbeat, Trade, decode
-from tests.market_service.recording import reference_book, session
-from tests.support import VENV_BIN, service_env, start_service, start_sim, wait_until
+from common.schemas import Alert, BookTop, Severity, Trade, decode
+from market_service.service import PROBE, RESYNC_STORM, resync_kind
+from tests.market_service.harness import (
+    alerts,
+    faults,
+    heartbeat,
+    metrics,
+    replay_sim,
+    run_market,
+    settle_and_compare,
+    sim_status,
+    stream,
+)
+from tests.market_service.recording import session
+from tests.support import VENV_BIN, wait_until
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
-ADMIN = {"X-Sim-Admin-Token": "admintoken"}
-
-
-def replay_sim(path, tmp_path, *, speed: str):
-    """The simulator replaying `path` as its market, with no network delay."""
-    return start_sim("--admin-token", "admintoken", "--replay", str(path), "--replay-speed", speed,
-                     "--tick-ms", "5", "--latency-ms", "0", "--jitter-ms", "0", tmp_path=tmp_path)
 
 
 @pytest.fixture
@@ -39,99 +44,13 @@ def recording(tmp_path):
     return path, lines
 
 
-def run_market(tmp_path, redis_url, sim, **extra):
-    env = service_env(
-        redis_url,
-        SYMBOLS=",".join(SYMBOLS),
-        BYBIT_REST_URL=sim.rest,
-        BYBIT_WS_PUBLIC_URL=sim.ws_public,
-        MARKET_STALE_AFTER_S="2",
-        **extra,
-    )
-    return env, start_service("market", env, tmp_path / "market.log")
-
-
-def ctl_book(env, symbol: str) -> dict:
-    out = subprocess.run(
-        [str(VENV_BIN / "scalperctl"), "book", symbol, "--depth", "50"],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert out.returncode == 0, (out.stdout, out.stderr)
-    return json.loads(out.stdout)
-
-
-def as_decimal(levels) -> list[tuple[Decimal, Decimal]]:
-    return [(Decimal(p), Decimal(q)) for p, q in levels]
-
-
-def sim_status(sim) -> dict:
-    return httpx.get(f"{sim.rest}/admin/status", headers=ADMIN, timeout=10).json()["result"]
-
-
-def faults(sim, **patch) -> None:
-    r = httpx.post(f"{sim.rest}/admin/faults", headers=ADMIN, json=patch, timeout=10).json()
-    assert r["retCode"] == 0, r
-
-
-def stream(client: redis.Redis, name: str, since: str = "0") -> list:
-    return [decode(fields[c.PAYLOAD_FIELD]) for _, fields in client.xrange(name, since)]
-
-
-def heartbeat(client: redis.Redis) -> Heartbeat | None:
-    raw = client.get(c.heartbeat_key(c.MARKET))
-    return decode(raw) if raw else None
-
-
-def metrics(log_path) -> dict[str, float]:
-    """The service's /metrics, found through the port its "starting" log line names."""
-    start = next(json.loads(line) for line in log_path.read_text().splitlines() if '"starting"' in line)
-    text = httpx.get(f"http://127.0.0.1:{start['metrics_port']}/metrics", timeout=10).text
-    return {
-        k: float(v)
-        for k, _, v in (line.rpartition(" ") for line in text.splitlines())
-        if k and not k.startswith("#")
-    }
-
-
-def settle_and_compare(sim, env, client, lines) -> None:
-    """Wait for the replay to end and our books to stop moving, then compare all three books."""
-    wait_until(lambda: sim_status(sim)["replay_done"], timeout=120, what="the replay to finish")
-    for symbol in SYMBOLS:
-        ref = reference_book(lines, symbol)
-
-        def same(symbol=symbol, ref=ref):
-            ours = ctl_book(env, symbol)
-            return (
-                not ours["stale"]
-                and as_decimal(ours["bids"]) == as_decimal(ref["bids"][:50])
-                and as_decimal(ours["asks"]) == as_decimal(ref["asks"][:50])
-                and ours
-            )
-
-        ours = wait_until(same, timeout=60, interval=0.5, what=f"{symbol}: our book to equal the reference")
-        own = httpx.get(
-            f"{sim.rest}/v5/market/orderbook",
-            params={"category": "linear", "symbol": symbol, "limit": 50},
-            timeout=10,
-        ).json()["result"]
-        assert as_decimal(ours["bids"]) == as_decimal(own["b"]) and as_decimal(ours["asks"]) == as_decimal(
-            own["a"]
-        )
-        assert (
-            ours["u"] > 200
-        )  # the sim's feed sent us that many messages on this topic (a slow start misses some)
-
-
 def test_replayed_recording_gives_the_simulators_book_and_every_trade_once(tmp_path, redis_url, recording):
     path, lines = recording
     sim = replay_sim(path, tmp_path, speed="0.5")
-    env, proc = run_market(tmp_path, redis_url, sim)
+    env, proc = run_market(tmp_path, redis_url, sim, symbols=SYMBOLS)
     client = redis.Redis.from_url(redis_url)
     try:
-        settle_and_compare(sim, env, client, lines)
+        settle_and_compare(sim, env, lines, SYMBOLS)
         trades = [m for m in stream(client, c.MARKET_TRADES) if isinstance(m, Trade)]
         for symbol in SYMBOLS:  # from the first trade after we subscribed, every one, in order, once
             recorded = [
@@ -174,7 +93,7 @@ def test_replayed_recording_gives_the_simulators_book_and_every_trade_once(tmp_p
 def test_gap_and_silent_ws_are_detected_and_recovered(tmp_path, redis_url, recording):
     path, lines = recording
     sim = replay_sim(path, tmp_path, speed="0.2")
-    env, proc = run_market(tmp_path, redis_url, sim)
+    env, proc = run_market(tmp_path, redis_url, sim, symbols=SYMBOLS)
     client = redis.Redis.from_url(redis_url)
     try:
         wait_until(lambda: (h := heartbeat(client)) and h.status == "GREEN", timeout=60, what="GREEN")
@@ -210,7 +129,7 @@ def test_gap_and_silent_ws_are_detected_and_recovered(tmp_path, redis_url, recor
         assert sim_status(sim)["replay_done"] is False  # the faults hit while the replay was running
         faults(sim, ws_public_silent=False)
         wait_until(lambda: (h := heartbeat(client)) and h.status == "GREEN", timeout=60, what="GREEN again")
-        settle_and_compare(sim, env, client, lines)
+        settle_and_compare(sim, env, lines, SYMBOLS)
         ids = [t.trade_id for t in stream(client, c.MARKET_TRADES) if isinstance(t, Trade)]
         assert len(ids) == len(set(ids))  # reconnects never published a trade twice
         scraped = metrics(tmp_path / "market.log")
@@ -225,3 +144,86 @@ def test_gap_and_silent_ws_are_detected_and_recovered(tmp_path, redis_url, recor
         proc.terminate()
         assert proc.wait(timeout=30) == 0
         sim.stop()
+
+
+def live_since(client: redis.Redis, symbol: str, since_ns: int) -> bool:
+    """The book in Redis is live and was last moved by a message received after `since_ns`."""
+    raw = client.get(c.market_book_key(symbol))
+    book = decode(raw) if raw else None
+    return bool(book and not book.stale and book.received_ts_ns > since_ns)
+
+
+STORM = "market:resync_storm"  # the alert's key
+GAPS = "scalper_market_gaps_total"
+
+
+def test_a_resync_storm_raises_a_crit_alert_and_the_books_heal(tmp_path, redis_url):
+    lines = session(symbols=SYMBOLS, steps=4000, seed=13)
+    path = tmp_path / "recording.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    sim = replay_sim(path, tmp_path, speed="0.2")
+    env, proc = run_market(tmp_path, redis_url, sim, symbols=SYMBOLS)
+    client = redis.Redis.from_url(redis_url)
+    log = tmp_path / "market.log"
+    try:
+        wait_until(lambda: (h := heartbeat(client)) and h.status == "GREEN", timeout=60, what="GREEN")
+        for n in range(1, RESYNC_STORM + 1):  # one gap at a time, each healed before the next
+            assert not any(a.key == STORM for a in alerts(client)), f"a storm after {n - 1} resyncs"
+            faults(sim, book_gap=1)
+            wait_until(lambda n=n: metrics(log).get(GAPS, 0) >= n, timeout=30, what=f"gap {n}")
+            seen_ns = time.time_ns()  # the gap was found before this: a book moved since has been resynced
+            for symbol in SYMBOLS:
+                healed = f"{symbol} healed"
+                wait_until(lambda s=symbol: live_since(client, s, seen_ns), timeout=30, what=healed)
+        storm = wait_until(
+            lambda: next((a for a in alerts(client) if a.key == STORM), None),
+            timeout=30,
+            what="the resync storm alert",
+        )
+        assert storm.severity == Severity.CRIT and storm.source == c.MARKET
+        assert storm.detail.startswith(f"{RESYNC_STORM} book resyncs in ")
+        assert sim_status(sim)["replay_done"] is False  # raised by the gaps, while the market moved
+        wait_until(lambda: (h := heartbeat(client)) and h.status == "GREEN", timeout=60, what="GREEN again")
+        settle_and_compare(sim, env, lines, SYMBOLS)
+        scraped = metrics(log)
+        assert scraped['scalper_market_resyncs_total{reason="gap"}'] == RESYNC_STORM
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+        sim.stop()
+
+
+def test_quiet_books_are_probed_without_a_storm_alert(tmp_path, redis_url):
+    lines = session(symbols=SYMBOLS, steps=50, seed=3)
+    path = tmp_path / "recording.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    sim = replay_sim(path, tmp_path, speed="1")
+    env, proc = run_market(tmp_path, redis_url, sim, symbols=SYMBOLS, MARKET_STALE_AFTER_S="0.5")
+    client = redis.Redis.from_url(redis_url)
+    log = tmp_path / "market.log"
+    probes = 'scalper_market_resyncs_total{reason="no book message"}'
+    try:
+        wait_until(lambda: sim_status(sim)["replay_done"], timeout=60, what="the replay to finish")
+        # A monitor pass probes each symbol at most once, so with this many probes counted the pass
+        # that counted the RESYNC_STORM-th has finished, storm alert included.
+        wait_until(
+            lambda: metrics(log).get(probes, 0) >= RESYNC_STORM + len(SYMBOLS),
+            timeout=60,
+            what="quiet books probed more than a storm's worth of times",
+        )
+        assert not any(a.key == STORM for a in alerts(client))
+        for symbol in SYMBOLS:  # a probe answered by a snapshot leaves the book live
+            assert wait_until(lambda s=symbol: live_since(client, s, 0), timeout=30, what=f"{symbol} live")
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+        sim.stop()
+
+
+def test_the_resync_kind_is_what_went_wrong_and_an_unanswered_resync_is_a_silent_feed():
+    assert resync_kind("BTCUSDT: gap: delta u=7 after u=5") == "gap"
+    assert resync_kind("no book message for 2 s") == PROBE  # a probe: neither alerted nor part of a storm
+    assert resync_kind("resync unanswered: no book message for 4 s") == "unanswered"
+    assert resync_kind("resync unanswered: gap: delta u=7 after u=5") == "unanswered"
+    assert resync_kind("public WS disconnected") == "disconnected"
+    assert resync_kind("X: invalid size '-1' at price '100'") == "invalid"

@@ -3,8 +3,8 @@
 Rules (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook): a snapshot replaces the
 book; in a delta a size of 0 deletes the level, any other size replaces it; `u` grows by exactly one
 per message, and `u == 1` is a fresh snapshot after Bybit restarted its engine. Anything else (a jump
-in `u`, a delta before any snapshot, a crossed book, a negative or unreadable size) raises BookError:
-the book is then stale until the next snapshot.
+in `u`, a delta before any snapshot, a crossed book, a level whose price or size is unreadable or not
+finite, a negative size) raises BookError: the book is then stale until the next snapshot.
 
 Each side keeps its levels in a dict keyed by a float sort key (the price, negated for bids) next to
 a sorted list of those keys, so a delta costs one dict write plus a bisect; prices and sizes keep
@@ -20,6 +20,7 @@ from common.bybit.schemas.orderbook import Level, OrderbookData
 from market_service.features import Top, ofi_step
 
 SNAPSHOT = "snapshot"
+_INF = math.inf
 
 
 class BookError(Exception):
@@ -39,23 +40,23 @@ class Side:
     def replace(self, levels: list[Level]) -> None:
         sign, new = self.sign, {}
         for price, size in levels:
-            qty = _size(price, size)
+            key, qty = _level(price, size, sign)
             if qty:
-                new[float(price) * sign] = (price, size, qty)
+                new[key] = (price, size, qty)
             else:
-                new.pop(float(price) * sign, None)
+                new.pop(key, None)
         self.levels = new
         self.keys = sorted(new)
 
     def merge(self, levels: list[Level]) -> None:
         sign, book, keys = self.sign, self.levels, self.keys
-        for price, size in levels:  # the hot loop: the common cases inline, oddities in _size()
-            key = float(price) * sign
+        for price, size in levels:  # the hot loop: the common cases inline, oddities in _level()
             try:
+                key = float(price) * sign
                 qty = float(size)
             except ValueError:
-                qty = _size(price, size)
-            if qty > 0.0:
+                key, qty = _level(price, size, sign)  # raises
+            if 0.0 < qty < _INF and -_INF < key < _INF:
                 if key not in book:
                     insort(keys, key)
                 book[key] = (price, size, qty)
@@ -64,7 +65,7 @@ class Side:
                     del book[key]
                     del keys[bisect_left(keys, key)]
             else:
-                _size(price, size)  # negative or NaN: raises
+                _level(price, size, sign)  # negative or not finite: raises
 
     def trim(self, depth: int) -> None:
         """Keep the best `depth` levels: a depth-limited topic's window, should a delete never come."""
@@ -79,14 +80,17 @@ class Side:
         return [levels[k] for k in self.keys[:n]]
 
 
-def _size(price: str, size: str) -> float:
+def _level(price: str, size: str, sign: float) -> tuple[float, float]:
+    """A level's sort key and size, or BookError: what the book cannot order or sum is refused."""
     try:
-        qty = float(size)
+        key, qty = float(price) * sign, float(size)
     except ValueError:
-        raise BookError(f"unreadable size {size!r} at price {price!r}") from None
-    if qty < 0 or math.isnan(qty):
+        raise BookError(f"unreadable level [{price!r}, {size!r}]") from None
+    if not math.isfinite(key):
+        raise BookError(f"invalid price {price!r}")
+    if qty < 0 or not math.isfinite(qty):
         raise BookError(f"invalid size {size!r} at price {price!r}")
-    return qty
+    return key, qty
 
 
 class Book:

@@ -30,11 +30,13 @@ from market_service.publisher import Publisher
 log = logging.getLogger(__name__)
 
 MONITOR_INTERVAL_S = 0.2
-RESYNC_STORM = 10  # resyncs within RESYNC_STORM_WINDOW_S that make a storm (CRIT alert)
+RESYNC_STORM = 10  # resyncs (not probes) within RESYNC_STORM_WINDOW_S that make a storm (CRIT alert)
 RESYNC_STORM_WINDOW_S = 60.0
 ALERT_EVERY_S = 60.0  # the same alert key is raised at most this often
-# The `reason` label of the resync counter, matched in the reason text (anything else: "invalid").
-RESYNC_KINDS = ("gap", "crossed", "without a snapshot", "no book message", "unanswered", "disconnected")
+# The `reason` label of the resync counter: the first matched in the reason text (anything else:
+# "invalid"). "unanswered" goes first: "resync unanswered: <why it was asked>" is a silent feed.
+RESYNC_KINDS = ("unanswered", "gap", "crossed", "without a snapshot", "no book message", "disconnected")
+PROBE = "no book message"  # the kind of a quiet (still live) book's snapshot request
 
 
 def resync_kind(reason: str) -> str:
@@ -91,9 +93,11 @@ class MarketService:
         return self.market.book_top(symbol, now_ns)
 
     def _on_resync(self, symbol: str, reason: str) -> None:
-        m.RESYNCS.labels(resync_kind(reason)).inc()
+        kind = resync_kind(reason)
+        m.RESYNCS.labels(kind).inc()
         self._pending[symbol] = reason
-        self._resyncs.append(time.monotonic())
+        if kind != PROBE:  # a quiet book's probe says nothing bad about the feed: no storm from quiet
+            self._resyncs.append(time.monotonic())
         log.warning("book_resync", extra={"ctx": {"symbol": symbol, "reason": reason}})
 
     # --- tasks ---
@@ -199,7 +203,7 @@ class MarketService:
             if connected:
                 await self.ws.resubscribe(self.topics(symbol)[0])
             kind = resync_kind(reason)
-            if kind == "no book message":
+            if kind == PROBE:
                 continue  # a quiet book is probed, not alerted; "unanswered" is the silent feed
             title = (
                 f"market: {symbol} feed silent" if kind == "unanswered" else f"market: {symbol} book resync"
