@@ -74,8 +74,9 @@ def until_first_entry(signals: list[Signal], intents: list[OrderIntent]) -> tupl
     bar = int(entry.intent_id.rpartition("-")[2])
     decided = [(s.signal_id, s.side, s.score, s.components, s.reasons, s.state, s.profile, s.profile_version)
                for s in signals if int(s.signal_id.rpartition("-")[2]) <= bar]
-    # the message that closes a bar (a trade or a book) may differ live: its times are left out
-    return decided, msgspec.structs.replace(entry, created_ts_ns=0, market_exchange_ts_ns=0,
+    # the message that closes a bar (a trade or a book) may differ live: its times are left out, and
+    # only the live service stamps the time of publishing
+    return decided, msgspec.structs.replace(entry, created_ts_ns=0, published_ts_ns=0, market_exchange_ts_ns=0,
                                             market_received_ts_ns=0)
 
 

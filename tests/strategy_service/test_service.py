@@ -50,7 +50,7 @@ def test_market_in_signals_and_one_intent_out_even_across_a_restart(strategy):
     publish(r, msgs)
     [intent] = read(r, c.EXEC_INTENTS, OrderIntent)
     assert intent.intent_id == f"s-BTCUSDT-e-{t0 + 42_000}" and intent.side == "Buy" and not intent.reduce_only
-    assert intent.take_profit and intent.stop_loss and float(intent.qty) > 0
+    assert intent.take_profit and intent.stop_loss and float(intent.qty) > 0 and intent.published_ts_ns > 0
     signals = read(r, c.STRATEGY_SIGNALS, Signal)
     assert [s.state for s in signals[:2]] == ["WATCHING", "ARMED"]
     assert signals[0].reasons and signals[0].components["momentum"] > 0 and signals[0].published_ts_ns > 0

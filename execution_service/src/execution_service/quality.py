@@ -34,7 +34,7 @@ class Timing:
     side: str
     intent_qty: float
     reference: float
-    created_ns: int
+    published_ns: int
     received_ns: int
     market_ns: int = 0
     sent_ns: int = 0
@@ -53,12 +53,12 @@ class Quality:
         self.timings: dict[str, Timing] = {}
 
     def received(self, intent: OrderIntent) -> None:
-        now = time.time_ns()
+        now, published = time.time_ns(), intent.published_ts_ns or intent.created_ts_ns
         self.timings[intent.intent_id] = Timing(
             symbol=intent.symbol, side=intent.side, intent_qty=float(intent.qty),
-            reference=float(intent.reference_price or 0), created_ns=intent.created_ts_ns, received_ns=now,
+            reference=float(intent.reference_price or 0), published_ns=published, received_ns=now,
             market_ns=intent.market_received_ts_ns or intent.market_exchange_ts_ns)
-        LATENCY.labels("received").observe(_s(intent.created_ts_ns, now))
+        LATENCY.labels("received").observe(_s(published, now))
 
     def sent(self, link: str) -> None:
         t = self.timings.get(link)
@@ -99,7 +99,7 @@ class Quality:
                 sums["matched_qty"] = qty
             if not t.first_fill_ns:
                 t.first_fill_ns = time.time_ns()
-                LATENCY.labels("fill").observe(_s(t.created_ns, t.first_fill_ns))
+                LATENCY.labels("fill").observe(_s(t.published_ns, t.first_fill_ns))
                 sums["first_fills"] = 1.0
                 sums["ttff_s"] = _s(t.sent_ns or t.received_ns, t.first_fill_ns)
         await self._add(symbol, sums)

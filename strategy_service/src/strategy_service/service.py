@@ -119,8 +119,8 @@ class StrategyService:
     async def _publish(self, out: list[Output]) -> None:
         stamp = now_ns()
         await self.rt.bus.publish_many([
-            (c.STRATEGY_SIGNALS, msgspec.structs.replace(o, published_ts_ns=stamp)) if isinstance(o, Signal)
-            else (c.EXEC_INTENTS, o) for o in out])
+            (c.STRATEGY_SIGNALS if isinstance(o, Signal) else c.EXEC_INTENTS,
+             msgspec.structs.replace(o, published_ts_ns=stamp)) for o in out])
 
     async def _after(self) -> None:
         """Raise the CRIT alert once per kill-switch trip; keep health and heartbeat facts current."""

@@ -1,7 +1,7 @@
 """exec.intents and exec.events.
 
 SCHEMA_VERSION changelog:
-  1: first version.
+  1: first version; since then, added with a default (older readers ignore it): OrderIntent.published_ts_ns.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ class OrderIntent(Message, frozen=True, kw_only=True, tag="intent"):
     stop_loss: str | None = None
     reference_price: str | None = None  # what the sender expected to pay, for slippage
     source: str = "strategy"  # "strategy" | "manual"
-    created_ts_ns: int
+    created_ts_ns: int  # when the sender decided (the strategy: its bar's market time); the TTL counts from it
+    published_ts_ns: int = 0  # when it went onto the bus (0: created_ts_ns stands for it), for latency
     market_exchange_ts_ns: int = 0  # the market message behind it, for tick-to-order latency
     market_received_ts_ns: int = 0
 
