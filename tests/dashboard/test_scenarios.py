@@ -1,6 +1,6 @@
 """The integration tests page: an admin runs production scenarios against five real services and the
-simulator (full boot, then kill -9 of the market service); viewers, missing CSRF and non-SIM modes are
-refused; P&L today from exec.events."""
+simulator (full boot, kill -9 of market and strategy, the private WS dropped, rapid-fire orders with
+TP/SL); viewers, missing CSRF and non-SIM modes are refused; P&L today from exec.events."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import msgspec
 import pytest
 import redis
 from common.config import ExecutionMode
+from common.manual_order import MANUAL_PREFIX
 from common.schemas import FillEvent, PositionEvent, encode
 
 from common import constants as c
@@ -63,10 +64,26 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
             assert f"MODULE_CRASH: {service}" in done["steps"][3]["detail"]
         done = run("private-ws-drop")
         assert "CRIT private WebSocket lost" in done["steps"][2]["detail"]
+        done = run("rapid-fire")
+        sent, fills, protection, closes, flat = (s["detail"] for s in done["steps"][1:])
+        assert sent.startswith("10 intents sent in ") and "5 buy" in sent and "5 sell" in sent, sent
+        assert fills.startswith("10/10 filled, 10 orders for 10 intents (none doubled, none left open); "
+                                "intent→ack p50 "), fills
+        assert "open positions, all with TP and SL: " in protection, protection
+        assert "BTCUSDT Buy 0.005 TP " in protection and "ETHUSDT Sell 0.05 TP " in protection, protection
+        assert closes.startswith("2 reduce-only intents sent: "), closes
+        assert flat == "2/2 closes filled in full; BTCUSDT flat, ETHUSDT flat", flat
+        records = [msgspec.json.decode(v) for v in hb.hvals(c.EXEC_INTENTS_KEY)]
+        manual = [r for r in records if r["intent_id"].startswith(MANUAL_PREFIX)]
+        assert [r["status"] for r in manual] == ["filled"] * 12
+        assert sum(r["reduce_only"] for r in manual) == 2
+        assert all(r["take_profit"] and r["stop_loss"] for r in manual if not r["reduce_only"])
+        assert not {b"BTCUSDT", b"ETHUSDT"} & set(hb.hkeys(c.EXEC_POSITIONS_KEY))
     finally:
         hb.close()
     page = admin.get("/scenarios").text
     assert f'data-run="{done["run_id"]}"' in page and "status-GREEN" in page
+    assert all(f'data-scenario="{key}"' in page for key in SCENARIOS)
 
 
 def test_a_run_cut_off_by_a_dashboard_stop_ends_red_at_the_next_start(redis_url, tmp_path, telegram):
@@ -109,10 +126,10 @@ def test_a_viewer_and_a_missing_csrf_token_are_refused(dashboard):
 
 
 @pytest.mark.parametrize("mode", [ExecutionMode.DRY, ExecutionMode.LIVE])
-async def test_fault_scenarios_are_refused_unless_sim(mode):
+async def test_fault_and_trading_scenarios_are_refused_unless_sim(mode):
     rt = SimpleNamespace(settings=SimpleNamespace(execution_mode=mode))
     runner = Runner(rt=rt, monitor=None, alerts=None)
-    for key in ("market-crash", "private-ws-drop", "strategy-crash"):
+    for key in ("market-crash", "private-ws-drop", "strategy-crash", "rapid-fire"):
         assert "only when EXECUTION_MODE is SIM" in runner.refusal(SCENARIOS[key])
     assert runner.refusal(SCENARIOS["full-boot"]) == ""
 

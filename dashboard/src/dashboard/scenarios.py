@@ -2,8 +2,9 @@
 
 Each scenario is a list of named steps, each polled against the real platform (health monitor, alert
 engine, execution's state in Redis) until it holds or its timeout passes. The faults (kill -9, the
-simulator's private-WS drop) hurt a live platform, so those scenarios are refused unless EXECUTION_MODE
-is SIM. A run and its steps are kept in Redis (SCENARIO_RUNS_KEY) as they progress.
+simulator's private-WS drop) hurt a live platform and the rapid-fire orders (rapid_fire.py) trade on it,
+so those scenarios are refused unless EXECUTION_MODE is SIM. A run and its steps are kept in Redis
+(SCENARIO_RUNS_KEY) as they progress.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from common.lifecycle import Runtime
 from common.schemas import Severity, now_ns
 
 from common import constants as c
-from dashboard import state
+from dashboard import rapid_fire, state
 from dashboard.alerts import AlertEngine
 from dashboard.monitor import HealthMonitor
 
@@ -183,6 +184,13 @@ async def _normal(ctx: Context) -> tuple[bool, str]:
     return view.get("state") == "NORMAL" and bool(done), detail
 
 
+async def _ready_to_trade(ctx: Context) -> tuple[bool, str]:
+    green, detail = await _all_green(ctx)
+    view = await state.execution_state(ctx.rt.bus.redis) or {}
+    normal = view.get("state") == "NORMAL"
+    return green and normal, f"{detail}; execution {view.get('state')} {view.get('reason', '')}".rstrip()
+
+
 async def _drop_private_ws(ctx: Context) -> tuple[bool, str]:
     """The simulator's fault switch, as `scalperctl sim drop private` flips it."""
     s = ctx.rt.settings
@@ -223,6 +231,15 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
              )),
     _crash("strategy", title="5. strategy service crashes: MODULE_CRASH, CRIT alert, recovery",
            hold="module:strategy"),
+    Scenario(key="rapid-fire", title="6. Rapid-fire orders with TP/SL: all filled once, every position "
+             "protected", sim_only=True, steps=(
+                 Step("platform GREEN, execution NORMAL", 60, _ready_to_trade),
+                 Step(f"{rapid_fire.ORDERS} manual intents with TP/SL, back to back", 30, rapid_fire.send),
+                 Step("each filled by one order; intent→ack p50/max", 30, rapid_fire.filled),
+                 Step("every open position has a TP and an SL", 30, rapid_fire.protected),
+                 Step("reduce-only intents close what the run opened", 10, rapid_fire.close),
+                 Step("closes filled, the run's symbols flat", 30, rapid_fire.closed),
+             )),
 )}
 
 
@@ -236,7 +253,7 @@ class Runner:
     def refusal(self, scenario: Scenario) -> str:
         """Why this scenario may not run now, or "" when it may."""
         if scenario.sim_only and self.rt.settings.execution_mode is not ExecutionMode.SIM:
-            return f"{scenario.key} injects faults: it runs only when EXECUTION_MODE is SIM"
+            return f"{scenario.key} injects faults or trades: it runs only when EXECUTION_MODE is SIM"
         if self.task is not None and not self.task.done():
             return "another scenario run is in progress"
         return ""
