@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from common.schemas import DecodeError, FillEvent, PositionEvent, decode
 
 from common import constants as c
+from dashboard.state import exec_events
 
 BATCH = 1000
 BASELINE_SCAN = 20_000  # entries read back from midnight at most, looking for each symbol's baseline
@@ -42,18 +43,12 @@ async def today(redis: aioredis.Redis, *, now: datetime | None = None) -> dict:
     """{"since_ns", "realised_pnl", "fees", "fills", "symbols": {...}} or {"no_data": reason}."""
     day_ms = _day_start_ms(now or datetime.now(UTC))
     last: dict[str, Decimal] = {}
-    fees, fills, start = Decimal(0), 0, f"{day_ms}-0"
-    while True:
-        batch = await redis.xrange(c.EXEC_EVENTS, min=start, max="+", count=BATCH)
-        for entry_id, fields in batch:
-            ev = _event(fields)
-            if isinstance(ev, PositionEvent):
-                last[ev.symbol] = _dec(ev.realised_pnl)
-            elif isinstance(ev, FillEvent):
-                fees, fills = fees + _dec(ev.fee), fills + 1
-        if len(batch) < BATCH:
-            break
-        start = b"(" + batch[-1][0]
+    fees, fills = Decimal(0), 0
+    async for ev in exec_events(redis, since_ms=day_ms):
+        if isinstance(ev, PositionEvent):
+            last[ev.symbol] = _dec(ev.realised_pnl)
+        elif isinstance(ev, FillEvent):
+            fees, fills = fees + _dec(ev.fee), fills + 1
     if not last and not fills:
         return {"since_ns": day_ms * 1_000_000, "no_data": "no fill or position event since 00:00 UTC"}
     base = await _baselines(redis, day_ms=day_ms, symbols=set(last))

@@ -25,9 +25,10 @@ from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.urls import urls
 from common.manual_order import SIDES, manual_intent, send_manual_order
-from common.schemas import DecodeError, OrderEvent, OrderIntent, decode
+from common.schemas import OrderEvent, OrderIntent
 
 from common import constants as c
+from dashboard import state
 
 if TYPE_CHECKING:
     from dashboard.scenarios import Context
@@ -36,7 +37,6 @@ ORDERS = 10
 PROTECT_PCT = Decimal(2)  # TP and SL this far from the price: a few seconds' moves do not reach them
 NOTIONAL_MARGIN = Decimal("1.2")  # an order's value this far above the instrument's minimum
 FINAL = frozenset({"filled", "rejected", "cancelled"})  # execution's final intent statuses
-EVENTS_BATCH = 1000
 
 
 class NotGreen(Exception):
@@ -208,18 +208,9 @@ async def _orders(ctx: Context, intents: list[OrderIntent]) -> dict[str, tuple[s
     intent, and how much they filled (an orderLinkId is the intent id, or it plus a suffix for a
     follow-up order)."""
     filled: dict[str, dict[str, Decimal]] = {i.intent_id: {} for i in intents}
-    start = f"{ctx.facts['since_ms']}-0"
-    while True:
-        batch = await ctx.rt.bus.redis.xrange(c.EXEC_EVENTS, min=start, max="+", count=EVENTS_BATCH)
-        for _, fields in batch:
-            try:
-                ev = decode(fields[c.PAYLOAD_FIELD])
-            except (KeyError, DecodeError):
-                continue
-            if isinstance(ev, OrderEvent) and ev.order_id:
-                owner = next((k for k in filled if ev.order_link_id.startswith(k)), None)
-                if owner is not None:
-                    filled[owner][ev.order_id] = Decimal(ev.filled_qty or 0)  # the latest update wins
-        if len(batch) < EVENTS_BATCH:
-            return {k: (set(qty), sum(qty.values(), Decimal(0))) for k, qty in filled.items()}
-        start = b"(" + batch[-1][0]
+    async for ev in state.exec_events(ctx.rt.bus.redis, since_ms=ctx.facts["since_ms"]):
+        if isinstance(ev, OrderEvent) and ev.order_id:
+            owner = next((k for k in filled if ev.order_link_id.startswith(k)), None)
+            if owner is not None:
+                filled[owner][ev.order_id] = Decimal(ev.filled_qty or 0)  # the latest update wins
+    return {k: (set(qty), sum(qty.values(), Decimal(0))) for k, qty in filled.items()}

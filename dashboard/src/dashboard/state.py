@@ -6,8 +6,10 @@ Each reader returns plain dicts; a value that does not parse is skipped, never g
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
+from common.schemas import DecodeError, Message, decode
 
 from common import constants as c
 from common.quality import RATIOS, bucket_starts, figures
@@ -16,6 +18,25 @@ QUALITY_PREFIX = c.exec_quality_key("")
 QUALITY_HISTORY_S = 86_400  # the quality charts' span
 # What each quality bucket reports: the sums a chart reads, then every derived figure.
 HISTORY_FIELDS = ("orders", "fills", "fill_qty", "fees", "notional", *RATIOS)
+
+
+EVENTS_BATCH = 1000
+
+
+async def exec_events(redis: aioredis.Redis, *, since_ms: int) -> AsyncIterator[Message]:
+    """What execution published on exec.events from `since_ms` on, oldest first, read in batches; an
+    entry that does not decode is skipped (the bus dead-letters it for execution's consumers)."""
+    start: str | bytes = f"{since_ms}-0"
+    while True:
+        batch = await redis.xrange(c.EXEC_EVENTS, min=start, max="+", count=EVENTS_BATCH)
+        for _, fields in batch:
+            try:
+                yield decode(fields[c.PAYLOAD_FIELD])
+            except (KeyError, DecodeError):
+                continue
+        if len(batch) < EVENTS_BATCH:
+            return
+        start = b"(" + batch[-1][0]
 
 
 def _load(raw: bytes | None):
