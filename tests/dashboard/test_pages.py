@@ -1,22 +1,30 @@
 """The pages in headless Chromium against five real services: log in, five GREEN, a manual order from
 the positions page, safe mode from the button (a reconciliation waits for it), leaving it runs a new
-recovery plan to ok, an outage's alert on the page and at the fake Telegram, the market chart.
-Screenshots kept in test-artifacts/."""
+recovery plan to ok, an outage's alert on the page and at the fake Telegram, the market chart. Then every
+page live, open and never reloaded: the alert center and the header's badge, signals, positions and
+orders, safe mode and recovery, the services' pids. Screenshots kept in test-artifacts/."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 
 import httpx
 import pytest
+import redis
 
+from common import constants as c
+from common.schemas import Alert, Severity, Signal, encode, now_ns
 from tests.dashboard.conftest import ADMIN, PASSWORD
-from tests.support import ROOT, SERVICES, wait_until
+from tests.support import ROOT, SERVICES, VENV_BIN, start_service, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts"
+UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (apt-get install chromium)")
 
 
@@ -34,10 +42,7 @@ def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
     wait_until(lambda: _up(base), timeout=30, interval=0.2, what="dashboard /healthz")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             problems: list[str] = []
@@ -154,6 +159,146 @@ def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
             expect(page.locator('tr[data-row="ETHUSDT"] td.spread_bps')).not_to_have_text("None")
             page.wait_for_timeout(3000)  # a few points on the chart for the screenshot
             page.screenshot(path=str(ARTIFACTS / "dashboard-market.png"))
+            assert problems == []
+        finally:
+            browser.close()
+
+
+def _log_in(browser, base: str, problems: list[str]):
+    """A browser context logged in as the admin through the form; page errors and CSP reports collected."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.on("weberror", lambda e: problems.append(str(e.error)))
+    context.on("console", lambda m: problems.append(m.text) if "Content Security" in m.text else None)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill('input[name="username"]', ADMIN)
+    page.fill('input[name="password"]', PASSWORD)
+    with page.expect_navigation():
+        page.click('button[type="submit"]')
+    return context
+
+
+def _open(context, url: str):
+    """A page at `url` whose live updates are on: from here on it is never reloaded."""
+    from playwright.sync_api import expect
+
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
+    return page
+
+
+def _badge(page) -> int:
+    return int(page.locator("#alert-badge").text_content().removeprefix("alerts: "))
+
+
+def test_alert_center_badge_and_signals_update_without_reload(dashboard, redis_url):
+    """An alert on sys.alerts shows in the open alert center and raises the badge on the open services page;
+    acknowledging it from the row the page added lowers the badge again; a new signal shows on /signals."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    bus = redis.Redis.from_url(redis_url)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = _log_in(browser, dashboard.base, problems)
+            alerts, services, signals = (_open(context, dashboard.base + path)
+                                         for path in ("/alerts", "/services", "/signals"))
+            before = _badge(services)
+            alert = Alert(key="live:probe", severity=Severity.WARN, source="test", title="a live alert",
+                          detail="published while the pages stay open", ts_ns=now_ns())
+            bus.xadd(c.SYS_ALERTS, {c.PAYLOAD_FIELD: encode(alert)})
+            row = alerts.locator('tr[data-key="live:probe"]')
+            expect(row.locator("td.title")).to_have_text("a live alert", timeout=10_000)
+            expect(row.locator("td.severity")).to_have_text("WARN")
+            expect(services.locator("#alert-badge")).to_have_text(f"alerts: {before + 1}", timeout=10_000)
+            alerts.screenshot(path=str(ARTIFACTS / "live-alert-center.png"))
+            services.screenshot(path=str(ARTIFACTS / "live-services-badge.png"))
+
+            with alerts.expect_navigation():
+                row.locator(".acked button").click()  # the form the page built for the new row
+            expect(alerts.locator('tr[data-key="live:probe"] .acked')).to_have_text(ADMIN)
+            expect(services.locator("#alert-badge")).to_have_text(f"alerts: {before}", timeout=10_000)
+
+            signal_ = Signal(signal_id="sig-live", symbol="BTCUSDT", side="Buy", score=0.75,
+                             components={"imbalance": 0.5, "momentum": 0.25}, reasons=["book leans bid"],
+                             profile="default", profile_version=3, state="ARMED", exchange_ts_ns=now_ns(),
+                             received_ts_ns=now_ns())
+            bus.xadd(c.STRATEGY_SIGNALS, {c.PAYLOAD_FIELD: encode(signal_)})
+            shown = signals.locator('#signals tr[data-signal="sig-live"] td')
+            expect(shown).to_have_text([UTC_TIME, "BTCUSDT", "Buy", "0.750", "ARMED", "default v3",
+                                        "book leans bid", "imbalance=0.500 momentum=0.250"], timeout=10_000)
+            expect(signals.locator("#no-signals")).to_be_hidden()
+            signals.screenshot(path=str(ARTIFACTS / "live-signals.png"))
+            assert problems == []
+        finally:
+            bus.close()
+            browser.close()
+
+
+def test_positions_safe_mode_and_services_update_without_reload(cluster, tmp_path):
+    """With five services and the simulator: a manual order shows among the open orders of the open
+    positions page; `scalperctl safe-mode on` / `off` show as execution's state and a new recovery plan on
+    the open safe mode page; a worker started again shows its new pid on the open services page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base = cluster.base
+    wait_until(lambda: _up(base), timeout=30, interval=0.2, what="dashboard /healthz")
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = _log_in(browser, base, problems)
+            api = context.request
+
+            def five_green() -> bool:
+                services = api.get(base + "/api/health").json()["services"]
+                return len(services) == 5 and {s["status"] for s in services} == {"GREEN"}
+
+            wait_until(five_green, timeout=60, interval=0.5, what="five GREEN on /api/health")
+            positions, safe_mode, services = (_open(context, base + path)
+                                              for path in ("/positions", "/safe-mode", "/services"))
+
+            # a manual order, as a script would send it: the open positions page lists it
+            price = float(api.get(base + "/api/market").json()["symbols"]["BTCUSDT"]["last_price"])
+            token = positions.locator('input[name="csrf"]').first.get_attribute("value")
+            order_form = {"side": "buy", "symbol": "BTCUSDT", "qty": "0.01", "limit": f"{price * 0.9:.1f}"}
+            sent = api.post(base + "/api/orders", headers={"X-CSRF-Token": token}, form=order_form)
+            assert sent.ok, sent.text()
+            order = positions.locator(f'#orders tr[data-row="{sent.json()["orderLinkId"]}"]')
+            expect(order.locator("td.symbol")).to_have_text("BTCUSDT", timeout=20_000)
+            expect(order.locator("td.side")).to_have_text("Buy")
+            positions.screenshot(path=str(ARTIFACTS / "live-positions.png"))
+
+            # safe mode from the CLI: execution's state on the open page, then a recovery plan when released
+            ctl = str(VENV_BIN / "scalperctl")
+            subprocess.run([ctl, "safe-mode", "on"], env=cluster.env, check=True, capture_output=True,
+                           timeout=30)
+            expect(safe_mode.locator("#operator-safe-mode")).to_have_text("on", timeout=10_000)
+            expect(safe_mode.locator("#execution-state")).to_have_text("SAFE", timeout=20_000)
+            expect(safe_mode.locator("#reconcile-waits")).to_contain_text("the reconciliation waits")
+            safe_mode.screenshot(path=str(ARTIFACTS / "live-safe-mode-on.png"))
+            released = safe_mode.locator(".plan", has_text="operator released safe mode")
+            expect(released).to_have_count(0)
+            subprocess.run([ctl, "safe-mode", "off"], env=cluster.env, check=True, capture_output=True,
+                           timeout=30)
+            expect(released.locator(".outcome")).to_have_text("ok", timeout=60_000)
+            expect(safe_mode.locator("#execution-state")).to_have_text("NORMAL", timeout=20_000)
+            expect(safe_mode.locator("#reconcile-waits")).to_have_count(0)
+            safe_mode.screenshot(path=str(ARTIFACTS / "live-recovery-plan.png"))
+
+            # the worker stopped and started again: its new pid and the restart on the open services page
+            worker = services.locator('tr[data-service="worker"]')
+            expect(worker.locator("td.pid")).to_have_text(str(cluster.procs["worker"].pid))
+            cluster.procs["worker"].send_signal(signal.SIGTERM)
+            cluster.procs["worker"].wait(timeout=20)
+            cluster.procs["worker"] = start_service("worker", cluster.env, tmp_path / "worker-again.log")
+            expect(worker.locator("td.pid")).to_have_text(str(cluster.procs["worker"].pid), timeout=20_000)
+            expect(worker.locator("td.restarts")).to_have_text("1")
+            services.screenshot(path=str(ARTIFACTS / "live-services-restarted.png"))
             assert problems == []
         finally:
             browser.close()

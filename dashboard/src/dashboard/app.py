@@ -28,6 +28,7 @@ from dashboard.deps import LoginRequired, SessionDep
 from dashboard.throttle import Throttle
 from dashboard.monitor import HealthMonitor
 from dashboard.routes import (
+    alert_stream,
     alerts,
     config,
     control,
@@ -49,6 +50,7 @@ PRIVATE = (
     overview.router,
     services.router,
     alerts.router,
+    alert_stream.router,
     control.router,
     trading.router,
     orders.router,

@@ -37,9 +37,7 @@
       cell(row, "last_error", s.last_error || "");
     }
     document.getElementById("safe-mode").textContent = "safe mode: " + (h.operator_safe_mode ? "on" : "off");
-    const badge = document.getElementById("alert-badge");
-    badge.textContent = "alerts: " + h.alerts_unacked;
-    badge.className = h.alerts_unacked ? "badge status-RED" : "badge";
+    Live.badge(h.alerts_unacked);
   }
   const PNL_EVERY_MS = 10000;
   function el(tag, text, cls) {
