@@ -8,6 +8,7 @@ from common.schemas import Severity
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from dashboard import api_models as api
 from dashboard.deps import AdminDep, AlertsDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -30,13 +31,14 @@ def alerts_page(
     )
 
 
-@router.get("/api/alerts")
+@router.get("/api/alerts", response_model=api.Alerts)
 def list_alerts(alerts: AlertsDep, severity: SeverityQ = None, unacked: bool = False) -> dict:
     """Recent alerts, newest first (the full history is in alert_log.jsonl)."""
     return {"unacked": alerts.unacked(), "alerts": alerts.listing(severity=severity, unacked_only=unacked)}
 
 
-@router.post("/api/alerts/{alert_id}/ack")
+@router.post("/api/alerts/{alert_id}/ack", response_model=api.AlertAcked,
+             responses=api.refusals(403, 404))
 def acknowledge(request: Request, alert_id: int, user: AdminDep, alerts: AlertsDep):
     """Acknowledge one alert (admin)."""
     rec = alerts.acknowledge(alert_id, user=user.name)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import config
+from dashboard import api_models as api
 from dashboard.deps import AdminDep, RuntimeDep, SettingsDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -41,19 +42,19 @@ def _check() -> dict:
     return {k: v for k, v in _validate().items() if k != "view"}
 
 
-@router.get("/api/config")
+@router.get("/api/config", response_model=api.ConfigView)
 def show_config(settings: SettingsDep) -> dict:
     """The dashboard's running configuration, secrets masked, and the env file's validation."""
     return {"settings": settings.public_view(), "check": _check()}
 
 
-@router.get("/api/config/versions")
+@router.get("/api/config/versions", response_model=api.ConfigVersions)
 def config_versions(request: Request) -> dict:
     """Configuration versions seen at start and reload, newest first, each with its changes."""
     return {"versions": request.app.state.versions.listing()}
 
 
-@router.post("/api/config/reload")
+@router.post("/api/config/reload", response_model=api.ConfigReload, responses=api.refusals(403))
 async def reload_config(request: Request, user: AdminDep, rt: RuntimeDep):
     """Validate the env file, then ask every service to hot-reload it (admin)."""
     check = _validate()

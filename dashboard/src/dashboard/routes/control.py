@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import api_models as api
 from dashboard import state
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.pages import after_action, render
@@ -34,20 +35,20 @@ async def safe_mode_page(request: Request, user: UserDep, rt: RuntimeDep):
     return render(request, "safe_mode.html", user=user, **await _safe_mode(rt))
 
 
-@router.get("/api/safe-mode")
+@router.get("/api/safe-mode", response_model=api.SafeMode)
 async def safe_mode(rt: RuntimeDep) -> dict:
     """Operator safe mode, the execution state (NORMAL / SAFE / RECOVERING) and the recovery plans."""
     return await _safe_mode(rt)
 
 
-@router.post("/api/safe-mode/{switch}")
+@router.post("/api/safe-mode/{switch}", response_model=api.CommandSent, responses=api.refusals(403))
 async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: AdminDep, rt: RuntimeDep):
     """Enter or leave safe mode on every service (admin); the same command as `scalperctl safe-mode`."""
     command = Command.SAFE_MODE_ON if switch == "on" else Command.SAFE_MODE_OFF
     return await _send(request, user=user, rt=rt, command=command, target="*")
 
 
-@router.post("/api/reconcile")
+@router.post("/api/reconcile", response_model=api.CommandSent, responses=api.refusals(403))
 async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
     """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`. While a hold
     (operator safe mode, a lost stream) keeps execution SAFE, the plan waits for the hold's release."""

@@ -6,6 +6,7 @@ from common.config import Settings
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from dashboard import api_models as api
 from dashboard.deps import SettingsDep, UserDep
 from dashboard.latency import scrape, tick_to_order
 from dashboard.pages import render
@@ -24,7 +25,7 @@ async def latency_page(request: Request, user: UserDep, settings: SettingsDep):
     return render(request, "latency.html", user=user, **await _latency(settings))
 
 
-@router.get("/api/latency")
+@router.get("/api/latency", response_model=api.Latency)
 async def latency(settings: SettingsDep) -> dict:
     """Per service: its histograms with count, p50/p90/p99 (bucket upper bounds) and samples per bucket,
     or why there are none; and execution's tick-to-order series on its own (null before any)."""

@@ -7,6 +7,7 @@ from typing import Annotated
 from common.manual_order import ManualOrderError, manual_intent, send_manual_order
 from fastapi import APIRouter, Form, HTTPException, Request
 
+from dashboard import api_models as api
 from dashboard.deps import AdminDep, RuntimeDep
 from dashboard.pages import after_action
 
@@ -14,7 +15,7 @@ router = APIRouter(tags=["orders"])
 Price = Annotated[str | None, Form(max_length=40)]
 
 
-@router.post("/api/orders")
+@router.post("/api/orders", response_model=api.OrderSent, responses=api.refusals(400, 403))
 async def place_order(
     request: Request,
     user: AdminDep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from dashboard import api_models as api
 from dashboard import pnl, state
 from dashboard.auth import SESSION_COOKIE
 from dashboard.deps import ActingDep, AlertsDep, MonitorDep, RuntimeDep, UserDep
@@ -35,13 +36,13 @@ async def overview(request: Request, user: UserDep, monitor: MonitorDep, alerts:
     )
 
 
-@router.get("/api/health")
+@router.get("/api/health", response_model=api.Health)
 async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict:
     """Every service GREEN / YELLOW / RED with its facts, the mode, safe mode and the alert badge."""
     return await _health(monitor, alerts, rt)
 
 
-@router.get("/api/pnl/today")
+@router.get("/api/pnl/today", response_model=api.PnlToday | api.NoPnlToday)
 async def pnl_today(rt: RuntimeDep) -> dict:
     """Realised P&L since 00:00 UTC (net of fees) per symbol and in total, or why there is none."""
     return await pnl.today(rt.bus.redis)

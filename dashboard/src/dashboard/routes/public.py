@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from dashboard import api_models as api
 from dashboard.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, is_loopback
 from dashboard.deps import MonitorDep, SettingsDep
 from dashboard.pages import templates
@@ -23,7 +24,7 @@ router = APIRouter(tags=["public"])
 HEALTHZ_STALE_S = 5.0
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=api.Liveness, responses={503: {"model": api.Liveness}})
 def healthz(monitor: MonitorDep) -> JSONResponse:
     """Liveness of the dashboard itself: its monitor is receiving heartbeats."""
     age = (now_ns() - monitor.last_heartbeat_ns) / 1e9

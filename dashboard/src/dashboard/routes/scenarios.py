@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from dashboard import api_models as api
 from dashboard import scenarios
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.pages import after_action, render
@@ -28,13 +29,14 @@ async def scenarios_page(request: Request, user: UserDep, rt: RuntimeDep):
                   runs=await scenarios.history(rt.bus.redis))
 
 
-@router.get("/api/scenarios")
+@router.get("/api/scenarios", response_model=api.Scenarios)
 async def list_scenarios(request: Request, rt: RuntimeDep) -> dict:
     """The scenarios (with why one may not run now) and the runs, newest first, step by step."""
     return {"scenarios": _catalogue(request), "runs": await scenarios.history(rt.bus.redis)}
 
 
-@router.post("/api/scenarios/{key}/run")
+@router.post("/api/scenarios/{key}/run", response_model=api.ScenarioStarted,
+             responses=api.refusals(403, 404, 409))
 async def run_scenario(request: Request, key: str, user: AdminDep):
     """Start a scenario run in the background (admin); fault scenarios only in SIM mode."""
     if key not in scenarios.SCENARIOS:

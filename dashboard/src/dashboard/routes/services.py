@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import api_models as api
 from dashboard.deps import AdminDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -50,7 +51,7 @@ def services_page(request: Request, user: UserDep, monitor: MonitorDep):
     return render(request, "services.html", user=user, services=_services(monitor))
 
 
-@router.get("/api/services")
+@router.get("/api/services", response_model=api.Services)
 def services(monitor: MonitorDep) -> dict:
     """Each service with its process facts (memory and CPU when it runs on the dashboard's host)."""
     return {"services": _services(monitor)}
@@ -65,7 +66,8 @@ def restart_refusal(row: dict) -> str:
     return ""
 
 
-@router.post("/api/services/{name}/restart")
+@router.post("/api/services/{name}/restart", response_model=api.RestartSent,
+             responses=api.refusals(403, 404, 409))
 async def restart(request: Request, name: str, user: AdminDep, rt: RuntimeDep, monitor: MonitorDep):
     """Restart one service (admin): it stops gracefully, as on SIGTERM, and its supervisor starts it again."""
     if name not in c.SERVICES:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import api_models as api
 from dashboard.deps import AdminDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.pages import after_action, render
 
@@ -44,7 +45,7 @@ async def signals_page(request: Request, user: UserDep, rt: RuntimeDep):
     return render(request, "signals.html", user=user, signals=await _signals(rt))
 
 
-@router.get("/api/signals")
+@router.get("/api/signals", response_model=api.Signals)
 async def signals(rt: RuntimeDep) -> dict:
     """The latest signals on strategy.signals, newest first."""
     return {"signals": await _signals(rt)}
@@ -56,13 +57,13 @@ def profiles_page(request: Request, user: UserDep, monitor: MonitorDep):
     return render(request, "profiles.html", user=user, profile=_profile(monitor))
 
 
-@router.get("/api/profile")
+@router.get("/api/profile", response_model=api.Profile)
 def profile(monitor: MonitorDep) -> dict:
     """The strategy's active profile, its version and the kill switch."""
     return _profile(monitor)
 
 
-@router.post("/api/profile")
+@router.post("/api/profile", response_model=api.ProfileSwitchSent, responses=api.refusals(403))
 async def switch_profile(
     request: Request,
     profile: ProfileName,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import api_models as api
 from dashboard import state
 from dashboard.deps import RuntimeDep, UserDep
 from dashboard.live import EventStream, sse
@@ -31,7 +32,7 @@ async def positions_page(request: Request, user: UserDep, rt: RuntimeDep):
     return render(request, "positions.html", user=user, **await _positions(rt))
 
 
-@router.get("/api/positions")
+@router.get("/api/positions", response_model=api.Positions)
 async def positions(rt: RuntimeDep) -> dict:
     """Open positions by symbol and open orders by orderLinkId, as the execution service keeps them."""
     return await _positions(rt)
@@ -45,7 +46,7 @@ async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
     )
 
 
-@router.get("/api/market")
+@router.get("/api/market", response_model=api.Market)
 async def market(rt: RuntimeDep) -> dict:
     """The market service's per-symbol summary."""
     return {"symbols": await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
@@ -63,13 +64,13 @@ async def quality_page(request: Request, user: UserDep, rt: RuntimeDep):
     return render(request, "quality.html", user=user, symbols=await state.quality(rt.bus.redis))
 
 
-@router.get("/api/quality")
+@router.get("/api/quality", response_model=api.Quality)
 async def quality(rt: RuntimeDep) -> dict:
     """Lifetime execution-quality sums per symbol, with fill ratio, maker share, slippage and mean times."""
     return {"symbols": await state.quality(rt.bus.redis)}
 
 
-@router.get("/api/quality/history")
+@router.get("/api/quality/history", response_model=api.QualityHistory)
 async def quality_history(rt: RuntimeDep) -> dict:
     """The same figures per 5-minute bucket over the last 24 h, per symbol (buckets without sums left out)."""
     return await state.quality_history(rt.bus.redis, time.time())

@@ -1,0 +1,412 @@
+"""What each JSON API route answers, as pydantic models: the OpenAPI schema documents it and FastAPI checks
+every read against it (an action's JSON is documented here and checked by schemathesis).
+
+Shapes other services write to Redis (execution state, recovery plans, the market summary) allow extra
+keys, so a field added there does not break the dashboard; maps keyed by data (symbols, services,
+settings) are dict[str, ...]. A figure that is undefined (a ratio of nothing) is null, never 0.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from common.bybit.schemas.order import Order
+from common.bybit.schemas.position import Position
+from common.config import ExecutionMode
+from common.schemas import Signal, Status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dashboard.alerts import AlertRecord
+from dashboard.scenarios import RunRecord
+from dashboard.struct_models import mirror
+
+# A latency bound or quantile: seconds (or the histogram's unit), or Prometheus' unbounded "+Inf".
+Bound = float | Literal["+Inf"]
+
+
+class OtherServiceShape(BaseModel):
+    """Written by another service: keys it adds later are passed on, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Problem(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+
+
+REFUSALS = {
+    400: "bad input, named in `detail`",
+    403: "viewers cannot act; a missing or wrong CSRF token",
+    404: "no such thing to act on",
+    409: "it cannot be done now, `detail` says why",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict]:
+    """The `responses=` of a route that refuses with these codes."""
+    return {code: {"model": Problem, "description": REFUSALS[code]} for code in codes}
+
+
+# --- liveness, health and services ---
+
+
+class Liveness(BaseModel):
+    """/healthz: the dashboard's monitor is receiving heartbeats ("ok"), or not for too long ("stale")."""
+
+    status: Literal["ok", "stale"]
+    last_heartbeat_age_s: float
+
+
+class ServiceRow(BaseModel):
+    """One service as its heartbeats show it; null facts before its first heartbeat."""
+
+    name: str
+    status: Status
+    reason: str
+    restarts: int
+    status_since_ns: int
+    pid: int | None
+    version: str | None
+    uptime_s: float | None
+    last_heartbeat_age_s: float | None
+    safe_mode: bool | None
+    consumer_lag: dict[str, int]  # stream -> entries not yet delivered to the service's group
+    last_error: str
+    details: dict[str, str]  # service-specific facts from its heartbeat
+    supervisor: str  # "systemd", "supervisord" or "" when nothing would start it again
+
+
+class Health(BaseModel):
+    """Every service GREEN / YELLOW / RED, the worst of them, the mode, safe mode and the alert badge."""
+
+    cluster: str
+    mode: ExecutionMode
+    overall: Status
+    services: list[ServiceRow]
+    ts_ns: int
+    alerts_unacked: int
+    operator_safe_mode: bool
+
+
+class ProcessFacts(BaseModel):
+    """The service's process on the dashboard's host."""
+
+    model_config = ConfigDict(extra="forbid")
+    rss_mb: float
+    cpu_s: float
+    threads: int
+
+
+class NoProcessFacts(BaseModel):
+    """The service runs on another host, or its process is gone: nothing to measure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceProcess(ServiceRow):
+    """A service row with its process facts and why it cannot be restarted from here ("" when it can)."""
+
+    start_ts_ns: int
+    process: ProcessFacts | NoProcessFacts
+    restart_refusal: str
+
+
+class Services(BaseModel):
+    services: list[ServiceProcess]
+
+
+# --- safe mode and recovery ---
+
+
+class ExecutionState(OtherServiceShape):
+    """The execution service's state and what holds it SAFE (hold -> reason)."""
+
+    state: Literal["NORMAL", "SAFE", "RECOVERING"]
+    reason: str
+    holds: dict[str, str]
+    ts_ns: int
+
+
+class RecoveryStep(OtherServiceShape):
+    name: str
+    start_ns: int
+    end_ns: int
+    outcome: str  # running | ok | failed
+    detail: str
+
+
+class RecoveryPlan(OtherServiceShape):
+    """One recovery of the execution service, step by step."""
+
+    plan_id: str
+    trigger: str
+    start_ns: int
+    end_ns: int
+    outcome: str
+    steps: list[RecoveryStep]
+
+
+class SafeMode(BaseModel):
+    """Operator safe mode, the execution state (null before execution wrote one) and recent recoveries."""
+
+    operator_safe_mode: bool
+    execution: ExecutionState | None
+    reconcile_waits: str  # why a reconciliation would wait now, or ""
+    recovery_plans: list[RecoveryPlan]
+
+
+# --- trading ---
+
+BybitOrder = mirror(Order, "BybitOrder")
+BybitPosition = mirror(Position, "BybitPosition")
+
+
+class Positions(BaseModel):
+    """Open positions by symbol and open orders by orderLinkId, as Bybit describes them."""
+
+    positions: dict[str, BybitPosition]
+    orders: dict[str, BybitOrder]
+
+
+class MarketSummary(OtherServiceShape):
+    """One symbol as the market service summarises it; bid/ask/spread null before the book has both sides."""
+
+    symbol: str
+    last_price: str
+    bid: float | None
+    ask: float | None
+    spread: float | None
+    spread_bps: float | None
+    latency_ms: float
+    stale: str  # why the book is not trustworthy, "" when it is
+    u: int
+    exchange_ts_ns: int
+    updated_ts_ns: int
+
+
+class Market(BaseModel):
+    symbols: dict[str, MarketSummary]
+
+
+class QualityFigures(BaseModel):
+    """Lifetime sums (whichever execution keeps, e.g. orders, fills, fees) and the ratios derived from them,
+    null where the denominator is zero."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, float]
+    fill_ratio: float | None
+    maker_share: float | None
+    slippage_bps: float | None
+    ttff_s_mean: float | None
+    ack_s_mean: float | None
+
+
+class Quality(BaseModel):
+    symbols: dict[str, QualityFigures]
+
+
+class QualityBucket(BaseModel):
+    """One 5-minute bucket: its start (epoch s), the sums a chart reads (0 when absent) and the ratios."""
+
+    t: int
+    orders: float
+    fills: float
+    fill_qty: float
+    fees: float
+    notional: float
+    fill_ratio: float | None
+    maker_share: float | None
+    slippage_bps: float | None
+    ttff_s_mean: float | None
+    ack_s_mean: float | None
+
+
+class QualityHistory(BaseModel):
+    """Buckets per symbol over the last 24 h, oldest first; `from`/`to` are the first and last starts."""
+
+    bucket_s: int
+    from_: int = Field(alias="from")
+    to: int
+    symbols: dict[str, list[QualityBucket]]
+
+
+class SymbolPnl(BaseModel):
+    realised_pnl: str
+    baseline: str  # "before 00:00", or "none: from 0" when the stream holds nothing older
+
+
+class PnlToday(BaseModel):
+    """Realised P&L since 00:00 UTC net of fees (decimal strings), per symbol and in total."""
+
+    since_ns: int
+    realised_pnl: str
+    fees: str
+    fills: int
+    symbols: dict[str, SymbolPnl]
+
+
+class NoPnlToday(BaseModel):
+    """No fill or position event since 00:00 UTC: why there is no figure."""
+
+    since_ns: int
+    no_data: str
+
+
+# --- latency ---
+
+
+class BucketCount(BaseModel):
+    """Samples in one bucket (not cumulative), up to its bound."""
+
+    le: Bound
+    count: float
+
+
+class Histogram(BaseModel):
+    """One histogram series: its labels, sample count, p50/p90/p99 (bucket upper bounds) and distribution."""
+
+    labels: dict[str, str]
+    count: float
+    name: str
+    p50: Bound | None
+    p90: Bound | None
+    p99: Bound | None
+    buckets: list[BucketCount]
+
+
+class ServiceLatency(BaseModel):
+    error: str  # why there are no histograms (metrics off, unreachable), "" when scraped
+    histograms: list[Histogram]
+
+
+class Latency(BaseModel):
+    """Per service its histograms; execution's tick-to-order series on its own, null before any order."""
+
+    services: dict[str, ServiceLatency]
+    tick_to_order: Histogram | None
+
+
+# --- strategy ---
+
+SignalRow = mirror(Signal, "Signal")
+
+
+class Signals(BaseModel):
+    signals: list[SignalRow]
+
+
+class Profile(BaseModel):
+    """The strategy's active profile as its heartbeat reports it; "" before the first one."""
+
+    profile: str
+    profile_version: str
+    kill_switch: str
+    equity_usdt: str
+
+
+# --- alerts ---
+
+
+class Alerts(BaseModel):
+    unacked: int  # WARN and CRIT alerts nobody acknowledged
+    alerts: list[AlertRecord]
+
+
+# --- configuration ---
+
+
+class ConfigCheck(BaseModel):
+    """The env file as the services would read it now: valid, or the key that is wrong and why."""
+
+    valid: bool
+    key: str
+    problem: str
+
+
+class ConfigView(BaseModel):
+    settings: dict[str, str]  # SETTING -> value, secrets masked
+    check: ConfigCheck
+
+
+class ConfigVersion(BaseModel):
+    """A distinct configuration seen at start or reload; changes: [key, old, new] against the one before."""
+
+    version: int
+    ts_ns: int
+    by: str
+    changes: list[tuple[str, str, str]]
+
+
+class ConfigVersions(BaseModel):
+    versions: list[ConfigVersion]
+
+
+# --- integration test scenarios ---
+
+
+class ScenarioEntry(BaseModel):
+    key: str
+    title: str
+    sim_only: bool
+    steps: list[str]
+    refusal: str  # why it may not run now, "" when it may
+
+
+ScenarioRun = mirror(RunRecord, "ScenarioRun")
+
+
+class Scenarios(BaseModel):
+    scenarios: list[ScenarioEntry]
+    runs: list[ScenarioRun]  # newest first
+
+
+# --- actions (answered as JSON to API calls; a browser's form post is redirected back to its page) ---
+
+
+class CommandSent(BaseModel):
+    """A control command published on sys.control; `note` says what it waits for, when it waits."""
+
+    command: str
+    target: str
+    entry_id: str
+    note: str = ""  # absent when nothing holds it back
+
+
+class RestartSent(BaseModel):
+    command: Literal["restart"]
+    target: str
+    pid: int
+    supervisor: str
+    entry_id: str
+
+
+class ProfileSwitchSent(BaseModel):
+    command: Literal["set_profile"]
+    args: dict[str, str]
+    entry_id: str
+
+
+class ConfigReload(ConfigCheck):
+    """The env file's validation; when valid, the reload command's entry id."""
+
+    entry_id: str = ""  # absent when the file is invalid: nothing was sent
+
+
+class AlertAcked(BaseModel):
+    id: int
+    acked_by: str
+
+
+class ScenarioStarted(BaseModel):
+    run_id: str
+    scenario: str
+
+
+class OrderSent(BaseModel):
+    """The manual order's intent on exec.intents; its orderLinkId finds it in the open orders."""
+
+    intent_id: str
+    orderLinkId: str
+    entry_id: str
