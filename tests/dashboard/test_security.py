@@ -224,3 +224,12 @@ def test_secrets_never_reach_a_log(redis_url, tmp_path, telegram):
                "session key": session_key}
     leaks = [(log, what) for log, text in logs.items() for what, s in secrets.items() if s in text]
     assert leaks == []
+
+
+def test_the_alert_filters_all_severities_and_refuse_a_bad_one(dashboard):
+    """The filter form's "all" sends an empty severity: every alert, not a 422."""
+    admin = dashboard.session()
+    for path in ("/alerts?severity=&unacked=true", "/api/alerts?severity=", "/api/alerts?severity=CRIT"):
+        assert admin.get(path).status_code == 200, path
+    r = admin.get("/api/alerts?severity=LOUD")
+    assert r.status_code == 422 and "severity" in r.text

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from common.schemas import Severity
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from dashboard.deps import AlertsDep
+from dashboard.routes.alerts import SeverityQ
 from dashboard.live import EventStream, sse
 
 router = APIRouter(tags=["alerts"])
@@ -19,7 +17,7 @@ EVERY_S = 5.0
 async def alerts_stream(
     request: Request,
     alerts: AlertsDep,
-    severity: Annotated[Severity | None, Query()] = None,
+    severity: SeverityQ = None,
     unacked: bool = False,
 ):
     """Server-sent events: what /api/alerts answers (same filters), on every new alert and every 5 s."""

@@ -7,13 +7,15 @@ from typing import Annotated
 from common.schemas import Severity
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BeforeValidator
 
 from dashboard import api_models as api
 from dashboard.deps import AdminDep, AlertsDep, UserDep
 from dashboard.pages import after_action, render
 
 router = APIRouter(tags=["alerts"])
-SeverityQ = Annotated[Severity | None, Query()]
+# The filter form's "all" sends severity= (empty): no filter, not a bad value.
+SeverityQ = Annotated[Severity | None, BeforeValidator(lambda v: v or None), Query()]
 
 
 @router.get("/alerts", response_class=HTMLResponse)
