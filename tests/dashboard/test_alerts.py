@@ -31,6 +31,11 @@ async def _until(predicate, *, timeout: float = 20.0, what: str):
         await asyncio.sleep(0.05)
 
 
+def _states(engine: AlertEngine) -> list[str]:
+    """Each alert's Telegram delivery, oldest first."""
+    return [r["telegram"] for r in sorted(engine.listing(), key=lambda r: r["id"])]
+
+
 @pytest.fixture
 async def engine_for(tmp_path):
     made = []
@@ -55,7 +60,8 @@ async def test_duplicates_fold_every_alert_is_logged_and_crit_is_sent_once(engin
         for _ in range(3):
             await engine.on_alert(_alert("down:market"))
         await engine.on_alert(_alert("restart:market", Severity.WARN))
-        await _until(lambda: len(fake.messages) == 1, what="one Telegram message")
+        # the engine marks it sent once Telegram's answer is back, a moment after the fake recorded it
+        await _until(lambda: _states(engine) == ["sent", ""], what="one Telegram message, delivered")
         [crit, warn] = sorted(engine.listing(), key=lambda r: r["id"])
         assert crit["repeats"] == 2 and crit["telegram"] == "sent" and warn["telegram"] == ""
         assert fake.messages[0]["chat_id"] == "7" and fake.messages[0]["token"] == TOKEN
@@ -91,7 +97,7 @@ async def test_failures_are_retried_and_visible(engine_for):
         await engine.on_alert(_alert("down:execution"))
         await _until(lambda: engine.listing()[0]["telegram"] == "retrying", what="a visible retry")
         assert engine.listing()[0]["last_error"] == "HTTP 502"
-        await _until(lambda: len(fake.messages) == 1, what="the message after three 502s")
+        await _until(lambda: _states(engine) == ["sent"], what="the message after three 502s")
         rec = engine.listing()[0]
         assert rec["telegram"] == "sent" and rec["attempts"] == 4 and fake.refused == 3
     finally:
@@ -124,7 +130,7 @@ async def test_rate_limit_holds_the_rest_as_pending(engine_for):
         engine = await engine_for(fake.url, alert_rate_per_min=2)
         for i in range(3):
             await engine.on_alert(_alert(f"r{i}"))
-        await _until(lambda: len(fake.messages) == 2, what="two messages")
+        await _until(lambda: _states(engine)[:2] == ["sent", "sent"], what="two messages")
         await asyncio.sleep(0.5)
         assert len(fake.messages) == 2
         assert [r["telegram"] for r in sorted(engine.listing(), key=lambda r: r["id"])] == [
@@ -161,7 +167,7 @@ async def test_what_a_stopped_engine_had_not_delivered_is_sent_after_the_restart
     fake.start()
     try:
         await first.on_alert(_alert("delivered"))
-        await _until(lambda: len(fake.messages) == 1, what="the first alert delivered")
+        await _until(lambda: _states(first) == ["sent"], what="the first alert delivered")
         fake.fail_next = 1000  # then Telegram fails everything
         await first.on_alert(_alert("stuck"))
         await _until(lambda: first.listing()[0]["telegram"] == "retrying", what="the second alert retrying")
@@ -169,7 +175,7 @@ async def test_what_a_stopped_engine_had_not_delivered_is_sent_after_the_restart
         fake.fail_next = 0
         second = await engine_for(fake.url)  # same DATA_DIR, as after a dashboard restart
         second.load_history()
-        await _until(lambda: len(fake.messages) == 2, what="the undelivered alert sent by the new run")
+        await _until(lambda: _states(second) == ["sent", "sent"], what="the undelivered alert sent by the new run")
         assert "key stuck" in fake.texts()[1] and sum("key delivered" in t for t in fake.texts()) == 1
         assert {r["key"]: r["telegram"] for r in second.listing()} == {"stuck": "sent", "delivered": "sent"}
     finally:
