@@ -4,7 +4,6 @@ its P&L today following the execution events; the latency and execution-quality 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 
@@ -15,12 +14,10 @@ from common import constants as c
 from common.quality import bucket_start
 from common.schemas import PositionEvent, encode
 from tests.dashboard.conftest import EXEC_EXPOSITION, fake_metrics, start_dashboard, stop
-from tests.support import ROOT, SERVICES, free_port, service_env, start_service, start_sim, wait_until
+from tests.browser import ARTIFACTS, chromium, needs_chromium
+from tests.support import SERVICES, free_port, service_env, start_service, start_sim, wait_until
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = ROOT / "test-artifacts"
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -49,39 +46,34 @@ def _statuses(base: str) -> dict[str, str]:
 
 
 def test_overview_shows_five_green_and_turns_red_live(cluster, redis_server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     procs, base = cluster
     wait_until(lambda: set(_statuses(base).values()) == {"GREEN"} and len(_statuses(base)) == 5, timeout=60,
                interval=0.3, what="five GREEN on /api/health")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/")
-            for name in SERVICES:
-                expect(page.locator(f'tr[data-service="{name}"] td.status')).to_have_text("GREEN", timeout=15_000)
-            expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
-            page.screenshot(path=str(ARTIFACTS / "overview-green.png"))
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/")
+        for name in SERVICES:
+            expect(page.locator(f'tr[data-service="{name}"] td.status')).to_have_text("GREEN", timeout=15_000)
+        expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
+        page.screenshot(path=str(ARTIFACTS / "overview-green.png"))
 
-            # P&L today follows the execution events without a reload (a symbol nobody else trades here)
-            r = redis_server.client()
-            event = PositionEvent(symbol="XRPUSDT", side="", size="0", realised_pnl="7.25", ts_ns=0)
-            r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(event)})
-            r.close()
-            expect(page.locator('#pnl-symbols tr[data-symbol="XRPUSDT"] td.pnl')).to_have_text("7.25",
-                                                                                         timeout=20_000)
+        # P&L today follows the execution events without a reload (a symbol nobody else trades here)
+        r = redis_server.client()
+        event = PositionEvent(symbol="XRPUSDT", side="", size="0", realised_pnl="7.25", ts_ns=0)
+        r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(event)})
+        r.close()
+        expect(page.locator('#pnl-symbols tr[data-symbol="XRPUSDT"] td.pnl')).to_have_text("7.25",
+                                                                                     timeout=20_000)
 
-            os.kill(procs["worker"].pid, signal.SIGKILL)  # no reload: the page must learn it over SSE
-            expect(page.locator('tr[data-service="worker"] td.status')).to_have_text("RED", timeout=10_000)
-            expect(page.locator("#overall")).to_have_text("RED")
-            page.screenshot(path=str(ARTIFACTS / "overview-worker-red.png"))
-            assert errors == []
-        finally:
-            browser.close()
+        os.kill(procs["worker"].pid, signal.SIGKILL)  # no reload: the page must learn it over SSE
+        expect(page.locator('tr[data-service="worker"] td.status')).to_have_text("RED", timeout=10_000)
+        expect(page.locator("#overall")).to_have_text("RED")
+        page.screenshot(path=str(ARTIFACTS / "overview-worker-red.png"))
+        assert errors == []
 
 
 def test_latency_and_quality_pages_draw_their_charts(redis_server, redis_url, tmp_path):
@@ -103,27 +95,22 @@ def test_latency_and_quality_pages_draw_their_charts(redis_server, redis_url, tm
 
 
 def _draws_charts(base: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     wait_until(lambda: httpx.get(base + "/api/latency").json()["services"]["dashboard"]["histograms"],
                timeout=20, what="the dashboard's own bus-handler histograms")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
-            page.goto(base + "/latency")
-            expect(page.locator("#tick-to-order-chart canvas")).to_be_visible()
-            expect(page.locator('.histograms[data-service="dashboard"] .chart canvas').first).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "latency.png"), full_page=True)
-            page.goto(base + "/quality")
-            for chart in ("slippage-chart", "fill-ratio-chart", "maker-share-chart", "fees-chart"):
-                expect(page.locator(f"#{chart} canvas")).to_be_visible()
-            expect(page.locator("#fees-chart .u-legend")).to_contain_text("BTCUSDT")
-            page.screenshot(path=str(ARTIFACTS / "quality.png"), full_page=True)
-            assert errors == []
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
+        page.goto(base + "/latency")
+        expect(page.locator("#tick-to-order-chart canvas")).to_be_visible()
+        expect(page.locator('.histograms[data-service="dashboard"] .chart canvas').first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "latency.png"), full_page=True)
+        page.goto(base + "/quality")
+        for chart in ("slippage-chart", "fill-ratio-chart", "maker-share-chart", "fees-chart"):
+            expect(page.locator(f"#{chart} canvas")).to_be_visible()
+        expect(page.locator("#fees-chart .u-legend")).to_contain_text("BTCUSDT")
+        page.screenshot(path=str(ARTIFACTS / "quality.png"), full_page=True)
+        assert errors == []
