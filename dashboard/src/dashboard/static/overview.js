@@ -40,52 +40,37 @@
     Live.badge(h.alerts_unacked);
   }
   const PNL_EVERY_MS = 10000;
-  function el(tag, text, cls) {
-    const e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;
-    if (cls) e.className = cls;
-    return e;
-  }
+  const {el} = Live;
   function renderPnl(p) {
     const section = document.getElementById("pnl");
     while (section.children.length > 1) section.removeChild(section.lastChild);  // keep the heading
     if (p.no_data) {
-      const empty = el("p", "no data: " + p.no_data, "empty");
+      const empty = el("p", "empty", "no data: " + p.no_data);
       empty.id = "pnl-total";
       section.appendChild(empty);
       return;
     }
-    const line = el("p", "realised: ");
-    const total = el("strong", p.realised_pnl);
+    const line = el("p", "", "realised: ");
+    const total = el("strong", "", p.realised_pnl);
     total.id = "pnl-total";
-    const fees = el("span", p.fees);
+    const fees = el("span", "", p.fees);
     fees.id = "pnl-fees";
     line.append(total, " USDT · fees paid: ", fees, " · fills: " + p.fills);
     const table = el("table");
     table.id = "pnl-symbols";
     const head = el("tr");
-    for (const h of ["symbol", "realised", "counted from"]) head.appendChild(el("th", h));
+    for (const h of ["symbol", "realised", "counted from"]) head.appendChild(el("th", "", h));
     table.appendChild(el("thead")).appendChild(head);
     const body = table.appendChild(el("tbody"));
     for (const [sym, row] of Object.entries(p.symbols)) {
       const tr = el("tr");
       tr.dataset.symbol = sym;
-      tr.append(el("td", sym), el("td", row.realised_pnl, "pnl"), el("td", row.baseline));
+      tr.append(el("td", "", sym), el("td", "pnl", row.realised_pnl), el("td", "", row.baseline));
       body.appendChild(tr);
     }
     section.append(line, table);
   }
-  function refreshPnl() {
-    fetch("/api/pnl/today", {headers: {Accept: "application/json"}})
-      .then((r) => (r.ok ? r.json() : null))
-      .then((p) => { if (p) renderPnl(p); })
-      .catch(() => {});  // the next refresh tries again
-  }
-  setInterval(refreshPnl, PNL_EVERY_MS);
+  Live.poll("/api/pnl/today", renderPnl, PNL_EVERY_MS);
 
-  const live = document.getElementById("live");
-  const source = new EventSource("/api/health/stream");
-  source.onopen = function () { live.textContent = "live updates: on"; };
-  source.onerror = function () { live.textContent = "live updates: reconnecting"; };
-  source.onmessage = function (ev) { render(JSON.parse(ev.data)); };
+  Live.stream("/api/health/stream", render);
 })();

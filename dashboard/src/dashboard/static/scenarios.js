@@ -1,15 +1,7 @@
 // The integration tests page: the runs, refreshed from /api/scenarios every 2 s.
 "use strict";
 (function () {
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function utc(ns) {
-    return new Date(ns / 1e6).toISOString().replace("T", " ").slice(0, 19);
-  }
+  const {el, utc} = Live;
   function render(runs) {
     const box = document.getElementById("runs");
     box.replaceChildren();
@@ -36,13 +28,5 @@
       box.appendChild(div);
     }
   }
-  async function poll() {
-    try {
-      const r = await fetch("/api/scenarios", { headers: { Accept: "application/json" } });
-      if (r.ok) render((await r.json()).runs);
-    } catch (e) {
-      // the next poll tries again
-    }
-  }
-  setInterval(poll, 2000);
+  Live.poll("/api/scenarios", (d) => render(d.runs), 2000);
 })();
