@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import asyncio
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,20 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+async def wait_until_async(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """`wait_until` for async tests: `predicate` may be a plain or an async callable."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(interval)
 
 
 class RedisServer:
