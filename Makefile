@@ -1,5 +1,6 @@
-# The two commands of the README.
-.PHONY: run test bench
+# The two commands of the README, and one level of the suite at a time.
+LEVELS := unit service platform system
+.PHONY: run test bench $(addprefix test-,$(LEVELS))
 
 run:  ## the whole platform in SIM mode, under supervisord; Ctrl-C stops it
 	@bash deploy/local/run.sh
@@ -7,6 +8,10 @@ run:  ## the whole platform in SIM mode, under supervisord; Ctrl-C stops it
 test:  ## the whole test suite, against real redis-server, real processes and real systemd
 	uv sync -q --all-packages --frozen
 	uv run pytest
+
+$(addprefix test-,$(LEVELS)): test-%:  ## one level (its pytest marker): make test-unit, test-service, ...
+	uv sync -q --all-packages --frozen
+	uv run pytest -m $*
 
 bench:  ## the benchmarks in bench/ (minutes; figures as ratios against same-run baselines)
 	uv sync -q --all-packages --frozen

@@ -1,8 +1,13 @@
 """The import rules of DESIGN.md section 10, checked by import-linter's contracts in pyproject.toml."""
 
 import subprocess
+import tomllib
+
+import pytest
 
 from tests.support import ROOT, VENV_BIN
+
+pytestmark = pytest.mark.unit
 
 
 def test_import_contracts_hold():
@@ -13,8 +18,6 @@ def test_import_contracts_hold():
 
 
 def test_every_workspace_member_is_its_own_distribution():
-    import tomllib
-
     root = tomllib.loads((ROOT / "pyproject.toml").read_text())
     members = root["tool"]["uv"]["workspace"]["members"]
     names = {tomllib.loads((ROOT / m / "pyproject.toml").read_text())["project"]["name"] for m in members}

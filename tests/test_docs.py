@@ -2,8 +2,12 @@
 
 import re
 
+import pytest
+
 from common.config import Settings
 from tests.support import ROOT
+
+pytestmark = pytest.mark.unit
 
 
 def _keys() -> set[str]:

@@ -9,6 +9,8 @@ import yaml
 from common.config import Settings
 from tests.support import ROOT, SERVICES
 
+pytestmark = pytest.mark.unit
+
 CONFIG = ROOT / "deploy/prometheus/prometheus.yml"
 
 

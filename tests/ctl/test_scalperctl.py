@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from common import constants as c
 from common.schemas import ControlCommand, decode
 from tests.support import ROOT, VENV_BIN, service_env
+
+pytestmark = pytest.mark.service
 
 CTL = str(VENV_BIN / "scalperctl")
 # bcrypt of "secret" (cost 4): LIVE needs an admin, and the hash is a secret too.

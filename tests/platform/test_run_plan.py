@@ -8,10 +8,15 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from common.bybit.sim_account import SIM_API_KEY, SIM_API_SECRET
 
 from tests.dashboard.conftest import ADMIN_HASH
 from tests.support import ROOT, VENV_BIN
+
+# unit: run_plan.py is a pure script (environment and env file in, shell lines out); nothing is started.
+pytestmark = pytest.mark.unit
 
 OWN_PORT = "6400"  # SCALPER_REDIS_PORT in these runs
 

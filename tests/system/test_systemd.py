@@ -1,17 +1,17 @@
-"""The systemd units in deploy/systemd: static checks, and the platform under a real systemd (nspawn).
+"""The platform under a real systemd (nspawn), installed as a deploy installs it.
 
-The nspawn test boots systemd as PID 1 in a container, installs the units, the sysusers file and a
+The test boots systemd as PID 1 in a container, installs the units, the sysusers file and a
 release venv as a deploy does, and runs tests/system/inside/platform.sh there: READY=1 for all
 five, kill -9 -> restart, a frozen loop -> watchdog -> restart (the dashboard sees each RED then
 GREEN), an admin's restart from the dashboard -> clean exit and a new process,
 `systemctl stop scalper.target` -> exit 0, a bad setting -> exit 78 and no restart.
+The units read as files: tests/test_systemd_units.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -22,52 +22,14 @@ import pytest
 
 from tests.support import ROOT
 
-UNITS = ROOT / "deploy/systemd"
-SERVICE_UNITS = sorted(UNITS.glob("scalper-*.service"))
+pytestmark = pytest.mark.system
+
 SANDBOX = ROOT / "tests/system/nspawn_sandbox.sh"
 CHECK = ROOT / "tests/system/inside/platform.sh"
 BUILD_VENV = ROOT / "deploy/release/build-venv.sh"
 # Release venvs are cached here between runs, keyed by what goes into them.
 VENV_CACHE = Path("/var/tmp")
 VENV_PREFIX = "scalper-release-venv-"
-# The only complaint allowed from `systemd-analyze verify` on a machine without a release venv.
-MISSING_PROGRAM = re.compile(
-    r"^scalper-\w+\.service: Command /opt/scalper/venv/bin/scalper-\w+ is not executable: No such file or directory$")
-
-
-def test_five_services_and_the_target():
-    assert [p.name for p in SERVICE_UNITS] == [f"scalper-{s}.service" for s in
-                                              ("dashboard", "execution", "market", "strategy", "worker")]
-    assert (UNITS / "scalper.target").is_file()
-
-
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (package systemd)")
-def test_units_pass_systemd_analyze_verify():
-    r = subprocess.run(["systemd-analyze", "verify", *SERVICE_UNITS, UNITS / "scalper-dashboard.socket",
-                        UNITS / "scalper.target"],
-                       capture_output=True, text=True, timeout=60)
-    complaints = [line for line in (r.stdout + r.stderr).splitlines() if not MISSING_PROGRAM.match(line)]
-    assert complaints == []
-
-
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (package systemd)")
-def test_every_service_is_sandboxed():
-    """The shared drop-in (scalper-.service.d/) reaches each unit: user scalper, exposure below 2."""
-    for unit in SERVICE_UNITS:
-        r = subprocess.run(["systemd-analyze", "security", "--offline=true", unit],
-                           capture_output=True, text=True, timeout=60)
-        assert "Service runs as root user" not in r.stdout, unit.name
-        score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout).group(1))
-        assert score < 2.0, f"{unit.name}: exposure {score}\n{r.stdout}"
-
-
-@pytest.mark.skipif(shutil.which("systemd-sysusers") is None, reason="needs systemd-sysusers (package systemd)")
-def test_sysusers_creates_the_scalper_user(tmp_path):
-    (tmp_path / "etc").mkdir()
-    subprocess.run(["systemd-sysusers", f"--root={tmp_path}", UNITS / "scalper.sysusers"],
-                   check=True, capture_output=True, timeout=30)
-    user = next(line for line in (tmp_path / "etc/passwd").read_text().splitlines() if line.startswith("scalper:"))
-    assert user.split(":")[5:] == ["/var/lib/scalper", "/usr/sbin/nologin"]
 
 
 def release_venv() -> Path:
@@ -94,7 +56,6 @@ def release_venv() -> Path:
     return venv
 
 
-@pytest.mark.system
 @pytest.mark.timeout(500)  # a release venv build (seconds when uv's cache is warm) plus the run
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
                     reason="needs root and systemd-nspawn (apt-get install --no-install-recommends systemd-container)")
