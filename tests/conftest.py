@@ -1,11 +1,15 @@
-"""Suite-wide rules and fixtures: one level marker per test, and a real redis-server on a free port
-(fakeredis only for pure unit tests)."""
+"""Suite-wide rules and fixtures: one level marker per test, no skips in CI, and a real redis-server
+on a free port (fakeredis only for pure unit tests)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from tests.support import RedisServer
+
+pytest_plugins = ["pytester"]  # tests/test_conftest.py runs these rules on small suites of its own
 
 # The four levels registered in pyproject.toml; `pytest -m <level>` runs one of them.
 LEVELS = ("unit", "service", "platform", "system")
@@ -23,6 +27,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(
             f"every test needs exactly one level marker ({', '.join(LEVELS)}), "
             "e.g. `pytestmark = pytest.mark.unit` at the top of its module:\n" + "\n".join(wrong))
+
+
+def in_ci() -> bool:
+    """CI=true (or 1), as CI systems and .ci/run set it."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+class SkipsFailInCI:
+    """In CI every level must run: a skip there (no browser, no promtool, no nspawn, not root) is an
+    install bug, so the run fails and names each skipped test with its reason."""
+
+    def __init__(self) -> None:
+        self.skipped: list[tuple[str, str]] = []
+
+    def _note(self, report: pytest.CollectReport | pytest.TestReport) -> None:
+        if report.skipped and not hasattr(report, "wasxfail"):  # an xfail is not a skip
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            self.skipped.append((report.nodeid, reason.removeprefix("Skipped: ")))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._note(report)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._note(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.skipped and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.skipped:
+            terminalreporter.section("skipped in CI (CI=true): install what they need", red=True)
+            for nodeid, reason in self.skipped:
+                terminalreporter.line(f"SKIPPED {nodeid}: {reason}", red=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if in_ci():
+        config.pluginmanager.register(SkipsFailInCI(), "skips-fail-in-ci")
 
 
 @pytest.fixture(scope="session")
