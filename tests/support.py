@@ -114,6 +114,12 @@ def start_service(name: str, env: dict[str, str], log_path: Path) -> subprocess.
                             start_new_session=True)
 
 
+def scalperctl(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`scalperctl ARGS` as an operator runs it: the console script, text in and out."""
+    return subprocess.run([str(VENV_BIN / "scalperctl"), *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
 # --- the simulated exchange as a real process on a real socket, as users start it ---------------
 KEY, SECRET = "testkey0123456789", "testsecret0123456789abcdef"
 

@@ -1,25 +1,18 @@
-"""`scalperctl book` and `scalperctl market` read what the market service stores in Redis."""
+"""`scalperctl book` and `scalperctl market` (scalperctl/market.py) read what the market service stores
+in Redis."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 
+import pytest
 import redis
 
 from common import constants as c
 from common.schemas import BookTop, encode
-from tests.support import VENV_BIN, service_env
+from tests.support import scalperctl, service_env
 
-
-def ctl(redis_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(VENV_BIN / "scalperctl"), *args],
-        env=service_env(redis_url),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+pytestmark = pytest.mark.service
 
 
 def test_book_prints_the_stored_levels_to_the_depth_asked(redis_url):
@@ -33,7 +26,7 @@ def test_book_prints_the_stored_levels_to_the_depth_asked(redis_url):
     )
     client = redis.Redis.from_url(redis_url)
     client.set(c.market_book_key("BTCUSDT"), encode(book))
-    out = ctl(redis_url, "book", "btcusdt", "--depth", "2")
+    out = scalperctl("book", "btcusdt", "--depth", "2", env=service_env(redis_url))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {
         "symbol": "BTCUSDT",
@@ -42,8 +35,8 @@ def test_book_prints_the_stored_levels_to_the_depth_asked(redis_url):
         "u": 42,
         "stale": False,
     }
-    missing = ctl(redis_url, "book", "ETHUSDT")
-    assert missing.returncode == 1 and b"no book for ETHUSDT" in missing.stderr
+    missing = scalperctl("book", "ETHUSDT", env=service_env(redis_url))
+    assert missing.returncode == 1 and "no book for ETHUSDT" in missing.stderr
 
 
 def test_market_shows_each_symbol_and_fails_while_a_book_is_stale(redis_url):
@@ -64,12 +57,12 @@ def test_market_shows_each_symbol_and_fails_while_a_book_is_stale(redis_url):
     }
     client.hset(c.MARKET_SUMMARY_KEY, "BTCUSDT", json.dumps(row))
     client.hset(c.MARKET_SUMMARY_KEY, "ETHUSDT", json.dumps({**row, "symbol": "ETHUSDT", "stale": "gap"}))
-    out = ctl(redis_url, "market")
+    out = scalperctl("market", env=service_env(redis_url))
     assert out.returncode == 1  # ETHUSDT is stale
-    lines = out.stdout.decode().splitlines()
+    lines = out.stdout.splitlines()
     assert lines[0].split()[:3] == ["symbol", "last", "spread"]
     assert lines[1].split()[:5] == ["BTCUSDT", "100.7", "0.500000", "49.60", "3.2"] and lines[2].endswith(
         "gap"
     )
     client.hset(c.MARKET_SUMMARY_KEY, "ETHUSDT", json.dumps({**row, "symbol": "ETHUSDT"}))
-    assert ctl(redis_url, "market", "--json").returncode == 0
+    assert scalperctl("market", "--json", env=service_env(redis_url)).returncode == 0

@@ -1,29 +1,24 @@
-"""scalperctl as an operator runs it: a real console script against a real Redis."""
+"""scalperctl's own commands (scalperctl/main.py): config check, status and the control commands, as an
+operator runs them: the real console script against a real Redis."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from common import constants as c
 from common.schemas import ControlCommand, decode
-from tests.support import ROOT, VENV_BIN, service_env
+from tests.support import ROOT, scalperctl, service_env
 
 pytestmark = pytest.mark.service
 
-CTL = str(VENV_BIN / "scalperctl")
 # bcrypt of "secret" (cost 4): LIVE needs an admin, and the hash is a secret too.
 BCRYPT_OF_SECRET = "$2b$04$Vp.RXlu/9PGC7kMudJGgS.f.XM7uj6osCSuGAPNIRujmDW9tkX65C"
 
 
-def run_ctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([CTL, *args], env=env, capture_output=True, text=True, timeout=30)
-
-
 def test_config_check_accepts_the_shipped_example(redis_url):
-    r = run_ctl("config", "check", "--env-file", str(ROOT / ".env.example"), env=service_env(redis_url))
+    r = scalperctl("config", "check", "--env-file", str(ROOT / ".env.example"), env=service_env(redis_url))
     assert r.returncode == 0, r.stderr
     view = json.loads(r.stdout)["settings"]
     assert view["EXECUTION_MODE"] == "SIM" and view["SERVICE_CLUSTER_ID"] == "scalper"
@@ -32,12 +27,12 @@ def test_config_check_accepts_the_shipped_example(redis_url):
 def test_config_check_names_the_bad_key_and_exits_78(tmp_path, redis_url):
     bad = tmp_path / "bad.env"
     bad.write_text("EXECUTION_MODE=LIVE\nBYBIT_API_KEY=k\n")
-    r = run_ctl("config", "check", "--env-file", str(bad), env=service_env(redis_url))
+    r = scalperctl("config", "check", "--env-file", str(bad), env=service_env(redis_url))
     assert r.returncode == 78
     assert r.stderr.strip() == "config error: BYBIT_API_SECRET: required when EXECUTION_MODE=LIVE"
 
     bad.write_text("WEB_PORTT=8080\n")
-    r = run_ctl("config", "check", "--env-file", str(bad), env=service_env(redis_url))
+    r = scalperctl("config", "check", "--env-file", str(bad), env=service_env(redis_url))
     assert r.returncode == 78 and "WEB_PORTT: unknown key" in r.stderr
 
 
@@ -46,7 +41,7 @@ def test_config_check_never_prints_secrets(tmp_path, redis_url):
     env_file.write_text("EXECUTION_MODE=LIVE\nBYBIT_API_KEY=key-VISIBLE-NOT\nBYBIT_API_SECRET=sec-HIDDEN\n"
                         "REDIS_URL=redis://:pw-HIDDEN@127.0.0.1:6379/0\nTELEGRAM_BOT_TOKEN=tok-HIDDEN\n"
                         f"ADMIN_PASSWORD_HASH={BCRYPT_OF_SECRET}\n")
-    r = run_ctl("config", "check", "--env-file", str(env_file), env=service_env(redis_url))
+    r = scalperctl("config", "check", "--env-file", str(env_file), env=service_env(redis_url))
     assert r.returncode == 0, r.stderr
     assert "HIDDEN" not in r.stdout + r.stderr and "VISIBLE" not in r.stdout
     assert BCRYPT_OF_SECRET not in r.stdout
@@ -54,13 +49,13 @@ def test_config_check_never_prints_secrets(tmp_path, redis_url):
 
 
 def test_status_exits_1_when_services_are_down(redis_url):
-    r = run_ctl("status", "--json", env=service_env(redis_url))
+    r = scalperctl("status", "--json", env=service_env(redis_url))
     assert r.returncode == 1
     assert {s["status"] for s in json.loads(r.stdout)["services"]} == {"RED"}
 
 
 def test_safe_mode_publishes_a_control_command_and_sets_the_flag(redis_server, redis_url):
-    r = run_ctl("safe-mode", "on", env=service_env(redis_url))
+    r = scalperctl("safe-mode", "on", env=service_env(redis_url))
     assert r.returncode == 0, r.stderr
     client = redis_server.client()
     assert client.get(c.SAFE_MODE_KEY) == b"1"
