@@ -4,6 +4,7 @@ operator runs them: the real console script against a real Redis."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -62,3 +63,13 @@ def test_safe_mode_publishes_a_control_command_and_sets_the_flag(redis_server, r
     (_, fields), = client.xrange(c.SYS_CONTROL)
     cmd = decode(fields[c.PAYLOAD_FIELD])
     assert isinstance(cmd, ControlCommand) and cmd.command.value == "safe_mode_on" and cmd.target == "*"
+
+
+def test_the_help_says_what_every_command_reaches():
+    """`scalperctl --help` lists each command under Redis, local files or HTTP: a new one must say which."""
+    usage, _, rest = scalperctl("--help", env={}).stdout.partition("\n\n")
+    description = rest.partition("positional arguments:")[0]
+    commands = set(re.search(r"\{([\w,-]+)\}", usage)[1].split(","))
+    rows = (line.strip().split("  ")[0] for line in description.splitlines() if line.startswith("  "))
+    listed = {name.split()[0] for row in rows for name in row.split(",") if name.strip()}
+    assert commands - listed == set()

@@ -1,5 +1,24 @@
-"""scalperctl: the operator's command line. It reaches the running services only through Redis
-(the simulator's fault switches through its REST API, dashboard users through their SQLite file)."""
+"""scalperctl: the operator's command line. What each command reaches:
+
+through Redis, as any client of the platform does (so the same under make run and systemd):
+  status                                  the services' heartbeat keys
+  safe-mode, reconcile, restart,          a command on sys.control (safe mode also sets its key)
+  config reload
+  book, market                            the market service's keys
+  orders, positions, recovery, order      the execution service's keys; an intent on exec.intents
+on local files, on purpose:
+  config check    validates an env file (or the services' one) before anything starts
+  hash-password   stdin to a bcrypt hash; no settings, no Redis
+  user            the dashboard's SQLite users.db and DATA_DIR/audit.jsonl, with the dashboard's own
+                  code: users can be made while the dashboard is down and no password or hash crosses
+                  the bus; run it where DATA_DIR is, as the user who owns it
+  replay          a recording (or a seed) in, a report in --out; isolated: no Redis, no settings
+over HTTP:
+  sim             the simulated exchange's /admin/* REST endpoints (the exchange's stand-in, not on
+                  the bus), signed with the services' account
+All but config check, hash-password and replay first read the settings (env file, environment winning)
+to find Redis, the simulator or DATA_DIR.
+"""
 
 from __future__ import annotations
 
@@ -68,7 +87,8 @@ def config_check(env_file: Path | None) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="scalperctl", description=__doc__)
+    p = argparse.ArgumentParser(prog="scalperctl", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     st = sub.add_parser("status", help="each service's health; exit 1 unless all are GREEN")
     st.add_argument("--json", action="store_true")

@@ -17,7 +17,7 @@ from dashboard.users import Role, UserStore, hash_password
 
 from common import config
 
-COMMANDS = ("user", "hash-password")
+COMMANDS = ("user",)  # hash-password runs before any settings are read: see hash_command
 MIN_PASSWORD = 10
 
 
@@ -50,8 +50,7 @@ def hash_command() -> int:
 
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
-    if args.cmd == "hash-password":
-        return hash_command()
+    """`scalperctl user ...` on the dashboard's users.db, audited; `hash-password` is main's (no settings)."""
     store = UserStore(settings)
     if args.action == "list":
         for name, role in store.names():
