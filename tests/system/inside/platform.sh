@@ -74,8 +74,10 @@ done
 echo "PASS execution, dashboard, worker never restarted"
 
 # --- 3b. Socket activation: restarting the dashboard refuses no connection ------------------
-/usr/bin/python3 - >"$SANDBOX_DIR/restart-probe.log" <<'PY' & probe=$!
-import time, urllib.error, urllib.request
+# The probe asks every 20 ms for 8 s, a window that spans the whole restart below (stop, start,
+# READY=1): zero refused in it proves the socket kept accepting while no dashboard was running.
+/usr/bin/python3 - "$SANDBOX_DIR/probe-up" >"$SANDBOX_DIR/restart-probe.log" <<'PY' & probe=$!
+import pathlib, sys, time, urllib.error, urllib.request
 refused = served = 0
 end = time.monotonic() + 8
 while time.monotonic() < end:
@@ -86,10 +88,12 @@ while time.monotonic() < end:
         served += 1
     except OSError:
         refused += 1
+    if served == 1:
+        pathlib.Path(sys.argv[1]).touch()  # probing: the restart may begin
     time.sleep(0.02)
 print(served, refused)
 PY
-sleep 1
+wait_until 5 test -e "$SANDBOX_DIR/probe-up"
 pid=$(prop scalper-dashboard.service MainPID)
 # The restarted dashboard gets an admin (3c); until now it ran in open local mode (no password hash).
 cat >>/etc/scalper/scalper.env <<'ENV'
