@@ -13,7 +13,7 @@ from common.bybit.schemas.orderbook import OrderbookData
 from common.bybit.schemas.trade import PublicTrade
 from common.health import Progress
 from common.schemas import BookTop, Trade, decode
-from market_service.feed import Market
+from market_service.market import Market
 from market_service.publisher import Publisher
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")

@@ -26,7 +26,7 @@ from common.config import Settings, ZombiePolicy
 from common.schemas import Severity, now_ns
 from execution_service.account import Account, protected
 from execution_service.failover import Failover
-from execution_service.orders import Router
+from execution_service.router import Router
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, UNSENT, Store, intent_id_of
 
 log = logging.getLogger(__name__)

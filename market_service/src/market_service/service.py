@@ -23,8 +23,8 @@ from common.health import Progress
 from common.lifecycle import Runtime
 from common.schemas import BookTop, Severity, Status
 from market_service import metrics as m
-from market_service import state, universe
-from market_service.feed import Market
+from market_service import store, universe
+from market_service.market import Market
 from market_service.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class MarketService:
             await self.ws.unsubscribe([t for x in removed for t in self.topics(x)])
         if added:
             await self.ws.subscribe([t for x in added for t in self.topics(x)])
-        await state.set_universe(self.rt.bus.redis, symbols=symbols, removed=removed)
+        await store.set_universe(self.rt.bus.redis, symbols=symbols, removed=removed)
         self.rt.health.details["symbols"] = ",".join(symbols)
         if added or removed:
             log.info("universe", extra={"ctx": {"symbols": symbols, "added": added, "removed": removed}})
@@ -175,7 +175,7 @@ class MarketService:
             self.market.check_stale(stale_after_s=s.market_stale_after_s)
             await self._resubscribe(connected)
             try:
-                await state.write(
+                await store.write(
                     self.market, self.rt.bus.redis, depth=s.market_book_depth, now_ns=time.time_ns()
                 )
             except Exception as e:  # Redis away: the heartbeat reports it; state catches up later

@@ -19,7 +19,7 @@ from common.bus import Consumer
 from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
                             PositionEvent, Severity, Signal, Status, Trade, decode, now_ns)
 from strategy_service import profile as profiles
-from strategy_service import snapshot
+from strategy_service import risk_snapshot
 from strategy_service.engine import Engine, Output
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class StrategyService:
         self.rt, self.engine = rt, engine
         self.profiles_dir = rt.settings.data_dir / "profiles"
         self._kills_seen = engine.risk.kills
-        self._cursor = snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
+        self._cursor = risk_snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
         self._exec: Consumer | None = None
         self._show_profile()
 
@@ -57,12 +57,12 @@ class StrategyService:
         intents = [m for _, m in await self._read_back(c.EXEC_INTENTS) if isinstance(m, OrderIntent)]
         entries = [(i, m) for i, m in await self._read_back(c.EXEC_EVENTS)
                    if isinstance(m, (OrderEvent, FillEvent, PositionEvent))]
-        events = [m for i, m in entries if snapshot.newer(i, self._cursor)]
-        if snap is not None and entries and snapshot.newer(entries[0][0], self._cursor):
+        events = [m for i, m in entries if risk_snapshot.newer(i, self._cursor)]
+        if snap is not None and entries and risk_snapshot.newer(entries[0][0], self._cursor):
             log.warning("risk_snapshot_behind_stream", extra={"ctx": {"snapshot": self._cursor,
                                                                       "oldest": entries[0][0]}})
         self.engine.restore(intents=intents, events=events,
-                            accounted=[m for i, m in entries if not snapshot.newer(i, self._cursor)])
+                            accounted=[m for i, m in entries if not risk_snapshot.newer(i, self._cursor)])
         await self._after()
         if events:
             self._cursor = entries[-1][0]
@@ -81,7 +81,7 @@ class StrategyService:
 
     async def on_exec(self, msg: Message) -> None:
         entry_id = self._exec.entry_id.decode()
-        if not snapshot.newer(entry_id, self._cursor):
+        if not risk_snapshot.newer(entry_id, self._cursor):
             return  # accounted before a restart (a redelivery of what `restore` read back)
         self.engine.on_exec_event(msg)
         await self._after()  # the alert first: a crash before the save repeats it rather than loses it
@@ -142,14 +142,14 @@ class StrategyService:
         self.rt.health.details["profile_version"] = str(self.engine.profile.version)
 
     async def _save(self) -> None:
-        await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY, snapshot.encode(self.engine.snapshot(self._cursor)))
+        await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY, risk_snapshot.encode(self.engine.snapshot(self._cursor)))
 
-    async def _load_snapshot(self) -> snapshot.RiskSnapshot | None:
+    async def _load_snapshot(self) -> risk_snapshot.RiskSnapshot | None:
         raw = await self.rt.bus.redis.get(c.STRATEGY_RISK_KEY)
         if raw is None:
             return None
         try:
-            return snapshot.decode(raw)
+            return risk_snapshot.decode(raw)
         except ValueError as e:
             log.error("risk_snapshot_unreadable", extra={"ctx": {"error": str(e)}})
             await self.rt.bus.alert(key="strategy:risk_snapshot", severity=Severity.WARN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from common.bybit.schemas.envelope import PublicMsg
 from common.bybit.schemas.orderbook import OrderbookData
-from market_service.feed import Market
+from market_service.market import Market
 
 
 class Recorder:
