@@ -60,9 +60,12 @@ class Runtime:
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
 
     def consume(self, stream: str, handler: Handler, *, types: tuple[type[Message], ...] | None = None,
-                group: str | None = None, start_id: str = "$", batch: int = c.CONSUMER_BATCH) -> Consumer:
-        """Register a consumer group reader; it is a critical task for the watchdog."""
-        progress = Progress(f"consume:{stream}")
+                group: str | None = None, start_id: str = "$", batch: int = c.CONSUMER_BATCH,
+                progress: Progress | None = None) -> Consumer:
+        """Register a consumer group reader; it is a critical task for the watchdog.
+
+        `progress`: its progress, when the handler's owner must beat it too (while it waits on purpose)."""
+        progress = progress or Progress(f"consume:{stream}")
         consumer = Consumer(self.bus, stream=stream, group=group or self.service, name=self.consumer_name,
                             handler=handler, types=types, start_id=start_id, batch=batch,
                             on_progress=progress.beat)

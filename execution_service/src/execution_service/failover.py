@@ -42,10 +42,8 @@ class StateView(msgspec.Struct, kw_only=True):
 
 
 class Failover:
-    def __init__(self, rt: Runtime, *, recover: Callable[[str], Awaitable[bool]],
-                 sync: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.recover, self.sync = recover, sync
         self.state, self.reason = State.SAFE, "start"
         self.holds: dict[str, str] = {}
         self.normal = asyncio.Event()
@@ -92,7 +90,12 @@ class Failover:
         return self.state is State.NORMAL
 
     # --- the loop ---
-    async def run(self, progress: Progress) -> None:
+    async def run(self, progress: Progress, *, recover: Callable[[str], Awaitable[bool]],
+                  sync: Callable[[], Awaitable[None]]) -> None:
+        """Answer each trigger with `recover(trigger)` (the recovery plan; True: clean, back to NORMAL);
+        while NORMAL, `sync()` every EXEC_RECONCILE_INTERVAL_S.
+
+        The plan is given here, not at construction: it needs this failover (its holds and alerts)."""
         failures = 0
         next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
         while True:
@@ -103,7 +106,7 @@ class Failover:
             except TimeoutError:
                 if self.state is State.NORMAL and time.monotonic() >= next_sync:
                     next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
-                    await self._quietly(self.sync)
+                    await self._quietly(sync)
                 continue
             self._wake.clear()
             if self.holds:
@@ -112,7 +115,7 @@ class Failover:
             trigger = self._pending
             self._enter(State.RECOVERING, f"recovering after: {trigger}")
             try:
-                ok = await self.recover(trigger)
+                ok = await recover(trigger)
             except Exception as e:  # e.g. Redis went away while the plan was being recorded: retry
                 log.warning("recovery_crashed", extra={"ctx": {"error": f"{type(e).__name__}: {e}"}})
                 ok = False

@@ -11,7 +11,6 @@ import time
 
 from common import constants as c
 from common.bus import REDIS_DOWN
-from common.bybit.ws import BybitWs
 from common.health import Progress
 from common.lifecycle import Runtime
 from common.schemas import Command, ControlCommand, Severity
@@ -23,8 +22,9 @@ STALE_DATA_S = 5.0  # a book distrusted this long (the market service is resynci
 
 
 class Guard:
-    def __init__(self, rt: Runtime, *, failover: Failover, ws: BybitWs | None) -> None:
-        self.rt, self.fo, self.ws = rt, failover, ws
+    def __init__(self, rt: Runtime, *, failover: Failover, ws_url: str) -> None:
+        self.rt, self.fo, self.ws_url = rt, failover, ws_url
+        self.ws_connects = 0  # the private stream's (re)connections: this guard is its on_connect
         self.modules = [m.strip() for m in rt.settings.exec_required_modules.split(",") if m.strip()]
         self.seen: set[str] = set()  # modules whose heartbeat we have seen: only a stop is a crash
         self.stale_since: float | None = None
@@ -75,11 +75,12 @@ class Guard:
     async def ws_lost(self, reason: str) -> None:
         """The private stream dropped or fell silent: SAFE at once, whatever the reconnect does next."""
         if self.fo.hold("ws", f"private WS lost or silent ({reason})"):
-            await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", f"{self.ws.url}: {reason}")
+            await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", f"{self.ws_url}: {reason}")
 
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""
-        if not self.fo.release("ws", "private WS reconnected") and self.ws.connects > 1:
+        self.ws_connects += 1
+        if not self.fo.release("ws", "private WS reconnected") and self.ws_connects > 1:
             self.fo.trigger("private WS reconnected")
 
     async def on_control(self, cmd: ControlCommand) -> None:

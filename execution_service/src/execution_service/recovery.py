@@ -67,19 +67,18 @@ class Snapshot(msgspec.Struct, kw_only=True):
 
 class Recovery:
     def __init__(self, *, settings: Settings, rest: BybitRest, ws: BybitWs, store: Store, account: Account,
-                 failover: Callable[[], Failover]) -> None:
+                 failover: Failover, router: Router) -> None:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
-        self.failover = failover
+        self.failover, self.router = failover, router
         self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
         self.plan: Plan | None = None
-        self.router: Router | None = None  # set once it exists (it needs the failover, which needs us)
 
     def ours(self, link: str) -> bool:
         return bool(link) and link.startswith(self.prefixes)
 
     async def run(self, trigger: str) -> bool:
         """One run of the plan; True when every step succeeded (the caller then leaves SAFE)."""
-        fo = self.failover()
+        fo = self.failover
         self.plan = Plan(plan_id=uuid.uuid4().hex[:12], trigger=trigger, start_ns=now_ns())
         await self.store.r.lpush(c.EXEC_RECOVERY_KEY, msgspec.json.encode(self.plan))
         await self.store.r.ltrim(c.EXEC_RECOVERY_KEY, 0, PLANS_KEPT - 1)
@@ -216,7 +215,7 @@ class Recovery:
     async def _foreign(self, foreign: list[Order]):
         if foreign:
             ids = ", ".join(o.orderLinkId or o.orderId for o in foreign)
-            await self.failover().alert("foreign", f"{len(foreign)} foreign orders left alone", ids,
+            await self.failover.alert("foreign", f"{len(foreign)} foreign orders left alone", ids,
                                         severity=Severity.WARN)
         return None, f"{len(foreign)} left alone"
 
@@ -241,7 +240,7 @@ class Recovery:
                     orderType="Market", qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
         names = ", ".join(f"{p.symbol} {p.side} {p.size}" for p in zombies)
         verb = "flattened" if flatten else "adopted"
-        await self.failover().alert("zombie", f"zombie positions {verb}", names)
+        await self.failover.alert("zombie", f"zombie positions {verb}", names)
         return None, f"{verb}: {names}"
 
     async def _fills(self, executions: list[Execution]):
@@ -251,8 +250,8 @@ class Recovery:
         return None, f"{new} fills picked up"
 
     async def _exit(self):
-        if self.failover().holds:
-            raise RuntimeError(f"still held: {'; '.join(self.failover().holds.values())}")
+        if self.failover.holds:
+            raise RuntimeError(f"still held: {'; '.join(self.failover.holds.values())}")
         return None, "trade-ready"
 
     async def sync(self) -> None:

@@ -42,12 +42,12 @@ class Absent(Exception):
 class Router:
     def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest | None, store: Store,
                  quality: Quality, account: Account | None, failover: Failover | None,
-                 refuse_all: str = "") -> None:
+                 beat: Callable[[], None] = lambda: None, refuse_all: str = "") -> None:
         self.settings, self.bus, self.rest, self.store = settings, bus, rest, store
         self.quality, self.account, self.failover = quality, account, failover
         self.refuse_all = refuse_all  # e.g. no exchange configured: every intent is rejected with this
         self.backoff = Backoff(base_s=0.2, cap_s=3.0)
-        self.beat: Callable[[], None] = lambda: None  # the consumer's progress, while we wait on purpose
+        self.beat = beat  # the intents consumer's progress, beaten while we wait on purpose
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.active: set[str] = set()  # intents this process is working on
         self.tasks: set[asyncio.Task] = set()

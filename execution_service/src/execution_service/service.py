@@ -5,6 +5,8 @@ It boots SAFE and becomes trade-ready only after a clean reconciliation (see fai
 
 from __future__ import annotations
 
+from functools import partial
+
 from common import constants as c
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
@@ -17,9 +19,9 @@ from common.schemas import OrderIntent, Status
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.guard import Guard
-from execution_service.router import Router
 from execution_service.quality import Quality
 from execution_service.recovery import Recovery
+from execution_service.router import Router
 from execution_service.store import Store
 
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
@@ -37,6 +39,8 @@ def no_exchange(settings: Settings) -> str:
 
 
 async def setup(rt: Runtime) -> None:
+    """Wire the parts in dependency order: store -> exchange clients -> account -> failover -> guard ->
+    private stream -> router -> recovery; then register the consumer and the tasks."""
     s = rt.settings
     rt.health.details["mode"] = s.execution_mode.value
     store, quality = Store(rt.bus.redis), Quality(rt.bus.redis)
@@ -53,18 +57,18 @@ async def setup(rt: Runtime) -> None:
     rest = BybitRest(BybitHttp(base_url=u.rest, api_key=key, api_secret=secret,
                                timeout_s=s.exec_rest_timeout_s))
     account = Account(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality)
-    guard: Guard | None = None
+    failover = Failover(rt)  # SAFE until the first clean recovery
+    guard = Guard(rt, failover=failover, ws_url=u.ws_private)
     ws = BybitWs(url=u.ws_private, on_message=account.on_ws, api_key=key, api_secret=secret,
-                 on_connect=lambda: guard.ws_connected(),
-                 on_disconnect=lambda reason: guard.ws_lost(reason), silent_after_s=s.exec_ws_silent_s,
+                 on_connect=guard.ws_connected, on_disconnect=guard.ws_lost, silent_after_s=s.exec_ws_silent_s,
                  ping_interval_s=s.exec_ws_silent_s / 3)
     await ws.subscribe(PRIVATE_TOPICS)
-    recovery = Recovery(settings=s, rest=rest, ws=ws, store=store, account=account, failover=lambda: fo)
-    fo = Failover(rt, recover=recovery.run, sync=recovery.sync)
-    guard = Guard(rt, failover=fo, ws=ws)
-    router = recovery.router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality,
-                                      account=account, failover=fo)
-    fo.trigger("start")
+    intents = Progress(f"consume:{c.EXEC_INTENTS}")
+    router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality, account=account,
+                    failover=failover, beat=intents.beat)
+    recovery = Recovery(settings=s, rest=rest, ws=ws, store=store, account=account, failover=failover,
+                        router=router)
+    failover.trigger("start")
 
     async def stream(progress: Progress) -> None:
         progress.beat()
@@ -72,9 +76,8 @@ async def setup(rt: Runtime) -> None:
 
     rt.on_control(guard.on_control)
     # "0": intents published before this group first existed are handled too (rejected when expired)
-    consumer = rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0")
-    router.beat = consumer.on_progress
-    rt.task("failover", fo.run)
+    rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents)
+    rt.task("failover", partial(failover.run, recover=recovery.run, sync=recovery.sync))
     rt.task("guard", guard.run)
     rt.task("private-ws", stream, critical=False)
 

@@ -174,3 +174,23 @@ class StrategyService:
         except ResponseError as e:
             if "BUSYGROUP" not in str(e):
                 raise
+
+
+async def setup(rt: Runtime) -> StrategyService:
+    """Wire the service: the active profile (a rejected one falls back to the default, with an alert) ->
+    engine -> state rebuilt from Redis -> consumers."""
+    rt.health.details["mode"] = rt.settings.execution_mode.value
+    name = (await rt.bus.redis.get(c.STRATEGY_PROFILE_KEY) or profiles.DEFAULT_PROFILE.encode()).decode()
+    try:
+        active = profiles.load(name, override_dir=rt.settings.data_dir / "profiles",
+                               feed_levels=rt.settings.market_publish_levels)
+    except profiles.ProfileError as e:
+        log.error("profile_rejected", extra={"ctx": {"error": str(e), "fallback": profiles.DEFAULT_PROFILE}})
+        await rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
+                           title=f"strategy: profile {name!r} rejected, using {profiles.DEFAULT_PROFILE}",
+                           detail=str(e))
+        active = profiles.load(profiles.DEFAULT_PROFILE)
+    strategy = StrategyService(rt, Engine(active))
+    await strategy.restore()
+    strategy.register()
+    return strategy
