@@ -60,8 +60,8 @@ async def setup(rt: Runtime) -> None:
     failover = Failover(rt)  # SAFE until the first clean recovery
     guard = Guard(rt, failover=failover, ws_url=u.ws_private)
     ws = BybitWs(url=u.ws_private, on_message=account.on_ws, api_key=key, api_secret=secret,
-                 on_connect=guard.ws_connected, on_disconnect=guard.ws_lost, silent_after_s=s.exec_ws_silent_s,
-                 ping_interval_s=s.exec_ws_silent_s / 3)
+                 on_connect=guard.ws_connected, on_disconnect=guard.ws_lost,
+                 silent_after_s=s.exec_ws_silent_s, ping_interval_s=s.exec_ws_silent_s / 3)
     await ws.subscribe(PRIVATE_TOPICS)
     intents = Progress(f"consume:{c.EXEC_INTENTS}")
     router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality, account=account,
