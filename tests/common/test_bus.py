@@ -110,7 +110,7 @@ async def test_bad_entries_go_to_the_dlq_with_an_alert_and_the_consumer_goes_on(
         assert d.error.startswith(ids[d.entry_id]) or ids[d.entry_id] in d.error
     assert letters[0].raw == b"\xc1 not msgpack"
     alerts = [m for m in await stream_messages(bus, c.SYS_ALERTS) if isinstance(m, Alert)]
-    assert len(alerts) == len(bad) and {a.key for a in alerts} == {f"dlq:{c.MARKET_TRADES}"}
+    assert len(alerts) == len(bad) and {a.key for a in alerts} == {c.dlq_alert_key(c.MARKET_TRADES)}
     assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
     assert consumer.dead_lettered == len(bad)
 

@@ -121,7 +121,7 @@ def test_garbage_on_every_stream_lands_in_the_dlq_and_consumers_go_on(redis_serv
     except AssertionError as e:
         raise AssertionError(f"{e}; missing: {sorted(expected - dead_letters())}") from None
     alert_keys = {m.key for m in _decoded(client, c.SYS_ALERTS) if hasattr(m, "key")}
-    assert {f"dlq:{s}" for s in readers} <= alert_keys
+    assert {c.dlq_alert_key(s) for s in readers} <= alert_keys
 
     # Everyone goes on: valid messages after the garbage are handled.
     valid = {c.MARKET_TRADES: trade(1), c.EXEC_EVENTS: OrderEvent(

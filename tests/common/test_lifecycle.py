@@ -167,7 +167,7 @@ def test_reload_config_applies_a_good_file_and_rejects_a_bad_one_without_stoppin
 
     def config_alert() -> bool:
         alerts = [decode(f[c.PAYLOAD_FIELD]) for _, f in client.xrange(c.SYS_ALERTS)]
-        return any(isinstance(a, Alert) and a.key == f"config:{c.STRATEGY}" for a in alerts)
+        return any(isinstance(a, Alert) and a.key == c.config_alert_key(c.STRATEGY) for a in alerts)
 
     wait_until(config_alert, timeout=30, what="an alert about the rejected config")
     assert app.poll() is None

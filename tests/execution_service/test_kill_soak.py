@@ -14,7 +14,7 @@ from tests.support import wait_until
 
 KILLS = int(os.environ.get("SCALPER_SOAK_KILLS", "50"))  # bench/kill_soak.py asks for more
 SEED = int(os.environ.get("SCALPER_SOAK_SEED", "7"))
-FINAL = {"filled", "rejected", "cancelled"}
+FINAL = c.FINAL_INTENT_STATUSES
 
 
 def check_invariants(execution, sent: list[str]) -> None:

@@ -143,7 +143,7 @@ class Runtime:
             settings = config.load(file_wins=True)
         except config.ConfigError as e:
             log.error("reload_rejected", extra={"ctx": {"error": str(e)}})
-            await self.bus.alert(key=f"config:{self.service}", severity=Severity.WARN,
+            await self.bus.alert(key=c.config_alert_key(self.service), severity=Severity.WARN,
                                  title=f"{self.service}: config reload rejected", detail=str(e))
         else:
             self.settings = settings

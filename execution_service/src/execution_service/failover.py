@@ -160,7 +160,8 @@ class Failover:
 
     async def alert(self, key: str, title: str, detail: str = "", *,
                     severity: Severity = Severity.CRIT) -> None:
+        """Raise an alert (`key`: one of execution's alert keys in common.constants); never raises."""
         try:
-            await self.rt.bus.alert(key=f"execution:{key}", severity=severity, title=title, detail=detail)
+            await self.rt.bus.alert(key=key, severity=severity, title=title, detail=detail)
         except Exception as e:
             log.error("alert_not_sent", extra={"ctx": {"title": title, "error": str(e)}})

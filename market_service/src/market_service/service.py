@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable
 
+from common import constants as c
 from common.bybit import constants as k
 from common.bybit.http import BybitHttp
 from common.bybit.schemas.envelope import PublicMsg
@@ -166,7 +167,7 @@ class MarketService:
                 if not connected:
                     self.market.mark_all_stale("public WS disconnected")
                 await self._alert(
-                    "market:ws",
+                    c.MARKET_WS_ALERT,
                     severity=Severity.WARN,
                     title="market: public WS disconnected",
                     detail=f"{self.ws.url} (connection #{self.ws.connects})",
@@ -209,14 +210,14 @@ class MarketService:
                 f"market: {symbol} feed silent" if kind == "unanswered" else f"market: {symbol} book resync"
             )
             await self._alert(
-                f"market:resync:{symbol}:{kind}", severity=Severity.WARN, title=title, detail=reason
+                c.market_resync_alert_key(symbol, kind), severity=Severity.WARN, title=title, detail=reason
             )
         now = time.monotonic()
         while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
             self._resyncs.popleft()
         if len(self._resyncs) >= RESYNC_STORM:
             await self._alert(
-                "market:resync_storm",
+                c.MARKET_RESYNC_STORM_ALERT,
                 severity=Severity.CRIT,
                 title="market: resync storm",
                 detail=f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s",

@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 # How far back a restart reads exec.intents and exec.events to rebuild its state (entries).
 RESTORE_DEPTH = 50_000
-KILL_ALERT_KEY = "strategy:kill_switch"
 
 
 class StrategyService:
@@ -108,7 +107,7 @@ class StrategyService:
                                 feed_levels=self.rt.settings.market_publish_levels)
         except profiles.ProfileError as e:
             log.error("profile_rejected", extra={"ctx": {"error": str(e)}})
-            await self.rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
+            await self.rt.bus.alert(key=c.STRATEGY_PROFILE_ALERT, severity=Severity.WARN,
                                     title="strategy: profile rejected", detail=str(e))
             return
         self.engine.set_profile(new)
@@ -130,7 +129,7 @@ class StrategyService:
         if risk.kills != self._kills_seen:
             self._kills_seen = risk.kills
             log.error("kill_switch", extra={"ctx": {"reason": risk.killed}})
-            await self.rt.bus.alert(key=KILL_ALERT_KEY, severity=Severity.CRIT,
+            await self.rt.bus.alert(key=c.STRATEGY_KILL_SWITCH_ALERT, severity=Severity.CRIT,
                                     title="strategy kill switch: no new entries", detail=risk.killed)
         if risk.killed:
             self.rt.health.set(Status.YELLOW, f"kill switch: {risk.killed}")
@@ -152,7 +151,7 @@ class StrategyService:
             return risk_snapshot.decode(raw)
         except ValueError as e:
             log.error("risk_snapshot_unreadable", extra={"ctx": {"error": str(e)}})
-            await self.rt.bus.alert(key="strategy:risk_snapshot", severity=Severity.WARN,
+            await self.rt.bus.alert(key=c.STRATEGY_RISK_SNAPSHOT_ALERT, severity=Severity.WARN,
                                     title="strategy: risk snapshot unreadable, rebuilt from exec.events",
                                     detail=str(e))
             return None
@@ -186,7 +185,7 @@ async def setup(rt: Runtime) -> StrategyService:
                                feed_levels=rt.settings.market_publish_levels)
     except profiles.ProfileError as e:
         log.error("profile_rejected", extra={"ctx": {"error": str(e), "fallback": profiles.DEFAULT_PROFILE}})
-        await rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
+        await rt.bus.alert(key=c.STRATEGY_PROFILE_ALERT, severity=Severity.WARN,
                            title=f"strategy: profile {name!r} rejected, using {profiles.DEFAULT_PROFILE}",
                            detail=str(e))
         active = profiles.load(profiles.DEFAULT_PROFILE)
