@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+import pytest
 import redis
 
 from common import constants as c
@@ -12,6 +13,8 @@ from common.schemas import (BookTop, Command, ControlCommand, DeadLetter, Messag
 from tests.common.conftest import log_events, start_module, stop
 from tests.common.consumer_app import EFFECTS, SEEN, effect_key
 from tests.support import service_env, start_service, wait_until
+
+pytestmark = pytest.mark.service
 
 
 def trade(n: int) -> Trade:

@@ -10,6 +10,8 @@ from common import config
 from common.config import ConfigError, ExecutionMode, Settings
 from tests.support import VENV_BIN, service_env
 
+pytestmark = pytest.mark.service
+
 SECRET = "s3cr3t-value-that-must-not-leak"
 BCRYPT = "$2b$12$" + "a" * 53
 

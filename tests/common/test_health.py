@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from common.health import Progress, classify
 from common.schemas import Heartbeat, Status
+
+pytestmark = pytest.mark.unit
 
 NOW = 1_000_000_000_000
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from common import constants as c
 from common.schemas import (Alert, Command, ControlCommand, Heartbeat, OrderIntent, Status, decode, encode,
                             now_ns)
 from tests.common.conftest import log_events, start_module, stop
 from tests.common.consumer_app import EFFECTS, HANG_INTENT, SEEN, effect_key
 from tests.support import RedisServer, free_port, service_env, wait_until
+
+pytestmark = pytest.mark.service
 
 WATCHDOG_USEC = "1000000"  # pings every 0.5 s
 

@@ -10,6 +10,8 @@ import pytest
 
 from common import logs
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def captured():

@@ -17,6 +17,8 @@ from common.schemas import Message, Trade, decode, encode
 from common.schemas import execution, market, strategy, system
 from common.schemas.registry import MESSAGE_TYPES
 
+pytestmark = pytest.mark.unit
+
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
 

@@ -12,6 +12,8 @@ import pytest
 from common import constants as c
 from tests.support import VENV_BIN, wait_until
 
+pytestmark = pytest.mark.service
+
 
 def test_intent_to_order_with_tp_sl_once_and_the_cli_view(execution):
     execution.start().wait_state("NORMAL")
@@ -109,7 +111,9 @@ def test_ambiguous_submit_leaves_exactly_one_order(execution, mode):
     assert order["orderId"] == rec["order_id"] and order["orderStatus"] == "New"
     assert "submit_failed" in execution.log.read_text()  # it was ambiguous, and was looked up
     execution.faults(reset=True)
-    time.sleep(1)  # nothing else may arrive late
+    # Nothing else happens for a second after the faults end: no late retry or second submit reaches
+    # the exchange.
+    time.sleep(1)
     assert len(execution.history(i.intent_id)) == 1
 
 

@@ -33,6 +33,8 @@ from tests.market_service.harness import (
 from tests.market_service.recording import session
 from tests.support import VENV_BIN, wait_until
 
+pytestmark = pytest.mark.service
+
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 
 

@@ -9,6 +9,8 @@ from strategy_service.engine import Engine, Recent
 from strategy_service.machine import State
 from tests.strategy_service.market import MS, book, feed, path, trade
 
+pytestmark = pytest.mark.unit
+
 BAL = profile.load("balanced")
 T0 = 1_700_000_000_000
 ENTRY_BAR = T0 + 42_000  # the second bar of the rise closes the WATCHING -> ARMED step

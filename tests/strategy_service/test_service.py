@@ -14,6 +14,8 @@ from tests.strategy_service.live import control, heartbeat, now_s_ms, publish, r
 from tests.strategy_service.market import MS, path
 from tests.support import wait_until
 
+pytestmark = pytest.mark.service
+
 
 def round_trip(t_ns: int, tag: str, *, buy: str, sell: str, qty: str = "100", fee: str = "0",
                link: str = "manual") -> list[FillEvent | PositionEvent]:
