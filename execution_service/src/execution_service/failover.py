@@ -42,6 +42,8 @@ class StateView(msgspec.Struct, kw_only=True):
 
 
 class Failover:
+    """The service's trading state (NORMAL, SAFE, RECOVERING), its holds, and the loop that recovers."""
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.state, self.reason = State.SAFE, "start"

@@ -22,6 +22,8 @@ STALE_DATA_S = 5.0  # a book distrusted this long (the market service is resynci
 
 
 class Guard:
+    """Watches for what must put the service in SAFE, and tells the failover (hold, release, trigger)."""
+
     def __init__(self, rt: Runtime, *, failover: Failover, ws_url: str) -> None:
         self.rt, self.fo, self.ws_url = rt, failover, ws_url
         self.ws_connects = 0  # the private stream's (re)connections: this guard is its on_connect

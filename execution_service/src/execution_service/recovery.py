@@ -67,6 +67,8 @@ class Snapshot(msgspec.Struct, kw_only=True):
 
 
 class Recovery:
+    """Runs the recovery plan (for the failover loop) and the light resync while NORMAL."""
+
     def __init__(self, *, settings: Settings, rest: BybitRest, ws: BybitWs, store: Store, account: Account,
                  failover: Failover, router: Router) -> None:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account

@@ -40,6 +40,8 @@ class Absent(Exception):
 
 
 class Router:
+    """Turns each intent into one order on the exchange (see the module docstring for exactly once)."""
+
     def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest | None, store: Store,
                  quality: Quality, account: Account | None, failover: Failover | None,
                  beat: Callable[[], None] = lambda: None, refuse_all: str = "") -> None:

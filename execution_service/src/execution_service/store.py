@@ -59,6 +59,8 @@ def order_key(o: Order) -> str:
 
 
 class Store:
+    """Reads and writes the service's view in Redis (the EXEC_*_KEY names in common.constants)."""
+
     def __init__(self, redis: aioredis.Redis) -> None:
         self.r = redis
         self.lock = asyncio.Lock()  # one process writes intents: read-modify-write under this lock

@@ -45,6 +45,8 @@ def resync_kind(reason: str) -> str:
 
 
 class MarketService:
+    """The feed, the market state, the publisher and the monitor of one market service process."""
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         s = rt.settings

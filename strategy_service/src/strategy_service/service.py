@@ -29,6 +29,8 @@ RESTORE_DEPTH = 50_000
 
 
 class StrategyService:
+    """The pure engine on the bus: consumers in, signals and intents out, its state kept in Redis."""
+
     def __init__(self, rt: Runtime, engine: Engine) -> None:
         self.rt, self.engine = rt, engine
         self.profiles_dir = rt.settings.data_dir / "profiles"
