@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common.bus import Bus  # noqa: E402
 from common.bybit.ws import parse  # noqa: E402
 from common.health import Progress  # noqa: E402
-from market_service.feed import Market  # noqa: E402
+from market_service.market import Market  # noqa: E402
 from tests.market_service.recording import DEPTH, session  # noqa: E402
 from tests.support import RedisServer  # noqa: E402
 

@@ -11,7 +11,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from common import constants as c
 from common.bus import Bus, Consumer
 from common.schemas import Alert, DeadLetter, Message, Severity, Trade, decode, encode, now_ns
-from tests.support import ROOT
+from tests.support import ROOT, wait_until_async
+
+pytestmark = pytest.mark.service
 
 
 def trade(n: int, symbol: str = "BTCUSDT") -> Trade:
@@ -29,11 +31,13 @@ async def bus(redis_url):
 async def run_until(consumer: Consumer, predicate, timeout: float = 20) -> None:
     """Run `consumer` until `predicate()` holds, then stop it the graceful way."""
     task = asyncio.create_task(consumer.run())
+
+    def reached() -> bool:
+        assert not task.done(), task.exception()
+        return predicate()
+
     try:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                assert not task.done(), task.exception()
-                await asyncio.sleep(0.02)
+        await wait_until_async(reached, timeout=timeout, interval=0.02, what="the consumer's work")
     finally:
         consumer.stop()
         await asyncio.wait_for(task, timeout)
@@ -110,7 +114,7 @@ async def test_bad_entries_go_to_the_dlq_with_an_alert_and_the_consumer_goes_on(
         assert d.error.startswith(ids[d.entry_id]) or ids[d.entry_id] in d.error
     assert letters[0].raw == b"\xc1 not msgpack"
     alerts = [m for m in await stream_messages(bus, c.SYS_ALERTS) if isinstance(m, Alert)]
-    assert len(alerts) == len(bad) and {a.key for a in alerts} == {f"dlq:{c.MARKET_TRADES}"}
+    assert len(alerts) == len(bad) and {a.key for a in alerts} == {c.dlq_alert_key(c.MARKET_TRADES)}
     assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
     assert consumer.dead_lettered == len(bad)
 
@@ -145,7 +149,12 @@ async def test_a_stale_pending_entry_of_a_dead_consumer_is_claimed(bus):
 
     consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="alive", handler=handler,
                         claim_min_idle_ms=50)
-    await asyncio.sleep(0.1)
+
+    async def claimable() -> bool:  # idle past claim_min_idle_ms: what XAUTOCLAIM takes over
+        pending = await bus.redis.xpending_range(c.MARKET_TRADES, "g", min="-", max="+", count=10)
+        return all(p["time_since_delivered"] > 50 for p in pending)
+
+    await wait_until_async(claimable, timeout=5, what="the dead consumer's entries idle for 50 ms")
     await run_until(consumer, lambda: len(got) == 5)
     assert sorted(got) == ["0", "1", "2", "3", "4"]
     assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+import pytest
 import redis
 
 from common import constants as c
@@ -12,6 +13,8 @@ from common.schemas import (BookTop, Command, ControlCommand, DeadLetter, Messag
 from tests.common.conftest import log_events, start_module, stop
 from tests.common.consumer_app import EFFECTS, SEEN, effect_key
 from tests.support import service_env, start_service, wait_until
+
+pytestmark = pytest.mark.service
 
 
 def trade(n: int) -> Trade:
@@ -121,7 +124,7 @@ def test_garbage_on_every_stream_lands_in_the_dlq_and_consumers_go_on(redis_serv
     except AssertionError as e:
         raise AssertionError(f"{e}; missing: {sorted(expected - dead_letters())}") from None
     alert_keys = {m.key for m in _decoded(client, c.SYS_ALERTS) if hasattr(m, "key")}
-    assert {f"dlq:{s}" for s in readers} <= alert_keys
+    assert {c.dlq_alert_key(s) for s in readers} <= alert_keys
 
     # Everyone goes on: valid messages after the garbage are handled.
     valid = {c.MARKET_TRADES: trade(1), c.EXEC_EVENTS: OrderEvent(

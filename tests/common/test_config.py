@@ -10,6 +10,8 @@ from common import config
 from common.config import ConfigError, ExecutionMode, Settings
 from tests.support import VENV_BIN, service_env
 
+pytestmark = pytest.mark.service
+
 SECRET = "s3cr3t-value-that-must-not-leak"
 BCRYPT = "$2b$12$" + "a" * 53
 
@@ -89,3 +91,24 @@ def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"config error: {key}: "), proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
+
+
+def test_reload_prefers_the_env_file_and_start_prefers_the_environment(tmp_path, monkeypatch):
+    env_file = tmp_path / "scalper.env"
+    env_file.write_text("LOG_LEVEL=DEBUG\n")
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
+    monkeypatch.setenv(config.ENV_FILE_VAR, str(env_file))
+    assert config.load().log_level is config.LogLevel.INFO
+    assert config.load(file_wins=True).log_level is config.LogLevel.DEBUG
+
+
+def test_reload_still_names_a_bad_key_in_the_file(tmp_path, monkeypatch):
+    env_file = tmp_path / "scalper.env"
+    env_file.write_text("LOG_LEVEL=LOUD\n")
+    monkeypatch.setenv(config.ENV_FILE_VAR, str(env_file))
+    try:
+        config.load(file_wins=True)
+    except config.ConfigError as e:
+        assert e.key == "LOG_LEVEL"
+    else:
+        raise AssertionError("a bad LOG_LEVEL in the file was accepted")

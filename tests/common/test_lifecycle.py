@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from common import constants as c
 from common.schemas import (Alert, Command, ControlCommand, Heartbeat, OrderIntent, Status, decode, encode,
                             now_ns)
 from tests.common.conftest import log_events, start_module, stop
 from tests.common.consumer_app import EFFECTS, HANG_INTENT, SEEN, effect_key
 from tests.support import RedisServer, free_port, service_env, wait_until
+
+pytestmark = pytest.mark.service
 
 WATCHDOG_USEC = "1000000"  # pings every 0.5 s
 
@@ -167,7 +171,7 @@ def test_reload_config_applies_a_good_file_and_rejects_a_bad_one_without_stoppin
 
     def config_alert() -> bool:
         alerts = [decode(f[c.PAYLOAD_FIELD]) for _, f in client.xrange(c.SYS_ALERTS)]
-        return any(isinstance(a, Alert) and a.key == f"config:{c.STRATEGY}" for a in alerts)
+        return any(isinstance(a, Alert) and a.key == c.config_alert_key(c.STRATEGY) for a in alerts)
 
     wait_until(config_alert, timeout=30, what="an alert about the rejected config")
     assert app.poll() is None

@@ -12,6 +12,8 @@ from common import constants as c
 from tests.common.conftest import log_events, stop
 from tests.support import service_env, start_service, wait_until
 
+pytestmark = pytest.mark.service
+
 SECRET = "s3cr3t-value-that-must-not-leak"
 
 

@@ -7,6 +7,8 @@ import pytest
 from common import constants as c
 from common.quality import bucket_start, bucket_starts, figures
 
+pytestmark = pytest.mark.unit
+
 
 def test_figures_from_a_hash_as_redis_returns_it():
     raw = {b"orders": b"4", b"intent_qty": b"0.4", b"ack_s": b"0.2", b"fills": b"3", b"fill_qty": b"0.3",

@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 
 from common import schemas
 from common.schemas import Message, Trade, decode, encode
-from common.schemas.base import _all_message_types
+from common.schemas import execution, market, strategy, system
+from common.schemas.registry import MESSAGE_TYPES
 
-MESSAGE_TYPES = typing.get_args(_all_message_types())
+pytestmark = pytest.mark.unit
+
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
 
@@ -42,6 +44,15 @@ def values(tp) -> st.SearchStrategy:
 
 def structs(cls: type[msgspec.Struct]) -> st.SearchStrategy:
     return st.builds(cls, **{f.name: values(f.type) for f in msgspec.structs.fields(cls)})
+
+
+def _tagged_in(module) -> set[type[Message]]:
+    return {v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Message)
+            and v.__module__ == module.__name__ and v.__struct_config__.tag is not None}
+
+
+def test_the_registry_holds_every_tagged_message_of_every_family():
+    assert set(MESSAGE_TYPES) == set().union(*map(_tagged_in, (market, strategy, execution, system)))
 
 
 def test_every_message_type_is_exported_tagged_and_versioned():

@@ -6,7 +6,11 @@ import os
 import socket
 import uuid
 
+import pytest
+
 from common.systemd import notify, watchdog_interval_s
+
+pytestmark = pytest.mark.unit
 
 
 def test_notify_without_systemd_does_nothing(monkeypatch):

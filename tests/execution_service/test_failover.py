@@ -12,6 +12,8 @@ from common import constants as c
 from common.schemas import Alert, Severity, decode
 from tests.support import VENV_BIN, wait_until
 
+pytestmark = pytest.mark.service
+
 
 def _alerts(execution) -> list[Alert]:
     return [decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.SYS_ALERTS)]
@@ -36,7 +38,8 @@ def test_private_ws_lost_means_safe_then_resync(execution, fault):
     assert "private WS" in safe["reason"]
     _crit(execution, "private WebSocket")
     i = execution.intent()  # an entry in SAFE is not sent
-    time.sleep(1)
+    wait_until(lambda: execution.record(i.intent_id), timeout=10, what="the entry recorded")
+    time.sleep(1)  # nothing else happens for a second in SAFE: the entry stays queued, never sent
     assert execution.record(i.intent_id)["status"] == "queued" and execution.history(i.intent_id) == []
     execution.faults(ws_private_silent=False)
     execution.wait_state("NORMAL", timeout=60)

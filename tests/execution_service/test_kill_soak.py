@@ -9,12 +9,16 @@ import random
 import signal
 import time
 
+import pytest
+
 from common import constants as c
 from tests.support import wait_until
 
+pytestmark = pytest.mark.service
+
 KILLS = int(os.environ.get("SCALPER_SOAK_KILLS", "50"))  # bench/kill_soak.py asks for more
 SEED = int(os.environ.get("SCALPER_SOAK_SEED", "7"))
-FINAL = {"filled", "rejected", "cancelled"}
+FINAL = c.FINAL_INTENT_STATUSES
 
 
 def check_invariants(execution, sent: list[str]) -> None:

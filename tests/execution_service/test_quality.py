@@ -12,6 +12,8 @@ from common.schemas import now_ns
 from execution_service.quality import summary
 from tests.support import wait_until
 
+pytestmark = pytest.mark.service
+
 N = 20
 
 

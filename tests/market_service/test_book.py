@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from common.bybit.schemas.orderbook import OrderbookData
 from market_service.book import Book, BookError
 
+pytestmark = pytest.mark.unit
+
 
 def msg(u: int, b=(), a=()) -> OrderbookData:
     return OrderbookData(s="BTCUSDT", b=[tuple(x) for x in b], a=[tuple(x) for x in a], u=u, seq=u)

@@ -11,6 +11,8 @@ from common.bybit.schemas.orderbook import OrderbookData
 from market_service import features as f
 from market_service.book import Book
 
+pytestmark = pytest.mark.unit
+
 
 def test_spread_mid_and_bps():
     assert f.spread(100.0, 100.5) == 0.5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis
 
 from common import constants as c
@@ -13,8 +14,11 @@ from common.bybit.schemas.orderbook import OrderbookData
 from common.bybit.schemas.trade import PublicTrade
 from common.health import Progress
 from common.schemas import BookTop, Trade, decode
-from market_service.feed import Market
+from market_service.market import Market
 from market_service.publisher import Publisher
+from tests.support import wait_until_async
+
+pytestmark = pytest.mark.service
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 
@@ -46,14 +50,6 @@ def entries(url: str, stream: str) -> list:
         client.close()
 
 
-async def wait_for(predicate, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def test_a_slow_bus_coalesces_books_and_keeps_every_trade(redis_url):
     bus, market, publisher = wire(redis_url)
     task = asyncio.create_task(publisher.run(Progress("publisher")))
@@ -67,8 +63,9 @@ async def test_a_slow_bus_coalesces_books_and_keeps_every_trade(redis_url):
             market.on_message(trade_msg("BTCUSDT", u))
             if u % 100 == 0:
                 await asyncio.sleep(0)  # the feed yields as a socket read would
-        await wait_for(lambda: publisher.published_trades == 2000)
-        await wait_for(lambda: not publisher._dirty)
+        await wait_until_async(lambda: publisher.published_trades == 2000, timeout=30,
+                               what="2000 trades published")
+        await wait_until_async(lambda: not publisher._dirty, timeout=30, what="every book published")
     finally:
         task.cancel()
         await bus.close()
@@ -82,20 +79,23 @@ async def test_a_slow_bus_coalesces_books_and_keeps_every_trade(redis_url):
     assert trades == [f"BTCUSDT-{n}" for n in range(1, 2001)]
 
 
-async def test_trades_survive_a_redis_outage_in_order(own_redis):
+async def test_trades_survive_a_redis_outage_in_order(own_redis, caplog):
     bus, market, publisher = wire(own_redis.url)
     task = asyncio.create_task(publisher.run(Progress("publisher")))
     try:
         for n in range(1, 101):
             market.on_message(trade_msg("ETHUSDT", n))
-        await wait_for(lambda: publisher.published_trades == 100)
+        await wait_until_async(lambda: publisher.published_trades == 100, timeout=30,
+                               what="100 trades published")
         own_redis.stop()
         for n in range(101, 301):
             market.on_message(trade_msg("ETHUSDT", n))
             market.on_message(trade_msg("ETHUSDT", n))  # a replay after a reconnect is dropped
-        await asyncio.sleep(0.5)  # the publisher is failing and retrying now
+        await wait_until_async(lambda: any(r.msg == "publish_failed" for r in caplog.records), timeout=10,
+                               what="the publisher failing (and retrying) while Redis is away")
         own_redis.start()
-        await wait_for(lambda: publisher.published_trades == 300)
+        await wait_until_async(lambda: publisher.published_trades == 300, timeout=30,
+                               what="300 trades published")
     finally:
         task.cancel()
         await bus.close()
@@ -114,11 +114,14 @@ async def test_a_full_trade_buffer_holds_the_feed_back_until_the_bus_takes_them(
             market.on_message(trade_msg("BTCUSDT", n))
         assert publisher.full
         held = asyncio.create_task(publisher.wait_room())  # what the WS read loop awaits
+        # Nothing else happens for 0.3 s (a few of the publisher's failing rounds): the feed stays held,
+        # no trade is thrown away to make room.
         await asyncio.sleep(0.3)
-        assert not held.done()  # the feed waits; nothing is thrown away
+        assert not held.done()
         own_redis.start()
         await asyncio.wait_for(held, 30)
-        await wait_for(lambda: publisher.published_trades == 60)
+        await wait_until_async(lambda: publisher.published_trades == 60, timeout=30,
+                               what="60 trades published")
     finally:
         task.cancel()
         await bus.close()

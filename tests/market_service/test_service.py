@@ -33,6 +33,8 @@ from tests.market_service.harness import (
 from tests.market_service.recording import session
 from tests.support import VENV_BIN, wait_until
 
+pytestmark = pytest.mark.service
+
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 
 
@@ -108,7 +110,7 @@ def test_gap_and_silent_ws_are_detected_and_recovered(tmp_path, redis_url, recor
         assert alert.key.startswith("market:resync:")
         faults(sim, drop=["public"])
         wait_until(
-            lambda: any(isinstance(a, Alert) and a.key == "market:ws" for a in stream(client, c.SYS_ALERTS)),
+            lambda: any(isinstance(a, Alert) and a.key == c.MARKET_WS_ALERT for a in stream(client, c.SYS_ALERTS)),
             timeout=30,
             what="a WS disconnect alert",
         )
@@ -153,7 +155,7 @@ def live_since(client: redis.Redis, symbol: str, since_ns: int) -> bool:
     return bool(book and not book.stale and book.received_ts_ns > since_ns)
 
 
-STORM = "market:resync_storm"  # the alert's key
+STORM = c.MARKET_RESYNC_STORM_ALERT
 GAPS = "scalper_market_gaps_total"
 
 

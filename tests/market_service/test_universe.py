@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 import redis
+
 from common.bybit.schemas.ticker import Ticker
 from common.config import Settings
 from common.schemas import BookTop, decode
@@ -24,6 +26,8 @@ from tests.market_service.harness import (
 )
 from tests.market_service.recording import START_MS, session
 from tests.support import service_env, start_service, start_sim, wait_until
+
+pytestmark = pytest.mark.service
 
 
 def test_rank_keeps_usdt_perpetuals_by_turnover():

@@ -6,6 +6,8 @@ from strategy_service.detector import Burst, Regime, burst, regime
 from strategy_service.features import Snapshot
 from strategy_service.profile import DetectorParams
 
+pytestmark = pytest.mark.unit
+
 P = DetectorParams(pump_bps=40, pump_volume_z=2.0, trend_bps=15, volatile_vol_bps=12,
                    illiquid_spread_bps=8, illiquid_min_trades=0.5)
 

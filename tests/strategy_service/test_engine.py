@@ -6,8 +6,10 @@ import pytest
 from common.schemas import FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, encode
 from strategy_service import profile
 from strategy_service.engine import Engine, Recent
-from strategy_service.state import State
+from strategy_service.machine import State
 from tests.strategy_service.market import MS, book, feed, path, trade
+
+pytestmark = pytest.mark.unit
 
 BAL = profile.load("balanced")
 T0 = 1_700_000_000_000

@@ -1,11 +1,12 @@
 """Each feature on hand-computed cases."""
 
 import math
-
 import pytest
 
 from strategy_service.features import SymbolFeatures
 from strategy_service.profile import FeatureParams
+
+pytestmark = pytest.mark.unit
 
 P = FeatureParams(bar_ms=1000, window_bars=5, momentum_bars=2, pump_bars=3, warmup_bars=1)
 

@@ -4,6 +4,8 @@ import pytest
 
 from strategy_service.lots import Lot, fmt, guess
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(("value", "step", "text"), [
     (100.123456, 0.01, "100.12"), (65000.06, 0.1, "65000.1"), (0.30000000000000004, 0.1, "0.3"),

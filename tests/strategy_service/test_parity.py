@@ -8,17 +8,20 @@ from __future__ import annotations
 import asyncio
 
 import msgspec
+import pytest
 
 from common import constants as c
 from common.bybit.ws import parse
 from common.config import Settings
 from common.schemas import Message, OrderIntent, Signal
 from exchange_sim.engine import read_replay
-from market_service.feed import Market
+from market_service.market import Market
 from scalperctl.replay import STEP_MS, Backtest
 from strategy_service import profile as profiles
 from tests.strategy_service.live import now_s_ms, publish, read
 from tests.strategy_service.test_replay import record
+
+pytestmark = pytest.mark.service
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 SEED, MINUTES = 11, 3

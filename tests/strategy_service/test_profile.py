@@ -4,6 +4,8 @@ import pytest
 
 from strategy_service import profile
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_three_packaged_profiles_load_and_differ_in_risk():
     loaded = {n: profile.load(n) for n in profile.available()}

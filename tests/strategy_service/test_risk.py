@@ -5,6 +5,8 @@ import pytest
 from strategy_service.profile import RiskParams
 from strategy_service.risk import DAY_MS, RiskEngine
 
+pytestmark = pytest.mark.unit
+
 P = RiskParams(equity_usdt=10_000, risk_per_trade_pct=0.5, max_open_positions=2, max_exposure_pct=100,
                daily_loss_limit_pct=3, max_drawdown_pct=5, max_consecutive_losses=2, loss_cooldown_ms=1000)
 

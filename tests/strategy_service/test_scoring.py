@@ -6,6 +6,8 @@ from strategy_service import profile, scoring
 from strategy_service.detector import Burst, Regime
 from tests.strategy_service.test_detector import snap
 
+pytestmark = pytest.mark.unit
+
 BAL = profile.load("balanced")  # weights 1.0 momentum, .6 ofi, .4 imbalance, .5 volume, .8 pump, .7 regime
 
 

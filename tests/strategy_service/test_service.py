@@ -14,6 +14,8 @@ from tests.strategy_service.live import control, heartbeat, now_s_ms, publish, r
 from tests.strategy_service.market import MS, path
 from tests.support import wait_until
 
+pytestmark = pytest.mark.service
+
 
 def round_trip(t_ns: int, tag: str, *, buy: str, sell: str, qty: str = "100", fee: str = "0",
                link: str = "manual") -> list[FillEvent | PositionEvent]:
@@ -29,7 +31,7 @@ def round_trip(t_ns: int, tag: str, *, buy: str, sell: str, qty: str = "100", fe
 
 
 def kill_alerts(r) -> list[Alert]:
-    return [a for a in read(r, c.SYS_ALERTS, Alert) if a.key == "strategy:kill_switch"]
+    return [a for a in read(r, c.SYS_ALERTS, Alert) if a.key == c.STRATEGY_KILL_SWITCH_ALERT]
 
 
 def restart(strategy, proc, *, sig: signal.Signals = signal.SIGTERM):
@@ -99,7 +101,7 @@ def test_a_profile_hot_reload_changes_behaviour_at_the_next_message(strategy, tm
 
     (profiles / "balanced.toml").write_text('name = "balanced"\nversion = 4\n[risk]\nmax_open_positions = 0\n')
     control(r, Command.RELOAD_CONFIG)  # an invalid file is refused with a WARN and v3 stays
-    wait_until(lambda: any(a.key == "strategy:profile" for a in read(r, c.SYS_ALERTS, Alert)), timeout=10,
+    wait_until(lambda: any(a.key == c.STRATEGY_PROFILE_ALERT for a in read(r, c.SYS_ALERTS, Alert)), timeout=10,
                what="the profile-rejected alert")
     assert heartbeat(r).details["profile_version"] == "3"
 

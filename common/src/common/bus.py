@@ -261,7 +261,7 @@ class Consumer:
         self._m_dead.inc()
         letter = DeadLetter(stream=self.stream, entry_id=entry_id.decode(), group=self.group,
                             consumer=self.name, error=error[:2000], raw=raw or b"", ts_ns=now_ns())
-        alert = Alert(key=f"dlq:{self.stream}", severity=Severity.WARN, source=self.bus.service,
+        alert = Alert(key=c.dlq_alert_key(self.stream), severity=Severity.WARN, source=self.bus.service,
                       title=f"message on {self.stream} sent to {c.SYS_DLQ}", detail=error[:500], ts_ns=now_ns())
         await self.bus.publish_many([(c.SYS_DLQ, letter), (c.SYS_ALERTS, alert)])
         self._acks.append(entry_id)

@@ -3,6 +3,7 @@
 Names live here and nowhere else, so a grep for a key finds its one definition.
 """
 
+from enum import StrEnum, unique
 from typing import Final
 
 PREFIX: Final = "scalper:"
@@ -78,6 +79,62 @@ def exec_quality_bucket_key(symbol: str, bucket_start_s: int) -> str:
     """The same sums over one time bucket (EXEC_QUALITY_BUCKET_S from bucket_start_s, epoch seconds), for
     the dashboard's charts over time. Outside `exec_quality_key("")*`: a scan of lifetime hashes skips it."""
     return f"{PREFIX}exec:quality-bucket:{symbol}:{bucket_start_s}"
+
+
+# --- Intent statuses: what became of an intent (EXEC_INTENTS_KEY's records) ----------------------
+@unique
+class IntentStatus(StrEnum):
+    """An intent's way through the execution service; the last three are final."""
+
+    QUEUED = "queued"  # recorded with the intent, not sent yet
+    SENDING = "sending"  # a submit may be in flight: look the order up, never resend blind
+    ACKED = "acked"  # the exchange has the order
+    FILLED = "filled"  # something filled (also an order cancelled after a partial fill)
+    REJECTED = "rejected"  # by us (expired, SAFE, filters) or by the exchange
+    CANCELLED = "cancelled"
+
+
+# Intents nothing more happens to; and intents not known to be on the exchange.
+FINAL_INTENT_STATUSES: Final = frozenset({IntentStatus.FILLED, IntentStatus.REJECTED, IntentStatus.CANCELLED})
+UNSENT_INTENT_STATUSES: Final = frozenset({IntentStatus.QUEUED, IntentStatus.SENDING})
+
+
+# --- Alert keys: alerts with one key are one incident to the dashboard (deduplicated, acked) ----
+def dlq_alert_key(stream: str) -> str:
+    """Entries of `stream` went to sys.dlq."""
+    return f"dlq:{stream}"
+
+
+def config_alert_key(service: str) -> str:
+    """A config reload of `service` was rejected."""
+    return f"config:{service}"
+
+
+MARKET_WS_ALERT: Final = "market:ws"  # the public WS disconnected
+MARKET_RESYNC_STORM_ALERT: Final = "market:resync_storm"  # too many book resyncs in a minute
+
+
+def market_resync_alert_key(symbol: str, kind: str) -> str:
+    """A book of `symbol` resynced; `kind` is why (gap, crossed, unanswered: a silent feed, ...)."""
+    return f"market:resync:{symbol}:{kind}"
+
+
+STRATEGY_PROFILE_ALERT: Final = "strategy:profile"  # a profile was rejected
+STRATEGY_KILL_SWITCH_ALERT: Final = "strategy:kill_switch"  # the kill switch tripped
+STRATEGY_RISK_SNAPSHOT_ALERT: Final = "strategy:risk_snapshot"  # STRATEGY_RISK_KEY unreadable
+
+# The execution service's alerts: one per cause of SAFE, and per outcome of a recovery.
+EXEC_WS_ALERT: Final = "execution:ws"  # the private WS lost or silent
+EXEC_REDIS_ALERT: Final = "execution:redis"  # Redis back after an outage
+EXEC_MARKET_DATA_ALERT: Final = "execution:market-data"  # the market service's books stale
+EXEC_RECOVERY_ALERT: Final = "execution:recovery"  # a recovery plan failed, or succeeded
+EXEC_FOREIGN_ALERT: Final = "execution:foreign"  # orders not ours, left alone
+EXEC_ZOMBIE_ALERT: Final = "execution:zombie"  # positions none of our intents opened
+
+
+def exec_module_alert_key(module: str) -> str:
+    """A required module's heartbeat stopped (MODULE_CRASH), or came back."""
+    return f"execution:module:{module}"
 
 
 # --- Timing (seconds unless the name says otherwise) ---------------------------------------

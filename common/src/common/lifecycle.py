@@ -23,7 +23,7 @@ from common import constants as c
 from common.bus import REDIS_DOWN, Bus, Consumer, Handler
 from common.health import HealthState, Progress
 from common.heartbeat import publish_heartbeats
-from common.schemas import Command, ControlCommand, Message, Severity, now_ns
+from common.schemas import Command, ControlCommand, Heartbeat, Message, Severity, Status, now_ns
 from common.systemd import notify, supervisor, watchdog_interval_s
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,12 @@ class Runtime:
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
 
     def consume(self, stream: str, handler: Handler, *, types: tuple[type[Message], ...] | None = None,
-                group: str | None = None, start_id: str = "$", batch: int = c.CONSUMER_BATCH) -> Consumer:
-        """Register a consumer group reader; it is a critical task for the watchdog."""
-        progress = Progress(f"consume:{stream}")
+                group: str | None = None, start_id: str = "$", batch: int = c.CONSUMER_BATCH,
+                progress: Progress | None = None) -> Consumer:
+        """Register a consumer group reader; it is a critical task for the watchdog.
+
+        `progress`: its progress, when the handler's owner must beat it too (while it waits on purpose)."""
+        progress = progress or Progress(f"consume:{stream}")
         consumer = Consumer(self.bus, stream=stream, group=group or self.service, name=self.consumer_name,
                             handler=handler, types=types, start_id=start_id, batch=batch,
                             on_progress=progress.beat)
@@ -97,6 +100,19 @@ class Runtime:
     def consumer_error(self) -> str:
         return next((cons.last_error for cons in reversed(self.consumers) if cons.last_error), "")
 
+    def heartbeat(self, lag: dict[str, int]) -> Heartbeat:
+        """What the service says about itself now; RED while a critical task is stalled."""
+        status, reason = self.health.status, self.health.reason
+        stalled = self.stalled()
+        if stalled:
+            status, reason = Status.RED, f"stalled: {', '.join(stalled)}"
+        return Heartbeat(
+            service=self.service, cluster=self.settings.service_cluster_id, pid=self.pid,
+            start_ts_ns=self.start_ts_ns, ts_ns=now_ns(), version=self.version, status=status, reason=reason,
+            safe_mode=self.safe_mode, consumer_lag=lag, details=self.health.details, supervisor=self.supervisor,
+            last_error=self.health.last_error or self.consumer_error(),
+        )
+
     async def handle_control(self, cmd: ControlCommand) -> None:
         if cmd.target not in ("*", self.service):
             return
@@ -127,7 +143,7 @@ class Runtime:
             settings = config.load(file_wins=True)
         except config.ConfigError as e:
             log.error("reload_rejected", extra={"ctx": {"error": str(e)}})
-            await self.bus.alert(key=f"config:{self.service}", severity=Severity.WARN,
+            await self.bus.alert(key=c.config_alert_key(self.service), severity=Severity.WARN,
                                  title=f"{self.service}: config reload rejected", detail=str(e))
         else:
             self.settings = settings
@@ -200,7 +216,8 @@ async def _serve(rt: Runtime) -> int:
         (critical if is_critical else others).append(t)
         if is_graceful:
             graceful.append(t)
-    critical.append(asyncio.create_task(publish_heartbeats(rt, hb_progress), name="heartbeat"))
+    heartbeats = publish_heartbeats(hb_progress, bus=rt.bus, consumers=rt.consumers, build=rt.heartbeat)
+    critical.append(asyncio.create_task(heartbeats, name="heartbeat"))
     watchdog = asyncio.create_task(_watchdog(rt), name="watchdog")
     others.append(watchdog)
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 ORDERS = 10
 PROTECT_PCT = Decimal(2)  # TP and SL this far from the price: a few seconds' moves do not reach them
 NOTIONAL_MARGIN = Decimal("1.2")  # an order's value this far above the instrument's minimum
-FINAL = frozenset({"filled", "rejected", "cancelled"})  # execution's final intent statuses
+FINAL = c.FINAL_INTENT_STATUSES
 
 
 class NotGreen(Exception):

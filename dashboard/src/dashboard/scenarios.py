@@ -226,7 +226,7 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
              sim_only=True, steps=(
                  Step("platform GREEN", 60, _all_green),
                  Step("simulator drops the private WS", 10, _drop_private_ws),
-                 Step("execution SAFE, CRIT alert", 30, _alert("execution:ws", Severity.CRIT)),
+                 Step("execution SAFE, CRIT alert", 30, _alert(c.EXEC_WS_ALERT, Severity.CRIT)),
                  Step("recovery plan ok, execution NORMAL", 120, _normal),
              )),
     _crash("strategy", title="5. strategy service crashes: MODULE_CRASH, CRIT alert, recovery",

@@ -42,10 +42,10 @@ class StateView(msgspec.Struct, kw_only=True):
 
 
 class Failover:
-    def __init__(self, rt: Runtime, *, recover: Callable[[str], Awaitable[bool]],
-                 sync: Callable[[], Awaitable[None]]) -> None:
+    """The service's trading state (NORMAL, SAFE, RECOVERING), its holds, and the loop that recovers."""
+
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.recover, self.sync = recover, sync
         self.state, self.reason = State.SAFE, "start"
         self.holds: dict[str, str] = {}
         self.normal = asyncio.Event()
@@ -92,7 +92,12 @@ class Failover:
         return self.state is State.NORMAL
 
     # --- the loop ---
-    async def run(self, progress: Progress) -> None:
+    async def run(self, progress: Progress, *, recover: Callable[[str], Awaitable[bool]],
+                  sync: Callable[[], Awaitable[None]]) -> None:
+        """Answer each trigger with `recover(trigger)` (the recovery plan; True: clean, back to NORMAL);
+        while NORMAL, `sync()` every EXEC_RECONCILE_INTERVAL_S.
+
+        The plan is given here, not at construction: it needs this failover (its holds and alerts)."""
         failures = 0
         next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
         while True:
@@ -103,7 +108,7 @@ class Failover:
             except TimeoutError:
                 if self.state is State.NORMAL and time.monotonic() >= next_sync:
                     next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
-                    await self._quietly(self.sync)
+                    await self._quietly(sync)
                 continue
             self._wake.clear()
             if self.holds:
@@ -112,7 +117,7 @@ class Failover:
             trigger = self._pending
             self._enter(State.RECOVERING, f"recovering after: {trigger}")
             try:
-                ok = await self.recover(trigger)
+                ok = await recover(trigger)
             except Exception as e:  # e.g. Redis went away while the plan was being recorded: retry
                 log.warning("recovery_crashed", extra={"ctx": {"error": f"{type(e).__name__}: {e}"}})
                 ok = False
@@ -157,7 +162,8 @@ class Failover:
 
     async def alert(self, key: str, title: str, detail: str = "", *,
                     severity: Severity = Severity.CRIT) -> None:
+        """Raise an alert (`key`: one of execution's alert keys in common.constants); never raises."""
         try:
-            await self.rt.bus.alert(key=f"execution:{key}", severity=severity, title=title, detail=detail)
+            await self.rt.bus.alert(key=key, severity=severity, title=title, detail=detail)
         except Exception as e:
             log.error("alert_not_sent", extra={"ctx": {"title": title, "error": str(e)}})

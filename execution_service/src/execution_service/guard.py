@@ -11,7 +11,6 @@ import time
 
 from common import constants as c
 from common.bus import REDIS_DOWN
-from common.bybit.ws import BybitWs
 from common.health import Progress
 from common.lifecycle import Runtime
 from common.schemas import Command, ControlCommand, Severity
@@ -23,8 +22,11 @@ STALE_DATA_S = 5.0  # a book distrusted this long (the market service is resynci
 
 
 class Guard:
-    def __init__(self, rt: Runtime, *, failover: Failover, ws: BybitWs | None) -> None:
-        self.rt, self.fo, self.ws = rt, failover, ws
+    """Watches for what must put the service in SAFE, and tells the failover (hold, release, trigger)."""
+
+    def __init__(self, rt: Runtime, *, failover: Failover, ws_url: str) -> None:
+        self.rt, self.fo, self.ws_url = rt, failover, ws_url
+        self.ws_connects = 0  # the private stream's (re)connections: this guard is its on_connect
         self.modules = [m.strip() for m in rt.settings.exec_required_modules.split(",") if m.strip()]
         self.seen: set[str] = set()  # modules whose heartbeat we have seen: only a stop is a crash
         self.stale_since: float | None = None
@@ -48,17 +50,17 @@ class Guard:
             self.fo.hold("redis", "Redis lost")
             return
         if self.fo.release("redis", "Redis reconnected"):
-            await self.fo.alert("redis", "Redis reconnected: reconciling", severity=Severity.WARN)
+            await self.fo.alert(c.EXEC_REDIS_ALERT, "Redis reconnected: reconciling", severity=Severity.WARN)
         if c.MARKET in self.modules:
             await self._market_data()
         for module, hb in zip(self.modules, alive):
-            hold = f"module:{module}"
+            hold, alert = f"module:{module}", c.exec_module_alert_key(module)
             if hb is not None:
                 self.seen.add(module)
                 if self.fo.release(hold, f"{module} heartbeat back"):
-                    await self.fo.alert(hold, f"{module} is back: reconciling", severity=Severity.INFO)
+                    await self.fo.alert(alert, f"{module} is back: reconciling", severity=Severity.INFO)
             elif module in self.seen and self.fo.hold(hold, f"MODULE_CRASH: {module} heartbeat stopped"):
-                await self.fo.alert(hold, f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
+                await self.fo.alert(alert, f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
 
     async def _market_data(self) -> None:
         """Books the market service distrusts (its summary's `stale`) for STALE_DATA_S: SAFE until fresh."""
@@ -68,18 +70,20 @@ class Guard:
         self.stale_since = (self.stale_since or now) if stale else None
         if stale and now - self.stale_since >= STALE_DATA_S:
             if self.fo.hold("market-data", f"stale market data: {', '.join(stale)}"):
-                await self.fo.alert("market-data", "stale market data: SAFE", ", ".join(stale))
+                await self.fo.alert(c.EXEC_MARKET_DATA_ALERT, "stale market data: SAFE", ", ".join(stale))
         elif not stale:
             self.fo.release("market-data", "market data fresh again")
 
     async def ws_lost(self, reason: str) -> None:
         """The private stream dropped or fell silent: SAFE at once, whatever the reconnect does next."""
         if self.fo.hold("ws", f"private WS lost or silent ({reason})"):
-            await self.fo.alert("ws", "private WebSocket lost or silent: SAFE", f"{self.ws.url}: {reason}")
+            await self.fo.alert(c.EXEC_WS_ALERT, "private WebSocket lost or silent: SAFE",
+                                f"{self.ws_url}: {reason}")
 
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""
-        if not self.fo.release("ws", "private WS reconnected") and self.ws.connects > 1:
+        self.ws_connects += 1
+        if not self.fo.release("ws", "private WS reconnected") and self.ws_connects > 1:
             self.fo.trigger("private WS reconnected")
 
     async def on_control(self, cmd: ControlCommand) -> None:

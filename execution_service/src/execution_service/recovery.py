@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from common import constants as c
+from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit.errors import BybitError
 from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.execution import Execution
@@ -26,8 +27,8 @@ from common.config import Settings, ZombiePolicy
 from common.schemas import Severity, now_ns
 from execution_service.account import Account, protected
 from execution_service.failover import Failover
-from execution_service.orders import Router
-from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, UNSENT, Store, intent_id_of
+from execution_service.router import Router
+from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 PLANS_KEPT = 50
@@ -66,20 +67,21 @@ class Snapshot(msgspec.Struct, kw_only=True):
 
 
 class Recovery:
+    """Runs the recovery plan (for the failover loop) and the light resync while NORMAL."""
+
     def __init__(self, *, settings: Settings, rest: BybitRest, ws: BybitWs, store: Store, account: Account,
-                 failover: Callable[[], Failover]) -> None:
+                 failover: Failover, router: Router) -> None:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
-        self.failover = failover
+        self.failover, self.router = failover, router
         self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
         self.plan: Plan | None = None
-        self.router: Router | None = None  # set once it exists (it needs the failover, which needs us)
 
     def ours(self, link: str) -> bool:
         return bool(link) and link.startswith(self.prefixes)
 
     async def run(self, trigger: str) -> bool:
         """One run of the plan; True when every step succeeded (the caller then leaves SAFE)."""
-        fo = self.failover()
+        fo = self.failover
         self.plan = Plan(plan_id=uuid.uuid4().hex[:12], trigger=trigger, start_ns=now_ns())
         await self.store.r.lpush(c.EXEC_RECOVERY_KEY, msgspec.json.encode(self.plan))
         await self.store.r.ltrim(c.EXEC_RECOVERY_KEY, 0, PLANS_KEPT - 1)
@@ -97,11 +99,12 @@ class Recovery:
         except StepFailed as e:
             self.plan.outcome, self.plan.end_ns = "failed", now_ns()
             await self._save()
-            await fo.alert("recovery", f"recovery failed at: {e}", trigger, severity=Severity.WARN)
+            await fo.alert(c.EXEC_RECOVERY_ALERT, f"recovery failed at: {e}", trigger, severity=Severity.WARN)
             return False
         self.plan.outcome, self.plan.end_ns = "ok", now_ns()
         await self._save()
-        await fo.alert("recovery", "recovered: trading again", f"after {trigger}", severity=Severity.INFO)
+        await fo.alert(c.EXEC_RECOVERY_ALERT, "recovered: trading again", f"after {trigger}",
+                       severity=Severity.INFO)
         return True
 
     async def _step(self, name: str, fn: Callable[[], Awaitable[tuple[object, str]]]):
@@ -167,9 +170,9 @@ class Recovery:
                 foreign.append(o)
                 continue
             rec = intents.get(intent_id_of(o.orderLinkId))
-            if rec is None or rec.status in ("rejected", "cancelled"):
+            if rec is None or rec.status in (IntentStatus.REJECTED, IntentStatus.CANCELLED):
                 ghosts.append(o)
-            elif rec.status in UNSENT:
+            elif rec.status in UNSENT_INTENT_STATUSES:
                 await self.store.mark_acked(rec.intent_id, o.orderId)
                 adopted += 1
         await self.store.replace(orders=snap.orders, positions=snap.positions)
@@ -184,18 +187,19 @@ class Recovery:
         through the router (which rejects them if they expired meanwhile)."""
         now, open_links = now_ns(), {o.orderLinkId for o in open_orders}
         for rec in (await self.store.intents()).values():
-            if (rec.status in ("queued", "sending", "acked") and rec.intent_id not in open_links
+            unfinished = rec.status in UNSENT_INTENT_STATUSES or rec.status == IntentStatus.ACKED
+            if (unfinished and rec.intent_id not in open_links
                     and rec.intent_id not in self.router.active and (now - rec.ts_ns) / 1e9 > older_than_s):
                 order = await self._history(rec.symbol, rec.intent_id)
                 if order is not None and await self.account.taker_follows(order):
                     order = await self._history(rec.symbol, rec.intent_id + TAKER_SUFFIX)
                     if order is None:  # crossed, and the taker never went out (a crash in between)
-                        await self.store.settle_intent(rec.intent_id, status="cancelled",
+                        await self.store.settle_intent(rec.intent_id, status=IntentStatus.CANCELLED,
                                                        reason=f"{POST_ONLY_CROSSED}, taker fallback not sent")
                         continue
                 if order is not None:
                     await self.account.on_order(order)
-                elif rec.status in UNSENT and rec.intent is not None:
+                elif rec.status in UNSENT_INTENT_STATUSES and rec.intent is not None:
                     await self.router.resume(rec.intent, sent_before=False)
 
     async def _history(self, symbol: str, link: str) -> Order | None:
@@ -216,7 +220,7 @@ class Recovery:
     async def _foreign(self, foreign: list[Order]):
         if foreign:
             ids = ", ".join(o.orderLinkId or o.orderId for o in foreign)
-            await self.failover().alert("foreign", f"{len(foreign)} foreign orders left alone", ids,
+            await self.failover.alert(c.EXEC_FOREIGN_ALERT, f"{len(foreign)} foreign orders left alone", ids,
                                         severity=Severity.WARN)
         return None, f"{len(foreign)} left alone"
 
@@ -241,7 +245,7 @@ class Recovery:
                     orderType="Market", qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
         names = ", ".join(f"{p.symbol} {p.side} {p.size}" for p in zombies)
         verb = "flattened" if flatten else "adopted"
-        await self.failover().alert("zombie", f"zombie positions {verb}", names)
+        await self.failover.alert(c.EXEC_ZOMBIE_ALERT, f"zombie positions {verb}", names)
         return None, f"{verb}: {names}"
 
     async def _fills(self, executions: list[Execution]):
@@ -251,8 +255,8 @@ class Recovery:
         return None, f"{new} fills picked up"
 
     async def _exit(self):
-        if self.failover().holds:
-            raise RuntimeError(f"still held: {'; '.join(self.failover().holds.values())}")
+        if self.failover.holds:
+            raise RuntimeError(f"still held: {'; '.join(self.failover.holds.values())}")
         return None, "trade-ready"
 
     async def sync(self) -> None:

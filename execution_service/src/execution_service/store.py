@@ -12,14 +12,12 @@ import msgspec
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.constants import FINAL_INTENT_STATUSES, UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
 from common.schemas import OrderIntent, now_ns
 
 OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
-# Intent outcomes after which nothing more happens to it; and those not known to be on the exchange.
-FINAL = frozenset({"filled", "rejected", "cancelled"})
-UNSENT = frozenset({"queued", "sending"})
 FILLS_KEPT = 20_000
 # A PostOnly that Bybit cancels because it would take liquidity is sent again as a taker under this
 # suffix (orderLinkIds are unique): both orders carry the one intent.
@@ -40,7 +38,7 @@ class IntentRecord(msgspec.Struct, kw_only=True):
     symbol: str
     side: str
     reduce_only: bool = False
-    status: str  # queued | sending | acked | filled | rejected | cancelled
+    status: IntentStatus
     reason: str = ""
     order_id: str = ""
     take_profit: str = ""
@@ -61,6 +59,8 @@ def order_key(o: Order) -> str:
 
 
 class Store:
+    """Reads and writes the service's view in Redis (the EXEC_*_KEY names in common.constants)."""
+
     def __init__(self, redis: aioredis.Redis) -> None:
         self.r = redis
         self.lock = asyncio.Lock()  # one process writes intents: read-modify-write under this lock
@@ -114,12 +114,12 @@ class Store:
     async def put_intent(self, rec: IntentRecord) -> None:
         await self.r.hset(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
 
-    async def settle_intent(self, intent_id: str, *, status: str, reason: str = "",
+    async def settle_intent(self, intent_id: str, *, status: IntentStatus, reason: str = "",
                             order_id: str = "") -> bool:
         """Move a known, unfinished intent to `status`; False when unknown or already final."""
         async with self.lock:
             rec = await self.intent(intent_id)
-            if rec is None or rec.status in FINAL or (rec.status == status and not reason):
+            if rec is None or rec.status in FINAL_INTENT_STATUSES or (rec.status == status and not reason):
                 return False
             rec.status, rec.reason = status, reason or rec.reason
             rec.order_id = order_id or rec.order_id
@@ -132,14 +132,15 @@ class Store:
             rec = await self.intent(intent_id)
             if rec is None:
                 return
-            if rec.status in UNSENT:
-                rec.status, rec.order_id = "acked", order_id
+            if rec.status in UNSENT_INTENT_STATUSES:
+                rec.status, rec.order_id = IntentStatus.ACKED, order_id
             rec.ack_ts_ns = rec.ack_ts_ns or now_ns()
             await self.put_intent(rec)
 
     async def prune_intents(self, *, older_than_s: float) -> int:
         cutoff = now_ns() - int(older_than_s * 1e9)
-        old = [i for i, rec in (await self.intents()).items() if rec.status in FINAL and rec.ts_ns < cutoff]
+        old = [i for i, rec in (await self.intents()).items()
+               if rec.status in FINAL_INTENT_STATUSES and rec.ts_ns < cutoff]
         if old:
             await self.r.hdel(c.EXEC_INTENTS_KEY, *old)
         return len(old)

@@ -1,12 +1,8 @@
-"""The market service's entry point: Bybit public feed -> local books, trades, microstructure -> bus."""
+"""The market service's entry point (`scalper-market`): the common runner with this service's wiring."""
 
-from common.lifecycle import Runtime, run_service
+from common.lifecycle import run_service
 from market_service import service
 
 
-async def setup(rt: Runtime) -> None:
-    await service.setup(rt)
-
-
 def main() -> None:
-    run_service("market", setup, dist="scalper-market")
+    run_service("market", service.setup, dist="scalper-market")

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable
 
+from common import constants as c
 from common.bybit import constants as k
 from common.bybit.http import BybitHttp
 from common.bybit.schemas.envelope import PublicMsg
@@ -23,8 +24,8 @@ from common.health import Progress
 from common.lifecycle import Runtime
 from common.schemas import BookTop, Severity, Status
 from market_service import metrics as m
-from market_service import state, universe
-from market_service.feed import Market
+from market_service import store, universe
+from market_service.market import Market
 from market_service.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ def resync_kind(reason: str) -> str:
 
 
 class MarketService:
+    """The feed, the market state, the publisher and the monitor of one market service process."""
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         s = rt.settings
@@ -149,7 +152,7 @@ class MarketService:
             await self.ws.unsubscribe([t for x in removed for t in self.topics(x)])
         if added:
             await self.ws.subscribe([t for x in added for t in self.topics(x)])
-        await state.set_universe(self.rt.bus.redis, symbols=symbols, removed=removed)
+        await store.set_universe(self.rt.bus.redis, symbols=symbols, removed=removed)
         self.rt.health.details["symbols"] = ",".join(symbols)
         if added or removed:
             log.info("universe", extra={"ctx": {"symbols": symbols, "added": added, "removed": removed}})
@@ -166,7 +169,7 @@ class MarketService:
                 if not connected:
                     self.market.mark_all_stale("public WS disconnected")
                 await self._alert(
-                    "market:ws",
+                    c.MARKET_WS_ALERT,
                     severity=Severity.WARN,
                     title="market: public WS disconnected",
                     detail=f"{self.ws.url} (connection #{self.ws.connects})",
@@ -175,7 +178,7 @@ class MarketService:
             self.market.check_stale(stale_after_s=s.market_stale_after_s)
             await self._resubscribe(connected)
             try:
-                await state.write(
+                await store.write(
                     self.market, self.rt.bus.redis, depth=s.market_book_depth, now_ns=time.time_ns()
                 )
             except Exception as e:  # Redis away: the heartbeat reports it; state catches up later
@@ -209,14 +212,14 @@ class MarketService:
                 f"market: {symbol} feed silent" if kind == "unanswered" else f"market: {symbol} book resync"
             )
             await self._alert(
-                f"market:resync:{symbol}:{kind}", severity=Severity.WARN, title=title, detail=reason
+                c.market_resync_alert_key(symbol, kind), severity=Severity.WARN, title=title, detail=reason
             )
         now = time.monotonic()
         while self._resyncs and now - self._resyncs[0] > RESYNC_STORM_WINDOW_S:
             self._resyncs.popleft()
         if len(self._resyncs) >= RESYNC_STORM:
             await self._alert(
-                "market:resync_storm",
+                c.MARKET_RESYNC_STORM_ALERT,
                 severity=Severity.CRIT,
                 title="market: resync storm",
                 detail=f"{len(self._resyncs)} book resyncs in {RESYNC_STORM_WINDOW_S:g} s",

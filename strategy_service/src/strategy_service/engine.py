@@ -15,8 +15,8 @@ from strategy_service.features import Snapshot, SymbolFeatures
 from strategy_service.lots import Lot, fmt, guess
 from strategy_service.profile import Profile
 from strategy_service.risk import RiskEngine
-from strategy_service.snapshot import Ledger, RiskSnapshot
-from strategy_service.state import Event, Machine, State
+from strategy_service.risk_snapshot import Ledger, RiskSnapshot
+from strategy_service.machine import Event, Machine, State
 
 Output = Signal | OrderIntent
 _NOTHING: tuple[Output, ...] = ()  # what most messages produce (shared: a tuple cannot be appended to)

@@ -19,22 +19,23 @@ from common.bus import Consumer
 from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
                             PositionEvent, Severity, Signal, Status, Trade, decode, now_ns)
 from strategy_service import profile as profiles
-from strategy_service import snapshot
+from strategy_service import risk_snapshot
 from strategy_service.engine import Engine, Output
 
 log = logging.getLogger(__name__)
 
 # How far back a restart reads exec.intents and exec.events to rebuild its state (entries).
 RESTORE_DEPTH = 50_000
-KILL_ALERT_KEY = "strategy:kill_switch"
 
 
 class StrategyService:
+    """The pure engine on the bus: consumers in, signals and intents out, its state kept in Redis."""
+
     def __init__(self, rt: Runtime, engine: Engine) -> None:
         self.rt, self.engine = rt, engine
         self.profiles_dir = rt.settings.data_dir / "profiles"
         self._kills_seen = engine.risk.kills
-        self._cursor = snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
+        self._cursor = risk_snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
         self._exec: Consumer | None = None
         self._show_profile()
 
@@ -57,12 +58,12 @@ class StrategyService:
         intents = [m for _, m in await self._read_back(c.EXEC_INTENTS) if isinstance(m, OrderIntent)]
         entries = [(i, m) for i, m in await self._read_back(c.EXEC_EVENTS)
                    if isinstance(m, (OrderEvent, FillEvent, PositionEvent))]
-        events = [m for i, m in entries if snapshot.newer(i, self._cursor)]
-        if snap is not None and entries and snapshot.newer(entries[0][0], self._cursor):
+        events = [m for i, m in entries if risk_snapshot.newer(i, self._cursor)]
+        if snap is not None and entries and risk_snapshot.newer(entries[0][0], self._cursor):
             log.warning("risk_snapshot_behind_stream", extra={"ctx": {"snapshot": self._cursor,
                                                                       "oldest": entries[0][0]}})
         self.engine.restore(intents=intents, events=events,
-                            accounted=[m for i, m in entries if not snapshot.newer(i, self._cursor)])
+                            accounted=[m for i, m in entries if not risk_snapshot.newer(i, self._cursor)])
         await self._after()
         if events:
             self._cursor = entries[-1][0]
@@ -81,7 +82,7 @@ class StrategyService:
 
     async def on_exec(self, msg: Message) -> None:
         entry_id = self._exec.entry_id.decode()
-        if not snapshot.newer(entry_id, self._cursor):
+        if not risk_snapshot.newer(entry_id, self._cursor):
             return  # accounted before a restart (a redelivery of what `restore` read back)
         self.engine.on_exec_event(msg)
         await self._after()  # the alert first: a crash before the save repeats it rather than loses it
@@ -108,7 +109,7 @@ class StrategyService:
                                 feed_levels=self.rt.settings.market_publish_levels)
         except profiles.ProfileError as e:
             log.error("profile_rejected", extra={"ctx": {"error": str(e)}})
-            await self.rt.bus.alert(key="strategy:profile", severity=Severity.WARN,
+            await self.rt.bus.alert(key=c.STRATEGY_PROFILE_ALERT, severity=Severity.WARN,
                                     title="strategy: profile rejected", detail=str(e))
             return
         self.engine.set_profile(new)
@@ -130,7 +131,7 @@ class StrategyService:
         if risk.kills != self._kills_seen:
             self._kills_seen = risk.kills
             log.error("kill_switch", extra={"ctx": {"reason": risk.killed}})
-            await self.rt.bus.alert(key=KILL_ALERT_KEY, severity=Severity.CRIT,
+            await self.rt.bus.alert(key=c.STRATEGY_KILL_SWITCH_ALERT, severity=Severity.CRIT,
                                     title="strategy kill switch: no new entries", detail=risk.killed)
         if risk.killed:
             self.rt.health.set(Status.YELLOW, f"kill switch: {risk.killed}")
@@ -142,17 +143,17 @@ class StrategyService:
         self.rt.health.details["profile_version"] = str(self.engine.profile.version)
 
     async def _save(self) -> None:
-        await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY, snapshot.encode(self.engine.snapshot(self._cursor)))
+        await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY, risk_snapshot.encode(self.engine.snapshot(self._cursor)))
 
-    async def _load_snapshot(self) -> snapshot.RiskSnapshot | None:
+    async def _load_snapshot(self) -> risk_snapshot.RiskSnapshot | None:
         raw = await self.rt.bus.redis.get(c.STRATEGY_RISK_KEY)
         if raw is None:
             return None
         try:
-            return snapshot.decode(raw)
+            return risk_snapshot.decode(raw)
         except ValueError as e:
             log.error("risk_snapshot_unreadable", extra={"ctx": {"error": str(e)}})
-            await self.rt.bus.alert(key="strategy:risk_snapshot", severity=Severity.WARN,
+            await self.rt.bus.alert(key=c.STRATEGY_RISK_SNAPSHOT_ALERT, severity=Severity.WARN,
                                     title="strategy: risk snapshot unreadable, rebuilt from exec.events",
                                     detail=str(e))
             return None
@@ -174,3 +175,23 @@ class StrategyService:
         except ResponseError as e:
             if "BUSYGROUP" not in str(e):
                 raise
+
+
+async def setup(rt: Runtime) -> StrategyService:
+    """Wire the service: the active profile (a rejected one falls back to the default, with an alert) ->
+    engine -> state rebuilt from Redis -> consumers."""
+    rt.health.details["mode"] = rt.settings.execution_mode.value
+    name = (await rt.bus.redis.get(c.STRATEGY_PROFILE_KEY) or profiles.DEFAULT_PROFILE.encode()).decode()
+    try:
+        active = profiles.load(name, override_dir=rt.settings.data_dir / "profiles",
+                               feed_levels=rt.settings.market_publish_levels)
+    except profiles.ProfileError as e:
+        log.error("profile_rejected", extra={"ctx": {"error": str(e), "fallback": profiles.DEFAULT_PROFILE}})
+        await rt.bus.alert(key=c.STRATEGY_PROFILE_ALERT, severity=Severity.WARN,
+                           title=f"strategy: profile {name!r} rejected, using {profiles.DEFAULT_PROFILE}",
+                           detail=str(e))
+        active = profiles.load(profiles.DEFAULT_PROFILE)
+    strategy = StrategyService(rt, Engine(active))
+    await strategy.restore()
+    strategy.register()
+    return strategy

@@ -4,11 +4,12 @@ Every message is tagged (`type`) so one decoder reads any stream, and carries `v
 version of its family. Market-derived messages carry their timestamp chain in nanoseconds.
 """
 
-from common.schemas.base import Message, encode, decode, DecodeError, now_ns
+from common.schemas.base import Message, encode, DecodeError, now_ns
 from common.schemas.market import Trade, BookTop, Microstructure
 from common.schemas.strategy import Signal
 from common.schemas.execution import OrderIntent, OrderEvent, FillEvent, PositionEvent
 from common.schemas.system import Heartbeat, Alert, ControlCommand, DeadLetter, Severity, Command, Status
+from common.schemas.registry import decode
 
 __all__ = [
     "Message", "encode", "decode", "DecodeError", "now_ns",

@@ -1,9 +1,11 @@
-"""The base of every bus message and the msgpack codec that reads and writes them."""
+"""The base of every bus message and its msgpack encoder.
+
+Decoding needs every message type, so it lives in `registry.py`, above the family modules.
+"""
 
 from __future__ import annotations
 
 import time
-import typing
 
 import msgspec
 
@@ -19,28 +21,7 @@ def now_ns() -> int:
 
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder: msgspec.msgpack.Decoder | None = None
 
 
 def encode(msg: Message) -> bytes:
     return _encoder.encode(msg)
-
-
-def decode(raw: bytes) -> Message:
-    """Decode any bus message; raises DecodeError on garbage or an unknown type."""
-    global _decoder
-    if _decoder is None:  # built once, after every family module has defined its Structs
-        _decoder = msgspec.msgpack.Decoder(_all_message_types())
-    return _decoder.decode(raw)
-
-
-def _all_message_types():
-    from common.schemas import execution, market, strategy, system  # noqa: F401  (registers subclasses)
-
-    def leaves(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from leaves(sub)
-
-    types = tuple(t for t in leaves(Message) if t.__struct_config__.tag is not None)
-    return typing.Union[types]

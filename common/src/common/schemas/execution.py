@@ -85,3 +85,7 @@ class PositionEvent(Message, frozen=True, kw_only=True, tag="position"):
     unrealised_pnl: str = "0"
     realised_pnl: str = "0"
     ts_ns: int
+
+
+# The tagged messages of this family, for the registry (common.schemas.registry).
+MESSAGES: tuple[type[Message], ...] = (OrderIntent, OrderEvent, FillEvent, PositionEvent)

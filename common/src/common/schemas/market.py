@@ -57,3 +57,7 @@ class BookTop(Message, frozen=True, kw_only=True, tag="book"):
     exchange_ts_ns: int
     received_ts_ns: int
     published_ts_ns: int = 0
+
+
+# The tagged messages of this family, for the registry (common.schemas.registry).
+MESSAGES: tuple[type[Message], ...] = (Trade, BookTop)

@@ -27,3 +27,7 @@ class Signal(Message, frozen=True, kw_only=True, tag="signal"):
     exchange_ts_ns: int  # of the market message that produced it
     received_ts_ns: int
     published_ts_ns: int = 0
+
+
+# The tagged messages of this family, for the registry (common.schemas.registry).
+MESSAGES: tuple[type[Message], ...] = (Signal,)

@@ -89,3 +89,7 @@ class DeadLetter(Message, frozen=True, kw_only=True, tag="dead_letter"):
     error: str
     raw: bytes
     ts_ns: int
+
+
+# The tagged messages of this family, for the registry (common.schemas.registry).
+MESSAGES: tuple[type[Message], ...] = (Heartbeat, Alert, ControlCommand, DeadLetter)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 from common import constants as c
+from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import constants as k
 from common.bybit.backoff import Backoff
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
@@ -26,8 +27,7 @@ from common.bybit import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.quality import Quality
-from execution_service.store import (OPEN_STATUSES, POST_ONLY_CROSSED, TAKER_SUFFIX, UNSENT, IntentRecord,
-                                     Store)
+from execution_service.store import OPEN_STATUSES, POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
@@ -40,14 +40,16 @@ class Absent(Exception):
 
 
 class Router:
+    """Turns each intent into one order on the exchange (see the module docstring for exactly once)."""
+
     def __init__(self, *, settings: Settings, bus: Bus, rest: BybitRest | None, store: Store,
                  quality: Quality, account: Account | None, failover: Failover | None,
-                 refuse_all: str = "") -> None:
+                 beat: Callable[[], None] = lambda: None, refuse_all: str = "") -> None:
         self.settings, self.bus, self.rest, self.store = settings, bus, rest, store
         self.quality, self.account, self.failover = quality, account, failover
         self.refuse_all = refuse_all  # e.g. no exchange configured: every intent is rejected with this
         self.backoff = Backoff(base_s=0.2, cap_s=3.0)
-        self.beat: Callable[[], None] = lambda: None  # the consumer's progress, while we wait on purpose
+        self.beat = beat  # the intents consumer's progress, beaten while we wait on purpose
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.active: set[str] = set()  # intents this process is working on
         self.tasks: set[asyncio.Task] = set()
@@ -58,13 +60,14 @@ class Router:
         if intent.intent_id in self.active:
             return
         rec = await self.store.intent(intent.intent_id)
-        if rec is not None and rec.status not in UNSENT:
+        if rec is not None and rec.status not in UNSENT_INTENT_STATUSES:
             return  # redelivered or replayed: it was handled
         if rec is None:
             rec = IntentRecord(intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
-                               reduce_only=intent.reduce_only, status="queued", intent=intent, ts_ns=now_ns())
+                               reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent,
+                               ts_ns=now_ns())
             await self.store.put_intent(rec)
-        await self.resume(intent, sent_before=rec.status == "sending")
+        await self.resume(intent, sent_before=rec.status == IntentStatus.SENDING)
 
     async def resume(self, intent: OrderIntent, *, sent_before: bool) -> None:
         """Work on an intent unless this process already is; `sent_before`: it may be on the exchange."""
@@ -113,7 +116,8 @@ class Router:
         await self.store.put_intent(IntentRecord(
             intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             reduce_only=intent.reduce_only,
-            status="sending", take_profit=intent.take_profit or "", stop_loss=intent.stop_loss or "",
+            status=IntentStatus.SENDING, take_profit=intent.take_profit or "",
+            stop_loss=intent.stop_loss or "",
             intent=intent, ts_ns=now_ns()))
         await self._submit(intent)
 
@@ -220,7 +224,7 @@ class Router:
         await self.store.put_intent(IntentRecord(
             intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             reduce_only=intent.reduce_only,
-            status="rejected", reason=reason, ts_ns=now_ns()))
+            status=IntentStatus.REJECTED, reason=reason, ts_ns=now_ns()))
         self.quality.forget(intent.intent_id)
         await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
             order_link_id=intent.intent_id, order_id="", symbol=intent.symbol, side=intent.side,

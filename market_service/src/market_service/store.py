@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from common import constants as c
 from common.schemas import encode
-from market_service.feed import Market
+from market_service.market import Market
 
 
 def summary(market: Market, *, symbol: str, now_ns: int) -> dict:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from common.schemas import FillEvent, Severity, decode
 
 from common import constants as c
 from tests.execution_service.conftest import ADMIN_TOKEN, Exec
 from tests.support import start_sim, wait_until
+
+pytestmark = pytest.mark.service
 
 
 def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(execution):

@@ -5,7 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strategy_service.profile import TimingParams
-from strategy_service.state import TRANSITIONS, Event, IllegalTransition, Machine, State
+from strategy_service.machine import TRANSITIONS, Event, IllegalTransition, Machine, State
+
+pytestmark = pytest.mark.unit
 
 T = TimingParams(watch_timeout_ms=100, armed_timeout_ms=200, exit_timeout_ms=300, cooldown_ms=400)
 LEGAL_EDGES = {(a, b) for (a, _), b in TRANSITIONS.items()}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from common.bybit.schemas.envelope import PublicMsg
 from common.bybit.schemas.orderbook import OrderbookData
-from market_service.feed import Market
+from market_service.market import Market
+
+pytestmark = pytest.mark.unit
 
 
 class Recorder:

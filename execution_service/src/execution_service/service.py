@@ -1,0 +1,89 @@
+"""The execution service wired: intents -> orders with TP/SL, the account view, failover.
+
+It boots SAFE and becomes trade-ready only after a clean reconciliation (see failover.py).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from common import constants as c
+from common.bybit.http import BybitHttp
+from common.bybit.rest import BybitRest
+from common.bybit.urls import urls
+from common.bybit.ws import BybitWs
+from common.config import ExecutionMode, Settings
+from common.health import Progress
+from common.lifecycle import Runtime
+from common.schemas import OrderIntent, Status
+from execution_service.account import Account
+from execution_service.failover import Failover
+from execution_service.guard import Guard
+from execution_service.quality import Quality
+from execution_service.recovery import Recovery
+from execution_service.router import Router
+from execution_service.store import Store
+
+PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
+
+
+def no_exchange(settings: Settings) -> str:
+    """Why no order can be sent ("" when an exchange is configured)."""
+    if settings.execution_mode is ExecutionMode.DRY:
+        return "DRY mode: orders are not sent"
+    if settings.execution_mode is ExecutionMode.SIM and not settings.bybit_rest_url:
+        return "no exchange configured (SIM without BYBIT_REST_URL)"
+    if not settings.bybit_api_key.get_secret_value():
+        return "no exchange credentials (BYBIT_API_KEY)"
+    return ""
+
+
+async def setup(rt: Runtime) -> None:
+    """Wire the parts in dependency order: store -> exchange clients -> account -> failover -> guard ->
+    private stream -> router -> recovery; then register the consumer and the tasks."""
+    s = rt.settings
+    rt.health.details["mode"] = s.execution_mode.value
+    store, quality = Store(rt.bus.redis), Quality(rt.bus.redis)
+    why = no_exchange(s)
+    if why:  # say so, keep answering intents (rejected with the reason), never crash
+        rt.health.set(Status.YELLOW if s.execution_mode is not ExecutionMode.DRY else Status.GREEN, why)
+        router = Router(settings=s, bus=rt.bus, rest=None, store=store, quality=quality, account=None,
+                        failover=None, refuse_all=why)
+        rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,))
+        return
+
+    u = urls(s)
+    key, secret = s.bybit_api_key.get_secret_value(), s.bybit_api_secret.get_secret_value()
+    rest = BybitRest(BybitHttp(base_url=u.rest, api_key=key, api_secret=secret,
+                               timeout_s=s.exec_rest_timeout_s))
+    account = Account(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality)
+    failover = Failover(rt)  # SAFE until the first clean recovery
+    guard = Guard(rt, failover=failover, ws_url=u.ws_private)
+    ws = BybitWs(url=u.ws_private, on_message=account.on_ws, api_key=key, api_secret=secret,
+                 on_connect=guard.ws_connected, on_disconnect=guard.ws_lost,
+                 silent_after_s=s.exec_ws_silent_s, ping_interval_s=s.exec_ws_silent_s / 3)
+    await ws.subscribe(PRIVATE_TOPICS)
+    intents = Progress(f"consume:{c.EXEC_INTENTS}")
+    router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality, account=account,
+                    failover=failover, beat=intents.beat)
+    recovery = Recovery(settings=s, rest=rest, ws=ws, store=store, account=account, failover=failover,
+                        router=router)
+    failover.trigger("start")
+
+    async def stream(progress: Progress) -> None:
+        progress.beat()
+        await ws.run()
+
+    rt.on_control(guard.on_control)
+    # "0": intents published before this group first existed are handled too (rejected when expired)
+    rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents)
+    rt.task("failover", partial(failover.run, recover=recovery.run, sync=recovery.sync))
+    rt.task("guard", guard.run)
+    rt.task("private-ws", stream, critical=False)
+
+    async def close() -> None:
+        await router.drain()
+        await ws.close()
+        await rest.http.aclose()
+
+    rt.on_shutdown(close)
