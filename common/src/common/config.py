@@ -140,8 +140,8 @@ class Settings(BaseSettings):
     worker_cleanup_cron: str = "37 * * * *"  # hourly, half an hour after retention
     worker_backup_cron: str = "15 3 * * *"  # daily at 03:15 UTC
     worker_profile_cron: str = "45 0 * * *"  # daily, after the UTC day's fills are in
-    backup_dir: Path | None = None  # default DATA_DIR/backups
-    backup_copy_dir: Path | None = None  # optional second location, rotated like the first
+    backup_dir: str = ""  # empty: DATA_DIR/backups
+    backup_copy_dir: str = ""  # optional second location, rotated like the first
     backup_keep_daily: Annotated[int, Field(ge=1)] = 7
     backup_keep_weekly: Annotated[int, Field(ge=0)] = 4
     backup_keep_monthly: Annotated[int, Field(ge=0)] = 6
@@ -158,10 +158,13 @@ class Settings(BaseSettings):
     retention_quality_h: Annotated[float, Field(gt=0)] = 48.0  # execution-quality buckets
     cleanup_consumer_idle_s: Annotated[float, Field(gt=0)] = 3600.0  # a dead consumer idle this long goes
     cleanup_tmp_age_s: Annotated[float, Field(gt=0)] = 3600.0  # temporary files older than this go
-    releases_dir: Path | None = None  # release directories (deploy); unset: cleanup skips them
+    releases_dir: str = ""  # release directories (deploy); empty: cleanup skips them
     releases_keep: Annotated[int, Field(ge=1)] = 5
     profile_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
     profile_auto_apply: bool = False  # a proposed profile version waits for approval unless this is set
+    # A job's run lock lives this long unless renewed (every third of it, by the live run): a run killed
+    # with -9 frees its job after at most this long.
+    worker_lock_ttl_s: Annotated[float, Field(ge=1)] = 60.0
 
     @field_validator("redis_url")
     @classmethod

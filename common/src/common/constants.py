@@ -129,6 +129,3 @@ def profile_versions_key(profile: str) -> str:
 
 
 JOB_HISTORY: Final = 50  # run records kept per job
-# A run lock lives this long unless renewed; the holder renews it every third of it, so a run killed
-# with -9 frees its job within JOB_LOCK_TTL_MS while a live run of any length keeps it.
-JOB_LOCK_TTL_MS: Final = 60_000

@@ -37,7 +37,7 @@ SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
 
 
 def backup_root(settings: config.Settings) -> Path:
-    return (settings.backup_dir or settings.data_dir / "backups").resolve()
+    return (Path(settings.backup_dir) if settings.backup_dir else settings.data_dir / "backups").resolve()
 
 
 def _gzip_file(src: Path, dst: Path) -> None:
@@ -167,8 +167,8 @@ class BackupJob:
         rotated = rotate(root, ctx.settings)
         counts = {"redis_keys": checks["redis_keys"], "files": checks["files"], "rotated": rotated}
         detail = {"id": path.name, "path": str(path), "root": str(root)}
-        copy_root = ctx.settings.backup_copy_dir
-        if copy_root is not None:
-            detail["copy"] = str(copy_to(path, copy_root.resolve()))
-            counts["copy_rotated"] = rotate(copy_root.resolve(), ctx.settings)
+        if ctx.settings.backup_copy_dir:
+            copy_root = Path(ctx.settings.backup_copy_dir).resolve()
+            detail["copy"] = str(copy_to(path, copy_root))
+            counts["copy_rotated"] = rotate(copy_root, ctx.settings)
         return JobResult(counts=counts, bytes=size, detail=detail)

@@ -91,9 +91,9 @@ def remove_tmp_files(data_dir: Path, *, older_than_s: float) -> int:
     return removed
 
 
-def remove_old_releases(releases: Path | None, *, keep: int) -> int:
+def remove_old_releases(releases: Path, *, keep: int) -> int:
     """Release directories beyond the newest `keep` (by mtime), never the one `current` points at."""
-    if releases is None or not releases.is_dir():
+    if not releases.is_dir():
         return 0
     current = (releases / CURRENT_LINK).resolve() if (releases / CURRENT_LINK).exists() else None
     dirs = sorted((p for p in releases.iterdir() if p.is_dir() and not p.is_symlink()),
@@ -120,5 +120,6 @@ class CleanupJob:
         return JobResult(counts={
             "consumers_removed": consumers, "entries_dead_lettered": lettered,
             "tmp_files_removed": remove_tmp_files(s.data_dir, older_than_s=s.cleanup_tmp_age_s),
-            "releases_removed": remove_old_releases(s.releases_dir, keep=s.releases_keep),
+            "releases_removed": remove_old_releases(Path(s.releases_dir), keep=s.releases_keep) if s.releases_dir
+            else 0,
         })

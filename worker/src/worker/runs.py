@@ -67,7 +67,7 @@ _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpi
 class RunLock:
     """A job's lock: acquire() once, then renew every third of the TTL until release()."""
 
-    def __init__(self, redis: aioredis.Redis, job: str, *, ttl_ms: int = c.JOB_LOCK_TTL_MS) -> None:
+    def __init__(self, redis: aioredis.Redis, job: str, *, ttl_ms: int) -> None:
         self.redis, self.key, self.ttl_ms = redis, c.job_lock_key(job), ttl_ms
         self.token = uuid.uuid4().hex
         self._renewer: asyncio.Task | None = None

@@ -105,7 +105,7 @@ class JobRunner:
     async def run(self, name: str, *, trigger: str) -> RunRecord:
         """One run of `name`; a run that finds the job's lock held is recorded as SKIPPED."""
         job = self.jobs[name]
-        lock = RunLock(self.bus.redis, name)
+        lock = RunLock(self.bus.redis, name, ttl_ms=int(self.settings().worker_lock_ttl_s * 1000))
         record = RunRecord(job=name, trigger=trigger)
         if not await lock.acquire():
             record.outcome, record.end_ts, record.error = Outcome.SKIPPED, time.time(), "already running"
