@@ -11,7 +11,6 @@ import time
 import pytest
 
 from common import constants as c
-from tests.support import wait_until
 from tests.worker.harness import job_context, run_job, start_worker, stop, worker_env
 from worker.retention import STREAM_AGE_SETTING, compress_rotated_logs, policies, prune_records, trim_stream
 

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from common import config

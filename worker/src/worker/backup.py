@@ -155,9 +155,7 @@ class BackupJob:
 
     name = c.JOB_BACKUP
     grace_s = DAILY_GRACE_S
-
-    def schedule(self, settings: config.Settings) -> str:
-        return settings.worker_backup_cron
+    cron_setting = "worker_backup_cron"
 
     def run(self, ctx: JobContext) -> JobResult:
         path, checks = make_backup(ctx)

@@ -109,9 +109,7 @@ class CleanupJob:
 
     name = c.JOB_CLEANUP
     grace_s = HOURLY_GRACE_S
-
-    def schedule(self, settings: config.Settings) -> str:
-        return settings.worker_cleanup_cron
+    cron_setting = "worker_cleanup_cron"
 
     def run(self, ctx: JobContext) -> JobResult:
         s: config.Settings = ctx.settings

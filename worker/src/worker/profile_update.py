@@ -146,9 +146,7 @@ class ProfileJob:
 
     name = c.JOB_PROFILE
     grace_s = DAILY_GRACE_S
-
-    def schedule(self, settings: config.Settings) -> str:
-        return settings.worker_profile_cron
+    cron_setting = "worker_profile_cron"
 
     def run(self, ctx: JobContext) -> JobResult:
         s, r = ctx.settings, ctx.redis

@@ -18,6 +18,8 @@ from worker import archive, redis_state
 from worker.verify import FILES_PART, REDIS_PART, USERS_PART, read_redis, restore_users_db, unpack_files, \
     verify_backup
 
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
 
 def _replace(src: Path, dst: Path) -> None:
     """Move `src` over `dst` atomically (copied next to it first when on another filesystem)."""
@@ -36,6 +38,8 @@ def restore_backup(path: Path, *, settings: config.Settings, r: redis.Redis) -> 
         root = Path(scratch)
         if manifest.get("users_db"):
             restore_users_db(path / USERS_PART, root / "users.db")
+            for suffix in SQLITE_SIDE_FILES:  # a stale WAL would be replayed into the restored database
+                settings.users_db.with_name(settings.users_db.name + suffix).unlink(missing_ok=True)
             _replace(root / "users.db", settings.users_db)
         unpack_files(path / FILES_PART, root / "files")
         restored_files = [p for p in (root / "files").rglob("*") if p.is_file()]

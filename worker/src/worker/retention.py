@@ -152,9 +152,7 @@ class RetentionJob:
 
     name = c.JOB_RETENTION
     grace_s = HOURLY_GRACE_S
-
-    def schedule(self, settings: config.Settings) -> str:
-        return settings.worker_retention_cron
+    cron_setting = "worker_retention_cron"
 
     def run(self, ctx: JobContext) -> JobResult:
         s = ctx.settings

@@ -62,10 +62,13 @@ class Job(Protocol):
 
     name: str
     grace_s: int
-
-    def schedule(self, settings: config.Settings) -> str: ...  # a crontab line, UTC
+    cron_setting: str  # the setting holding its schedule, a crontab line (UTC)
 
     def run(self, ctx: JobContext) -> JobResult: ...
+
+
+def schedule_of(job: Job, settings: config.Settings) -> str:
+    return getattr(settings, job.cron_setting)
 
 
 _runner: JobRunner | None = None  # this process's runner, for run_scheduled (see the module docstring)
@@ -87,6 +90,7 @@ class JobRunner:
         self.recorder = RunRecorder(bus.redis)
         self.scheduler: AsyncIOScheduler | None = None
         self._sync: redis.Redis | None = None
+        self._missed: set[asyncio.Task] = set()
 
     def _ctx(self) -> JobContext:
         settings = self.settings()
@@ -99,7 +103,7 @@ class JobRunner:
         return job.next_run_time.timestamp() if job and job.next_run_time else None
 
     async def _summarise(self, name: str, ended: RunRecord | None = None) -> None:
-        await self.recorder.summarise(name, schedule=self.jobs[name].schedule(self.settings()),
+        await self.recorder.summarise(name, schedule=schedule_of(self.jobs[name], self.settings()),
                                       next_run_ts=self.next_run_ts(name), ended=ended)
 
     async def run(self, name: str, *, trigger: str) -> RunRecord:
@@ -155,8 +159,7 @@ class JobRunner:
         await self._ended(record)
 
     async def start(self, settings: config.Settings) -> None:
-        """Start the scheduler: keep each stored job whose schedule is unchanged (its next run time is
-        what reveals a run missed while the worker was down), replace the others."""
+        """Start the scheduler from the persistent store, with the schedules of `settings`."""
         global _runner
         _runner = self
         store = RedisJobStore(jobs_key=c.WORKER_SCHEDULER_JOBS_KEY, run_times_key=c.WORKER_SCHEDULER_TIMES_KEY,
@@ -164,11 +167,16 @@ class JobRunner:
         self.scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=timezone.utc,
                                           job_defaults={"coalesce": True, "max_instances": 1})
         loop = asyncio.get_running_loop()
-        self.scheduler.add_listener(
-            lambda ev: self._on_missed(loop, ev), EVENT_JOB_MISSED)
+        self.scheduler.add_listener(lambda ev: self._on_missed(loop, ev), EVENT_JOB_MISSED)
         self.scheduler.start(paused=True)
+        await self.sync(settings)
+        self.scheduler.resume()
+
+    async def sync(self, settings: config.Settings) -> None:
+        """Keep each stored job whose schedule is unchanged (its stored next run time is what reveals a
+        run missed while the worker was down), replace the others; also on a config reload."""
         for name, job in self.jobs.items():
-            trigger = CronTrigger.from_crontab(job.schedule(settings), timezone=timezone.utc)
+            trigger = CronTrigger.from_crontab(schedule_of(job, settings), timezone=timezone.utc)
             stored = self.scheduler.get_job(name)
             if stored is None or str(stored.trigger) != str(trigger) or stored.misfire_grace_time != job.grace_s:
                 self.scheduler.add_job(run_scheduled, trigger, args=[name], id=name, name=name,
@@ -176,13 +184,17 @@ class JobRunner:
         for stored in self.scheduler.get_jobs():
             if stored.id not in self.jobs:
                 stored.remove()
-        self.scheduler.resume()
         for name in self.jobs:
             await self._summarise(name)
 
     def _on_missed(self, loop: asyncio.AbstractEventLoop, event: JobExecutionEvent) -> None:
         ts = event.scheduled_run_time.timestamp()
-        loop.call_soon_threadsafe(lambda: loop.create_task(self.missed(event.job_id, ts)))
+        loop.call_soon_threadsafe(self._record_missed, event.job_id, ts)
+
+    def _record_missed(self, name: str, ts: float) -> None:
+        task = asyncio.get_running_loop().create_task(self.missed(name, ts), name=f"missed:{name}")
+        self._missed.add(task)
+        task.add_done_callback(self._missed.discard)
 
     async def stop(self) -> None:
         global _runner

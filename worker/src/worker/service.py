@@ -38,6 +38,7 @@ class WorkerService:
     async def start(self) -> None:
         await self.runner.start(self.rt.settings)
         self.rt.on_control(self.on_control)
+        self.rt.on_reload(self.runner.sync)  # a changed WORKER_*_CRON takes effect without a restart
         self.rt.task("backup-watch", self.watch_backups, critical=False)
         self.rt.on_shutdown(self.stop)
         self.rt.health.details["jobs"] = ",".join(self.runner.jobs)
