@@ -6,14 +6,18 @@ import json
 import signal
 import sqlite3
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
 import redis
 
+from common import config
 from common import constants as c
-from common.schemas import Command, ControlCommand, encode, now_ns
+from common.bybit.enums import OrderStatus, OrderType, Side
+from common.schemas import Command, ControlCommand, FillEvent, OrderEvent, OrderIntent, encode, now_ns
 from tests.support import service_env, start_service, wait_until
+from worker.scheduler import JobContext
 
 
 def worker_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -84,10 +88,30 @@ def seed(client: redis.Redis, data_dir: Path) -> None:
     client.xreadgroup("strategy", "strategy@host", {c.EXEC_EVENTS: ">"}, count=10)
 
 
-def job_context(redis_url: str, data_dir: Path, **settings: object):
+def job_context(redis_url: str, data_dir: Path, **settings: object) -> JobContext:
     """What the runner hands a job, for tests that call a job's functions in this process."""
-    from common import config
-    from worker.scheduler import JobContext
-
     return JobContext(settings=config.Settings(_env_file=None, redis_url=redis_url, data_dir=data_dir, **settings),
                       redis=redis.Redis.from_url(redis_url))
+
+
+def _publish(client, stream, msg):
+    client.xadd(stream, {c.PAYLOAD_FIELD: encode(msg)})
+
+
+def seed_trading(client, *, trips: int = 12) -> None:
+    """Round trips on BTCUSDT paying 10 bps of slippage each way (so every one loses), and a 6 bps spread."""
+    now = time.time_ns()
+    for i in range(trips):
+        for leg, side in ((0, Side.BUY), (1, Side.SELL)):
+            link = f"s-{i}-{leg}"
+            ref = 100.0
+            price = ref * (1.001 if side is Side.BUY else 0.999)
+            _publish(client, c.EXEC_INTENTS, OrderIntent(intent_id=link, symbol="BTCUSDT", side=side.value, qty="1",
+                                                        reference_price=str(ref), created_ts_ns=now))
+            _publish(client, c.EXEC_EVENTS, OrderEvent(order_link_id=link, order_id=link, symbol="BTCUSDT",
+                                                      side=side.value, status=OrderStatus.FILLED.value,
+                                                      order_type=OrderType.MARKET.value, qty="1", ts_ns=now))
+            _publish(client, c.EXEC_EVENTS, FillEvent(exec_id=link, order_link_id=link, order_id=link,
+                                                     symbol="BTCUSDT", side=side.value, price=str(price), qty="1",
+                                                     fee="0", is_maker=False, exchange_ts_ns=now, ts_ns=now))
+    client.hset(c.MARKET_SUMMARY_KEY, "BTCUSDT", json.dumps({"spread_bps": 6.0}))

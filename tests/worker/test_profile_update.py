@@ -4,50 +4,16 @@ new version (never overwriting one), applied only when configured, as a file the
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from common import constants as c
-from common.bybit.enums import OrderStatus, OrderType, Side
-from common.schemas import Command, ControlCommand, FillEvent, OrderEvent, OrderIntent, decode, encode
+from common.schemas import Command, ControlCommand, decode
 from strategy_service.profile import parse
-from tests.worker.harness import job_context
-from worker.profile_figures import collect
+from tests.worker.harness import job_context, seed_trading
 from worker.profile_update import BOUNDS, MAX_STEP, ProfileJob, packaged_dir
 
 pytestmark = pytest.mark.service
-
-
-def publish(client, stream, msg):
-    client.xadd(stream, {c.PAYLOAD_FIELD: encode(msg)})
-
-
-def seed_trading(client, *, trips: int = 12, losing: bool = True):
-    """Round trips on BTCUSDT paying 10 bps of slippage each way, mostly losing, with a 6 bps spread."""
-    now = time.time_ns()
-    for i in range(trips):
-        for leg, side in ((0, Side.BUY), (1, Side.SELL)):
-            link = f"s-{i}-{leg}"
-            ref = 100.0
-            price = ref * (1.001 if side is Side.BUY else 0.999)
-            publish(client, c.EXEC_INTENTS, OrderIntent(intent_id=link, symbol="BTCUSDT", side=side.value, qty="1",
-                                                        reference_price=str(ref), created_ts_ns=now))
-            publish(client, c.EXEC_EVENTS, OrderEvent(order_link_id=link, order_id=link, symbol="BTCUSDT",
-                                                      side=side.value, status=OrderStatus.FILLED.value,
-                                                      order_type=OrderType.MARKET.value, qty="1", ts_ns=now))
-            publish(client, c.EXEC_EVENTS, FillEvent(exec_id=link, order_link_id=link, order_id=link,
-                                                     symbol="BTCUSDT", side=side.value, price=str(price), qty="1",
-                                                     fee="0", is_maker=False, exchange_ts_ns=now, ts_ns=now))
-    client.hset(c.MARKET_SUMMARY_KEY, "BTCUSDT", json.dumps({"spread_bps": 6.0}))
-
-
-def test_figures_come_from_the_recorded_fills(redis_server, redis_url):
-    client = redis_server.client()
-    seed_trading(client)
-    figs = collect(client, days=1)["BTCUSDT"]
-    assert figs.fills == 24 and figs.fill_ratio == 1.0 and figs.round_trips == 12 and figs.win_rate == 0.0
-    assert figs.slippage_bps == pytest.approx(10.0) and figs.spread_bps == 6.0
 
 
 def test_a_proposal_is_a_new_pending_version_within_bounds(redis_server, redis_url, tmp_path):

@@ -57,23 +57,31 @@ class WorkerService:
         task.add_done_callback(self._manual.discard)
 
     async def watch_backups(self, progress: Progress) -> None:
-        """A CRIT alert while the newest good backup is older than BACKUP_MAX_AGE_H (or there is none
-        once the worker has been up that long)."""
+        """A CRIT alert while the newest good backup is too old (see backup_overdue)."""
         started = time.time()
         while True:
             await asyncio.sleep(BACKUP_WATCH_S)
             progress.beat()
             last = (await summaries(self.rt.bus.redis)).get(c.JOB_BACKUP, {}).get("last_success_ts")
-            max_age_s = self.rt.settings.backup_max_age_h * 3600
-            age = time.time() - (last or started)
-            if age > max_age_s:
+            problem = backup_overdue(last_success_ts=last, started_ts=started, now=time.time(),
+                                     max_age_s=self.rt.settings.backup_max_age_h * 3600)
+            if problem:
                 await self.rt.bus.alert(key="job:backup:stale", severity=Severity.CRIT,
-                                        title="no good backup within BACKUP_MAX_AGE_H",
-                                        detail=f"newest good backup {age / 3600:.1f} h old" if last
-                                        else f"no backup since the worker started {age / 3600:.1f} h ago")
+                                        title="no good backup within BACKUP_MAX_AGE_H", detail=problem)
 
     async def stop(self) -> None:
         for task in list(self._manual):
             task.cancel()
         await asyncio.gather(*self._manual, return_exceptions=True)
         await self.runner.stop()
+
+
+def backup_overdue(*, last_success_ts: float | None, started_ts: float, now: float, max_age_s: float) -> str | None:
+    """Why the backups are overdue, or None: the newest good one is older than `max_age_s`, or there has
+    been none since the worker started that long ago (a fresh install is given one schedule period)."""
+    age = now - (last_success_ts or started_ts)
+    if age <= max_age_s:
+        return None
+    if last_success_ts:
+        return f"newest good backup {age / 3600:.1f} h old"
+    return f"no good backup since the worker started {age / 3600:.1f} h ago"
