@@ -12,7 +12,7 @@ from apscheduler.jobstores.redis import RedisJobStore
 from redis.connection import parse_url
 
 from common import constants as c
-from common.schemas import Alert, decode
+from common.schemas import Alert, Command, ControlCommand, decode, encode, now_ns
 from tests.support import wait_until
 from tests.worker.harness import record_of, run_job, seed, send_run_job, start_worker, stop, worker_env
 from worker.scheduler import DAILY_GRACE_S
@@ -83,3 +83,21 @@ def test_the_schedule_persists_and_a_run_missed_while_down_is_recorded_and_alert
     finally:
         stop(proc)
         store.shutdown()
+
+
+def test_a_changed_schedule_takes_effect_on_a_config_reload(redis_server, redis_url, tmp_path):
+    client = redis_server.client()
+    env_file = tmp_path / "scalper.env"
+    env_file.write_text("WORKER_CLEANUP_CRON=37 * * * *\n")
+    env = worker_env(redis_url, tmp_path / "data", SCALPER_ENV_FILE=str(env_file))
+    proc = start_worker(env, tmp_path / "worker.log", client)
+    try:
+        env_file.write_text("WORKER_CLEANUP_CRON=0 4 * * 0\n")
+        client.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(ControlCommand(
+            command_id="r1", command=Command.RELOAD_CONFIG, issued_by="test", ts_ns=now_ns()))})
+        summary = wait_until(lambda: (s := json.loads(client.hget(c.WORKER_JOBS_KEY, c.JOB_CLEANUP)))
+                             ["schedule"] == "0 4 * * 0" and s, timeout=15, what="the new schedule")
+        next_run = datetime.fromtimestamp(summary["next_run_ts"], timezone.utc)
+        assert (next_run.weekday(), next_run.hour, next_run.minute) == (6, 4, 0)  # Sunday 04:00 UTC
+    finally:
+        stop(proc)

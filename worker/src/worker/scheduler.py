@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from redis.connection import parse_url
 
 from common import config
 from common import constants as c
@@ -69,6 +69,20 @@ class Job(Protocol):
 
 def schedule_of(job: Job, settings: config.Settings) -> str:
     return getattr(settings, job.cron_setting)
+
+
+_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def cron_trigger(line: str) -> CronTrigger:
+    """A crontab line as cron means it, in UTC. APScheduler numbers weekdays from Monday = 0, crontab from
+    Sunday = 0 (or 7), so the day-of-week field's numbers become names first (a step after / stays)."""
+    fields = line.split()
+    if len(fields) == 5:
+        days, slash, step = fields[4].partition("/")
+        fields[4] = re.sub(r"\d+", lambda m: _DOW[int(m.group())] if int(m.group()) < 8 else m.group(), days) \
+            + slash + step
+    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone.utc)
 
 
 _runner: JobRunner | None = None  # this process's runner, for run_scheduled (see the module docstring)
@@ -162,8 +176,10 @@ class JobRunner:
         """Start the scheduler from the persistent store, with the schedules of `settings`."""
         global _runner
         _runner = self
-        store = RedisJobStore(jobs_key=c.WORKER_SCHEDULER_JOBS_KEY, run_times_key=c.WORKER_SCHEDULER_TIMES_KEY,
-                              **parse_url(settings.redis_url.get_secret_value()))
+        store = RedisJobStore(jobs_key=c.WORKER_SCHEDULER_JOBS_KEY, run_times_key=c.WORKER_SCHEDULER_TIMES_KEY)
+        # The store takes host/port keywords only; a client from the URL serves every form of REDIS_URL
+        # (password, TLS, unix socket). Its calls are synchronous: a few per wakeup, on loopback.
+        store.redis = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=10)
         self.scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=timezone.utc,
                                           job_defaults={"coalesce": True, "max_instances": 1})
         loop = asyncio.get_running_loop()
@@ -176,7 +192,7 @@ class JobRunner:
         """Keep each stored job whose schedule is unchanged (its stored next run time is what reveals a
         run missed while the worker was down), replace the others; also on a config reload."""
         for name, job in self.jobs.items():
-            trigger = CronTrigger.from_crontab(schedule_of(job, settings), timezone=timezone.utc)
+            trigger = cron_trigger(schedule_of(job, settings))
             stored = self.scheduler.get_job(name)
             if stored is None or str(stored.trigger) != str(trigger) or stored.misfire_grace_time != job.grace_s:
                 self.scheduler.add_job(run_scheduled, trigger, args=[name], id=name, name=name,
