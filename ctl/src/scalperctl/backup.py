@@ -34,6 +34,7 @@ COMMANDS = ("backup",)
 EXIT_DAMAGED = 1
 EXIT_NOT_FOUND = 4
 EXIT_SERVICES_RUNNING = 5
+EXIT_CANNOT_CHECK = 6  # no redis-server to restore the Redis part into: neither proved nor damaged
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -112,6 +113,9 @@ def verify(settings: config.Settings, backup_id: str) -> int:
         archive.unmark_verified(path.parent, backup_id)
         print(f"backup {backup_id} is damaged: {e}", file=sys.stderr)
         return EXIT_DAMAGED
+    except RuntimeError as e:
+        print(f"backup {backup_id} could not be checked: {e}", file=sys.stderr)
+        return EXIT_CANNOT_CHECK
     archive.mark_verified(path.parent, backup_id, checks)
     print(json.dumps({"id": backup_id, "path": str(path), "verified": True, **checks}))
     return 0

@@ -117,8 +117,10 @@ class JobRunner:
         return job.next_run_time.timestamp() if job and job.next_run_time else None
 
     async def _summarise(self, name: str, ended: RunRecord | None = None) -> None:
-        await self.recorder.summarise(name, schedule=schedule_of(self.jobs[name], self.settings()),
-                                      next_run_ts=self.next_run_ts(name), ended=ended)
+        summary = await self.recorder.summarise(name, schedule=schedule_of(self.jobs[name], self.settings()),
+                                                next_run_ts=self.next_run_ts(name), ended=ended)
+        if summary["last_success_ts"]:  # also at start: the gauge carries over a restart, as the record does
+            metrics.JOB_LAST_SUCCESS.labels(name).set(summary["last_success_ts"])
 
     async def run(self, name: str, *, trigger: str) -> RunRecord:
         """One run of `name`; a run that finds the job's lock held is recorded as SKIPPED."""
@@ -153,9 +155,7 @@ class JobRunner:
         metrics.JOB_RUNS.labels(name, record.outcome.value).inc()
         if record.end_ts is not None and record.outcome is not Outcome.MISSED:
             metrics.JOB_SECONDS.labels(name).observe(record.end_ts - record.start_ts)
-        if record.outcome is Outcome.OK:
-            metrics.JOB_LAST_SUCCESS.labels(name).set(record.end_ts or time.time())
-        else:
+        if record.outcome is not Outcome.OK:
             metrics.JOB_FAILURES.labels(name).inc()
             severity = Severity.CRIT if name == c.JOB_BACKUP else Severity.WARN
             await self.bus.alert(key=f"job:{name}", severity=severity,
