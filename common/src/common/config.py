@@ -135,6 +135,37 @@ class Settings(BaseSettings):
     service_cluster_id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "scalper"
     log_level: LogLevel = LogLevel.INFO
 
+    # worker: schedules (cron, UTC), backups, retention policies, cleanup (.env.example documents each).
+    worker_retention_cron: str = "7 * * * *"  # hourly
+    worker_cleanup_cron: str = "37 * * * *"  # hourly, half an hour after retention
+    worker_backup_cron: str = "15 3 * * *"  # daily at 03:15 UTC
+    worker_profile_cron: str = "45 0 * * *"  # daily, after the UTC day's fills are in
+    backup_dir: str = ""  # empty: DATA_DIR/backups
+    backup_copy_dir: str = ""  # optional second location, rotated like the first
+    backup_keep_daily: Annotated[int, Field(ge=1)] = 7
+    backup_keep_weekly: Annotated[int, Field(ge=0)] = 4
+    backup_keep_monthly: Annotated[int, Field(ge=0)] = 6
+    backup_max_age_h: Annotated[float, Field(gt=0)] = 26.0  # a newest backup older than this is a CRIT alert
+    # Stream retention by age in hours (0: length only, by STREAM_MAXLEN); never past an unacked entry.
+    retention_market_h: Annotated[float, Field(ge=0)] = 6.0  # market.trades, market.book
+    retention_signals_h: Annotated[float, Field(ge=0)] = 72.0  # strategy.signals
+    retention_exec_h: Annotated[float, Field(ge=0)] = 30 * 24.0  # exec.intents, exec.events
+    retention_health_h: Annotated[float, Field(ge=0)] = 1.0  # sys.health
+    retention_sys_h: Annotated[float, Field(ge=0)] = 30 * 24.0  # sys.alerts, sys.control, sys.dlq
+    retention_log_days: Annotated[float, Field(gt=0)] = 90.0  # compressed alert/audit log archives
+    retention_recovery_plans: Annotated[int, Field(ge=1)] = 200  # recovery plans kept
+    retention_scenario_runs: Annotated[int, Field(ge=1)] = 200  # scenario runs kept
+    retention_quality_h: Annotated[float, Field(gt=0)] = 48.0  # execution-quality buckets
+    cleanup_consumer_idle_s: Annotated[float, Field(gt=0)] = 3600.0  # a dead consumer idle this long goes
+    cleanup_tmp_age_s: Annotated[float, Field(gt=0)] = 3600.0  # temporary files older than this go
+    releases_dir: str = ""  # release directories (deploy); empty: cleanup skips them
+    releases_keep: Annotated[int, Field(ge=1)] = 5
+    profile_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
+    profile_auto_apply: bool = False  # a proposed profile version waits for approval unless this is set
+    # A job's run lock lives this long unless renewed (every third of it, by the live run): a run killed
+    # with -9 frees its job after at most this long.
+    worker_lock_ttl_s: Annotated[float, Field(ge=1)] = 60.0
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: SecretStr) -> SecretStr:

@@ -153,3 +153,36 @@ CONSUMER_BATCH: Final = 500
 CLAIM_MIN_IDLE_MS: Final = 15_000
 # How long SIGTERM may take before the runner gives up on in-flight work.
 SHUTDOWN_GRACE_S: Final = 10.0
+
+
+# worker ------------------------------------------------------------------------------------
+# The four housekeeping jobs, by the names the CLI, the dashboard and the run records use.
+JOB_RETENTION: Final = "retention"
+JOB_PROFILE: Final = "profile"
+JOB_BACKUP: Final = "backup"
+JOB_CLEANUP: Final = "cleanup"
+JOBS: Final = (JOB_RETENTION, JOB_PROFILE, JOB_BACKUP, JOB_CLEANUP)
+# hash job name -> JSON summary {name, schedule, next_run_ts, last_run, failures, runs}: what a jobs page lists.
+WORKER_JOBS_KEY: Final = f"{PREFIX}worker:jobs"
+# APScheduler's RedisJobStore: a hash of pickled jobs and a sorted set of their next run times.
+WORKER_SCHEDULER_JOBS_KEY: Final = f"{PREFIX}worker:scheduler:jobs"
+WORKER_SCHEDULER_TIMES_KEY: Final = f"{PREFIX}worker:scheduler:run_times"
+
+
+def job_runs_key(job: str) -> str:
+    """A job's last runs, newest first: a list of JSON records (start, end, outcome, counts, bytes, error)."""
+    return f"{PREFIX}worker:runs:{job}"
+
+
+def job_lock_key(job: str) -> str:
+    """The run lock of a job (SET NX PX): held by one run at a time, across processes and restarts."""
+    return f"{PREFIX}worker:lock:{job}"
+
+
+# Proposed and applied strategy profile versions, written by the worker's profile job.
+def profile_versions_key(profile: str) -> str:
+    """A profile's versions: a hash version number -> JSON {version, status, params, diff, figures, ...}."""
+    return f"{PREFIX}strategy:profile-versions:{profile}"
+
+
+JOB_HISTORY: Final = 50  # run records kept per job

@@ -36,7 +36,7 @@ from common import constants as c
 from common.control import send_control
 from common.health import classify
 from common.schemas import Command, Heartbeat, Status, decode, now_ns
-from scalperctl import execution, market, replay, sim, users
+from scalperctl import backup, execution, jobs, market, replay, sim, users
 
 
 def _redis(settings: config.Settings) -> aioredis.Redis:
@@ -108,6 +108,8 @@ def parser() -> argparse.ArgumentParser:
     execution.add_parser(sub)
     sim.add_parser(sub)
     users.add_parser(sub)
+    jobs.add_parser(sub)
+    backup.add_parser(sub)
     return p
 
 
@@ -128,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(market.run(args, settings))
     if args.cmd in execution.COMMANDS:
         raise SystemExit(execution.run(args, settings))
+    if args.cmd in jobs.COMMANDS:
+        raise SystemExit(jobs.run(args, settings))
+    if args.cmd in backup.COMMANDS:
+        raise SystemExit(backup.run(args, settings))
     if args.cmd == "status":
         code = asyncio.run(status(settings, args.json))
     elif args.cmd == "safe-mode":

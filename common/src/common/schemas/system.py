@@ -2,7 +2,8 @@
 
 SCHEMA_VERSION changelog:
   1: first version; since then, added with defaults (older readers ignore them): Heartbeat.supervisor,
-     Command.RESTART (a reader without it dead-letters the command: deploy all services together).
+     Command.RESTART (a reader without it dead-letters the command: deploy all services together),
+     Command.RUN_JOB.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Command(StrEnum):
     RECONCILE = "reconcile"
     SET_PROFILE = "set_profile"  # strategy: args {"profile": name}, optional {"reset_kill_switch": "true"}
     RESTART = "restart"  # one named service: stop gracefully so that its supervisor starts it again
+    RUN_JOB = "run_job"  # worker: args {"job": name}; the run record carries the command_id as its trigger
 
 
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):

@@ -1,0 +1,57 @@
+"""The profile update against a real Redis: figures from recorded fills, a bounded proposal stored as a
+new version (never overwriting one), applied only when configured, as a file the strategy accepts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from common import constants as c
+from common.schemas import Command, ControlCommand, decode
+from strategy_service.profile import parse
+from tests.worker.harness import job_context, seed_trading
+from worker.profile_update import BOUNDS, MAX_STEP, ProfileJob, packaged_dir
+
+pytestmark = pytest.mark.service
+
+
+def test_a_proposal_is_a_new_pending_version_within_bounds(redis_server, redis_url, tmp_path):
+    client = redis_server.client()
+    seed_trading(client)
+    ctx = job_context(redis_url, tmp_path)
+    result = ProfileJob().run(ctx)
+    assert result.detail == {"profile": "balanced", "version": "3", "status": "pending"}
+    record = json.loads(client.hget(c.profile_versions_key("balanced"), "3"))
+    # sl_min_bps wants 3 spreads + slippage = 28 bps, but moves at most MAX_STEP from 15.
+    assert record["diff"]["orders.sl_min_bps"] == [15.0, 15.0 * (1 + MAX_STEP)]
+    assert record["diff"]["orders.sl_min_bps"][1] <= BOUNDS["orders", "sl_min_bps"][1]
+    assert record["figures"]["BTCUSDT"]["fills"] == 24 and record["base_version"] == 2
+    assert not (tmp_path / "profiles").exists()  # pending: nothing in force
+    assert client.xlen(c.SYS_CONTROL) == 0
+
+    ProfileJob().run(ctx)  # the next day's proposal is the next version; version 3 stays as it was
+    assert sorted(client.hkeys(c.profile_versions_key("balanced"))) == [b"3", b"4"]
+    assert json.loads(client.hget(c.profile_versions_key("balanced"), "3")) == record
+
+
+def test_auto_apply_writes_a_profile_the_strategy_accepts_and_switches_to_it(redis_server, redis_url, tmp_path):
+    client = redis_server.client()
+    seed_trading(client, trips=25)
+    ctx = job_context(redis_url, tmp_path, profile_auto_apply=True)
+    assert ProfileJob().run(ctx).detail["status"] == "applied"
+    applied = parse((tmp_path / "profiles" / "balanced.toml").read_text(), source="test")
+    packaged = parse((packaged_dir() / "balanced.toml").read_text(), source="packaged")
+    assert applied.version == 3 and applied.orders.sl_min_bps == 18.75
+    assert applied.risk.risk_per_trade_pct == 0.4  # 25 round trips, none won: less risk per trade
+    assert applied.features == packaged.features and applied.scoring == packaged.scoring
+    cmd = decode(client.xrange(c.SYS_CONTROL)[-1][1][c.PAYLOAD_FIELD])
+    assert isinstance(cmd, ControlCommand) and cmd.command is Command.SET_PROFILE
+    assert cmd.target == c.STRATEGY and cmd.args == {"profile": "balanced"}
+    assert json.loads(client.hget(c.profile_versions_key("balanced"), "3"))["status"] == "applied"
+
+
+def test_no_data_no_new_version(redis_server, redis_url, tmp_path):
+    result = ProfileJob().run(job_context(redis_url, tmp_path))
+    assert result.counts == {"symbols": 0, "fills": 0, "changes": 0} and result.detail["proposal"] == "none"
+    assert not redis_server.client().exists(c.profile_versions_key("balanced"))
