@@ -21,9 +21,11 @@ from pathlib import Path
 
 import msgspec
 
+from common.bybit.enums import ExecType, OrderStatus, Side
 from common.bybit.filters import to_step
 from common.schemas import BookTop, FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
-from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, MarketGenerator, TradeTick, read_replay
+from common.bybit.errors import BybitError
+from exchange_sim.engine import BookUpdate, Exchange, MarketGenerator, TradeTick, read_replay
 from exchange_sim.engine import recorded_instruments
 from exchange_sim.engine import Execution, Order, Position
 from strategy_service import profile as profiles
@@ -154,15 +156,15 @@ class Backtest:
                          take_profit=None if i.reduce_only else _to_step(i.take_profit, tick),
                          stop_loss=None if i.reduce_only else _to_step(i.stop_loss, tick), now_ms=now):
             self.engine.on_exec_event(OrderEvent(
-                order_link_id=i.intent_id, order_id="", symbol=i.symbol, side=i.side, status="Rejected",
+                order_link_id=i.intent_id, order_id="", symbol=i.symbol, side=i.side, status=OrderStatus.REJECTED,
                 order_type=i.order_type, qty=i.qty, reject_reason=self._last_error, ts_ns=now * MS))
 
     def _try(self, fn, **kwargs) -> bool:
         try:
             fn(**kwargs)
             return True
-        except ExchangeError as e:
-            self._last_error = f"{e.code} {e.msg}"
+        except BybitError as e:
+            self._last_error = f"{e.code} {e.message}"
             self.rejects[str(e.code)] += 1
             return False
 
@@ -179,9 +181,9 @@ class Backtest:
                 self.engine.on_exec_event(_position(rec))
 
     def _record_fill(self, x: Execution) -> None:
-        sign = 1 if x.side == "Buy" else -1
+        sign = 1 if x.side == Side.BUY else -1
         intent = self.intents.get(x.order_link_id)
-        kind, ref = self.triggers.get(x.order_id, ("Liquidation" if x.exec_type == "BustTrade" else "", None))
+        kind, ref = self.triggers.get(x.order_id, ("Liquidation" if x.exec_type == ExecType.BUST_TRADE else "", None))
         if intent is not None:
             kind, ref = "Exit" if intent.reduce_only else "Entry", Decimal(intent.reference_price or x.exec_price)
         slip = float((x.exec_price - ref) / ref * 10_000 * sign) if ref else 0.0
@@ -201,7 +203,7 @@ class Backtest:
             return
         avg = t["cost"] / t["max_size"]
         closed = min(x.exec_qty, t["size"])
-        t["pnl"] += (x.exec_price - avg) * closed * (1 if t["side"] == "Buy" else -1)
+        t["pnl"] += (x.exec_price - avg) * closed * (1 if t["side"] == Side.BUY else -1)
         t["size"] -= closed
         t["closed"] += closed
         t["exit_value"] += x.exec_price * closed

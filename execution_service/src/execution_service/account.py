@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from common.bybit.enums import ExecType, OrderStatus, Side, TpslMode
 from common import constants as c
 from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.envelope import PrivateMsg
@@ -21,7 +22,7 @@ from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 
 log = logging.getLogger(__name__)
-FILL_TYPES = frozenset({"Trade", "BustTrade"})
+FILL_TYPES = frozenset({ExecType.TRADE, ExecType.BUST_TRADE})
 
 
 def protected(p: Position) -> bool:
@@ -66,8 +67,8 @@ class Account:
         if link:
             intent_id = intent_id_of(link)
             self.quality.event(intent_id)
-            status = {"Filled": "filled", "Cancelled": "cancelled", "Rejected": "rejected",
-                      "Deactivated": "cancelled"}.get(o.orderStatus)
+            status = {OrderStatus.FILLED: "filled", OrderStatus.CANCELLED: "cancelled", OrderStatus.REJECTED: "rejected",
+                      OrderStatus.DEACTIVATED: "cancelled"}.get(o.orderStatus)
             if status and float(o.cumExecQty or 0) > 0:
                 status = "filled"  # Bybit keeps "Cancelled" after partial fills; what filled counts
             if status and not await self.taker_follows(o):
@@ -119,12 +120,12 @@ class Account:
         mark = Decimal(p.markPrice or entry)
         tp_f = Decimal(str(self.settings.exec_default_tp_pct)) / 100
         sl_f = Decimal(str(self.settings.exec_default_sl_pct)) / 100
-        if p.side == "Buy":
+        if p.side == Side.BUY:
             tp, sl = max(entry, mark) * (1 + tp_f), min(entry, mark) * (1 - sl_f)
         else:
             tp, sl = min(entry, mark) * (1 - tp_f), max(entry, mark) * (1 + sl_f)
         params = TradingStopParams(
-            category=LINEAR, symbol=p.symbol, tpslMode="Full",
+            category=LINEAR, symbol=p.symbol, tpslMode=TpslMode.FULL,
             takeProfit=None if float(p.takeProfit or 0) > 0 else filters.price(info, str(tp)),
             stopLoss=None if float(p.stopLoss or 0) > 0 else filters.price(info, str(sl)))
         await self.rest.trading_stop(params)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
+from common.bybit.enums import OrderType, Side
 from common import constants as c
 from common.bybit.errors import BybitError
 from common.bybit.rest import LINEAR, BybitRest
@@ -237,8 +238,8 @@ class Recovery:
             if flatten:
                 link = f"{self.prefixes[-1]}z-{uuid.uuid4().hex[:16]}"
                 await self.rest.place_order(PlaceOrderParams(
-                    category=LINEAR, symbol=p.symbol, side="Sell" if p.side == "Buy" else "Buy",
-                    orderType="Market", qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
+                    category=LINEAR, symbol=p.symbol, side=Side.SELL if p.side == Side.BUY else Side.BUY,
+                    orderType=OrderType.MARKET, qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
         names = ", ".join(f"{p.symbol} {p.side} {p.size}" for p in zombies)
         verb = "flattened" if flatten else "adopted"
         await self.failover().alert("zombie", f"zombie positions {verb}", names)

@@ -12,11 +12,11 @@ import msgspec
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.bybit.enums import OPEN_STATUSES
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
 from common.schemas import OrderIntent, now_ns
 
-OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
 # Intent outcomes after which nothing more happens to it; and those not known to be on the exchange.
 FINAL = frozenset({"filled", "rejected", "cancelled"})
 UNSENT = frozenset({"queued", "sending"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange_sim.engine import ExchangeError
+from common.bybit.errors import BybitError
 from tests.exchange_sim.engine.conftest import BIDS, SYMBOL, T0, D, book, trade
 
 
@@ -111,7 +111,7 @@ def test_own_orders_fill_in_price_then_time_priority(ex):
 ])
 def test_bad_requests_raise_bybit_codes(ex, kw, code):
     kw.setdefault("side", "Buy")
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         place(ex, **kw)
     assert err.value.code == code
     assert ex.order_history() == []
@@ -119,7 +119,7 @@ def test_bad_requests_raise_bybit_codes(ex, kw, code):
 
 def test_duplicate_order_link_id_is_110072(ex):
     place(ex, side="Buy", qty=D("0.010"), price=D("59000.0"), order_link_id="a1")
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         place(ex, side="Buy", qty=D("0.010"), price=D("59000.0"), order_link_id="a1")
     assert err.value.code == 110072
     assert ex.open_orders(order_link_id="a1")[0].price == D("59000.0")
@@ -127,11 +127,11 @@ def test_duplicate_order_link_id_is_110072(ex):
 
 def test_reduce_only_needs_an_opposite_position_and_is_clipped_to_it(ex):
     for side in ("Sell", "Buy"):
-        with pytest.raises(ExchangeError) as err:
+        with pytest.raises(BybitError) as err:
             place(ex, side=side, order_type="Market", qty=D("0.010"), reduce_only=True)
         assert err.value.code == 110017
     place(ex, side="Buy", order_type="Market", qty=D("0.050"))
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         place(ex, side="Buy", order_type="Market", qty=D("0.010"), reduce_only=True)
     assert err.value.code == 110017
     close = place(ex, side="Sell", order_type="Market", qty=D("0.500"), reduce_only=True)
@@ -154,7 +154,7 @@ def test_cancel_and_cancel_all(ex):
     place(ex, side="Sell", qty=D("0.010"), price=D("61000.0"))
     done = ex.cancel_order(symbol=SYMBOL, order_id=a.order_id, now_ms=T0 + 1)
     assert (done.order_status, done.cancel_type, done.updated_ms) == ("Cancelled", "CancelByUser", T0 + 1)
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.cancel_order(symbol=SYMBOL, order_id=a.order_id, now_ms=T0)
     assert err.value.code == 110001
     assert len(ex.cancel_all(now_ms=T0)) == 1
@@ -167,7 +167,7 @@ def test_amend_keeps_or_loses_queue_place_and_can_trade(ex):
     ex.amend_order(symbol=SYMBOL, order_id=order.order_id, qty=D("0.050"), now_ms=T0)
     ex.apply(trade(side="Sell", price="60000.0", size="0.100"))  # still behind the 0.100 queued first
     assert ex.open_orders(order_id=order.order_id)[0].cum_exec_qty == 0
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.amend_order(symbol=SYMBOL, order_id=order.order_id, qty=D("0.050"), now_ms=T0)
     assert err.value.code == 10001
     amended = ex.amend_order(symbol=SYMBOL, order_id=order.order_id, price=D("60002.0"), now_ms=T0)
@@ -201,7 +201,7 @@ def test_order_history_is_bounded_but_keeps_open_orders(ex, monkeypatch):
 
 
 def test_close_on_trigger_orders_only_reduce(ex):
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         place(ex, side="Sell", order_type="Market", qty=D("0.010"), close_on_trigger=True)
     assert err.value.code == 110017
     place(ex, side="Buy", order_type="Market", qty=D("0.010"))

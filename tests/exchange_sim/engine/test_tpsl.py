@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange_sim.engine import ExchangeError
+from common.bybit.errors import BybitError
 from tests.exchange_sim.engine.conftest import SYMBOL, T0, D, book, trade
 
 
@@ -13,9 +13,9 @@ def market(ex, side, qty, **kw):
 
 
 def test_trading_stop_on_a_flat_position_is_10001(ex):
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.set_trading_stop(symbol=SYMBOL, take_profit=D("61000.0"), now_ms=T0)
-    assert (err.value.code, err.value.msg) == (10001, "can not set tp/sl/ts for zero position")
+    assert (err.value.code, err.value.message) == (10001, "can not set tp/sl/ts for zero position")
 
 
 def test_long_take_profit_triggers_on_last_price(ex):
@@ -69,7 +69,7 @@ def test_zero_cancels_one_side_and_none_keeps_it(ex):
 ])
 def test_trading_stop_on_the_wrong_side_of_price_is_rejected(ex, kw):
     market(ex, "Buy", "0.010")
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.set_trading_stop(symbol=SYMBOL, now_ms=T0, **kw)
     assert err.value.code in (10001, 170134)
     assert ex.positions(symbol=SYMBOL)[0].take_profit == 0

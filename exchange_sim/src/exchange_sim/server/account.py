@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.bybit.enums import AccountType
 from common.bybit import constants as k
+from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Empty, Paged
 from common.bybit.schemas.position import SetLeverageParams, TradingStopParams
 from common.bybit.schemas.wallet import WalletResult
 
 from exchange_sim.server import params as p
 from exchange_sim.server import render
-from exchange_sim.server.rest import ApiError, route
+from exchange_sim.server.rest import route
 
 if TYPE_CHECKING:
     from exchange_sim.server.app import Sim
@@ -30,7 +32,7 @@ async def set_leverage(sim: Sim, b: SetLeverageParams) -> Empty:
     buy = p.decimal("buyLeverage", b.buyLeverage, required=True)
     sell = p.decimal("sellLeverage", b.sellLeverage, required=True)
     if buy != sell:
-        raise ApiError(k.PARAMS_ERROR, "buy leverage must equal sell leverage in one-way mode")
+        raise BybitError(k.PARAMS_ERROR, "buy leverage must equal sell leverage in one-way mode")
     sim.exchange.set_leverage(symbol=p.symbol(sim, b.symbol), buy_leverage=buy, sell_leverage=sell,
                               now_ms=sim.now_ms())
     sim.flush_private()
@@ -66,7 +68,7 @@ async def executions(sim: Sim, q: dict[str, str]) -> Paged:
 
 @route("GET", "/v5/account/wallet-balance", auth=True)
 async def wallet_balance(sim: Sim, q: dict[str, str]) -> WalletResult:
-    if q.get("accountType") != "UNIFIED":
-        raise ApiError(k.PARAMS_ERROR,
+    if q.get("accountType") != AccountType.UNIFIED:
+        raise BybitError(k.PARAMS_ERROR,
                        f"accountType [{q.get('accountType')}] is not supported (UNIFIED only)")
     return WalletResult(list=[render.wallet(sim.exchange.wallet())])

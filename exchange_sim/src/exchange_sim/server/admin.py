@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import msgspec
 from common.bybit import constants as k
+from common.bybit.errors import BybitError
 
 from exchange_sim.server.faults import FaultPatch, Faults, patched
-from exchange_sim.server.rest import ApiError, route
+from exchange_sim.server.rest import route
 
 if TYPE_CHECKING:
     from exchange_sim.server.app import Sim
@@ -37,10 +38,10 @@ async def set_faults(sim: Sim, patch: FaultPatch) -> Faults:
     try:
         sim.faults = patched(sim.faults, patch)
     except ValueError as e:
-        raise ApiError(k.PARAMS_ERROR, str(e)) from None
+        raise BybitError(k.PARAMS_ERROR, str(e)) from None
     for kind in patch.drop:
         if kind not in ("public", "private"):
-            raise ApiError(k.PARAMS_ERROR, f"drop: {kind!r} is neither public nor private")
+            raise BybitError(k.PARAMS_ERROR, f"drop: {kind!r} is neither public nor private")
         sim.hub.drop(private=kind == "private")
     return sim.faults
 

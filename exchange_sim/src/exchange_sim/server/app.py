@@ -47,7 +47,7 @@ class Sim:
 
     def __init__(self, config: SimConfig) -> None:
         """Raises ValueError (naming file and line) on a replay that is not Bybit public messages, and
-        ExchangeError on a symbol, given or recorded, that is no USDT perpetual."""
+        BybitError on a symbol, given or recorded, that is no USDT perpetual."""
         self.config = config
         self.faults = Faults()
         symbols, instruments = list(config.symbols), {}

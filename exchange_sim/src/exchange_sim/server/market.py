@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.bybit.enums import Category
 from common.bybit.schemas.envelope import Paged, ServerTime
 from common.bybit.schemas.kline import KlineResult
 from common.bybit.schemas.orderbook import Orderbook
@@ -53,13 +54,13 @@ async def orderbook(sim: Sim, q: dict[str, str]) -> Orderbook:
 
 @route("GET", "/v5/market/kline", auth=False)
 async def kline(sim: Sim, q: dict[str, str]) -> KlineResult:
-    p.category(q.get("category", "linear"))
+    p.category(q.get("category", Category.LINEAR))
     symbol = p.symbol(sim, q.get("symbol"))
     interval = p.choice("interval", q.get("interval"), INTERVALS)
     limit = p.integer("limit", q.get("limit"), default=200, low=1, high=1000)
     end = p.integer("end", q.get("end"), default=0, low=0, high=2**63)
     rows = sim.exchange.klines(symbol, interval, limit, end or None)
-    return KlineResult(symbol=symbol, category="linear",
+    return KlineResult(symbol=symbol, category=Category.LINEAR,
                        list=[tuple(str(x) for x in row) for row in rows])
 
 

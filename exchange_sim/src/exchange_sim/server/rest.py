@@ -1,6 +1,6 @@
 """The REST pipeline: faults, latency, Bybit auth, rate limits, params, and the retCode envelope.
 
-A handler takes (sim, params) and returns a wire Struct; it raises ExchangeError/ApiError for a
+A handler takes (sim, params) and returns a wire Struct; it raises BybitError for a
 retCode. Routes are registered with `@route`, so one table lists the whole REST surface.
 """
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from aiohttp import web
 from common.bybit import constants as k
+from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Envelope
 from common.bybit.signing import matches, rest_signature
 
@@ -28,14 +29,6 @@ if TYPE_CHECKING:
 HOLD_S = 120.0
 ADMIN_TOKEN_HEADER = "X-Sim-Admin-Token"
 _enc = msgspec.json.Encoder()
-
-
-class ApiError(Exception):
-    """A retCode the server itself raises (auth, params, faults)."""
-
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
 
 
 class Reply(Exception):
@@ -91,9 +84,9 @@ def _endpoint(sim: Sim, r: Route) -> Callable[[web.Request], Awaitable[web.Strea
             env = Envelope(retCode=0, retMsg="OK", result=result, time=sim.now_ms())
         except Reply as reply:
             return reply.response
-        except (ApiError, e.ExchangeError) as err:
+        except BybitError as err:
             headers = getattr(err, "headers", headers)
-            env = Envelope(retCode=err.code, retMsg=err.msg, result={}, time=sim.now_ms())
+            env = Envelope(retCode=err.code, retMsg=err.message, result={}, time=sim.now_ms())
         return web.Response(body=_enc.encode(env), headers=headers, content_type="application/json")
     return handle
 
@@ -105,19 +98,19 @@ def _auth(sim: Sim, request: web.Request, body: bytes, *, skewed: bool = True) -
     key, ts, sign = h.get(k.H_API_KEY, ""), h.get(k.H_TIMESTAMP, ""), h.get(k.H_SIGN, "")
     window = h.get(k.H_RECV_WINDOW, str(k.DEFAULT_RECV_WINDOW_MS))
     if not key or key != sim.config.api_key:
-        raise ApiError(k.INVALID_API_KEY, "API key is invalid.")
+        raise BybitError(k.INVALID_API_KEY, "API key is invalid.")
     if not (ts.isdigit() and window.isdigit()):
-        raise ApiError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
+        raise BybitError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
     now = sim.now_ms() if skewed else sim.true_now_ms()
     if not now - int(window) <= int(ts) < now + k.FUTURE_TOLERANCE_MS:
-        raise ApiError(k.TIMESTAMP_ERROR, "invalid request, please check your server timestamp or "
+        raise BybitError(k.TIMESTAMP_ERROR, "invalid request, please check your server timestamp or "
                        f"recv_window param. req_timestamp[{ts}],server_timestamp[{now}],"
                        f"recv_window[{window}]")
     signed = request.query_string.encode() if request.method == "GET" else body
     expected = rest_signature(secret=sim.config.api_secret, timestamp=ts, api_key=key, recv_window=window,
                               params=signed)
     if not matches(expected, sign):
-        raise ApiError(k.INVALID_SIGN, "error sign! origin_string[" + f"{ts}{key}{window}" + signed.decode(
+        raise BybitError(k.INVALID_SIGN, "error sign! origin_string[" + f"{ts}{key}{window}" + signed.decode(
             errors="replace") + "]")
     return "1"  # the simulator has one account
 
@@ -131,7 +124,7 @@ def _admin_auth(sim: Sim, request: web.Request, body: bytes) -> None:
     remote = request.remote or ""
     loopback = remote and ipaddress.ip_address(remote.split("%")[0]).is_loopback
     if not (sim.config.admin_token and loopback and hmac.compare_digest(sim.config.admin_token, token)):
-        raise ApiError(k.INVALID_API_KEY, "admin token refused")
+        raise BybitError(k.INVALID_API_KEY, "admin token refused")
 
 
 def _limit(sim: Sim, uid: str, path: str) -> dict[str, str]:
@@ -144,7 +137,9 @@ def _limit(sim: Sim, uid: str, path: str) -> dict[str, str]:
     return headers
 
 
-class _RateLimited(ApiError):
+class _RateLimited(BybitError):
+    """10006 with the rate-limit headers Bybit sends along, which the reply must carry."""
+
     def __init__(self, headers: dict[str, str]) -> None:
         super().__init__(k.RATE_LIMITED, "Too many visits!")
         self.headers = headers
@@ -156,4 +151,4 @@ def _params(r: Route, request: web.Request, body: bytes) -> Any:
     try:
         return msgspec.json.decode(body or b"{}", type=r.params, strict=False)
     except msgspec.DecodeError as err:
-        raise ApiError(k.PARAMS_ERROR, f"params error: {err}") from None
+        raise BybitError(k.PARAMS_ERROR, f"params error: {err}") from None

@@ -6,6 +6,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from common.bybit.enums import OrderType, Side, TimeInForce, TriggerBy
+from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Paged
 from common.bybit.schemas.order import (
     AmendOrderParams,
@@ -18,7 +20,7 @@ from common.bybit.schemas.order import (
 
 from exchange_sim.server import params as p
 from exchange_sim.server import render
-from exchange_sim.server.rest import HOLD_S, ApiError, Reply, route
+from exchange_sim.server.rest import HOLD_S, Reply, route
 
 if TYPE_CHECKING:
     from exchange_sim.server.app import Sim
@@ -28,19 +30,20 @@ if TYPE_CHECKING:
 async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
     p.category(b.category)
     symbol = p.symbol(sim, b.symbol)
-    side = p.choice("side", b.side, ("Buy", "Sell"))
-    order_type = p.choice("orderType", b.orderType, ("Market", "Limit"))
-    tif = p.choice("timeInForce", b.timeInForce or ("IOC" if order_type == "Market" else "GTC"),
-                   ("GTC", "IOC", "FOK", "PostOnly"))
+    side = p.choice("side", b.side, (Side.BUY, Side.SELL))
+    order_type = p.choice("orderType", b.orderType, (OrderType.MARKET, OrderType.LIMIT))
+    default_tif = TimeInForce.IOC if order_type == OrderType.MARKET else TimeInForce.GTC
+    tif = p.choice("timeInForce", b.timeInForce or default_tif, tuple(TimeInForce))
     if sim.faults.reject_orders:
-        raise ApiError(sim.faults.reject_orders, "order rejected (simulator fault)")
+        raise BybitError(sim.faults.reject_orders, "order rejected (simulator fault)")
     order = sim.exchange.place_order(
         symbol=symbol, side=side, order_type=order_type, qty=p.decimal("qty", b.qty, required=True),
-        price=p.decimal("price", b.price, required=order_type == "Limit"), time_in_force=tif,
+        price=p.decimal("price", b.price, required=order_type == OrderType.LIMIT), time_in_force=tif,
         reduce_only=bool(b.reduceOnly), close_on_trigger=bool(b.closeOnTrigger),
         order_link_id=b.orderLinkId or "",
         take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss),
-        tp_trigger_by=b.tpTriggerBy or "LastPrice", sl_trigger_by=b.slTriggerBy or "LastPrice",
+        tp_trigger_by=b.tpTriggerBy or TriggerBy.LAST_PRICE,
+        sl_trigger_by=b.slTriggerBy or TriggerBy.LAST_PRICE,
         now_ms=sim.now_ms())
     sim.flush_private()
     if sim.faults.ambiguous_submit == "5xx":

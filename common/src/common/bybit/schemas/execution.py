@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Category
 import msgspec
 
 
@@ -24,4 +25,4 @@ class Execution(msgspec.Struct, kw_only=True):
     orderQty: str = ""
     leavesQty: str = ""
     stopOrderType: str = ""
-    category: str = "linear"
+    category: str = Category.LINEAR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Category
 import builtins
 
 import msgspec
@@ -100,4 +101,4 @@ class Order(msgspec.Struct, kw_only=True):
     positionIdx: int = 0  # 0 = one-way mode
     createdTime: str = ""  # ms
     updatedTime: str = ""  # ms
-    category: str = "linear"
+    category: str = Category.LINEAR

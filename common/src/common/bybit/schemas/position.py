@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Category
 import msgspec
 
 
@@ -52,4 +53,4 @@ class Position(msgspec.Struct, kw_only=True):
     entryPrice: str = ""
     createdTime: str = ""
     updatedTime: str = ""
-    category: str = "linear"
+    category: str = Category.LINEAR
