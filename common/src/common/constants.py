@@ -3,6 +3,7 @@
 Names live here and nowhere else, so a grep for a key finds its one definition.
 """
 
+from enum import StrEnum, unique
 from typing import Final
 
 PREFIX: Final = "scalper:"
@@ -78,6 +79,19 @@ def exec_quality_bucket_key(symbol: str, bucket_start_s: int) -> str:
     """The same sums over one time bucket (EXEC_QUALITY_BUCKET_S from bucket_start_s, epoch seconds), for
     the dashboard's charts over time. Outside `exec_quality_key("")*`: a scan of lifetime hashes skips it."""
     return f"{PREFIX}exec:quality-bucket:{symbol}:{bucket_start_s}"
+
+
+# --- Intent statuses ------------------------------------------------------------------------
+@unique
+class IntentStatus(StrEnum):
+    """What became of an order intent, as the execution service records it under EXEC_INTENTS_KEY."""
+
+    QUEUED = "queued"  # recorded, not sent
+    SENDING = "sending"  # a submit may be in flight: look it up, never resend blind
+    ACKED = "acked"  # the exchange has the order
+    FILLED = "filled"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 # --- Timing (seconds unless the name says otherwise) ---------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from common.bybit.enums import ExecType, OrderStatus, Side, TpslMode
+from common.bybit.enums import ExecType, Side, TpslMode
 from common import constants as c
 from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.envelope import PrivateMsg
@@ -14,6 +14,7 @@ from common.bybit.schemas.execution import Execution
 from common.bybit.schemas.instrument import InstrumentInfo
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position, TradingStopParams
+from common.bybit.status import intent_status
 from common.config import Settings
 from common.bus import Bus
 from common.schemas import FillEvent, OrderEvent, PositionEvent, now_ns
@@ -67,8 +68,7 @@ class Account:
         if link:
             intent_id = intent_id_of(link)
             self.quality.event(intent_id)
-            status = {OrderStatus.FILLED: "filled", OrderStatus.CANCELLED: "cancelled", OrderStatus.REJECTED: "rejected",
-                      OrderStatus.DEACTIVATED: "cancelled"}.get(o.orderStatus)
+            status = intent_status(o.orderStatus)
             if status and float(o.cumExecQty or 0) > 0:
                 status = "filled"  # Bybit keeps "Cancelled" after partial fills; what filled counts
             if status and not await self.taker_follows(o):
