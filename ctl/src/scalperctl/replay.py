@@ -22,12 +22,12 @@ from pathlib import Path
 import msgspec
 
 from common.bybit.enums import ExecType, OrderStatus, Side
-from common.bybit.filters import to_step
-from common.schemas import BookTop, FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from common.bybit.errors import BybitError
-from exchange_sim.engine import BookUpdate, Exchange, MarketGenerator, TradeTick, read_replay
-from exchange_sim.engine import recorded_instruments
-from exchange_sim.engine import Execution, Order, Position
+from common.bybit.filters import to_step
+from common.schemas import BookTop, OrderEvent, OrderIntent, Signal
+from exchange_sim.engine import (BookUpdate, Exchange, Execution, MarketGenerator, TradeTick, read_replay,
+                                 recorded_instruments)
+from exchange_sim.server import render
 from strategy_service import profile as profiles
 from strategy_service.engine import Engine
 
@@ -115,8 +115,7 @@ class Backtest:
             now = ev.ts_ms
             if type(ev) is TradeTick:
                 self.counts["trades_in"] += 1
-                out = engine.on_trade(Trade(symbol=ev.symbol, trade_id=ev.trade_id, side=ev.side, price=str(ev.price),
-                                            size=str(ev.size), exchange_ts_ns=now * MS, received_ts_ns=now * MS))
+                out = engine.on_trade(render.public_trade(ev).to_trade(received_ts_ns=now * MS))
             elif type(ev) is BookUpdate:
                 self.counts["books_in"] += 1
                 out = engine.on_book(self._book(ev))
@@ -171,14 +170,14 @@ class Backtest:
     def _drain(self) -> None:
         for kind, rec in self.ex.drain_events():
             if kind == "order":
-                self.engine.on_exec_event(_order(rec))
+                self.engine.on_exec_event(render.order(rec).to_order_event(ts_ns=rec.updated_ms * MS))
                 if rec.stop_order_type:
                     self.triggers[rec.order_id] = (rec.stop_order_type, rec.trigger_price)
             elif kind == "execution":
-                self.engine.on_exec_event(_fill(rec))
+                self.engine.on_exec_event(render.execution(rec).to_fill_event(ts_ns=rec.exec_ms * MS))
                 self._record_fill(rec)
             elif kind == "position":
-                self.engine.on_exec_event(_position(rec))
+                self.engine.on_exec_event(render.position(rec).to_position_event(ts_ns=rec.updated_ms * MS))
 
     def _record_fill(self, x: Execution) -> None:
         sign = 1 if x.side == Side.BUY else -1
@@ -263,26 +262,6 @@ def _pct(sorted_values: list[float], q: int) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[min(len(sorted_values) - 1, max(0, -(-q * len(sorted_values) // 100) - 1))]
-
-
-def _order(o: Order) -> OrderEvent:
-    return OrderEvent(order_link_id=o.order_link_id, order_id=o.order_id, symbol=o.symbol, side=o.side,
-                      status=o.order_status, order_type=o.order_type, qty=str(o.qty), filled_qty=str(o.cum_exec_qty),
-                      price=str(o.price), avg_price=str(o.avg_price), reduce_only=o.reduce_only,
-                      reject_reason=o.reject_reason, ts_ns=o.updated_ms * MS)
-
-
-def _fill(x: Execution) -> FillEvent:
-    return FillEvent(exec_id=x.exec_id, order_link_id=x.order_link_id, order_id=x.order_id, symbol=x.symbol,
-                     side=x.side, price=str(x.exec_price), qty=str(x.exec_qty), fee=str(x.exec_fee),
-                     is_maker=x.is_maker, exchange_ts_ns=x.exec_ms * MS, ts_ns=x.exec_ms * MS)
-
-
-def _position(p: Position) -> PositionEvent:
-    return PositionEvent(symbol=p.symbol, side=p.side, size=str(p.size), entry_price=str(p.avg_price),
-                         take_profit=str(p.take_profit), stop_loss=str(p.stop_loss),
-                         unrealised_pnl=str(p.unrealised_pnl), realised_pnl=str(p.cum_realised_pnl),
-                         ts_ns=p.updated_ms * MS)
 
 
 def write(out: Path, *, report: dict, bt: Backtest) -> None:

@@ -17,7 +17,7 @@ from common.bybit.schemas.position import Position, TradingStopParams
 from common.bybit.status import intent_status
 from common.config import Settings
 from common.bus import Bus
-from common.schemas import FillEvent, OrderEvent, PositionEvent, now_ns
+from common.schemas import now_ns
 from common.bybit import filters
 from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
@@ -76,11 +76,7 @@ class Account:
                                                reason="" if status == "filled" else o.rejectReason)
                 if status != "filled":
                     self.quality.forget(intent_id)
-        await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
-            order_link_id=link, order_id=o.orderId, symbol=o.symbol, side=o.side, status=o.orderStatus,
-            order_type=o.orderType, qty=o.qty, filled_qty=o.cumExecQty, price=o.price, avg_price=o.avgPrice,
-            reduce_only=o.reduceOnly, take_profit=o.takeProfit, stop_loss=o.stopLoss,
-            reject_reason="" if o.rejectReason == "EC_NoError" else o.rejectReason, ts_ns=now_ns()))
+        await self.bus.publish(c.EXEC_EVENTS, o.to_order_event(ts_ns=now_ns()))
 
     async def taker_follows(self, o: Order) -> bool:
         """A crossed PostOnly whose intent asked for the fallback: not the end, its taker order is."""
@@ -95,18 +91,12 @@ class Account:
             return False
         await self.quality.fill(link=intent_id_of(e.orderLinkId), symbol=e.symbol, side=e.side, price=float(e.execPrice),
                                 qty=float(e.execQty), fee=float(e.execFee), maker=e.isMaker)
-        await self.bus.publish(c.EXEC_EVENTS, FillEvent(
-            exec_id=e.execId, order_link_id=e.orderLinkId, order_id=e.orderId, symbol=e.symbol, side=e.side,
-            price=e.execPrice, qty=e.execQty, fee=e.execFee, is_maker=e.isMaker,
-            exchange_ts_ns=int(e.execTime or 0) * 1_000_000, ts_ns=now_ns()))
+        await self.bus.publish(c.EXEC_EVENTS, e.to_fill_event(ts_ns=now_ns()))
         return True
 
     async def on_position(self, p: Position) -> None:
         await self.store.apply_position(p)
-        await self.bus.publish(c.EXEC_EVENTS, PositionEvent(
-            symbol=p.symbol, side=p.side, size=p.size, entry_price=p.entryPrice or p.avgPrice,
-            take_profit=p.takeProfit, stop_loss=p.stopLoss, unrealised_pnl=p.unrealisedPnl or "0",
-            realised_pnl=p.cumRealisedPnl or "0", ts_ns=now_ns()))
+        await self.bus.publish(c.EXEC_EVENTS, p.to_position_event(ts_ns=now_ns()))
         if float(p.size or 0) > 0 and not protected(p):
             try:
                 await self.protect(p)

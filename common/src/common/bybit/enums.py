@@ -54,6 +54,26 @@ OPEN_STATUSES = frozenset({
 
 
 @unique
+class RejectReason(StrEnum):
+    """rejectReason: why Bybit cancelled or rejected an order (EC_NoError when it did not)."""
+
+    NO_ERROR = "EC_NoError"
+    POST_ONLY_WILL_TAKE_LIQUIDITY = "EC_PostOnlyWillTakeLiquidity"  # a PostOnly that would have crossed
+    NO_IMMEDIATE_QTY_TO_FILL = "EC_NoImmediateQtyToFill"  # an IOC with nothing to take
+    NO_ENOUGH_QTY_TO_FILL = "EC_NoEnoughQtyToFill"  # a FOK the book could not fill whole
+    PER_CANCEL_REQUEST = "EC_PerCancelRequest"  # cancelled on request
+
+
+@unique
+class CancelType(StrEnum):
+    """cancelType: who cancelled an order (UNKNOWN while it is not cancelled)."""
+
+    UNKNOWN = "UNKNOWN"
+    CANCEL_BY_USER = "CancelByUser"
+    CANCEL_BY_REDUCE_ONLY = "CancelByReduceOnly"  # a reduce-only order the position no longer covers
+
+
+@unique
 class StopOrderType(StrEnum):
     """stopOrderType of the orders a position's TP/SL places ("" on an ordinary order)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.bybit.enums import OPEN_STATUSES, OrderStatus, TimeInForce, TriggerBy
+from common.bybit.enums import OPEN_STATUSES, CancelType, OrderStatus, RejectReason, TimeInForce, TriggerBy
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,11 +35,11 @@ class Order:
     sl_trigger_by: str = TriggerBy.LAST_PRICE
     trigger_price: Decimal = ZERO  # the TP/SL price that triggered this order, else 0
     stop_order_type: str = ""  # "" | TakeProfit | StopLoss
-    reject_reason: str = "EC_NoError"  # or why the engine cancelled or rejected it
+    reject_reason: str = RejectReason.NO_ERROR  # or why the engine cancelled or rejected it
     created_ms: int
     updated_ms: int
     position_idx: int = 0  # one-way mode
-    cancel_type: str = "UNKNOWN"  # CancelByUser, CancelByReduceOnly, ... once cancelled
+    cancel_type: str = CancelType.UNKNOWN  # CancelByUser, CancelByReduceOnly, ... once cancelled
 
     @property
     def leaves_qty(self) -> Decimal:

@@ -9,7 +9,7 @@ import copy
 from decimal import Decimal
 from itertools import islice
 
-from common.bybit.enums import OPEN_STATUSES, ExecType, OrderStatus, OrderType, Side, StopOrderType, TimeInForce, TriggerBy
+from common.bybit.enums import OPEN_STATUSES, CancelType, ExecType, OrderStatus, OrderType, RejectReason, Side, StopOrderType, TimeInForce, TriggerBy
 from common.bybit.constants import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS_ERROR, REDUCE_ONLY_INCREASE
 from common.bybit.errors import BybitError
 from exchange_sim.engine.events import Level
@@ -66,9 +66,9 @@ class Trading:
             close_on_trigger=close_on_trigger, take_profit=tp, stop_loss=sl, tp_trigger_by=tp_trigger_by,
             sl_trigger_by=sl_trigger_by, created_ms=now_ms, updated_ms=now_ms))
         if tif == TimeInForce.POST_ONLY and taking:
-            self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
+            self._end(order, reason=RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
         elif tif == TimeInForce.FOK and sum((q for _, q in fills), ZERO) < qty:
-            self._end(order, reason="EC_NoEnoughQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms)
+            self._end(order, reason=RejectReason.NO_ENOUGH_QTY_TO_FILL, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
         else:
             self._take(order=order, fills=fills, now_ms=now_ms)
         return copy.copy(order)
@@ -115,7 +115,7 @@ class Trading:
             if not crosses(book=book, side=order.side, price=new_price):
                 self.resting[symbol].add(order=order, book=book, seq=self._next_seq())
             elif order.time_in_force == TimeInForce.POST_ONLY:
-                self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
+                self._end(order, reason=RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
                 return copy.copy(order)
             else:
                 fills = walk(book=book, side=order.side, qty=order.leaves_qty, limit=new_price)
@@ -129,7 +129,7 @@ class Trading:
     def cancel_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
                      now_ms: int) -> Order:
         order = self._open_order(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
-        self._end(order, reason="EC_PerCancelRequest", cancel_type="CancelByUser", now_ms=now_ms)
+        self._end(order, reason=RejectReason.PER_CANCEL_REQUEST, cancel_type=CancelType.CANCEL_BY_USER, now_ms=now_ms)
         return copy.copy(order)
 
     def cancel_all(self, *, symbol: str | None = None, now_ms: int) -> list[Order]:
@@ -138,7 +138,7 @@ class Trading:
         for s in symbols:
             self._market(s)
             for order in self.resting[s].orders():
-                self._end(order, reason="EC_PerCancelRequest", cancel_type="CancelByUser", now_ms=now_ms)
+                self._end(order, reason=RejectReason.PER_CANCEL_REQUEST, cancel_type=CancelType.CANCEL_BY_USER, now_ms=now_ms)
                 done.append(copy.copy(order))
         return done
 
@@ -154,7 +154,7 @@ class Trading:
                                                seq=self._next_seq())
                 self._emit_order(order)
             else:
-                self._end(order, reason="EC_NoImmediateQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms,
+                self._end(order, reason=RejectReason.NO_IMMEDIATE_QTY_TO_FILL, cancel_type=CancelType.UNKNOWN, now_ms=now_ms,
                           emit_wallet=False)
         else:
             self._emit_order(order)
@@ -212,7 +212,7 @@ class Trading:
                 continue
             direction = 1 if order.side == Side.BUY else -1
             if holding.direction != -direction:
-                self._end(order, reason="EC_NoError", cancel_type="CancelByReduceOnly",
+                self._end(order, reason=RejectReason.NO_ERROR, cancel_type=CancelType.CANCEL_BY_REDUCE_ONLY,
                           now_ms=holding.updated_ms, emit_wallet=False)
             elif order.leaves_qty > holding.size:
                 order.qty = order.cum_exec_qty + holding.size
