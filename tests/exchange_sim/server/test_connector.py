@@ -11,7 +11,6 @@ import httpx
 import msgspec
 import pytest
 import websockets
-from common.bybit.book import LocalBook
 from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
@@ -19,6 +18,7 @@ from common.bybit.schemas.envelope import Envelope, PrivateMsg, PublicMsg
 from common.bybit.schemas.order import AmendOrderParams, PlaceOrderParams
 from common.bybit.signing import rest_signature
 from common.bybit.ws import AuthFailed, BybitWs
+from market_service.book import Book
 
 
 def rest(sim, **kw) -> BybitRest:
@@ -86,11 +86,11 @@ async def test_client_limiter_keeps_within_bybits_limit(sim):
 
 
 async def test_public_streams_rebuild_a_book_and_carry_trades_tickers_klines(sim):
-    book, other = LocalBook("BTCUSDT"), {}
+    book, other = Book("BTCUSDT"), {}
 
     def on_message(msg: PublicMsg):
         if msg.topic.startswith("orderbook"):
-            book.apply(kind=msg.type, data=msg.data)
+            book.apply(kind=msg.type, data=msg.data, ts_ms=msg.ts)
         else:
             other.setdefault(msg.topic.split(".")[0], []).append(msg)
 

@@ -7,11 +7,11 @@ import asyncio
 import httpx
 import pytest
 from common.bybit import constants as k
-from common.bybit.book import BookGap, LocalBook
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
 from common.bybit.http import BybitHttp
 from common.bybit.schemas.order import PlaceOrderParams
 from common.bybit.ws import BybitWs
+from market_service.book import Book, BookError
 from exchange_sim.server.faults import FaultPatch, Faults
 
 from tests.exchange_sim.server.test_connector import rest, until
@@ -145,13 +145,13 @@ async def test_dropped_private_socket_reauthenticates(sim):
 
 
 async def test_book_gap_is_detected_and_healed_by_a_fresh_snapshot(sim):
-    book, gaps = LocalBook("BTCUSDT"), []
+    book, gaps = Book("BTCUSDT"), []
     ws: BybitWs
 
     async def on_message(msg):
         try:
-            book.apply(kind=msg.type, data=msg.data)
-        except BookGap as gap:
+            book.apply(kind=msg.type, data=msg.data, ts_ms=msg.ts)
+        except BookError as gap:
             gaps.append(gap)
             await ws.resubscribe(msg.topic)
 

@@ -11,13 +11,13 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-from common.bybit.book import LocalBook
 from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.schemas.order import PlaceOrderParams
 from common.bybit.schemas.position import TradingStopParams
 from common.bybit.ws import BybitWs
+from market_service.book import Book
 from exchange_sim.server.admin import Status
 
 from tests.support import KEY, SECRET, VENV_BIN, start_sim
@@ -96,8 +96,8 @@ async def test_replayed_book_matches_an_independent_reference(tmp_path):
     record(path, seed=11, deltas=300)  # 3 s of recorded time
     expected = reference_book(path)
     sim = start_sim("--replay", str(path), "--tick-ms", "20", "--symbols", "BTCUSDT", tmp_path=tmp_path)
-    book = LocalBook("BTCUSDT")
-    ws = BybitWs(url=sim.ws_public, on_message=lambda m: book.apply(kind=m.type, data=m.data))
+    book = Book("BTCUSDT")
+    ws = BybitWs(url=sim.ws_public, on_message=lambda m: book.apply(kind=m.type, data=m.data, ts_ms=m.ts))
     admin = BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret, time_sync=False)
     await ws.subscribe([f"orderbook.{DEPTH}.BTCUSDT"])
     task = asyncio.create_task(ws.run())

@@ -16,7 +16,7 @@ import msgspec
 from common.bybit.enums import BookMsgType
 from common.bybit.schemas.envelope import PublicMsg
 from common.bybit.schemas.kline import Kline
-from common.bybit.schemas.orderbook import OrderbookData
+from common.bybit.schemas.orderbook import DEPTHS, OrderbookData
 
 from exchange_sim import engine as e
 from exchange_sim.server import render
@@ -109,7 +109,7 @@ class Feed:
     # --- per tick ---
     def _publish(self, symbol: str, trades: list[e.TradeTick], now_ms: int) -> None:
         hub = self.sim.hub
-        for depth in (1, 50, 200, 500):
+        for depth in DEPTHS:
             topic = f"orderbook.{depth}.{symbol}"
             if hub.listening(topic):
                 self._publish_book(topic, symbol, depth, now_ms)
