@@ -18,7 +18,8 @@ import uvloop
 from aiohttp import web
 
 from common.bybit.errors import BybitError
-from exchange_sim.server.app import Sim, SimConfig, create_app
+from exchange_sim.server.app import create_app
+from exchange_sim.server.sim import Sim, SimConfig
 from exchange_sim.server.instrument_file import load_instruments
 
 

@@ -12,10 +12,10 @@ from common.bybit import constants as k
 from common.bybit.errors import BybitError
 
 from exchange_sim.server.faults import FaultPatch, Faults, patched
-from exchange_sim.server.rest import route
+from exchange_sim.server.rest import Route
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 
 class Status(msgspec.Struct, kw_only=True):
@@ -28,12 +28,10 @@ class Status(msgspec.Struct, kw_only=True):
     replay_events: int = 0
 
 
-@route("GET", "/admin/faults", auth=True, admin=True)
 async def get_faults(sim: Sim, q: dict[str, str]) -> Faults:
     return sim.faults
 
 
-@route("POST", "/admin/faults", auth=True, params=FaultPatch, admin=True)
 async def set_faults(sim: Sim, patch: FaultPatch) -> Faults:
     try:
         sim.faults = patched(sim.faults, patch)
@@ -46,7 +44,6 @@ async def set_faults(sim: Sim, patch: FaultPatch) -> Faults:
     return sim.faults
 
 
-@route("GET", "/admin/status", auth=True, admin=True)
 async def status(sim: Sim, q: dict[str, str]) -> Status:
     private = sum(c.private for c in sim.hub.conns)
     replay = sim.replay
@@ -54,3 +51,11 @@ async def status(sim: Sim, q: dict[str, str]) -> Status:
                   public_connections=len(sim.hub.conns) - private, private_connections=private,
                   replay_done=None if replay is None else replay.done,
                   replay_events=0 if replay is None else replay.released)
+
+
+# This module's part of the REST surface; app.py assembles the modules' tables.
+ROUTES = (
+    Route("GET", "/admin/faults", get_faults, auth=True, admin=True),
+    Route("POST", "/admin/faults", set_faults, auth=True, params=FaultPatch, admin=True),
+    Route("GET", "/admin/status", status, auth=True, admin=True),
+)

@@ -22,7 +22,7 @@ from exchange_sim import engine as e
 from exchange_sim.server import render
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 log = logging.getLogger(__name__)
 _enc = msgspec.json.Encoder()

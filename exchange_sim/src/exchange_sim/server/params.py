@@ -11,7 +11,7 @@ from common.bybit import constants as k
 from common.bybit.errors import BybitError
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 
 def category(value: str | None) -> None:

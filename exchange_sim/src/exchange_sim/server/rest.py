@@ -1,7 +1,8 @@
 """The REST pipeline: faults, latency, Bybit auth, rate limits, params, and the retCode envelope.
 
 A handler takes (sim, params) and returns a wire Struct; it raises BybitError for a
-retCode. Routes are registered with `@route`, so one table lists the whole REST surface.
+retCode. Each handler module lists its routes in a `ROUTES` table, and app.py hands them all to
+`add_routes`, so the REST surface is assembled in one place, not by import side effects.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from common.bybit.signing import matches, rest_signature
 from exchange_sim import engine as e
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 # A dropped or timed-out reply is held this long (longer than any sane client timeout).
 HOLD_S = 120.0
@@ -40,27 +41,19 @@ class Reply(Exception):
 
 @dataclass(frozen=True)
 class Route:
+    """One REST endpoint: its method and path, its handler, and how the pipeline treats it."""
+
     method: str
     path: str
     handler: Callable[..., Awaitable[Any]]
     auth: bool
-    params: type[msgspec.Struct] | None  # POST body type; None for GET (a dict of query strings)
+    params: type[msgspec.Struct] | None = None  # POST body type; None for GET (a dict of query strings)
     admin: bool = False  # exempt from faults, latency and rate limits; token or signature
 
 
-ROUTES: list[Route] = []
-
-
-def route(method: str, path: str, *, auth: bool, params: type[msgspec.Struct] | None = None,
-          admin: bool = False) -> Callable:
-    def register(fn: Callable) -> Callable:
-        ROUTES.append(Route(method=method, path=path, handler=fn, auth=auth, params=params, admin=admin))
-        return fn
-    return register
-
-
-def add_routes(app: web.Application, sim: Sim) -> None:
-    for r in ROUTES:
+def add_routes(app: web.Application, sim: Sim, routes: Iterable[Route]) -> None:
+    """Serve each route through the pipeline."""
+    for r in routes:
         app.router.add_route(r.method, r.path, _endpoint(sim, r))
 
 
