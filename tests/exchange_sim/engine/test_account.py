@@ -8,6 +8,8 @@ from common.bybit.errors import BybitError
 from exchange_sim.engine import Exchange
 from tests.exchange_sim.engine.conftest import SYMBOL, T0, D, book, trade
 
+pytestmark = pytest.mark.unit
+
 TAKER = D("0.00055")
 
 

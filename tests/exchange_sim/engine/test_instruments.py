@@ -11,6 +11,8 @@ from common.bybit.errors import BybitError
 from exchange_sim.engine import Exchange, default_instrument, read_replay, recorded_instruments
 from tests.exchange_sim.engine.conftest import T0, D
 
+pytestmark = pytest.mark.unit
+
 
 def test_majors_have_bybit_filters():
     btc, eth = default_instrument("BTCUSDT"), default_instrument("ETHUSDT")

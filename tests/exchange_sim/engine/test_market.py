@@ -9,6 +9,8 @@ from exchange_sim.engine import Exchange
 from exchange_sim.engine.klines import MINUTE_MS
 from tests.exchange_sim.engine.conftest import ASKS, BIDS, SYMBOL, D, book, trade
 
+pytestmark = pytest.mark.unit
+
 START = 1_699_999_980_000  # a minute boundary
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.bybit.errors import BybitError
 from exchange_sim.engine import BookUpdate, Exchange, TradeTick
+
+pytestmark = pytest.mark.unit
 
 D = Decimal
 SYMBOL = "BTCUSDT"
