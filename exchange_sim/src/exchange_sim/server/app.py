@@ -17,7 +17,7 @@ def create_app(sim: Sim) -> web.Application:
     """The app for `sim`: REST and WS routes, and the market loop for as long as the app runs."""
     app = web.Application()
     app["sim"] = sim
-    rest.add_routes(app, sim, ROUTES)
+    rest.add_routes(app, sim, routes=ROUTES)
     ws.add_routes(app, sim)
 
     async def market_loop(app: web.Application):

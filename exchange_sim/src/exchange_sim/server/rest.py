@@ -51,7 +51,7 @@ class Route:
     admin: bool = False  # exempt from faults, latency and rate limits; token or signature
 
 
-def add_routes(app: web.Application, sim: Sim, routes: Iterable[Route]) -> None:
+def add_routes(app: web.Application, sim: Sim, *, routes: Iterable[Route]) -> None:
     """Serve each route through the pipeline."""
     for r in routes:
         app.router.add_route(r.method, r.path, _endpoint(sim, r))
