@@ -9,8 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 import redis.asyncio as aioredis
 
-from common.bybit.enums import OrderType, Side
 from common import constants as c
+from common.bybit.enums import OrderType, Side
 from common.schemas import OrderIntent, encode, now_ns
 
 MANUAL_PREFIX = "m-"  # orderLinkIds of manual orders start with it

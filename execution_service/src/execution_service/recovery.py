@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
+from common.bybit.constants import ORDER_NOT_FOUND
 from common.bybit.enums import OrderType, Side
 from common import constants as c
 from common.bybit.errors import BybitError
@@ -209,7 +210,7 @@ class Recovery:
                 await self.rest.cancel_order(CancelOrderParams(category=LINEAR, symbol=o.symbol,
                                                                orderLinkId=o.orderLinkId))
             except BybitError as e:
-                if e.code != 110001:  # already gone
+                if e.code != ORDER_NOT_FOUND:  # already gone
                     raise
             await self.store.r.hdel(c.EXEC_ORDERS_KEY, o.orderLinkId)
         return None, ", ".join(o.orderLinkId for o in ghosts) or "none"

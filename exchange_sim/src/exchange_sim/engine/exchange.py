@@ -11,8 +11,8 @@ from collections import deque
 from decimal import Decimal
 
 from exchange_sim.engine.account import Account
-from common.bybit.enums import OPEN_STATUSES, TriggerBy
 from common.bybit.constants import INSUFFICIENT_BALANCE, LEVERAGE_NOT_MODIFIED, PARAMS_ERROR
+from common.bybit.enums import OPEN_STATUSES, TriggerBy
 from common.bybit.errors import BybitError
 from exchange_sim.engine.events import BookUpdate, Level, MarketEvent, TradeTick
 from exchange_sim.engine.instruments import Instrument, default_instrument

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from common.bybit.enums import OrderType, Side, StopOrderType, TimeInForce, TriggerBy
 from common.bybit.constants import DUPLICATE_ORDER_LINK_ID, MIN_NOTIONAL, PARAMS_ERROR
+from common.bybit.enums import OrderType, Side, StopOrderType, TimeInForce, TriggerBy
 from common.bybit.errors import BybitError
 from exchange_sim.engine.instruments import Instrument
 from exchange_sim.engine.records import ZERO

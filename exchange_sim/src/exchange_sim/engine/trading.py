@@ -9,8 +9,8 @@ import copy
 from decimal import Decimal
 from itertools import islice
 
-from common.bybit.enums import OPEN_STATUSES, CancelType, ExecType, OrderStatus, OrderType, RejectReason, Side, StopOrderType, TimeInForce, TriggerBy
 from common.bybit.constants import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS_ERROR, REDUCE_ONLY_INCREASE
+from common.bybit.enums import OPEN_STATUSES, CancelType, ExecType, OrderStatus, OrderType, RejectReason, Side, StopOrderType, TimeInForce, TriggerBy
 from common.bybit.errors import BybitError
 from exchange_sim.engine.events import Level
 from exchange_sim.engine.matching import crosses, walk

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from common.bybit.enums import AccountType
 from common.bybit import constants as k
+from common.bybit.enums import AccountType
 from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Empty, Paged
 from common.bybit.schemas.position import SetLeverageParams, TradingStopParams

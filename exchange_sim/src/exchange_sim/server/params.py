@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from common.bybit.enums import Category
 from common.bybit import constants as k
+from common.bybit.enums import Category
 
 from common.bybit.errors import BybitError
 
