@@ -24,7 +24,7 @@ FUTURE_TOLERANCE_MS: Final = 1_000
 
 # --- retCodes (https://bybit-exchange.github.io/docs/v5/error) --------------------------------
 # The one table: the connector acts on them, the simulator raises them.
-OK: Final = 0
+OK: Final = 0  # success: `result` holds the payload
 PARAMS_ERROR: Final = 10001  # request parameter error (also "can not set tp/sl/ts for zero position")
 TIMESTAMP_ERROR: Final = 10002  # timestamp outside the recv window: resync the clock
 INVALID_API_KEY: Final = 10003  # unknown API key (the simulator also refuses a wrong admin token with it)
