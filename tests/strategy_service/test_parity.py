@@ -19,7 +19,7 @@ from market_service.market import Market
 from scalperctl.replay import STEP_MS, Backtest
 from strategy_service import profile as profiles
 from tests.strategy_service.live import now_s_ms, publish, read
-from tests.strategy_service.test_replay import record
+from tests.ctl.test_replay import record
 
 pytestmark = pytest.mark.service
 

@@ -10,11 +10,12 @@ from decimal import Decimal, InvalidOperation
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.bybit.enums import OrderType, Side
 from common.schemas import OrderIntent, encode, now_ns
 
 MANUAL_PREFIX = "m-"  # orderLinkIds of manual orders start with it
 INTENTS_MAXLEN = 100_000
-SIDES = {"buy": "Buy", "sell": "Sell"}
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 MAX_EXPONENT = 18  # quantities and prices between 1e-18 and 1e18: "1e999999999" is no order
 
@@ -57,7 +58,7 @@ def manual_intent(
         symbol=symbol,
         side=SIDES[side.lower()],
         qty=positive("qty", qty),
-        order_type="Limit" if price else "Market",
+        order_type=OrderType.LIMIT if price else OrderType.MARKET,
         price=price,
         reduce_only=reduce_only,
         take_profit=positive("tp", tp) if tp is not None else None,

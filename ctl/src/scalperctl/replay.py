@@ -21,11 +21,13 @@ from pathlib import Path
 
 import msgspec
 
+from common.bybit.enums import ExecType, OrderStatus, Side
+from common.bybit.errors import BybitError
 from common.bybit.filters import to_step
-from common.schemas import BookTop, FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
-from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, MarketGenerator, TradeTick, read_replay
-from exchange_sim.engine import recorded_instruments
-from exchange_sim.engine import Execution, Order, Position
+from common.schemas import BookTop, OrderEvent, OrderIntent, Signal
+from exchange_sim.engine import (BookUpdate, Exchange, Execution, MarketGenerator, TradeTick, read_replay,
+                                 recorded_instruments)
+from exchange_sim.server import render
 from strategy_service import profile as profiles
 from strategy_service.engine import Engine
 
@@ -113,8 +115,7 @@ class Backtest:
             now = ev.ts_ms
             if type(ev) is TradeTick:
                 self.counts["trades_in"] += 1
-                out = engine.on_trade(Trade(symbol=ev.symbol, trade_id=ev.trade_id, side=ev.side, price=str(ev.price),
-                                            size=str(ev.size), exchange_ts_ns=now * MS, received_ts_ns=now * MS))
+                out = engine.on_trade(render.public_trade(ev).to_trade(received_ts_ns=now * MS))
             elif type(ev) is BookUpdate:
                 self.counts["books_in"] += 1
                 out = engine.on_book(self._book(ev))
@@ -154,34 +155,34 @@ class Backtest:
                          take_profit=None if i.reduce_only else _to_step(i.take_profit, tick),
                          stop_loss=None if i.reduce_only else _to_step(i.stop_loss, tick), now_ms=now):
             self.engine.on_exec_event(OrderEvent(
-                order_link_id=i.intent_id, order_id="", symbol=i.symbol, side=i.side, status="Rejected",
+                order_link_id=i.intent_id, order_id="", symbol=i.symbol, side=i.side, status=OrderStatus.REJECTED,
                 order_type=i.order_type, qty=i.qty, reject_reason=self._last_error, ts_ns=now * MS))
 
     def _try(self, fn, **kwargs) -> bool:
         try:
             fn(**kwargs)
             return True
-        except ExchangeError as e:
-            self._last_error = f"{e.code} {e.msg}"
+        except BybitError as e:
+            self._last_error = f"{e.code} {e.message}"
             self.rejects[str(e.code)] += 1
             return False
 
     def _drain(self) -> None:
         for kind, rec in self.ex.drain_events():
             if kind == "order":
-                self.engine.on_exec_event(_order(rec))
+                self.engine.on_exec_event(render.order(rec).to_order_event(ts_ns=rec.updated_ms * MS))
                 if rec.stop_order_type:
                     self.triggers[rec.order_id] = (rec.stop_order_type, rec.trigger_price)
             elif kind == "execution":
-                self.engine.on_exec_event(_fill(rec))
+                self.engine.on_exec_event(render.execution(rec).to_fill_event(ts_ns=rec.exec_ms * MS))
                 self._record_fill(rec)
             elif kind == "position":
-                self.engine.on_exec_event(_position(rec))
+                self.engine.on_exec_event(render.position(rec).to_position_event(ts_ns=rec.updated_ms * MS))
 
     def _record_fill(self, x: Execution) -> None:
-        sign = 1 if x.side == "Buy" else -1
+        sign = 1 if x.side == Side.BUY else -1
         intent = self.intents.get(x.order_link_id)
-        kind, ref = self.triggers.get(x.order_id, ("Liquidation" if x.exec_type == "BustTrade" else "", None))
+        kind, ref = self.triggers.get(x.order_id, ("Liquidation" if x.exec_type == ExecType.BUST_TRADE else "", None))
         if intent is not None:
             kind, ref = "Exit" if intent.reduce_only else "Entry", Decimal(intent.reference_price or x.exec_price)
         slip = float((x.exec_price - ref) / ref * 10_000 * sign) if ref else 0.0
@@ -201,7 +202,7 @@ class Backtest:
             return
         avg = t["cost"] / t["max_size"]
         closed = min(x.exec_qty, t["size"])
-        t["pnl"] += (x.exec_price - avg) * closed * (1 if t["side"] == "Buy" else -1)
+        t["pnl"] += (x.exec_price - avg) * closed * (1 if t["side"] == Side.BUY else -1)
         t["size"] -= closed
         t["closed"] += closed
         t["exit_value"] += x.exec_price * closed
@@ -261,26 +262,6 @@ def _pct(sorted_values: list[float], q: int) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[min(len(sorted_values) - 1, max(0, -(-q * len(sorted_values) // 100) - 1))]
-
-
-def _order(o: Order) -> OrderEvent:
-    return OrderEvent(order_link_id=o.order_link_id, order_id=o.order_id, symbol=o.symbol, side=o.side,
-                      status=o.order_status, order_type=o.order_type, qty=str(o.qty), filled_qty=str(o.cum_exec_qty),
-                      price=str(o.price), avg_price=str(o.avg_price), reduce_only=o.reduce_only,
-                      reject_reason=o.reject_reason, ts_ns=o.updated_ms * MS)
-
-
-def _fill(x: Execution) -> FillEvent:
-    return FillEvent(exec_id=x.exec_id, order_link_id=x.order_link_id, order_id=x.order_id, symbol=x.symbol,
-                     side=x.side, price=str(x.exec_price), qty=str(x.exec_qty), fee=str(x.exec_fee),
-                     is_maker=x.is_maker, exchange_ts_ns=x.exec_ms * MS, ts_ns=x.exec_ms * MS)
-
-
-def _position(p: Position) -> PositionEvent:
-    return PositionEvent(symbol=p.symbol, side=p.side, size=str(p.size), entry_price=str(p.avg_price),
-                         take_profit=str(p.take_profit), stop_loss=str(p.stop_loss),
-                         unrealised_pnl=str(p.unrealised_pnl), realised_pnl=str(p.cum_realised_pnl),
-                         ts_ns=p.updated_ms * MS)
 
 
 def write(out: Path, *, report: dict, bt: Backtest) -> None:

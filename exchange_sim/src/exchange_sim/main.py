@@ -17,8 +17,9 @@ from pathlib import Path
 import uvloop
 from aiohttp import web
 
-from exchange_sim.engine import ExchangeError
-from exchange_sim.server.app import Sim, SimConfig, create_app
+from common.bybit.errors import BybitError
+from exchange_sim.server.app import create_app
+from exchange_sim.server.sim import Sim, SimConfig
 from exchange_sim.server.instrument_file import load_instruments
 
 
@@ -62,8 +63,8 @@ def build(args: argparse.Namespace) -> Sim:
         return Sim(config)
     except ValueError as e:  # a recording that is not Bybit public messages
         raise ValueError(f"--replay {e}") from None
-    except ExchangeError as e:  # a symbol (given or recorded) that is no USDT perpetual
-        raise ValueError(e.msg) from None
+    except BybitError as e:  # a symbol (given or recorded) that is no USDT perpetual
+        raise ValueError(e.message) from None
 
 
 async def serve(args: argparse.Namespace, sim: Sim) -> None:

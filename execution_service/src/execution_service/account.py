@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from common.bybit.enums import ExecType, PrivateTopic, Side, TpslMode
 from common import constants as c
 from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.envelope import PrivateMsg
@@ -13,15 +14,16 @@ from common.bybit.schemas.execution import Execution
 from common.bybit.schemas.instrument import InstrumentInfo
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position, TradingStopParams
+from common.bybit.status import intent_status
 from common.config import Settings
 from common.bus import Bus
-from common.schemas import FillEvent, OrderEvent, PositionEvent, now_ns
+from common.schemas import now_ns
 from common.bybit import filters
 from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 
 log = logging.getLogger(__name__)
-FILL_TYPES = frozenset({"Trade", "BustTrade"})
+FILL_TYPES = frozenset({ExecType.TRADE, ExecType.BUST_TRADE})
 
 
 def protected(p: Position) -> bool:
@@ -53,11 +55,11 @@ class Account:
         self.seq += 1
         topic = msg.topic.split(".", 1)[0]
         for item in msg.data:
-            if topic == "order":
+            if topic == PrivateTopic.ORDER:
                 await self.on_order(item)
-            elif topic == "execution":
+            elif topic == PrivateTopic.EXECUTION:
                 await self.on_execution(item)
-            elif topic == "position":
+            elif topic == PrivateTopic.POSITION:
                 await self.on_position(item)
 
     async def on_order(self, o: Order) -> None:
@@ -66,20 +68,15 @@ class Account:
         if link:
             intent_id = intent_id_of(link)
             self.quality.event(intent_id)
-            status = {"Filled": "filled", "Cancelled": "cancelled", "Rejected": "rejected",
-                      "Deactivated": "cancelled"}.get(o.orderStatus)
+            status = intent_status(o.orderStatus)
             if status and float(o.cumExecQty or 0) > 0:
-                status = "filled"  # Bybit keeps "Cancelled" after partial fills; what filled counts
+                status = c.IntentStatus.FILLED  # Bybit keeps "Cancelled" after partial fills; what filled counts
             if status and not await self.taker_follows(o):
                 await self.store.settle_intent(intent_id, status=status, order_id=o.orderId,
-                                               reason="" if status == "filled" else o.rejectReason)
-                if status != "filled":
+                                               reason="" if status == c.IntentStatus.FILLED else o.rejectReason)
+                if status != c.IntentStatus.FILLED:
                     self.quality.forget(intent_id)
-        await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
-            order_link_id=link, order_id=o.orderId, symbol=o.symbol, side=o.side, status=o.orderStatus,
-            order_type=o.orderType, qty=o.qty, filled_qty=o.cumExecQty, price=o.price, avg_price=o.avgPrice,
-            reduce_only=o.reduceOnly, take_profit=o.takeProfit, stop_loss=o.stopLoss,
-            reject_reason="" if o.rejectReason == "EC_NoError" else o.rejectReason, ts_ns=now_ns()))
+        await self.bus.publish(c.EXEC_EVENTS, o.to_order_event(ts_ns=now_ns()))
 
     async def taker_follows(self, o: Order) -> bool:
         """A crossed PostOnly whose intent asked for the fallback: not the end, its taker order is."""
@@ -94,18 +91,12 @@ class Account:
             return False
         await self.quality.fill(link=intent_id_of(e.orderLinkId), symbol=e.symbol, side=e.side, price=float(e.execPrice),
                                 qty=float(e.execQty), fee=float(e.execFee), maker=e.isMaker)
-        await self.bus.publish(c.EXEC_EVENTS, FillEvent(
-            exec_id=e.execId, order_link_id=e.orderLinkId, order_id=e.orderId, symbol=e.symbol, side=e.side,
-            price=e.execPrice, qty=e.execQty, fee=e.execFee, is_maker=e.isMaker,
-            exchange_ts_ns=int(e.execTime or 0) * 1_000_000, ts_ns=now_ns()))
+        await self.bus.publish(c.EXEC_EVENTS, e.to_fill_event(ts_ns=now_ns()))
         return True
 
     async def on_position(self, p: Position) -> None:
         await self.store.apply_position(p)
-        await self.bus.publish(c.EXEC_EVENTS, PositionEvent(
-            symbol=p.symbol, side=p.side, size=p.size, entry_price=p.entryPrice or p.avgPrice,
-            take_profit=p.takeProfit, stop_loss=p.stopLoss, unrealised_pnl=p.unrealisedPnl or "0",
-            realised_pnl=p.cumRealisedPnl or "0", ts_ns=now_ns()))
+        await self.bus.publish(c.EXEC_EVENTS, p.to_position_event(ts_ns=now_ns()))
         if float(p.size or 0) > 0 and not protected(p):
             try:
                 await self.protect(p)
@@ -119,12 +110,12 @@ class Account:
         mark = Decimal(p.markPrice or entry)
         tp_f = Decimal(str(self.settings.exec_default_tp_pct)) / 100
         sl_f = Decimal(str(self.settings.exec_default_sl_pct)) / 100
-        if p.side == "Buy":
+        if p.side == Side.BUY:
             tp, sl = max(entry, mark) * (1 + tp_f), min(entry, mark) * (1 - sl_f)
         else:
             tp, sl = min(entry, mark) * (1 - tp_f), max(entry, mark) * (1 + sl_f)
         params = TradingStopParams(
-            category=LINEAR, symbol=p.symbol, tpslMode="Full",
+            category=LINEAR, symbol=p.symbol, tpslMode=TpslMode.FULL,
             takeProfit=None if float(p.takeProfit or 0) > 0 else filters.price(info, str(tp)),
             stopLoss=None if float(p.stopLoss or 0) > 0 else filters.price(info, str(sl)))
         await self.rest.trading_stop(params)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from prometheus_client import Counter, Histogram
 
+from common.bybit.enums import Side
 from common import constants as c
 from common.quality import bucket_start, figures
 from common.schemas import OrderIntent
@@ -92,7 +93,7 @@ class Quality:
         t = self.timings.get(link)
         if t is not None:
             if t.reference:
-                sign = 1 if side == "Buy" else -1
+                sign = 1 if side == Side.BUY else -1
                 bps = sign * (price - t.reference) / t.reference * 1e4
                 SLIPPAGE.labels(symbol).observe(bps)
                 sums["slippage_bps_qty"] = bps * qty  # divided by matched_qty: qty-weighted slippage

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
+from common.bybit.constants import ORDER_NOT_FOUND
+from common.bybit.enums import OrderType, Side
 from common import constants as c
 from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit.errors import BybitError
@@ -212,7 +214,7 @@ class Recovery:
                 await self.rest.cancel_order(CancelOrderParams(category=LINEAR, symbol=o.symbol,
                                                                orderLinkId=o.orderLinkId))
             except BybitError as e:
-                if e.code != 110001:  # already gone
+                if e.code != ORDER_NOT_FOUND:  # already gone
                     raise
             await self.store.r.hdel(c.EXEC_ORDERS_KEY, o.orderLinkId)
         return None, ", ".join(o.orderLinkId for o in ghosts) or "none"
@@ -241,8 +243,8 @@ class Recovery:
             if flatten:
                 link = f"{self.prefixes[-1]}z-{uuid.uuid4().hex[:16]}"
                 await self.rest.place_order(PlaceOrderParams(
-                    category=LINEAR, symbol=p.symbol, side="Sell" if p.side == "Buy" else "Buy",
-                    orderType="Market", qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
+                    category=LINEAR, symbol=p.symbol, side=Side.SELL if p.side == Side.BUY else Side.BUY,
+                    orderType=OrderType.MARKET, qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
         names = ", ".join(f"{p.symbol} {p.side} {p.size}" for p in zombies)
         verb = "flattened" if flatten else "adopted"
         await self.failover.alert(c.EXEC_ZOMBIE_ALERT, f"zombie positions {verb}", names)

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from common.bybit.enums import OPEN_STATUSES, OrderStatus, OrderType, Side, TimeInForce
 from common import constants as c
 from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import constants as k
@@ -27,7 +28,7 @@ from common.bybit import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.quality import Quality
-from execution_service.store import OPEN_STATUSES, POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store
+from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
@@ -126,7 +127,7 @@ class Router:
         age_s = (now_ns() - intent.created_ts_ns) / 1e9
         if age_s > self.settings.exec_intent_ttl_s:
             return f"expired: {age_s:.0f} s old"
-        if intent.side not in ("Buy", "Sell"):
+        if intent.side not in (Side.BUY, Side.SELL):
             return f"side {intent.side!r} is neither Buy nor Sell"
         if not intent.reduce_only and not await self.failover.wait_normal(self.settings.exec_safe_wait_s,
                                                                           beat=self.beat):
@@ -136,11 +137,12 @@ class Router:
     async def _params(self, intent: OrderIntent, *, taker: bool = False) -> PlaceOrderParams:
         info = await self.account.instrument(intent.symbol)
         tif = intent.time_in_force
-        limit = intent.order_type == "Limit" and intent.price
+        limit = intent.order_type == OrderType.LIMIT and intent.price
         if taker and limit:
-            tif = "IOC"  # the post-only fallback: the same limit, taking what is there
+            tif = TimeInForce.IOC  # the post-only fallback: the same limit, taking what is there
         return PlaceOrderParams(
-            category=LINEAR, symbol=intent.symbol, side=intent.side, orderType="Limit" if limit else "Market",
+            category=LINEAR, symbol=intent.symbol, side=intent.side,
+            orderType=OrderType.LIMIT if limit else OrderType.MARKET,
             qty=filters.qty(info, intent.qty), price=filters.price(info, intent.price) if limit else None,
             timeInForce=tif if limit else None, orderLinkId=intent.intent_id + (TAKER_SUFFIX if taker else ""),
             reduceOnly=intent.reduce_only or None, positionIdx=0,
@@ -180,7 +182,7 @@ class Router:
                 await asyncio.sleep(self.backoff.compute(attempt))
                 continue
             await self._acked(intent, ack.orderId)
-            if intent.time_in_force == "PostOnly" and intent.post_only_fallback and not taker:
+            if intent.time_in_force == TimeInForce.POST_ONLY and intent.post_only_fallback and not taker:
                 await self._post_only_fallback(intent)
             return
         await self._reject(intent, f"exchange unreachable after {SUBMIT_ATTEMPTS} attempts")
@@ -228,5 +230,5 @@ class Router:
         self.quality.forget(intent.intent_id)
         await self.bus.publish(c.EXEC_EVENTS, OrderEvent(
             order_link_id=intent.intent_id, order_id="", symbol=intent.symbol, side=intent.side,
-            status="Rejected", order_type=intent.order_type, qty=intent.qty, price=intent.price or "",
+            status=OrderStatus.REJECTED, order_type=intent.order_type, qty=intent.qty, price=intent.price or "",
             reduce_only=intent.reduce_only, reject_reason=reason, ts_ns=now_ns()))

@@ -12,17 +12,17 @@ import msgspec
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.bybit.enums import OPEN_STATUSES, RejectReason
 from common.constants import FINAL_INTENT_STATUSES, UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
 from common.schemas import OrderIntent, now_ns
 
-OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered", "Created"})
 FILLS_KEPT = 20_000
 # A PostOnly that Bybit cancels because it would take liquidity is sent again as a taker under this
 # suffix (orderLinkIds are unique): both orders carry the one intent.
 TAKER_SUFFIX = "-t"
-POST_ONLY_CROSSED = "EC_PostOnlyWillTakeLiquidity"
+POST_ONLY_CROSSED = RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY
 
 
 def intent_id_of(order_link_id: str) -> str:

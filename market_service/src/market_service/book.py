@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 
+from common.bybit.enums import BookMsgType
 from common.bybit.schemas.orderbook import Level, OrderbookData
 from market_service.features import Top, ofi_step
 
-SNAPSHOT = "snapshot"
+SNAPSHOT = BookMsgType.SNAPSHOT
 _INF = math.inf
 
 

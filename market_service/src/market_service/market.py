@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from common.bybit.enums import Side
 from common.bybit.schemas.envelope import PublicMsg
 from common.schemas import BookTop, Microstructure
 from market_service import features as f
@@ -163,7 +164,7 @@ class Market:
             st.seen_order.append(t.i)
             if len(st.seen_order) > SEEN_TRADES:
                 st.seen.discard(st.seen_order.popleft())
-            st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == "Buy")
+            st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == Side.BUY)
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             publisher.trade(t, rx)
             self.changed.add(t.s)

@@ -17,7 +17,7 @@ from common import constants as c
 from common.bus import REDIS_DOWN, Bus, backoff
 from common.bybit.schemas.trade import PublicTrade
 from common.health import Progress
-from common.schemas import BookTop, Message, Trade
+from common.schemas import BookTop, Message
 from market_service import metrics as m
 
 log = logging.getLogger(__name__)
@@ -121,19 +121,7 @@ class Publisher:
         """Publish one round: the trades in arrival order, then each dirty symbol's latest book."""
         now = self.clock_ns()
         items: list[tuple[str, Message]] = [
-            (
-                c.MARKET_TRADES,
-                Trade(
-                    symbol=t.s,
-                    trade_id=t.i,
-                    side=t.S,
-                    price=t.p,
-                    size=t.v,
-                    exchange_ts_ns=t.T * 1_000_000,
-                    received_ts_ns=rx,
-                    published_ts_ns=now,
-                ),
-            )
+            (c.MARKET_TRADES, t.to_trade(received_ts_ns=rx, published_ts_ns=now))
             for t, rx in trades
         ]
         books = [b for s in symbols if (b := self.build(s, now)) is not None]

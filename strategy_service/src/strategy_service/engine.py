@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from common.bybit.enums import OrderStatus, OrderType, Side, TimeInForce
 from common.schemas import BookTop, FillEvent, Message, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from strategy_service import detector, scoring
 from strategy_service.features import Snapshot, SymbolFeatures
@@ -21,7 +22,7 @@ from strategy_service.machine import Event, Machine, State
 Output = Signal | OrderIntent
 _NOTHING: tuple[Output, ...] = ()  # what most messages produce (shared: a tuple cannot be appended to)
 INTENT_PREFIX = "s-"  # our orderLinkIds: s-<symbol>-e-<setup bar ms> (entry), -x-<bar ms> (exit)
-_FAILED = frozenset({"Rejected", "Cancelled", "Deactivated"})
+_FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.DEACTIVATED})
 
 
 class Recent:
@@ -172,7 +173,7 @@ class Engine:
         self.settled.add(e.order_link_id)
         s = self.symbols.get(e.symbol) or self._add(e.symbol)
         now = e.exchange_ts_ns // 1_000_000
-        q = float(e.qty) if e.side == "Buy" else -float(e.qty)
+        q = float(e.qty) if e.side == Side.BUY else -float(e.qty)
         price, pnl = float(e.price), -float(e.fee)
         if s.pos == 0 or (s.pos > 0) == (q > 0):
             s.avg = (s.avg * abs(s.pos) + price * abs(q)) / (abs(s.pos) + abs(q))
@@ -235,11 +236,11 @@ class Engine:
             return _NOTHING
         reg, bst = detector.regime(snap, p.detector), detector.burst(snap, p.detector)
         by_side = {}
-        for side in ("Buy", "Sell"):
+        for side in (Side.BUY, Side.SELL):
             parts = scoring.components(snap, side=side, reg=reg, bst=bst, profile=p)
             by_side[side] = (scoring.score(parts), parts)
         held = m.state in (State.ENTERED, State.EXITING)
-        side = m.side if held else max(("Buy", "Sell"), key=lambda k: by_side[k][0])
+        side = m.side if held else max((Side.BUY, Side.SELL), key=lambda k: by_side[k][0])
         sc, parts = by_side[side]
         before, out, notes = m.state, [], []
         if m.state is State.IDLE and sc >= p.scoring.watch_score:
@@ -271,16 +272,17 @@ class Engine:
         intent_id = f"{INTENT_PREFIX}{s.name}-e-{now}"
         if why or intent_id in self.emitted:
             return None, why or "already sent"
-        o, lot, sign = p.orders, s.lot, 1.0 if side == "Buy" else -1.0
-        price = snap.ask if side == "Buy" else snap.bid
+        o, lot, sign = p.orders, s.lot, 1.0 if side == Side.BUY else -1.0
+        price = snap.ask if side == Side.BUY else snap.bid
         dist = price * max(o.sl_min_bps, o.sl_vol_mult * snap.vol_bps) / 1e4
         qty, why = self.risk.size(price=price, stop_distance=dist, qty_step=lot.qty_step, min_qty=lot.min_qty)
         if why:
             return None, why
-        limit = None if o.entry_type == "Market" else fmt(price * (1 + sign * o.limit_offset_bps / 1e4), lot.tick)
+        offset = 1 + sign * o.limit_offset_bps / 1e4
+        limit = None if o.entry_type == OrderType.MARKET else fmt(price * offset, lot.tick)
         intent = OrderIntent(
             intent_id=intent_id, symbol=s.name, side=side, qty=fmt(qty, lot.qty_step), order_type=o.entry_type,
-            price=limit, time_in_force="GTC" if limit is None else "IOC",
+            price=limit, time_in_force=TimeInForce.GTC if limit is None else TimeInForce.IOC,
             take_profit=fmt(price + sign * dist * o.tp_rr, lot.tick), stop_loss=fmt(price - sign * dist, lot.tick),
             reference_price=fmt(price, lot.tick), created_ts_ns=msg.exchange_ts_ns,
             market_exchange_ts_ns=msg.exchange_ts_ns, market_received_ts_ns=msg.received_ts_ns)
@@ -292,11 +294,11 @@ class Engine:
 
     def _exit(self, s: Symbol, snap: Snapshot, *, msg: Trade | BookTop) -> OrderIntent:
         now, lot = snap.bar_end_ms, s.lot
-        side = "Sell" if s.m.side == "Buy" else "Buy"
+        side = Side.SELL if s.m.side == Side.BUY else Side.BUY
         intent = OrderIntent(
             intent_id=f"{INTENT_PREFIX}{s.name}-x-{now}", symbol=s.name, side=side,
             qty=fmt(s.pos_size or abs(s.pos), lot.qty_step), reduce_only=True,
-            reference_price=fmt(snap.bid if side == "Sell" else snap.ask, lot.tick),
+            reference_price=fmt(snap.bid if side == Side.SELL else snap.ask, lot.tick),
             created_ts_ns=msg.exchange_ts_ns, market_exchange_ts_ns=msg.exchange_ts_ns,
             market_received_ts_ns=msg.received_ts_ns)
         self.emitted.add(intent.intent_id)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Side
 from strategy_service.detector import Burst, Regime
 from strategy_service.features import Snapshot
 from strategy_service.profile import Profile
 
 # The regime's vote for a side: +1 along a trend, -1 against it or when the book is thin.
 _REGIME_VOTE = {
-    (Regime.TREND_UP, "Buy"): 1.0, (Regime.TREND_UP, "Sell"): -1.0,
-    (Regime.TREND_DOWN, "Buy"): -1.0, (Regime.TREND_DOWN, "Sell"): 1.0,
-    (Regime.VOLATILE, "Buy"): -0.5, (Regime.VOLATILE, "Sell"): -0.5,
-    (Regime.ILLIQUID, "Buy"): -2.0, (Regime.ILLIQUID, "Sell"): -2.0,
+    (Regime.TREND_UP, Side.BUY): 1.0, (Regime.TREND_UP, Side.SELL): -1.0,
+    (Regime.TREND_DOWN, Side.BUY): -1.0, (Regime.TREND_DOWN, Side.SELL): 1.0,
+    (Regime.VOLATILE, Side.BUY): -0.5, (Regime.VOLATILE, Side.SELL): -0.5,
+    (Regime.ILLIQUID, Side.BUY): -2.0, (Regime.ILLIQUID, Side.SELL): -2.0,
 }
 
 
@@ -22,7 +23,7 @@ def _clip(x: float) -> float:
 def components(s: Snapshot, *, side: str, reg: Regime, bst: Burst, profile: Profile) -> dict[str, float]:
     """Each weighted part of the side's score, in [-weight * 2, weight]; their sum is the score."""
     w, d = profile.scoring, profile.detector
-    sign = 1.0 if side == "Buy" else -1.0
+    sign = 1.0 if side == Side.BUY else -1.0
     momentum = _clip(s.momentum_bps / d.trend_bps) * sign
     volume = min(max(s.volume_z, 0.0) / 3.0, 1.0) * (1.0 if momentum > 0 else 0.0)
     pump = 1.0 if (bst is Burst.PUMP and sign > 0) or (bst is Burst.DUMP and sign < 0) else 0.0

@@ -7,6 +7,8 @@ import pytest
 from common.bybit.schemas.instrument import InstrumentInfo, LeverageFilter, LotSizeFilter, PriceFilter
 from common.bybit import filters
 
+pytestmark = pytest.mark.unit
+
 BTC = InstrumentInfo(
     symbol="BTCUSDT", contractType="LinearPerpetual", status="Trading", baseCoin="BTC", quoteCoin="USDT",
     settleCoin="USDT", launchTime="0", priceScale="1",

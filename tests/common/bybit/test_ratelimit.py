@@ -3,8 +3,11 @@ the last requests of a window are kept for priority calls (reduce-only exits).""
 
 from __future__ import annotations
 
+import pytest
 from common.bybit.backoff import Backoff
 from common.bybit.ratelimit import PRIORITY_RESERVE, RateLimiter
+
+pytestmark = pytest.mark.unit
 
 
 async def test_waits_until_reset_when_exhausted():

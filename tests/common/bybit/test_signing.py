@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import pytest
 from common.bybit.signing import matches, rest_payload, rest_signature, ws_auth_signature
 from pybit._http_manager import generate_signature
+
+pytestmark = pytest.mark.unit
 
 SECRET = "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 

@@ -3,8 +3,11 @@ BYBIT_*_URL setting overrides its own."""
 
 from __future__ import annotations
 
+import pytest
 from common.bybit.urls import SIM_PORT, urls
 from common.config import Settings
+
+pytestmark = pytest.mark.unit
 
 
 def test_mode_network_hosts_and_overrides(monkeypatch):

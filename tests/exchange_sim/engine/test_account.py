@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from exchange_sim.engine import Exchange, ExchangeError
+from common.bybit.errors import BybitError
+from exchange_sim.engine import Exchange
 from tests.exchange_sim.engine.conftest import SYMBOL, T0, D, book, trade
+
+pytestmark = pytest.mark.unit
 
 TAKER = D("0.00055")
 
@@ -80,17 +83,17 @@ def test_resting_orders_reserve_margin_and_fee(ex):
 
 
 def test_set_leverage_rules(ex):
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.set_leverage(symbol=SYMBOL, buy_leverage=D(10), sell_leverage=D(10), now_ms=T0)
     assert err.value.code == 110043
     for bad in ((D(0), D(0)), (D(101), D(101)), (D(5), D(6))):
-        with pytest.raises(ExchangeError) as err:
+        with pytest.raises(BybitError) as err:
             ex.set_leverage(symbol=SYMBOL, buy_leverage=bad[0], sell_leverage=bad[1], now_ms=T0)
         assert err.value.code == 10001
     market(ex, "Buy", "0.600")  # value 36001.4
     ex.set_leverage(symbol=SYMBOL, buy_leverage=D(20), sell_leverage=D(20), now_ms=T0)
     assert ex.positions(symbol=SYMBOL)[0].position_im == D("1800.07")
-    with pytest.raises(ExchangeError) as err:  # 1x needs 34201.33 more margin than the account has
+    with pytest.raises(BybitError) as err:  # 1x needs 34201.33 more margin than the account has
         ex.set_leverage(symbol=SYMBOL, buy_leverage=D(1), sell_leverage=D(1), now_ms=T0)
     assert err.value.code == 110007
     assert ex.positions(symbol=SYMBOL)[0].leverage == 20
@@ -102,7 +105,7 @@ def test_insufficient_balance_counts_margin_and_fee():
     # 0.160 @ 60000: value 9600, IM 960 + fee 5.28 = 965.28 fits; 0.170: 1020 + 5.61 does not
     limit(ex, "Buy", "0.160", "59000.0")
     ex.cancel_all(now_ms=T0)
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.place_order(symbol=SYMBOL, side="Buy", order_type="Market", qty=D("0.170"), now_ms=T0)
     assert err.value.code == 110007
 

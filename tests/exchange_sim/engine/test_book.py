@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange_sim.engine.book import Book
+
+pytestmark = pytest.mark.unit
 
 levels = st.lists(st.tuples(st.integers(1, 60).map(Decimal), st.integers(0, 3).map(Decimal)), max_size=12)
 messages = st.lists(st.tuples(st.booleans(), levels, levels), min_size=1, max_size=30)

@@ -13,6 +13,8 @@ from exchange_sim.engine import BookUpdate, Exchange, MarketGenerator, TradeTick
 from exchange_sim.engine.generator import REGIMES
 from tests.exchange_sim.engine.conftest import T0
 
+pytestmark = pytest.mark.unit
+
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "DOGEUSDT"]
 
 

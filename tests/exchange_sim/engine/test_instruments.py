@@ -7,8 +7,11 @@ import json
 
 import pytest
 
-from exchange_sim.engine import Exchange, ExchangeError, default_instrument, read_replay, recorded_instruments
+from common.bybit.errors import BybitError
+from exchange_sim.engine import Exchange, default_instrument, read_replay, recorded_instruments
 from tests.exchange_sim.engine.conftest import T0, D
+
+pytestmark = pytest.mark.unit
 
 
 def test_majors_have_bybit_filters():
@@ -33,7 +36,7 @@ def test_other_symbols_get_consistent_filters_from_their_name(symbol):
 
 
 def test_non_usdt_symbols_are_refused():
-    with pytest.raises(ExchangeError):
+    with pytest.raises(BybitError):
         default_instrument("BTCUSD")
 
 
@@ -76,12 +79,12 @@ def test_tp_and_sl_keep_the_recorded_precision(tmp_path):
                    take_profit=D("0.0000131"), stop_loss=D("0.0000117"), now_ms=T0)
     p = ex.positions(symbol="PEPEUSDT")[0]
     assert (p.size, p.take_profit, p.stop_loss) == (D("1000000"), D("0.0000131"), D("0.0000117"))
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         ex.set_trading_stop(symbol="PEPEUSDT", take_profit=D("0.00001315"), now_ms=T0)
     assert err.value.code == 170134  # finer than the recorded tick
 
 
 def test_a_recorded_symbol_that_is_no_usdt_perpetual_is_refused(tmp_path):
     events = recording(tmp_path, [book_line("BTCUSD", [["60000.0", "1"]], [["60000.5", "1"]])])
-    with pytest.raises(ExchangeError, match="BTCUSD is not a USDT perpetual"):
+    with pytest.raises(BybitError, match="BTCUSD is not a USDT perpetual"):
         recorded_instruments(events)

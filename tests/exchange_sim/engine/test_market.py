@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from exchange_sim.engine import Exchange, ExchangeError
+from common.bybit.errors import BybitError
+from exchange_sim.engine import Exchange
 from exchange_sim.engine.klines import MINUTE_MS
 from tests.exchange_sim.engine.conftest import ASKS, BIDS, SYMBOL, D, book, trade
+
+pytestmark = pytest.mark.unit
 
 START = 1_699_999_980_000  # a minute boundary
 
@@ -52,7 +55,7 @@ def test_candles_build_from_trades_fill_silent_minutes_and_aggregate_newest_firs
     assert [k[0] for k in five] == sorted({bucket, last_bucket}, reverse=True)
     assert sum(k[5] for k in five) == D(8)
     assert mx.klines(SYMBOL, "D", 1)[0][1:5] == (D("100.0"), D("110.0"), D("99.0"), D("110.0"))
-    with pytest.raises(ExchangeError) as err:
+    with pytest.raises(BybitError) as err:
         mx.klines(SYMBOL, "7", 1)
     assert err.value.code == 10001
 
@@ -70,7 +73,7 @@ def test_ticker_24h_figures_come_from_the_last_day_of_candles(mx):
 
 
 def test_events_for_unknown_symbols_are_rejected(mx):
-    with pytest.raises(ExchangeError):
+    with pytest.raises(BybitError):
         mx.apply(trade(side="Buy", price="1.0", size="1", symbol="ETHUSDT"))
 
 

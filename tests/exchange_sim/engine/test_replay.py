@@ -10,6 +10,8 @@ import pytest
 
 from exchange_sim.engine import BookUpdate, Exchange, TickerUpdate, TradeTick, read_replay
 
+pytestmark = pytest.mark.unit
+
 RECORDING = Path(__file__).parent / "data" / "bybit_public.jsonl"
 
 

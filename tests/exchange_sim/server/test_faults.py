@@ -7,14 +7,16 @@ import asyncio
 import httpx
 import pytest
 from common.bybit import constants as k
-from common.bybit.book import BookGap, LocalBook
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
 from common.bybit.http import BybitHttp
-from common.bybit.schemas.order import PlaceOrderParams
 from common.bybit.ws import BybitWs
+from market_service.book import Book, BookError
 from exchange_sim.server.faults import FaultPatch, Faults
 
-from tests.exchange_sim.server.test_connector import rest, until
+from tests.exchange_sim.server.conftest import order, rest
+from tests.support import wait_until_async
+
+pytestmark = pytest.mark.service
 
 
 async def set_faults(sim, **patch) -> Faults:
@@ -23,11 +25,6 @@ async def set_faults(sim, **patch) -> Faults:
         return await admin.post("/admin/faults", FaultPatch(**patch), Faults)
     finally:
         await admin.aclose()
-
-
-def market(link: str) -> PlaceOrderParams:
-    return PlaceOrderParams(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.001",
-                            orderLinkId=link)
 
 
 async def test_admin_needs_credentials_or_the_loopback_token(sim):
@@ -47,10 +44,11 @@ async def test_rejected_orders_and_rate_limit_bursts(sim):
     try:
         await set_faults(sim, reject_orders=k.INSUFFICIENT_BALANCE)
         with pytest.raises(BybitError) as e:
-            await r.place_order(market("rej"))
+            await r.place_order(order(orderLinkId="rej"))
         assert e.value.code == k.INSUFFICIENT_BALANCE and not should_retry(e.value)
         await set_faults(sim, reject_orders=0, rate_limit_burst=2)
-        assert (await r.place_order(market("burst-1"))).orderLinkId == "burst-1"  # waited out two 10006
+        placed = await r.place_order(order(orderLinkId="burst-1"))
+        assert placed.orderLinkId == "burst-1"  # waited out two 10006
         await set_faults(sim, rate_limit_burst=10)
         with pytest.raises(BybitError) as e:
             await r.open_orders()
@@ -78,7 +76,7 @@ async def test_ambiguous_submit_is_reported_as_such_and_the_order_exists(sim, mo
         await r.positions()
         await set_faults(sim, ambiguous_submit=mode)
         with pytest.raises(BybitNetworkError) as e:
-            await r.place_order(market(f"amb-{mode}"))
+            await r.place_order(order(orderLinkId=f"amb-{mode}"))
         assert e.value.ambiguous and not should_retry(e.value)
         await set_faults(sim, ambiguous_submit="")
         found = await r.open_orders(order_link_id=f"amb-{mode}")  # reconcile by orderLinkId
@@ -109,16 +107,18 @@ async def test_dropped_and_silent_public_socket_reconnect_and_resubscribe(sim):
     await ws.subscribe(["publicTrade.BTCUSDT", "orderbook.1.BTCUSDT"])
     task = asyncio.create_task(ws.run())
     try:
-        await until(lambda: msgs, what="first data")
+        await wait_until_async(lambda: msgs, timeout=15, what="first data")
         await set_faults(sim, drop=["public"])
-        await until(lambda: ws.connects >= 2, what="reconnect after drop")
+        await wait_until_async(lambda: ws.connects >= 2, timeout=15, what="reconnect after drop")
         await set_faults(sim, ws_public_silent=True)
         first_silent = ws.connects
-        await until(lambda: ws.connects > first_silent, what="silence detected and a new connection")
+        await wait_until_async(lambda: ws.connects > first_silent, timeout=15,
+                               what="silence detected and a new connection")
         assert len(lost) == 2 and lost[0].startswith("ConnectionClosed") and "SilentConnection" in lost[1], lost
         await set_faults(sim, ws_public_silent=False)
         n = len(msgs)
-        await until(lambda: len(msgs) > n + 3, what="data again on the resubscribed topics")
+        await wait_until_async(lambda: len(msgs) > n + 3, timeout=15,
+                               what="data again on the resubscribed topics")
     finally:
         await ws.close()
         await asyncio.wait_for(task, 5)
@@ -133,11 +133,11 @@ async def test_dropped_private_socket_reauthenticates(sim):
     try:
         await asyncio.wait_for(ws.connected.wait(), 10)
         await set_faults(sim, drop=["private"])
-        await until(lambda: ws.connects >= 2, what="private reconnect")
+        await wait_until_async(lambda: ws.connects >= 2, timeout=15, what="private reconnect")
         await asyncio.sleep(0.2)  # let the re-subscribe land (it travels with the simulated latency)
-        await r.place_order(market("after-drop"))
-        await until(lambda: any(o.orderLinkId == "after-drop" for m in events for o in m.data),
-                    what="order event after re-auth")
+        await r.place_order(order(orderLinkId="after-drop"))
+        await wait_until_async(lambda: any(o.orderLinkId == "after-drop" for m in events for o in m.data),
+                               timeout=15, what="order event after re-auth")
     finally:
         await r.http.aclose()
         await ws.close()
@@ -145,13 +145,13 @@ async def test_dropped_private_socket_reauthenticates(sim):
 
 
 async def test_book_gap_is_detected_and_healed_by_a_fresh_snapshot(sim):
-    book, gaps = LocalBook("BTCUSDT"), []
+    book, gaps = Book("BTCUSDT"), []
     ws: BybitWs
 
     async def on_message(msg):
         try:
-            book.apply(kind=msg.type, data=msg.data)
-        except BookGap as gap:
+            book.apply(kind=msg.type, data=msg.data, ts_ms=msg.ts)
+        except BookError as gap:
             gaps.append(gap)
             await ws.resubscribe(msg.topic)
 
@@ -159,11 +159,12 @@ async def test_book_gap_is_detected_and_healed_by_a_fresh_snapshot(sim):
     await ws.subscribe(["orderbook.50.BTCUSDT"])
     task = asyncio.create_task(ws.run())
     try:
-        await until(lambda: book.u > 2, what="book running")
+        await wait_until_async(lambda: book.u > 2, timeout=15, what="book running")
         await set_faults(sim, book_gap=1)
-        await until(lambda: gaps and book.u > 0, what="gap detected, then a new snapshot")
+        await wait_until_async(lambda: gaps and book.u > 0, timeout=15,
+                               what="gap detected, then a new snapshot")
         u = book.u
-        await until(lambda: book.u > u + 2, what="deltas applying again")
+        await wait_until_async(lambda: book.u > u + 2, timeout=15, what="deltas applying again")
         bids, asks = book.levels(1)
         assert bids[0][0] < asks[0][0] or float(bids[0][0]) < float(asks[0][0])
     finally:

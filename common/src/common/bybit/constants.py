@@ -22,22 +22,25 @@ DEFAULT_RECV_WINDOW_MS: Final = 5_000
 # Bybit accepts server_time - recv_window <= timestamp < server_time + 1000.
 FUTURE_TOLERANCE_MS: Final = 1_000
 
-# --- retCodes --------------------------------------------------------------------------------
-OK: Final = 0
-PARAMS_ERROR: Final = 10001
+# --- retCodes (https://bybit-exchange.github.io/docs/v5/error) --------------------------------
+# The one table: the connector acts on them, the simulator raises them.
+OK: Final = 0  # success: `result` holds the payload
+PARAMS_ERROR: Final = 10001  # request parameter error (also "can not set tp/sl/ts for zero position")
 TIMESTAMP_ERROR: Final = 10002  # timestamp outside the recv window: resync the clock
-INVALID_API_KEY: Final = 10003
-INVALID_SIGN: Final = 10004
+INVALID_API_KEY: Final = 10003  # unknown API key (the simulator also refuses a wrong admin token with it)
+INVALID_SIGN: Final = 10004  # the X-BAPI-SIGN signature does not match
 RATE_LIMITED: Final = 10006  # too many visits: wait until X-Bapi-Limit-Reset-Timestamp
 SYSTEM_BUSY: Final = 10016  # server error / service restarting
-ORDER_NOT_FOUND: Final = 110001
-INSUFFICIENT_BALANCE: Final = 110007
-REDUCE_ONLY_INCREASE: Final = 110017
-LEVERAGE_NOT_MODIFIED: Final = 110043
-DUPLICATE_ORDER_LINK_ID: Final = 110072
-QTY_INVALID: Final = 170136  # order quantity outside the lot-size filter
-QTY_DECIMALS: Final = 170137  # quantity not a multiple of qtyStep
+ORDER_NOT_FOUND: Final = 110001  # order does not exist, or is already finished
+INSUFFICIENT_BALANCE: Final = 110007  # available balance below initial margin + fee
+REDUCE_ONLY_INCREASE: Final = 110017  # a reduce-only order would open or grow a position
+LEVERAGE_NOT_MODIFIED: Final = 110043  # set-leverage with the current value
+DUPLICATE_ORDER_LINK_ID: Final = 110072  # orderLinkId already used
+MIN_NOTIONAL: Final = 110094  # order value below the instrument's minNotionalValue
 PRICE_DECIMALS: Final = 170134  # price not a multiple of tickSize
+QTY_TOO_LARGE: Final = 170135  # quantity above maxOrderQty
+QTY_TOO_SMALL: Final = 170136  # quantity below minOrderQty
+QTY_DECIMALS: Final = 170137  # quantity not a multiple of qtyStep
 
 # Transient: the same request may succeed after a wait (timestamp after a clock resync).
 RETRY_CODES: Final = frozenset({TIMESTAMP_ERROR, RATE_LIMITED, SYSTEM_BUSY})

@@ -33,17 +33,71 @@ class TimeInForce(StrEnum):
 
 @unique
 class OrderStatus(StrEnum):
+    """orderStatus (https://bybit-exchange.github.io/docs/v5/enum#orderstatus)."""
+
+    CREATED = "Created"  # accepted, not yet through the matching engine (earlier versions of the page)
     NEW = "New"
     PARTIALLY_FILLED = "PartiallyFilled"
+    UNTRIGGERED = "Untriggered"  # a conditional order waiting for its trigger
     FILLED = "Filled"
-    CANCELLED = "Cancelled"
+    CANCELLED = "Cancelled"  # in derivatives an order with this status may have an executed qty
+    PARTIALLY_FILLED_CANCELED = "PartiallyFilledCanceled"  # spot only; Bybit spells it with one "l"
     REJECTED = "Rejected"
-    UNTRIGGERED = "Untriggered"
-    TRIGGERED = "Triggered"
-    DEACTIVATED = "Deactivated"
+    TRIGGERED = "Triggered"  # instantaneous: a conditional order between Untriggered and New
+    DEACTIVATED = "Deactivated"  # a TP/SL or conditional order cancelled before it triggered
 
 
-OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.UNTRIGGERED})
+# The page's "open status" group (New, PartiallyFilled, Untriggered) plus Created, which the same page
+# listed as open before: an order in it may still fill, so it must never be dropped from the open set.
+OPEN_STATUSES = frozenset({
+    OrderStatus.CREATED, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.UNTRIGGERED})
+
+
+@unique
+class RejectReason(StrEnum):
+    """rejectReason: why Bybit cancelled or rejected an order (EC_NoError when it did not)."""
+
+    NO_ERROR = "EC_NoError"
+    POST_ONLY_WILL_TAKE_LIQUIDITY = "EC_PostOnlyWillTakeLiquidity"  # a PostOnly that would have crossed
+    NO_IMMEDIATE_QTY_TO_FILL = "EC_NoImmediateQtyToFill"  # an IOC with nothing to take
+    NO_ENOUGH_QTY_TO_FILL = "EC_NoEnoughQtyToFill"  # a FOK the book could not fill whole
+    PER_CANCEL_REQUEST = "EC_PerCancelRequest"  # cancelled on request
+
+
+@unique
+class CancelType(StrEnum):
+    """cancelType: who cancelled an order (UNKNOWN while it is not cancelled)."""
+
+    UNKNOWN = "UNKNOWN"
+    CANCEL_BY_USER = "CancelByUser"
+    CANCEL_BY_REDUCE_ONLY = "CancelByReduceOnly"  # a reduce-only order the position no longer covers
+
+
+@unique
+class StopOrderType(StrEnum):
+    """stopOrderType of the orders a position's TP/SL places ("" on an ordinary order)."""
+
+    TAKE_PROFIT = "TakeProfit"
+    STOP_LOSS = "StopLoss"
+
+
+@unique
+class ExecType(StrEnum):
+    """execType of an execution: fills are Trade (ours) and BustTrade (a liquidation's)."""
+
+    TRADE = "Trade"
+    BUST_TRADE = "BustTrade"
+    FUNDING = "Funding"
+
+
+@unique
+class TpslMode(StrEnum):
+    FULL = "Full"  # the TP/SL closes the whole position
+
+
+@unique
+class AccountType(StrEnum):
+    UNIFIED = "UNIFIED"  # the unified trading account, the only one we trade in
 
 
 @unique

@@ -1,4 +1,8 @@
-"""The connector's two error classes: what Bybit said (BybitError) and what the network did."""
+"""The connector's two error classes: what Bybit said (BybitError) and what the network did.
+
+The simulator raises the same BybitError for a request Bybit would refuse, so a retCode has one shape
+from the matching engine to the connector's caller.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from common.bybit import constants as k
 
 
 class BybitError(Exception):
-    """A non-zero retCode from Bybit (or the simulator), with its message."""
+    """A non-zero retCode from Bybit (or the simulator), with its retMsg."""
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(f"Bybit retCode {code}: {message}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.bybit.enums import Category
+from common.bybit.enums import AccountType, Category
 from common.bybit.http import BybitHttp
 from common.bybit.schemas.envelope import Empty, Paged, ServerTime
 from common.bybit.schemas.execution import Execution
@@ -114,4 +114,5 @@ class BybitRest:
         return found
 
     async def wallet(self) -> WalletResult:
-        return await self.http.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, WalletResult)
+        query = {"accountType": AccountType.UNIFIED}
+        return await self.http.get("/v5/account/wallet-balance", query, WalletResult)

@@ -6,6 +6,7 @@ SCHEMA_VERSION changelog:
 
 from __future__ import annotations
 
+from common.bybit.enums import OrderType, TimeInForce
 from common.schemas.base import Message
 
 SCHEMA_VERSION = 1
@@ -19,9 +20,9 @@ class OrderIntent(Message, frozen=True, kw_only=True, tag="intent"):
     symbol: str
     side: str  # "Buy" | "Sell"
     qty: str
-    order_type: str = "Market"  # "Market" | "Limit"
+    order_type: str = OrderType.MARKET  # "Market" | "Limit"
     price: str | None = None  # limit price
-    time_in_force: str = "GTC"  # GTC | IOC | FOK | PostOnly
+    time_in_force: str = TimeInForce.GTC  # GTC | IOC | FOK | PostOnly
     post_only_fallback: bool = False  # a rejected PostOnly is re-sent as a taker order
     reduce_only: bool = False
     take_profit: str | None = None

@@ -1,7 +1,6 @@
 """The simulator's engine: market state, a seeded generator or a replay as the market, matching and one
 account. Pure and deterministic: time comes in as `now_ms`, nothing here does I/O except `read_replay`."""
 
-from exchange_sim.engine.errors import ExchangeError
 from exchange_sim.engine.events import BookUpdate, MarketEvent, TickerUpdate, TradeTick
 from exchange_sim.engine.exchange import Exchange
 from exchange_sim.engine.generator import MarketGenerator
@@ -12,7 +11,6 @@ from exchange_sim.engine.replay import read_replay
 __all__ = [
     "BookUpdate",
     "Exchange",
-    "ExchangeError",
     "Execution",
     "Instrument",
     "MarketEvent",

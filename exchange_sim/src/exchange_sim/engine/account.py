@@ -7,6 +7,7 @@ unrealised PnL (`size * mark - entry_value` for a long) and the realised PnL of 
 
 from __future__ import annotations
 
+from common.bybit.enums import Side, TriggerBy
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,8 +33,8 @@ class Holding:
     realised_net: Decimal = ZERO  # closed PnL minus fees on this symbol (Bybit's cumRealisedPnl)
     take_profit: Decimal = ZERO
     stop_loss: Decimal = ZERO
-    tp_trigger_by: str = "LastPrice"
-    sl_trigger_by: str = "LastPrice"
+    tp_trigger_by: str = TriggerBy.LAST_PRICE
+    sl_trigger_by: str = TriggerBy.LAST_PRICE
     created_ms: int = 0
     updated_ms: int = 0
 
@@ -62,7 +63,7 @@ class Account:
              now_ms: int) -> tuple[Decimal, Decimal]:
         """Book one fill; returns (closed size, fee). A loss the balance cannot pay is covered, not owed."""
         h = self.holdings[symbol]
-        direction = 1 if side == "Buy" else -1
+        direction = 1 if side == Side.BUY else -1
         closed = ZERO
         pnl = ZERO
         if h.direction == -direction:
@@ -140,7 +141,7 @@ class Account:
         avg = (h.entry_value / h.size).quantize(tick / 10000) if h.size else ZERO
         return Position(
             symbol=symbol,
-            side={1: "Buy", -1: "Sell", 0: ""}[h.direction],
+            side={1: Side.BUY, -1: Side.SELL, 0: ""}[h.direction],
             size=h.size,
             avg_price=avg,
             leverage=h.leverage,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import BookMsgType, OrderType, Side
 import json
 import tempfile
 import time
@@ -33,9 +34,9 @@ def measure(*, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"), ste
     for symbol in symbols:
         bids = ex.book(symbol, 10)[0]
         step = ex.instruments[symbol].min_qty
-        ex.place_order(symbol=symbol, side="Buy", order_type="Market", qty=step * 10, now_ms=T0)
+        ex.place_order(symbol=symbol, side=Side.BUY, order_type=OrderType.MARKET, qty=step * 10, now_ms=T0)
         for price, _ in bids[1:8]:
-            ex.place_order(symbol=symbol, side="Buy", order_type="Limit", qty=step * 10, price=price,
+            ex.place_order(symbol=symbol, side=Side.BUY, order_type=OrderType.LIMIT, qty=step * 10, price=price,
                            now_ms=T0)
     start = time.perf_counter()
     for event in events[len(symbols):]:
@@ -66,7 +67,7 @@ def _line(event: BookUpdate | TradeTick) -> str:
         data = [{"T": event.ts_ms, "s": event.symbol, "S": event.side, "v": str(event.size),
                  "p": str(event.price), "L": event.tick_direction, "i": event.trade_id,
                  "BT": event.block_trade}]
-        return json.dumps({"topic": f"publicTrade.{event.symbol}", "type": "snapshot", "ts": event.ts_ms,
+        return json.dumps({"topic": f"publicTrade.{event.symbol}", "type": BookMsgType.SNAPSHOT, "ts": event.ts_ms,
                            "data": data})
     data = {"s": event.symbol, "b": [[str(p), str(s)] for p, s in event.bids],
             "a": [[str(p), str(s)] for p, s in event.asks], "u": event.u, "seq": event.seq}

@@ -3,6 +3,7 @@ O(1) best prices. Books hold a few hundred levels, where list insertion beats a 
 
 from __future__ import annotations
 
+from common.bybit.enums import Side
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from decimal import Decimal
@@ -64,5 +65,5 @@ class Book:
 
     def size_at(self, *, side: str, price: Decimal) -> Decimal:
         """Size resting at `price` on the bid ("Buy") or ask ("Sell") side, 0 if no level."""
-        levels = self.bids if side == "Buy" else self.asks
+        levels = self.bids if side == Side.BUY else self.asks
         return levels.get(price, Decimal(0))

@@ -11,13 +11,15 @@ from collections import deque
 from decimal import Decimal
 
 from exchange_sim.engine.account import Account
-from exchange_sim.engine.errors import INSUFFICIENT_BALANCE, LEVERAGE_UNCHANGED, PARAMS, ExchangeError
+from common.bybit.constants import INSUFFICIENT_BALANCE, LEVERAGE_NOT_MODIFIED, PARAMS_ERROR
+from common.bybit.enums import OPEN_STATUSES, TriggerBy
+from common.bybit.errors import BybitError
 from exchange_sim.engine.events import BookUpdate, Level, MarketEvent, TradeTick
 from exchange_sim.engine.instruments import Instrument, default_instrument
 from exchange_sim.engine.market import Market
 from exchange_sim.engine.matching import RestingOrders
 from exchange_sim.engine.orders import check_tpsl, check_trigger_by, make_id, nonzero, to_decimal
-from exchange_sim.engine.records import OPEN_STATUSES, ZERO, Execution, Order, Position, Wallet
+from exchange_sim.engine.records import ZERO, Execution, Order, Position, Wallet
 from exchange_sim.engine.trading import Trading
 
 __all__ = ["Exchange"]
@@ -134,15 +136,15 @@ class Exchange(Trading):
         buy = to_decimal(buy_leverage, name="buyLeverage")
         sell = to_decimal(sell_leverage, name="sellLeverage")
         if buy != sell:
-            raise ExchangeError(PARAMS, "buyLeverage must equal sellLeverage in one-way mode")
+            raise BybitError(PARAMS_ERROR, "buyLeverage must equal sellLeverage in one-way mode")
         if not 1 <= buy <= instrument.max_leverage:
-            raise ExchangeError(PARAMS, f"leverage {buy} must be between 1 and {instrument.max_leverage}")
+            raise BybitError(PARAMS_ERROR, f"leverage {buy} must be between 1 and {instrument.max_leverage}")
         holding = self.account.holdings[symbol]
         if buy == holding.leverage:
-            raise ExchangeError(LEVERAGE_UNCHANGED, "leverage not modified")
+            raise BybitError(LEVERAGE_NOT_MODIFIED, "leverage not modified")
         extra = holding.entry_value / buy - holding.entry_value / holding.leverage
         if extra > 0 and extra > self.wallet().available_balance:
-            raise ExchangeError(INSUFFICIENT_BALANCE, "available balance cannot cover the extra margin")
+            raise BybitError(INSUFFICIENT_BALANCE, "available balance cannot cover the extra margin")
         self.account.set_leverage(symbol=symbol, leverage=buy, now_ms=now_ms)
         self._emit_position(symbol)
 
@@ -153,7 +155,7 @@ class Exchange(Trading):
         market = self._market(symbol)
         holding = self.account.holdings[symbol]
         if not holding.direction:
-            raise ExchangeError(PARAMS, "can not set tp/sl/ts for zero position")
+            raise BybitError(PARAMS_ERROR, "can not set tp/sl/ts for zero position")
         check_trigger_by(tp_trigger_by)
         check_trigger_by(sl_trigger_by)
         tp = to_decimal(take_profit, name="takeProfit")
@@ -162,7 +164,7 @@ class Exchange(Trading):
         sl_by = sl_trigger_by or holding.sl_trigger_by
         for price, by, name in ((tp, tp_by, "tp"), (sl, sl_by, "sl")):
             if price:
-                base = market.last_price if by == "LastPrice" else market.mark_price
+                base = market.last_price if by == TriggerBy.LAST_PRICE else market.mark_price
                 check_tpsl(instrument=market.instrument, direction=holding.direction, base=base,
                            take_profit=price if name == "tp" else ZERO,
                            stop_loss=price if name == "sl" else ZERO, what="position")
@@ -178,7 +180,7 @@ class Exchange(Trading):
     def _market(self, symbol: str) -> Market:
         market = self.markets.get(symbol)
         if market is None:
-            raise ExchangeError(PARAMS, f"symbol {symbol} is not traded here")
+            raise BybitError(PARAMS_ERROR, f"symbol {symbol} is not traded here")
         return market
 
     def _select(self, *, symbol: str | None, order_id: str | None, order_link_id: str | None) -> list[Order]:

@@ -7,6 +7,7 @@ Same seed and symbols, same calls -> the same events: every random draw comes fr
 
 from __future__ import annotations
 
+from common.bybit.enums import BookMsgType, Side
 import math
 import random
 import uuid
@@ -76,14 +77,14 @@ class _SymbolPath:
     def step(self, now_ms: int) -> list[BookUpdate | TradeTick]:
         if not self.bids:
             self._move(first=True)
-            return [self._message(now_ms, "snapshot", self.bids, self.asks)]
+            return [self._message(now_ms, BookMsgType.SNAPSHOT, self.bids, self.asks)]
         self.changed = ({}, {})
         events: list[BookUpdate | TradeTick] = self._trades(now_ms)
         self._next_regime()
         self._move(first=False)
         bids, asks = self.changed
         if bids or asks:
-            events.append(self._message(now_ms, "delta", bids, asks))
+            events.append(self._message(now_ms, BookMsgType.DELTA, bids, asks))
         return events
 
     def _next_regime(self) -> None:
@@ -157,7 +158,7 @@ class _SymbolPath:
                     break
                 take = min(lots, side[tick])
                 side[tick] = changed[tick] = max(1, side[tick] - take)  # eaten, a lot is left to refill
-                out.append(self._trade(now_ms, "Buy" if buy else "Sell", tick, take))
+                out.append(self._trade(now_ms, Side.BUY if buy else Side.SELL, tick, take))
                 lots -= take
                 if not lots:
                     break
@@ -166,7 +167,7 @@ class _SymbolPath:
     def _trade(self, now_ms: int, side: str, tick: int, lots: int) -> TradeTick:
         direction = ("Plus" if tick > self.last_trade else "Minus") if tick != self.last_trade else None
         if direction is None:
-            direction = "ZeroPlus" if side == "Buy" else "ZeroMinus"
+            direction = "ZeroPlus" if side == Side.BUY else "ZeroMinus"
         self.last_trade = tick
         i = self.instrument
         return TradeTick(symbol=i.symbol, trade_id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),

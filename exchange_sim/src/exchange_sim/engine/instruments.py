@@ -8,14 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from exchange_sim.engine.errors import (
-    PARAMS,
-    PRICE_PRECISION,
-    QTY_PRECISION,
-    QTY_TOO_LARGE,
-    QTY_TOO_SMALL,
-    ExchangeError,
-)
+from common.bybit.constants import PARAMS_ERROR, PRICE_DECIMALS, QTY_DECIMALS, QTY_TOO_LARGE, QTY_TOO_SMALL
+from common.bybit.errors import BybitError
 from exchange_sim.engine.events import BookUpdate, MarketEvent, TradeTick
 
 
@@ -38,19 +32,19 @@ class Instrument:
     def check_price(self, price: Decimal) -> None:
         """Raise 170134 unless `price` is a positive multiple of the tick size."""
         if price <= 0:
-            raise ExchangeError(PARAMS, f"price {price} must be positive")
+            raise BybitError(PARAMS_ERROR, f"price {price} must be positive")
         if price % self.tick_size:
-            raise ExchangeError(PRICE_PRECISION,
+            raise BybitError(PRICE_DECIMALS,
                                 f"price {price} is not a multiple of tickSize {self.tick_size}")
 
     def check_qty(self, qty: Decimal) -> None:
         """Raise 170136/170137/170135 when `qty` breaks the lot filter."""
         if qty < self.min_qty:
-            raise ExchangeError(QTY_TOO_SMALL, f"qty {qty} is below minOrderQty {self.min_qty}")
+            raise BybitError(QTY_TOO_SMALL, f"qty {qty} is below minOrderQty {self.min_qty}")
         if qty % self.qty_step:
-            raise ExchangeError(QTY_PRECISION, f"qty {qty} is not a multiple of qtyStep {self.qty_step}")
+            raise BybitError(QTY_DECIMALS, f"qty {qty} is not a multiple of qtyStep {self.qty_step}")
         if qty > self.max_qty:
-            raise ExchangeError(QTY_TOO_LARGE, f"qty {qty} is above maxOrderQty {self.max_qty}")
+            raise BybitError(QTY_TOO_LARGE, f"qty {qty} is above maxOrderQty {self.max_qty}")
 
 
 _KNOWN = {
@@ -105,7 +99,7 @@ def recorded_instruments(events: Iterable[MarketEvent]) -> dict[str, Instrument]
 
 def _check_symbol(symbol: str) -> None:
     if not symbol.endswith("USDT") or len(symbol) < 5:
-        raise ExchangeError(PARAMS, f"symbol {symbol} is not a USDT perpetual")
+        raise BybitError(PARAMS_ERROR, f"symbol {symbol} is not a USDT perpetual")
 
 
 def _instrument(symbol: str, *, tick: Decimal, step: Decimal, max_qty: Decimal, leverage: Decimal,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from exchange_sim.engine.errors import PARAMS, ExchangeError
+from common.bybit.constants import PARAMS_ERROR
+from common.bybit.errors import BybitError
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -89,7 +90,7 @@ class Candles:
     def query(self, *, interval: str, limit: int, end_ms: int | None = None) -> list[Kline]:
         """Up to `limit` bars of `interval` ending at or before `end_ms`, newest first (Bybit's order)."""
         if interval not in _MINUTES and interval not in ("W", "M"):
-            raise ExchangeError(PARAMS, f"interval {interval} is not one of Bybit's kline intervals")
+            raise BybitError(PARAMS_ERROR, f"interval {interval} is not one of Bybit's kline intervals")
         out: list[list] = []
         for bar in reversed(self.bars):
             if end_ms is not None and bar[0] > end_ms:

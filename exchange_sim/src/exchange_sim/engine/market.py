@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import BookMsgType
 from collections import deque
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ class Market:
 
     def apply_book(self, update: BookUpdate) -> None:
         """Apply a snapshot or delta and move the mark price to the new mid (unless a ticker gives it)."""
-        if update.kind == "snapshot":
+        if update.kind == BookMsgType.SNAPSHOT:
             self.book.replace(update.bids, update.asks)
         else:
             self.book.patch(update.bids, update.asks)

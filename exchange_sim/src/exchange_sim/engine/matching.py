@@ -8,6 +8,7 @@ quoted waits behind the size that was there first (`queue_ahead`).
 
 from __future__ import annotations
 
+from common.bybit.enums import Side
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,13 +24,13 @@ def walk(*, book: Book, side: str, qty: Decimal, limit: Decimal | None) -> list[
 
     `limit` None means a Market order: its limit is the best opposite price moved by MARKET_SLIPPAGE.
     """
-    levels = book.ask_levels() if side == "Buy" else book.bid_levels()
+    levels = book.ask_levels() if side == Side.BUY else book.bid_levels()
     fills: list[Level] = []
     left = qty
     for price, size in levels:
         if limit is None:
-            limit = price * (1 + MARKET_SLIPPAGE) if side == "Buy" else price * (1 - MARKET_SLIPPAGE)
-        if (side == "Buy" and price > limit) or (side == "Sell" and price < limit):
+            limit = price * (1 + MARKET_SLIPPAGE) if side == Side.BUY else price * (1 - MARKET_SLIPPAGE)
+        if (side == Side.BUY and price > limit) or (side == Side.SELL and price < limit):
             break
         take = min(left, size)
         fills.append((price, take))
@@ -41,8 +42,8 @@ def walk(*, book: Book, side: str, qty: Decimal, limit: Decimal | None) -> list[
 
 def crosses(*, book: Book, side: str, price: Decimal) -> bool:
     """Would a limit order at `price` take liquidity right now?"""
-    best = book.best_ask() if side == "Buy" else book.best_bid()
-    return best is not None and (price >= best[0] if side == "Buy" else price <= best[0])
+    best = book.best_ask() if side == Side.BUY else book.best_bid()
+    return best is not None and (price >= best[0] if side == Side.BUY else price <= best[0])
 
 
 @dataclass(slots=True)
@@ -68,15 +69,15 @@ class RestingOrders:
 
     def add(self, *, order: Order, book: Book, seq: int) -> None:
         entry = Resting(order, book.size_at(side=order.side, price=order.price), seq)
-        queue = self.buys if order.side == "Buy" else self.sells
+        queue = self.buys if order.side == Side.BUY else self.sells
         queue.append(entry)
-        if order.side == "Buy":
+        if order.side == Side.BUY:
             queue.sort(key=lambda r: (-r.order.price, r.seq))
         else:
             queue.sort(key=lambda r: (r.order.price, r.seq))
 
     def remove(self, order: Order) -> None:
-        queue = self.buys if order.side == "Buy" else self.sells
+        queue = self.buys if order.side == Side.BUY else self.sells
         queue[:] = [r for r in queue if r.order is not order]
 
     def orders(self) -> list[Order]:
@@ -86,15 +87,15 @@ class RestingOrders:
         """Maker fills (order, qty) this public trade gives our orders; each fills at its own price."""
         buys, sells = self.buys, self.sells
         if buys and trade.price <= buys[0].order.price:
-            return _through(buys, trade, same_side_aggressor="Sell")
+            return _through(buys, trade, same_side_aggressor=Side.SELL)
         if sells and trade.price >= sells[0].order.price:
-            return _through(sells, trade, same_side_aggressor="Buy")
+            return _through(sells, trade, same_side_aggressor=Side.BUY)
         return []
 
     def on_book(self, book: Book) -> list[tuple[Order, Decimal]]:
         """Shrink queues to what the book still shows, and fill orders the book now crosses."""
         fills: list[tuple[Order, Decimal]] = []
-        for queue, side in ((self.buys, "Buy"), (self.sells, "Sell")):
+        for queue, side in ((self.buys, Side.BUY), (self.sells, Side.SELL)):
             for r in queue:
                 shown = book.size_at(side=r.order.side, price=r.order.price)
                 r.queue_ahead = min(r.queue_ahead, shown)
@@ -118,7 +119,7 @@ def _through(queue: list[Resting], trade: TradeTick, same_side_aggressor: str) -
             used = min(left, r.queue_ahead)
             r.queue_ahead -= used
             left -= used
-        elif (price < trade.price) if same_side_aggressor == "Sell" else (price > trade.price):
+        elif (price < trade.price) if same_side_aggressor == Side.SELL else (price > trade.price):
             break
         take = min(left, r.order.leaves_qty)
         if take:
@@ -131,15 +132,15 @@ def _crossed(queue: list[Resting], book: Book, side: str) -> list[tuple[Order, D
     """Fill orders the book crosses, each from the size shown at or better than its own price."""
     best = queue[0].order.price
     shown: list[Level] = []
-    for price, size in book.ask_levels() if side == "Buy" else book.bid_levels():
-        if (price > best) if side == "Buy" else (price < best):
+    for price, size in book.ask_levels() if side == Side.BUY else book.bid_levels():
+        if (price > best) if side == Side.BUY else (price < best):
             break
         shown.append((price, size))
     fills = []
     taken = ZERO
     for r in queue:
         limit = r.order.price
-        reach = sum((s for p, s in shown if (p <= limit if side == "Buy" else p >= limit)), ZERO)
+        reach = sum((s for p, s in shown if (p <= limit if side == Side.BUY else p >= limit)), ZERO)
         take = min(r.order.leaves_qty, reach - taken)
         if take <= 0:
             break

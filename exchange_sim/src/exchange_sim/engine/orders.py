@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from exchange_sim.engine.errors import DUPLICATE_LINK_ID, MIN_NOTIONAL, PARAMS, ExchangeError
+from common.bybit.constants import DUPLICATE_ORDER_LINK_ID, MIN_NOTIONAL, PARAMS_ERROR
+from common.bybit.enums import OrderType, Side, StopOrderType, TimeInForce, TriggerBy
+from common.bybit.errors import BybitError
 from exchange_sim.engine.instruments import Instrument
 from exchange_sim.engine.records import ZERO
 
-SIDES = ("Buy", "Sell")
-ORDER_TYPES = ("Market", "Limit")
-TIME_IN_FORCE = ("GTC", "IOC", "FOK", "PostOnly")
-TRIGGER_BY = ("LastPrice", "MarkPrice", "IndexPrice")
+SIDES = (Side.BUY, Side.SELL)
+ORDER_TYPES = (OrderType.MARKET, OrderType.LIMIT)
+TIME_IN_FORCE = (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.POST_ONLY)
+TRIGGER_BY = (TriggerBy.LAST_PRICE, TriggerBy.MARK_PRICE, TriggerBy.INDEX_PRICE)
 MAX_LINK_ID = 36  # Bybit: orderLinkId up to 36 characters
 
 
@@ -23,7 +25,7 @@ def to_decimal(value: Decimal | str | int | None, *, name: str) -> Decimal | Non
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise ExchangeError(PARAMS, f"{name} {value!r} is not a number") from None
+        raise BybitError(PARAMS_ERROR, f"{name} {value!r} is not a number") from None
 
 
 def make_id(*, prefix: int, n: int) -> str:
@@ -33,44 +35,44 @@ def make_id(*, prefix: int, n: int) -> str:
 
 def check_request(*, instrument: Instrument, side: str, order_type: str, qty: Decimal, price: Decimal | None,
                   time_in_force: str, order_link_id: str, used_link_ids: set[str] | dict) -> None:
-    """Raise the ExchangeError Bybit would return for a malformed place-order request."""
+    """Raise the BybitError Bybit would return for a malformed place-order request."""
     if side not in SIDES:
-        raise ExchangeError(PARAMS, f"side {side!r} must be Buy or Sell")
+        raise BybitError(PARAMS_ERROR, f"side {side!r} must be Buy or Sell")
     if order_type not in ORDER_TYPES:
-        raise ExchangeError(PARAMS, f"orderType {order_type!r} must be Market or Limit")
+        raise BybitError(PARAMS_ERROR, f"orderType {order_type!r} must be Market or Limit")
     if time_in_force not in TIME_IN_FORCE:
-        raise ExchangeError(PARAMS, f"timeInForce {time_in_force!r} is not supported")
+        raise BybitError(PARAMS_ERROR, f"timeInForce {time_in_force!r} is not supported")
     if len(order_link_id) > MAX_LINK_ID:
-        raise ExchangeError(PARAMS, f"orderLinkId longer than {MAX_LINK_ID} characters")
+        raise BybitError(PARAMS_ERROR, f"orderLinkId longer than {MAX_LINK_ID} characters")
     if order_link_id and order_link_id in used_link_ids:
-        raise ExchangeError(DUPLICATE_LINK_ID, f"OrderLinkedID is duplicate: {order_link_id}")
+        raise BybitError(DUPLICATE_ORDER_LINK_ID, f"OrderLinkedID is duplicate: {order_link_id}")
     instrument.check_qty(qty)
-    if order_type == "Limit":
+    if order_type == OrderType.LIMIT:
         if price is None:
-            raise ExchangeError(PARAMS, "price is required for a Limit order")
+            raise BybitError(PARAMS_ERROR, "price is required for a Limit order")
         instrument.check_price(price)
         if price * qty < instrument.min_notional:
-            raise ExchangeError(MIN_NOTIONAL, f"order value below {instrument.min_notional} USDT")
+            raise BybitError(MIN_NOTIONAL, f"order value below {instrument.min_notional} USDT")
 
 
 def check_tpsl(*, instrument: Instrument, direction: int, base: Decimal, take_profit: Decimal,
                stop_loss: Decimal, what: str = "order") -> None:
     """A long's TP must sit above `base` and its SL below (a short's the other way round); 0 = none."""
-    side = "Buy" if direction > 0 else "Sell"
-    for name, price, above in (("TakeProfit", take_profit, direction > 0),
-                               ("StopLoss", stop_loss, direction < 0)):
+    side = Side.BUY if direction > 0 else Side.SELL
+    for name, price, above in ((StopOrderType.TAKE_PROFIT, take_profit, direction > 0),
+                               (StopOrderType.STOP_LOSS, stop_loss, direction < 0)):
         if not price:
             continue
         instrument.check_price(price)
         if base and (price <= base if above else price >= base):
             where = "higher" if above else "lower"
-            raise ExchangeError(PARAMS, f"{name}:{price} set for {side} {what} should be {where} than "
+            raise BybitError(PARAMS_ERROR, f"{name}:{price} set for {side} {what} should be {where} than "
                                         f"base_price:{base}")
 
 
 def check_trigger_by(value: str | None) -> None:
     if value is not None and value not in TRIGGER_BY:
-        raise ExchangeError(PARAMS, f"triggerBy {value!r} must be LastPrice, MarkPrice or IndexPrice")
+        raise BybitError(PARAMS_ERROR, f"triggerBy {value!r} must be LastPrice, MarkPrice or IndexPrice")
 
 
 def nonzero(value: Decimal | None) -> Decimal:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import OPEN_STATUSES, CancelType, OrderStatus, RejectReason, TimeInForce, TriggerBy
 from dataclasses import dataclass
 from decimal import Decimal
 
 ZERO = Decimal(0)
-
-OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered"})
 
 
 @dataclass(slots=True, kw_only=True)
@@ -25,22 +24,22 @@ class Order:
     cum_exec_value: Decimal = ZERO
     cum_exec_fee: Decimal = ZERO
     avg_price: Decimal = ZERO  # 0 until the first fill
-    time_in_force: str = "GTC"  # GTC | IOC | FOK | PostOnly
+    time_in_force: str = TimeInForce.GTC  # GTC | IOC | FOK | PostOnly
     reduce_only: bool = False
     close_on_trigger: bool = False
     # New, PartiallyFilled, Filled, Cancelled, Rejected, Untriggered, Triggered, Deactivated
-    order_status: str = "New"
+    order_status: str = OrderStatus.NEW
     take_profit: Decimal = ZERO  # 0: none
     stop_loss: Decimal = ZERO  # 0: none
-    tp_trigger_by: str = "LastPrice"
-    sl_trigger_by: str = "LastPrice"
+    tp_trigger_by: str = TriggerBy.LAST_PRICE
+    sl_trigger_by: str = TriggerBy.LAST_PRICE
     trigger_price: Decimal = ZERO  # the TP/SL price that triggered this order, else 0
     stop_order_type: str = ""  # "" | TakeProfit | StopLoss
-    reject_reason: str = "EC_NoError"  # or why the engine cancelled or rejected it
+    reject_reason: str = RejectReason.NO_ERROR  # or why the engine cancelled or rejected it
     created_ms: int
     updated_ms: int
     position_idx: int = 0  # one-way mode
-    cancel_type: str = "UNKNOWN"  # CancelByUser, CancelByReduceOnly, ... once cancelled
+    cancel_type: str = CancelType.UNKNOWN  # CancelByUser, CancelByReduceOnly, ... once cancelled
 
     @property
     def leaves_qty(self) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import BookMsgType
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -80,7 +81,7 @@ def _events(line: bytes, depths: dict[str, str]) -> Iterator[tuple[int, MarketEv
         if depths.setdefault(symbol, msg.topic) != msg.topic:
             return
         d = _depth.decode(msg.data)
-        kind = "snapshot" if msg.type == "snapshot" or d.u == 1 else "delta"
+        kind = BookMsgType.SNAPSHOT if msg.type == BookMsgType.SNAPSHOT or d.u == 1 else BookMsgType.DELTA
         yield msg.ts, BookUpdate(symbol=d.s, kind=kind, bids=d.b, asks=d.a, u=d.u, seq=d.seq, ts_ms=msg.ts,
                                  cts_ms=msg.cts or msg.ts)
     elif msg.topic.startswith("publicTrade."):

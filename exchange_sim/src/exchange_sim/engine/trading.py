@@ -9,17 +9,13 @@ import copy
 from decimal import Decimal
 from itertools import islice
 
-from exchange_sim.engine.errors import (
-    INSUFFICIENT_BALANCE,
-    ORDER_NOT_FOUND,
-    PARAMS,
-    REDUCE_ONLY,
-    ExchangeError,
-)
+from common.bybit.constants import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS_ERROR, REDUCE_ONLY_INCREASE
+from common.bybit.enums import OPEN_STATUSES, CancelType, ExecType, OrderStatus, OrderType, RejectReason, Side, StopOrderType, TimeInForce, TriggerBy
+from common.bybit.errors import BybitError
 from exchange_sim.engine.events import Level
 from exchange_sim.engine.matching import crosses, walk
 from exchange_sim.engine.orders import check_request, check_tpsl, check_trigger_by, nonzero, to_decimal
-from exchange_sim.engine.records import OPEN_STATUSES, ZERO, Execution, Order
+from exchange_sim.engine.records import ZERO, Execution, Order
 
 KEPT_ORDERS = 20_000  # order history kept for queries; a 24/7 run must not grow without bound
 ORDER_ID_PREFIX = 0x5C41_0000_0000_0001  # high 64 bits of order ids
@@ -30,10 +26,11 @@ class Trading:
     """The account's trading operations (see Exchange for the state they use)."""
 
     def place_order(self, *, symbol: str, side: str, order_type: str, qty: Decimal,
-                    price: Decimal | None = None, time_in_force: str = "GTC", reduce_only: bool = False,
+                    price: Decimal | None = None, time_in_force: str = TimeInForce.GTC, reduce_only: bool = False,
                     close_on_trigger: bool = False, order_link_id: str = "",
                     take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
-                    tp_trigger_by: str = "LastPrice", sl_trigger_by: str = "LastPrice", now_ms: int) -> Order:
+                    tp_trigger_by: str = TriggerBy.LAST_PRICE, sl_trigger_by: str = TriggerBy.LAST_PRICE,
+                    now_ms: int) -> Order:
         """Place an order and match it at once; returns a copy of the order as it stands afterwards."""
         market = self._market(symbol)
         instrument = market.instrument
@@ -44,16 +41,16 @@ class Trading:
                       time_in_force=time_in_force, order_link_id=order_link_id, used_link_ids=self.link_ids)
         check_trigger_by(tp_trigger_by)
         check_trigger_by(sl_trigger_by)
-        direction = 1 if side == "Buy" else -1
-        is_limit = order_type == "Limit"
-        tif = time_in_force if is_limit else "IOC"  # Bybit: "Market order will use IOC directly"
+        direction = 1 if side == Side.BUY else -1
+        is_limit = order_type == OrderType.LIMIT
+        tif = time_in_force if is_limit else TimeInForce.IOC  # Bybit: "Market order will use IOC directly"
         base = price if is_limit else (market.last_price or market.mark_price)
         check_tpsl(instrument=instrument, direction=direction, base=base, take_profit=tp, stop_loss=sl)
         holding = self.account.holdings[symbol]
         reduce_only = reduce_only or close_on_trigger  # Bybit: a close-on-trigger order only ever reduces
         if reduce_only:
             if holding.direction != -direction:
-                raise ExchangeError(REDUCE_ONLY, "current position is zero or on the same side, "
+                raise BybitError(REDUCE_ONLY_INCREASE, "current position is zero or on the same side, "
                                                  "cannot fulfill reduce-only order")
             qty = min(qty, holding.size)
         book = market.book
@@ -68,10 +65,10 @@ class Trading:
             time_in_force=tif, reduce_only=reduce_only,
             close_on_trigger=close_on_trigger, take_profit=tp, stop_loss=sl, tp_trigger_by=tp_trigger_by,
             sl_trigger_by=sl_trigger_by, created_ms=now_ms, updated_ms=now_ms))
-        if tif == "PostOnly" and taking:
-            self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
-        elif tif == "FOK" and sum((q for _, q in fills), ZERO) < qty:
-            self._end(order, reason="EC_NoEnoughQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms)
+        if tif == TimeInForce.POST_ONLY and taking:
+            self._end(order, reason=RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
+        elif tif == TimeInForce.FOK and sum((q for _, q in fills), ZERO) < qty:
+            self._end(order, reason=RejectReason.NO_ENOUGH_QTY_TO_FILL, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
         else:
             self._take(order=order, fills=fills, now_ms=now_ms)
         return copy.copy(order)
@@ -90,22 +87,22 @@ class Trading:
         if qty is not None:
             instrument.check_qty(qty)
             if qty <= order.cum_exec_qty:
-                raise ExchangeError(PARAMS, f"qty {qty} must exceed the filled {order.cum_exec_qty}")
+                raise BybitError(PARAMS_ERROR, f"qty {qty} must exceed the filled {order.cum_exec_qty}")
         if price is not None:
             instrument.check_price(price)
-        direction = 1 if order.side == "Buy" else -1
+        direction = 1 if order.side == Side.BUY else -1
         check_tpsl(instrument=instrument, direction=direction, base=new_price,
                    take_profit=nonzero(order.take_profit if tp is None else tp),
                    stop_loss=nonzero(order.stop_loss if sl is None else sl))
         unchanged = (new_qty, new_price) == (order.qty, order.price)
         if unchanged and tp is None and sl is None:
-            raise ExchangeError(PARAMS, "The order remains unchanged as the parameters entered match the "
+            raise BybitError(PARAMS_ERROR, "The order remains unchanged as the parameters entered match the "
                                         "existing ones")
         if not order.reduce_only:
             added = (new_qty - order.cum_exec_qty) * new_price - order.leaves_qty * order.price
             leverage = self.account.holdings[symbol].leverage
             if added > 0 and added / leverage + added * self.taker_fee > self.wallet().available_balance:
-                raise ExchangeError(INSUFFICIENT_BALANCE, "Insufficient available balance")
+                raise BybitError(INSUFFICIENT_BALANCE, "Insufficient available balance")
         order.qty, order.updated_ms = new_qty, now_ms
         if tp is not None:
             order.take_profit = nonzero(tp)
@@ -117,8 +114,8 @@ class Trading:
             book = self.markets[symbol].book
             if not crosses(book=book, side=order.side, price=new_price):
                 self.resting[symbol].add(order=order, book=book, seq=self._next_seq())
-            elif order.time_in_force == "PostOnly":
-                self._end(order, reason="EC_PostOnlyWillTakeLiquidity", cancel_type="UNKNOWN", now_ms=now_ms)
+            elif order.time_in_force == TimeInForce.POST_ONLY:
+                self._end(order, reason=RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
                 return copy.copy(order)
             else:
                 fills = walk(book=book, side=order.side, qty=order.leaves_qty, limit=new_price)
@@ -132,7 +129,7 @@ class Trading:
     def cancel_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
                      now_ms: int) -> Order:
         order = self._open_order(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
-        self._end(order, reason="EC_PerCancelRequest", cancel_type="CancelByUser", now_ms=now_ms)
+        self._end(order, reason=RejectReason.PER_CANCEL_REQUEST, cancel_type=CancelType.CANCEL_BY_USER, now_ms=now_ms)
         return copy.copy(order)
 
     def cancel_all(self, *, symbol: str | None = None, now_ms: int) -> list[Order]:
@@ -141,7 +138,7 @@ class Trading:
         for s in symbols:
             self._market(s)
             for order in self.resting[s].orders():
-                self._end(order, reason="EC_PerCancelRequest", cancel_type="CancelByUser", now_ms=now_ms)
+                self._end(order, reason=RejectReason.PER_CANCEL_REQUEST, cancel_type=CancelType.CANCEL_BY_USER, now_ms=now_ms)
                 done.append(copy.copy(order))
         return done
 
@@ -151,12 +148,13 @@ class Trading:
         for price, qty in fills:
             self._fill(order=order, qty=qty, price=price, maker=False, now_ms=now_ms)
         if order.order_status in OPEN_STATUSES:
-            if order.order_type == "Limit" and order.time_in_force in ("GTC", "PostOnly"):
+            resting = (TimeInForce.GTC, TimeInForce.POST_ONLY)
+            if order.order_type == OrderType.LIMIT and order.time_in_force in resting:
                 self.resting[order.symbol].add(order=order, book=self.markets[order.symbol].book,
                                                seq=self._next_seq())
                 self._emit_order(order)
             else:
-                self._end(order, reason="EC_NoImmediateQtyToFill", cancel_type="UNKNOWN", now_ms=now_ms,
+                self._end(order, reason=RejectReason.NO_IMMEDIATE_QTY_TO_FILL, cancel_type=CancelType.UNKNOWN, now_ms=now_ms,
                           emit_wallet=False)
         else:
             self._emit_order(order)
@@ -176,10 +174,10 @@ class Trading:
         self._emit_position(order.symbol)
 
     def _fill(self, *, order: Order, qty: Decimal, price: Decimal, maker: bool, now_ms: int,
-              exec_type: str = "Trade") -> None:
+              exec_type: str = ExecType.TRADE) -> None:
         holding = self.account.holdings[order.symbol]
         if order.reduce_only:
-            direction = 1 if order.side == "Buy" else -1
+            direction = 1 if order.side == Side.BUY else -1
             qty = min(qty, holding.size) if holding.direction == -direction else ZERO
             if not qty:
                 return
@@ -191,7 +189,8 @@ class Trading:
         order.cum_exec_fee += fee
         order.avg_price = (order.cum_exec_value / order.cum_exec_qty).quantize(
             self.instruments[order.symbol].tick_size / 10000)
-        order.order_status = "Filled" if order.cum_exec_qty == order.qty else "PartiallyFilled"
+        done = order.cum_exec_qty == order.qty
+        order.order_status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
         order.updated_ms = now_ms
         if qty > closed and (order.take_profit or order.stop_loss):
             holding.take_profit, holding.stop_loss = order.take_profit, order.stop_loss
@@ -211,9 +210,9 @@ class Trading:
         for order in self.resting[symbol].orders():
             if not order.reduce_only:
                 continue
-            direction = 1 if order.side == "Buy" else -1
+            direction = 1 if order.side == Side.BUY else -1
             if holding.direction != -direction:
-                self._end(order, reason="EC_NoError", cancel_type="CancelByReduceOnly",
+                self._end(order, reason=RejectReason.NO_ERROR, cancel_type=CancelType.CANCEL_BY_REDUCE_ONLY,
                           now_ms=holding.updated_ms, emit_wallet=False)
             elif order.leaves_qty > holding.size:
                 order.qty = order.cum_exec_qty + holding.size
@@ -223,7 +222,7 @@ class Trading:
              emit_wallet: bool = True) -> None:
         """Cancel what is left of an order (Bybit keeps the status Cancelled even after partial fills)."""
         self.resting[order.symbol].remove(order)
-        order.order_status = "Cancelled"
+        order.order_status = OrderStatus.CANCELLED
         order.reject_reason = reason
         order.cancel_type = cancel_type
         order.updated_ms = now_ms
@@ -236,23 +235,23 @@ class Trading:
         """Close the position with a market order once last/mark price reaches its TP or SL."""
         holding = self.account.holdings[symbol]
         market = self.markets[symbol]
-        for kind, level, by in (("TakeProfit", holding.take_profit, holding.tp_trigger_by),
-                                ("StopLoss", holding.stop_loss, holding.sl_trigger_by)):
-            price = market.last_price if by == "LastPrice" else market.mark_price
+        for kind, level, by in ((StopOrderType.TAKE_PROFIT, holding.take_profit, holding.tp_trigger_by),
+                                (StopOrderType.STOP_LOSS, holding.stop_loss, holding.sl_trigger_by)):
+            price = market.last_price if by == TriggerBy.LAST_PRICE else market.mark_price
             if not level or not price:
                 continue
-            above = (kind == "TakeProfit") == (holding.direction > 0)
+            above = (kind == StopOrderType.TAKE_PROFIT) == (holding.direction > 0)
             if price >= level if above else price <= level:
                 self._close(symbol=symbol, stop_order_type=kind, trigger_price=level, now_ms=now_ms)
                 return
 
     def _close(self, *, symbol: str, stop_order_type: str, trigger_price: Decimal, now_ms: int) -> None:
         holding = self.account.holdings[symbol]
-        order = self._closing_order(symbol=symbol, now_ms=now_ms, order_status="Triggered",
+        order = self._closing_order(symbol=symbol, now_ms=now_ms, order_status=OrderStatus.TRIGGERED,
                                     stop_order_type=stop_order_type, trigger_price=trigger_price,
                                     tp_trigger_by=holding.tp_trigger_by, sl_trigger_by=holding.sl_trigger_by)
         self._emit_order(order)
-        order.order_status = "New"
+        order.order_status = OrderStatus.NEW
         fills = walk(book=self.markets[symbol].book, side=order.side, qty=order.qty, limit=None)
         self._take(order=order, fills=fills, now_ms=now_ms)
 
@@ -262,17 +261,17 @@ class Trading:
         for symbol in list(self.account.open):
             order = self._closing_order(symbol=symbol, now_ms=now_ms)
             self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
-                       exec_type="BustTrade")
+                       exec_type=ExecType.BUST_TRADE)
             self._emit_order(order)
             self._emit_position(symbol)
 
     def _closing_order(self, *, symbol: str, now_ms: int, **fields) -> Order:
         """A reduce-only market order for the whole position (TP/SL or liquidation)."""
         holding = self.account.holdings[symbol]
-        side = "Sell" if holding.direction > 0 else "Buy"
+        side = Side.SELL if holding.direction > 0 else Side.BUY
         return self._register(Order(
-            order_id=self._next_id(ORDER_ID_PREFIX), symbol=symbol, side=side, order_type="Market",
-            price=ZERO, qty=holding.size, time_in_force="IOC", reduce_only=True, close_on_trigger=True,
+            order_id=self._next_id(ORDER_ID_PREFIX), symbol=symbol, side=side, order_type=OrderType.MARKET,
+            price=ZERO, qty=holding.size, time_in_force=TimeInForce.IOC, reduce_only=True, close_on_trigger=True,
             created_ms=now_ms, updated_ms=now_ms, **fields))
 
     # helpers -------------------------------------------------------------------------------------
@@ -293,7 +292,7 @@ class Trading:
         opening_value = value * min(opening, total) / total
         cost = opening_value / holding.leverage + value * self.taker_fee
         if cost > self.wallet().available_balance:
-            raise ExchangeError(INSUFFICIENT_BALANCE, "Insufficient available balance")
+            raise BybitError(INSUFFICIENT_BALANCE, "Insufficient available balance")
 
     def _register(self, order: Order) -> Order:
         """Remember a new order; past KEPT_ORDERS the oldest finished ones (and link ids) are dropped."""
@@ -310,10 +309,10 @@ class Trading:
     def _open_order(self, *, symbol: str, order_id: str | None, order_link_id: str | None) -> Order:
         self._market(symbol)
         if not order_id and not order_link_id:
-            raise ExchangeError(PARAMS, "orderId or orderLinkId is required")
+            raise BybitError(PARAMS_ERROR, "orderId or orderLinkId is required")
         found = self._select(symbol=symbol, order_id=order_id, order_link_id=order_link_id)
         if not found or found[0].order_status not in OPEN_STATUSES:
-            raise ExchangeError(ORDER_NOT_FOUND, "order not exists or too late to cancel")
+            raise BybitError(ORDER_NOT_FOUND, "order not exists or too late to cancel")
         return found[0]
 
     def _next_seq(self) -> int:

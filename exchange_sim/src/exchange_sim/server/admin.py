@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 from common.bybit import constants as k
+from common.bybit.errors import BybitError
 
 from exchange_sim.server.faults import FaultPatch, Faults, patched
-from exchange_sim.server.rest import ApiError, route
+from exchange_sim.server.rest import Route
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 
 class Status(msgspec.Struct, kw_only=True):
@@ -27,25 +28,22 @@ class Status(msgspec.Struct, kw_only=True):
     replay_events: int = 0
 
 
-@route("GET", "/admin/faults", auth=True, admin=True)
 async def get_faults(sim: Sim, q: dict[str, str]) -> Faults:
     return sim.faults
 
 
-@route("POST", "/admin/faults", auth=True, params=FaultPatch, admin=True)
 async def set_faults(sim: Sim, patch: FaultPatch) -> Faults:
     try:
         sim.faults = patched(sim.faults, patch)
     except ValueError as e:
-        raise ApiError(k.PARAMS_ERROR, str(e)) from None
+        raise BybitError(k.PARAMS_ERROR, str(e)) from None
     for kind in patch.drop:
         if kind not in ("public", "private"):
-            raise ApiError(k.PARAMS_ERROR, f"drop: {kind!r} is neither public nor private")
+            raise BybitError(k.PARAMS_ERROR, f"drop: {kind!r} is neither public nor private")
         sim.hub.drop(private=kind == "private")
     return sim.faults
 
 
-@route("GET", "/admin/status", auth=True, admin=True)
 async def status(sim: Sim, q: dict[str, str]) -> Status:
     private = sum(c.private for c in sim.hub.conns)
     replay = sim.replay
@@ -53,3 +51,11 @@ async def status(sim: Sim, q: dict[str, str]) -> Status:
                   public_connections=len(sim.hub.conns) - private, private_connections=private,
                   replay_done=None if replay is None else replay.done,
                   replay_events=0 if replay is None else replay.released)
+
+
+# This module's part of the REST surface; app.py assembles the modules' tables.
+ROUTES = (
+    Route("GET", "/admin/faults", get_faults, auth=True, admin=True),
+    Route("POST", "/admin/faults", set_faults, auth=True, params=FaultPatch, admin=True),
+    Route("GET", "/admin/status", status, auth=True, admin=True),
+)

@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import msgspec
+from common.bybit.enums import BookMsgType
 from common.bybit.schemas.envelope import PublicMsg
 from common.bybit.schemas.kline import Kline
-from common.bybit.schemas.orderbook import OrderbookData
+from common.bybit.schemas.orderbook import DEPTHS, OrderbookData
 
 from exchange_sim import engine as e
 from exchange_sim.server import render
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 log = logging.getLogger(__name__)
 _enc = msgspec.json.Encoder()
@@ -98,17 +99,17 @@ class Feed:
             if topic not in self._views:
                 self._views[topic] = self._view(symbol, int(depth))
                 self._u[topic] += 1
-            return self._book_frame(topic, symbol, "snapshot", *self._views[topic], now_ms)
+            return self._book_frame(topic, symbol, BookMsgType.SNAPSHOT, *self._views[topic], now_ms)
         if kind == "tickers":
             t = msgspec.structs.asdict(render.ticker(rest, self.sim.exchange.ticker(rest)))
             self._tickers[topic] = t
-            return _enc.encode(PublicMsg(topic=topic, type="snapshot", ts=now_ms, data=t))
+            return _enc.encode(PublicMsg(topic=topic, type=BookMsgType.SNAPSHOT, ts=now_ms, data=t))
         return None
 
     # --- per tick ---
     def _publish(self, symbol: str, trades: list[e.TradeTick], now_ms: int) -> None:
         hub = self.sim.hub
-        for depth in (1, 50, 200, 500):
+        for depth in DEPTHS:
             topic = f"orderbook.{depth}.{symbol}"
             if hub.listening(topic):
                 self._publish_book(topic, symbol, depth, now_ms)
@@ -117,7 +118,7 @@ class Feed:
         topic = f"publicTrade.{symbol}"
         if trades and hub.listening(topic):
             data = [render.public_trade(t) for t in trades]
-            hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="snapshot", ts=now_ms, data=data)))
+            hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type=BookMsgType.SNAPSHOT, ts=now_ms, data=data)))
         topic = f"tickers.{symbol}"
         if hub.listening(topic):
             self._publish_ticker(topic, symbol, now_ms)
@@ -137,7 +138,7 @@ class Feed:
             if old == new:
                 return
             self._u[topic] += 1
-            self.sim.hub.publish(topic, self._book_frame(topic, symbol, "snapshot", *new, now_ms))
+            self.sim.hub.publish(topic, self._book_frame(topic, symbol, BookMsgType.SNAPSHOT, *new, now_ms))
             return
         bids, asks = _diff(old[0], new[0]), _diff(old[1], new[1])
         if not bids and not asks:
@@ -146,7 +147,7 @@ class Feed:
         if self.sim.faults.book_gap > 0:  # fault: this delta is lost, the next one's u jumps
             self.sim.faults.book_gap -= 1
             return
-        self.sim.hub.publish(topic, self._book_frame(topic, symbol, "delta", bids, asks, now_ms))
+        self.sim.hub.publish(topic, self._book_frame(topic, symbol, BookMsgType.DELTA, bids, asks, now_ms))
 
     def _book_frame(self, topic: str, symbol: str, kind: str, bids: dict[str, str] | list,
                     asks: dict[str, str] | list, now_ms: int) -> bytes:
@@ -163,7 +164,7 @@ class Feed:
         self._tickers[topic] = new
         if changed:
             changed["symbol"] = symbol
-            self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="delta", ts=now_ms,
+            self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type=BookMsgType.DELTA, ts=now_ms,
                                                               data=changed)))
 
     def _publish_kline(self, topic: str, symbol: str, now_ms: int) -> None:
@@ -176,7 +177,7 @@ class Feed:
             frames.append(_kline(rows[1], confirm=True, now_ms=now_ms))  # the candle that just closed
         frames.append(_kline(rows[0], confirm=False, now_ms=now_ms))
         self._kline_start[topic] = rows[0][0]
-        self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type="snapshot", ts=now_ms,
+        self.sim.hub.publish(topic, _enc.encode(PublicMsg(topic=topic, type=BookMsgType.SNAPSHOT, ts=now_ms,
                                                           data=frames)))
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import msgspec
+from common.bybit.errors import BybitError
 from common.bybit.schemas.instrument import InstrumentInfo
 
 from exchange_sim import engine as e
@@ -25,7 +26,7 @@ def load_instruments(path: Path) -> dict[str, e.Instrument]:
         doc = doc.get("list") if isinstance(doc, dict) else None
     try:
         return {i.symbol: _instrument(i) for i in msgspec.convert(doc, list[InstrumentInfo])}
-    except (msgspec.ValidationError, ArithmeticError, ValueError, e.ExchangeError) as err:
+    except (msgspec.ValidationError, ArithmeticError, ValueError, BybitError) as err:
         raise ValueError(f"{path}: not a Bybit instruments-info list: {err}") from None
 
 

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.bybit.enums import Category
 from common.bybit.schemas.envelope import Paged, ServerTime
 from common.bybit.schemas.kline import KlineResult
 from common.bybit.schemas.orderbook import Orderbook
 
 from exchange_sim.server import params as p
 from exchange_sim.server import render
-from exchange_sim.server.rest import route
+from exchange_sim.server.rest import Route
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 INTERVALS = ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M")
 
 
-@route("GET", "/v5/market/time", auth=False)
 async def server_time(sim: Sim, q: dict[str, str]) -> ServerTime:
     now = sim.now_ms()
     return ServerTime(timeSecond=str(now // 1000), timeNano=str(now * 1_000_000))
 
 
-@route("GET", "/v5/market/instruments-info", auth=False)
 async def instruments(sim: Sim, q: dict[str, str]) -> Paged:
     p.category(q.get("category"))
     symbol = p.symbol(sim, q.get("symbol"), required=False)
@@ -33,7 +32,6 @@ async def instruments(sim: Sim, q: dict[str, str]) -> Paged:
     return Paged(list=rows)
 
 
-@route("GET", "/v5/market/tickers", auth=False)
 async def tickers(sim: Sim, q: dict[str, str]) -> Paged:
     p.category(q.get("category"))
     symbol = p.symbol(sim, q.get("symbol"), required=False)
@@ -41,7 +39,6 @@ async def tickers(sim: Sim, q: dict[str, str]) -> Paged:
                        if symbol in (None, s)])
 
 
-@route("GET", "/v5/market/orderbook", auth=False)
 async def orderbook(sim: Sim, q: dict[str, str]) -> Orderbook:
     p.category(q.get("category"))
     symbol = p.symbol(sim, q.get("symbol"))
@@ -51,21 +48,30 @@ async def orderbook(sim: Sim, q: dict[str, str]) -> Orderbook:
                      ts=sim.now_ms(), u=u, seq=seq, cts=ts)
 
 
-@route("GET", "/v5/market/kline", auth=False)
 async def kline(sim: Sim, q: dict[str, str]) -> KlineResult:
-    p.category(q.get("category", "linear"))
+    p.category(q.get("category", Category.LINEAR))
     symbol = p.symbol(sim, q.get("symbol"))
     interval = p.choice("interval", q.get("interval"), INTERVALS)
     limit = p.integer("limit", q.get("limit"), default=200, low=1, high=1000)
     end = p.integer("end", q.get("end"), default=0, low=0, high=2**63)
     rows = sim.exchange.klines(symbol, interval, limit, end or None)
-    return KlineResult(symbol=symbol, category="linear",
+    return KlineResult(symbol=symbol, category=Category.LINEAR,
                        list=[tuple(str(x) for x in row) for row in rows])
 
 
-@route("GET", "/v5/market/recent-trade", auth=False)
 async def recent_trade(sim: Sim, q: dict[str, str]) -> Paged:
     p.category(q.get("category"))
     symbol = p.symbol(sim, q.get("symbol"))
     limit = p.integer("limit", q.get("limit"), default=500, low=1, high=1000)
     return Paged(list=[render.recent_trade(t) for t in sim.exchange.recent_trades(symbol, limit)])
+
+
+# This module's part of the REST surface; app.py assembles the modules' tables.
+ROUTES = (
+    Route("GET", "/v5/market/time", server_time, auth=False),
+    Route("GET", "/v5/market/instruments-info", instruments, auth=False),
+    Route("GET", "/v5/market/tickers", tickers, auth=False),
+    Route("GET", "/v5/market/orderbook", orderbook, auth=False),
+    Route("GET", "/v5/market/kline", kline, auth=False),
+    Route("GET", "/v5/market/recent-trade", recent_trade, auth=False),
+)

@@ -6,25 +6,26 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from common.bybit import constants as k
+from common.bybit.enums import Category
 
-from exchange_sim.server.rest import ApiError
+from common.bybit.errors import BybitError
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 
 def category(value: str | None) -> None:
-    if value != "linear":
-        raise ApiError(k.PARAMS_ERROR, f"params error: category [{value}] is not supported (linear only)")
+    if value != Category.LINEAR:
+        raise BybitError(k.PARAMS_ERROR, f"params error: category [{value}] is not supported (linear only)")
 
 
 def symbol(sim: Sim, value: str | None, *, required: bool = True) -> str | None:
     if value is None or value == "":
         if required:
-            raise ApiError(k.PARAMS_ERROR, "params error: symbol is required")
+            raise BybitError(k.PARAMS_ERROR, "params error: symbol is required")
         return None
     if value not in sim.exchange.instruments:
-        raise ApiError(k.PARAMS_ERROR, f"params error: symbol invalid [{value}]")
+        raise BybitError(k.PARAMS_ERROR, f"params error: symbol invalid [{value}]")
     return value
 
 
@@ -33,30 +34,30 @@ def symbol_or_settle(sim: Sim, q_symbol: str | None, settle: str | None) -> str 
     if q_symbol:
         return symbol(sim, q_symbol)
     if settle != "USDT":
-        raise ApiError(k.PARAMS_ERROR, "params error: symbol or settleCoin is required")
+        raise BybitError(k.PARAMS_ERROR, "params error: symbol or settleCoin is required")
     return None
 
 
 def decimal(name: str, value: str | None, *, required: bool = False) -> Decimal | None:
     if value is None or value == "":
         if required:
-            raise ApiError(k.PARAMS_ERROR, f"params error: {name} is required")
+            raise BybitError(k.PARAMS_ERROR, f"params error: {name} is required")
         return None
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise ApiError(k.PARAMS_ERROR, f"params error: {name} [{value}] is not a number") from None
+        raise BybitError(k.PARAMS_ERROR, f"params error: {name} [{value}] is not a number") from None
 
 
 def integer(name: str, value: str | None, *, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
     if not str(value).isdigit() or not low <= int(value) <= high:
-        raise ApiError(k.PARAMS_ERROR, f"params error: {name} [{value}] must be an integer in {low}..{high}")
+        raise BybitError(k.PARAMS_ERROR, f"params error: {name} [{value}] must be an integer in {low}..{high}")
     return int(value)
 
 
 def choice(name: str, value: str | None, options: tuple[str, ...]) -> str:
     if value not in options:
-        raise ApiError(k.PARAMS_ERROR, f"params error: {name} [{value}] must be one of {', '.join(options)}")
+        raise BybitError(k.PARAMS_ERROR, f"params error: {name} [{value}] must be one of {', '.join(options)}")
     return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from common.bybit.enums import AccountType
 from common.bybit.schemas.execution import Execution
 from common.bybit.schemas.instrument import InstrumentInfo, LeverageFilter, LotSizeFilter, PriceFilter
 from common.bybit.schemas.order import Order
@@ -55,7 +56,7 @@ def wallet(w: e.Wallet) -> WalletAccount:
                       unrealisedPnl=str(w.unrealised_pnl), cumRealisedPnl=str(w.cum_realised_pnl),
                       totalPositionIM=str(w.total_position_im), totalOrderIM=str(w.total_order_im),
                       availableToWithdraw=str(w.available_balance), usdValue=str(w.equity))
-    return WalletAccount(accountType="UNIFIED", totalEquity=str(w.equity),
+    return WalletAccount(accountType=AccountType.UNIFIED, totalEquity=str(w.equity),
                          totalWalletBalance=str(w.wallet_balance),
                          totalAvailableBalance=str(w.available_balance), totalPerpUPL=str(w.unrealised_pnl),
                          totalInitialMargin=str(w.total_position_im + w.total_order_im),

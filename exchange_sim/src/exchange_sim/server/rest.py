@@ -1,7 +1,8 @@
 """The REST pipeline: faults, latency, Bybit auth, rate limits, params, and the retCode envelope.
 
-A handler takes (sim, params) and returns a wire Struct; it raises ExchangeError/ApiError for a
-retCode. Routes are registered with `@route`, so one table lists the whole REST surface.
+A handler takes (sim, params) and returns a wire Struct; it raises BybitError for a
+retCode. Each handler module lists its routes in a `ROUTES` table, and app.py hands them all to
+`add_routes`, so the REST surface is assembled in one place, not by import side effects.
 """
 
 from __future__ import annotations
@@ -9,33 +10,26 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import web
 from common.bybit import constants as k
+from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Envelope
 from common.bybit.signing import matches, rest_signature
 
 from exchange_sim import engine as e
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 # A dropped or timed-out reply is held this long (longer than any sane client timeout).
 HOLD_S = 120.0
 ADMIN_TOKEN_HEADER = "X-Sim-Admin-Token"
 _enc = msgspec.json.Encoder()
-
-
-class ApiError(Exception):
-    """A retCode the server itself raises (auth, params, faults)."""
-
-    def __init__(self, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.code, self.msg = code, msg
 
 
 class Reply(Exception):
@@ -47,27 +41,19 @@ class Reply(Exception):
 
 @dataclass(frozen=True)
 class Route:
+    """One REST endpoint: its method and path, its handler, and how the pipeline treats it."""
+
     method: str
     path: str
     handler: Callable[..., Awaitable[Any]]
     auth: bool
-    params: type[msgspec.Struct] | None  # POST body type; None for GET (a dict of query strings)
+    params: type[msgspec.Struct] | None = None  # POST body type; None for GET (a dict of query strings)
     admin: bool = False  # exempt from faults, latency and rate limits; token or signature
 
 
-ROUTES: list[Route] = []
-
-
-def route(method: str, path: str, *, auth: bool, params: type[msgspec.Struct] | None = None,
-          admin: bool = False) -> Callable:
-    def register(fn: Callable) -> Callable:
-        ROUTES.append(Route(method=method, path=path, handler=fn, auth=auth, params=params, admin=admin))
-        return fn
-    return register
-
-
-def add_routes(app: web.Application, sim: Sim) -> None:
-    for r in ROUTES:
+def add_routes(app: web.Application, sim: Sim, *, routes: Iterable[Route]) -> None:
+    """Serve each route through the pipeline."""
+    for r in routes:
         app.router.add_route(r.method, r.path, _endpoint(sim, r))
 
 
@@ -91,9 +77,9 @@ def _endpoint(sim: Sim, r: Route) -> Callable[[web.Request], Awaitable[web.Strea
             env = Envelope(retCode=0, retMsg="OK", result=result, time=sim.now_ms())
         except Reply as reply:
             return reply.response
-        except (ApiError, e.ExchangeError) as err:
+        except BybitError as err:
             headers = getattr(err, "headers", headers)
-            env = Envelope(retCode=err.code, retMsg=err.msg, result={}, time=sim.now_ms())
+            env = Envelope(retCode=err.code, retMsg=err.message, result={}, time=sim.now_ms())
         return web.Response(body=_enc.encode(env), headers=headers, content_type="application/json")
     return handle
 
@@ -105,19 +91,19 @@ def _auth(sim: Sim, request: web.Request, body: bytes, *, skewed: bool = True) -
     key, ts, sign = h.get(k.H_API_KEY, ""), h.get(k.H_TIMESTAMP, ""), h.get(k.H_SIGN, "")
     window = h.get(k.H_RECV_WINDOW, str(k.DEFAULT_RECV_WINDOW_MS))
     if not key or key != sim.config.api_key:
-        raise ApiError(k.INVALID_API_KEY, "API key is invalid.")
+        raise BybitError(k.INVALID_API_KEY, "API key is invalid.")
     if not (ts.isdigit() and window.isdigit()):
-        raise ApiError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
+        raise BybitError(k.PARAMS_ERROR, "invalid X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW")
     now = sim.now_ms() if skewed else sim.true_now_ms()
     if not now - int(window) <= int(ts) < now + k.FUTURE_TOLERANCE_MS:
-        raise ApiError(k.TIMESTAMP_ERROR, "invalid request, please check your server timestamp or "
+        raise BybitError(k.TIMESTAMP_ERROR, "invalid request, please check your server timestamp or "
                        f"recv_window param. req_timestamp[{ts}],server_timestamp[{now}],"
                        f"recv_window[{window}]")
     signed = request.query_string.encode() if request.method == "GET" else body
     expected = rest_signature(secret=sim.config.api_secret, timestamp=ts, api_key=key, recv_window=window,
                               params=signed)
     if not matches(expected, sign):
-        raise ApiError(k.INVALID_SIGN, "error sign! origin_string[" + f"{ts}{key}{window}" + signed.decode(
+        raise BybitError(k.INVALID_SIGN, "error sign! origin_string[" + f"{ts}{key}{window}" + signed.decode(
             errors="replace") + "]")
     return "1"  # the simulator has one account
 
@@ -131,7 +117,7 @@ def _admin_auth(sim: Sim, request: web.Request, body: bytes) -> None:
     remote = request.remote or ""
     loopback = remote and ipaddress.ip_address(remote.split("%")[0]).is_loopback
     if not (sim.config.admin_token and loopback and hmac.compare_digest(sim.config.admin_token, token)):
-        raise ApiError(k.INVALID_API_KEY, "admin token refused")
+        raise BybitError(k.INVALID_API_KEY, "admin token refused")
 
 
 def _limit(sim: Sim, uid: str, path: str) -> dict[str, str]:
@@ -144,7 +130,9 @@ def _limit(sim: Sim, uid: str, path: str) -> dict[str, str]:
     return headers
 
 
-class _RateLimited(ApiError):
+class _RateLimited(BybitError):
+    """10006 with the rate-limit headers Bybit sends along, which the reply must carry."""
+
     def __init__(self, headers: dict[str, str]) -> None:
         super().__init__(k.RATE_LIMITED, "Too many visits!")
         self.headers = headers
@@ -156,4 +144,4 @@ def _params(r: Route, request: web.Request, body: bytes) -> Any:
     try:
         return msgspec.json.decode(body or b"{}", type=r.params, strict=False)
     except msgspec.DecodeError as err:
-        raise ApiError(k.PARAMS_ERROR, f"params error: {err}") from None
+        raise BybitError(k.PARAMS_ERROR, f"params error: {err}") from None

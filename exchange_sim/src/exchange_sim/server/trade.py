@@ -6,6 +6,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from common.bybit.enums import OrderType, Side, TimeInForce, TriggerBy
+from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Paged
 from common.bybit.schemas.order import (
     AmendOrderParams,
@@ -18,29 +20,29 @@ from common.bybit.schemas.order import (
 
 from exchange_sim.server import params as p
 from exchange_sim.server import render
-from exchange_sim.server.rest import HOLD_S, ApiError, Reply, route
+from exchange_sim.server.rest import HOLD_S, Reply, Route
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
 
-@route("POST", "/v5/order/create", auth=True, params=PlaceOrderParams)
 async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
     p.category(b.category)
     symbol = p.symbol(sim, b.symbol)
-    side = p.choice("side", b.side, ("Buy", "Sell"))
-    order_type = p.choice("orderType", b.orderType, ("Market", "Limit"))
-    tif = p.choice("timeInForce", b.timeInForce or ("IOC" if order_type == "Market" else "GTC"),
-                   ("GTC", "IOC", "FOK", "PostOnly"))
+    side = p.choice("side", b.side, (Side.BUY, Side.SELL))
+    order_type = p.choice("orderType", b.orderType, (OrderType.MARKET, OrderType.LIMIT))
+    default_tif = TimeInForce.IOC if order_type == OrderType.MARKET else TimeInForce.GTC
+    tif = p.choice("timeInForce", b.timeInForce or default_tif, tuple(TimeInForce))
     if sim.faults.reject_orders:
-        raise ApiError(sim.faults.reject_orders, "order rejected (simulator fault)")
+        raise BybitError(sim.faults.reject_orders, "order rejected (simulator fault)")
     order = sim.exchange.place_order(
         symbol=symbol, side=side, order_type=order_type, qty=p.decimal("qty", b.qty, required=True),
-        price=p.decimal("price", b.price, required=order_type == "Limit"), time_in_force=tif,
+        price=p.decimal("price", b.price, required=order_type == OrderType.LIMIT), time_in_force=tif,
         reduce_only=bool(b.reduceOnly), close_on_trigger=bool(b.closeOnTrigger),
         order_link_id=b.orderLinkId or "",
         take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss),
-        tp_trigger_by=b.tpTriggerBy or "LastPrice", sl_trigger_by=b.slTriggerBy or "LastPrice",
+        tp_trigger_by=b.tpTriggerBy or TriggerBy.LAST_PRICE,
+        sl_trigger_by=b.slTriggerBy or TriggerBy.LAST_PRICE,
         now_ms=sim.now_ms())
     sim.flush_private()
     if sim.faults.ambiguous_submit == "5xx":
@@ -51,7 +53,6 @@ async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
     return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
 
 
-@route("POST", "/v5/order/amend", auth=True, params=AmendOrderParams)
 async def amend(sim: Sim, b: AmendOrderParams) -> OrderId:
     p.category(b.category)
     order = sim.exchange.amend_order(
@@ -63,7 +64,6 @@ async def amend(sim: Sim, b: AmendOrderParams) -> OrderId:
     return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
 
 
-@route("POST", "/v5/order/cancel", auth=True, params=CancelOrderParams)
 async def cancel(sim: Sim, b: CancelOrderParams) -> OrderId:
     p.category(b.category)
     order = sim.exchange.cancel_order(symbol=p.symbol(sim, b.symbol), order_id=b.orderId or None,
@@ -72,7 +72,6 @@ async def cancel(sim: Sim, b: CancelOrderParams) -> OrderId:
     return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
 
 
-@route("POST", "/v5/order/cancel-all", auth=True, params=CancelAllParams)
 async def cancel_all(sim: Sim, b: CancelAllParams) -> CancelAllResult:
     p.category(b.category)
     symbol = p.symbol_or_settle(sim, b.symbol, b.settleCoin)
@@ -81,7 +80,6 @@ async def cancel_all(sim: Sim, b: CancelAllParams) -> CancelAllResult:
     return CancelAllResult(list=[OrderId(orderId=o.order_id, orderLinkId=o.order_link_id) for o in orders])
 
 
-@route("GET", "/v5/order/realtime", auth=True)
 async def realtime(sim: Sim, q: dict[str, str]) -> Paged:
     """Open orders; asked by orderId/orderLinkId it also finds a finished order, as Bybit does."""
     p.category(q.get("category"))
@@ -95,7 +93,6 @@ async def realtime(sim: Sim, q: dict[str, str]) -> Paged:
     return Paged(list=[render.order(o) for o in orders])
 
 
-@route("GET", "/v5/order/history", auth=True)
 async def history(sim: Sim, q: dict[str, str]) -> Paged:
     p.category(q.get("category"))
     orders = sim.exchange.order_history(
@@ -103,3 +100,14 @@ async def history(sim: Sim, q: dict[str, str]) -> Paged:
         order_link_id=q.get("orderLinkId") or None,
         limit=p.integer("limit", q.get("limit"), default=20, low=1, high=50))
     return Paged(list=[render.order(o) for o in orders])
+
+
+# This module's part of the REST surface; app.py assembles the modules' tables.
+ROUTES = (
+    Route("POST", "/v5/order/create", create, auth=True, params=PlaceOrderParams),
+    Route("POST", "/v5/order/amend", amend, auth=True, params=AmendOrderParams),
+    Route("POST", "/v5/order/cancel", cancel, auth=True, params=CancelOrderParams),
+    Route("POST", "/v5/order/cancel-all", cancel_all, auth=True, params=CancelAllParams),
+    Route("GET", "/v5/order/realtime", realtime, auth=True),
+    Route("GET", "/v5/order/history", history, auth=True),
+)

@@ -9,14 +9,16 @@ import msgspec
 from aiohttp import WSMsgType, web
 from common.bybit.enums import PrivateTopic, WsOp
 from common.bybit.schemas.envelope import WsReply, WsRequest
+from common.bybit.schemas.orderbook import DEPTHS
 from common.bybit.signing import matches, ws_auth_signature
 
 from exchange_sim.server.hub import Conn
 
 if TYPE_CHECKING:
-    from exchange_sim.server.app import Sim
+    from exchange_sim.server.sim import Sim
 
-_PUBLIC = re.compile(r"^(orderbook\.(1|50|200|500)|publicTrade|tickers|kline\.1)\.([A-Z0-9]+)$")
+_DEPTHS = "|".join(str(d) for d in DEPTHS)
+_PUBLIC = re.compile(rf"^(orderbook\.({_DEPTHS})|publicTrade|tickers|kline\.1)\.([A-Z0-9]+)$")
 _PRIVATE = frozenset(t.value for t in PrivateTopic)
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder(WsRequest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Category
 import builtins
 from typing import Generic, TypeVar
 
@@ -35,7 +36,7 @@ class Paged(msgspec.Struct, Generic[T], kw_only=True):
     """The `{"category", "list", "nextPageCursor"}` result of list endpoints."""
 
     list: builtins.list[T]  # Bybit names the field `list`, shadowing the builtin here
-    category: str = "linear"
+    category: str = Category.LINEAR
     nextPageCursor: str = ""
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Category
 import msgspec
+
+from common.schemas.execution import FillEvent
+
+MS = 1_000_000  # ns per ms
 
 
 class Execution(msgspec.Struct, kw_only=True):
@@ -24,4 +29,11 @@ class Execution(msgspec.Struct, kw_only=True):
     orderQty: str = ""
     leavesQty: str = ""
     stopOrderType: str = ""
-    category: str = "linear"
+    category: str = Category.LINEAR
+
+    def to_fill_event(self, *, ts_ns: int) -> FillEvent:
+        """The `exec.events` message of this fill."""
+        return FillEvent(
+            exec_id=self.execId, order_link_id=self.orderLinkId, order_id=self.orderId, symbol=self.symbol,
+            side=self.side, price=self.execPrice, qty=self.execQty, fee=self.execFee, is_maker=self.isMaker,
+            exchange_ts_ns=int(self.execTime or 0) * MS, ts_ns=ts_ns)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import CancelType, Category, RejectReason
 import builtins
 
 import msgspec
+
+from common.schemas.execution import OrderEvent
 
 
 class PlaceOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -89,8 +92,8 @@ class Order(msgspec.Struct, kw_only=True):
     cumExecFee: str = "0"
     reduceOnly: bool = False
     closeOnTrigger: bool = False
-    rejectReason: str = "EC_NoError"
-    cancelType: str = "UNKNOWN"
+    rejectReason: str = RejectReason.NO_ERROR
+    cancelType: str = CancelType.UNKNOWN
     stopOrderType: str = ""  # "TakeProfit" | "StopLoss" for the position's TP/SL orders
     triggerPrice: str = ""
     takeProfit: str = ""
@@ -100,4 +103,13 @@ class Order(msgspec.Struct, kw_only=True):
     positionIdx: int = 0  # 0 = one-way mode
     createdTime: str = ""  # ms
     updatedTime: str = ""  # ms
-    category: str = "linear"
+    category: str = Category.LINEAR
+
+    def to_order_event(self, *, ts_ns: int) -> OrderEvent:
+        """The `exec.events` message of this order's state; Bybit's "EC_NoError" becomes no reason."""
+        return OrderEvent(
+            order_link_id=self.orderLinkId, order_id=self.orderId, symbol=self.symbol, side=self.side,
+            status=self.orderStatus, order_type=self.orderType, qty=self.qty, filled_qty=self.cumExecQty,
+            price=self.price, avg_price=self.avgPrice, reduce_only=self.reduceOnly, take_profit=self.takeProfit,
+            stop_loss=self.stopLoss, reject_reason="" if self.rejectReason == RejectReason.NO_ERROR else self.rejectReason,
+            ts_ns=ts_ns)

@@ -30,11 +30,3 @@ class Orderbook(msgspec.Struct, kw_only=True):
     seq: int = 0
     cts: int = 0  # the matching engine's timestamp, ms
 
-
-def apply_levels(side: dict[str, str], levels: list[Level]) -> None:
-    """Merge one side of a delta into a {price: size} map (size "0" deletes)."""
-    for price, size in levels:
-        if float(size) == 0:
-            side.pop(price, None)
-        else:
-            side[price] = size

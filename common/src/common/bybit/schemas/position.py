@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from common.bybit.enums import Category
 import msgspec
+
+from common.schemas.execution import PositionEvent
 
 
 class SetLeverageParams(msgspec.Struct, kw_only=True):
@@ -52,4 +55,11 @@ class Position(msgspec.Struct, kw_only=True):
     entryPrice: str = ""
     createdTime: str = ""
     updatedTime: str = ""
-    category: str = "linear"
+    category: str = Category.LINEAR
+
+    def to_position_event(self, *, ts_ns: int) -> PositionEvent:
+        """The `exec.events` message of this position (REST gives avgPrice, the topic entryPrice)."""
+        return PositionEvent(
+            symbol=self.symbol, side=self.side, size=self.size, entry_price=self.entryPrice or self.avgPrice,
+            take_profit=self.takeProfit, stop_loss=self.stopLoss, unrealised_pnl=self.unrealisedPnl or "0",
+            realised_pnl=self.cumRealisedPnl or "0", ts_ns=ts_ns)

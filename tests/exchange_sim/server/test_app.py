@@ -10,6 +10,8 @@ from pybit.exceptions import InvalidRequestError
 
 from tests.support import wait_until
 
+pytestmark = pytest.mark.service
+
 
 def http(sim, secret=None):
     session = ut.HTTP(api_key=sim.key, api_secret=secret or sim.secret, max_retries=1)

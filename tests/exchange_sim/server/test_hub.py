@@ -16,6 +16,8 @@ import websockets
 
 from tests.support import start_sim
 
+pytestmark = pytest.mark.service
+
 LATENCY_S = 0.050
 # uvloop's timers count whole milliseconds of a clock read once per loop turn, so a 50 ms sleep may end
 # a little before 50 ms of wall time have passed since the request arrived (the market is kept quiet,

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exchange_sim.engine import BookUpdate, Exchange, ExchangeError, TradeTick
+from common.bybit.errors import BybitError
+from exchange_sim.engine import BookUpdate, Exchange, TradeTick
+
+pytestmark = pytest.mark.unit
 
 D = Decimal
 SYMBOL = "BTCUSDT"
@@ -147,7 +151,7 @@ def test_invariants_hold_over_random_order_and_market_sequences(leverage, script
     for i, (symbol, action) in enumerate(script):
         try:
             apply(ex, symbol, action, T0 + i + 1)
-        except ExchangeError as e:
+        except BybitError as e:
             assert e.code in {10001, 110001, 110007, 110017, 110043, 110094, 170134, 170135, 170136, 170137}
         check(ex)
 

@@ -7,17 +7,22 @@ import hashlib
 import json
 import os
 import subprocess
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from common import constants as c
-from common.schemas import Trade, encode
+from common.bybit.enums import Side
+from common.bybit.filters import to_step
+from common.schemas import OrderEvent, Trade, encode
 from exchange_sim.engine import BookUpdate, Exchange, MarketGenerator
-from scalperctl.replay import STEP_MS, T0_MS
+from scalperctl.replay import STEP_MS, T0_MS, Backtest, generated
+from strategy_service import profile as profiles
 from tests.support import VENV_BIN
+
+pytestmark = pytest.mark.service
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 MINUTES = "3"
@@ -67,6 +72,28 @@ def test_a_recording_of_the_seeded_path_replays_to_the_same_trades(seeded, tmp_p
         assert (out / name).read_bytes() == (seeded / name).read_bytes(), name
 
 
+def test_the_strategy_sees_an_entry_orders_tp_and_sl_as_live_publishes_them():
+    """Live, the execution service's OrderEvent carries the order's takeProfit/stopLoss; the replay's must too."""
+    bt = Backtest(profiles.load(profiles.DEFAULT_PROFILE), symbols=SYMBOLS)
+    seen: list[OrderEvent] = []
+    to_engine = bt.engine.on_exec_event
+
+    def record_orders(ev):
+        if type(ev) is OrderEvent:
+            seen.append(ev)
+        return to_engine(ev)
+
+    bt.engine.on_exec_event = record_orders
+    bt.run(generated(symbols=SYMBOLS, seed=11, steps=int(float(MINUTES) * 60_000 / STEP_MS)))
+    entries = [ev for ev in seen if ev.order_link_id in bt.intents and not ev.reduce_only]
+    assert entries
+    for ev in entries:  # the order holds the intent's TP/SL on the instrument's tick, as the replay sent them
+        intent, tick = bt.intents[ev.order_link_id], bt.ex.instruments[ev.symbol].tick_size
+        sent = (to_step(Decimal(intent.take_profit), tick, ROUND_HALF_UP),
+                to_step(Decimal(intent.stop_loss), tick, ROUND_HALF_UP))
+        assert (ev.take_profit, ev.stop_loss) == tuple(str(p) for p in sent), ev
+
+
 def test_an_unknown_profile_is_refused(tmp_path):
     done = replay("--seed", "1", "--profile", "yolo", "--out", str(tmp_path))
     assert done.returncode == 2 and "no such profile" in done.stderr
@@ -75,7 +102,7 @@ def test_an_unknown_profile_is_refused(tmp_path):
 def test_a_replay_leaves_the_live_platform_untouched(redis_server, redis_url, tmp_path):
     live = redis_server.client()
     for k in range(50):
-        t = Trade(symbol="BTCUSDT", trade_id=str(k), side="Buy", price="65000.0", size="0.001",
+        t = Trade(symbol="BTCUSDT", trade_id=str(k), side=Side.BUY, price="65000.0", size="0.001",
                   exchange_ts_ns=k, received_ts_ns=k)
         live.xadd(c.MARKET_TRADES, {c.PAYLOAD_FIELD: encode(t)})
     live.xgroup_create(c.EXEC_INTENTS, "execution", id="0", mkstream=True)

@@ -11,17 +11,18 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-from common.bybit.book import LocalBook
 from common.bybit.errors import BybitError
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.schemas.order import PlaceOrderParams
 from common.bybit.schemas.position import TradingStopParams
 from common.bybit.ws import BybitWs
+from market_service.book import Book
 from exchange_sim.server.admin import Status
 
-from tests.support import KEY, SECRET, VENV_BIN, start_sim
-from tests.exchange_sim.server.test_connector import until
+from tests.support import KEY, SECRET, VENV_BIN, start_sim, wait_until_async
+
+pytestmark = pytest.mark.service
 
 TICK = Decimal("0.1")
 DEPTH = 50
@@ -96,22 +97,17 @@ async def test_replayed_book_matches_an_independent_reference(tmp_path):
     record(path, seed=11, deltas=300)  # 3 s of recorded time
     expected = reference_book(path)
     sim = start_sim("--replay", str(path), "--tick-ms", "20", "--symbols", "BTCUSDT", tmp_path=tmp_path)
-    book = LocalBook("BTCUSDT")
-    ws = BybitWs(url=sim.ws_public, on_message=lambda m: book.apply(kind=m.type, data=m.data))
+    book = Book("BTCUSDT")
+    ws = BybitWs(url=sim.ws_public, on_message=lambda m: book.apply(kind=m.type, data=m.data, ts_ms=m.ts))
     admin = BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret, time_sync=False)
     await ws.subscribe([f"orderbook.{DEPTH}.BTCUSDT"])
     task = asyncio.create_task(ws.run())
     try:
-        status = await admin.get("/admin/status", {}, Status)
-        for _ in range(300):  # at most ~30 s for 3 s of recorded time
-            if status.replay_done:
-                break
-            await asyncio.sleep(0.1)
-            status = await admin.get("/admin/status", {}, Status)
-        assert status.replay_done, "the replay did not finish"
+        status = await wait_until_async(lambda: replay_done(admin), timeout=30, interval=0.1,
+                                        what="the replay to finish")  # 3 s of recorded time
         assert status.replay_events == 301 + 30  # 1 snapshot + 300 deltas + 30 trades
-        await until(lambda: tuple(map(as_decimal, book.levels(DEPTH))) == expected, timeout=10,
-                    what="the connector's book to equal the reference")
+        await wait_until_async(lambda: tuple(map(as_decimal, book.levels(DEPTH))) == expected, timeout=10,
+                               what="the connector's book to equal the reference")
         assert ws.connects == 1  # one connection: no gap forced a resubscribe
     finally:
         await admin.aclose()
@@ -144,17 +140,22 @@ def ticker_msg(symbol: str, ts: int, kind: str, **fields: str) -> dict:
             "data": {"symbol": symbol, **fields}}
 
 
+async def replay_done(admin: BybitHttp) -> Status | None:
+    """The simulator's status once its replay is done, else None."""
+    status = await admin.get("/admin/status", {}, Status)
+    return status if status.replay_done else None
+
+
 async def wait_for_replay_end(sim, poll=None) -> None:
     """Poll the admin status until the replay is done (at most ~30 s), calling `poll` each round."""
     admin = BybitHttp(base_url=sim.rest, api_key=sim.key, api_secret=sim.secret, time_sync=False)
+    async def done() -> Status | None:
+        if poll is not None:
+            await poll()
+        return await replay_done(admin)
+
     try:
-        for _ in range(300):
-            if poll is not None:
-                await poll()
-            if (await admin.get("/admin/status", {}, Status)).replay_done:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the replay did not finish")
+        await wait_until_async(done, timeout=30, interval=0.1, what="the replay to finish")
     finally:
         await admin.aclose()
 
@@ -201,7 +202,7 @@ async def test_recorded_mark_price_reaches_ws_and_rest_in_order_with_trades_and_
     try:
         await asyncio.wait_for(ws.connected.wait(), 10)
         await wait_for_replay_end(sim, poll_rest)
-        await until(lambda: len(seen) >= 6, timeout=10, what="the recorded sequence on the socket")
+        await wait_until_async(lambda: len(seen) >= 6, timeout=10, what="the recorded sequence on the socket")
         assert seen == [("mark", "0.5125"), ("trade", "0.5126"), ("mark", "0.5130"),
                         ("book", [("0.5128", "500")], []), ("mark", "0.5131"), ("trade", "0.5128")], (
             "out of order, or the test subscribed after the recorded sequence began")
