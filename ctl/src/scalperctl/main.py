@@ -6,12 +6,16 @@ through Redis, as any client of the platform does (so the same under make run an
   config reload
   book, market                            the market service's keys
   orders, positions, recovery, order      the execution service's keys; an intent on exec.intents
+  jobs, backup now                        the worker's run records; a run_job command on sys.control
 on local files, on purpose:
   config check    validates an env file (or the services' one) before anything starts
   hash-password   stdin to a bcrypt hash; no settings, no Redis
   user            the dashboard's SQLite users.db and DATA_DIR/audit.jsonl, with the dashboard's own
                   code: users can be made while the dashboard is down and no password or hash crosses
                   the bus; run it where DATA_DIR is, as the user who owns it
+  backup list, verify, restore
+                  the backups are files on this host and must be readable while the platform is down
+                  (restore refuses while any service heartbeats)
   replay          a recording (or a seed) in, a report in --out; isolated: no Redis, no settings
 over HTTP:
   sim             the simulated exchange's /admin/* REST endpoints (the exchange's stand-in, not on
