@@ -1,4 +1,7 @@
-"""Safe mode and recovery: the execution state, each recovery plan step by step, and the buttons."""
+"""The safe mode page (/safe-mode): the execution state, each recovery plan step by step, and the buttons.
+
+Its JSON lives under /api (/api/safe-mode, /api/safe-mode/{switch}, /api/reconcile): the reconcile URL
+predates the page's prefix, so the API router's prefix is /api."""
 
 from __future__ import annotations
 
@@ -10,15 +13,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
-from dashboard import api_models as api
+from dashboard import api_models as models
 from dashboard import state
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
-from dashboard.pages import after_action, render
+from dashboard.responses import after_action, render
 
-router = APIRouter(tags=["safe mode"])
+page = APIRouter(prefix="/safe-mode", tags=["safe mode"])
+api = APIRouter(prefix="/api", tags=["safe mode"])
 
 
 async def _safe_mode(rt) -> dict:
+    """Operator safe mode, execution's state, what a reconciliation would wait for, the recovery plans."""
     redis = rt.bus.redis
     execution = await state.execution_state(redis)
     return {
@@ -29,26 +34,26 @@ async def _safe_mode(rt) -> dict:
     }
 
 
-@router.get("/safe-mode", response_class=HTMLResponse)
+@page.get("", response_class=HTMLResponse)
 async def safe_mode_page(request: Request, user: UserDep, rt: RuntimeDep):
     """The safe mode and recovery page."""
     return render(request, "safe_mode.html", user=user, **await _safe_mode(rt))
 
 
-@router.get("/api/safe-mode", response_model=api.SafeMode)
+@api.get("/safe-mode", response_model=models.SafeMode)
 async def safe_mode(rt: RuntimeDep) -> dict:
     """Operator safe mode, the execution state (NORMAL / SAFE / RECOVERING) and the recovery plans."""
     return await _safe_mode(rt)
 
 
-@router.post("/api/safe-mode/{switch}", response_model=api.CommandSent, responses=api.refusals(403))
+@api.post("/safe-mode/{switch}", response_model=models.CommandSent, responses=models.refusals(403))
 async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: AdminDep, rt: RuntimeDep):
     """Enter or leave safe mode on every service (admin); the same command as `scalperctl safe-mode`."""
     command = Command.SAFE_MODE_ON if switch == "on" else Command.SAFE_MODE_OFF
     return await _send(request, user=user, rt=rt, command=command, target="*")
 
 
-@router.post("/api/reconcile", response_model=api.CommandSent, responses=api.refusals(403))
+@api.post("/reconcile", response_model=models.CommandSent, responses=models.refusals(403))
 async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
     """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`. While a hold
     (operator safe mode, a lost stream) keeps execution SAFE, the plan waits for the hold's release."""
@@ -67,6 +72,7 @@ def reconcile_waits(holds: dict[str, str]) -> str:
 
 
 async def _send(request: Request, *, user, rt, command: Command, target: str, note: str = ""):
+    """Publish `command` on sys.control, audit it, and answer (back to the page, or JSON)."""
     entry = await send_control(
         rt.bus.redis, command=command, target=target, issued_by=f"dashboard:{user.name}"
     )

@@ -1,4 +1,8 @@
-"""Server-rendered pages: every page gets the user, the CSRF token, the alert badge and the mode banner."""
+"""How a route answers: a rendered page (every page gets the user, the CSRF token, the alert badge and the
+mode banner), or after an action a redirect back to the page or JSON.
+
+Templates whose name starts with "_" are shared parts (the layout, the facts table), not pages.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ NAV = [
 
 
 def render(request: Request, template: str, *, user: User, **ctx):
+    """`template` with the header every page shares, then `ctx`."""
     state = request.app.state
     return templates.TemplateResponse(
         request,

@@ -1,52 +1,28 @@
-"""The only routes without a session: liveness, Prometheus metrics (token or loopback) and login."""
+"""The login page (/login, public: the one page without a session) and logging out (/logout, behind the
+session like every other route)."""
 
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Annotated
 
 from common.bus import REDIS_DOWN
-from common.schemas import Severity, now_ns
+from common.schemas import Severity
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dashboard import api_models as api
-from dashboard.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, is_loopback
-from dashboard.deps import MonitorDep, SettingsDep
-from dashboard.pages import templates
+from dashboard.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from dashboard.deps import ActingDep
+from dashboard.responses import templates
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["public"])
-# /healthz fails when no heartbeat (our own included) arrived for this long: the monitor is stuck.
-HEALTHZ_STALE_S = 5.0
-
-
-@router.get("/healthz", response_model=api.Liveness, responses={503: {"model": api.Liveness}})
-def healthz(monitor: MonitorDep) -> JSONResponse:
-    """Liveness of the dashboard itself: its monitor is receiving heartbeats."""
-    age = (now_ns() - monitor.last_heartbeat_ns) / 1e9
-    ok = age < HEALTHZ_STALE_S
-    return JSONResponse(
-        {"status": "ok" if ok else "stale", "last_heartbeat_age_s": round(age, 2)},
-        status_code=200 if ok else 503,
-    )
-
-
-@router.get("/metrics", include_in_schema=False)
-def metrics(request: Request, settings: SettingsDep) -> Response:
-    """Prometheus metrics: for loopback scrapers, or with `Authorization: Bearer METRICS_TOKEN`."""
-    token = settings.metrics_token.get_secret_value()
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    loopback = request.client is not None and is_loopback(request.client.host)
-    if not (request.app.state.open_mode or loopback or (token and secrets.compare_digest(given, token))):
-        return JSONResponse({"detail": "scrape token required"}, status_code=401)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+page = APIRouter(prefix="/login", tags=["login"])
+logout_router = APIRouter(prefix="/logout", tags=["login"])
 
 
 def _form(request: Request, *, error: str = "", status: int = 200) -> HTMLResponse:
+    """The login form with a fresh CSRF token (its signed twin in a cookie)."""
     token, cookie = request.app.state.sessions.login_token()
     response = templates.TemplateResponse(
         request,
@@ -59,6 +35,7 @@ def _form(request: Request, *, error: str = "", status: int = 200) -> HTMLRespon
 
 
 def _cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """An HttpOnly, SameSite=strict cookie that lives as long as a session (Secure over HTTPS)."""
     response.set_cookie(
         name,
         value,
@@ -69,13 +46,13 @@ def _cookie(request: Request, response: Response, name: str, value: str) -> None
     )
 
 
-@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+@page.get("", response_class=HTMLResponse, include_in_schema=False)
 def login_page(request: Request) -> HTMLResponse:
     """The login form (with its CSRF token)."""
     return _form(request)
 
 
-@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+@page.post("", response_class=HTMLResponse, include_in_schema=False)
 async def login(
     request: Request,
     username: Annotated[str, Form(max_length=200)] = "",
@@ -112,6 +89,7 @@ async def login(
 
 
 async def _lockout_alert(request: Request, key: str) -> None:
+    """A CRIT alert for a lockout; Redis being down only costs the alert, never the answer."""
     state = request.app.state
     log.warning("login_lockout", extra={"ctx": {"who": key}})
     try:
@@ -123,3 +101,12 @@ async def _lockout_alert(request: Request, key: str) -> None:
         )
     except REDIS_DOWN as e:
         log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
+
+
+@logout_router.post("", include_in_schema=False)
+def logout(request: Request, user: ActingDep) -> RedirectResponse:
+    """End the session (the signed cookie is dropped; it also expires by itself)."""
+    request.app.state.audit.record(user=user.name, action="logout", client=request.client.host, outcome="ok")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
