@@ -18,7 +18,9 @@ from common.schemas import FillEvent, PositionEvent, encode
 
 from common import constants as c
 from dashboard import pnl
-from dashboard.scenarios import SCENARIOS, RunRecord, Runner, StepRecord
+from dashboard.records import RunRecord, StepRecord
+from dashboard.scenarios.catalogue import SCENARIOS
+from dashboard.scenarios.runner import Runner
 from tests.dashboard.conftest import Dashboard, admin_env, start_dashboard, stop
 from tests.support import VENV_BIN, start_service, wait_until
 

@@ -17,7 +17,7 @@ from common.schemas import Signal, Status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard.alerts import AlertRecord
-from dashboard.scenarios import RunRecord
+from dashboard.records import RunRecord
 from dashboard.struct_models import mirror
 
 # A latency bound or quantile: seconds (or the histogram's unit), or Prometheus' unbounded "+Inf".

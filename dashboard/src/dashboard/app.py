@@ -43,7 +43,7 @@ from dashboard.routes import (
     services,
     signals,
 )
-from dashboard.scenarios import Runner
+from dashboard.scenarios.runner import Runner
 from dashboard.users import UserStore
 from dashboard.versions import ConfigVersions
 

@@ -7,7 +7,7 @@ Redis (its intent records, exec.events, its positions and open orders, as JSON/m
 must then show every intent filled by exactly one order and every open position under a TP and an SL.
 Reduce-only intents close what the run opened, so repeated runs do not pile up exposure.
 
-Each function is a scenario step's check: (ctx) -> (holds, detail), polled until it holds; NotGreen
+Each function is a scenario step's check: (ctx) -> (holds, detail), polled until it holds; StepFailed
 fails the step at once. Facts for later steps are kept in ctx.facts.
 """
 
@@ -18,7 +18,6 @@ import statistics
 import time
 from collections import Counter
 from decimal import ROUND_CEILING, Decimal
-from typing import TYPE_CHECKING
 
 from common.bybit import filters
 from common.bybit.http import BybitHttp
@@ -29,18 +28,12 @@ from common.schemas import OrderEvent, OrderIntent
 
 from common import constants as c
 from dashboard import state
-
-if TYPE_CHECKING:
-    from dashboard.scenarios import Context
+from dashboard.scenarios.steps import Context, StepFailed
 
 ORDERS = 10
 PROTECT_PCT = Decimal(2)  # TP and SL this far from the price: a few seconds' moves do not reach them
 NOTIONAL_MARGIN = Decimal("1.2")  # an order's value this far above the instrument's minimum
 FINAL = frozenset({"filled", "rejected", "cancelled"})  # execution's final intent statuses
-
-
-class NotGreen(Exception):
-    """Something the scenario proves went wrong: the run is RED, the message says what."""
 
 
 async def send(ctx: Context) -> tuple[bool, str]:
@@ -84,14 +77,14 @@ async def filled(ctx: Context) -> tuple[bool, str]:
         return False, waiting
     orders = await _orders(ctx, opens)
     if doubled := {i: ids for i, (ids, _) in orders.items() if len(ids) > 1}:
-        raise NotGreen(f"intents with more than one order: {doubled}")
+        raise StepFailed(f"intents with more than one order: {doubled}")
     if short := [f"{i.intent_id} {orders[i.intent_id][1]} of {i.qty}" for i in opens
                  if orders[i.intent_id][1] != Decimal(i.qty)]:
         return False, f"order events do not show these filled in full (yet): {', '.join(short)}"
     open_left = [k.decode() for k in await ctx.rt.bus.redis.hkeys(c.EXEC_ORDERS_KEY)
                  if any(k.decode().startswith(i.intent_id) for i in opens)]
     if open_left:
-        raise NotGreen(f"orders still open after their fill: {', '.join(open_left)}")
+        raise StepFailed(f"orders still open after their fill: {', '.join(open_left)}")
     ms = [(records[i.intent_id]["ack_ts_ns"] - i.created_ts_ns) / 1e6 for i in opens]
     return True, (f"{len(opens)}/{len(opens)} filled, {len(opens)} orders for {len(opens)} intents (none "
                   f"doubled, none left open); intent→ack p50 {statistics.median(ms):.1f} ms, "
@@ -179,22 +172,24 @@ def _protection(side: str, price: Decimal) -> tuple[str, str]:
 
 
 def _protected(position: dict) -> bool:
+    """The position has both a TP and an SL."""
     return Decimal(position.get("takeProfit") or 0) > 0 and Decimal(position.get("stopLoss") or 0) > 0
 
 
 async def _positions(ctx: Context) -> dict[str, dict]:
+    """Execution's open positions by symbol."""
     raw = await ctx.rt.bus.redis.hgetall(c.EXEC_POSITIONS_KEY)
     return {k.decode(): json.loads(v) for k, v in sorted(raw.items())}
 
 
 async def _settled(ctx: Context, intents: list[OrderIntent]) -> tuple[dict[str, dict], str]:
     """Execution's records of `intents` once all are filled and acknowledged, or what is still awaited
-    ("" when nothing is); NotGreen when one ended otherwise than filled."""
+    ("" when nothing is); StepFailed when one ended otherwise than filled."""
     raws = await ctx.rt.bus.redis.hmget(c.EXEC_INTENTS_KEY, [i.intent_id for i in intents])
     records = {i.intent_id: json.loads(r) for i, r in zip(intents, raws, strict=True) if r}
     if bad := [f"{k} {r['status']}: {r['reason']}" for k, r in records.items()
                if r["status"] in FINAL and r["status"] != "filled"]:
-        raise NotGreen(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
+        raise StepFailed(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
     done = [r for r in records.values() if r["status"] == "filled" and r.get("ack_ts_ns")]
     if len(done) == len(intents):
         return records, ""
