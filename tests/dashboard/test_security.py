@@ -10,7 +10,7 @@ import redis
 
 from common import constants as c
 from dashboard.alerts import ALERT_LOG_FILE
-from dashboard.audit import AUDIT_FILE
+from dashboard.auth.audit import AUDIT_FILE
 from tests.dashboard.conftest import (ACTIONS, ADMIN, ADMIN_HASH, PAGES, PASSWORD, TOKEN, admin_env, start_dashboard,
                                      stop)
 from tests.support import VENV_BIN, wait_until

@@ -7,10 +7,10 @@ import subprocess
 
 import bcrypt
 from common.config import Settings
-from dashboard.audit import AUDIT_FILE
-from dashboard.throttle import KEY_PREFIX, MAX_LOCKOUT_S, Throttle
+from dashboard.auth.audit import AUDIT_FILE
+from dashboard.auth.throttle import KEY_PREFIX, MAX_LOCKOUT_S, Throttle
 from redis import asyncio as aioredis
-from dashboard.users import Role, UserStore
+from dashboard.auth.users import Role, UserStore
 
 from tests.support import VENV_BIN, service_env
 

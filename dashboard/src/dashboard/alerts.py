@@ -22,7 +22,7 @@ from common.health import Progress
 from common.schemas import Alert, Severity
 from redis.backoff import EqualJitterBackoff
 
-from dashboard.audit import rotating_jsonl
+from dashboard.rotating_jsonl import rotating_jsonl
 from dashboard.telegram import Telegram, TelegramError
 
 log = logging.getLogger(__name__)

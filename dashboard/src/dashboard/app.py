@@ -15,17 +15,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from dashboard.alerts import AlertEngine
-from dashboard.audit import Audit
-from dashboard.auth import (
-    Sessions,
-    allowed_networks,
-    client_allowed,
-    is_loopback,
-    open_mode,
-    session_secret,
-)
+from dashboard.auth.access import allowed_networks, client_allowed, is_loopback, open_mode
+from dashboard.auth.audit import Audit
+from dashboard.auth.session import Sessions, session_secret
+from dashboard.auth.throttle import Throttle
+from dashboard.auth.users import UserStore
 from dashboard.deps import LoginRequired, SessionDep
-from dashboard.throttle import Throttle
 from dashboard.monitor import HealthMonitor
 from dashboard.routes import (
     alerts,
@@ -44,7 +39,6 @@ from dashboard.routes import (
     signals,
 )
 from dashboard.scenarios.runner import Runner
-from dashboard.users import UserStore
 from dashboard.versions import ConfigVersions
 
 HERE = Path(__file__).parent

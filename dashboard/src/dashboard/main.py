@@ -7,7 +7,7 @@ from common import config
 from common import constants as c
 from dashboard.alerts import AlertEngine
 from dashboard.app import create_app
-from dashboard.auth import check_exposure
+from dashboard.auth.access import check_exposure
 from dashboard.monitor import HealthMonitor
 from dashboard.telegram import Telegram
 from dashboard.web import serve_task

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from dashboard.users import User
+from dashboard.auth.users import User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime(

@@ -3,20 +3,16 @@ session like every other route)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
-from common.bus import REDIS_DOWN
-from common.schemas import Severity
 from fastapi import APIRouter, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dashboard.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from dashboard.auth.login import LoginRefused, log_in
+from dashboard.auth.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from dashboard.deps import ActingDep
 from dashboard.responses import templates
 
-log = logging.getLogger(__name__)
 page = APIRouter(prefix="/login", tags=["login"])
 logout_router = APIRouter(prefix="/logout", tags=["login"])
 
@@ -60,47 +56,16 @@ async def login(
     csrf: Annotated[str, Form()] = "",
 ):
     """Check the form's CSRF token, the lockouts, then the password; a session cookie on success."""
-    state = request.app.state
-    client = request.client.host if request.client else ""
-    keys = (f"user:{username}", f"addr:{client}")
-    if state.open_mode:
-        return _form(request, error="open local mode: no login until an admin is configured", status=403)
-    if not state.sessions.login_token_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf):
-        state.audit.record(user=username, action="login", client=client, outcome="refused", detail="CSRF")
-        return _form(request, error="the form expired, try again", status=403)
-    left = await state.throttle.locked(*keys)
-    if left:
-        state.audit.record(
-            user=username, action="login", client=client, outcome="locked", detail=f"{left:.0f} s left"
-        )
-        return _form(request, error=f"too many wrong passwords: locked for {left:.0f} s", status=429)
-    user = await run_in_threadpool(state.users.verify, username, password)
-    if user is None:
-        state.audit.record(user=username, action="login", client=client, outcome="wrong password")
-        for key in await state.throttle.failed(*keys):
-            await _lockout_alert(request, key)
-        return _form(request, error="wrong user name or password", status=401)
-    await state.throttle.succeeded(*keys)
-    state.audit.record(user=user.name, action="login", client=client, outcome="ok")
+    try:
+        user = await log_in(request.app.state, username=username, password=password, csrf=csrf,
+                            csrf_cookie=request.cookies.get(LOGIN_CSRF_COOKIE),
+                            client=request.client.host if request.client else "")
+    except LoginRefused as e:
+        return _form(request, error=e.error, status=e.status)
     response = RedirectResponse("/", status_code=303)
-    _cookie(request, response, SESSION_COOKIE, state.sessions.issue(user.name))
+    _cookie(request, response, SESSION_COOKIE, request.app.state.sessions.issue(user.name))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
-
-
-async def _lockout_alert(request: Request, key: str) -> None:
-    """A CRIT alert for a lockout; Redis being down only costs the alert, never the answer."""
-    state = request.app.state
-    log.warning("login_lockout", extra={"ctx": {"who": key}})
-    try:
-        await state.rt.bus.alert(
-            key=f"lockout:{key}",
-            severity=Severity.CRIT,
-            title="dashboard login locked out",
-            detail=f"{state.throttle.max_failures} wrong passwords in a row for {key}",
-        )
-    except REDIS_DOWN as e:
-        log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
 
 
 @logout_router.post("", include_in_schema=False)

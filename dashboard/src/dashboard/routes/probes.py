@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard import api_models as models
-from dashboard.auth import is_loopback
+from dashboard.auth.access import is_loopback
 from dashboard.deps import MonitorDep, SettingsDep
 
 router = APIRouter(prefix="", tags=["probes"])

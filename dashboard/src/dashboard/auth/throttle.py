@@ -35,6 +35,8 @@ return locked
 
 
 class Throttle:
+    """Counts wrong passwords per key in Redis and locks a key out at the limit."""
+
     def __init__(self, redis: aioredis.Redis, *, max_failures: int, lockout_s: float,
                  clock=time.time) -> None:
         self.redis = redis

@@ -19,17 +19,22 @@ _DUMMY_HASH = b"$2b$12$dtC6Xl5lSqvtGVlm0X.xduuGkZ7ErYRu1GZXbMFrogzruPsck7LW2"
 
 
 class Role(StrEnum):
+    """What a user may do."""
+
     ADMIN = "admin"  # may act: safe mode, reconcile, acknowledge, reload, switch profile
     VIEWER = "viewer"  # reads everything, acts on nothing
 
 
 @dataclass(frozen=True)
 class User:
+    """A user as the dashboard knows them on a request."""
+
     name: str
     role: Role
 
     @property
     def is_admin(self) -> bool:
+        """May act, not only read."""
         return self.role is Role.ADMIN
 
 
@@ -39,6 +44,7 @@ def hash_password(password: str) -> str:
 
 
 def _check(password: str, hashed: str | None) -> bool:
+    """bcrypt's check, against a dummy hash when there is none, so it takes as long either way."""
     try:
         return bcrypt.checkpw(password.encode(), (hashed or "").encode() or _DUMMY_HASH)
     except ValueError:  # a malformed stored hash never matches
@@ -60,6 +66,7 @@ class UserStore:
             )
 
     def _db(self) -> sqlite3.Connection:
+        """A connection to users.db (each call its own: sqlite3 connections stay in their thread)."""
         return sqlite3.connect(self.path, timeout=5)
 
     def verify(self, name: str, password: str) -> User | None:
@@ -72,6 +79,7 @@ class UserStore:
         return User(name, Role(row[1])) if ok and row else None
 
     def get(self, name: str) -> User | None:
+        """The user named `name` with their current role, or None when there is none (any more)."""
         if self.admin_hash and name == self.admin_name:
             return User(name, Role.ADMIN)
         with self._db() as db:
@@ -89,6 +97,7 @@ class UserStore:
             raise ValueError(f"user {name} exists") from None
 
     def set_password(self, *, name: str, password: str) -> None:
+        """Raises ValueError when there is no such user."""
         with self._db() as db:
             if (
                 db.execute(
@@ -99,10 +108,12 @@ class UserStore:
                 raise ValueError(f"no user {name}")
 
     def remove(self, name: str) -> None:
+        """Raises ValueError when there is no such user."""
         with self._db() as db:
             if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise ValueError(f"no user {name}")
 
     def names(self) -> list[tuple[str, str]]:
+        """(name, role) of each user in the table, by name (the env admin is not in it)."""
         with self._db() as db:
             return db.execute("SELECT name, role FROM users ORDER BY name").fetchall()
