@@ -14,7 +14,7 @@ import collections
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from common.config import Settings
@@ -22,6 +22,7 @@ from common.health import Progress
 from common.schemas import Alert, Severity
 from redis.backoff import EqualJitterBackoff
 
+from dashboard.records import AlertRecord
 from dashboard.rotating_jsonl import rotating_jsonl
 from dashboard.telegram import Telegram, TelegramError
 
@@ -33,26 +34,9 @@ RETRY_CAP_S = 10.0
 IDLE_WAIT_S = 1.0  # the sender wakes at least this often, to prove progress
 
 
-@dataclass
-class AlertRecord:
-    """One alert as the operator sees it; `telegram` is "", "pending", "sent", "retrying" or "off"."""
-
-    id: int
-    key: str
-    severity: str
-    source: str
-    title: str
-    detail: str
-    ts_ns: int
-    repeats: int = 0
-    last_ts_ns: int = 0
-    acked_by: str = ""
-    telegram: str = ""
-    attempts: int = 0
-    last_error: str = ""
-
-
 class AlertEngine:
+    """Takes alerts off sys.alerts, folds duplicates, keeps the center and feeds Telegram's outbox."""
+
     def __init__(self, settings: Settings, telegram: Telegram, *, clock=time.monotonic) -> None:
         self.dedup_s = settings.alert_dedup_s
         self.rate_per_min = settings.alert_rate_per_min
