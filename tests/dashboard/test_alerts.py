@@ -10,7 +10,7 @@ import pytest
 from common.config import Settings
 from common.health import Progress
 from common.schemas import Alert, Severity, now_ns
-from dashboard.alerts import AlertEngine
+from dashboard.alert_engine import AlertEngine
 from dashboard.telegram import Telegram
 
 from tests.dashboard.faketelegram import FakeTelegram
@@ -183,7 +183,7 @@ async def test_what_a_stopped_engine_had_not_delivered_is_sent_after_the_restart
 
 
 async def test_a_full_outbox_drops_its_oldest_and_says_so(engine_for, caplog):
-    from dashboard.alerts import KEPT
+    from dashboard.alert_engine import KEPT
 
     engine = await engine_for(FakeTelegram(port=free_port()).url)  # Telegram never answers
     for i in range(KEPT + 1):

@@ -3,7 +3,7 @@ stand-in for execution's endpoint); the quantiles and per-bucket distributions i
 
 from __future__ import annotations
 
-from dashboard.latency import histograms, tick_to_order
+from dashboard.latency_histograms import histograms, tick_to_order
 from tests.dashboard.conftest import ADMIN, ADMIN_HASH, EXEC_EXPOSITION, fake_metrics, start_dashboard, stop
 from tests.support import free_port, wait_until
 

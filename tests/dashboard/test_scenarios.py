@@ -17,7 +17,7 @@ from common.manual_order import MANUAL_PREFIX
 from common.schemas import FillEvent, PositionEvent, encode
 
 from common import constants as c
-from dashboard import pnl
+from dashboard import daily_pnl
 from dashboard.records import RunRecord, StepRecord
 from dashboard.scenarios.catalogue import SCENARIOS
 from dashboard.scenarios.runner import Runner
@@ -148,7 +148,7 @@ async def test_pnl_today_counts_from_the_last_value_before_midnight(redis_url):
     r = redis.Redis.from_url(redis_url)
     ar = aioredis.Redis.from_url(redis_url)
     try:
-        assert "no_data" in await pnl.today(ar, now=now)
+        assert "no_data" in await daily_pnl.today(ar, now=now)
         pos = dict(side="", size="0", ts_ns=0)
         _publish(r, PositionEvent(symbol="BTCUSDT", realised_pnl="10", **pos), ms=midnight_ms - 5000)
         _publish(r, PositionEvent(symbol="BTCUSDT", realised_pnl="12.5", **pos), ms=midnight_ms - 1000)
@@ -158,7 +158,7 @@ async def test_pnl_today_counts_from_the_last_value_before_midnight(redis_url):
         _publish(r, PositionEvent(symbol="BTCUSDT", realised_pnl="15", **pos), ms=midnight_ms + 2000)
         _publish(r, PositionEvent(symbol="ETHUSDT", realised_pnl="-1.5", **pos), ms=midnight_ms + 3000)
         _publish(r, FillEvent(exec_id="b", fee="0.5", **fill), ms=midnight_ms + 4000)
-        got = await pnl.today(ar, now=now)
+        got = await daily_pnl.today(ar, now=now)
         assert got["realised_pnl"] == "1.0" and got["fees"] == "0.75" and got["fills"] == 2
         assert got["symbols"]["BTCUSDT"] == {"realised_pnl": "2.5", "baseline": "before 00:00"}
         assert got["symbols"]["ETHUSDT"] == {"realised_pnl": "-1.5", "baseline": "none: from 0"}

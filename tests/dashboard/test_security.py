@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from common import constants as c
-from dashboard.alerts import ALERT_LOG_FILE
+from dashboard.alert_engine import ALERT_LOG_FILE
 from dashboard.auth.audit import AUDIT_FILE
 from tests.dashboard.conftest import (ACTIONS, ADMIN, ADMIN_HASH, PAGES, PASSWORD, TOKEN, admin_env, start_dashboard,
                                      stop)

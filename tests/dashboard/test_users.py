@@ -6,9 +6,10 @@ import json
 import subprocess
 
 import bcrypt
+from common import constants as c
 from common.config import Settings
 from dashboard.auth.audit import AUDIT_FILE
-from dashboard.auth.throttle import KEY_PREFIX, MAX_LOCKOUT_S, Throttle
+from dashboard.auth.throttle import MAX_LOCKOUT_S, Throttle
 from redis import asyncio as aioredis
 from dashboard.auth.users import Role, UserStore
 
@@ -74,7 +75,7 @@ async def test_lockout_doubles_a_success_resets_the_count_and_a_restart_keeps_it
         for _ in range(3):
             await t.failed("u")
         assert await t.locked("u") == 20.0  # the second lockout lasts twice as long
-        assert 0 < await r.pttl(KEY_PREFIX + "u") <= 2 * MAX_LOCKOUT_S * 1000
+        assert 0 < await r.pttl(c.login_throttle_key("u")) <= 2 * MAX_LOCKOUT_S * 1000
     finally:
         await r.aclose()
 

@@ -96,3 +96,41 @@ CONSUMER_BATCH: Final = 500
 CLAIM_MIN_IDLE_MS: Final = 15_000
 # How long SIGTERM may take before the runner gives up on in-flight work.
 SHUTDOWN_GRACE_S: Final = 10.0
+
+
+# dashboard
+# The health monitor's restart counts, kept across dashboard restarts: a hash service -> restarts seen.
+HEALTH_RESTARTS_KEY: Final = f"{PREFIX}health:restarts"
+
+
+def login_throttle_key(who: str) -> str:
+    """The login throttle's record of `who` ("user:<name>" or "addr:<ip>"): a hash count, lockouts,
+    until_ms."""
+    return f"{PREFIX}dashboard:login:{who}"
+
+
+def restart_alert_key(service: str) -> str:
+    """The alert key of a service seen restarted (a new pid or start time)."""
+    return f"restart:{service}"
+
+
+def down_alert_key(service: str) -> str:
+    """The alert key of a service gone RED."""
+    return f"down:{service}"
+
+
+def lockout_alert_key(who: str) -> str:
+    """The alert key of a dashboard login lockout of `who` ("user:<name>" or "addr:<ip>")."""
+    return f"lockout:{who}"
+
+
+def execution_alert_key(hold: str) -> str:
+    """The alert key execution raises for what holds it SAFE ("ws", "module:market", ...)."""
+    return f"execution:{hold}"
+
+
+# Execution's intent statuses (EXEC_INTENTS_KEY records), the final ones: nothing moves an intent on.
+INTENT_FILLED: Final = "filled"
+INTENT_REJECTED: Final = "rejected"
+INTENT_CANCELLED: Final = "cancelled"
+INTENT_FINAL_STATUSES: Final = frozenset({INTENT_FILLED, INTENT_REJECTED, INTENT_CANCELLED})

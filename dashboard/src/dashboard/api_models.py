@@ -20,7 +20,7 @@ from common.schemas import Signal, Status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard.records import AlertRecord, RunRecord
-from dashboard.struct_models import mirror
+from dashboard.struct_mirror import mirror
 
 # A latency bound or quantile: seconds (or the histogram's unit), or Prometheus' unbounded "+Inf".
 Bound = float | Literal["+Inf"]

@@ -14,14 +14,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from dashboard.alerts import AlertEngine
+from dashboard.alert_engine import AlertEngine
 from dashboard.auth.access import allowed_networks, client_allowed, is_loopback, open_mode
 from dashboard.auth.audit import Audit
 from dashboard.auth.session import Sessions, session_secret
 from dashboard.auth.throttle import Throttle
 from dashboard.auth.users import UserStore
 from dashboard.deps import LoginRequired, SessionDep
-from dashboard.monitor import HealthMonitor
+from dashboard.health_monitor import HealthMonitor
 from dashboard.routes import (
     alerts,
     config,
@@ -39,7 +39,7 @@ from dashboard.routes import (
     signals,
 )
 from dashboard.scenarios.runner import Runner
-from dashboard.versions import ConfigVersions
+from dashboard.config_versions import ConfigVersions
 
 HERE = Path(__file__).parent
 # One routes module per page (routes/<page>.py = templates/<page>.html = static/<page>.js), each with its

@@ -9,11 +9,11 @@ from common.config import Settings
 from common.lifecycle import Runtime
 from fastapi import Depends, HTTPException, Request
 
-from dashboard.alerts import AlertEngine
+from dashboard.alert_engine import AlertEngine
 from dashboard.auth.access import LOCAL_USER
 from dashboard.auth.session import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from dashboard.auth.users import User
-from dashboard.monitor import HealthMonitor
+from dashboard.health_monitor import HealthMonitor
 
 OPEN_MODE_REFUSAL = "open local mode: configure an admin (ADMIN_PASSWORD_HASH) to act from the dashboard"
 

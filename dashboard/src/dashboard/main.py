@@ -5,12 +5,12 @@ from common.schemas import Alert, Heartbeat
 
 from common import config
 from common import constants as c
-from dashboard.alerts import AlertEngine
+from dashboard.alert_engine import AlertEngine
 from dashboard.app import create_app
 from dashboard.auth.access import check_exposure
-from dashboard.monitor import HealthMonitor
+from dashboard.health_monitor import HealthMonitor
 from dashboard.telegram import Telegram
-from dashboard.web import serve_task
+from dashboard.http_server import serve_task
 
 
 async def setup(rt: Runtime) -> None:

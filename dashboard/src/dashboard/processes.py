@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psutil
 
-from dashboard.monitor import HealthMonitor
+from dashboard.health_monitor import HealthMonitor
 
 # A local pid is the service's own process only when it started within this long of the heartbeat's start.
 START_MATCH_S = 5.0

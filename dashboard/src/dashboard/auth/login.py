@@ -10,6 +10,7 @@ from common.schemas import Severity
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
+from common import constants as c
 from dashboard.auth.users import User
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ async def _lockout_alert(state: State, key: str) -> None:
     log.warning("login_lockout", extra={"ctx": {"who": key}})
     try:
         await state.rt.bus.alert(
-            key=f"lockout:{key}",
+            key=c.lockout_alert_key(key),
             severity=Severity.CRIT,
             title="dashboard login locked out",
             detail=f"{state.throttle.max_failures} wrong passwords in a row for {key}",

@@ -16,7 +16,6 @@ import redis.asyncio as aioredis
 from common import constants as c
 
 MAX_LOCKOUT_S = 24 * 3600.0
-KEY_PREFIX = f"{c.PREFIX}dashboard:login:"  # + "user:<name>" or "addr:<ip>": hash count, lockouts, until_ms
 
 # One failure, atomically: count it; at the limit, lock for lockout * 2^lockouts (capped), start the
 # count again and count the lockout. Returns 1 when this failure locked the key.
@@ -49,7 +48,7 @@ class Throttle:
         """Seconds left on the longest lockout among `keys` (0 when none is locked)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for k in keys:
-                pipe.hget(KEY_PREFIX + k, "until_ms")
+                pipe.hget(c.login_throttle_key(k), "until_ms")
             until = await pipe.execute()
         now_ms = self.clock() * 1000
         return max((max(0.0, (float(u) - now_ms) / 1000) for u in until if u is not None), default=0.0)
@@ -57,11 +56,11 @@ class Throttle:
     async def failed(self, *keys: str) -> list[str]:
         """Count a wrong password; returns the keys this failure locked out."""
         args = [self.max_failures, int(self.lockout_s * 1000), int(MAX_LOCKOUT_S * 1000), int(self.clock() * 1000)]
-        return [k for k in keys if await self._failed(keys=[KEY_PREFIX + k], args=args)]
+        return [k for k in keys if await self._failed(keys=[c.login_throttle_key(k)], args=args)]
 
     async def succeeded(self, *keys: str) -> None:
         """A right password: the count of wrong ones in a row starts again (past lockouts still double)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for k in keys:
-                pipe.hset(KEY_PREFIX + k, "count", 0)
+                pipe.hset(c.login_throttle_key(k), "count", 0)
             await pipe.execute()

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator
 
 from dashboard import api_models as models
 from dashboard.deps import AdminDep, AlertsDep, UserDep
-from dashboard.live import EventStream, sse
+from dashboard.sse import EventStream, sse
 from dashboard.responses import after_action, render
 
 page = APIRouter(prefix="/alerts", tags=["alerts"])

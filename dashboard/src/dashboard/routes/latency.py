@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from dashboard import api_models as models
 from dashboard.deps import SettingsDep, UserDep
-from dashboard.latency import scrape, tick_to_order
+from dashboard.latency_histograms import scrape, tick_to_order
 from dashboard.responses import render
 
 page = APIRouter(prefix="/latency", tags=["latency"])

@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse
 
 from common import constants as c
 from dashboard import api_models as models
-from dashboard import state
+from dashboard import platform_state
 from dashboard.deps import RuntimeDep, UserDep
-from dashboard.live import EventStream, sse
+from dashboard.sse import EventStream, sse
 from dashboard.responses import render
 
 page = APIRouter(prefix="/market", tags=["market"])
@@ -20,13 +20,13 @@ STREAM_EVERY_S = 1.0
 @page.get("", response_class=HTMLResponse)
 async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
     """Per symbol price, spread, feed latency and staleness."""
-    return render(request, "market.html", user=user, symbols=await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY))
+    return render(request, "market.html", user=user, symbols=await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY))
 
 
 @api.get("", response_model=models.Market)
 async def market(rt: RuntimeDep) -> dict:
     """The market service's per-symbol summary."""
-    return {"symbols": await state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
+    return {"symbols": await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
 
 
 @api.get("/stream", response_class=EventStream)

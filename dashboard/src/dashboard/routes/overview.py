@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard import api_models as models
-from dashboard import pnl, state
+from dashboard import daily_pnl, platform_state
 from dashboard.deps import AlertsDep, MonitorDep, RuntimeDep, UserDep
-from dashboard.live import EventStream, sse
+from dashboard.sse import EventStream, sse
 from dashboard.responses import render
 
 page = APIRouter(prefix="", tags=["overview"])
@@ -24,7 +24,7 @@ async def _health(monitor, alerts, rt) -> dict:
     return {
         **monitor.snapshot(),
         "alerts_unacked": alerts.unacked(),
-        "operator_safe_mode": await state.operator_safe_mode(rt.bus.redis),
+        "operator_safe_mode": await platform_state.operator_safe_mode(rt.bus.redis),
     }
 
 
@@ -32,7 +32,7 @@ async def _health(monitor, alerts, rt) -> dict:
 async def overview(request: Request, user: UserDep, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """The overview page."""
     return render(request, "overview.html", user=user, health=await _health(monitor, alerts, rt),
-                  pnl=await pnl.today(rt.bus.redis))
+                  pnl=await daily_pnl.today(rt.bus.redis))
 
 
 @api.get("/health", response_model=models.Health)
@@ -50,4 +50,4 @@ async def health_stream(request: Request, monitor: MonitorDep, alerts: AlertsDep
 @api.get("/pnl/today", response_model=models.PnlToday | models.NoPnlToday)
 async def pnl_today(rt: RuntimeDep) -> dict:
     """Realised P&L since 00:00 UTC (net of fees) per symbol and in total, or why there is none."""
-    return await pnl.today(rt.bus.redis)
+    return await daily_pnl.today(rt.bus.redis)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from common import constants as c
 from dashboard import api_models as models
-from dashboard import state
+from dashboard import platform_state
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
 
@@ -27,8 +27,8 @@ async def _positions(rt) -> dict:
     """Execution's open positions and open orders, as it keeps them in Redis."""
     redis = rt.bus.redis
     return {
-        "positions": await state.json_hash(redis, c.EXEC_POSITIONS_KEY),
-        "orders": await state.json_hash(redis, c.EXEC_ORDERS_KEY),
+        "positions": await platform_state.json_hash(redis, c.EXEC_POSITIONS_KEY),
+        "orders": await platform_state.json_hash(redis, c.EXEC_ORDERS_KEY),
     }
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from common import constants as c
 from dashboard import api_models as models
-from dashboard import state
+from dashboard import platform_state
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
 
@@ -25,12 +25,12 @@ api = APIRouter(prefix="/api", tags=["safe mode"])
 async def _safe_mode(rt) -> dict:
     """Operator safe mode, execution's state, what a reconciliation would wait for, the recovery plans."""
     redis = rt.bus.redis
-    execution = await state.execution_state(redis)
+    execution = await platform_state.execution_state(redis)
     return {
-        "operator_safe_mode": await state.operator_safe_mode(redis),
+        "operator_safe_mode": await platform_state.operator_safe_mode(redis),
         "execution": execution,
         "reconcile_waits": reconcile_waits((execution or {}).get("holds") or {}),
-        "recovery_plans": await state.recovery_plans(redis),
+        "recovery_plans": await platform_state.recovery_plans(redis),
     }
 
 
@@ -57,7 +57,7 @@ async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: Ad
 async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
     """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`. While a hold
     (operator safe mode, a lost stream) keeps execution SAFE, the plan waits for the hold's release."""
-    holds = ((await state.execution_state(rt.bus.redis)) or {}).get("holds") or {}
+    holds = ((await platform_state.execution_state(rt.bus.redis)) or {}).get("holds") or {}
     return await _send(
         request, user=user, rt=rt, command=Command.RECONCILE, target=c.EXECUTION, note=reconcile_waits(holds)
     )

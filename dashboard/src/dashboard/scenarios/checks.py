@@ -13,7 +13,8 @@ import psutil
 from common.bybit.http import BybitHttp
 from common.schemas import Severity, now_ns
 
-from dashboard import state
+from common import constants as c
+from dashboard import platform_state
 from dashboard.scenarios.steps import Check, Context, StepFailed
 
 PROCESS_START_SLACK_S = 30.0  # a heartbeat's start time and the OS's process start time agree this well
@@ -99,9 +100,9 @@ def safe(hold: str) -> Check:
     """Execution in SAFE for this hold, or already recovering from it (its alert proves the edge)."""
 
     async def check(ctx: Context) -> tuple[bool, str]:
-        view = await state.execution_state(ctx.rt.bus.redis) or {}
+        view = await platform_state.execution_state(ctx.rt.bus.redis) or {}
         ok = hold in view.get("holds", {}) or view.get("state") == "RECOVERING"
-        seen, alert = await alert_raised(f"execution:{hold}", Severity.CRIT)(ctx)
+        seen, alert = await alert_raised(c.execution_alert_key(hold), Severity.CRIT)(ctx)
         return ok or seen, f"execution {view.get('state')}: {view.get('reason', '')}; {alert}"
 
     return check
@@ -110,8 +111,8 @@ def safe(hold: str) -> Check:
 async def normal(ctx: Context) -> tuple[bool, str]:
     """Execution NORMAL again after a recovery plan that started after the fault and ended ok."""
     redis = ctx.rt.bus.redis
-    view = await state.execution_state(redis) or {}
-    plans = [p for p in await state.recovery_plans(redis) if p.get("start_ns", 0) >= ctx.facts["fault_ns"]]
+    view = await platform_state.execution_state(redis) or {}
+    plans = [p for p in await platform_state.recovery_plans(redis) if p.get("start_ns", 0) >= ctx.facts["fault_ns"]]
     done = [p for p in plans if p.get("outcome") == "ok"]
     detail = f"execution {view.get('state')} ({view.get('reason', '')}); plans since the fault: " + (
         ", ".join(f"{p.get('trigger')}: {p.get('outcome')}" for p in plans) or "none"
@@ -122,7 +123,7 @@ async def normal(ctx: Context) -> tuple[bool, str]:
 async def ready_to_trade(ctx: Context) -> tuple[bool, str]:
     """Every service GREEN and execution NORMAL."""
     everyone_green, detail = await all_green(ctx)
-    view = await state.execution_state(ctx.rt.bus.redis) or {}
+    view = await platform_state.execution_state(ctx.rt.bus.redis) or {}
     is_normal = view.get("state") == "NORMAL"
     return everyone_green and is_normal, f"{detail}; execution {view.get('state')} {view.get('reason', '')}".rstrip()
 

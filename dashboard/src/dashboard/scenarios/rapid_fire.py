@@ -20,6 +20,7 @@ from collections import Counter
 from decimal import ROUND_CEILING, Decimal
 
 from common.bybit import filters
+from common.bybit.enums import Side
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.urls import urls
@@ -27,13 +28,12 @@ from common.manual_order import SIDES, manual_intent, send_manual_order
 from common.schemas import OrderEvent, OrderIntent
 
 from common import constants as c
-from dashboard import state
+from dashboard import platform_state
 from dashboard.scenarios.steps import Context, StepFailed
 
 ORDERS = 10
 PROTECT_PCT = Decimal(2)  # TP and SL this far from the price: a few seconds' moves do not reach them
 NOTIONAL_MARGIN = Decimal("1.2")  # an order's value this far above the instrument's minimum
-FINAL = frozenset({"filled", "rejected", "cancelled"})  # execution's final intent statuses
 
 
 async def send(ctx: Context) -> tuple[bool, str]:
@@ -111,7 +111,7 @@ async def close(ctx: Context) -> tuple[bool, str]:
     """A reduce-only market intent against each position the run opened, for exactly what it opened."""
     closes = []
     for symbol, (side, size) in ctx.facts["opened"].items():
-        closes.append(manual_intent(side="sell" if side == "Buy" else "buy", symbol=symbol, qty=str(size),
+        closes.append(manual_intent(side="sell" if side == Side.BUY else "buy", symbol=symbol, qty=str(size),
                                     reduce_only=True))
     for intent in closes:
         await send_manual_order(ctx.rt.bus.redis, intent)
@@ -188,9 +188,9 @@ async def _settled(ctx: Context, intents: list[OrderIntent]) -> tuple[dict[str, 
     raws = await ctx.rt.bus.redis.hmget(c.EXEC_INTENTS_KEY, [i.intent_id for i in intents])
     records = {i.intent_id: json.loads(r) for i, r in zip(intents, raws, strict=True) if r}
     if bad := [f"{k} {r['status']}: {r['reason']}" for k, r in records.items()
-               if r["status"] in FINAL and r["status"] != "filled"]:
+               if r["status"] in c.INTENT_FINAL_STATUSES and r["status"] != c.INTENT_FILLED]:
         raise StepFailed(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
-    done = [r for r in records.values() if r["status"] == "filled" and r.get("ack_ts_ns")]
+    done = [r for r in records.values() if r["status"] == c.INTENT_FILLED and r.get("ack_ts_ns")]
     if len(done) == len(intents):
         return records, ""
     statuses = Counter(r["status"] for r in records.values())
@@ -203,7 +203,7 @@ async def _orders(ctx: Context, intents: list[OrderIntent]) -> dict[str, tuple[s
     intent, and how much they filled (an orderLinkId is the intent id, or it plus a suffix for a
     follow-up order)."""
     filled: dict[str, dict[str, Decimal]] = {i.intent_id: {} for i in intents}
-    async for ev in state.exec_events(ctx.rt.bus.redis, since_ms=ctx.facts["since_ms"]):
+    async for ev in platform_state.exec_events(ctx.rt.bus.redis, since_ms=ctx.facts["since_ms"]):
         if isinstance(ev, OrderEvent) and ev.order_id:
             owner = next((k for k in filled if ev.order_link_id.startswith(k)), None)
             if owner is not None:

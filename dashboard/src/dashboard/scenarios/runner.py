@@ -13,8 +13,8 @@ from common.lifecycle import Runtime
 from common.schemas import now_ns
 
 from common import constants as c
-from dashboard.alerts import AlertEngine
-from dashboard.monitor import HealthMonitor
+from dashboard.alert_engine import AlertEngine
+from dashboard.health_monitor import HealthMonitor
 from dashboard.records import RunRecord, StepRecord
 from dashboard.scenarios.catalogue import SCENARIOS
 from dashboard.scenarios.steps import Context, Scenario, Step, StepFailed

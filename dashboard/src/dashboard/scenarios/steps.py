@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from common.lifecycle import Runtime
 
-from dashboard.alerts import AlertEngine
-from dashboard.monitor import HealthMonitor
+from dashboard.alert_engine import AlertEngine
+from dashboard.health_monitor import HealthMonitor
 
 
 class StepFailed(Exception):

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from common.schemas import DecodeError, FillEvent, PositionEvent, decode
 
 from common import constants as c
-from dashboard.state import exec_events
+from dashboard.platform_state import exec_events
 
 BATCH = 1000
 BASELINE_SCAN = 20_000  # entries read back from midnight at most, looking for each symbol's baseline

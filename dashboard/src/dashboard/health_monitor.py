@@ -20,7 +20,6 @@ from common import constants as c
 
 log = logging.getLogger(__name__)
 
-RESTARTS_KEY = f"{c.PREFIX}health:restarts"  # hash: service -> restarts seen
 EVALUATE_EVERY_S = 0.25
 # A restarted service stays RED this long after its new instance's first heartbeat.
 RESTART_HOLD_S = 5.0
@@ -75,7 +74,7 @@ class HealthMonitor:
 
     async def load(self) -> None:
         """Seed from the heartbeat TTL keys and stored restart counts (a restarted dashboard)."""
-        restarts = await self.rt.bus.redis.hgetall(RESTARTS_KEY)
+        restarts = await self.rt.bus.redis.hgetall(c.HEALTH_RESTARTS_KEY)
         for name, n in restarts.items():
             self._view(name.decode()).restarts = int(n)
         for name in c.SERVICES:
@@ -101,7 +100,7 @@ class HealthMonitor:
             return  # an old heartbeat redelivered after a crash of ours
         self.last_heartbeat_ns = now_ns()
         if prev is not None and (prev.pid, prev.start_ts_ns) != (hb.pid, hb.start_ts_ns):
-            view.restarts = await self.rt.bus.redis.hincrby(RESTARTS_KEY, hb.service, 1)
+            view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
             view.restarted_ns = self.last_heartbeat_ns
             view.restart_reason = f"RESTARTED: pid {prev.pid} -> {hb.pid}"
             log.warning(
@@ -116,7 +115,7 @@ class HealthMonitor:
                 },
             )
             await self.rt.bus.alert(
-                key=f"restart:{hb.service}",
+                key=c.restart_alert_key(hb.service),
                 severity=Severity.WARN,
                 title=f"{hb.service} restarted",
                 detail=f"pid {prev.pid} -> {hb.pid}; restarts seen: {view.restarts}",
@@ -148,7 +147,7 @@ class HealthMonitor:
     async def _alert(self, view: ServiceView) -> None:
         try:
             await self.rt.bus.alert(
-                key=f"down:{view.name}",
+                key=c.down_alert_key(view.name),
                 severity=Severity.CRIT,
                 title=f"{view.name} is RED",
                 detail=view.reason,
