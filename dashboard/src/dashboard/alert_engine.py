@@ -55,6 +55,7 @@ class AlertEngine:
         self._backoff = EqualJitterBackoff(cap=RETRY_CAP_S, base=RETRY_BASE_S)
 
     def _wants_telegram(self, severity: str) -> bool:
+        """CRIT always, WARN when TELEGRAM_SEND_WARN."""
         return severity == Severity.CRIT or (self.send_warn and severity == Severity.WARN)
 
     async def on_alert(self, alert: Alert) -> None:
@@ -116,6 +117,7 @@ class AlertEngine:
         self._wake.set()
 
     def acknowledge(self, alert_id: int, *, user: str) -> AlertRecord | None:
+        """Mark alert `alert_id` acknowledged by `user` (logged); None when there is no such alert."""
         rec = self.records.get(alert_id)
         if rec is not None and not rec.acked_by:
             rec.acked_by = user
@@ -164,6 +166,7 @@ class AlertEngine:
         return sum(1 for r in self.records.values() if not r.acked_by and r.severity != Severity.INFO)
 
     def listing(self, *, severity: str | None = None, unacked_only: bool = False) -> list[dict]:
+        """The alert center's rows, newest first, filtered by severity and acknowledgement."""
         rows = [
             asdict(r)
             for r in reversed(self.records.values())
@@ -210,6 +213,7 @@ class AlertEngine:
             self._log.info(json.dumps({"telegram_sent": rec.id}))
 
     def _rate_wait(self) -> float:
+        """Seconds to wait before the next message may go (ALERT_RATE_PER_MIN per minute)."""
         now = self.clock()
         while self._sent_at and now - self._sent_at[0] >= 60.0:
             self._sent_at.popleft()
@@ -217,4 +221,5 @@ class AlertEngine:
 
 
 def _text(rec: AlertRecord) -> str:
+    """The Telegram message of an alert."""
     return f"[{rec.severity}] {rec.title}\n{rec.detail}\n({rec.source}, key {rec.key})".strip()

@@ -16,10 +16,13 @@ SHOWN = 20
 
 
 class ConfigVersions:
+    """The versions file under DATA_DIR: append a new view, list versions with their diffs."""
+
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / VERSIONS_FILE
 
     def _all(self) -> list[dict]:
+        """Every recorded version, oldest first; a line that does not parse is skipped."""
         if not self.path.exists():
             return []
         out = []

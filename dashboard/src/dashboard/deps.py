@@ -23,6 +23,7 @@ class LoginRequired(Exception):
 
 
 def current_user(request: Request) -> User:
+    """The session's user (LOCAL_USER in open local mode); LoginRequired without a valid session."""
     state = request.app.state
     if state.open_mode:
         return LOCAL_USER
@@ -63,6 +64,7 @@ async def admin_action(request: Request, user: ActingDep) -> User:
 
 
 def _refuse(request: Request, user: User, problem: str) -> None:
+    """Audit the refusal and answer 403 with `problem`."""
     request.app.state.audit.record(
         user=user.name,
         action=f"{request.method} {request.url.path}",
@@ -74,22 +76,27 @@ def _refuse(request: Request, user: User, problem: str) -> None:
 
 
 def _client(request: Request) -> str | None:
+    """The client's address, when the transport knows it."""
     return request.client.host if request.client else None
 
 
 def settings(request: Request) -> Settings:
+    """The running settings."""
     return request.app.state.rt.settings
 
 
 def runtime(request: Request) -> Runtime:
+    """The service's runtime (bus, settings, tasks)."""
     return request.app.state.rt
 
 
 def monitor(request: Request) -> HealthMonitor:
+    """The health monitor."""
     return request.app.state.monitor
 
 
 def alerts(request: Request) -> AlertEngine:
+    """The alert engine."""
     return request.app.state.alerts
 
 

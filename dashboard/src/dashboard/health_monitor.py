@@ -46,6 +46,7 @@ class ServiceView:
         return classify(self.heartbeat, now_ns=now)
 
     def as_dict(self, now: int) -> dict:
+        """The row /api/health shows; null facts before the first heartbeat."""
         hb = self.heartbeat
         return {
             "name": self.name,
@@ -66,6 +67,8 @@ class ServiceView:
 
 
 class HealthMonitor:
+    """Heartbeats in, one ServiceView per service out; notifies `changed` on every status change."""
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.services = {name: ServiceView(name) for name in c.SERVICES}
@@ -89,11 +92,13 @@ class HealthMonitor:
         await self.evaluate()
 
     def _view(self, name: str) -> ServiceView:
+        """The service's view, made on its first heartbeat when it is not one of c.SERVICES."""
         if name not in self.services:
             self.services[name] = ServiceView(name)
         return self.services[name]
 
     async def on_heartbeat(self, hb: Heartbeat) -> None:
+        """Bus handler: a new pid or start time counts a restart (and alerts); then re-evaluate."""
         view = self._view(hb.service)
         prev = view.heartbeat
         if prev is not None and hb.ts_ns < prev.ts_ns:
@@ -124,6 +129,7 @@ class HealthMonitor:
         await self.evaluate()
 
     async def evaluate(self) -> None:
+        """Re-classify every service; log, alert on RED, and wake the live pages on a change."""
         now = now_ns()
         changed = []
         for view in self.services.values():
@@ -145,6 +151,7 @@ class HealthMonitor:
                 self.changed.notify_all()
 
     async def _alert(self, view: ServiceView) -> None:
+        """A CRIT alert for a service gone RED; Redis being down only costs the alert."""
         try:
             await self.rt.bus.alert(
                 key=c.down_alert_key(view.name),
@@ -156,6 +163,7 @@ class HealthMonitor:
             log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
 
     async def run(self, progress: Progress) -> None:
+        """The monitor's task: seed from Redis, then evaluate every EVALUATE_EVERY_S."""
         await self.load()
         while True:
             await self.evaluate()
@@ -163,6 +171,7 @@ class HealthMonitor:
             await asyncio.sleep(EVALUATE_EVERY_S)
 
     def snapshot(self) -> dict:
+        """Every service's row, the worst status of them, the cluster and the mode."""
         now = now_ns()
         services = [v.as_dict(now) for v in self.services.values()]
         overall = min((s["status"] for s in services), key=_SEVERITY_ORDER.index, default="RED")

@@ -32,9 +32,11 @@ class EmbeddedServer(uvicorn.Server):
         self.progress = progress
 
     def capture_signals(self):
+        """Leave signals to the service runner."""
         return contextlib.nullcontext()
 
     async def on_tick(self, counter: int) -> bool:
+        """Prove progress on every tick."""
         self.progress.beat()
         return await super().on_tick(counter)
 

@@ -14,6 +14,7 @@ from dashboard.http_server import serve_task
 
 
 async def setup(rt: Runtime) -> None:
+    """Wire the monitor, the alert engine and the web app onto the runtime, in dependency order."""
     settings = rt.settings
     rt.health.details["mode"] = settings.execution_mode.value
     monitor = HealthMonitor(rt)
@@ -35,5 +36,6 @@ async def setup(rt: Runtime) -> None:
 
 
 def main() -> None:
+    """The console script: refuse an exposed open mode (exit 78), then run the service."""
     check_exposure(config.load_or_exit())
     run_service("dashboard", setup, dist="scalper-dashboard")

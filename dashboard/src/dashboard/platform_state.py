@@ -40,6 +40,7 @@ async def exec_events(redis: aioredis.Redis, *, since_ms: int) -> AsyncIterator[
 
 
 def _load(raw: bytes | None):
+    """JSON of `raw`, or None when absent or not JSON."""
     if raw is None:
         return None
     try:
@@ -49,6 +50,7 @@ def _load(raw: bytes | None):
 
 
 async def json_hash(redis: aioredis.Redis, key: str) -> dict[str, dict]:
+    """A hash of JSON objects by field, sorted; a value that is not an object is skipped."""
     out = {k.decode(): _load(v) for k, v in (await redis.hgetall(key)).items()}
     return {k: v for k, v in sorted(out.items()) if isinstance(v, dict)}
 
@@ -66,6 +68,7 @@ async def recovery_plans(redis: aioredis.Redis, *, limit: int = 20) -> list[dict
 
 
 async def operator_safe_mode(redis: aioredis.Redis) -> bool:
+    """The operator holds the platform in safe mode."""
     return await redis.get(c.SAFE_MODE_KEY) == b"1"
 
 
@@ -76,6 +79,7 @@ async def _quality_symbols(redis: aioredis.Redis) -> list[str]:
 
 
 async def _hgetall(redis: aioredis.Redis, keys: list[str]) -> list[dict]:
+    """HGETALL of each key in one round trip."""
     async with redis.pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.hgetall(key)

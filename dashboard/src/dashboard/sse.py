@@ -23,6 +23,7 @@ def sse(
     every_s: float,
     changed: asyncio.Condition | None = None,
 ) -> StreamingResponse:
+    """An event stream of `snapshot()`: on every notify of `changed`, and at least every `every_s` s."""
     async def events():
         while not await request.is_disconnected():
             yield b"data: " + msgspec.json.encode(await snapshot()) + b"\n\n"

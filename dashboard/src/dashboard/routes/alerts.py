@@ -28,8 +28,8 @@ def alerts_page(
     request: Request, user: UserDep, alerts: AlertsDep, severity: SeverityQ = None, unacked: bool = False
 ):
     """The alert center page."""
-    return render(request, "alerts.html", user=user, rows=alerts.listing(severity=severity, unacked_only=unacked),
-                  severity=severity or "", unacked=unacked)
+    rows = alerts.listing(severity=severity, unacked_only=unacked)
+    return render(request, "alerts.html", user=user, rows=rows, severity=severity or "", unacked=unacked)
 
 
 @api.get("", response_model=models.Alerts)
@@ -39,7 +39,9 @@ def list_alerts(alerts: AlertsDep, severity: SeverityQ = None, unacked: bool = F
 
 
 @api.get("/stream", response_class=EventStream)
-async def alerts_stream(request: Request, alerts: AlertsDep, severity: SeverityQ = None, unacked: bool = False):
+async def alerts_stream(
+    request: Request, alerts: AlertsDep, severity: SeverityQ = None, unacked: bool = False
+):
     """Server-sent events: what /api/alerts answers (same filters), on every new alert and every 5 s."""
 
     async def snapshot() -> dict:
@@ -59,6 +61,6 @@ def acknowledge(request: Request, alert_id: int, user: AdminDep, alerts: AlertsD
     rec = alerts.acknowledge(alert_id, user=user.name)
     if rec is None:
         raise HTTPException(status_code=404, detail=f"no alert {alert_id}")
-    request.app.state.audit.record(user=user.name, action="ack alert", client=request.client.host, outcome="ok",
-                                   detail=f"{alert_id} {rec.key}")
+    request.app.state.audit.record(user=user.name, action="ack alert", client=request.client.host,
+                                   outcome="ok", detail=f"{alert_id} {rec.key}")
     return after_action(request, back="/alerts", result={"id": alert_id, "acked_by": rec.acked_by})

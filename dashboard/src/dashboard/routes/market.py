@@ -20,7 +20,8 @@ STREAM_EVERY_S = 1.0
 @page.get("", response_class=HTMLResponse)
 async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
     """Per symbol price, spread, feed latency and staleness."""
-    return render(request, "market.html", user=user, symbols=await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY))
+    symbols = await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)
+    return render(request, "market.html", user=user, symbols=symbols)
 
 
 @api.get("", response_model=models.Market)

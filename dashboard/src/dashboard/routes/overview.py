@@ -44,7 +44,9 @@ async def health(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict
 @api.get("/health/stream", response_class=EventStream)
 async def health_stream(request: Request, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """Server-sent events: the health snapshot on every change, and at least every 2 s."""
-    return sse(request, lambda: _health(monitor, alerts, rt), every_s=SSE_KEEPALIVE_S, changed=monitor.changed)
+    return sse(
+        request, lambda: _health(monitor, alerts, rt), every_s=SSE_KEEPALIVE_S, changed=monitor.changed
+    )
 
 
 @api.get("/pnl/today", response_model=models.PnlToday | models.NoPnlToday)

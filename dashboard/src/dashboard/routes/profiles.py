@@ -61,5 +61,6 @@ async def switch_profile(
         user=user.name, action="set profile", client=request.client.host, outcome="ok", detail=f"{args}"
     )
     return after_action(
-        request, back="/profiles", result={"command": Command.SET_PROFILE.value, "args": args, "entry_id": entry}
+        request, back="/profiles",
+        result={"command": Command.SET_PROFILE.value, "args": args, "entry_id": entry},
     )

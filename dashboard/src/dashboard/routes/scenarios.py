@@ -28,7 +28,7 @@ def _catalogue(request: Request) -> list[dict]:
 
 @page.get("", response_class=HTMLResponse)
 async def scenarios_page(request: Request, user: UserDep, rt: RuntimeDep):
-    """The integration tests page (/scenarios): the scenarios, the run buttons, the history (updated by a poll)."""
+    """The integration tests page: the scenarios, the run buttons, the history (updated by a poll)."""
     return render(request, "scenarios.html", user=user, catalogue=_catalogue(request),
                   runs=await history(rt.bus.redis))
 

@@ -34,7 +34,8 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
              sim_only=True, steps=(
                  Step("platform GREEN", 60, checks.all_green),
                  Step("simulator drops the private WS", 10, checks.drop_private_ws),
-                 Step("execution SAFE, CRIT alert", 30, checks.alert_raised(c.execution_alert_key("ws"), Severity.CRIT)),
+                 Step("execution SAFE, CRIT alert", 30,
+                      checks.alert_raised(c.execution_alert_key("ws"), Severity.CRIT)),
                  Step("recovery plan ok, execution NORMAL", 120, checks.normal),
              )),
     _crash("strategy", title="5. strategy service crashes: MODULE_CRASH, CRIT alert, recovery",

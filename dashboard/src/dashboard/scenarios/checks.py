@@ -112,7 +112,8 @@ async def normal(ctx: Context) -> tuple[bool, str]:
     """Execution NORMAL again after a recovery plan that started after the fault and ended ok."""
     redis = ctx.rt.bus.redis
     view = await platform_state.execution_state(redis) or {}
-    plans = [p for p in await platform_state.recovery_plans(redis) if p.get("start_ns", 0) >= ctx.facts["fault_ns"]]
+    plans = [p for p in await platform_state.recovery_plans(redis)
+             if p.get("start_ns", 0) >= ctx.facts["fault_ns"]]
     done = [p for p in plans if p.get("outcome") == "ok"]
     detail = f"execution {view.get('state')} ({view.get('reason', '')}); plans since the fault: " + (
         ", ".join(f"{p.get('trigger')}: {p.get('outcome')}" for p in plans) or "none"
@@ -125,7 +126,8 @@ async def ready_to_trade(ctx: Context) -> tuple[bool, str]:
     everyone_green, detail = await all_green(ctx)
     view = await platform_state.execution_state(ctx.rt.bus.redis) or {}
     is_normal = view.get("state") == "NORMAL"
-    return everyone_green and is_normal, f"{detail}; execution {view.get('state')} {view.get('reason', '')}".rstrip()
+    detail = f"{detail}; execution {view.get('state')} {view.get('reason', '')}".rstrip()
+    return everyone_green and is_normal, detail
 
 
 async def drop_private_ws(ctx: Context) -> tuple[bool, str]:

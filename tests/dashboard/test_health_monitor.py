@@ -1,10 +1,10 @@
-"""A YELLOW that a service reports about itself reaches the operator with its reason.
+"""dashboard.health_monitor: a YELLOW that a service reports about itself reaches the operator with its
+reason.
 
 The market service on the real simulator: the operator sets the simulator's clock 3 s behind with
-`scalperctl sim`, so every book update arrives 3 s after its exchange timestamp; the service finds
-its feed latency over MARKET_LATENCY_WARN_MS (1000 ms) and says YELLOW. The dashboard's /api/health
-(open local mode) shows market YELLOW with that reason, and GREEN again once the clock is reset.
-"""
+`scalperctl sim`, so every book update arrives 3 s after its exchange timestamp; the service finds its feed
+latency over MARKET_LATENCY_WARN_MS (1000 ms) and says YELLOW. The dashboard's /api/health (open local
+mode) shows market YELLOW with that reason, and GREEN again once the clock is reset."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import pytest
 
 from tests.dashboard.conftest import stop
 from tests.support import VENV_BIN, service_env, start_service, start_sim, wait_until
+
+pytestmark = pytest.mark.service
 
 
 @pytest.fixture

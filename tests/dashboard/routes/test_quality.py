@@ -1,5 +1,5 @@
-"""Execution quality over time: execution's Quality writes 5-minute buckets into the real Redis, the
-dashboard reads the last 24 h of them back per symbol, and its page carries the charts."""
+"""dashboard.routes.quality: execution quality over time. Execution's Quality writes 5-minute buckets into
+the real Redis, the dashboard reads the last 24 h of them back per symbol, and its page draws the charts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import pytest
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.bybit.enums import Side
 from common.quality import bucket_start
 from common.schemas import OrderIntent
 from execution_service.quality import Quality
 
+from tests.browser import ARTIFACTS, chromium, needs_chromium
+from tests.dashboard.conftest import watched_page
+
+pytestmark = pytest.mark.service
 B = c.EXEC_QUALITY_BUCKET_S
 
 
@@ -26,7 +31,7 @@ class Clock:
 
 async def _order(q: Quality, link: str, symbol: str, qty: float, reference: float) -> None:
     """An intent received, sent and acked, as the router reports it."""
-    q.received(OrderIntent(intent_id=link, symbol=symbol, side="Buy", qty=str(qty),
+    q.received(OrderIntent(intent_id=link, symbol=symbol, side=Side.BUY, qty=str(qty),
                            reference_price=str(reference), created_ts_ns=time.time_ns()))
     q.sent(link)
     await q.acked(link)
@@ -40,14 +45,14 @@ async def _write(redis_url: str, now: int) -> None:
     q = Quality(r, clock=clock)
     try:
         await _order(q, "b1", "BTCUSDT", 0.2, 100.0)
-        await q.fill(link="b1", symbol="BTCUSDT", side="Buy", price=101.0, qty=0.2, fee=0.01, maker=True)
+        await q.fill(link="b1", symbol="BTCUSDT", side=Side.BUY, price=101.0, qty=0.2, fee=0.01, maker=True)
         clock.t = now - B + 10
         await _order(q, "b2", "BTCUSDT", 0.3, 100.0)
         clock.t = now + 1
-        await q.fill(link="gone", symbol="ETHUSDT", side="Sell", price=50.0, qty=1.0, fee=0.05, maker=False)
+        await q.fill(link="gone", symbol="ETHUSDT", side=Side.SELL, price=50.0, qty=1.0, fee=0.05, maker=False)
         clock.t = now - 25 * 3600
         await _order(q, "b0", "BTCUSDT", 0.1, 100.0)
-        await q.fill(link="b0", symbol="BTCUSDT", side="Buy", price=99.0, qty=0.1, fee=0.002, maker=False)
+        await q.fill(link="b0", symbol="BTCUSDT", side=Side.BUY, price=99.0, qty=0.1, fee=0.002, maker=False)
         ttl = await r.ttl(c.exec_quality_bucket_key("BTCUSDT", now - B))
         assert 0 < ttl <= c.EXEC_QUALITY_BUCKET_TTL_S
         assert float(await r.hget(c.exec_quality_bucket_key("BTCUSDT", now - 2 * B), "fill_qty")) == 0.2
@@ -83,3 +88,25 @@ async def test_quality_buckets_round_trip_from_execution_to_the_dashboard(dashbo
         assert f'id="{chart}"' in page
     assert '<script src="/static/quality.js" defer></script>' in page
     assert '<td class="slippage_bps">' in page
+
+
+@needs_chromium
+def test_the_quality_page_draws_its_four_charts(redis_server, open_dashboard):
+    """From quality sums as execution keeps them: lifetime and the current bucket."""
+    from playwright.sync_api import expect
+
+    sums = {"orders": 1, "intent_qty": 0.1, "fills": 1, "fill_qty": 0.1, "maker_qty": 0.1, "fees": 0.001,
+            "slippage_bps_qty": 0.2, "matched_qty": 0.1}
+    r = redis_server.client()
+    r.hset(c.exec_quality_key("BTCUSDT"), mapping=sums)
+    r.hset(c.exec_quality_bucket_key("BTCUSDT", bucket_start(time.time())), mapping=sums)
+    r.close()
+    with chromium() as browser:
+        errors: list[str] = []
+        page = watched_page(browser, errors)
+        page.goto(open_dashboard.base + "/quality")
+        for chart in ("slippage-chart", "fill-ratio-chart", "maker-share-chart", "fees-chart"):
+            expect(page.locator(f"#{chart} canvas")).to_be_visible()
+        expect(page.locator("#fees-chart .u-legend")).to_contain_text("BTCUSDT")
+        page.screenshot(path=str(ARTIFACTS / "quality.png"), full_page=True)
+        assert errors == []

@@ -1,12 +1,16 @@
-"""The services page's restart: refused (409, audited) when nothing would start the service again or
-it is not running; the restart itself is proven under supervisord (tests/platform) and systemd
-(tests/system)."""
+"""dashboard.routes.services: the services page's restart: refused (409, audited) when nothing would start the
+service again or it is not running; the restart itself is proven under supervisord (tests/platform) and
+systemd (tests/system)."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support import wait_until
+
+pytestmark = pytest.mark.service
 
 
 def test_restart_is_refused_without_a_supervisor_or_a_process(dashboard, tmp_path):

@@ -1,6 +1,7 @@
-"""Manual orders from the dashboard (POST /api/orders): an admin's order reaches the simulator with its TP
-and SL through execution, as `scalperctl order`'s does; bad input, viewers and a missing CSRF token are
-refused, audited, and send nothing; both build the same intent (common.manual_order)."""
+"""dashboard.routes.positions: manual orders from the positions page (POST /api/orders). An admin's order
+reaches the simulator with its TP and SL through execution, as `scalperctl order`'s does; bad input,
+viewers and a missing CSRF token are refused, audited, and send nothing; both build the same intent
+(common.manual_order)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import json
 import subprocess
 from pathlib import Path
 
-import httpx
 import msgspec
+import pytest
 import redis
+from common.bybit.enums import OrderStatus, OrderType, Side
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.schemas import OrderIntent, decode
 
 from common import constants as c
-from tests.dashboard.conftest import ADMIN, Dashboard
+from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard, dashboard_up
 from tests.support import VENV_BIN, wait_until
+
+pytestmark = pytest.mark.platform
 
 
 def _manual_intents(redis_url: str) -> list[OrderIntent]:
@@ -49,16 +53,9 @@ def _exchange_open_order(env: dict[str, str], link: str):
     return asyncio.run(ask())
 
 
-def _up(d: Dashboard) -> bool:
-    try:
-        return httpx.get(d.base + "/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def test_an_admin_order_reaches_the_simulator_with_tp_and_sl(cluster):
     d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
-    wait_until(lambda: _up(d), timeout=30, interval=0.2, what="dashboard /healthz")
+    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
     admin = d.session()
     wait_until(lambda: (admin.get("/api/safe-mode").json()["execution"] or {}).get("state") == "NORMAL",
                timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
@@ -75,23 +72,15 @@ def test_an_admin_order_reaches_the_simulator_with_tp_and_sl(cluster):
 
     shown = wait_until(lambda: admin.get("/api/positions").json()["orders"].get(link), timeout=30,
                        interval=0.5, what="the manual order in execution's open orders")
-    assert (shown["symbol"], shown["side"], shown["orderType"]) == ("BTCUSDT", "Buy", "Limit")
+    assert (shown["symbol"], shown["side"], shown["orderType"]) == ("BTCUSDT", Side.BUY, OrderType.LIMIT)
     assert float(shown["takeProfit"]) == float(tp) and float(shown["stopLoss"]) == float(sl)
     [order] = _exchange_open_order(cluster.env, link)
-    assert (order.orderStatus, float(order.qty), float(order.price)) == ("New", 0.01, float(limit))
+    assert (order.orderStatus, float(order.qty), float(order.price)) == (OrderStatus.NEW, 0.01, float(limit))
     assert (float(order.takeProfit), float(order.stopLoss)) == (float(tp), float(sl))
     [intent] = [i for i in _manual_intents(cluster.env["REDIS_URL"]) if i.intent_id == link]
     assert intent.source == "manual" and intent.reference_price == limit
     [entry] = _audit(cluster.env["DATA_DIR"])
     assert (entry["user"], entry["outcome"]) == (ADMIN, "ok") and link in entry["detail"]
-
-
-def _viewer(d: Dashboard) -> httpx.Client:
-    add = subprocess.run([str(VENV_BIN / "scalperctl"), "user", "add", "watcher", "--role", "viewer"],
-                         input="viewer-Pa55word\n", env=d.env, capture_output=True, text=True, timeout=60,
-                         check=False)
-    assert add.returncode == 0, add.stderr
-    return d.session("watcher", "viewer-Pa55word")
 
 
 def test_bad_orders_viewers_and_a_missing_csrf_token_are_refused_and_send_nothing(dashboard, redis_url):
@@ -115,7 +104,7 @@ def test_bad_orders_viewers_and_a_missing_csrf_token_are_refused_and_send_nothin
     assert "symbol: DOGEUSDT is not traded here (BTCUSDT, ETHUSDT)" in refused({"symbol": "dogeusdt"})
     assert "qty" in refused({"qty": ""}, status=422)  # missing
 
-    viewer = _viewer(dashboard)
+    viewer = dashboard.viewer()
     resp = viewer.post("/api/orders", headers={"X-CSRF-Token": dashboard.csrf(viewer)}, data=good)
     assert resp.status_code == 403 and resp.json()["detail"] == "viewers cannot act"
     assert admin.post("/api/orders", data=good).status_code == 403
@@ -125,7 +114,7 @@ def test_bad_orders_viewers_and_a_missing_csrf_token_are_refused_and_send_nothin
     audit = _audit(dashboard.env["DATA_DIR"])
     assert [a["outcome"] for a in audit] == ["refused"] * 9
     assert "qty: '-1' is not a positive number" in audit[0]["detail"]
-    assert [a["user"] for a in audit[-3:]] == ["watcher", ADMIN, ADMIN]
+    assert [a["user"] for a in audit[-3:]] == [VIEWER, ADMIN, ADMIN]
 
 
 def _scalperctl_order(d: Dashboard, *args: str) -> subprocess.CompletedProcess:

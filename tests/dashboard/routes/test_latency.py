@@ -1,23 +1,18 @@
-"""The latency page scrapes each service's own Prometheus histograms (here: the dashboard's bus handlers and a
-stand-in for execution's endpoint); the quantiles and per-bucket distributions it derives from them."""
+"""dashboard.routes.latency: the latency page scrapes each service's own Prometheus histograms (here: the
+dashboard's bus handlers and a stand-in for execution's endpoint) and shows them, tick-to-order first; in
+Chromium its charts are drawn."""
 
 from __future__ import annotations
 
-from dashboard.latency_histograms import histograms, tick_to_order
-from tests.dashboard.conftest import ADMIN, ADMIN_HASH, EXEC_EXPOSITION, fake_metrics, start_dashboard, stop
+import httpx
+import pytest
+
+from tests.browser import ARTIFACTS, chromium, needs_chromium
+from tests.dashboard.conftest import (ADMIN, ADMIN_HASH, EXEC_EXPOSITION, fake_metrics, start_dashboard, stop,
+                                     watched_page)
 from tests.support import free_port, wait_until
 
-
-def test_a_histograms_buckets_become_its_distribution_and_quantiles():
-    [row] = histograms(EXEC_EXPOSITION)  # not the counter, nor the ack series without samples
-    assert row["name"] == "scalper_exec_latency_seconds" and row["labels"] == {"stage": "tick_to_order"}
-    assert row["count"] == 10
-    assert row["buckets"] == [{"le": 0.001, "count": 3}, {"le": 0.01, "count": 0}, {"le": 0.1, "count": 6},
-                              {"le": "+Inf", "count": 1}]
-    assert (row["p50"], row["p90"], row["p99"]) == (0.1, 0.1, "+Inf")  # JSON has no infinity
-    services = {"execution": {"error": "", "histograms": [row]}}
-    assert tick_to_order(services) is row
-    assert tick_to_order({"execution": {"error": "unreachable", "histograms": []}}) is None
+pytestmark = pytest.mark.service
 
 
 def test_latency_shows_the_services_histograms_and_says_why_others_are_missing(redis_url, tmp_path):
@@ -61,3 +56,29 @@ def _check_latency(c) -> None:
     for service in ("execution", "dashboard"):
         assert f'<div class="histograms" data-service="{service}">' in page
     assert '<script src="/static/latency.js" defer></script>' in page
+
+
+@needs_chromium
+def test_the_latency_page_draws_tick_to_order_and_each_histogram(redis_url, tmp_path):
+    """From a stand-in for execution's metrics endpoint and the dashboard's own bus handlers."""
+    from playwright.sync_api import expect
+
+    with fake_metrics(EXEC_EXPOSITION) as execution_port:
+        d = start_dashboard(redis_url, tmp_path, ADMIN_PASSWORD_HASH="", DASHBOARD_METRICS_PORT=str(free_port()),
+                            EXECUTION_METRICS_PORT=str(execution_port))
+        try:
+            def own() -> list:
+                return httpx.get(d.base + "/api/latency").json()["services"]["dashboard"]["histograms"]
+
+            wait_until(own, timeout=20, what="the dashboard's own bus-handler histograms")
+            with chromium() as browser:
+                errors: list[str] = []
+                page = watched_page(browser, errors)
+                page.goto(d.base + "/latency")
+                expect(page.locator("#tick-to-order-chart canvas")).to_be_visible()
+                charts = page.locator('.histograms[data-service="dashboard"] .chart canvas')
+                expect(charts.first).to_be_visible()
+                page.screenshot(path=str(ARTIFACTS / "latency.png"), full_page=True)
+                assert errors == []
+        finally:
+            stop(d.proc)

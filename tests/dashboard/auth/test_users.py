@@ -1,4 +1,5 @@
-"""Users through scalperctl (hash-password, user add/passwd/remove) and the login throttle's rules (in Redis)."""
+"""dashboard.auth.users: users through scalperctl (hash-password, user add/passwd/remove), the same table
+the dashboard reads, and their changes in the dashboard's audit log (dashboard.auth.audit)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import json
 import subprocess
 
 import bcrypt
-from common import constants as c
+import pytest
 from common.config import Settings
 from dashboard.auth.audit import AUDIT_FILE
-from dashboard.auth.throttle import MAX_LOCKOUT_S, Throttle
-from redis import asyncio as aioredis
 from dashboard.auth.users import Role, UserStore
 
 from tests.support import VENV_BIN, service_env
+
+pytestmark = pytest.mark.service
 
 
 def _ctl(*args: str, stdin: str, env: dict) -> subprocess.CompletedProcess:
@@ -54,30 +55,6 @@ def test_user_add_passwd_remove(redis_url, tmp_path):
     assert _ctl("user", "remove", "ann", stdin="", env=env).returncode == 0
     assert store.get("ann") is None
     assert _ctl("user", "remove", "ann", stdin="", env=env).returncode == 1
-
-
-async def test_lockout_doubles_a_success_resets_the_count_and_a_restart_keeps_it(redis_url):
-    r = aioredis.Redis.from_url(redis_url)
-    now = [1_000_000.0]
-
-    def throttle() -> Throttle:
-        return Throttle(r, max_failures=3, lockout_s=10.0, clock=lambda: now[0])
-
-    t = throttle()
-    try:
-        assert await t.failed("u") == [] and await t.failed("u") == []
-        await t.succeeded("u")  # two wrong, then right: the count starts again
-        assert await t.failed("u") == [] and await t.failed("u") == [] and await t.failed("u") == ["u"]
-        assert await t.locked("u", "other") == 10.0
-        now[0] += 11
-        assert await t.locked("u") == 0.0
-        t = throttle()  # a restarted dashboard: the past lockout still counts
-        for _ in range(3):
-            await t.failed("u")
-        assert await t.locked("u") == 20.0  # the second lockout lasts twice as long
-        assert 0 < await r.pttl(c.login_throttle_key("u")) <= 2 * MAX_LOCKOUT_S * 1000
-    finally:
-        await r.aclose()
 
 
 def test_user_changes_from_the_cli_are_in_the_dashboards_audit_log(redis_url, tmp_path):

@@ -1,4 +1,5 @@
-"""The alert engine against a local fake Telegram: dedup, log, retries, outages, rate limit."""
+"""dashboard.alert_engine: the alert engine against a local fake Telegram: dedup, log, retries, outages,
+rate limit."""
 
 from __future__ import annotations
 
@@ -14,21 +15,14 @@ from dashboard.alert_engine import AlertEngine
 from dashboard.telegram import Telegram
 
 from tests.dashboard.faketelegram import FakeTelegram
-from tests.support import free_port
+from tests.support import free_port, wait_until_async
 
+pytestmark = pytest.mark.service
 TOKEN = "999:SECRETalerttoken"
 
 
 def _alert(key: str, severity: Severity = Severity.CRIT, title: str = "something broke") -> Alert:
     return Alert(key=key, severity=severity, source="test", title=title, detail="details", ts_ns=now_ns())
-
-
-async def _until(predicate, *, timeout: float = 20.0, what: str):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _states(engine: AlertEngine) -> list[str]:
@@ -61,7 +55,8 @@ async def test_duplicates_fold_every_alert_is_logged_and_crit_is_sent_once(engin
             await engine.on_alert(_alert("down:market"))
         await engine.on_alert(_alert("restart:market", Severity.WARN))
         # the engine marks it sent once Telegram's answer is back, a moment after the fake recorded it
-        await _until(lambda: _states(engine) == ["sent", ""], what="one Telegram message, delivered")
+        await wait_until_async(lambda: _states(engine) == ["sent", ""],
+                               timeout=20, what="one Telegram message, delivered")
         [crit, warn] = sorted(engine.listing(), key=lambda r: r["id"])
         assert crit["repeats"] == 2 and crit["telegram"] == "sent" and warn["telegram"] == ""
         assert fake.messages[0]["chat_id"] == "7" and fake.messages[0]["token"] == TOKEN
@@ -82,8 +77,8 @@ async def test_warn_goes_to_telegram_when_configured(engine_for):
         engine = await engine_for(fake.url, telegram_send_warn=True)
         await engine.on_alert(_alert("restart:worker", Severity.WARN))
         await engine.on_alert(_alert("info", Severity.INFO))
-        await _until(lambda: len(fake.messages) == 1, what="the WARN sent")
-        await asyncio.sleep(0.3)
+        await wait_until_async(lambda: len(fake.messages) == 1, timeout=20, what="the WARN sent")
+        await asyncio.sleep(0.3)  # the sender's next passes: the INFO alert is never sent
         assert len(fake.messages) == 1
     finally:
         fake.stop()
@@ -95,9 +90,11 @@ async def test_failures_are_retried_and_visible(engine_for):
     try:
         engine = await engine_for(fake.url)
         await engine.on_alert(_alert("down:execution"))
-        await _until(lambda: engine.listing()[0]["telegram"] == "retrying", what="a visible retry")
+        await wait_until_async(lambda: engine.listing()[0]["telegram"] == "retrying",
+                               timeout=20, what="a visible retry")
         assert engine.listing()[0]["last_error"] == "HTTP 502"
-        await _until(lambda: _states(engine) == ["sent"], what="the message after three 502s")
+        await wait_until_async(lambda: _states(engine) == ["sent"],
+                               timeout=20, what="the message after three 502s")
         rec = engine.listing()[0]
         assert rec["telegram"] == "sent" and rec["attempts"] == 4 and fake.refused == 3
     finally:
@@ -112,12 +109,14 @@ async def test_an_outage_never_blocks_the_engine(engine_for):
         await engine.on_alert(_alert(f"k{i}"))
     assert time.monotonic() - started < 5.0  # handling never waits on Telegram (a generous bound)
     assert len(engine.listing()) == 200
-    await _until(lambda: engine.listing()[-1]["attempts"] >= 2, what="retries while Telegram is down")
+    await wait_until_async(lambda: engine.listing()[-1]["attempts"] >= 2,
+                           timeout=20, what="retries while Telegram is down")
     assert all(r["telegram"] in ("pending", "retrying") for r in engine.listing())
     assert engine.listing()[-1]["last_error"] == "ConnectError"
     fake.start()  # Telegram is back: everything queued goes out, oldest first
     try:
-        await _until(lambda: len(fake.messages) == 20, timeout=30, what="the first minute's 20 messages")
+        await wait_until_async(lambda: len(fake.messages) == 20,
+                               timeout=30, what="the first minute's 20 messages")
         assert [t.split("key ")[1].rstrip(")") for t in fake.texts()] == [f"k{i}" for i in range(20)]
         assert TOKEN not in json.dumps(engine.listing())
     finally:
@@ -130,8 +129,9 @@ async def test_rate_limit_holds_the_rest_as_pending(engine_for):
         engine = await engine_for(fake.url, alert_rate_per_min=2)
         for i in range(3):
             await engine.on_alert(_alert(f"r{i}"))
-        await _until(lambda: _states(engine)[:2] == ["sent", "sent"], what="two messages")
-        await asyncio.sleep(0.5)
+        await wait_until_async(lambda: _states(engine)[:2] == ["sent", "sent"],
+                               timeout=20, what="two messages")
+        await asyncio.sleep(0.5)  # the sender keeps running: the third waits for the next minute's quota
         assert len(fake.messages) == 2
         assert [r["telegram"] for r in sorted(engine.listing(), key=lambda r: r["id"])] == [
             "sent",
@@ -167,15 +167,18 @@ async def test_what_a_stopped_engine_had_not_delivered_is_sent_after_the_restart
     fake.start()
     try:
         await first.on_alert(_alert("delivered"))
-        await _until(lambda: _states(first) == ["sent"], what="the first alert delivered")
+        await wait_until_async(lambda: _states(first) == ["sent"],
+                               timeout=20, what="the first alert delivered")
         fake.fail_next = 1000  # then Telegram fails everything
         await first.on_alert(_alert("stuck"))
-        await _until(lambda: first.listing()[0]["telegram"] == "retrying", what="the second alert retrying")
+        await wait_until_async(lambda: first.listing()[0]["telegram"] == "retrying",
+                               timeout=20, what="the second alert retrying")
         await first.telegram.close()  # the first run is gone: it can deliver nothing more
         fake.fail_next = 0
         second = await engine_for(fake.url)  # same DATA_DIR, as after a dashboard restart
         second.load_history()
-        await _until(lambda: _states(second) == ["sent", "sent"], what="the undelivered alert sent by the new run")
+        await wait_until_async(lambda: _states(second) == ["sent", "sent"],
+                               timeout=20, what="the undelivered alert sent by the new run")
         assert "key stuck" in fake.texts()[1] and sum("key delivered" in t for t in fake.texts()) == 1
         assert {r["key"]: r["telegram"] for r in second.listing()} == {"stuck": "sent", "delivered": "sent"}
     finally:

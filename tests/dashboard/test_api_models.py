@@ -1,17 +1,20 @@
-"""schemathesis against the dashboard's OpenAPI schema, logged in as admin: no 5xx, every status code and
-response body as documented; the schema carries a model for each JSON answer, not a bare "object"."""
+"""dashboard.api_models: schemathesis against the dashboard's OpenAPI schema, logged in as admin: no 5xx,
+every status code and response body as documented; the schema carries a model for each JSON answer, not a
+bare "object"."""
 
 from __future__ import annotations
 
 import subprocess
 
-import httpx
+import pytest
 import redis
 from common.schemas import ControlCommand, decode
 
 from common import constants as c
-from tests.dashboard.conftest import Dashboard
+from tests.dashboard.conftest import Dashboard, dashboard_up
 from tests.support import VENV_BIN, wait_until
+
+pytestmark = pytest.mark.platform
 
 # positive_data_acceptance: a manual order's side, symbol and qty are checked in common.manual_order (400,
 # documented), not by the form schema. negative_data_rejection: a form's boolean may be "0" or "on", as
@@ -67,7 +70,7 @@ def test_reads_conform_with_the_platform_trading(cluster, tmp_path):
     """Every read, with what the other services really wrote: heartbeats, the market summary, execution's
     state, recovery plan, an open order, a position and quality sums (from orders sent from the dashboard)."""
     d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
-    wait_until(lambda: _answers(d), timeout=30, interval=0.2, what="dashboard /healthz")
+    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
     admin = d.session()
     wait_until(lambda: (admin.get("/api/safe-mode").json()["execution"] or {}).get("state") == "NORMAL",
                timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
@@ -83,13 +86,6 @@ def test_reads_conform_with_the_platform_trading(cluster, tmp_path):
 
     r = _schemathesis(d, tmp_path, "--include-method", "GET", "--phases", "examples,fuzzing")
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
-
-
-def _answers(d: Dashboard) -> bool:
-    try:
-        return d.client().get("/healthz").status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_the_schema_documents_each_answer(dashboard):

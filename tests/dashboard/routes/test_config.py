@@ -1,8 +1,13 @@
-"""The config page: masked values, validation of the env file, hot reload, versions with their diff."""
+"""dashboard.routes.config: the config page: masked values, validation of the env file, hot reload, versions
+with their diff."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.dashboard.conftest import ADMIN, ADMIN_HASH, TOKEN, start_dashboard, stop
+
+pytestmark = pytest.mark.service
 
 
 def test_reload_validates_records_a_version_and_shows_the_diff(redis_url, tmp_path):
