@@ -30,6 +30,5 @@ async def latency_page(request: Request, user: UserDep, settings: SettingsDep):
 
 @api.get("", response_model=models.Latency)
 async def latency(settings: SettingsDep) -> dict:
-    """Per service: its histograms with count, p50/p90/p99 (bucket upper bounds) and samples per bucket,
-    or why there are none; and execution's tick-to-order series on its own (null before any)."""
+    """Per service its histograms (count, p50/p90/p99, samples per bucket) or why none; tick-to-order too."""
     return await _latency(settings)

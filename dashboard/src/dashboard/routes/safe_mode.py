@@ -55,8 +55,7 @@ async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: Ad
 
 @api.post("/reconcile", response_model=models.CommandSent, responses=models.refusals(403))
 async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
-    """Ask the execution service for a reconciliation (admin); as `scalperctl reconcile`. While a hold
-    (operator safe mode, a lost stream) keeps execution SAFE, the plan waits for the hold's release."""
+    """Ask execution for a reconciliation (admin), as `scalperctl reconcile`; it waits while a hold lasts."""
     holds = ((await platform_state.execution_state(rt.bus.redis)) or {}).get("holds") or {}
     return await _send(
         request, user=user, rt=rt, command=Command.RECONCILE, target=c.EXECUTION, note=reconcile_waits(holds)
