@@ -1,48 +1,34 @@
-"""The pages in headless Chromium against five real services: log in, five GREEN, a manual order from
-the positions page, safe mode from the button (a reconciliation waits for it), leaving it runs a new
-recovery plan to ok, an outage's alert on the page and at the fake Telegram, the market chart. Then every
-page live, open and never reloaded: the alert center and the header's badge, signals, positions and
-orders, safe mode and recovery, the services' pids. Screenshots kept in test-artifacts/."""
+"""The pages together in headless Chromium against five real services (journeys across pages, so no one
+routes module's): log in, five GREEN, a manual order from the positions page, safe mode from the button (a
+reconciliation waits for it), leaving it runs a new recovery plan to ok, an outage's alert on the page and
+at the fake Telegram, the market chart. Then pages open and never reloaded: positions and orders, safe
+mode and recovery, the services' pids. Screenshots kept in test-artifacts/."""
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 
-import httpx
-import redis
+import pytest
+from common.bybit.enums import Side
 
-from common import constants as c
-from common.schemas import Alert, Severity, Signal, encode, now_ns
-from tests.dashboard.conftest import ADMIN, PASSWORD
 from tests.browser import ARTIFACTS, chromium, needs_chromium
+from tests.dashboard.conftest import (ADMIN, PASSWORD, dashboard_up, live_page, logged_in_context,
+                                     watched_page)
 from tests.support import SERVICES, VENV_BIN, start_service, wait_until
 
-UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
-pytestmark = needs_chromium
-
-
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(base + "/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+pytestmark = [pytest.mark.platform, needs_chromium]
 
 
 def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
     from playwright.sync_api import expect
 
     procs, base = cluster.procs, cluster.base
-    wait_until(lambda: _up(base), timeout=30, interval=0.2, what="dashboard /healthz")
+    wait_until(lambda: dashboard_up(base), timeout=30, interval=0.2, what="dashboard /healthz")
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
         problems: list[str] = []
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on(
-            "console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None
-        )
+        page = watched_page(browser, problems)
 
         page.goto(base + "/")
         expect(page).to_have_url(base + "/login")
@@ -155,77 +141,6 @@ def test_operator_logs_in_acts_and_sees_alerts_live(cluster, telegram):
         assert problems == []
 
 
-def _log_in(browser, base: str, problems: list[str]):
-    """A browser context logged in as the admin through the form; page errors and CSP reports collected."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.on("weberror", lambda e: problems.append(str(e.error)))
-    context.on("console", lambda m: problems.append(m.text) if "Content Security" in m.text else None)
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill('input[name="username"]', ADMIN)
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('button[type="submit"]')
-    return context
-
-
-def _open(context, url: str):
-    """A page at `url` whose live updates are on: from here on it is never reloaded."""
-    from playwright.sync_api import expect
-
-    page = context.new_page()
-    page.goto(url)
-    expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
-    return page
-
-
-def _badge(page) -> int:
-    return int(page.locator("#alert-badge").text_content().removeprefix("alerts: "))
-
-
-def test_alert_center_badge_and_signals_update_without_reload(dashboard, redis_url):
-    """An alert on sys.alerts shows in the open alert center and raises the badge on the open services page;
-    acknowledging it from the row the page added lowers the badge again; a new signal shows on /signals."""
-    from playwright.sync_api import expect
-
-    problems: list[str] = []
-    bus = redis.Redis.from_url(redis_url)
-    with chromium() as browser:
-        try:
-            context = _log_in(browser, dashboard.base, problems)
-            alerts, services, signals = (_open(context, dashboard.base + path)
-                                         for path in ("/alerts", "/services", "/signals"))
-            before = _badge(services)
-            alert = Alert(key="live:probe", severity=Severity.WARN, source="test", title="a live alert",
-                          detail="published while the pages stay open", ts_ns=now_ns())
-            bus.xadd(c.SYS_ALERTS, {c.PAYLOAD_FIELD: encode(alert)})
-            row = alerts.locator('tr[data-key="live:probe"]')
-            expect(row.locator("td.title")).to_have_text("a live alert", timeout=10_000)
-            expect(row.locator("td.severity")).to_have_text("WARN")
-            expect(services.locator("#alert-badge")).to_have_text(f"alerts: {before + 1}", timeout=10_000)
-            alerts.screenshot(path=str(ARTIFACTS / "live-alert-center.png"))
-            services.screenshot(path=str(ARTIFACTS / "live-services-badge.png"))
-
-            with alerts.expect_navigation():
-                row.locator(".acked button").click()  # the form the page built for the new row
-            expect(alerts.locator('tr[data-key="live:probe"] .acked')).to_have_text(ADMIN)
-            expect(services.locator("#alert-badge")).to_have_text(f"alerts: {before}", timeout=10_000)
-
-            signal_ = Signal(signal_id="sig-live", symbol="BTCUSDT", side="Buy", score=0.75,
-                             components={"imbalance": 0.5, "momentum": 0.25}, reasons=["book leans bid"],
-                             profile="default", profile_version=3, state="ARMED", exchange_ts_ns=now_ns(),
-                             received_ts_ns=now_ns())
-            bus.xadd(c.STRATEGY_SIGNALS, {c.PAYLOAD_FIELD: encode(signal_)})
-            shown = signals.locator('#signals tr[data-signal="sig-live"] td')
-            expect(shown).to_have_text([UTC_TIME, "BTCUSDT", "Buy", "0.750", "ARMED", "default v3",
-                                        "book leans bid", "imbalance=0.500 momentum=0.250"], timeout=10_000)
-            expect(signals.locator("#no-signals")).to_be_hidden()
-            signals.screenshot(path=str(ARTIFACTS / "live-signals.png"))
-            assert problems == []
-        finally:
-            bus.close()
-
-
 def test_positions_safe_mode_and_services_update_without_reload(cluster, tmp_path):
     """With five services and the simulator: a manual order shows among the open orders of the open
     positions page; `scalperctl safe-mode on` / `off` show as execution's state and a new recovery plan on
@@ -233,10 +148,10 @@ def test_positions_safe_mode_and_services_update_without_reload(cluster, tmp_pat
     from playwright.sync_api import expect
 
     base = cluster.base
-    wait_until(lambda: _up(base), timeout=30, interval=0.2, what="dashboard /healthz")
+    wait_until(lambda: dashboard_up(base), timeout=30, interval=0.2, what="dashboard /healthz")
     problems: list[str] = []
     with chromium() as browser:
-        context = _log_in(browser, base, problems)
+        context = logged_in_context(browser, base, problems)
         api = context.request
 
         def five_green() -> bool:
@@ -244,7 +159,7 @@ def test_positions_safe_mode_and_services_update_without_reload(cluster, tmp_pat
             return len(services) == 5 and {s["status"] for s in services} == {"GREEN"}
 
         wait_until(five_green, timeout=60, interval=0.5, what="five GREEN on /api/health")
-        positions, safe_mode, services = (_open(context, base + path)
+        positions, safe_mode, services = (live_page(context, base + path)
                                           for path in ("/positions", "/safe-mode", "/services"))
 
         # a manual order, as a script would send it: the open positions page lists it
@@ -255,7 +170,7 @@ def test_positions_safe_mode_and_services_update_without_reload(cluster, tmp_pat
         assert sent.ok, sent.text()
         order = positions.locator(f'#orders tr[data-row="{sent.json()["orderLinkId"]}"]')
         expect(order.locator("td.symbol")).to_have_text("BTCUSDT", timeout=20_000)
-        expect(order.locator("td.side")).to_have_text("Buy")
+        expect(order.locator("td.side")).to_have_text(Side.BUY)
         positions.screenshot(path=str(ARTIFACTS / "live-positions.png"))
 
         # safe mode from the CLI: execution's state on the open page, then a recovery plan when released

@@ -186,3 +186,36 @@ def profile_versions_key(profile: str) -> str:
 
 
 JOB_HISTORY: Final = 50  # run records kept per job
+
+
+# dashboard
+# The health monitor's restart counts, kept across dashboard restarts: a hash service -> restarts seen.
+HEALTH_RESTARTS_KEY: Final = f"{PREFIX}health:restarts"
+
+
+def login_throttle_key(who: str) -> str:
+    """The login throttle's record of `who` ("user:<name>" or "addr:<ip>"): a hash count, lockouts,
+    until_ms."""
+    return f"{PREFIX}dashboard:login:{who}"
+
+
+def restart_alert_key(service: str) -> str:
+    """The alert key of a service seen restarted (a new pid or start time)."""
+    return f"restart:{service}"
+
+
+def down_alert_key(service: str) -> str:
+    """The alert key of a service gone RED."""
+    return f"down:{service}"
+
+
+def lockout_alert_key(who: str) -> str:
+    """The alert key of a dashboard login lockout of `who` ("user:<name>" or "addr:<ip>")."""
+    return f"lockout:{who}"
+
+
+def execution_alert_key(hold: str) -> str:
+    """The alert key execution raises for what holds it SAFE ("ws", "module:market", ...)."""
+    return f"execution:{hold}"
+
+

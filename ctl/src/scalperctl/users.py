@@ -12,8 +12,8 @@ import getpass
 import os
 import sys
 
-from dashboard.audit import Audit
-from dashboard.users import Role, UserStore, hash_password
+from dashboard.auth.audit import Audit
+from dashboard.auth.users import Role, UserStore, hash_password
 
 from common import config
 

@@ -1,6 +1,9 @@
 """What each JSON API route answers, as pydantic models: the OpenAPI schema documents it and FastAPI checks
 every read against it (an action's JSON is documented here and checked by schemathesis).
 
+Imports nothing above it in the dashboard (routes, app, the engines, state readers): the shapes it passes
+on as they are come from `records` and are mirrored by `struct_models`, both below it.
+
 Shapes other services write to Redis (execution state, recovery plans, the market summary) allow extra
 keys, so a field added there does not break the dashboard; maps keyed by data (symbols, services,
 settings) are dict[str, ...]. A figure that is undefined (a ratio of nothing) is null, never 0.
@@ -16,9 +19,8 @@ from common.config import ExecutionMode
 from common.schemas import Signal, Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dashboard.alerts import AlertRecord
-from dashboard.scenarios import RunRecord
-from dashboard.struct_models import mirror
+from dashboard.records import AlertRecord, RunRecord
+from dashboard.struct_mirror import mirror
 
 # A latency bound or quantile: seconds (or the histogram's unit), or Prometheus' unbounded "+Inf".
 Bound = float | Literal["+Inf"]

@@ -14,50 +14,51 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from dashboard.alerts import AlertEngine
-from dashboard.audit import Audit
-from dashboard.auth import (
-    Sessions,
-    allowed_networks,
-    client_allowed,
-    is_loopback,
-    open_mode,
-    session_secret,
-)
+from dashboard.alert_engine import AlertEngine
+from dashboard.auth.access import allowed_networks, client_allowed, is_loopback, open_mode
+from dashboard.auth.audit import Audit
+from dashboard.auth.session import Sessions, session_secret
+from dashboard.auth.throttle import Throttle
+from dashboard.auth.users import UserStore
 from dashboard.deps import LoginRequired, SessionDep
-from dashboard.throttle import Throttle
-from dashboard.monitor import HealthMonitor
+from dashboard.health_monitor import HealthMonitor
 from dashboard.routes import (
-    alert_stream,
     alerts,
     config,
-    control,
     latency,
-    orders,
+    login,
+    market,
     overview,
-    public,
+    positions,
+    probes,
+    profiles,
+    quality,
+    safe_mode,
     scenarios,
     services,
-    strategy,
-    trading,
+    signals,
 )
-from dashboard.scenarios import Runner
-from dashboard.users import UserStore
-from dashboard.versions import ConfigVersions
+from dashboard.scenarios.runner import Runner
+from dashboard.config_versions import ConfigVersions
 
 HERE = Path(__file__).parent
+# One routes module per page (routes/<page>.py = templates/<page>.html = static/<page>.js), each with its
+# page router and its JSON API router. Everything here needs a session; only PUBLIC is reachable without.
+PUBLIC = (probes.router, login.page)
 PRIVATE = (
-    overview.router,
-    services.router,
-    alerts.router,
-    alert_stream.router,
-    control.router,
-    trading.router,
-    orders.router,
-    latency.router,
-    strategy.router,
-    config.router,
-    scenarios.router,
+    overview.page, overview.api,
+    services.page, services.api,
+    safe_mode.page, safe_mode.api,
+    positions.page, positions.api,
+    market.page, market.api,
+    quality.page, quality.api,
+    latency.page, latency.api,
+    signals.page, signals.api,
+    profiles.page, profiles.api,
+    alerts.page, alerts.api,
+    scenarios.page, scenarios.api,
+    config.page, config.api,
+    login.logout_router,
 )
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -72,6 +73,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> FastAPI:
+    """The app with its state on `app.state`, its routers (private unless PUBLIC) and its guards."""
     settings = rt.settings
     app = FastAPI(
         title="Scalper dashboard", version=rt.version, openapi_url=None, docs_url=None, redoc_url=None
@@ -90,7 +92,8 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     networks = allowed_networks(settings)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(public.router)
+    for router in PUBLIC:
+        app.include_router(router)
     for router in PRIVATE:
         app.include_router(router, dependencies=[SessionDep])
 
@@ -100,6 +103,7 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
         return app.openapi()
 
     async def redis_down(_request: Request, exc: Exception) -> JSONResponse:
+        """Redis unreachable: a 503 that says to try again, never a crash."""
         return JSONResponse({"detail": f"Redis unreachable, try again: {type(exc).__name__}"}, status_code=503)
 
     for exc in HANDLER_REDIS_DOWN:
@@ -107,12 +111,14 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
 
     @app.exception_handler(LoginRequired)
     def login_required(request: Request, _exc: LoginRequired):
+        """No session: a page redirects to /login, the API answers 401."""
         if request.method == "GET" and not request.url.path.startswith("/api/"):
             return RedirectResponse("/login", status_code=303)
         return JSONResponse({"detail": "login required"}, status_code=401)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
+        """The client allow-list, then the security headers on every answer."""
         host = request.client.host if request.client else None
         if not (is_loopback(host or "") or client_allowed(host, networks)):
             response = JSONResponse({"detail": "client network not allowed"}, status_code=403)

@@ -9,10 +9,11 @@ from common.config import Settings
 from common.lifecycle import Runtime
 from fastapi import Depends, HTTPException, Request
 
-from dashboard.alerts import AlertEngine
-from dashboard.auth import CSRF_FIELD, CSRF_HEADER, LOCAL_USER, SESSION_COOKIE
-from dashboard.monitor import HealthMonitor
-from dashboard.users import User
+from dashboard.alert_engine import AlertEngine
+from dashboard.auth.access import LOCAL_USER
+from dashboard.auth.session import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
+from dashboard.auth.users import User
+from dashboard.health_monitor import HealthMonitor
 
 OPEN_MODE_REFUSAL = "open local mode: configure an admin (ADMIN_PASSWORD_HASH) to act from the dashboard"
 
@@ -22,6 +23,7 @@ class LoginRequired(Exception):
 
 
 def current_user(request: Request) -> User:
+    """The session's user (LOCAL_USER in open local mode); LoginRequired without a valid session."""
     state = request.app.state
     if state.open_mode:
         return LOCAL_USER
@@ -62,6 +64,7 @@ async def admin_action(request: Request, user: ActingDep) -> User:
 
 
 def _refuse(request: Request, user: User, problem: str) -> None:
+    """Audit the refusal and answer 403 with `problem`."""
     request.app.state.audit.record(
         user=user.name,
         action=f"{request.method} {request.url.path}",
@@ -73,22 +76,27 @@ def _refuse(request: Request, user: User, problem: str) -> None:
 
 
 def _client(request: Request) -> str | None:
+    """The client's address, when the transport knows it."""
     return request.client.host if request.client else None
 
 
 def settings(request: Request) -> Settings:
+    """The running settings."""
     return request.app.state.rt.settings
 
 
 def runtime(request: Request) -> Runtime:
+    """The service's runtime (bus, settings, tasks)."""
     return request.app.state.rt
 
 
 def monitor(request: Request) -> HealthMonitor:
+    """The health monitor."""
     return request.app.state.monitor
 
 
 def alerts(request: Request) -> AlertEngine:
+    """The alert engine."""
     return request.app.state.alerts
 
 

@@ -5,15 +5,16 @@ from common.schemas import Alert, Heartbeat
 
 from common import config
 from common import constants as c
-from dashboard.alerts import AlertEngine
+from dashboard.alert_engine import AlertEngine
 from dashboard.app import create_app
-from dashboard.auth import check_exposure
-from dashboard.monitor import HealthMonitor
+from dashboard.auth.access import check_exposure
+from dashboard.health_monitor import HealthMonitor
 from dashboard.telegram import Telegram
-from dashboard.web import serve_task
+from dashboard.http_server import serve_task
 
 
 async def setup(rt: Runtime) -> None:
+    """Wire the monitor, the alert engine and the web app onto the runtime, in dependency order."""
     settings = rt.settings
     rt.health.details["mode"] = settings.execution_mode.value
     monitor = HealthMonitor(rt)
@@ -35,5 +36,6 @@ async def setup(rt: Runtime) -> None:
 
 
 def main() -> None:
+    """The console script: refuse an exposed open mode (exit 78), then run the service."""
     check_exposure(config.load_or_exit())
     run_service("dashboard", setup, dist="scalper-dashboard")

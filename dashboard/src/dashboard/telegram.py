@@ -12,6 +12,8 @@ class TelegramError(Exception):
 
 
 class Telegram:
+    """A Bot API client for one chat; unconfigured (no token or chat) it sends nothing."""
+
     def __init__(self, *, base_url: str, token: str, chat_id: str) -> None:
         self.configured = bool(token and chat_id)
         self.chat_id = chat_id
@@ -35,4 +37,5 @@ class Telegram:
             raise TelegramError(f"HTTP {r.status_code}")
 
     async def close(self) -> None:
+        """Close the HTTP client."""
         await self._client.aclose()

@@ -1,4 +1,5 @@
-"""The configuration, secrets masked; validate the env file and hot-reload it (admin)."""
+"""The config page (/config): the configuration, secrets masked; validate the env file and hot-reload it
+(admin); the versions seen at start and reload."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import config
-from dashboard import api_models as api
+from dashboard import api_models as models
 from dashboard.deps import AdminDep, RuntimeDep, SettingsDep, UserDep
-from dashboard.pages import after_action, render
+from dashboard.responses import after_action, render
 
-router = APIRouter(tags=["config"])
+page = APIRouter(prefix="/config", tags=["config"])
+api = APIRouter(prefix="/api/config", tags=["config"])
 
 
 def _validate() -> dict:
@@ -24,7 +26,7 @@ def _validate() -> dict:
     return {"valid": True, "key": "", "problem": "", "view": view}
 
 
-@router.get("/config", response_class=HTMLResponse)
+@page.get("", response_class=HTMLResponse)
 def config_page(request: Request, user: UserDep, settings: SettingsDep):
     """The running configuration with secrets masked, and whether the env file on disk is valid."""
     return render(
@@ -39,22 +41,23 @@ def config_page(request: Request, user: UserDep, settings: SettingsDep):
 
 
 def _check() -> dict:
+    """The env file's validation without its view."""
     return {k: v for k, v in _validate().items() if k != "view"}
 
 
-@router.get("/api/config", response_model=api.ConfigView)
+@api.get("", response_model=models.ConfigView)
 def show_config(settings: SettingsDep) -> dict:
     """The dashboard's running configuration, secrets masked, and the env file's validation."""
     return {"settings": settings.public_view(), "check": _check()}
 
 
-@router.get("/api/config/versions", response_model=api.ConfigVersions)
+@api.get("/versions", response_model=models.ConfigVersions)
 def config_versions(request: Request) -> dict:
     """Configuration versions seen at start and reload, newest first, each with its changes."""
     return {"versions": request.app.state.versions.listing()}
 
 
-@router.post("/api/config/reload", response_model=api.ConfigReload, responses=api.refusals(403))
+@api.post("/reload", response_model=models.ConfigReload, responses=models.refusals(403))
 async def reload_config(request: Request, user: AdminDep, rt: RuntimeDep):
     """Validate the env file, then ask every service to hot-reload it (admin)."""
     check = _validate()

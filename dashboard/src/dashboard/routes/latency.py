@@ -1,4 +1,5 @@
-"""Latency: each service's histograms (bus handlers hop by hop, feed latency, order stages)."""
+"""The latency page (/latency): each service's histograms (bus handlers hop by hop, feed latency, order
+stages), tick-to-order first."""
 
 from __future__ import annotations
 
@@ -6,27 +7,28 @@ from common.config import Settings
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import api_models as api
+from dashboard import api_models as models
 from dashboard.deps import SettingsDep, UserDep
-from dashboard.latency import scrape, tick_to_order
-from dashboard.pages import render
+from dashboard.latency_histograms import scrape, tick_to_order
+from dashboard.responses import render
 
-router = APIRouter(tags=["latency"])
+page = APIRouter(prefix="/latency", tags=["latency"])
+api = APIRouter(prefix="/api/latency", tags=["latency"])
 
 
 async def _latency(settings: Settings) -> dict:
+    """Every service's scraped histograms, and execution's tick-to-order series on its own."""
     services = await scrape(settings)
     return {"services": services, "tick_to_order": tick_to_order(services)}
 
 
-@router.get("/latency", response_class=HTMLResponse)
+@page.get("", response_class=HTMLResponse)
 async def latency_page(request: Request, user: UserDep, settings: SettingsDep):
     """Tick-to-order first, then p50/p90/p99 and distribution of every latency histogram of each service."""
     return render(request, "latency.html", user=user, **await _latency(settings))
 
 
-@router.get("/api/latency", response_model=api.Latency)
+@api.get("", response_model=models.Latency)
 async def latency(settings: SettingsDep) -> dict:
-    """Per service: its histograms with count, p50/p90/p99 (bucket upper bounds) and samples per bucket,
-    or why there are none; and execution's tick-to-order series on its own (null before any)."""
+    """Per service its histograms (count, p50/p90/p99, samples per bucket) or why none; tick-to-order too."""
     return await _latency(settings)

@@ -1,0 +1,187 @@
+"""The health monitor: heartbeats in, GREEN / YELLOW / RED per service out.
+
+It detects SERVICE_DOWN (heartbeats stopped) and restarts (pid or start time changed), raises an
+alert on each, and keeps restart counts in Redis so a restarted dashboard still knows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import msgspec
+from common.bus import REDIS_DOWN
+from common.health import Progress, classify
+from common.lifecycle import Runtime
+from common.schemas import Heartbeat, Severity, Status, decode, now_ns
+
+from common import constants as c
+
+log = logging.getLogger(__name__)
+
+EVALUATE_EVERY_S = 0.25
+# A restarted service stays RED this long after its new instance's first heartbeat.
+RESTART_HOLD_S = 5.0
+
+
+@dataclass
+class ServiceView:
+    """One service as the operator sees it."""
+
+    name: str
+    status: Status = Status.RED
+    reason: str = "no heartbeat yet"
+    heartbeat: Heartbeat | None = None
+    restarts: int = 0
+    status_since_ns: int = field(default_factory=now_ns)
+    restarted_ns: int = 0  # when we saw a new pid or start time
+    restart_reason: str = ""
+
+    def classify(self, now: int) -> tuple[Status, str]:
+        """Heartbeat status, except that a service which just restarted shows RED for a while:
+        a crash followed by a quick restart is still an outage the operator must see."""
+        if self.restarted_ns and (now - self.restarted_ns) / 1e9 < RESTART_HOLD_S:
+            return Status.RED, self.restart_reason
+        return classify(self.heartbeat, now_ns=now)
+
+    def as_dict(self, now: int) -> dict:
+        """The row /api/health shows; null facts before the first heartbeat."""
+        hb = self.heartbeat
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "reason": self.reason,
+            "restarts": self.restarts,
+            "status_since_ns": self.status_since_ns,
+            "pid": hb.pid if hb else None,
+            "version": hb.version if hb else None,
+            "uptime_s": round((now - hb.start_ts_ns) / 1e9, 1) if hb else None,
+            "last_heartbeat_age_s": round((now - hb.ts_ns) / 1e9, 2) if hb else None,
+            "safe_mode": hb.safe_mode if hb else None,
+            "consumer_lag": hb.consumer_lag if hb else {},
+            "last_error": hb.last_error if hb else "",
+            "details": hb.details if hb else {},
+            "supervisor": hb.supervisor if hb else "",
+        }
+
+
+class HealthMonitor:
+    """Heartbeats in, one ServiceView per service out; notifies `changed` on every status change."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.services = {name: ServiceView(name) for name in c.SERVICES}
+        self.changed = asyncio.Condition()  # notified on every status change, for live pages
+        self.last_heartbeat_ns = 0
+
+    async def load(self) -> None:
+        """Seed from the heartbeat TTL keys and stored restart counts (a restarted dashboard)."""
+        restarts = await self.rt.bus.redis.hgetall(c.HEALTH_RESTARTS_KEY)
+        for name, n in restarts.items():
+            self._view(name.decode()).restarts = int(n)
+        for name in c.SERVICES:
+            raw = await self.rt.bus.redis.get(c.heartbeat_key(name))
+            if raw:
+                try:
+                    hb = decode(raw)
+                except msgspec.DecodeError:
+                    continue
+                if isinstance(hb, Heartbeat):
+                    self._view(name).heartbeat = hb
+        await self.evaluate()
+
+    def _view(self, name: str) -> ServiceView:
+        """The service's view, made on its first heartbeat when it is not one of c.SERVICES."""
+        if name not in self.services:
+            self.services[name] = ServiceView(name)
+        return self.services[name]
+
+    async def on_heartbeat(self, hb: Heartbeat) -> None:
+        """Bus handler: a new pid or start time counts a restart (and alerts); then re-evaluate."""
+        view = self._view(hb.service)
+        prev = view.heartbeat
+        if prev is not None and hb.ts_ns < prev.ts_ns:
+            return  # an old heartbeat redelivered after a crash of ours
+        self.last_heartbeat_ns = now_ns()
+        if prev is not None and (prev.pid, prev.start_ts_ns) != (hb.pid, hb.start_ts_ns):
+            view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
+            view.restarted_ns = self.last_heartbeat_ns
+            view.restart_reason = f"RESTARTED: pid {prev.pid} -> {hb.pid}"
+            log.warning(
+                "service_restarted",
+                extra={
+                    "ctx": {
+                        "service": hb.service,
+                        "old_pid": prev.pid,
+                        "new_pid": hb.pid,
+                        "restarts": view.restarts,
+                    }
+                },
+            )
+            await self.rt.bus.alert(
+                key=c.restart_alert_key(hb.service),
+                severity=Severity.WARN,
+                title=f"{hb.service} restarted",
+                detail=f"pid {prev.pid} -> {hb.pid}; restarts seen: {view.restarts}",
+            )
+        view.heartbeat = hb
+        await self.evaluate()
+
+    async def evaluate(self) -> None:
+        """Re-classify every service; log, alert on RED, and wake the live pages on a change."""
+        now = now_ns()
+        changed = []
+        for view in self.services.values():
+            status, reason = view.classify(now)
+            if (status, reason) != (view.status, view.reason):
+                if status != view.status:
+                    view.status_since_ns = now
+                    changed.append((view, status))
+                view.status, view.reason = status, reason
+        for view, status in changed:
+            log.info(
+                "service_status",
+                extra={"ctx": {"service": view.name, "status": status.value, "reason": view.reason}},
+            )
+            if status is Status.RED and view.heartbeat is not None:
+                await self._alert(view)
+        if changed:
+            async with self.changed:
+                self.changed.notify_all()
+
+    async def _alert(self, view: ServiceView) -> None:
+        """A CRIT alert for a service gone RED; Redis being down only costs the alert."""
+        try:
+            await self.rt.bus.alert(
+                key=c.down_alert_key(view.name),
+                severity=Severity.CRIT,
+                title=f"{view.name} is RED",
+                detail=view.reason,
+            )
+        except REDIS_DOWN as e:
+            log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
+
+    async def run(self, progress: Progress) -> None:
+        """The monitor's task: seed from Redis, then evaluate every EVALUATE_EVERY_S."""
+        await self.load()
+        while True:
+            await self.evaluate()
+            progress.beat()
+            await asyncio.sleep(EVALUATE_EVERY_S)
+
+    def snapshot(self) -> dict:
+        """Every service's row, the worst status of them, the cluster and the mode."""
+        now = now_ns()
+        services = [v.as_dict(now) for v in self.services.values()]
+        overall = min((s["status"] for s in services), key=_SEVERITY_ORDER.index, default="RED")
+        return {
+            "cluster": self.rt.settings.service_cluster_id,
+            "mode": self.rt.settings.execution_mode.value,
+            "overall": overall,
+            "services": services,
+            "ts_ns": now,
+        }
+
+
+_SEVERITY_ORDER = ["RED", "YELLOW", "GREEN"]

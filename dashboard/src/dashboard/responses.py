@@ -1,0 +1,61 @@
+"""How a route answers: a rendered page (every page gets the user, the CSRF token, the alert badge and the
+mode banner), or after an action a redirect back to the page or JSON.
+
+Templates whose name starts with "_" are shared parts (the layout, the facts table), not pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from dashboard.auth.users import User
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime(
+    "%Y-%m-%d %H:%M:%S"
+)
+NAV = [
+    ("/", "overview"),
+    ("/services", "services"),
+    ("/safe-mode", "safe mode"),
+    ("/positions", "positions"),
+    ("/market", "market"),
+    ("/quality", "execution quality"),
+    ("/latency", "latency"),
+    ("/signals", "signals"),
+    ("/profiles", "profiles"),
+    ("/alerts", "alerts"),
+    ("/scenarios", "integration tests"),
+    ("/config", "config"),
+]
+
+
+def render(request: Request, template: str, *, user: User, **ctx):
+    """`template` with the header every page shares, then `ctx`."""
+    state = request.app.state
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "open_mode": state.open_mode,
+            "csrf": getattr(request.state, "csrf", ""),
+            "alerts_unacked": state.alerts.unacked(),
+            "nav": NAV,
+            "cluster": state.rt.settings.service_cluster_id,
+            "mode": state.rt.settings.execution_mode.value,
+            **ctx,
+        },
+    )
+
+
+def after_action(request: Request, *, back: str, result: dict):
+    """A browser's form post goes back to its page (303); an API call gets the result as JSON."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(back, status_code=303)
+    return JSONResponse(result)

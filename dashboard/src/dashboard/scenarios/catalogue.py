@@ -1,0 +1,52 @@
+"""The scenarios the integration tests page offers, by key (DESIGN.md section 9's numbering in the titles).
+
+The faults (kill -9, the simulator's private-WS drop) hurt a live platform and the rapid-fire orders trade
+on it, so those scenarios are SIM only.
+"""
+
+from __future__ import annotations
+
+from common.schemas import Severity
+
+from common import constants as c
+from dashboard.scenarios import checks, rapid_fire
+from dashboard.scenarios.steps import Scenario, Step
+
+
+def _crash(service: str, *, title: str, hold: str) -> Scenario:
+    """Kill -9 `service`: RED, execution SAFE for `hold`, back with a new pid, recovery to NORMAL."""
+    return Scenario(key=f"{service}-crash", title=title, sim_only=True, steps=(
+        Step(f"{service} GREEN, its pid on this host", 60, checks.green(service)),
+        Step(f"kill -9 {service}", 5, checks.kill(service)),
+        Step(f"{service} seen RED", 30, checks.red(service)),
+        Step(f"execution SAFE ({hold})", 30, checks.safe(hold)),
+        Step(f"{service} GREEN again, new pid, restart counted", 120, checks.back(service)),
+        Step("recovery plan ok, execution NORMAL", 120, checks.normal),
+    ))
+
+
+SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
+    Scenario(key="full-boot", title="1. Full boot: all five services GREEN",
+             steps=(Step("five services GREEN", 60, checks.all_green),)),
+    _crash("market", title="3. market service crashes: restart, SAFE, recovery, NORMAL",
+           hold="module:market"),
+    Scenario(key="private-ws-drop", title="4. Private WS drops: SAFE, CRIT alert, resync, NORMAL",
+             sim_only=True, steps=(
+                 Step("platform GREEN", 60, checks.all_green),
+                 Step("simulator drops the private WS", 10, checks.drop_private_ws),
+                 Step("execution SAFE, CRIT alert", 30,
+                      checks.alert_raised(c.EXEC_WS_ALERT, Severity.CRIT)),
+                 Step("recovery plan ok, execution NORMAL", 120, checks.normal),
+             )),
+    _crash("strategy", title="5. strategy service crashes: MODULE_CRASH, CRIT alert, recovery",
+           hold="module:strategy"),
+    Scenario(key="rapid-fire", title="6. Rapid-fire orders with TP/SL: all filled once, every position "
+             "protected", sim_only=True, steps=(
+                 Step("platform GREEN, execution NORMAL", 60, checks.ready_to_trade),
+                 Step(f"{rapid_fire.ORDERS} manual intents with TP/SL, back to back", 30, rapid_fire.send),
+                 Step("each filled by one order; intent→ack p50/max", 30, rapid_fire.filled),
+                 Step("every open position has a TP and an SL", 30, rapid_fire.protected),
+                 Step("reduce-only intents close what the run opened", 10, rapid_fire.close),
+                 Step("closes filled, the run's symbols flat", 30, rapid_fire.closed),
+             )),
+)}

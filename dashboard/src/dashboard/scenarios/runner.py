@@ -1,0 +1,125 @@
+"""Runs one scenario at a time in the background, step by step, and keeps each run and its steps in Redis
+(SCENARIO_RUNS_KEY) as it progresses; at start, a run cut off by a dashboard stop is closed RED."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import msgspec
+from common.config import ExecutionMode
+from common.lifecycle import Runtime
+from common.schemas import now_ns
+
+from common import constants as c
+from dashboard.alert_engine import AlertEngine
+from dashboard.health_monitor import HealthMonitor
+from dashboard.records import RunRecord, StepRecord
+from dashboard.scenarios.catalogue import SCENARIOS
+from dashboard.scenarios.steps import Context, Scenario, Step, StepFailed
+
+log = logging.getLogger(__name__)
+POLL_S = 0.5
+KEEP_RUNS = 50
+
+
+class Refused(Exception):
+    """The scenario may not run now (mode, or another run in progress)."""
+
+
+
+class Runner:
+    """Starts one run at a time in the background and records it in Redis as it goes."""
+
+    def __init__(self, *, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> None:
+        self.rt, self.monitor, self.alerts = rt, monitor, alerts
+        self.task: asyncio.Task | None = None
+
+    def refusal(self, scenario: Scenario) -> str:
+        """Why this scenario may not run now, or "" when it may."""
+        if scenario.sim_only and self.rt.settings.execution_mode is not ExecutionMode.SIM:
+            return f"{scenario.key} injects faults or trades: it runs only when EXECUTION_MODE is SIM"
+        if self.task is not None and not self.task.done():
+            return "another scenario run is in progress"
+        return ""
+
+    async def start(self, key: str, *, by: str) -> RunRecord:
+        """The new run, recorded RUNNING, its steps going on in a task; Refused when it may not run now."""
+        scenario = SCENARIOS[key]
+        if problem := self.refusal(scenario):
+            raise Refused(problem)
+        start = now_ns()
+        run = RunRecord(run_id=f"{start:020d}", scenario=key, title=scenario.title, by=by, start_ns=start,
+                        steps=[StepRecord(name=s.name, timeout_s=s.timeout_s) for s in scenario.steps])
+        await self._save(run)
+        self.task = asyncio.create_task(self._run(scenario, run), name=f"scenario-{key}")
+        return run
+
+    async def close_interrupted(self) -> list[str]:
+        """At start: a run still RUNNING was cut off by the dashboard stopping; it ends RED, saying so."""
+        cut = []
+        for raw in (await self.rt.bus.redis.hgetall(c.SCENARIO_RUNS_KEY)).values():
+            run = msgspec.json.decode(raw, type=RunRecord)
+            if run.status != "RUNNING":
+                continue
+            for record in run.steps:
+                if record.outcome == "running":
+                    record.outcome, record.detail = "failed", "interrupted"
+            run.errors.append("interrupted: the dashboard stopped during the run")
+            run.status, run.end_ns = "RED", now_ns()
+            await self._save(run)
+            cut.append(run.run_id)
+        return cut
+
+    async def _run(self, scenario: Scenario, run: RunRecord) -> None:
+        """Each step in turn until one fails; GREEN when none did. The run is saved after every change."""
+        ctx = Context(rt=self.rt, monitor=self.monitor, alerts=self.alerts)
+        for step, record in zip(scenario.steps, run.steps):
+            record.outcome, record.start_ns = "running", now_ns()
+            await self._save(run)
+            try:
+                record.detail = await _until(step, ctx)
+                record.outcome = "ok"
+            except Exception as e:  # a failed step ends the run RED, whatever went wrong
+                record.outcome, record.detail = "failed", str(e) or type(e).__name__
+                run.errors.append(f"{step.name}: {record.detail}")
+            record.end_ns = now_ns()
+            if record.outcome == "failed":
+                break
+        run.errors += _platform_errors(self.monitor)
+        failed = any(s.outcome == "failed" for s in run.steps)
+        run.status, run.end_ns = ("RED" if failed else "GREEN"), now_ns()
+        log.info("scenario_run", extra={"ctx": {"scenario": run.scenario, "status": run.status}})
+        await self._save(run)
+
+    async def _save(self, run: RunRecord) -> None:
+        """The run into Redis; only the newest KEEP_RUNS are kept."""
+        redis = self.rt.bus.redis
+        await redis.hset(c.SCENARIO_RUNS_KEY, run.run_id, msgspec.json.encode(run))
+        old = sorted(await redis.hkeys(c.SCENARIO_RUNS_KEY))[:-KEEP_RUNS]
+        if old:
+            await redis.hdel(c.SCENARIO_RUNS_KEY, *old)
+
+
+async def _until(step: Step, ctx: Context) -> str:
+    """The step's detail once its check holds; StepFailed with the last detail when its timeout passes."""
+    deadline = time.monotonic() + step.timeout_s
+    while True:
+        ok, detail = await step.check(ctx)
+        if ok:
+            return detail
+        if time.monotonic() >= deadline:
+            raise StepFailed(f"not within {step.timeout_s:g} s: {detail}")
+        await asyncio.sleep(POLL_S)
+
+
+def _platform_errors(monitor: HealthMonitor) -> list[str]:
+    """The services' last errors at the end of the run, as their heartbeats report them."""
+    return [f"{s['name']}: {s['last_error']}" for s in monitor.snapshot()["services"] if s["last_error"]]
+
+
+async def history(redis, *, limit: int = 20) -> list[dict]:
+    """Runs, newest first."""
+    raw = await redis.hgetall(c.SCENARIO_RUNS_KEY)
+    return [msgspec.json.decode(raw[k]) for k in sorted(raw, reverse=True)[:limit]]

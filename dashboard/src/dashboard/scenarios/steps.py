@@ -1,0 +1,53 @@
+"""What a scenario is made of: named steps, each a check polled against the real platform until it holds
+or its timeout passes, and the context the checks of one run share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from common.lifecycle import Runtime
+
+from dashboard.alert_engine import AlertEngine
+from dashboard.health_monitor import HealthMonitor
+
+
+class StepFailed(Exception):
+    """Something the scenario proves went wrong: the step fails at once, the message says what."""
+
+
+@dataclass
+class Context:
+    """What the steps of one run look at, and what they remember for later steps (`facts`)."""
+
+    rt: Runtime
+    monitor: HealthMonitor
+    alerts: AlertEngine
+    facts: dict = field(default_factory=dict)
+
+    def service(self, name: str) -> dict:
+        """The service's row in the health monitor's snapshot."""
+        return next(s for s in self.monitor.snapshot()["services"] if s["name"] == name)
+
+
+# (ctx) -> (holds, detail): polled until it holds; an exception fails the step at once.
+Check = Callable[[Context], Awaitable[tuple[bool, str]]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named check with the time it is given to hold."""
+
+    name: str
+    timeout_s: float
+    check: Check
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A catalogue entry: its key (the URL's), its title and its steps in order."""
+
+    key: str
+    title: str
+    steps: tuple[Step, ...]
+    sim_only: bool = False  # injects faults or trades: refused unless EXECUTION_MODE is SIM

@@ -1,0 +1,145 @@
+"""dashboard.routes.positions: manual orders from the positions page (POST /api/orders). An admin's order
+reaches the simulator with its TP and SL through execution, as `scalperctl order`'s does; bad input,
+viewers and a missing CSRF token are refused, audited, and send nothing; both build the same intent
+(common.manual_order)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+
+import msgspec
+import pytest
+import redis
+from common.bybit.enums import OrderStatus, OrderType, Side
+from common.bybit.http import BybitHttp
+from common.bybit.rest import BybitRest
+from common.schemas import OrderIntent, decode
+
+from common import constants as c
+from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard, dashboard_up
+from tests.support import VENV_BIN, wait_until
+
+pytestmark = pytest.mark.platform
+
+
+def _manual_intents(redis_url: str) -> list[OrderIntent]:
+    r = redis.Redis.from_url(redis_url)
+    try:
+        msgs = [decode(f[c.PAYLOAD_FIELD]) for _, f in r.xrange(c.EXEC_INTENTS)]
+    finally:
+        r.close()
+    return [m for m in msgs if isinstance(m, OrderIntent) and m.source == "manual"]
+
+
+def _audit(data_dir: str) -> list[dict]:
+    lines = (Path(data_dir) / "audit.jsonl").read_text().splitlines()
+    return [a for a in map(json.loads, lines) if a["action"] in ("manual order", "POST /api/orders")]
+
+
+def _exchange_open_order(env: dict[str, str], link: str):
+    """The order as the simulator itself reports it to any Bybit client (/v5/order/realtime)."""
+
+    async def ask():
+        http = BybitHttp(base_url=env["BYBIT_REST_URL"], api_key=env["BYBIT_API_KEY"],
+                         api_secret=env["BYBIT_API_SECRET"])
+        try:
+            return await BybitRest(http).open_orders(order_link_id=link)
+        finally:
+            await http.aclose()
+
+    return asyncio.run(ask())
+
+
+def test_an_admin_order_reaches_the_simulator_with_tp_and_sl(cluster):
+    d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
+    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
+    admin = d.session()
+    wait_until(lambda: (admin.get("/api/safe-mode").json()["execution"] or {}).get("state") == "NORMAL",
+               timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
+    btc = wait_until(lambda: admin.get("/api/market").json()["symbols"].get("BTCUSDT", {}).get("last_price"),
+                     timeout=30, interval=0.5, what="a BTCUSDT price from the market service")
+    p = float(btc)
+    limit, tp, sl = f"{p * 0.9:.1f}", f"{p * 1.1:.1f}", f"{p * 0.8:.1f}"  # rests: far below the market
+
+    order = {"side": "buy", "symbol": "btcusdt", "qty": "0.01", "limit": limit, "tp": tp, "sl": sl}
+    r = admin.post("/api/orders", headers={"X-CSRF-Token": d.csrf(admin)}, data=order)
+    assert r.status_code == 200, r.text
+    link = r.json()["orderLinkId"]
+    assert link.startswith("m-")
+
+    shown = wait_until(lambda: admin.get("/api/positions").json()["orders"].get(link), timeout=30,
+                       interval=0.5, what="the manual order in execution's open orders")
+    assert (shown["symbol"], shown["side"], shown["orderType"]) == ("BTCUSDT", Side.BUY, OrderType.LIMIT)
+    assert float(shown["takeProfit"]) == float(tp) and float(shown["stopLoss"]) == float(sl)
+    [order] = _exchange_open_order(cluster.env, link)
+    assert (order.orderStatus, float(order.qty), float(order.price)) == (OrderStatus.NEW, 0.01, float(limit))
+    assert (float(order.takeProfit), float(order.stopLoss)) == (float(tp), float(sl))
+    [intent] = [i for i in _manual_intents(cluster.env["REDIS_URL"]) if i.intent_id == link]
+    assert intent.source == "manual" and intent.reference_price == limit
+    [entry] = _audit(cluster.env["DATA_DIR"])
+    assert (entry["user"], entry["outcome"]) == (ADMIN, "ok") and link in entry["detail"]
+
+
+def test_bad_orders_viewers_and_a_missing_csrf_token_are_refused_and_send_nothing(dashboard, redis_url):
+    r = redis.Redis.from_url(redis_url)
+    r.sadd(c.MARKET_SYMBOLS_KEY, "BTCUSDT", "ETHUSDT")  # the market service's universe
+    r.close()
+    admin = dashboard.session()
+    good = {"side": "buy", "symbol": "BTCUSDT", "qty": "0.01", "tp": "70000", "sl": "50000"}
+    csrf = {"X-CSRF-Token": dashboard.csrf(admin)}
+
+    def refused(change: dict, status: int = 400) -> str:
+        resp = admin.post("/api/orders", headers=csrf, data={k: v for k, v in (good | change).items() if v})
+        assert resp.status_code == status, (change, resp.status_code, resp.text)
+        return json.dumps(resp.json()["detail"])
+
+    assert "qty: '-1' is not a positive number" in refused({"qty": "-1"})
+    assert "qty: 'lots' is not a positive number" in refused({"qty": "lots"})
+    assert "side: 'hold' is not buy or sell" in refused({"side": "hold"})
+    assert "limit: 'ninety' is not a positive number" in refused({"limit": "ninety"})
+    assert "sl: '0' is not a positive number" in refused({"sl": "0"})
+    assert "symbol: DOGEUSDT is not traded here (BTCUSDT, ETHUSDT)" in refused({"symbol": "dogeusdt"})
+    assert "qty" in refused({"qty": ""}, status=422)  # missing
+
+    viewer = dashboard.viewer()
+    resp = viewer.post("/api/orders", headers={"X-CSRF-Token": dashboard.csrf(viewer)}, data=good)
+    assert resp.status_code == 403 and resp.json()["detail"] == "viewers cannot act"
+    assert admin.post("/api/orders", data=good).status_code == 403
+    assert admin.post("/api/orders", headers={"X-CSRF-Token": "wrong"}, data=good).status_code == 403
+
+    assert _manual_intents(redis_url) == []
+    audit = _audit(dashboard.env["DATA_DIR"])
+    assert [a["outcome"] for a in audit] == ["refused"] * 9
+    assert "qty: '-1' is not a positive number" in audit[0]["detail"]
+    assert [a["user"] for a in audit[-3:]] == [VIEWER, ADMIN, ADMIN]
+
+
+def _scalperctl_order(d: Dashboard, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "scalperctl"), "order", *args], env=d.env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_the_dashboard_and_scalperctl_send_the_same_intent(dashboard, redis_url):
+    r = redis.Redis.from_url(redis_url)
+    r.sadd(c.MARKET_SYMBOLS_KEY, "BTCUSDT", "ETHUSDT")
+    r.close()
+    admin = dashboard.session()
+    form = {"side": "sell", "symbol": "ethusdt", "qty": "0.5", "limit": "4000", "tp": "3500", "sl": "4200"}
+    web = admin.post("/api/orders", headers={"X-CSRF-Token": dashboard.csrf(admin)}, data=form)
+    assert web.status_code == 200, web.text
+    cli = _scalperctl_order(dashboard, "sell", "ethusdt", "0.5", "--limit", "4000", "--tp", "3500",
+                            "--sl", "4200")
+    assert cli.returncode == 0, cli.stderr
+    web, ctl = _manual_intents(redis_url)
+    assert json.loads(cli.stdout)["orderLinkId"] == ctl.intent_id and ctl.intent_id != web.intent_id
+    assert web.created_ts_ns <= ctl.created_ts_ns
+    same = {"intent_id": "", "created_ts_ns": 0}
+    assert msgspec.structs.replace(web, **same) == msgspec.structs.replace(ctl, **same)
+    refused = _scalperctl_order(dashboard, "buy", "dogeusdt", "1")
+    assert refused.returncode == 2 and "symbol: DOGEUSDT is not traded here" in refused.stderr
+    refused = _scalperctl_order(dashboard, "buy", "btcusdt", "0")
+    assert refused.returncode == 2 and "qty: '0' is not a positive number" in refused.stderr
+    assert len(_manual_intents(redis_url)) == 2

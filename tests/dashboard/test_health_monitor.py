@@ -1,0 +1,56 @@
+"""dashboard.health_monitor: a YELLOW that a service reports about itself reaches the operator with its
+reason.
+
+The market service on the real simulator: the operator sets the simulator's clock 3 s behind with
+`scalperctl sim`, so every book update arrives 3 s after its exchange timestamp; the service finds its feed
+latency over MARKET_LATENCY_WARN_MS (1000 ms) and says YELLOW. The dashboard's /api/health (open local
+mode) shows market YELLOW with that reason, and GREEN again once the clock is reset."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.dashboard.conftest import stop
+from tests.support import VENV_BIN, service_env, start_service, start_sim, wait_until
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture
+def sim(tmp_path):
+    proc = start_sim(tmp_path=tmp_path)
+    yield proc
+    proc.stop()
+
+
+def _sim_switch(sim, redis_url: str, *args: str) -> None:
+    """`scalperctl sim ...`, as the operator flips the simulator's fault switches."""
+    env = service_env(redis_url, BYBIT_REST_URL=sim.rest, BYBIT_API_KEY=sim.key,
+                      BYBIT_API_SECRET=sim.secret)
+    done = subprocess.run([str(VENV_BIN / "scalperctl"), "sim", *args], env=env, capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_slow_feed_shows_market_yellow_with_its_reason(redis_url, tmp_path, sim, open_dashboard):
+    market = start_service("market", service_env(
+        redis_url, EXECUTION_MODE="SIM", SYMBOLS="BTCUSDT",
+        BYBIT_REST_URL=sim.rest, BYBIT_WS_PUBLIC_URL=sim.ws_public, BYBIT_WS_PRIVATE_URL=sim.ws_private,
+    ), tmp_path / "market.log")
+    anon = open_dashboard.client()
+
+    def shown() -> dict:
+        return next(s for s in anon.get("/api/health").json()["services"] if s["name"] == "market")
+
+    try:
+        wait_until(lambda: shown()["status"] == "GREEN", timeout=60, interval=0.2, what="market GREEN")
+        _sim_switch(sim, redis_url, "set", "clock_skew_ms=-3000")
+        yellow = wait_until(lambda: (s := shown())["status"] == "YELLOW" and s, timeout=30, interval=0.2,
+                            what="market YELLOW on /api/health")
+        assert yellow["reason"].startswith("feed latency: BTCUSDT"), yellow
+        _sim_switch(sim, redis_url, "reset")
+        wait_until(lambda: shown()["status"] == "GREEN", timeout=60, interval=0.2, what="market GREEN again")
+    finally:
+        stop(market)
