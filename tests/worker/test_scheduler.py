@@ -77,8 +77,11 @@ def test_the_schedule_persists_and_a_run_missed_while_down_is_recorded_and_alert
         missed = wait_until(lambda: [json.loads(r) for r in client.lrange(c.job_runs_key(c.JOB_BACKUP), 0, -1)],
                             timeout=15, what="the missed run's record")
         assert missed[0]["outcome"] == "missed" and missed[0]["start_ts"] == pytest.approx(due.timestamp(), abs=1)
-        assert any(a.key == "job:backup" and "missed" in a.title for a in alerts(client))
-        summary = json.loads(client.hget(c.WORKER_JOBS_KEY, c.JOB_BACKUP))
+        # The record is pushed first, then the alert, then the summary: wait for the last of them.
+        wait_until(lambda: any(a.key == "job:backup" and "missed" in a.title for a in alerts(client)),
+                   timeout=10, what="the missed run's alert")
+        summary = wait_until(lambda: (s := json.loads(client.hget(c.WORKER_JOBS_KEY, c.JOB_BACKUP)))["failures"] and s,
+                             timeout=10, what="the summary counting the missed run")
         assert summary["failures"] == 1 and summary["next_run_ts"] > time.time()
     finally:
         stop(proc)
