@@ -41,6 +41,8 @@ ACTIONS = [
     "/api/scenarios/full-boot/run",
     "/api/services/market/restart",
     "/api/orders",
+    "/api/jobs/backup/run",
+    "/api/profile/versions/balanced/3/approve",
 ]
 PAGES = [
     "/",
@@ -53,6 +55,7 @@ PAGES = [
     "/latency",
     "/signals",
     "/profiles",
+    "/jobs",
     "/config",
     "/scenarios",
 ]
