@@ -25,6 +25,7 @@ from dashboard.app import create_app
 from tests.browser import chromium
 from tests.dashboard.faketelegram import FakeTelegram
 from tests.support import SERVICES, VENV_BIN, service_env, start_service, start_sim, wait_until
+from tests.worker.harness import start_worker, worker_env
 
 ADMIN, PASSWORD = "boss", "right-Pa55word"
 VIEWER, VIEWER_PASSWORD = "watcher", "viewer-Pa55word"
@@ -176,6 +177,26 @@ def bus(redis_url):
     client = redis.Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def worker(redis_url, tmp_path, bus):
+    """A worker process on the dashboard's Redis and DATA_DIR: `worker()` starts it; stopped after the test."""
+    procs = []
+
+    def start():
+        procs.append(start_worker(worker_env(redis_url, tmp_path / "data"), tmp_path / "worker.log", bus))
+        return procs[-1]
+
+    yield start
+    for proc in procs:
+        stop(proc)
+
+
+def worker_green(admin: httpx.Client) -> bool:
+    """The dashboard's monitor sees the worker GREEN (so actions sent to it are not refused)."""
+    rows = admin.get("/api/health").json()["services"]
+    return next(s for s in rows if s["name"] == "worker")["status"] == "GREEN"
 
 
 @pytest.fixture
