@@ -72,7 +72,7 @@
       Live.cell(tr, 3, diff(v.diff), "diff");
       Live.cell(tr, 4, figures(v.figures), "figures");
       Live.cell(tr, 5, v.decision ? v.decision + " by " + v.decided_by : "", "decided");
-      actions(Live.cell(tr, 6, null, "actions"), name, v, inForce);
+      actions(Live.cell(tr, 6, null, "decide"), name, v, inForce);
     });
   }
   function render(d) {
