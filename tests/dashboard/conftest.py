@@ -180,12 +180,15 @@ def bus(redis_url):
 
 
 @pytest.fixture
-def worker(redis_url, tmp_path, bus):
-    """A worker process on the dashboard's Redis and DATA_DIR: `worker()` starts it; stopped after the test."""
+def worker(redis_url, tmp_path, bus, dashboard):
+    """A worker process on the dashboard's Redis and DATA_DIR: `worker()` starts it (and waits until the
+    dashboard sees it GREEN, so actions sent to it are not refused); stopped after the test."""
     procs = []
+    admin = dashboard.session()
 
     def start():
         procs.append(start_worker(worker_env(redis_url, tmp_path / "data"), tmp_path / "worker.log", bus))
+        wait_until(lambda: worker_green(admin), timeout=20, interval=0.2, what="the worker GREEN on the page")
         return procs[-1]
 
     yield start

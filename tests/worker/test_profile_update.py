@@ -54,7 +54,7 @@ def test_auto_apply_writes_a_profile_the_strategy_accepts_and_switches_to_it(red
     assert json.loads(client.hget(c.profile_versions_key("balanced"), "3"))["status"] == "applied"
 
 
-def test_decisions_apply_reject_and_roll_back_only_what_their_status_allows(redis_server, redis_url, tmp_path):
+def test_decisions_apply_reject_and_roll_back_as_the_status_allows(redis_server, redis_url, tmp_path):
     client = redis_server.client()
     seed_trading(client)
     ctx = job_context(redis_url, tmp_path)
@@ -78,8 +78,9 @@ def test_decisions_apply_reject_and_roll_back_only_what_their_status_allows(redi
     assert in_force() == 2
     switches = [decode(f[c.PAYLOAD_FIELD]) for _, f in client.xrange(c.SYS_CONTROL)]
     assert [(m.command, m.args) for m in switches] == [(Command.SET_PROFILE, {"profile": "balanced"})] * 2
-    stored = {int(k): json.loads(v)["status"] for k, v in client.hgetall(c.profile_versions_key("balanced")).items()}
-    assert stored == {2: "applied", 3: "applied", 4: "rejected"}
+    stored = client.hgetall(c.profile_versions_key("balanced"))
+    assert {int(k): json.loads(v)["status"] for k, v in stored.items()} == {2: "applied", 3: "applied",
+                                                                              4: "rejected"}
 
 
 def test_no_data_no_new_version(redis_server, redis_url, tmp_path):

@@ -145,8 +145,9 @@ def listing(root: Path) -> list[dict]:
     rows = []
     for backup_id in reversed(archive.list_ids(root)):
         proof = archive.verified(root, backup_id)
-        rows.append({"id": backup_id, "path": str(root / backup_id), "created_ts": archive.created_ts(backup_id),
-                     "size": archive.du(root / backup_id), "verified_ts": proof["ts"] if proof else None})
+        path = root / backup_id
+        rows.append({"id": backup_id, "path": str(path), "created_ts": archive.created_ts(backup_id),
+                     "size": archive.du(path), "verified_ts": proof["ts"] if proof else None})
     return rows
 
 

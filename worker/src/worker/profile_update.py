@@ -160,12 +160,13 @@ class ProfileJob:
             section, key = path.split(".")
             new.setdefault(section, {})[key] = value
         record = {"profile": name, "version": version, "base_version": params.get("version"),
-                  "status": c.ProfileVersionStatus.PENDING, "created_ts": time.time(), "params": new, "diff": diff,
+                  "status": c.ProfileVersionStatus.PENDING, "created_ts": time.time(), "params": new,
+                  "diff": diff,
                   "figures": {sym: f.public() for sym, f in figures.items()},
                   "lookback_days": s.profile_lookback_days}
         base = {"profile": name, "version": int(params.get("version", 1)), "base_version": None,
-                "status": c.ProfileVersionStatus.APPLIED, "created_ts": time.time(), "params": params, "diff": {},
-                "figures": {}, "lookback_days": None}
+                "status": c.ProfileVersionStatus.APPLIED, "created_ts": time.time(), "params": params,
+                "diff": {}, "figures": {}, "lookback_days": None}
         r.hsetnx(c.profile_versions_key(name), str(base["version"]), json.dumps(base))  # kept for a rollback
         if not r.hsetnx(c.profile_versions_key(name), str(version), json.dumps(record)):
             raise RuntimeError(f"profile {name} version {version} exists already (a concurrent proposal?)")
@@ -188,7 +189,8 @@ def decide(r: redis.Redis, *, settings: config.Settings, name: str, version: str
         raise DecisionRefused(f"profile {name} has no version {version}")
     record = json.loads(raw)
     if record["status"] != c.DECISION_NEEDS[decision]:
-        raise DecisionRefused(f"profile {name} version {version} is {record['status']}: cannot {decision.value}")
+        raise DecisionRefused(f"profile {name} version {version} is {record['status']}: "
+                              f"cannot {decision.value}")
     record.update(decided_by=by, decision=decision.value, decided_ts=time.time())
     if decision is c.ProfileDecision.REJECT:
         record["status"] = c.ProfileVersionStatus.REJECTED

@@ -53,7 +53,7 @@ def profile(monitor: MonitorDep) -> dict:
 
 @api.get("/versions", response_model=models.ProfileVersions)
 async def versions(rt: RuntimeDep, monitor: MonitorDep) -> dict:
-    """The active profile, and each profile's versions (proposals and what they were made from), newest first."""
+    """The active profile, and each profile's versions (proposals and their bases), newest first."""
     return await _versions(rt, monitor)
 
 
@@ -94,21 +94,23 @@ async def decide(
     rt: RuntimeDep,
     monitor: MonitorDep,
 ):
-    """Approve or reject a pending version, or roll back to an applied one (admin); the worker carries it out."""
+    """Approve or reject a pending version, or roll back to an applied one (admin); the worker does it."""
     record = await worker_state.profile_version(rt.bus.redis, profile=name, version=version)
     if record is None:
         raise HTTPException(status_code=404, detail=f"profile {name} has no version {version}")
     action = f"profile {decision.value} {name} v{version}"
     audit = request.app.state.audit
-    problem = worker_state.worker_refusal(monitor)
-    if not problem and record["status"] != c.DECISION_NEEDS[decision]:
-        problem = f"version {version} is {record['status']}: {decision.value} needs a {c.DECISION_NEEDS[decision]} one"
+    problem, needs = worker_state.worker_refusal(monitor), c.DECISION_NEEDS[decision]
+    if not problem and record["status"] != needs:
+        problem = f"version {version} is {record['status']}: {decision.value} needs a {needs} one"
     if problem:
-        audit.record(user=user.name, action=action, client=request.client.host, outcome="refused", detail=problem)
+        audit.record(user=user.name, action=action, client=request.client.host, outcome="refused",
+                     detail=problem)
         raise HTTPException(status_code=409, detail=problem)
     args = {"profile": name, "version": str(version), "decision": decision.value}
     entry = await send_control(rt.bus.redis, command=Command.PROFILE_DECISION, target=c.WORKER, args=args,
                                issued_by=f"dashboard:{user.name}")
-    audit.record(user=user.name, action=action, client=request.client.host, outcome="ok", detail=f"entry {entry}")
+    audit.record(user=user.name, action=action, client=request.client.host, outcome="ok",
+                 detail=f"entry {entry}")
     return after_action(request, back="/profiles",
                         result={"command": Command.PROFILE_DECISION.value, "args": args, "entry_id": entry})

@@ -71,7 +71,8 @@
       const r = await fetch(form.action, {method: "POST", headers: {
         Accept: "application/json", "X-CSRF-Token": form.elements.csrf.value}});
       const d = await r.json();
-      note.textContent = r.ok ? "run_job " + d.job + " sent (command " + d.command_id + ")" : "refused: " + d.detail;
+      note.textContent = r.ok ? "run_job " + d.job + " sent (command " + d.command_id + ")"
+        : "refused: " + d.detail;
     } catch (e) {
       note.textContent = "not sent: " + e;
     }

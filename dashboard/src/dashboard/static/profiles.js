@@ -58,11 +58,12 @@
       section = box.appendChild(el("section", "profile"));
       section.dataset.profile = name;
       section.appendChild(el("h3", "", name));
-      const head = section.appendChild(el("table", "versions")).appendChild(el("thead")).appendChild(el("tr"));
+      const table = section.appendChild(el("table", "versions"));
+      const head = table.appendChild(el("thead")).appendChild(el("tr"));
       for (const h of ["version", "status", "created (UTC)", "changes", "figures", "decision", ""]) {
         head.appendChild(el("th", "", h));
       }
-      section.querySelector("table").appendChild(el("tbody"));
+      table.appendChild(el("tbody"));
     }
     Live.rows(section.querySelector("tbody"), versions, "version", (v) => v.version, function (tr, v) {
       const inForce = a.profile === name && a.profile_version === String(v.version);
