@@ -25,6 +25,7 @@ from dashboard.app import create_app
 from tests.browser import chromium
 from tests.dashboard.faketelegram import FakeTelegram
 from tests.support import SERVICES, VENV_BIN, service_env, start_service, start_sim, wait_until
+from tests.worker.harness import start_worker, worker_env
 
 ADMIN, PASSWORD = "boss", "right-Pa55word"
 VIEWER, VIEWER_PASSWORD = "watcher", "viewer-Pa55word"
@@ -41,6 +42,8 @@ ACTIONS = [
     "/api/scenarios/full-boot/run",
     "/api/services/market/restart",
     "/api/orders",
+    "/api/jobs/backup/run",
+    "/api/profile/versions/balanced/3/approve",
 ]
 PAGES = [
     "/",
@@ -53,6 +56,7 @@ PAGES = [
     "/latency",
     "/signals",
     "/profiles",
+    "/jobs",
     "/config",
     "/scenarios",
 ]
@@ -173,6 +177,29 @@ def bus(redis_url):
     client = redis.Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def worker(redis_url, tmp_path, bus, dashboard):
+    """A worker process on the dashboard's Redis and DATA_DIR: `worker()` starts it (and waits until the
+    dashboard sees it GREEN, so actions sent to it are not refused); stopped after the test."""
+    procs = []
+    admin = dashboard.session()
+
+    def start():
+        procs.append(start_worker(worker_env(redis_url, tmp_path / "data"), tmp_path / "worker.log", bus))
+        wait_until(lambda: worker_green(admin), timeout=20, interval=0.2, what="the worker GREEN on the page")
+        return procs[-1]
+
+    yield start
+    for proc in procs:
+        stop(proc)
+
+
+def worker_green(admin: httpx.Client) -> bool:
+    """The dashboard's monitor sees the worker GREEN (so actions sent to it are not refused)."""
+    rows = admin.get("/api/health").json()["services"]
+    return next(s for s in rows if s["name"] == "worker")["status"] == "GREEN"
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from common import constants as c
 from common.schemas import Command, ControlCommand, decode
 from strategy_service.profile import parse
 from tests.worker.harness import job_context, seed_trading
-from worker.profile_update import BOUNDS, MAX_STEP, ProfileJob, packaged_dir
+from worker.profile_update import BOUNDS, MAX_STEP, DecisionRefused, ProfileJob, decide, packaged_dir
 
 pytestmark = pytest.mark.service
 
@@ -31,8 +31,11 @@ def test_a_proposal_is_a_new_pending_version_within_bounds(redis_server, redis_u
     assert client.xlen(c.SYS_CONTROL) == 0
 
     ProfileJob().run(ctx)  # the next day's proposal is the next version; version 3 stays as it was
-    assert sorted(client.hkeys(c.profile_versions_key("balanced"))) == [b"3", b"4"]
+    # 2, the version the proposals were made from, is kept too: an admin can roll back to it
+    assert sorted(client.hkeys(c.profile_versions_key("balanced"))) == [b"2", b"3", b"4"]
     assert json.loads(client.hget(c.profile_versions_key("balanced"), "3")) == record
+    base = json.loads(client.hget(c.profile_versions_key("balanced"), "2"))
+    assert base["status"] == "applied" and base["params"]["version"] == 2 and base["diff"] == {}
 
 
 def test_auto_apply_writes_a_profile_the_strategy_accepts_and_switches_to_it(redis_server, redis_url, tmp_path):
@@ -49,6 +52,35 @@ def test_auto_apply_writes_a_profile_the_strategy_accepts_and_switches_to_it(red
     assert isinstance(cmd, ControlCommand) and cmd.command is Command.SET_PROFILE
     assert cmd.target == c.STRATEGY and cmd.args == {"profile": "balanced"}
     assert json.loads(client.hget(c.profile_versions_key("balanced"), "3"))["status"] == "applied"
+
+
+def test_decisions_apply_reject_and_roll_back_as_the_status_allows(redis_server, redis_url, tmp_path):
+    client = redis_server.client()
+    seed_trading(client)
+    ctx = job_context(redis_url, tmp_path)
+    ProfileJob().run(ctx)
+    ProfileJob().run(ctx)  # versions 3 and 4 pending, from 2
+
+    def decided(version: str, decision: c.ProfileDecision) -> dict:
+        return decide(client, settings=ctx.settings, name="balanced", version=version, decision=decision,
+                      by="dashboard:boss")
+
+    def in_force() -> int:
+        return parse((tmp_path / "profiles" / "balanced.toml").read_text(), source="test").version
+
+    assert decided("3", c.ProfileDecision.APPROVE)["status"] == "applied" and in_force() == 3
+    assert decided("4", c.ProfileDecision.REJECT)["status"] == "rejected"
+    assert decided("2", c.ProfileDecision.ROLLBACK)["decided_by"] == "dashboard:boss" and in_force() == 2
+    for version, decision in (("4", c.ProfileDecision.APPROVE), ("3", c.ProfileDecision.REJECT),
+                              ("4", c.ProfileDecision.ROLLBACK), ("9", c.ProfileDecision.APPROVE)):
+        with pytest.raises(DecisionRefused):
+            decided(version, decision)
+    assert in_force() == 2
+    switches = [decode(f[c.PAYLOAD_FIELD]) for _, f in client.xrange(c.SYS_CONTROL)]
+    assert [(m.command, m.args) for m in switches] == [(Command.SET_PROFILE, {"profile": "balanced"})] * 2
+    stored = client.hgetall(c.profile_versions_key("balanced"))
+    assert {int(k): json.loads(v)["status"] for k, v in stored.items()} == {2: "applied", 3: "applied",
+                                                                              4: "rejected"}
 
 
 def test_no_data_no_new_version(redis_server, redis_url, tmp_path):

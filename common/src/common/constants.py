@@ -186,6 +186,38 @@ def profile_versions_key(profile: str) -> str:
 
 
 JOB_HISTORY: Final = 50  # run records kept per job
+# JSON list of every retention policy {key, value, unit, applies_to, meaning}, set by the worker at start
+# and on reload (the dashboard's jobs page lists them without importing the worker).
+WORKER_POLICIES_KEY: Final = f"{PREFIX}worker:policies"
+# JSON list of the finished backups on the worker's host {id, path, created_ts, size, verified_ts}, newest
+# first, set by the worker at start and after each backup run.
+WORKER_BACKUPS_KEY: Final = f"{PREFIX}worker:backups"
+
+
+@unique
+class ProfileVersionStatus(StrEnum):
+    """Where a proposed profile version stands (profile_versions_key's records)."""
+
+    PENDING = "pending"  # proposed, waiting for an admin
+    APPLIED = "applied"  # written to DATA_DIR/profiles and switched to (it may since have been replaced)
+    REJECTED = "rejected"
+
+
+@unique
+class ProfileDecision(StrEnum):
+    """An admin's decision on a profile version, carried out by the worker (Command.PROFILE_DECISION)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    ROLLBACK = "rollback"  # apply an earlier version again
+
+
+PROFILE_DECISION_ALERT: Final = "worker:profile-decision"  # a decision the worker could not carry out
+
+# The status a version must have for each decision.
+DECISION_NEEDS: Final = {ProfileDecision.APPROVE: ProfileVersionStatus.PENDING,
+                         ProfileDecision.REJECT: ProfileVersionStatus.PENDING,
+                         ProfileDecision.ROLLBACK: ProfileVersionStatus.APPLIED}
 
 
 # dashboard

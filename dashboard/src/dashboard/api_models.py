@@ -19,6 +19,8 @@ from common.config import ExecutionMode
 from common.schemas import Signal, Status
 from pydantic import BaseModel, ConfigDict, Field
 
+from common import constants as c
+
 from dashboard.records import AlertRecord, RunRecord
 from dashboard.struct_mirror import mirror
 
@@ -308,6 +310,86 @@ class Profile(BaseModel):
     equity_usdt: str
 
 
+class ProfileVersion(OtherServiceShape):
+    """A profile version the worker's profile job recorded: a proposal (with its diff, "section.key":
+    [old, new], and the per-symbol figures behind it) or the version it was made from; times in epoch s."""
+
+    profile: str
+    version: int
+    base_version: int | None
+    status: c.ProfileVersionStatus
+    created_ts: float
+    params: dict
+    diff: dict[str, list[float]]
+    figures: dict[str, dict[str, float | int | None]]
+    lookback_days: int | None
+    applied_ts: float | None = None
+    decision: str = ""  # the last admin decision on it, by whom and when
+    decided_by: str = ""
+    decided_ts: float | None = None
+
+
+class ProfileVersions(BaseModel):
+    active: Profile  # what the strategy runs now, as its heartbeat says
+    profiles: dict[str, list[ProfileVersion]]  # profile name -> its versions, newest first
+
+
+# --- the worker's jobs ---
+
+
+class JobRun(OtherServiceShape):
+    """One run of a job as the worker records it; times in epoch seconds, end null while it runs."""
+
+    run_id: str
+    job: str
+    trigger: str  # "schedule", or the command_id of the run_job command that asked for it
+    start_ts: float
+    end_ts: float | None
+    outcome: str  # running, ok, failed, skipped (another run held the lock), missed (not started in time)
+    counts: dict[str, int]
+    bytes: int
+    error: str
+
+
+class Job(BaseModel):
+    """A job with its schedule (crontab, UTC), next run, failures in a row and in all, and last runs."""
+
+    name: str
+    registered: bool  # false until a worker has started with it
+    schedule: str | None
+    next_run_ts: float | None
+    last_success_ts: float | None
+    failures: int
+    failed_total: int
+    runs: int
+    history: list[JobRun]  # newest first
+
+
+class RetentionPolicy(OtherServiceShape):
+    key: str  # the config key
+    value: int | float | str
+    unit: str
+    applies_to: list[str]  # streams, when it is a stream's policy
+    meaning: str
+
+
+class Backup(OtherServiceShape):
+    """A finished backup on the worker's host; verified_ts: when a restore of it last proved good."""
+
+    id: str
+    path: str
+    created_ts: float
+    size: int  # bytes
+    verified_ts: float | None
+
+
+class Jobs(BaseModel):
+    worker_refusal: str  # why a run now would not be carried out ("" while the worker runs)
+    jobs: list[Job]
+    policies: list[RetentionPolicy]
+    backups: list[Backup]  # newest first
+
+
 # --- alerts ---
 
 
@@ -387,6 +469,21 @@ class RestartSent(BaseModel):
 class ProfileSwitchSent(BaseModel):
     command: Literal["set_profile"]
     args: dict[str, str]
+    entry_id: str
+
+
+class JobRunSent(BaseModel):
+    """run_job sent to the worker; the run's record carries `command_id` as its trigger."""
+
+    command: Literal["run_job"]
+    job: str
+    command_id: str
+    entry_id: str
+
+
+class ProfileDecisionSent(BaseModel):
+    command: Literal["profile_decision"]
+    args: dict[str, str]  # profile, version, decision
     entry_id: str
 
 

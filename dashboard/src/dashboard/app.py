@@ -25,6 +25,7 @@ from dashboard.health_monitor import HealthMonitor
 from dashboard.routes import (
     alerts,
     config,
+    jobs,
     latency,
     login,
     market,
@@ -55,6 +56,7 @@ PRIVATE = (
     latency.page, latency.api,
     signals.page, signals.api,
     profiles.page, profiles.api,
+    jobs.page, jobs.api,
     alerts.page, alerts.api,
     scenarios.page, scenarios.api,
     config.page, config.api,

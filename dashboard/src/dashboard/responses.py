@@ -29,6 +29,7 @@ NAV = [
     ("/latency", "latency"),
     ("/signals", "signals"),
     ("/profiles", "profiles"),
+    ("/jobs", "jobs"),
     ("/alerts", "alerts"),
     ("/scenarios", "integration tests"),
     ("/config", "config"),

@@ -12,6 +12,7 @@ consistent snapshot page by page while the dashboard keeps writing; a file copy 
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import shutil
 import sqlite3
@@ -138,6 +139,18 @@ def rotate(root: Path, settings: config.Settings) -> int:
     return len(gone)
 
 
+def listing(root: Path) -> list[dict]:
+    """The finished backups under `root`, newest first: id, path, created_ts, size (bytes), verified_ts
+    (when a restore of it last proved good, null when none has)."""
+    rows = []
+    for backup_id in reversed(archive.list_ids(root)):
+        proof = archive.verified(root, backup_id)
+        path = root / backup_id
+        rows.append({"id": backup_id, "path": str(path), "created_ts": archive.created_ts(backup_id),
+                     "size": archive.du(path), "verified_ts": proof["ts"] if proof else None})
+    return rows
+
+
 def copy_to(path: Path, target_root: Path) -> Path:
     """Copy a finished backup to a second location the same all-or-nothing way (temp, fsync, rename)."""
     target_root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -163,6 +176,7 @@ class BackupJob:
         metrics.BACKUP_BYTES.set(size)
         root = path.parent
         rotated = rotate(root, ctx.settings)
+        ctx.redis.set(c.WORKER_BACKUPS_KEY, json.dumps(listing(root)))
         counts = {"redis_keys": checks["redis_keys"], "files": checks["files"], "rotated": rotated}
         detail = {"id": path.name, "path": str(path), "root": str(root)}
         if ctx.settings.backup_copy_dir:

@@ -8,9 +8,11 @@ tuned, each by a rule on the figures, at most MAX_STEP of its value per update a
 - `risk.risk_per_trade_pct` shrinks below a 35 % win rate and grows above 60 % (20 round trips at least).
 
 A proposal is a new version in `profile_versions_key(name)` (HSETNX: a version is never overwritten)
-with the full parameters, the diff and the figures behind it. With PROFILE_AUTO_APPLY it is applied at
-once: written to `DATA_DIR/profiles/<name>.toml` (temp, fsync, rename) and switched to through a
-`set_profile` command, which the strategy validates before use; else it stays `pending` for an admin.
+with the full parameters, the diff and the figures behind it; the version it was made from is kept
+there too (as `applied`), so an admin can always roll back to it. With PROFILE_AUTO_APPLY it is applied
+at once: written to `DATA_DIR/profiles/<name>.toml` (temp, fsync, rename) and switched to through a
+`set_profile` command, which the strategy validates before use (at its next bar); else it stays
+`pending` until an admin decides on the dashboard's profiles page (`decide`, a PROFILE_DECISION command).
 """
 
 from __future__ import annotations
@@ -42,11 +44,6 @@ BOUNDS = {  # (section, key) -> (low, high): inside the strategy's schema limits
     ("orders", "limit_offset_bps"): (0.0, 20.0),
     ("risk", "risk_per_trade_pct"): (0.05, 2.0),
 }
-
-
-class Status:
-    PENDING = "pending"
-    APPLIED = "applied"
 
 
 def packaged_dir() -> Path | None:
@@ -134,7 +131,7 @@ def next_version(r: redis.Redis, name: str, params: dict) -> int:
 def apply_version(r: redis.Redis, *, settings: config.Settings, name: str, record: dict) -> None:
     """Put a version in force: the profile file, the record's status, then `set_profile` to the strategy."""
     write_profile(settings.data_dir / "profiles", name, record["params"])
-    record.update(status=Status.APPLIED, applied_ts=time.time())
+    record.update(status=c.ProfileVersionStatus.APPLIED, applied_ts=time.time())
     r.hset(c.profile_versions_key(name), str(record["version"]), json.dumps(record))
     cmd = ControlCommand(command_id=uuid.uuid4().hex, command=Command.SET_PROFILE, target=c.STRATEGY,
                          args={"profile": name}, issued_by=f"{c.WORKER}:{c.JOB_PROFILE}", ts_ns=now_ns())
@@ -163,12 +160,41 @@ class ProfileJob:
             section, key = path.split(".")
             new.setdefault(section, {})[key] = value
         record = {"profile": name, "version": version, "base_version": params.get("version"),
-                  "status": Status.PENDING, "created_ts": time.time(), "params": new, "diff": diff,
+                  "status": c.ProfileVersionStatus.PENDING, "created_ts": time.time(), "params": new,
+                  "diff": diff,
                   "figures": {sym: f.public() for sym, f in figures.items()},
                   "lookback_days": s.profile_lookback_days}
+        base = {"profile": name, "version": int(params.get("version", 1)), "base_version": None,
+                "status": c.ProfileVersionStatus.APPLIED, "created_ts": time.time(), "params": params,
+                "diff": {}, "figures": {}, "lookback_days": None}
+        r.hsetnx(c.profile_versions_key(name), str(base["version"]), json.dumps(base))  # kept for a rollback
         if not r.hsetnx(c.profile_versions_key(name), str(version), json.dumps(record)):
             raise RuntimeError(f"profile {name} version {version} exists already (a concurrent proposal?)")
         if s.profile_auto_apply:
             apply_version(r, settings=s, name=name, record=record)
         return JobResult(counts=counts, detail={"profile": name, "version": str(version),
                                                 "status": record["status"]})
+
+
+class DecisionRefused(ValueError):
+    """A decision the version's status does not allow, or on a version that does not exist."""
+
+
+def decide(r: redis.Redis, *, settings: config.Settings, name: str, version: str, decision: c.ProfileDecision,
+           by: str) -> dict:
+    """Carry out an admin's decision on a version: approve or roll back applies it, reject sets it aside.
+    Returns the updated record; DecisionRefused when its status does not allow the decision."""
+    raw = r.hget(c.profile_versions_key(name), version)
+    if raw is None:
+        raise DecisionRefused(f"profile {name} has no version {version}")
+    record = json.loads(raw)
+    if record["status"] != c.DECISION_NEEDS[decision]:
+        raise DecisionRefused(f"profile {name} version {version} is {record['status']}: "
+                              f"cannot {decision.value}")
+    record.update(decided_by=by, decision=decision.value, decided_ts=time.time())
+    if decision is c.ProfileDecision.REJECT:
+        record["status"] = c.ProfileVersionStatus.REJECTED
+        r.hset(c.profile_versions_key(name), version, json.dumps(record))
+    else:
+        apply_version(r, settings=settings, name=name, record=record)
+    return record

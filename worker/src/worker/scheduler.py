@@ -106,7 +106,8 @@ class JobRunner:
         self._sync: redis.Redis | None = None
         self._missed: set[asyncio.Task] = set()
 
-    def _ctx(self) -> JobContext:
+    def context(self) -> JobContext:
+        """This run's settings and the synchronous Redis client jobs (and profile decisions) use."""
         settings = self.settings()
         if self._sync is None:
             self._sync = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=60)
@@ -136,7 +137,7 @@ class JobRunner:
             await self.recorder.push(record)
             log.info("job_started", extra={"ctx": {"job": name, "trigger": trigger, "run_id": record.run_id}})
             try:
-                result = await asyncio.to_thread(job.run, self._ctx())
+                result = await asyncio.to_thread(job.run, self.context())
             except Exception as e:  # a failing job is recorded and alerted; the worker goes on
                 log.exception("job_failed", extra={"ctx": {"job": name, "run_id": record.run_id}})
                 record.outcome, record.error = Outcome.FAILED, f"{type(e).__name__}: {e}"[:2000]

@@ -3,7 +3,7 @@
 SCHEMA_VERSION changelog:
   1: first version; since then, added with defaults (older readers ignore them): Heartbeat.supervisor,
      Command.RESTART (a reader without it dead-letters the command: deploy all services together),
-     Command.RUN_JOB.
+     Command.RUN_JOB, Command.PROFILE_DECISION.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Command(StrEnum):
     SET_PROFILE = "set_profile"  # strategy: args {"profile": name}, optional {"reset_kill_switch": "true"}
     RESTART = "restart"  # one named service: stop gracefully so that its supervisor starts it again
     RUN_JOB = "run_job"  # worker: args {"job": name}; the run record carries the command_id as its trigger
+    PROFILE_DECISION = "profile_decision"  # worker: args {"profile", "version", "decision" (ProfileDecision)}
 
 
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
