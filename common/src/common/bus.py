@@ -97,6 +97,11 @@ class Bus:
             Alert(key=key, severity=severity, source=self.service, title=title, detail=detail, ts_ns=now_ns()),
         )
 
+    async def run_id(self) -> str:
+        """The Redis server's run_id (INFO server), new at every start of redis-server: a changed one
+        means Redis restarted, and whatever it had not persisted is gone."""
+        return (await self.redis.info("server"))["run_id"]
+
     async def group_lag(self, stream: str, group: str) -> int | None:
         """Entries in `stream` not yet delivered to `group` (Redis 7 XINFO GROUPS `lag`)."""
         try:

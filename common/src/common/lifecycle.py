@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version as dist_version
 
@@ -46,6 +47,7 @@ class Runtime:
         self.version = version
         self.pid = os.getpid()
         self.start_ts_ns = now_ns()
+        self.boot_id = uuid.uuid4().hex  # this process's instance in its heartbeats
         self.health = HealthState()
         self.safe_mode = False
         self.consumer_name = f"{service}@{socket.gethostname()}"
@@ -110,7 +112,7 @@ class Runtime:
             service=self.service, cluster=self.settings.service_cluster_id, pid=self.pid,
             start_ts_ns=self.start_ts_ns, ts_ns=now_ns(), version=self.version, status=status, reason=reason,
             safe_mode=self.safe_mode, consumer_lag=lag, details=self.health.details, supervisor=self.supervisor,
-            last_error=self.health.last_error or self.consumer_error(),
+            last_error=self.health.last_error or self.consumer_error(), boot_id=self.boot_id,
         )
 
     async def handle_control(self, cmd: ControlCommand) -> None:
