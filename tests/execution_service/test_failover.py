@@ -72,6 +72,20 @@ def test_module_heartbeat_stops_then_returns(execution, module):
     wait_until(lambda: (h := execution.heartbeat()) and h.status.value == "GREEN", timeout=10, what="GREEN again")
 
 
+def test_a_refused_login_is_alerted_and_retried_with_the_server_clock(execution):
+    """The exchange's clock jumps 60 s ahead and the private stream drops: the next login, signed with
+    the clock REST measured at boot, is refused. It is alerted and retried with backoff on a clock
+    measured again, and the stream comes back: never SAFE forever, never a silent give-up."""
+    execution.start().wait_state("NORMAL")
+    execution.faults(clock_skew_ms=60_000, drop=["private"])
+    alert = _crit(execution, "login refused")
+    assert execution.sim.ws_private in alert.detail
+    execution.wait_state("NORMAL", timeout=60)
+    assert execution.proc.poll() is None and execution.starts == 1
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    assert plan["trigger"] == "private WS reconnected" and plan["outcome"] == "ok"
+
+
 def _beat(module: str, *, pid: int, start_ts_ns: int) -> bytes:
     """A module's heartbeat in its TTL key, as the runner writes it (its boot_id left out: an older
     runner's heartbeat is told apart by pid and start time)."""

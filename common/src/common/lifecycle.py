@@ -75,15 +75,19 @@ class Runtime:
         self.progress.append(progress)
         return consumer
 
-    def task(self, name: str, fn: TaskFn, *, critical: bool = True, graceful: bool = False) -> Progress:
-        """Register a long-running task; a critical one must call progress.beat() as it works.
+    def task(self, name: str, fn: TaskFn, *, critical: bool = True, graceful: bool = False,
+             watched: bool = True) -> Progress:
+        """Register a long-running task. A critical one that ends stops the service (exit 1, so its
+        supervisor starts it again) and, when `watched`, must call progress.beat() as it works.
 
+        `watched=False`: a critical task that bounds its own silence (a WebSocket client reconnects a
+        stream that sends nothing) and may wait longer than TASK_STALL_S on purpose (a reconnect backoff).
         At stop a plain task is cancelled; a graceful one is given SHUTDOWN_GRACE_S to return
         after `stopping` is set (to finish in-flight work).
         """
         progress = Progress(name)
         self.tasks.append((fn, progress, critical, graceful))
-        if critical:
+        if critical and watched:
             self.progress.append(progress)
         return progress
 

@@ -104,6 +104,13 @@ class Guard:
             await self.fo.alert(c.EXEC_WS_ALERT, "private WebSocket lost or silent: SAFE",
                                 f"{self.ws_url}: {reason}")
 
+    async def ws_login_failed(self, reason: str) -> None:
+        """The private stream's login was refused (the client retries with backoff): SAFE, and a CRIT
+        alert on every refusal, so an operator sees a stream that cannot log in whatever held before."""
+        self.fo.hold("ws", f"private WS login refused ({reason})")
+        await self.fo.alert(c.EXEC_WS_ALERT, "private WebSocket login refused: SAFE, retrying",
+                            f"{self.ws_url}: {reason}")
+
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""
         self.ws_connects += 1
