@@ -71,7 +71,10 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
 
 @pytest.mark.parametrize("module", [c.MARKET, c.STRATEGY])
 def test_a_required_module_restarted_by_supervisord_is_module_crash(platform, module):
-    """Dashboard scenarios 3 and 5: kill -9, supervisord restarts it, execution: SAFE, CRIT, plan, NORMAL."""
+    """Dashboard scenarios 3 and 5: kill -9, supervisord restarts it, execution: SAFE, CRIT, plan, NORMAL.
+
+    Whether the new process beats before the old heartbeat expires depends on the machine's load; the
+    plan names the restart either way (test_failover covers a key that never goes missing)."""
     wait_until(platform.up, timeout=60, interval=0.5, what="the platform NORMAL before the kill")
     old = platform.heartbeat(module)
     fault = now_ns()
@@ -84,7 +87,6 @@ def test_a_required_module_restarted_by_supervisord_is_module_crash(platform, mo
     plan = wait_until(lambda: platform.recovered_since(fault, f"MODULE_CRASH: {module} restarted"), timeout=120,
                       interval=0.5, what="a recovery plan for the restart, then NORMAL")
     assert f"pid {old.pid} -> {back.pid}" in plan["trigger"]
-    assert (back.start_ts_ns - fault) / 1e9 < 5, "supervisord took its time: this test proves nothing"
 
 
 def test_a_redis_restarted_by_supervisord_is_noticed_and_reconciled(platform):
