@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import redis
 import uvloop
+from bus_hop import start_redis  # bench/ is the script's folder: on sys.path
 
 from common.bus import Bus
 from common.schemas import OrderIntent, Trade, now_ns
@@ -34,28 +31,6 @@ from common.schemas import OrderIntent, Trade, now_ns
 SETTINGS = ("everysec", "always")
 PUBLISHERS = 8
 PIPELINE = 100
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(fsync: str, data: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--dir", str(data), "--appendonly", "yes", "--appendfsync", fsync],
-                            stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    client.close()
-    return proc, f"redis://127.0.0.1:{port}/0"
 
 
 def intent(n: int) -> OrderIntent:
@@ -111,13 +86,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--dir", type=Path, default=Path.cwd())
     args = ap.parse_args()
-    if shutil.which("redis-server") is None:
-        raise SystemExit("redis-server is not on the PATH")
     results: dict[str, list[dict[str, float]]] = {s: [] for s in SETTINGS}
     for run in range(args.runs):
         for fsync in SETTINGS if run % 2 == 0 else reversed(SETTINGS):
             with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-aof-") as data:
-                proc, url = start_redis(fsync, Path(data))
+                proc, url = start_redis(data, "--appendonly", "yes", "--appendfsync", fsync)
                 try:
                     results[fsync].append(uvloop.run(measure(url, args.seconds)))
                 finally:
