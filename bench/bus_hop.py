@@ -170,7 +170,8 @@ def start_redis(workdir: str, *config: str) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--dir", workdir, *(config or ("--appendonly", "no"))], stdout=subprocess.DEVNULL)
+                             "--dir", workdir, *(config or ("--appendonly", "no"))],
+                            stdout=subprocess.DEVNULL)
     r = redis.Redis(port=port)
     for _ in range(100):
         try:

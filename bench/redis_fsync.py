@@ -61,7 +61,8 @@ async def pipelined(bus: Bus, seconds: float) -> float:
     sent, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         batch = [("bench.trades", Trade(symbol="BTCUSDT", trade_id=str(sent + i), side="Buy", price="97000.1",
-                                        size="0.01", exchange_ts_ns=0, received_ts_ns=0)) for i in range(PIPELINE)]
+                                        size="0.01", exchange_ts_ns=0, received_ts_ns=0))
+                 for i in range(PIPELINE)]
         await bus.publish_many(batch)
         sent += PIPELINE
     return sent / (time.perf_counter() - t0)
@@ -97,7 +98,8 @@ def main() -> None:
                     proc.kill()
                     proc.wait()
     names = list(results[SETTINGS[0]][0])
-    print(f"{'median of ' + str(args.runs):<34}" + "".join(f"{s:>12}" for s in SETTINGS) + f"{'always/everysec':>17}")
+    header = "".join(f"{s:>12}" for s in SETTINGS)
+    print(f"{'median of ' + str(args.runs):<34}{header}{'always/everysec':>17}")
     for name in names:
         med = {s: statistics.median(r[name] for r in results[s]) for s in SETTINGS}
         print(f"{name:<34}" + "".join(f"{med[s]:>12.2f}" for s in SETTINGS)

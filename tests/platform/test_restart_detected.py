@@ -43,7 +43,8 @@ class Platform:
         return decode(raw) if raw else None
 
     def plans_since(self, t_ns: int) -> list[dict]:
-        return [p for p in map(json.loads, self.r.lrange(c.EXEC_RECOVERY_KEY, 0, -1)) if p["start_ns"] >= t_ns]
+        plans = map(json.loads, self.r.lrange(c.EXEC_RECOVERY_KEY, 0, -1))
+        return [p for p in plans if p["start_ns"] >= t_ns]
 
     def alerts_since(self, t_ns: int, key: str) -> list[Alert]:
         return [a for _, f in self.r.xrange(c.SYS_ALERTS, min=f"{t_ns // 1_000_000}")
@@ -65,7 +66,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
     env = _operator_env(tmp, SCALPER_REDIS_PORT=str(port), SCALPER_ENV_FILE="/nonexistent/.env")
     with _make_run(env, tmp):
         p = Platform(redis.Redis(port=port, socket_timeout=5))
-        wait_until(p.up, timeout=180, interval=0.5, what="five heartbeats and execution NORMAL after make run")
+        wait_until(p.up, timeout=180, interval=0.5, what="five heartbeats, execution NORMAL after make run")
         yield p
 
 
@@ -84,8 +85,9 @@ def test_a_required_module_restarted_by_supervisord_is_module_crash(platform, mo
     crit = wait_until(lambda: platform.alerts_since(fault, c.exec_module_alert_key(module)), timeout=30,
                       interval=0.2, what=f"execution's MODULE_CRASH alert for {module}")
     assert crit[0].severity.value == "CRIT" and "MODULE_CRASH" in crit[0].title, crit
-    plan = wait_until(lambda: platform.recovered_since(fault, f"MODULE_CRASH: {module} restarted"), timeout=120,
-                      interval=0.5, what="a recovery plan for the restart, then NORMAL")
+    restart = f"MODULE_CRASH: {module} restarted"
+    plan = wait_until(lambda: platform.recovered_since(fault, restart), timeout=120, interval=0.5,
+                      what="a recovery plan for the restart, then NORMAL")
     assert f"pid {old.pid} -> {back.pid}" in plan["trigger"]
 
 

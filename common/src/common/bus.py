@@ -276,8 +276,8 @@ class Consumer:
         self.dead_lettered += 1
         self.last_error = error
         self._m_dead.inc()
-        await self.bus.dead_letter(stream=self.stream, raw=raw or b"", error=error, entry_id=entry_id.decode(),
-                                   group=self.group, consumer=self.name)
+        await self.bus.dead_letter(stream=self.stream, raw=raw or b"", error=error,
+                                   entry_id=entry_id.decode(), group=self.group, consumer=self.name)
         self._acks.append(entry_id)
 
     async def _flush_acks(self) -> None:

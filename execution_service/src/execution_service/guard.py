@@ -68,7 +68,7 @@ class Guard:
         if before and run_id != before:
             self.fo.trigger(f"Redis restarted (run_id {before} -> {run_id})")
             await self.fo.alert(c.EXEC_REDIS_ALERT, "Redis restarted: SAFE, reconciling",
-                                f"run_id {before} -> {run_id}: the exchange is read again for anything it lost")
+                                f"run_id {before} -> {run_id}: the exchange is read again for what it lost")
         elif back:
             await self.fo.alert(c.EXEC_REDIS_ALERT, "Redis reconnected: reconciling", severity=Severity.WARN)
 

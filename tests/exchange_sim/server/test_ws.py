@@ -11,7 +11,7 @@ import pytest
 import websockets
 from common.bybit.enums import BookMsgType, OrderStatus
 from common.bybit.schemas.envelope import PrivateMsg, PublicMsg
-from common.bybit.ws import AuthFailed, BybitWs
+from common.bybit.ws import BybitWs
 from market_service.book import Book
 
 from tests.exchange_sim.server.conftest import order, rest
@@ -77,7 +77,7 @@ async def test_private_stream_refuses_a_wrong_secret(sim):
     task = asyncio.create_task(ws.run())
     try:
         await wait_until_async(lambda: refused, timeout=10, what="the login refused")
-        assert AuthFailed.__name__ not in refused[0] and sim.ws_private in refused[0] and not ws.connected.is_set()
+        assert sim.ws_private in refused[0] and not ws.connected.is_set()
     finally:
         await ws.close()
         task.cancel()
