@@ -162,14 +162,16 @@ def measure(*, path: str, url: str, count: int, rate: float) -> dict:
     return json.loads(out)
 
 
-def start_redis(workdir: str) -> tuple[subprocess.Popen, str]:
+def start_redis(workdir: str, *config: str) -> tuple[subprocess.Popen, str]:
+    """A redis-server on a free port with its files in `workdir`; `config`: more arguments (its AOF)."""
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is not installed (apt-get install redis-server)")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+                             "--dir", workdir, *(config or ("--appendonly", "no"))],
+                            stdout=subprocess.DEVNULL)
     r = redis.Redis(port=port)
     for _ in range(100):
         try:

@@ -54,8 +54,12 @@ async def wait_until_async(predicate, *, timeout: float, interval: float = 0.05,
         await asyncio.sleep(interval)
 
 
+MAKE_RUN_REDIS_CONF = ROOT / "deploy" / "local" / "redis.conf"
+
+
 class RedisServer:
-    """A private redis-server process; `aof=True` persists every write (appendfsync always)."""
+    """A private redis-server process; `aof=True` persists as make run's Redis does (its redis.conf:
+    every write in the append-only file before its reply)."""
 
     def __init__(self, data_dir: Path, *, aof: bool = False, port: int | None = None) -> None:
         if shutil.which("redis-server") is None:
@@ -70,10 +74,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        conf = [str(MAKE_RUN_REDIS_CONF)] if self.aof else []
+        args = ["redis-server", *conf, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--dir", str(self.data_dir), "--logfile", str(self.data_dir / "redis.log")]
-        if self.aof:
-            args += ["--appendonly", "yes", "--appendfsync", "always"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = self.client()
         wait_until(lambda: _pings(client), timeout=10, what=f"redis-server on {self.port}")

@@ -58,7 +58,7 @@ CONF
   if $START_REDIS; then
     cat <<CONF
 [program:redis]
-command=redis-server --port $REDIS_PORT --bind 127.0.0.1 --dir $VAR/redis --appendonly yes --appendfsync everysec --save ""
+command=redis-server $ROOT/deploy/local/redis.conf --port $REDIS_PORT --bind 127.0.0.1 --dir $VAR/redis
 priority=10
 autorestart=true
 stdout_logfile=$VAR/log/redis.log

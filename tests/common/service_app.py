@@ -4,6 +4,7 @@ It runs exactly as the five services do (`run_service`: config, bus, READY=1, wa
 the `strategy` service with its settings, and consumes `exec.intents` with the idempotent Recorder
 of consumer_app, so tests can make a critical task hang (an intent with id "hang") or slow the work
 down (TEST_DELAY_MS, in batches of TEST_BATCH). TEST_TASK_STALL_S shortens the time after which a silent task counts as hung.
+TEST_ENDING_TASK_S adds a critical, unwatched task that beats never and returns after that many seconds.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ async def setup(rt: Runtime) -> None:
                         delay_s=float(os.environ.get("TEST_DELAY_MS", "0")) / 1000)
     rt.consume(c.EXEC_INTENTS, recorder, types=(OrderIntent,), start_id="0",
                batch=int(os.environ.get("TEST_BATCH", c.CONSUMER_BATCH)))
+    if ending_s := float(os.environ.get("TEST_ENDING_TASK_S", "0")):
+        rt.task("ending", lambda _progress: asyncio.sleep(ending_s), watched=False)
 
 
 def main() -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 
 import pytest
 import redis
 
 from common import constants as c
+from common.bus import REDIS_DOWN, Bus
 from common.schemas import (BookTop, Command, ControlCommand, DeadLetter, Message, OrderEvent, OrderIntent,
                             Signal, Trade, decode, encode, now_ns)
 from tests.common.conftest import log_events, start_module, stop
 from tests.common.consumer_app import EFFECTS, SEEN, effect_key
-from tests.support import service_env, start_service, wait_until
+from tests.support import service_env, start_service, wait_until, wait_until_async
 
 pytestmark = pytest.mark.service
 
@@ -88,6 +90,42 @@ def test_redis_restart_loses_no_acknowledged_message(own_redis, procs, tmp_path)
     assert stop(cons) == 0
     assert {k.decode() for k in client.hkeys(EFFECTS)} == {effect_key(e) for e in accepted}
     assert any(e["event"] == "bus_reconnect" for e in log_events(log)), "the consumer saw Redis go"
+    client.close()
+
+
+def test_redis_kill_9_during_a_stream_of_intents_loses_none_acknowledged(own_redis):
+    """make run's Redis (own_redis runs its redis.conf) killed while 8 producers publish intents:
+    every intent whose Bus.publish returned an id is in the stream after supervisord-like restart."""
+    acked: dict[bytes, str] = {}  # entry id -> intent_id, for every publish Redis answered
+
+    async def produce(bus: Bus, k: int, stop: asyncio.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            i = OrderIntent(intent_id=f"i{k}-{n}", symbol="BTCUSDT", side="Buy", qty="0.01", created_ts_ns=n)
+            try:
+                acked[await bus.publish(c.EXEC_INTENTS, i)] = i.intent_id
+                n += 1
+            except REDIS_DOWN:
+                await asyncio.sleep(0.01)  # Redis is away: the producer was told, and tries again
+
+    async def run() -> None:
+        bus, stop = Bus(own_redis.url, service="test"), asyncio.Event()
+        producers = [asyncio.create_task(produce(bus, k, stop)) for k in range(8)]
+        await wait_until_async(lambda: len(acked) >= 2000, timeout=30, what="the stream under way")
+        own_redis.proc.send_signal(signal.SIGKILL)  # mid-stream: publishes in flight
+        await asyncio.to_thread(own_redis.proc.wait)
+        killed_at = len(acked)
+        await asyncio.to_thread(own_redis.start)  # as supervisord does, from the same append-only file
+        await wait_until_async(lambda: len(acked) >= killed_at + 2000, timeout=30, what="the stream again")
+        stop.set()
+        await asyncio.gather(*producers)
+        await bus.close()
+
+    asyncio.run(run())
+    client = own_redis.client()
+    stored = {eid: decode(f[c.PAYLOAD_FIELD]).intent_id for eid, f in client.xrange(c.EXEC_INTENTS)}
+    lost = {eid: i for eid, i in acked.items() if stored.get(eid) != i}
+    assert not lost, f"{len(lost)} of {len(acked)} acknowledged intents lost, e.g. {list(lost.items())[:3]}"
     client.close()
 
 

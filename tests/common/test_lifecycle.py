@@ -71,6 +71,22 @@ def test_a_hung_critical_task_stops_the_watchdog_pings(redis_url, redis_server, 
     client.close()
 
 
+def test_a_critical_task_that_ends_stops_the_service_for_its_supervisor(redis_url, notify_socket, procs,
+                                                                        tmp_path):
+    """An unwatched critical task (the private stream: it bounds its own silence) is not held to beats,
+    but when it ends the service exits 1, so systemd or supervisord starts it again, instead of
+    running on without it (execution SAFE forever)."""
+    log = tmp_path / "app.log"
+    env = app_env(redis_url, notify_socket.path, TEST_TASK_STALL_S="2", TEST_ENDING_TASK_S="5")
+    procs.append(app := start_module("service_app", env=env, log_path=log))
+    assert app.wait(timeout=30) == 1
+    pings = notify_socket.times("WATCHDOG=1")
+    assert len(pings) >= 6 and not [e for e in log_events(log) if e["event"] == "watchdog_withheld"
+                                    and "ending" in e["stalled"]]
+    [ended] = [e for e in log_events(log) if e["event"] == "critical_task_ended"]
+    assert ended["task"] == "ending"
+
+
 def test_redis_down_at_start_waits_and_says_so_then_becomes_ready(notify_socket, procs, tmp_path):
     port = free_port()
     env = app_env(f"redis://127.0.0.1:{port}/0", notify_socket.path)

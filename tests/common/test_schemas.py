@@ -96,3 +96,15 @@ def test_an_older_reader_ignores_fields_it_does_not_know():
                                     "added_later": [1, 2]})
     msg = decode(newer)
     assert isinstance(msg, Trade) and msg.v == 2 and msg.received_ts_ns == 2
+
+
+def test_a_heartbeat_names_its_instance_however_quick_the_restart():
+    """Same pid and start time (pid 1 in two containers, a coarse clock): the boot_id still tells them
+    apart; a v1 heartbeat, without one, is told apart by pid and start time."""
+    beat = dict(service="market", cluster="c", ts_ns=3, version="1", status=schemas.Status.GREEN)
+    first, second = (schemas.Heartbeat(pid=1, start_ts_ns=5, boot_id=b, **beat) for b in ("a", "b"))
+    assert first.instance() != second.instance()
+    assert first.instance() == decode(schemas.encode(first)).instance()
+    old = msgspec.msgpack.encode({"type": "heartbeat", "v": 1, "pid": 1, "start_ts_ns": 5, **beat})
+    older = msgspec.msgpack.encode({"type": "heartbeat", "v": 1, "pid": 2, "start_ts_ns": 6, **beat})
+    assert decode(old).instance() != decode(older).instance()

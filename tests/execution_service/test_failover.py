@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 
 import pytest
 
 from common import constants as c
-from common.schemas import Alert, Severity, decode
+from common.schemas import Alert, Heartbeat, Severity, Status, decode, encode, now_ns
 from tests.support import VENV_BIN, wait_until
 
 pytestmark = pytest.mark.service
@@ -71,6 +72,53 @@ def test_module_heartbeat_stops_then_returns(execution, module):
     wait_until(lambda: (h := execution.heartbeat()) and h.status.value == "GREEN", timeout=10, what="GREEN again")
 
 
+def test_a_refused_login_is_alerted_and_retried_with_the_server_clock(execution):
+    """The exchange's clock jumps 60 s ahead and the private stream drops: the next login, signed with
+    the clock REST measured at boot, is refused. It is alerted and retried with backoff on a clock
+    measured again, and the stream comes back: never SAFE forever, never a silent give-up."""
+    execution.start().wait_state("NORMAL")
+    execution.faults(clock_skew_ms=60_000, drop=["private"])
+    alert = _crit(execution, "login refused")
+    assert execution.sim.ws_private in alert.detail
+    execution.wait_state("NORMAL", timeout=60)
+    assert execution.proc.poll() is None and execution.starts == 1
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    assert plan["trigger"] == "private WS reconnected" and plan["outcome"] == "ok"
+
+
+def _beat(module: str, *, pid: int, start_ts_ns: int) -> bytes:
+    """A module's heartbeat in its TTL key, as the runner writes it (its boot_id left out: an older
+    runner's heartbeat is told apart by pid and start time)."""
+    return encode(Heartbeat(service=module, cluster="c", pid=pid, start_ts_ns=start_ts_ns, ts_ns=now_ns(),
+                            version="1", status=Status.GREEN))
+
+
+def _plan(execution, trigger: str) -> dict:
+    """The recovery plan answering `trigger` (they name a pid or run_id: unique), once it ended ok."""
+    def done() -> dict | None:
+        plans = [json.loads(p) for p in execution.r.lrange(c.EXEC_RECOVERY_KEY, 0, -1)]
+        return next((p for p in plans if trigger in p["trigger"] and p["outcome"] == "ok"), None)
+
+    return wait_until(done, timeout=30, what=f"a recovery plan after: {trigger}")
+
+
+@pytest.mark.parametrize("module", [c.STRATEGY, c.MARKET])
+def test_a_module_restarted_before_its_heartbeat_expires_is_module_crash(execution, module):
+    """A supervisor quicker than the heartbeat's TTL: the key never goes missing, its instance changes."""
+    execution.env["EXEC_REQUIRED_MODULES"] = module
+    key = c.heartbeat_key(module)
+    execution.r.set(key, _beat(module, pid=101, start_ts_ns=1), px=60_000)
+    execution.start().wait_state("NORMAL")
+    execution.r.set(key, _beat(module, pid=202, start_ts_ns=2), px=60_000)  # the new process beats at once
+    _crit(execution, f"MODULE_CRASH: {module} restarted (pid 101 -> 202)")
+    _plan(execution, f"MODULE_CRASH: {module} restarted (pid 101 -> 202)")
+    execution.wait_state("NORMAL", timeout=30)
+    plans = execution.r.llen(c.EXEC_RECOVERY_KEY)
+    execution.r.set(key, _beat(module, pid=202, start_ts_ns=2), px=60_000)  # the same instance beating on
+    time.sleep(2)  # four guard polls: the same instance is no crash, no new plan
+    assert execution.r.llen(c.EXEC_RECOVERY_KEY) == plans and execution.state()["state"] == "NORMAL"
+
+
 def _filled(execution, intent_id: str) -> dict:
     return wait_until(lambda: (r := execution.record(intent_id)) and r["status"] == "filled" and r, timeout=30,
                       what=f"{intent_id} filled")
@@ -122,19 +170,22 @@ def test_a_failed_recovery_keeps_safe_retries_with_backoff_and_keeps_the_history
     assert {p["plan_id"] for p in failed} <= {p["plan_id"] for p in history}  # the failures are kept
 
 
-def test_redis_lost_then_back_reconciles(own_redis, sim, tmp_path):
+@pytest.mark.parametrize("outage_s", [2.0, 0.0])
+def test_redis_restarted_means_safe_and_a_recovery(own_redis, sim, tmp_path, outage_s):
+    """Redis away for a while, or kill -9 and straight back as supervisord does it (the guard may never
+    fail a poll): either way a new run_id, a CRIT alert, a recovery plan."""
     from tests.execution_service.conftest import Exec
     execution = Exec(redis_url=own_redis.url, sim=sim, tmp_path=tmp_path)
     try:
         execution.start().wait_state("NORMAL")
-        plans = execution.r.llen(c.EXEC_RECOVERY_KEY)
-        own_redis.stop()
-        time.sleep(2)  # the outage itself: nothing to poll while Redis is away
+        run_id = execution.r.info("server")["run_id"]
+        own_redis.stop(signal.SIGKILL)
+        time.sleep(outage_s)  # the outage itself: nothing to poll while Redis is away
         own_redis.start()
-        wait_until(lambda: execution.r.llen(c.EXEC_RECOVERY_KEY) > plans, timeout=30, what="a recovery after Redis")
+        plan = _plan(execution, f"Redis restarted (run_id {run_id} -> ")
+        assert execution.r.info("server")["run_id"] in plan["trigger"]
+        _crit(execution, "Redis restarted")
         execution.wait_state("NORMAL", timeout=30)
-        plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
-        assert plan["trigger"] == "Redis reconnected" and plan["outcome"] == "ok"
     finally:
         execution.close()
 

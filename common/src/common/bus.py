@@ -97,6 +97,23 @@ class Bus:
             Alert(key=key, severity=severity, source=self.service, title=title, detail=detail, ts_ns=now_ns()),
         )
 
+    async def dead_letter(self, *, stream: str, raw: bytes | str, error: str, entry_id: str = "",
+                          group: str = "", consumer: str = "") -> None:
+        """Park what could not be decoded or handled in sys.dlq, with the reason and an alert.
+
+        `stream` names where it came from: a bus stream, or an exchange WebSocket's URL."""
+        raw = raw.encode() if isinstance(raw, str) else raw
+        letter = DeadLetter(stream=stream, entry_id=entry_id, group=group, consumer=consumer or self.service,
+                            error=error[:2000], raw=raw, ts_ns=now_ns())
+        alert = Alert(key=c.dlq_alert_key(stream), severity=Severity.WARN, source=self.service,
+                      title=f"message on {stream} sent to {c.SYS_DLQ}", detail=error[:500], ts_ns=now_ns())
+        await self.publish_many([(c.SYS_DLQ, letter), (c.SYS_ALERTS, alert)])
+
+    async def run_id(self) -> str:
+        """The Redis server's run_id (INFO server), new at every start of redis-server: a changed one
+        means Redis restarted, and whatever it had not persisted is gone."""
+        return (await self.redis.info("server"))["run_id"]
+
     async def group_lag(self, stream: str, group: str) -> int | None:
         """Entries in `stream` not yet delivered to `group` (Redis 7 XINFO GROUPS `lag`)."""
         try:
@@ -259,11 +276,8 @@ class Consumer:
         self.dead_lettered += 1
         self.last_error = error
         self._m_dead.inc()
-        letter = DeadLetter(stream=self.stream, entry_id=entry_id.decode(), group=self.group,
-                            consumer=self.name, error=error[:2000], raw=raw or b"", ts_ns=now_ns())
-        alert = Alert(key=c.dlq_alert_key(self.stream), severity=Severity.WARN, source=self.bus.service,
-                      title=f"message on {self.stream} sent to {c.SYS_DLQ}", detail=error[:500], ts_ns=now_ns())
-        await self.bus.publish_many([(c.SYS_DLQ, letter), (c.SYS_ALERTS, alert)])
+        await self.bus.dead_letter(stream=self.stream, raw=raw or b"", error=error,
+                                   entry_id=entry_id.decode(), group=self.group, consumer=self.name)
         self._acks.append(entry_id)
 
     async def _flush_acks(self) -> None:

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version as dist_version
 
@@ -46,6 +47,7 @@ class Runtime:
         self.version = version
         self.pid = os.getpid()
         self.start_ts_ns = now_ns()
+        self.boot_id = uuid.uuid4().hex  # this process's instance in its heartbeats
         self.health = HealthState()
         self.safe_mode = False
         self.consumer_name = f"{service}@{socket.gethostname()}"
@@ -73,15 +75,19 @@ class Runtime:
         self.progress.append(progress)
         return consumer
 
-    def task(self, name: str, fn: TaskFn, *, critical: bool = True, graceful: bool = False) -> Progress:
-        """Register a long-running task; a critical one must call progress.beat() as it works.
+    def task(self, name: str, fn: TaskFn, *, critical: bool = True, graceful: bool = False,
+             watched: bool = True) -> Progress:
+        """Register a long-running task. A critical one that ends stops the service (exit 1, so its
+        supervisor starts it again) and, when `watched`, must call progress.beat() as it works.
 
+        `watched=False`: a critical task that bounds its own silence (a WebSocket client reconnects a
+        stream that sends nothing) and may wait longer than TASK_STALL_S on purpose (a reconnect backoff).
         At stop a plain task is cancelled; a graceful one is given SHUTDOWN_GRACE_S to return
         after `stopping` is set (to finish in-flight work).
         """
         progress = Progress(name)
         self.tasks.append((fn, progress, critical, graceful))
-        if critical:
+        if critical and watched:
             self.progress.append(progress)
         return progress
 
@@ -110,7 +116,7 @@ class Runtime:
             service=self.service, cluster=self.settings.service_cluster_id, pid=self.pid,
             start_ts_ns=self.start_ts_ns, ts_ns=now_ns(), version=self.version, status=status, reason=reason,
             safe_mode=self.safe_mode, consumer_lag=lag, details=self.health.details, supervisor=self.supervisor,
-            last_error=self.health.last_error or self.consumer_error(),
+            last_error=self.health.last_error or self.consumer_error(), boot_id=self.boot_id,
         )
 
     async def handle_control(self, cmd: ControlCommand) -> None:

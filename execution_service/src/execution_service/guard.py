@@ -1,5 +1,6 @@
 """What puts the service in SAFE: the private stream lost or silent (told by the WS client the moment
-it happens), a required module's heartbeat gone (MODULE_CRASH), stale market data, Redis lost, the
+it happens), a required module's heartbeat gone or sent by a new instance (MODULE_CRASH: a restart is a
+crash however quick the supervisor is), stale market data, Redis lost or restarted (a new run_id), the
 operator (polled twice a second). Each edge alerts once."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from common import constants as c
 from common.bus import REDIS_DOWN
 from common.health import Progress
 from common.lifecycle import Runtime
-from common.schemas import Command, ControlCommand, Severity
+from common.schemas import Command, ControlCommand, Heartbeat, Severity, decode
 from execution_service.failover import OPERATOR, Failover
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class Guard:
         self.rt, self.fo, self.ws_url = rt, failover, ws_url
         self.ws_connects = 0  # the private stream's (re)connections: this guard is its on_connect
         self.modules = [m.strip() for m in rt.settings.exec_required_modules.split(",") if m.strip()]
-        self.seen: set[str] = set()  # modules whose heartbeat we have seen: only a stop is a crash
+        self.seen: dict[str, Heartbeat | None] = {}  # module -> its last heartbeat (None: not one we read)
+        self.redis_run_id = ""  # the Redis we talk to; another one is a Redis restart
         self.stale_since: float | None = None
 
     async def run(self, progress: Progress) -> None:
@@ -43,24 +45,46 @@ class Guard:
     async def check(self) -> None:
         await self._operator(self.rt.safe_mode)
         try:
-            await self.rt.bus.redis.ping()
+            run_id = await self.rt.bus.run_id()  # also the liveness probe
             keys = [c.heartbeat_key(m) for m in self.modules]
             alive = await self.rt.bus.redis.mget(keys) if keys else []
         except REDIS_DOWN:
             self.fo.hold("redis", "Redis lost")
             return
-        if self.fo.release("redis", "Redis reconnected"):
-            await self.fo.alert(c.EXEC_REDIS_ALERT, "Redis reconnected: reconciling", severity=Severity.WARN)
+        await self._redis(run_id)
         if c.MARKET in self.modules:
             await self._market_data()
-        for module, hb in zip(self.modules, alive):
+        for module, raw in zip(self.modules, alive):
             hold, alert = f"module:{module}", c.exec_module_alert_key(module)
-            if hb is not None:
-                self.seen.add(module)
-                if self.fo.release(hold, f"{module} heartbeat back"):
-                    await self.fo.alert(alert, f"{module} is back: reconciling", severity=Severity.INFO)
+            if raw is not None:
+                await self._beating(module, _heartbeat(raw))
             elif module in self.seen and self.fo.hold(hold, f"MODULE_CRASH: {module} heartbeat stopped"):
                 await self.fo.alert(alert, f"MODULE_CRASH: {module} heartbeat stopped: SAFE")
+
+    async def _redis(self, run_id: str) -> None:
+        """Redis answers: back after an outage, or a new server (run_id) that may have lost writes."""
+        back = self.fo.release("redis", "Redis reconnected")
+        before, self.redis_run_id = self.redis_run_id, run_id
+        if before and run_id != before:
+            self.fo.trigger(f"Redis restarted (run_id {before} -> {run_id})")
+            await self.fo.alert(c.EXEC_REDIS_ALERT, "Redis restarted: SAFE, reconciling",
+                                f"run_id {before} -> {run_id}: the exchange is read again for what it lost")
+        elif back:
+            await self.fo.alert(c.EXEC_REDIS_ALERT, "Redis reconnected: reconciling", severity=Severity.WARN)
+
+    async def _beating(self, module: str, hb: Heartbeat | None) -> None:
+        """A module's heartbeat is there: back after a stop, or from a new instance (a restart quicker
+        than the heartbeat's TTL) -- MODULE_CRASH as much as a heartbeat that stopped."""
+        hold, alert = f"module:{module}", c.exec_module_alert_key(module)
+        before = self.seen.get(module)
+        self.seen[module] = hb
+        restarted = before is not None and hb is not None and before.instance() != hb.instance()
+        why = f"MODULE_CRASH: {module} restarted (pid {before.pid} -> {hb.pid})" if restarted else ""
+        if self.fo.release(hold, why or f"{module} heartbeat back"):
+            await self.fo.alert(alert, f"{module} is back: reconciling", why, severity=Severity.INFO)
+        elif restarted:
+            self.fo.trigger(why)
+            await self.fo.alert(alert, f"{why}: SAFE")
 
     async def _market_data(self) -> None:
         """Books the market service distrusts (its summary's `stale`) for STALE_DATA_S: SAFE until fresh."""
@@ -79,6 +103,13 @@ class Guard:
         if self.fo.hold("ws", f"private WS lost or silent ({reason})"):
             await self.fo.alert(c.EXEC_WS_ALERT, "private WebSocket lost or silent: SAFE",
                                 f"{self.ws_url}: {reason}")
+
+    async def ws_login_failed(self, reason: str) -> None:
+        """The private stream's login was refused (the client retries with backoff): SAFE, and a CRIT
+        alert on every refusal, so an operator sees a stream that cannot log in whatever held before."""
+        self.fo.hold("ws", f"private WS login refused ({reason})")
+        await self.fo.alert(c.EXEC_WS_ALERT, "private WebSocket login refused: SAFE, retrying",
+                            f"{self.ws_url}: {reason}")
 
     def ws_connected(self) -> None:
         """The private stream (re)subscribed: whatever it missed is reconciled."""
@@ -99,3 +130,12 @@ class Guard:
             self.fo.hold(OPERATOR, "operator safe mode")
         else:
             self.fo.release(OPERATOR, "operator released safe mode")
+
+
+def _heartbeat(raw: bytes) -> Heartbeat | None:
+    """The heartbeat in a TTL key; None for anything else there (its presence still means alive)."""
+    try:
+        hb = decode(raw)
+    except ValueError:  # DecodeError is a ValueError
+        return None
+    return hb if isinstance(hb, Heartbeat) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 from common import constants as c
+from common.bus import Bus
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.urls import urls
@@ -38,6 +39,12 @@ def no_exchange(settings: Settings) -> str:
     return ""
 
 
+async def dead_letter(bus: Bus, url: str, raw: bytes | str, error: str) -> None:
+    """A private frame that does not decode (a wallet push missing a field, say): to sys.dlq with an
+    alert; the stream reads on."""
+    await bus.dead_letter(stream=url, raw=raw, error=error)
+
+
 async def setup(rt: Runtime) -> None:
     """Wire the parts in dependency order: store -> exchange clients -> account -> failover -> guard ->
     private stream -> router -> recovery; then register the consumer and the tasks."""
@@ -59,8 +66,14 @@ async def setup(rt: Runtime) -> None:
     account = Account(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality)
     failover = Failover(rt)  # SAFE until the first clean recovery
     guard = Guard(rt, failover=failover, ws_url=u.ws_private)
+
+    async def login_failed(reason: str) -> None:
+        await guard.ws_login_failed(reason)
+        await rest.http.sync_time()  # the login is signed with REST's server clock: measure it again
+
     ws = BybitWs(url=u.ws_private, on_message=account.on_ws, api_key=key, api_secret=secret,
-                 on_connect=guard.ws_connected, on_disconnect=guard.ws_lost,
+                 on_connect=guard.ws_connected, on_disconnect=guard.ws_lost, on_login_failed=login_failed,
+                 on_undecodable=partial(dead_letter, rt.bus, u.ws_private), clock_ms=rest.http.now_ms,
                  silent_after_s=s.exec_ws_silent_s, ping_interval_s=s.exec_ws_silent_s / 3)
     await ws.subscribe(PRIVATE_TOPICS)
     intents = Progress(f"consume:{c.EXEC_INTENTS}")
@@ -70,16 +83,14 @@ async def setup(rt: Runtime) -> None:
                         router=router)
     failover.trigger("start")
 
-    async def stream(progress: Progress) -> None:
-        progress.beat()
-        await ws.run()
-
     rt.on_control(guard.on_control)
     # "0": intents published before this group first existed are handled too (rejected when expired)
     rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents)
     rt.task("failover", partial(failover.run, recover=recovery.run, sync=recovery.sync))
     rt.task("guard", guard.run)
-    rt.task("private-ws", stream, critical=False)
+    # critical: if the stream's task ever ends, the service exits and its supervisor restarts it,
+    # instead of staying SAFE forever; unwatched: it bounds its own silence and backs off on purpose
+    rt.task("private-ws", lambda _progress: ws.run(), watched=False)
 
     async def close() -> None:
         await router.drain()

@@ -1,12 +1,14 @@
 """Frames in, typed messages out: `parse` reads op replies and every topic, names an undecodable frame, and
-ignores fields Bybit may add."""
+ignores fields Bybit may add; the client hands an undecodable frame over and reads on."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from common.bybit.schemas.envelope import WsReply
-from common.bybit.ws import parse
+from common.bybit.ws import BybitWs, parse
 from tests.common.bybit.recorded import frame, with_new_fields
 
 pytestmark = pytest.mark.unit
@@ -32,3 +34,31 @@ def test_ws_frames_with_fields_bybit_adds_decode_the_same(name):
 def test_an_op_reply_with_a_new_field_decodes_the_same():
     reply = b'{"success":true,"ret_msg":"pong","conn_id":"c1","req_id":"1","op":"ping"}'
     assert parse(with_new_fields(reply)) == parse(reply)
+
+
+class Frames:
+    """A connection that delivers the given frames, then ends (as a dropped socket would)."""
+
+    def __init__(self, *frames: bytes | str) -> None:
+        self.frames = list(frames)
+
+    async def recv(self) -> bytes | str:
+        if not self.frames:
+            raise EOFError("no more frames")
+        return self.frames.pop(0)
+
+    async def send(self, message: str) -> None:
+        pass
+
+
+async def test_an_undecodable_frame_is_handed_over_and_the_connection_reads_on():
+    """A wallet push missing a field (a topic execution does not even use) must not drop the stream."""
+    wallet = json.loads(frame("wallet.json"))
+    del wallet["data"][0]["totalEquity"]
+    got, bad = [], []
+    ws = BybitWs(url="ws://sim/v5/private", on_message=got.append,
+                 on_undecodable=lambda raw, error: bad.append((raw, error)))
+    with pytest.raises(EOFError):  # read past the bad frame to the end of the connection
+        await ws._read(Frames(json.dumps(wallet), frame("order.json")))
+    assert len(bad) == 1 and "totalEquity" in bad[0][1] and bad[0][0] == json.dumps(wallet)
+    assert [m.topic for m in got] == ["order"]

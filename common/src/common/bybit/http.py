@@ -10,6 +10,7 @@ import httpx
 import msgspec
 
 from common.bybit import constants as k
+from common.bybit import lenient
 from common.bybit.errors import BybitError, BybitNetworkError
 from common.bybit.ratelimit import RateLimiter
 from common.bybit.schemas.envelope import Envelope, ServerTime
@@ -116,7 +117,7 @@ class BybitHttp:
     def _decode(body: bytes) -> Envelope[msgspec.Raw]:
         """The envelope alone; an error's `{}` result is never decoded as the success type."""
         try:
-            return _envelope.decode(body)
+            return lenient.decode(_envelope, body)
         except msgspec.DecodeError as e:
             raise ValueError(f"undecodable Bybit reply {body[:500]!r}: {e}") from e
 
@@ -125,7 +126,7 @@ class BybitHttp:
         if dec is None:
             dec = self._decoders[result] = msgspec.json.Decoder(result)
         try:
-            return dec.decode(raw or b"{}")
+            return lenient.decode(dec, raw or b"{}")
         except msgspec.DecodeError as e:
             raise ValueError(f"undecodable Bybit result {bytes(raw or b'')[:500]!r}: {e}") from e
 

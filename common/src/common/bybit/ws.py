@@ -11,6 +11,7 @@ import msgspec
 import websockets
 
 from common.bybit import constants as k
+from common.bybit import lenient
 from common.bybit.backoff import Backoff
 from common.bybit.enums import WsOp
 from common.bybit.schemas.envelope import PrivateMsg, PublicMsg, WsFrame, WsReply, WsRequest
@@ -44,6 +45,7 @@ _encoder = msgspec.json.Encoder()
 
 WsMessage = PublicMsg | PrivateMsg
 Handler = Callable[[WsMessage], Awaitable[None] | None]
+Hook = Callable[..., Awaitable[None] | None]
 
 
 class SilentConnection(Exception):
@@ -51,16 +53,17 @@ class SilentConnection(Exception):
 
 
 class AuthFailed(Exception):
-    """The private stream refused our credentials; reconnecting will not help."""
+    """The private stream refused our login (credentials, or an `expires` its clock does not accept):
+    retried with backoff like any lost connection, and told to `on_login_failed` each time."""
 
 
 def parse(raw: bytes | str) -> WsMessage | WsReply:
     """One server frame as a typed topic message, or the op reply it is."""
     try:
-        f = _frame_decoder.decode(raw)
+        f = lenient.decode(_frame_decoder, raw)
         if not f.topic:
             return WsReply(op=f.op, success=f.success, ret_msg=f.ret_msg, conn_id=f.conn_id, req_id=f.req_id)
-        data = _DATA_DECODERS[f.topic.split(".", 1)[0]].decode(f.data)
+        data = lenient.decode(_DATA_DECODERS[f.topic.split(".", 1)[0]], f.data)
     except (msgspec.DecodeError, KeyError) as e:
         raise ValueError(f"undecodable Bybit frame {raw[:500]!r}: {e}") from e
     if f.creationTime or f.id:
@@ -73,16 +76,20 @@ class BybitWs:
     state, replayed on every reconnect. `on_message` gets each topic message; `on_connect` runs after
     each (re)subscribe, so the owner can resync what it may have missed; `on_disconnect` runs, with the
     reason, as soon as an established connection is lost, so a drop is seen even when the reconnect
-    that follows is quicker than any poll."""
+    that follows is quicker than any poll; `on_login_failed` runs, with the reason, on each refused login;
+    `on_undecodable(raw, error)` gets a frame that does not decode, and the connection reads on."""
 
     def __init__(self, *, url: str, on_message: Handler, api_key: str = "", api_secret: str = "",
                  on_connect: Callable[[], Awaitable[None] | None] | None = None,
                  on_disconnect: Callable[[str], Awaitable[None] | None] | None = None,
+                 on_login_failed: Callable[[str], Awaitable[None] | None] | None = None,
+                 on_undecodable: Callable[[bytes | str, str], Awaitable[None] | None] | None = None,
                  ping_interval_s: float = k.PING_INTERVAL_S, silent_after_s: float = k.SILENT_AFTER_S,
                  backoff: Backoff | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         self.url = url
         self._on_message, self._on_connect, self._on_disconnect = on_message, on_connect, on_disconnect
+        self._on_login_failed, self._on_undecodable = on_login_failed, on_undecodable
         self._key, self._secret = api_key, api_secret
         self._ping_s, self._silent_s = ping_interval_s, silent_after_s
         self._backoff, self._sleep, self._clock_ms = backoff or Backoff(), sleep, clock_ms
@@ -129,18 +136,18 @@ class BybitWs:
                     await self._read(ws)
             except asyncio.CancelledError:
                 raise
-            except AuthFailed:
-                raise
             except Exception as e:
                 if self._closing:
                     break
                 failures += 1
-                network = isinstance(e, SilentConnection | OSError | websockets.ConnectionClosed)
+                outside = isinstance(e, SilentConnection | OSError | websockets.ConnectionClosed | AuthFailed)
                 log.warning("bybit ws %s: %s: %s; reconnect #%d", self.url, type(e).__name__, e, failures,
-                            exc_info=not network)  # a traceback only for what is not the network's fault
-                if self.connected.is_set():
+                            exc_info=not outside)  # a traceback only for what is not the far end's doing
+                if isinstance(e, AuthFailed):
+                    await self._tell(self._on_login_failed, str(e))
+                elif self.connected.is_set():
                     self.connected.clear()
-                    await self._lost(f"{type(e).__name__}: {e}")
+                    await self._tell(self._on_disconnect, f"{type(e).__name__}: {e}")
             finally:
                 self._ws = None
                 self.connected.clear()
@@ -162,13 +169,14 @@ class BybitWs:
         if self._on_connect is not None:
             await _maybe_await(self._on_connect())
 
-    async def _lost(self, reason: str) -> None:
-        if self._on_disconnect is None:
+    async def _tell(self, hook: Hook | None, *args: object) -> None:
+        """Run one of the owner's hooks; its failing must not stop the reads or the reconnects."""
+        if hook is None:
             return
         try:
-            await _maybe_await(self._on_disconnect(reason))
-        except Exception:  # the owner's reaction failing must not stop the reconnects
-            log.exception("bybit ws %s: on_disconnect failed", self.url)
+            await _maybe_await(hook(*args))
+        except Exception:
+            log.exception("bybit ws %s: %s failed", self.url, getattr(hook, "__name__", "hook"))
 
     async def _read(self, ws: websockets.ClientConnection) -> None:
         pinger = asyncio.create_task(self._ping(ws))
@@ -178,7 +186,12 @@ class BybitWs:
                     raw = await asyncio.wait_for(ws.recv(), self._silent_s)
                 except TimeoutError:
                     raise SilentConnection(f"no frame for {self._silent_s} s") from None
-                msg = parse(raw)
+                try:
+                    msg = parse(raw)
+                except ValueError as e:  # one bad frame: the owner parks it, the stream goes on
+                    log.error("bybit ws %s: %s", self.url, e)
+                    await self._tell(self._on_undecodable, raw, str(e))
+                    continue
                 if isinstance(msg, WsReply):
                     if msg.success is False:
                         log.error("bybit ws %s: %s refused: %s", self.url, msg.op, msg.ret_msg)

@@ -4,6 +4,9 @@ SCHEMA_VERSION changelog:
   1: first version; since then, added with defaults (older readers ignore them): Heartbeat.supervisor,
      Command.RESTART (a reader without it dead-letters the command: deploy all services together),
      Command.RUN_JOB, Command.PROFILE_DECISION.
+  2: Heartbeat.boot_id, a random id drawn at each process start, and Heartbeat.instance(): a restart
+     is seen however quick it is, even where pid and start time repeat (pid 1 in a container, a
+     coarse clock); a v1 heartbeat has no boot_id and is told apart by pid and start time.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from enum import StrEnum
 
 from common.schemas.base import Message
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Status(StrEnum):
@@ -55,6 +58,11 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
     last_error: str = ""
     details: dict[str, str] = {}  # service-specific facts (active profile, mode, ...)
     supervisor: str = ""  # "systemd", "supervisord", or "" when nothing would start it again
+    boot_id: str = ""  # random, new at every process start (v2)
+
+    def instance(self) -> str:
+        """Which process of the service beats: different after every restart, however quick."""
+        return self.boot_id or f"{self.pid}@{self.start_ts_ns}"
 
 
 class Alert(Message, frozen=True, kw_only=True, tag="alert"):
