@@ -9,8 +9,13 @@ mode) shows market YELLOW with that reason, and GREEN again once the clock is re
 from __future__ import annotations
 
 import subprocess
+from types import SimpleNamespace
 
+import fakeredis.aioredis
 import pytest
+
+from common.schemas import Heartbeat, Status, now_ns
+from dashboard.health_monitor import HealthMonitor
 
 from tests.dashboard.conftest import stop
 from tests.support import VENV_BIN, service_env, start_service, start_sim, wait_until
@@ -54,3 +59,28 @@ def test_a_slow_feed_shows_market_yellow_with_its_reason(redis_url, tmp_path, si
         wait_until(lambda: shown()["status"] == "GREEN", timeout=60, interval=0.2, what="market GREEN again")
     finally:
         stop(market)
+
+
+class _Bus:
+    """The two things the monitor asks of the bus: Redis (fakeredis) and alerts (recorded)."""
+
+    def __init__(self) -> None:
+        self.redis = fakeredis.aioredis.FakeRedis()
+        self.alerts: list[dict] = []
+
+    async def alert(self, **kw) -> None:
+        self.alerts.append(kw)
+
+
+async def test_a_restart_with_the_same_pid_and_start_time_is_still_a_restart():
+    """pid 1 in a container and a coarse clock repeat pid and start time: the boot id tells them apart."""
+    bus = _Bus()
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    beat = dict(service="market", cluster="scalper", pid=1, start_ts_ns=1_000, version="0", status=Status.GREEN)
+    await monitor.on_heartbeat(Heartbeat(**beat, ts_ns=now_ns(), boot_id="first"))
+    await monitor.on_heartbeat(Heartbeat(**beat, ts_ns=now_ns(), boot_id="first"))
+    assert monitor.services["market"].restarts == 0 and bus.alerts == []  # the same process beating on
+    await monitor.on_heartbeat(Heartbeat(**beat, ts_ns=now_ns(), boot_id="second"))
+    assert monitor.services["market"].restarts == 1
+    assert monitor.services["market"].status == Status.RED  # held RED for a while after a restart
+    assert [a["title"] for a in bus.alerts] == ["market restarted", "market is RED"]

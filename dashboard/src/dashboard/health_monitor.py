@@ -1,7 +1,8 @@
 """The health monitor: heartbeats in, GREEN / YELLOW / RED per service out.
 
-It detects SERVICE_DOWN (heartbeats stopped) and restarts (pid or start time changed), raises an
-alert on each, and keeps restart counts in Redis so a restarted dashboard still knows them.
+It detects SERVICE_DOWN (heartbeats stopped) and restarts (a new instance: its boot id, or pid and
+start time), raises an alert on each, and keeps restart counts in Redis so a restarted dashboard still
+knows them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class ServiceView:
     heartbeat: Heartbeat | None = None
     restarts: int = 0
     status_since_ns: int = field(default_factory=now_ns)
-    restarted_ns: int = 0  # when we saw a new pid or start time
+    restarted_ns: int = 0  # when we saw a new instance
     restart_reason: str = ""
 
     def classify(self, now: int) -> tuple[Status, str]:
@@ -98,13 +99,13 @@ class HealthMonitor:
         return self.services[name]
 
     async def on_heartbeat(self, hb: Heartbeat) -> None:
-        """Bus handler: a new pid or start time counts a restart (and alerts); then re-evaluate."""
+        """Bus handler: a new instance (Heartbeat.instance()) counts a restart (and alerts); then re-evaluate."""
         view = self._view(hb.service)
         prev = view.heartbeat
         if prev is not None and hb.ts_ns < prev.ts_ns:
             return  # an old heartbeat redelivered after a crash of ours
         self.last_heartbeat_ns = now_ns()
-        if prev is not None and (prev.pid, prev.start_ts_ns) != (hb.pid, hb.start_ts_ns):
+        if prev is not None and prev.instance() != hb.instance():
             view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
             view.restarted_ns = self.last_heartbeat_ns
             view.restart_reason = f"RESTARTED: pid {prev.pid} -> {hb.pid}"
