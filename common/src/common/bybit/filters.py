@@ -47,6 +47,6 @@ def market_chunks(info: InstrumentInfo, value: str) -> list[str]:
     chunks = []
     while left > 0:
         take = min(left, cap)
-        chunks.append(str(take))
+        chunks.append(str(take.quantize(step)))
         left -= take
     return chunks
