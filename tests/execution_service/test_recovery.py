@@ -32,6 +32,8 @@ def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(exe
     assert set(execution.view(c.EXEC_ORDERS_KEY)) == {"foreign-1"}  # shown, not touched
     [pos] = execution.positions()
     assert pos["symbol"] == "ETHUSDT" and float(pos["stopLoss"]) > float(pos["avgPrice"]) > float(pos["takeProfit"]) > 0
+    # set by trading-stop with positionIdx, triggering on the mark price by default (EXEC_*_TRIGGER_BY)
+    assert (pos["positionIdx"], pos["tpTriggerBy"], pos["slTriggerBy"]) == (0, "MarkPrice", "MarkPrice")
 
     plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
     steps = {s["name"]: s for s in plan["steps"]}
@@ -81,6 +83,18 @@ def test_zombie_position_is_flattened_by_policy_in_closes_of_at_most_max_mkt_ord
     finally:
         execution.close()
         sim.stop()
+
+
+def test_a_hedge_mode_account_is_refused_at_boot_by_name(execution):
+    """One-way positions only: an account in hedge mode keeps execution SAFE, and the plan says why."""
+    execution.post("/v5/position/switch-mode", {"symbol": "BTCUSDT", "mode": 3})
+    execution.start()
+    wait_until(lambda: (raw := execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+               and json.loads(raw)["outcome"] == "failed", timeout=30, what="the boot recovery to fail")
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    [failed] = [s for s in plan["steps"] if s["outcome"] == "failed"]
+    assert "PositionModeError" in failed["detail"] and "BTCUSDT in hedge mode" in failed["detail"]
+    assert execution.wait_state("SAFE")["state"] == "SAFE"
 
 
 def _fills(execution) -> list[FillEvent]:
