@@ -1,5 +1,5 @@
-"""orderLinkIds that always fit Bybit's 36 characters (https://bybit-exchange.github.io/docs/v5/order/create-order:
-"orderLinkId ... A max of 36 characters"), whatever the symbol.
+"""orderLinkIds that always fit Bybit's 36 characters, whatever the symbol
+(https://bybit-exchange.github.io/docs/v5/order/create-order: "orderLinkId ... A max of 36 characters").
 
 An intent id is the orderLinkId of its order, and a fallback order adds a suffix (the post-only
 fallback's "-t"), so an intent id leaves SUFFIX_ROOM characters free. A symbol too long to fit
@@ -23,7 +23,8 @@ def intent_id(*, prefix: str, symbol: str, kind: str, ms: int) -> str:
     tail = f"-{kind}-{ms}"
     room = MAX_INTENT_ID - len(prefix) - len(tail)
     if room < 6:
-        raise ValueError(f"prefix {prefix!r} and {tail!r} leave no room for a symbol in {MAX_INTENT_ID} characters")
+        raise ValueError(f"prefix {prefix!r} and {tail!r} leave no room for a symbol in {MAX_INTENT_ID} "
+                         "characters")
     return f"{prefix}{short_symbol(symbol, room)}{tail}"
 
 

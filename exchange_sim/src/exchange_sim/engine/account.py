@@ -167,9 +167,10 @@ class Account:
     def flat_position(self, *, symbol: str, marks: dict[str, Decimal]) -> Position:
         """A side not held: size 0, the symbol's leverage and mark (hedge mode lists both sides)."""
         h = self.holdings[symbol]
-        return Position(symbol=symbol, side="", size=ZERO, avg_price=ZERO, leverage=h.leverage, position_value=ZERO,
-                        mark_price=marks[symbol], unrealised_pnl=ZERO, cum_realised_pnl=ZERO, take_profit=ZERO,
-                        stop_loss=ZERO, tp_trigger_by=TriggerBy.LAST_PRICE, sl_trigger_by=TriggerBy.LAST_PRICE,
+        return Position(symbol=symbol, side="", size=ZERO, avg_price=ZERO, leverage=h.leverage,
+                        position_value=ZERO, mark_price=marks[symbol], unrealised_pnl=ZERO, cum_realised_pnl=ZERO,
+                        take_profit=ZERO, stop_loss=ZERO, tp_trigger_by=TriggerBy.LAST_PRICE,
+                        sl_trigger_by=TriggerBy.LAST_PRICE,
                         position_im=ZERO, position_mm=ZERO, liq_price=ZERO, created_ms=h.created_ms,
                         updated_ms=h.updated_ms)
 

@@ -203,7 +203,8 @@ class Exchange(Trading, Triggers):
             return PositionIdx.ONE_WAY
         return PositionIdx.HEDGE_SELL if self.account.holdings[symbol].direction < 0 else PositionIdx.HEDGE_BUY
 
-    def set_trading_stop(self, *, symbol: str, position_idx: int = PositionIdx.ONE_WAY, take_profit: Decimal | str | None = None,
+    def set_trading_stop(self, *, symbol: str, position_idx: int = PositionIdx.ONE_WAY,
+                         take_profit: Decimal | str | None = None,
                          stop_loss: Decimal | str | None = None, tp_trigger_by: str | None = None,
                          sl_trigger_by: str | None = None, tpsl_mode: str = TpslMode.FULL,
                          tp_size: Decimal | None = None, sl_size: Decimal | None = None,

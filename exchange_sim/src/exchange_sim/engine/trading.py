@@ -101,6 +101,8 @@ class Trading:
             self._end(order, reason=RejectReason.NO_ENOUGH_QTY_TO_FILL, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
         else:
             self._take(order=order, fills=fills, now_ms=now_ms)
+            if fills and self.account.open and self.account.in_liquidation(self.marks):
+                self._liquidate(now_ms=now_ms)  # a fill's fee may leave equity at the maintenance margin
 
     def amend_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
                     qty: Decimal | None = None, price: Decimal | None = None,

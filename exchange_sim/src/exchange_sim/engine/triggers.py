@@ -49,7 +49,8 @@ class Triggers:
               stop_order_type: str) -> Order:
         order.order_id = self._next_id(ORDER_ID_PREFIX)
         order.order_status = OrderStatus.UNTRIGGERED
-        order.trigger_price, order.trigger_direction, order.trigger_by = trigger_price, trigger_direction, trigger_by
+        order.trigger_price, order.trigger_direction = trigger_price, trigger_direction
+        order.trigger_by = trigger_by
         order.stop_order_type = stop_order_type
         self._register(order)
         self.waiting[order.symbol].append(order)
@@ -71,7 +72,8 @@ class Triggers:
             if not price:
                 continue
             if not size:
-                raise BybitError(PARAMS_ERROR, f"params error: {kind} needs its size (tpSize/slSize) in Partial mode")
+                raise BybitError(PARAMS_ERROR, f"params error: {kind} needs its size (tpSize/slSize) in Partial "
+                                               "mode")
             instrument.check_qty(size)
             order = Order(order_id="", symbol=symbol, side=close_side, order_type=OrderType.MARKET, price=ZERO,
                           qty=min(size, holding.size), time_in_force=TimeInForce.IOC, reduce_only=True,
@@ -103,12 +105,13 @@ class Triggers:
 
     def set_trailing_stop(self, *, symbol: str, distance: Decimal, active_price: Decimal | None) -> None:
         """trailingStop: close once the last price falls `distance` below its best since activation (a long;
-        a short the other way round); "0" cancels it (https://bybit-exchange.github.io/docs/v5/position/trading-stop:
-        trailingStop, activePrice)."""
+        a short the other way round); "0" cancels it
+        (https://bybit-exchange.github.io/docs/v5/position/trading-stop: trailingStop, activePrice)."""
         holding = self.account.holdings[symbol]
         if distance:
             self.instruments[symbol].check_price(distance)
-        holding.trailing_stop, holding.trail_active_price, holding.trail_peak = distance, active_price or ZERO, ZERO
+        holding.trailing_stop, holding.trail_active_price = distance, active_price or ZERO
+        holding.trail_peak = ZERO
 
     def _check_trailing(self, *, symbol: str, now_ms: int) -> bool:
         """True when the trailing stop closed the position."""

@@ -52,8 +52,8 @@ async def trading_stop(sim: Sim, b: TradingStopParams) -> Empty:
     (https://bybit-exchange.github.io/docs/v5/position/trading-stop)."""
     p.category(b.category)
     sim.exchange.set_trading_stop(
-        symbol=p.symbol(sim, b.symbol), position_idx=b.positionIdx, take_profit=p.decimal("takeProfit", b.takeProfit),
-        stop_loss=p.decimal("stopLoss", b.stopLoss), tp_trigger_by=b.tpTriggerBy, sl_trigger_by=b.slTriggerBy,
+        symbol=p.symbol(sim, b.symbol), position_idx=b.positionIdx,
+        take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss), tp_trigger_by=b.tpTriggerBy, sl_trigger_by=b.slTriggerBy,
         tpsl_mode=b.tpslMode or TpslMode.FULL, tp_size=p.decimal("tpSize", b.tpSize),
         sl_size=p.decimal("slSize", b.slSize), trailing_stop=p.decimal("trailingStop", b.trailingStop),
         active_price=p.decimal("activePrice", b.activePrice), now_ms=sim.now_ms())
@@ -75,7 +75,8 @@ async def switch_mode(sim: Sim, b: SwitchModeParams) -> Empty:
 
 
 async def executions(sim: Sim, q: dict[str, str]) -> Paged:
-    """Fills newest first, paged with an opaque cursor (https://bybit-exchange.github.io/docs/v5/order/execution)."""
+    """Fills newest first, paged with an opaque cursor
+    (https://bybit-exchange.github.io/docs/v5/order/execution)."""
     if not p.lists_category(q.get("category")):
         return Paged(list=[], category=q["category"])
     rows = sim.exchange.executions(
@@ -102,8 +103,8 @@ async def account_info(sim: Sim, q: dict[str, str]) -> AccountInfo:
 async def api_key_info(sim: Sim, q: dict[str, str]) -> ApiKeyInfo:
     """The simulator's one key: read-write, contract trading, on a unified trading account."""
     return ApiKeyInfo(id="1", note="scalper-exchange-sim", apiKey=sim.config.api_key, readOnly=0,
-                      permissions={"ContractTrade": ["Order", "Position"], "Spot": [], "Wallet": ["AccountTransfer"],
-                                   "Options": [], "Derivatives": [], "Exchange": [], "NFT": []},
+                      permissions={"ContractTrade": ["Order", "Position"], "Spot": [],
+                                   "Wallet": ["AccountTransfer"], "Options": [], "Derivatives": [], "Exchange": [], "NFT": []},
                       ips=["*"], type=1, createdAt=str(sim.started_ms), userID=1)
 
 

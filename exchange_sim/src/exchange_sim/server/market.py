@@ -27,7 +27,8 @@ async def server_time(sim: Sim, q: dict[str, str]) -> ServerTime:
 
 async def instruments(sim: Sim, q: dict[str, str]) -> Paged:
     """Instruments by symbol, paged (limit [1, 1000], default 500), filtered by `status`: every listed
-    symbol here is Trading, so another status lists none (https://bybit-exchange.github.io/docs/v5/market/instrument)."""
+    symbol here is Trading, so another status lists none
+    (https://bybit-exchange.github.io/docs/v5/market/instrument)."""
     if not p.lists_category(q.get("category")):
         return Paged(list=[], category=q["category"])
     symbol = p.symbol(sim, q.get("symbol"), required=False)

@@ -70,5 +70,6 @@ def integer(name: str, value: str | None, *, default: int, low: int, high: int) 
 
 def choice(name: str, value, options: tuple):
     if value not in options:
-        raise BybitError(k.PARAMS_ERROR, f"params error: {name} [{value}] must be one of {', '.join(map(str, options))}")
+        raise BybitError(k.PARAMS_ERROR,
+                         f"params error: {name} [{value}] must be one of {', '.join(map(str, options))}")
     return value

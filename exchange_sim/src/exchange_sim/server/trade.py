@@ -113,7 +113,8 @@ async def realtime(sim: Sim, q: dict[str, str]) -> Paged:
 
 async def history(sim: Sim, q: dict[str, str]) -> Paged:
     """Orders as the lagging history shows them (see server/history.py), newest first, paged, filtered by
-    symbol, orderId, orderLinkId, orderFilter and orderStatus (https://bybit-exchange.github.io/docs/v5/order/order-list)."""
+    symbol, orderId, orderLinkId, orderFilter and orderStatus
+    (https://bybit-exchange.github.io/docs/v5/order/order-list)."""
     if not p.lists_category(q.get("category")):
         return Paged(list=[], category=q["category"])
     symbol = p.symbol(sim, q.get("symbol"), required=False)

@@ -64,7 +64,8 @@ def _req_id_of(data: str) -> str:
 
 
 def _handle(sim: Sim, conn: Conn, req: WsRequest) -> None:
-    # Bybit takes a numeric req_id and echoes it back as a string (https://bybit-exchange.github.io/docs/v5/ws/connect)
+    # Bybit takes a numeric req_id and echoes it back as a string
+    # (https://bybit-exchange.github.io/docs/v5/ws/connect)
     rid = str(req.req_id)
     reply = WsReply(op=req.op, success=True, conn_id=conn.conn_id, req_id=rid)
     if req.op == WsOp.PING:
