@@ -164,7 +164,8 @@ class Trading:
         return copy.copy(order)
 
     def cancel_all(self, *, symbol: str | None = None, order_filter: str = "", now_ms: int) -> list[Order]:
-        """Cancel ordinary orders (`order_filter` Order), conditional ones (StopOrder) or both ("")."""
+        """Cancel ordinary orders (`order_filter` Order), conditional ones (StopOrder) or, unset, both
+        (https://bybit-exchange.github.io/docs/v5/order/cancel-all: orderFilter)."""
         symbols = [symbol] if symbol else list(self.resting)
         done = []
         for s in symbols:

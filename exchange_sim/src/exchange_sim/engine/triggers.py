@@ -47,6 +47,7 @@ class Triggers:
 
     def _hold(self, order: Order, *, trigger_price: Decimal, trigger_direction: int, trigger_by: str,
               stop_order_type: str) -> Order:
+        """Register `order` as Untriggered with its trigger, and tell the private stream."""
         order.order_id = self._next_id(ORDER_ID_PREFIX)
         order.order_status = OrderStatus.UNTRIGGERED
         order.trigger_price, order.trigger_direction = trigger_price, trigger_direction
