@@ -88,3 +88,16 @@ def test_position_idx_must_match_the_position_mode(ex):
     with pytest.raises(BybitError) as e:
         ex.switch_mode(symbols=[SYMBOL], hedge=False)
     assert e.value.code == 110024
+
+
+def test_a_triggered_order_the_margin_cannot_cover_is_cancelled(ex):
+    order = ex.place_conditional(symbol=SYMBOL, side="Buy", order_type="Limit", qty=D("10.000"),
+                                 price=D("60020.0"), time_in_force="GTC", reduce_only=False, close_on_trigger=False,
+                                 order_link_id="big", take_profit=None, stop_loss=None, tp_trigger_by="LastPrice",
+                                 sl_trigger_by="LastPrice", position_idx=None, trigger_price=D("60010.0"),
+                                 trigger_direction=1, trigger_by="LastPrice", now_ms=T0)
+    assert order.order_status == "Untriggered"  # 600,000 USDT of BTC on 10,000: no margin held while waiting
+    ex.apply(trade(side="Buy", price="60010.0", size="0.001"))
+    done = ex.open_orders(order_link_id="big")[0]
+    assert (done.order_status, done.reject_reason) == ("Cancelled", "EC_Others")
+    assert ex.positions(symbol=SYMBOL)[0].size == 0

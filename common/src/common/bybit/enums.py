@@ -65,6 +65,7 @@ class RejectReason(StrEnum):
     NO_IMMEDIATE_QTY_TO_FILL = "EC_NoImmediateQtyToFill"  # an IOC with nothing to take
     NO_ENOUGH_QTY_TO_FILL = "EC_NoEnoughQtyToFill"  # a FOK the book could not fill whole
     PER_CANCEL_REQUEST = "EC_PerCancelRequest"  # cancelled on request
+    OTHERS = "EC_Others"  # any other reason (the simulator: a triggered order the margin cannot cover)
 
 
 @unique

@@ -16,6 +16,7 @@ from common.bybit.enums import (
     CancelType, ExecType, OrderStatus, OrderType, RejectReason, Side, StopOrderType, TimeInForce, TpslMode,
     TriggerBy, TriggerDirection)
 from common.bybit.errors import BybitError
+from exchange_sim.engine.matching import crosses, walk
 from exchange_sim.engine.orders import check_trigger_by
 from exchange_sim.engine.records import ZERO, Order
 from exchange_sim.engine.trading import ORDER_ID_PREFIX
@@ -102,7 +103,23 @@ class Triggers:
             order.order_status = OrderStatus.NEW
             if order.reduce_only:
                 order.qty = min(order.qty, holding.size)
+            elif not self._margin_covers(order):
+                self._end(order, reason=RejectReason.OTHERS, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
+                continue
             self._execute(order, now_ms=now_ms)
+
+    def _margin_covers(self, order: Order) -> bool:
+        """No margin is held while a conditional order waits: it is checked when the order triggers."""
+        is_limit = order.order_type == OrderType.LIMIT
+        book = self.markets[order.symbol].book
+        fills = walk(book=book, side=order.side, qty=order.qty, limit=order.price if is_limit else None) \
+            if not is_limit or crosses(book=book, side=order.side, price=order.price) else []
+        try:
+            self._check_margin(symbol=order.symbol, direction=1 if order.side == Side.BUY else -1, qty=order.qty,
+                               fills=fills, price=order.price if is_limit else None)
+        except BybitError:
+            return False
+        return True
 
     def set_trailing_stop(self, *, symbol: str, distance: Decimal, active_price: Decimal | None) -> None:
         """trailingStop: close once the last price falls `distance` below its best since activation (a long;
