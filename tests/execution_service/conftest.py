@@ -83,9 +83,9 @@ class Exec:
         return {k.decode(): json.loads(v) for k, v in self.r.hgetall(key).items()}
 
     # --- the simulator's side ---
-    def get(self, path: str, **params) -> dict:
-        """A signed GET as any Bybit client makes it."""
-        q = urlencode(sorted({"category": "linear", **params}.items()))
+    def get(self, path: str, cursor: str = "", **params) -> dict:
+        """A signed GET as any Bybit client makes it; a `cursor` goes back exactly as Bybit sent it."""
+        q = urlencode(sorted({"category": "linear", **params}.items())) + (f"&cursor={cursor}" if cursor else "")
         ts = int(time.time() * 1000)
         sig = rest_signature(secret=self.sim.secret, timestamp=ts, api_key=self.sim.key, recv_window=5000,
                              params=q.encode())
@@ -114,13 +114,15 @@ class Exec:
         return self.get("/v5/order/realtime", settleCoin="USDT", **params)["list"]
 
     def history(self, link: str) -> list[dict]:
-        return self.get("/v5/order/history", orderLinkId=link, limit=50)["list"]
+        """The order with this orderLinkId, open or closed ([] if none): the realtime query by orderLinkId
+        finds a closed order at once, while Bybit's order history lags behind."""
+        return self.get("/v5/order/realtime", orderLinkId=link)["list"]
 
     def all_history(self) -> list[dict]:
         """Every order the account ever had, following Bybit's cursor page by page."""
         orders, cursor = [], ""
         while True:
-            page = self.get("/v5/order/history", limit=50, **({"cursor": cursor} if cursor else {}))
+            page = self.get("/v5/order/history", limit=50, cursor=cursor)
             orders += page["list"]
             cursor = page.get("nextPageCursor", "")
             if not cursor:

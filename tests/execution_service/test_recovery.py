@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from common.schemas import FillEvent, Severity, decode
@@ -31,6 +32,8 @@ def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(exe
     assert set(execution.view(c.EXEC_ORDERS_KEY)) == {"foreign-1"}  # shown, not touched
     [pos] = execution.positions()
     assert pos["symbol"] == "ETHUSDT" and float(pos["stopLoss"]) > float(pos["avgPrice"]) > float(pos["takeProfit"]) > 0
+    # set by trading-stop with positionIdx, triggering on the mark price by default (EXEC_*_TRIGGER_BY)
+    assert (pos["positionIdx"], pos["tpTriggerBy"], pos["slTriggerBy"]) == (0, "MarkPrice", "MarkPrice")
 
     plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
     steps = {s["name"]: s for s in plan["steps"]}
@@ -45,20 +48,53 @@ def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(exe
     assert [f.order_link_id for f in fills] == ["foreign-naked"]  # made while down, picked up once
 
 
-def test_zombie_position_is_flattened_by_policy(execution):
-    execution.env["EXEC_ZOMBIE_POLICY"] = "flatten"
-    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Market", "qty": "0.01",
-                                        "orderLinkId": "foreign-zombie"})
-    assert execution.positions()
-    execution.start().wait_state("NORMAL")
-    assert execution.positions() == []
-    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
-    [step] = [s for s in plan["steps"] if s["name"] == "zombie positions"]
-    assert step["detail"] == "flattened: BTCUSDT Buy 0.01"
-    closes = [o for o in execution.get("/v5/order/history", symbol="BTCUSDT", limit=50)["list"]
-              if o["orderLinkId"].startswith("m-z-")]
-    assert len(closes) == 1 and closes[0]["reduceOnly"] and closes[0]["orderStatus"] == "Filled"
+def test_zombie_position_is_flattened_by_policy_in_closes_of_at_most_max_mkt_order_qty(redis_url, tmp_path):
+    """BTCUSDT listed with maxMktOrderQty 0.004 (an --instruments file): a 0.01 zombie is closed by three
+    market orders, 0.004 + 0.004 + 0.002, each one Bybit accepts."""
+    listing = tmp_path / "instruments.json"
+    probe = start_sim(tmp_path=tmp_path)
+    try:
+        reply = httpx.get(f"{probe.rest}/v5/market/instruments-info", params={"category": "linear"}).json()
+    finally:
+        probe.stop()
+    for info in reply["result"]["list"]:
+        info["lotSizeFilter"]["maxMktOrderQty"] = "0.004" if info["symbol"] == "BTCUSDT" else "100"
+    listing.write_text(json.dumps(reply))
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--instruments", str(listing), tmp_path=tmp_path)
+    execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path, EXEC_ZOMBIE_POLICY="flatten")
+    try:
+        execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                                            "price": f"{execution.price() * 1.01:.1f}", "qty": "0.01",
+                                            "orderLinkId": "foreign-zombie"})  # a Limit order may exceed it
+        assert execution.positions()
+        execution.start().wait_state("NORMAL")
+        assert execution.positions() == []
+        plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+        [step] = [s for s in plan["steps"] if s["name"] == "zombie positions"]
+        assert step["detail"] == "flattened: BTCUSDT Buy 0.01"
 
+        def closes() -> list[dict]:  # the order history lags behind, as Bybit's does
+            return [o for o in execution.get("/v5/order/history", symbol="BTCUSDT", limit=50)["list"]
+                    if o["orderLinkId"].startswith("m-z-")]
+
+        wait_until(lambda: len(closes()) == 3, timeout=10, what="three closing orders in the history")
+        assert sorted(o["qty"] for o in closes()) == ["0.002", "0.004", "0.004"]
+        assert all(o["reduceOnly"] and o["orderStatus"] == "Filled" for o in closes())
+    finally:
+        execution.close()
+        sim.stop()
+
+
+def test_a_hedge_mode_account_is_refused_at_boot_by_name(execution):
+    """One-way positions only: an account in hedge mode keeps execution SAFE, and the plan says why."""
+    execution.post("/v5/position/switch-mode", {"symbol": "BTCUSDT", "mode": 3})
+    execution.start()
+    wait_until(lambda: (raw := execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+               and json.loads(raw)["outcome"] == "failed", timeout=30, what="the boot recovery to fail")
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    [failed] = [s for s in plan["steps"] if s["outcome"] == "failed"]
+    assert "PositionModeError" in failed["detail"] and "BTCUSDT in hedge mode" in failed["detail"]
+    assert execution.wait_state("SAFE")["state"] == "SAFE"
 
 
 def _fills(execution) -> list[FillEvent]:

@@ -19,6 +19,8 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.bybit.enums import TriggerBy
+
 EX_CONFIG = 78  # sysexits.h EX_CONFIG; systemd units carry RestartPreventExitStatus=78
 ENV_FILE_VAR = "SCALPER_ENV_FILE"
 
@@ -93,6 +95,9 @@ class Settings(BaseSettings):
     exec_zombie_policy: ZombiePolicy = ZombiePolicy.ADOPT
     exec_default_tp_pct: Annotated[float, Field(gt=0)] = 2.0
     exec_default_sl_pct: Annotated[float, Field(gt=0)] = 1.0
+    # The price our TP and SL trigger on (Bybit's tpTriggerBy/slTriggerBy): MarkPrice, LastPrice, IndexPrice.
+    exec_tp_trigger_by: TriggerBy = TriggerBy.MARK_PRICE
+    exec_sl_trigger_by: TriggerBy = TriggerBy.MARK_PRICE
     exec_required_modules: str = "market,strategy"  # a heartbeat of these that stops means SAFE
     exec_ws_silent_s: Annotated[float, Field(gt=0)] = 15.0  # private stream silent this long: SAFE
     exec_rest_timeout_s: Annotated[float, Field(gt=0)] = 5.0

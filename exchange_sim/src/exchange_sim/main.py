@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=3.0, help="delay on every REST reply and WS message")
     p.add_argument("--jitter-ms", type=float, default=1.0, help="uniform +- jitter on that delay")
     p.add_argument("--rate-limit-scale", type=float, default=1.0, help="multiplies Bybit's limits; 0 = off")
+    p.add_argument("--history-delay-ms", type=int, default=1500,
+                   help="how far /v5/order/history lags behind the live order state, as Bybit's does (0: none)")
     p.add_argument("--admin-token", default="", help="token for /admin/* from loopback (besides signatures)")
     p.add_argument("--log-level", default="WARNING")
     return p
@@ -58,7 +60,8 @@ def build(args: argparse.Namespace) -> Sim:
         api_key=args.api_key, api_secret=args.api_secret, symbols=[s for s in args.symbols.split(",") if s],
         seed=args.seed, balance=args.balance, tick_ms=args.tick_ms, latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms, rate_limit_scale=args.rate_limit_scale, admin_token=args.admin_token,
-        replay=args.replay, replay_speed=args.replay_speed, instruments=instruments)
+        replay=args.replay, replay_speed=args.replay_speed, instruments=instruments,
+        history_delay_ms=args.history_delay_ms)
     try:
         return Sim(config)
     except ValueError as e:  # a recording that is not Bybit public messages

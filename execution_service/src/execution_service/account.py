@@ -115,9 +115,10 @@ class Account:
         else:
             tp, sl = min(entry, mark) * (1 - tp_f), max(entry, mark) * (1 + sl_f)
         params = TradingStopParams(
-            category=LINEAR, symbol=p.symbol, tpslMode=TpslMode.FULL,
+            category=LINEAR, symbol=p.symbol, positionIdx=p.positionIdx, tpslMode=TpslMode.FULL,
             takeProfit=None if float(p.takeProfit or 0) > 0 else filters.price(info, str(tp)),
-            stopLoss=None if float(p.stopLoss or 0) > 0 else filters.price(info, str(sl)))
+            stopLoss=None if float(p.stopLoss or 0) > 0 else filters.price(info, str(sl)),
+            tpTriggerBy=self.settings.exec_tp_trigger_by, slTriggerBy=self.settings.exec_sl_trigger_by)
         await self.rest.trading_stop(params)
         log.info("position_protected", extra={"ctx": {"symbol": p.symbol, "take_profit": params.takeProfit,
                                                       "stop_loss": params.stopLoss}})

@@ -19,6 +19,7 @@ from common.bybit.constants import ORDER_NOT_FOUND
 from common.bybit.enums import OrderType, Side
 from common import constants as c
 from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
+from common.bybit import filters
 from common.bybit.errors import BybitError
 from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.execution import Execution
@@ -158,6 +159,8 @@ class Recovery:
     async def _fetch(self):
         await self.account.load_instruments()
         snap, _ = await self.snapshot()
+        # one-way mode only: a hedge-mode account fails this step, so execution stays SAFE and says why
+        await self.rest.check_one_way(probe=next(iter(self.account.instruments)), held=snap.positions)
         held = [p for p in snap.positions if float(p.size or 0) > 0]
         return snap, (f"{len(snap.orders)} open orders, {len(held)} positions, "
                       f"{len(snap.executions)} recent executions")
@@ -205,8 +208,7 @@ class Recovery:
                     await self.router.resume(rec.intent, sent_before=False)
 
     async def _history(self, symbol: str, link: str) -> Order | None:
-        found = await self.rest.order_history(symbol=symbol, order_link_id=link, limit=1)
-        return found[0] if found else None
+        return await self.rest.order_by_link(symbol=symbol, order_link_id=link)
 
     async def _cancel(self, ghosts: list[Order]):
         for o in ghosts:
@@ -240,11 +242,13 @@ class Recovery:
             return None, "none"
         flatten = self.settings.exec_zombie_policy is ZombiePolicy.FLATTEN
         for p in zombies:
-            if flatten:
+            # a close larger than maxMktOrderQty goes out as several market orders
+            for qty in filters.market_chunks(await self.account.instrument(p.symbol), p.size) if flatten else ():
                 link = f"{self.prefixes[-1]}z-{uuid.uuid4().hex[:16]}"
                 await self.rest.place_order(PlaceOrderParams(
                     category=LINEAR, symbol=p.symbol, side=Side.SELL if p.side == Side.BUY else Side.BUY,
-                    orderType=OrderType.MARKET, qty=p.size, reduceOnly=True, orderLinkId=link, positionIdx=0))
+                    orderType=OrderType.MARKET, qty=qty, reduceOnly=True, orderLinkId=link,
+                    positionIdx=p.positionIdx))
         names = ", ".join(f"{p.symbol} {p.side} {p.size}" for p in zombies)
         verb = "flattened" if flatten else "adopted"
         await self.failover.alert(c.EXEC_ZOMBIE_ALERT, f"zombie positions {verb}", names)

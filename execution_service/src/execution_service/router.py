@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from common.bybit.enums import OPEN_STATUSES, OrderStatus, OrderType, Side, TimeInForce
+from common.bybit.enums import OPEN_STATUSES, OrderStatus, OrderType, PositionIdx, Side, TimeInForce
 from common import constants as c
 from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import constants as k
@@ -145,9 +145,11 @@ class Router:
             orderType=OrderType.LIMIT if limit else OrderType.MARKET,
             qty=filters.qty(info, intent.qty), price=filters.price(info, intent.price) if limit else None,
             timeInForce=tif if limit else None, orderLinkId=intent.intent_id + (TAKER_SUFFIX if taker else ""),
-            reduceOnly=intent.reduce_only or None, positionIdx=0,
+            reduceOnly=intent.reduce_only or None, positionIdx=PositionIdx.ONE_WAY,
             takeProfit=None if intent.reduce_only else filters.price(info, intent.take_profit),
-            stopLoss=None if intent.reduce_only else filters.price(info, intent.stop_loss))
+            stopLoss=None if intent.reduce_only else filters.price(info, intent.stop_loss),
+            tpTriggerBy=None if intent.reduce_only else self.settings.exec_tp_trigger_by,
+            slTriggerBy=None if intent.reduce_only else self.settings.exec_sl_trigger_by)
 
     async def _submit(self, intent: OrderIntent, *, taker: bool = False) -> None:
         params = None
@@ -199,10 +201,7 @@ class Router:
         link = link or intent.intent_id
         for attempt in range(1, LOOKUP_ATTEMPTS + 1):
             try:
-                found = await self.rest.open_orders(symbol=intent.symbol, order_link_id=link)
-                if not found:
-                    found = await self.rest.order_history(symbol=intent.symbol, order_link_id=link, limit=1)
-                return found[0] if found else None
+                return await self.rest.order_by_link(symbol=intent.symbol, order_link_id=link)
             except (BybitNetworkError, BybitError) as e:
                 seen = (await self.store.orders()).get(link)
                 if seen is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from common.bybit import link_ids
 from common.bybit.enums import OrderStatus, OrderType, Side, TimeInForce
 from common.schemas import BookTop, FillEvent, Message, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from strategy_service import detector, scoring
@@ -269,7 +270,7 @@ class Engine:
         stale = (self.feed_stale or s.book_stale or now - s.book_ms > p.timing.stale_after_ms
                  or s.lag_ms > p.timing.stale_after_ms)
         why = self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode)
-        intent_id = f"{INTENT_PREFIX}{s.name}-e-{now}"
+        intent_id = link_ids.intent_id(prefix=INTENT_PREFIX, symbol=s.name, kind="e", ms=now)
         if why or intent_id in self.emitted:
             return None, why or "already sent"
         o, lot, sign = p.orders, s.lot, 1.0 if side == Side.BUY else -1.0
@@ -296,7 +297,7 @@ class Engine:
         now, lot = snap.bar_end_ms, s.lot
         side = Side.SELL if s.m.side == Side.BUY else Side.BUY
         intent = OrderIntent(
-            intent_id=f"{INTENT_PREFIX}{s.name}-x-{now}", symbol=s.name, side=side,
+            intent_id=link_ids.intent_id(prefix=INTENT_PREFIX, symbol=s.name, kind="x", ms=now), symbol=s.name, side=side,
             qty=fmt(s.pos_size or abs(s.pos), lot.qty_step), reduce_only=True,
             reference_price=fmt(snap.bid if side == Side.SELL else snap.ask, lot.tick),
             created_ts_ns=msg.exchange_ts_ns, market_exchange_ts_ns=msg.exchange_ts_ns,

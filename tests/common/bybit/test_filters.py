@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from common.bybit.schemas.instrument import InstrumentInfo, LeverageFilter, LotSizeFilter, PriceFilter
@@ -28,3 +29,11 @@ def test_price_rounds_to_the_nearest_tick():
     assert filters.price(BTC, "65000.06") == "65000.1"
     assert filters.price(BTC, "65000.04") == "65000.0"
     assert filters.price(BTC, None) is None and filters.price(BTC, "") is None
+
+
+def test_a_market_close_is_split_at_max_mkt_order_qty():
+    capped = msgspec.structs.replace(BTC, lotSizeFilter=LotSizeFilter(
+        maxOrderQty="1190", minOrderQty="0.001", qtyStep="0.001", maxMktOrderQty="119"))
+    assert filters.market_chunks(capped, "250.0005") == ["119.000", "119.000", "12.000"]
+    assert filters.market_chunks(capped, "0.5") == ["0.500"]
+    assert filters.market_chunks(BTC, "150") == ["100.000", "50.000"]  # no maxMktOrderQty listed: maxOrderQty

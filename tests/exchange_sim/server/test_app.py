@@ -34,8 +34,9 @@ def test_pybit_trades_and_queries(sim):
                       price=far, orderLinkId="pybit-1")
     assert dup.value.status_code == 110072
     s.cancel_order(category="linear", symbol="BTCUSDT", orderLinkId="pybit-1")
-    hist = s.get_order_history(category="linear", symbol="BTCUSDT")["result"]["list"]
-    assert hist[0]["orderStatus"] == "Cancelled"
+    # order history lags behind the live state, as Bybit's does: pybit sees the cancel there a moment later
+    wait_until(lambda: [o["orderStatus"] for o in s.get_order_history(category="linear", symbol="BTCUSDT")[
+        "result"]["list"]] == ["Cancelled"], timeout=10, what="the cancelled order in the order history")
 
     s.set_leverage(category="linear", symbol="ETHUSDT", buyLeverage="5", sellLeverage="5")
     s.place_order(category="linear", symbol="ETHUSDT", side="Sell", orderType="Market", qty="1.00")

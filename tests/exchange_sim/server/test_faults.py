@@ -63,7 +63,7 @@ async def test_clock_skew_is_absorbed_by_a_time_resync(sim):
         await r.positions()  # synced with the true clock
         await set_faults(sim,
                          clock_skew_ms=60_000)  # the server now runs a minute ahead: 10002, resync, retry
-        assert await r.positions()
+        assert await r.positions(symbol="BTCUSDT")
         assert r.http.offset_ms > 50_000
     finally:
         await r.http.aclose()

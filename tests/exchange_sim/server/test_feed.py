@@ -248,11 +248,11 @@ async def test_an_unlisted_symbol_gets_the_recordings_tick_and_its_tp_sl_keep_th
         pos = (await r.positions(symbol="1000PEPEUSDT"))[0]
         assert (pos.size, pos.takeProfit, pos.stopLoss) == ("1000000", "0.0000131", "0.0000117")
         await r.trading_stop(TradingStopParams(category="linear", symbol="1000PEPEUSDT",
-                                               takeProfit="0.0000133"))
+                                               positionIdx=0, takeProfit="0.0000133"))
         assert (await r.positions(symbol="1000PEPEUSDT"))[0].takeProfit == "0.0000133"
         with pytest.raises(BybitError) as e:
             await r.trading_stop(TradingStopParams(category="linear", symbol="1000PEPEUSDT",
-                                                   takeProfit="0.00001335"))
+                                                   positionIdx=0, takeProfit="0.00001335"))
         assert e.value.code == 170134  # finer than the recorded tick
     finally:
         await r.http.aclose()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 
 import pytest
 import websockets
 from common.bybit.enums import BookMsgType, OrderStatus
 from common.bybit.schemas.envelope import PrivateMsg, PublicMsg
+from common.bybit.signing import ws_auth_signature
 from common.bybit.ws import BybitWs
 from market_service.book import Book
 
@@ -98,3 +100,33 @@ async def test_public_op_replies_echo_req_id_and_refuse_unknown_topics(sim):
         assert (ok["req_id"], ok["success"]) == ("s2", True)
         assert (first["topic"], first["type"]) == ("tickers.ETHUSDT", "snapshot")
         assert first["data"]["symbol"] == "ETHUSDT" and first["data"]["lastPrice"]
+
+
+async def test_a_numeric_req_id_is_accepted_and_echoed_as_a_string_and_errors_carry_it(sim):
+    async with websockets.connect(sim.ws_public) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "req_id": 7, "args": ["publicTrade.BTCUSDT"]}))
+        reply = await _reply(ws)
+        assert (reply["success"], reply["req_id"]) == (True, "7")
+        await ws.send(json.dumps({"op": "subscribe", "req_id": 8, "args": ["publicTrade.NOPEUSDT"]}))
+        reply = await _reply(ws)
+        assert (reply["success"], reply["req_id"]) == (False, "8")
+        await ws.send(json.dumps({"op": "subscribe", "req_id": 9, "args": {"not": "a list"}}))
+        reply = await _reply(ws)
+        assert (reply["success"], reply["req_id"]) == (False, "9")  # an invalid frame's reply names it too
+
+
+async def test_a_login_whose_expiry_has_passed_is_refused(sim):
+    async with websockets.connect(sim.ws_private) as ws:
+        expires = int(time.time() * 1000) - 1000
+        sig = ws_auth_signature(secret=sim.secret, expires_ms=expires)
+        await ws.send(json.dumps({"op": "auth", "args": [sim.key, expires, sig]}))
+        reply = await _reply(ws)
+        assert (reply["op"], reply["success"], reply["ret_msg"]) == ("auth", False, "Params Error")
+
+
+async def _reply(ws) -> dict:
+    """The next op reply (data frames skipped)."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if "topic" not in frame:
+            return frame

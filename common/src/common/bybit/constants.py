@@ -34,7 +34,11 @@ SYSTEM_BUSY: Final = 10016  # server error / service restarting
 ORDER_NOT_FOUND: Final = 110001  # order does not exist, or is already finished
 INSUFFICIENT_BALANCE: Final = 110007  # available balance below initial margin + fee
 REDUCE_ONLY_INCREASE: Final = 110017  # a reduce-only order would open or grow a position
+POSITION_MODE_BLOCKED: Final = 110024  # switch-mode while a position (or an order) is open
+POSITION_MODE_NOT_MODIFIED: Final = 110025  # switch-mode to the mode already set
 LEVERAGE_NOT_MODIFIED: Final = 110043  # set-leverage with the current value
+TRIGGER_NOT_RISING: Final = 110092  # triggerDirection 1 with triggerPrice at or below the market
+TRIGGER_NOT_FALLING: Final = 110093  # triggerDirection 2 with triggerPrice at or above the market
 DUPLICATE_ORDER_LINK_ID: Final = 110072  # orderLinkId already used
 MIN_NOTIONAL: Final = 110094  # order value below the instrument's minNotionalValue
 PRICE_DECIMALS: Final = 170134  # price not a multiple of tickSize
@@ -54,3 +58,5 @@ SILENT_AFTER_S: Final = 30.0
 MAX_ARGS_PER_SUBSCRIBE: Final = 10
 # The private auth signature stays valid this long after it is made.
 WS_AUTH_EXPIRES_MS: Final = 10_000
+# A client's orderLinkId: "A max of 36 characters" (https://bybit-exchange.github.io/docs/v5/order/create-order).
+MAX_ORDER_LINK_ID: Final = 36

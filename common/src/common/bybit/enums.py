@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum, unique
+from enum import IntEnum, StrEnum, unique
 
 
 @unique
 class Category(StrEnum):
     LINEAR = "linear"
+    INVERSE = "inverse"  # not traded here: list endpoints answer it with an empty list, as Bybit does
+    SPOT = "spot"
+    OPTION = "option"
 
 
 @unique
@@ -62,6 +65,7 @@ class RejectReason(StrEnum):
     NO_IMMEDIATE_QTY_TO_FILL = "EC_NoImmediateQtyToFill"  # an IOC with nothing to take
     NO_ENOUGH_QTY_TO_FILL = "EC_NoEnoughQtyToFill"  # a FOK the book could not fill whole
     PER_CANCEL_REQUEST = "EC_PerCancelRequest"  # cancelled on request
+    OTHERS = "EC_Others"  # any other reason (the simulator: a triggered order the margin cannot cover)
 
 
 @unique
@@ -75,10 +79,47 @@ class CancelType(StrEnum):
 
 @unique
 class StopOrderType(StrEnum):
-    """stopOrderType of the orders a position's TP/SL places ("" on an ordinary order)."""
+    """stopOrderType ("" on an ordinary order; https://bybit-exchange.github.io/docs/v5/enum#stopordertype)."""
 
     TAKE_PROFIT = "TakeProfit"
     STOP_LOSS = "StopLoss"
+    TRAILING_STOP = "TrailingStop"
+    STOP = "Stop"  # a conditional order (triggerPrice)
+    PARTIAL_TAKE_PROFIT = "PartialTakeProfit"
+    PARTIAL_STOP_LOSS = "PartialStopLoss"
+
+
+@unique
+class OrderFilter(StrEnum):
+    """orderFilter of realtime, history and cancel-all: ordinary orders, conditional ones, or both (unset)."""
+
+    ORDER = "Order"
+    STOP_ORDER = "StopOrder"
+
+
+@unique
+class TriggerDirection(IntEnum):
+    """triggerDirection of a conditional order (https://bybit-exchange.github.io/docs/v5/order/create-order)."""
+
+    RISE = 1  # triggered when the market price rises to triggerPrice
+    FALL = 2  # triggered when the market price falls to triggerPrice
+
+
+@unique
+class PositionIdx(IntEnum):
+    """positionIdx (https://bybit-exchange.github.io/docs/v5/enum#positionidx)."""
+
+    ONE_WAY = 0
+    HEDGE_BUY = 1
+    HEDGE_SELL = 2
+
+
+@unique
+class PositionMode(IntEnum):
+    """mode of /v5/position/switch-mode (https://bybit-exchange.github.io/docs/v5/position/position-mode)."""
+
+    MERGED_SINGLE = 0  # one-way
+    BOTH_SIDES = 3  # hedge
 
 
 @unique
@@ -93,6 +134,7 @@ class ExecType(StrEnum):
 @unique
 class TpslMode(StrEnum):
     FULL = "Full"  # the TP/SL closes the whole position
+    PARTIAL = "Partial"  # separate TP/SL orders of tpSize/slSize
 
 
 @unique

@@ -34,3 +34,19 @@ def price(info: InstrumentInfo, value: str | None) -> str | None:
     if p <= 0:
         raise FilterError(f"price {value} rounds to nothing on {info.symbol}")
     return str(p)
+
+
+def market_chunks(info: InstrumentInfo, value: str) -> list[str]:
+    """A Market order's `value` as orders Bybit accepts: none above maxMktOrderQty
+    (https://bybit-exchange.github.io/docs/v5/market/instrument, lotSizeFilter), each on the qtyStep grid."""
+    step = Decimal(info.lotSizeFilter.qtyStep)
+    cap = Decimal(info.lotSizeFilter.maxMktOrderQty or info.lotSizeFilter.maxOrderQty)
+    left = to_step(Decimal(value), step, ROUND_DOWN)
+    if cap <= 0:
+        raise FilterError(f"{info.symbol} lists no market order size")
+    chunks = []
+    while left > 0:
+        take = min(left, cap)
+        chunks.append(str(take.quantize(step)))
+        left -= take
+    return chunks

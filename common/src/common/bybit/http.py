@@ -54,10 +54,14 @@ class BybitHttp:
         return self.offset_ms
 
     async def get(self, path: str, params: dict[str, Any] | msgspec.Struct, result: type[T], *,
-                  auth: bool = True) -> T:
-        """A GET; params are sorted into the query string, which is what gets signed."""
+                  auth: bool = True, cursor: str | None = None) -> T:
+        """A GET; params are sorted into the query string, which is what gets signed. A `cursor` (a
+        nextPageCursor) goes last exactly as Bybit sent it: it is percent-encoded already, and encoding
+        it again would make it a cursor Bybit never issued."""
         fields = msgspec.structs.asdict(params) if isinstance(params, msgspec.Struct) else params
         query = urlencode(sorted((n, _text(v)) for n, v in fields.items() if v is not None))
+        if cursor:
+            query += ("&" if query else "") + "cursor=" + cursor
         return await self._call("GET", path, query.encode(), result, auth=auth)
 
     async def post(self, path: str, body: dict[str, Any] | msgspec.Struct, result: type[T], *,

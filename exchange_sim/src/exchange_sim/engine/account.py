@@ -35,6 +35,9 @@ class Holding:
     stop_loss: Decimal = ZERO
     tp_trigger_by: str = TriggerBy.LAST_PRICE
     sl_trigger_by: str = TriggerBy.LAST_PRICE
+    trailing_stop: Decimal = ZERO  # trailing distance, 0: none
+    trail_active_price: Decimal = ZERO  # the trailing stop starts once the price reaches this (0: at once)
+    trail_peak: Decimal = ZERO  # best price since the trailing stop started (0: not started)
     created_ms: int = 0
     updated_ms: int = 0
 
@@ -76,7 +79,7 @@ class Account:
             h.size -= closed
             if not h.size:
                 h.direction, h.entry_value = 0, ZERO
-                h.take_profit = h.stop_loss = ZERO
+                h.take_profit = h.stop_loss = h.trailing_stop = h.trail_active_price = h.trail_peak = ZERO
                 del self.open[symbol]
         opened = qty - closed
         if opened:
@@ -158,7 +161,18 @@ class Account:
             liq_price=self._liq_price(h, marks, tick),
             created_ms=h.created_ms,
             updated_ms=h.updated_ms,
+            trailing_stop=h.trailing_stop,
         )
+
+    def flat_position(self, *, symbol: str, marks: dict[str, Decimal]) -> Position:
+        """A side not held: size 0, the symbol's leverage and mark (hedge mode lists both sides)."""
+        h = self.holdings[symbol]
+        return Position(symbol=symbol, side="", size=ZERO, avg_price=ZERO, leverage=h.leverage,
+                        position_value=ZERO, mark_price=marks[symbol], unrealised_pnl=ZERO, cum_realised_pnl=ZERO,
+                        take_profit=ZERO, stop_loss=ZERO, tp_trigger_by=TriggerBy.LAST_PRICE,
+                        sl_trigger_by=TriggerBy.LAST_PRICE,
+                        position_im=ZERO, position_mm=ZERO, liq_price=ZERO, created_ms=h.created_ms,
+                        updated_ms=h.updated_ms)
 
     def in_liquidation(self, marks: dict[str, Decimal]) -> bool:
         """Cross margin: the account is liquidated once equity falls to the maintenance margin."""

@@ -11,8 +11,10 @@ from collections import deque
 from decimal import Decimal
 
 from exchange_sim.engine.account import Account
-from common.bybit.constants import INSUFFICIENT_BALANCE, LEVERAGE_NOT_MODIFIED, PARAMS_ERROR
-from common.bybit.enums import OPEN_STATUSES, TriggerBy
+from common.bybit.constants import (
+    INSUFFICIENT_BALANCE, LEVERAGE_NOT_MODIFIED, PARAMS_ERROR, POSITION_MODE_BLOCKED, POSITION_MODE_NOT_MODIFIED,
+    REDUCE_ONLY_INCREASE)
+from common.bybit.enums import OPEN_STATUSES, PositionIdx, Side, TpslMode
 from common.bybit.errors import BybitError
 from exchange_sim.engine.events import BookUpdate, Level, MarketEvent, TradeTick
 from exchange_sim.engine.instruments import Instrument, default_instrument
@@ -21,11 +23,12 @@ from exchange_sim.engine.matching import RestingOrders
 from exchange_sim.engine.orders import check_tpsl, check_trigger_by, make_id, nonzero, to_decimal
 from exchange_sim.engine.records import ZERO, Execution, Order, Position, Wallet
 from exchange_sim.engine.trading import Trading
+from exchange_sim.engine.triggers import Triggers
 
 __all__ = ["Exchange"]
 
 
-class Exchange(Trading):
+class Exchange(Trading, Triggers):
     """One Bybit linear market (several symbols) and one unified account trading on it."""
 
     def __init__(self, *, symbols: list[str], balance: Decimal, maker_fee: Decimal = Decimal("0.0002"),
@@ -39,6 +42,8 @@ class Exchange(Trading):
         self.taker_fee = taker_fee
         self.marks: dict[str, Decimal] = {s: ZERO for s in symbols}
         self.resting = {s: RestingOrders() for s in symbols}
+        self.waiting: dict[str, list[Order]] = {s: [] for s in symbols}  # conditional orders, Untriggered
+        self.hedge: dict[str, bool] = {s: False for s in symbols}  # position mode per symbol; one-way default
         self.orders: dict[str, Order] = {}
         self.link_ids: dict[str, str] = {}
         self.fills: deque[Execution] = deque(maxlen=10_000)
@@ -64,8 +69,10 @@ class Exchange(Trading):
         for order, qty in fills:
             if order.order_status in OPEN_STATUSES:  # an earlier fill may have cancelled a reduce-only one
                 self._maker_fill(order=order, qty=qty, now_ms=now)
+        if self.waiting[event.symbol]:
+            self._check_triggers(symbol=event.symbol, now_ms=now)
         holding = self.account.holdings[event.symbol]
-        if holding.direction and (holding.take_profit or holding.stop_loss):
+        if holding.direction and (holding.take_profit or holding.stop_loss or holding.trailing_stop):
             self._check_tpsl(symbol=event.symbol, now_ms=now)
         if holding.direction and self.account.in_liquidation(self.marks):
             self._liquidate(now_ms=now)
@@ -101,10 +108,21 @@ class Exchange(Trading):
         return self._select(symbol=symbol, order_id=order_id, order_link_id=order_link_id)[:limit]
 
     def positions(self, *, symbol: str | None = None) -> list[Position]:
+        """One record per symbol in one-way mode; in hedge mode one per side (positionIdx 1 and 2), the
+        side not held shown flat, as Bybit lists them."""
         symbols = [symbol] if symbol else list(self.instruments)
+        out = []
         for s in symbols:
             self._market(s)
-        return [self.account.position(symbol=s, marks=self.marks) for s in symbols]
+            p = self.account.position(symbol=s, marks=self.marks)
+            p.position_idx = self._position_idx(s)
+            out.append(p)
+            if self.hedge[s]:
+                flat = self.account.flat_position(symbol=s, marks=self.marks)
+                flat.position_idx = PositionIdx.HEDGE_SELL if p.position_idx == PositionIdx.HEDGE_BUY \
+                    else PositionIdx.HEDGE_BUY
+                out.append(flat)
+        return out
 
     def executions(self, *, symbol: str | None = None, order_id: str | None = None,
                    start_ms: int | None = None, end_ms: int | None = None,
@@ -148,14 +166,60 @@ class Exchange(Trading):
         self.account.set_leverage(symbol=symbol, leverage=buy, now_ms=now_ms)
         self._emit_position(symbol)
 
-    def set_trading_stop(self, *, symbol: str, take_profit: Decimal | str | None = None,
+    def switch_mode(self, *, symbols: list[str], hedge: bool) -> None:
+        """Bybit's switch-mode: refused while a symbol holds a position or an order
+        (https://bybit-exchange.github.io/docs/v5/position/position-mode)."""
+        for s in symbols:
+            self._market(s)
+            if self.account.holdings[s].direction or self.resting[s] or self.waiting[s]:
+                raise BybitError(POSITION_MODE_BLOCKED, f"{s}: position mode cannot be switched while a position "
+                                                        "or an active order exists")
+        if all(self.hedge[s] == hedge for s in symbols):
+            raise BybitError(POSITION_MODE_NOT_MODIFIED, "Position mode is not modified")
+        for s in symbols:
+            self.hedge[s] = hedge
+
+    def check_position_idx(self, *, symbol: str, side: str, reduce_only: bool, position_idx: int | None) -> int:
+        """The positionIdx an order gets; refused when it does not match the position mode. Hedge mode keeps
+        one side open at a time here (the engine nets): opening the second side is refused, by name."""
+        if not self.hedge[symbol]:
+            if position_idx not in (None, PositionIdx.ONE_WAY):
+                raise BybitError(PARAMS_ERROR, "position idx not match position mode")
+            return PositionIdx.ONE_WAY
+        if position_idx not in (PositionIdx.HEDGE_BUY, PositionIdx.HEDGE_SELL):
+            raise BybitError(PARAMS_ERROR, "position idx not match position mode")
+        side_of_idx = 1 if position_idx == PositionIdx.HEDGE_BUY else -1
+        held = self.account.holdings[symbol].direction
+        opening = (1 if side == Side.BUY else -1) == side_of_idx
+        if opening and not reduce_only and held == -side_of_idx:
+            raise BybitError(PARAMS_ERROR, "simulator: hedge mode holds one side of a symbol at a time")
+        if not opening and held != side_of_idx:
+            raise BybitError(REDUCE_ONLY_INCREASE, "current position is zero, cannot fulfill reduce-only order")
+        return position_idx
+
+    def _position_idx(self, symbol: str) -> int:
+        """The positionIdx of the symbol's position as it stands."""
+        if not self.hedge[symbol]:
+            return PositionIdx.ONE_WAY
+        return PositionIdx.HEDGE_SELL if self.account.holdings[symbol].direction < 0 else PositionIdx.HEDGE_BUY
+
+    def set_trading_stop(self, *, symbol: str, position_idx: int = PositionIdx.ONE_WAY,
+                         take_profit: Decimal | str | None = None,
                          stop_loss: Decimal | str | None = None, tp_trigger_by: str | None = None,
-                         sl_trigger_by: str | None = None, now_ms: int) -> None:
-        """Set or cancel ("0") the position's TP/SL; None leaves a side as it is."""
+                         sl_trigger_by: str | None = None, tpsl_mode: str = TpslMode.FULL,
+                         tp_size: Decimal | None = None, sl_size: Decimal | None = None,
+                         trailing_stop: Decimal | None = None, active_price: Decimal | None = None,
+                         now_ms: int) -> None:
+        """Set or cancel ("0") the position's TP/SL or trailing stop; None leaves a side as it is. Partial
+        mode adds separate TP/SL orders of tp_size/sl_size instead."""
         market = self._market(symbol)
         holding = self.account.holdings[symbol]
         if not holding.direction:
             raise BybitError(PARAMS_ERROR, "can not set tp/sl/ts for zero position")
+        if position_idx != self._position_idx(symbol):
+            raise BybitError(PARAMS_ERROR, "position idx not match position mode")
+        if tpsl_mode not in tuple(TpslMode):
+            raise BybitError(PARAMS_ERROR, f"params error: tpslMode [{tpsl_mode}] must be Full or Partial")
         check_trigger_by(tp_trigger_by)
         check_trigger_by(sl_trigger_by)
         tp = to_decimal(take_profit, name="takeProfit")
@@ -164,15 +228,20 @@ class Exchange(Trading):
         sl_by = sl_trigger_by or holding.sl_trigger_by
         for price, by, name in ((tp, tp_by, "tp"), (sl, sl_by, "sl")):
             if price:
-                base = market.last_price if by == TriggerBy.LAST_PRICE else market.mark_price
-                check_tpsl(instrument=market.instrument, direction=holding.direction, base=base,
+                check_tpsl(instrument=market.instrument, direction=holding.direction, base=market.price(by),
                            take_profit=price if name == "tp" else ZERO,
                            stop_loss=price if name == "sl" else ZERO, what="position")
-        if tp is not None:
-            holding.take_profit = nonzero(tp)
-        if sl is not None:
-            holding.stop_loss = nonzero(sl)
-        holding.tp_trigger_by, holding.sl_trigger_by = tp_by, sl_by
+        if trailing_stop is not None:
+            self.set_trailing_stop(symbol=symbol, distance=nonzero(trailing_stop), active_price=active_price)
+        if tpsl_mode == TpslMode.PARTIAL:
+            self.set_partial_tpsl(symbol=symbol, take_profit=nonzero(tp), stop_loss=nonzero(sl), tp_size=tp_size,
+                                  sl_size=sl_size, tp_trigger_by=tp_by, sl_trigger_by=sl_by, now_ms=now_ms)
+        else:
+            if tp is not None:
+                holding.take_profit = nonzero(tp)
+            if sl is not None:
+                holding.stop_loss = nonzero(sl)
+            holding.tp_trigger_by, holding.sl_trigger_by = tp_by, sl_by
         holding.updated_ms = now_ms
         self._emit_position(symbol)
 
@@ -211,7 +280,9 @@ class Exchange(Trading):
         return total
 
     def _emit_position(self, symbol: str) -> None:
-        self.events.append(("position", self.account.position(symbol=symbol, marks=self.marks)))
+        position = self.account.position(symbol=symbol, marks=self.marks)
+        position.position_idx = self._position_idx(symbol)
+        self.events.append(("position", position))
         self.events.append(("wallet", self.wallet()))
 
     def _emit_order(self, order: Order) -> None:

@@ -28,6 +28,15 @@ class Instrument:
     max_leverage: Decimal
     price_scale: int
     reference_price: Decimal = Decimal("100")  # where the generator starts this symbol's price path
+    # Bybit's maxMktOrderQty, a tenth of maxOrderQty on its listings; None: that tenth
+    # (https://bybit-exchange.github.io/docs/v5/market/instrument, lotSizeFilter).
+    max_mkt_qty: Decimal | None = None
+
+    @property
+    def max_market_qty(self) -> Decimal:
+        if self.max_mkt_qty is not None:
+            return self.max_mkt_qty
+        return (self.max_qty / 10 / self.qty_step).to_integral_value() * self.qty_step
 
     def check_price(self, price: Decimal) -> None:
         """Raise 170134 unless `price` is a positive multiple of the tick size."""
@@ -45,6 +54,13 @@ class Instrument:
             raise BybitError(QTY_DECIMALS, f"qty {qty} is not a multiple of qtyStep {self.qty_step}")
         if qty > self.max_qty:
             raise BybitError(QTY_TOO_LARGE, f"qty {qty} is above maxOrderQty {self.max_qty}")
+
+    def check_market_qty(self, qty: Decimal) -> None:
+        """A Market order above maxMktOrderQty is refused with 10001, in the words Bybit uses
+        (https://github.com/bybit-exchange/pybit/issues/284 shows the reply)."""
+        if qty > self.max_market_qty:
+            raise BybitError(PARAMS_ERROR, "The number of contracts exceeds maximum limit allowed: too large, "
+                                           f"order_qty:{qty} > max_mkt_qty:{self.max_market_qty}")
 
 
 _KNOWN = {

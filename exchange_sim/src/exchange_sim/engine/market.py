@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.bybit.enums import BookMsgType
+from common.bybit.enums import BookMsgType, TriggerBy
 from collections import deque
 from decimal import Decimal
 
@@ -73,6 +73,14 @@ class Market:
         if update.next_funding_ms is not None:
             self.next_funding_ms = update.next_funding_ms
         self.now_ms = max(self.now_ms, update.ts_ms)
+
+    def price(self, trigger_by: str) -> Decimal:
+        """The price a trigger of type `trigger_by` (LastPrice, MarkPrice, IndexPrice) watches."""
+        if trigger_by == TriggerBy.MARK_PRICE:
+            return self.mark_price
+        if trigger_by == TriggerBy.INDEX_PRICE:
+            return self.mark_price if self.index_price is None else self.index_price
+        return self.last_price or self.mark_price
 
     def ticker(self) -> dict[str, Decimal | int | str]:
         """The fields of Bybit's linear ticker, 24h figures taken from the one-minute candles."""

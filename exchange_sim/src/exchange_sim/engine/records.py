@@ -33,8 +33,11 @@ class Order:
     stop_loss: Decimal = ZERO  # 0: none
     tp_trigger_by: str = TriggerBy.LAST_PRICE
     sl_trigger_by: str = TriggerBy.LAST_PRICE
-    trigger_price: Decimal = ZERO  # the TP/SL price that triggered this order, else 0
-    stop_order_type: str = ""  # "" | TakeProfit | StopLoss
+    trigger_price: Decimal = ZERO  # a conditional order's triggerPrice, or the TP/SL price that triggered it
+    trigger_direction: int = 0  # 1 rise, 2 fall (conditional orders), else 0
+    trigger_by: str = ""  # the price a conditional order watches: LastPrice | MarkPrice | IndexPrice
+    stop_order_type: str = ""  # "" | Stop | TakeProfit | StopLoss | PartialTakeProfit | ... | TrailingStop
+    tpsl_mode: str = ""  # Full | Partial when the order carries or is a TP/SL, else ""
     reject_reason: str = RejectReason.NO_ERROR  # or why the engine cancelled or rejected it
     created_ms: int
     updated_ms: int
@@ -94,6 +97,7 @@ class Position:
     created_ms: int
     updated_ms: int
     position_idx: int = 0
+    trailing_stop: Decimal = ZERO  # the trailing distance, 0: none
 
 
 @dataclass(slots=True)

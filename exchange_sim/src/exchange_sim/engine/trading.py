@@ -10,7 +10,9 @@ from decimal import Decimal
 from itertools import islice
 
 from common.bybit.constants import INSUFFICIENT_BALANCE, ORDER_NOT_FOUND, PARAMS_ERROR, REDUCE_ONLY_INCREASE
-from common.bybit.enums import OPEN_STATUSES, CancelType, ExecType, OrderStatus, OrderType, RejectReason, Side, StopOrderType, TimeInForce, TriggerBy
+from common.bybit.enums import (
+    OPEN_STATUSES, CancelType, ExecType, OrderFilter, OrderStatus, OrderType, RejectReason, Side, TimeInForce,
+    TpslMode, TriggerBy)
 from common.bybit.errors import BybitError
 from exchange_sim.engine.events import Level
 from exchange_sim.engine.matching import crosses, walk
@@ -30,48 +32,77 @@ class Trading:
                     close_on_trigger: bool = False, order_link_id: str = "",
                     take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
                     tp_trigger_by: str = TriggerBy.LAST_PRICE, sl_trigger_by: str = TriggerBy.LAST_PRICE,
-                    now_ms: int) -> Order:
+                    position_idx: int | None = None, now_ms: int) -> Order:
         """Place an order and match it at once; returns a copy of the order as it stands afterwards."""
+        order = self._new_order(symbol=symbol, side=side, order_type=order_type, qty=qty, price=price,
+                                time_in_force=time_in_force, reduce_only=reduce_only,
+                                close_on_trigger=close_on_trigger, order_link_id=order_link_id,
+                                take_profit=take_profit, stop_loss=stop_loss, tp_trigger_by=tp_trigger_by,
+                                sl_trigger_by=sl_trigger_by, position_idx=position_idx, now_ms=now_ms)
+        self._execute(order, now_ms=now_ms)
+        return copy.copy(order)
+
+    def _new_order(self, *, symbol: str, side: str, order_type: str, qty: Decimal, price: Decimal | None,
+                   time_in_force: str, reduce_only: bool, close_on_trigger: bool, order_link_id: str,
+                   take_profit: Decimal | None, stop_loss: Decimal | None, tp_trigger_by: str, sl_trigger_by: str,
+                   position_idx: int | None, now_ms: int, market_price: Decimal | None = None,
+                   check_margin: bool = True) -> Order:
+        """Check a request as Bybit does and build its order (not yet registered or matched);
+        `market_price` values a Market order for minNotionalValue (default: the market's last price)."""
         market = self._market(symbol)
         instrument = market.instrument
         qty, price = to_decimal(qty, name="qty"), to_decimal(price, name="price")
         tp = nonzero(to_decimal(take_profit, name="takeProfit"))
         sl = nonzero(to_decimal(stop_loss, name="stopLoss"))
+        reduce_only = reduce_only or close_on_trigger  # Bybit: a close-on-trigger order only ever reduces
         check_request(instrument=instrument, side=side, order_type=order_type, qty=qty, price=price,
-                      time_in_force=time_in_force, order_link_id=order_link_id, used_link_ids=self.link_ids)
+                      time_in_force=time_in_force, order_link_id=order_link_id, used_link_ids=self.link_ids,
+                      reduce_only=reduce_only, market_price=market_price or market.last_price or market.mark_price)
         check_trigger_by(tp_trigger_by)
         check_trigger_by(sl_trigger_by)
+        idx = self.check_position_idx(symbol=symbol, side=side, reduce_only=reduce_only, position_idx=position_idx)
         direction = 1 if side == Side.BUY else -1
         is_limit = order_type == OrderType.LIMIT
-        tif = time_in_force if is_limit else TimeInForce.IOC  # Bybit: "Market order will use IOC directly"
-        base = price if is_limit else (market.last_price or market.mark_price)
+        base = price if is_limit else (market_price or market.last_price or market.mark_price)
         check_tpsl(instrument=instrument, direction=direction, base=base, take_profit=tp, stop_loss=sl)
         holding = self.account.holdings[symbol]
-        reduce_only = reduce_only or close_on_trigger  # Bybit: a close-on-trigger order only ever reduces
         if reduce_only:
             if holding.direction != -direction:
                 raise BybitError(REDUCE_ONLY_INCREASE, "current position is zero or on the same side, "
                                                  "cannot fulfill reduce-only order")
             qty = min(qty, holding.size)
-        book = market.book
-        taking = not is_limit or crosses(book=book, side=side, price=price)
-        fills = walk(book=book, side=side, qty=qty, limit=price if is_limit else None) if taking else []
-        if not reduce_only:
+        elif check_margin:
+            book = market.book
+            taking = not is_limit or crosses(book=book, side=side, price=price)
+            fills = walk(book=book, side=side, qty=qty, limit=price if is_limit else None) if taking else []
             self._check_margin(symbol=symbol, direction=direction, qty=qty, fills=fills,
                                price=price if is_limit else None)
-        order = self._register(Order(
-            order_id=self._next_id(ORDER_ID_PREFIX), order_link_id=order_link_id, symbol=symbol, side=side,
+        return Order(
+            order_id="", order_link_id=order_link_id, symbol=symbol, side=side,
             order_type=order_type, price=price if is_limit else ZERO, qty=qty,
-            time_in_force=tif, reduce_only=reduce_only,
-            close_on_trigger=close_on_trigger, take_profit=tp, stop_loss=sl, tp_trigger_by=tp_trigger_by,
-            sl_trigger_by=sl_trigger_by, created_ms=now_ms, updated_ms=now_ms))
-        if tif == TimeInForce.POST_ONLY and taking:
+            time_in_force=time_in_force if is_limit else TimeInForce.IOC,  # "Market order will use IOC directly"
+            reduce_only=reduce_only, close_on_trigger=close_on_trigger, take_profit=tp, stop_loss=sl,
+            tp_trigger_by=tp_trigger_by, sl_trigger_by=sl_trigger_by, tpsl_mode=TpslMode.FULL if tp or sl else "",
+            position_idx=idx, created_ms=now_ms, updated_ms=now_ms)
+
+    def _execute(self, order: Order, *, now_ms: int) -> None:
+        """Register `order` (given its id) and match it against the book: take, rest, or end it."""
+        if not order.order_id:
+            order.order_id = self._next_id(ORDER_ID_PREFIX)
+            self._register(order)
+        book = self.markets[order.symbol].book
+        is_limit = order.order_type == OrderType.LIMIT
+        taking = not is_limit or crosses(book=book, side=order.side, price=order.price)
+        fills = (walk(book=book, side=order.side, qty=order.qty, limit=order.price if is_limit else None)
+                 if taking else [])
+        if order.time_in_force == TimeInForce.POST_ONLY and taking:
             self._end(order, reason=RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
-        elif tif == TimeInForce.FOK and sum((q for _, q in fills), ZERO) < qty:
+        elif order.time_in_force == TimeInForce.FOK and sum((q for _, q in fills), ZERO) < order.qty:
             self._end(order, reason=RejectReason.NO_ENOUGH_QTY_TO_FILL, cancel_type=CancelType.UNKNOWN, now_ms=now_ms)
         else:
             self._take(order=order, fills=fills, now_ms=now_ms)
-        return copy.copy(order)
+            if fills and self.account.open and self.account.in_liquidation(self.marks):
+                self._liquidate(now_ms=now_ms)  # a fill's fee may leave equity at the maintenance margin
 
     def amend_order(self, *, symbol: str, order_id: str | None = None, order_link_id: str | None = None,
                     qty: Decimal | None = None, price: Decimal | None = None,
@@ -132,12 +163,17 @@ class Trading:
         self._end(order, reason=RejectReason.PER_CANCEL_REQUEST, cancel_type=CancelType.CANCEL_BY_USER, now_ms=now_ms)
         return copy.copy(order)
 
-    def cancel_all(self, *, symbol: str | None = None, now_ms: int) -> list[Order]:
+    def cancel_all(self, *, symbol: str | None = None, order_filter: str = "", now_ms: int) -> list[Order]:
+        """Cancel ordinary orders (`order_filter` Order), conditional ones (StopOrder) or, unset, both
+        (https://bybit-exchange.github.io/docs/v5/order/cancel-all: orderFilter)."""
         symbols = [symbol] if symbol else list(self.resting)
         done = []
         for s in symbols:
             self._market(s)
-            for order in self.resting[s].orders():
+            orders = [] if order_filter == OrderFilter.STOP_ORDER else self.resting[s].orders()
+            if order_filter != OrderFilter.ORDER:
+                orders += self.waiting[s]
+            for order in orders:
                 self._end(order, reason=RejectReason.PER_CANCEL_REQUEST, cancel_type=CancelType.CANCEL_BY_USER, now_ms=now_ms)
                 done.append(copy.copy(order))
         return done
@@ -220,59 +256,20 @@ class Trading:
 
     def _end(self, order: Order, *, reason: str, cancel_type: str, now_ms: int,
              emit_wallet: bool = True) -> None:
-        """Cancel what is left of an order (Bybit keeps the status Cancelled even after partial fills)."""
+        """Cancel what is left of an order (Bybit keeps the status Cancelled even after partial fills);
+        a conditional order that never triggered becomes Deactivated."""
         self.resting[order.symbol].remove(order)
-        order.order_status = OrderStatus.CANCELLED
+        if order.order_status == OrderStatus.UNTRIGGERED:
+            self.waiting[order.symbol].remove(order)
+            order.order_status = OrderStatus.DEACTIVATED
+        else:
+            order.order_status = OrderStatus.CANCELLED
         order.reject_reason = reason
         order.cancel_type = cancel_type
         order.updated_ms = now_ms
         self._emit_order(order)
         if emit_wallet:
             self.events.append(("wallet", self.wallet()))
-
-    # position protection -------------------------------------------------------------------------
-    def _check_tpsl(self, *, symbol: str, now_ms: int) -> None:
-        """Close the position with a market order once last/mark price reaches its TP or SL."""
-        holding = self.account.holdings[symbol]
-        market = self.markets[symbol]
-        for kind, level, by in ((StopOrderType.TAKE_PROFIT, holding.take_profit, holding.tp_trigger_by),
-                                (StopOrderType.STOP_LOSS, holding.stop_loss, holding.sl_trigger_by)):
-            price = market.last_price if by == TriggerBy.LAST_PRICE else market.mark_price
-            if not level or not price:
-                continue
-            above = (kind == StopOrderType.TAKE_PROFIT) == (holding.direction > 0)
-            if price >= level if above else price <= level:
-                self._close(symbol=symbol, stop_order_type=kind, trigger_price=level, now_ms=now_ms)
-                return
-
-    def _close(self, *, symbol: str, stop_order_type: str, trigger_price: Decimal, now_ms: int) -> None:
-        holding = self.account.holdings[symbol]
-        order = self._closing_order(symbol=symbol, now_ms=now_ms, order_status=OrderStatus.TRIGGERED,
-                                    stop_order_type=stop_order_type, trigger_price=trigger_price,
-                                    tp_trigger_by=holding.tp_trigger_by, sl_trigger_by=holding.sl_trigger_by)
-        self._emit_order(order)
-        order.order_status = OrderStatus.NEW
-        fills = walk(book=self.markets[symbol].book, side=order.side, qty=order.qty, limit=None)
-        self._take(order=order, fills=fills, now_ms=now_ms)
-
-    def _liquidate(self, *, now_ms: int) -> None:
-        """Cross margin breached: cancel every order, then close every position at its mark price."""
-        self.cancel_all(now_ms=now_ms)
-        for symbol in list(self.account.open):
-            order = self._closing_order(symbol=symbol, now_ms=now_ms)
-            self._fill(order=order, qty=order.qty, price=self.marks[symbol], maker=False, now_ms=now_ms,
-                       exec_type=ExecType.BUST_TRADE)
-            self._emit_order(order)
-            self._emit_position(symbol)
-
-    def _closing_order(self, *, symbol: str, now_ms: int, **fields) -> Order:
-        """A reduce-only market order for the whole position (TP/SL or liquidation)."""
-        holding = self.account.holdings[symbol]
-        side = Side.SELL if holding.direction > 0 else Side.BUY
-        return self._register(Order(
-            order_id=self._next_id(ORDER_ID_PREFIX), symbol=symbol, side=side, order_type=OrderType.MARKET,
-            price=ZERO, qty=holding.size, time_in_force=TimeInForce.IOC, reduce_only=True, close_on_trigger=True,
-            created_ms=now_ms, updated_ms=now_ms, **fields))
 
     # helpers -------------------------------------------------------------------------------------
     def _check_margin(self, *, symbol: str, direction: int, qty: Decimal, fills: list[Level],

@@ -39,5 +39,6 @@ def _instrument(info: InstrumentInfo) -> e.Instrument:
         symbol=info.symbol, base_coin=info.baseCoin, quote_coin=info.quoteCoin, tick_size=tick, qty_step=step,
         min_qty=Decimal(info.lotSizeFilter.minOrderQty), max_qty=Decimal(info.lotSizeFilter.maxOrderQty),
         min_notional=Decimal(info.lotSizeFilter.minNotionalValue or "5"),
+        max_mkt_qty=Decimal(info.lotSizeFilter.maxMktOrderQty) if info.lotSizeFilter.maxMktOrderQty else None,
         max_leverage=Decimal(info.leverageFilter.maxLeverage), price_scale=int(info.priceScale),
         reference_price=max(tick, (start / tick).to_integral_value() * tick))

@@ -9,8 +9,9 @@ from common.bybit.schemas.envelope import Paged, ServerTime
 from common.bybit.schemas.kline import KlineResult
 from common.bybit.schemas.orderbook import Orderbook
 
+from exchange_sim.server import paging, render
+from exchange_sim.server.render import TRADING
 from exchange_sim.server import params as p
-from exchange_sim.server import render
 from exchange_sim.server.rest import Route
 
 if TYPE_CHECKING:
@@ -25,15 +26,22 @@ async def server_time(sim: Sim, q: dict[str, str]) -> ServerTime:
 
 
 async def instruments(sim: Sim, q: dict[str, str]) -> Paged:
-    p.category(q.get("category"))
+    """Instruments by symbol, paged (limit [1, 1000], default 500), filtered by `status`: every listed
+    symbol here is Trading, so another status lists none
+    (https://bybit-exchange.github.io/docs/v5/market/instrument)."""
+    if not p.lists_category(q.get("category")):
+        return Paged(list=[], category=q["category"])
     symbol = p.symbol(sim, q.get("symbol"), required=False)
-    rows = [render.instrument(i, launch_ms=sim.started_ms) for s, i in sim.exchange.instruments.items()
-            if symbol in (None, s)]
-    return Paged(list=rows)
+    status = q.get("status") or TRADING
+    rows = sorted(s for s in sim.exchange.instruments if symbol in (None, s) and status == TRADING)
+    rows, cursor = paging.page(rows, q, limits=paging.INSTRUMENTS, key=lambda s: s)
+    return Paged(list=[render.instrument(sim.exchange.instruments[s], launch_ms=sim.started_ms) for s in rows],
+                 nextPageCursor=cursor)
 
 
 async def tickers(sim: Sim, q: dict[str, str]) -> Paged:
-    p.category(q.get("category"))
+    if not p.lists_category(q.get("category")):
+        return Paged(list=[], category=q["category"])
     symbol = p.symbol(sim, q.get("symbol"), required=False)
     return Paged(list=[render.ticker(s, sim.exchange.ticker(s)) for s in sim.exchange.instruments
                        if symbol in (None, s)])

@@ -19,6 +19,17 @@ def category(value: str | None) -> None:
         raise BybitError(k.PARAMS_ERROR, f"params error: category [{value}] is not supported (linear only)")
 
 
+def lists_category(value: str | None) -> bool:
+    """For a list endpoint: True for linear; False for another of Bybit's categories (inverse, spot,
+    option), which this exchange has nothing in, so the answer is retCode 0 with an empty list, as Bybit
+    answers an account with nothing there; 10001 for anything else."""
+    if value == Category.LINEAR:
+        return True
+    if value in tuple(Category):
+        return False
+    raise BybitError(k.PARAMS_ERROR, f"params error: category [{value}] is invalid")
+
+
 def symbol(sim: Sim, value: str | None, *, required: bool = True) -> str | None:
     if value is None or value == "":
         if required:
@@ -57,7 +68,8 @@ def integer(name: str, value: str | None, *, default: int, low: int, high: int) 
     return int(value)
 
 
-def choice(name: str, value: str | None, options: tuple[str, ...]) -> str:
+def choice(name: str, value, options: tuple):
     if value not in options:
-        raise BybitError(k.PARAMS_ERROR, f"params error: {name} [{value}] must be one of {', '.join(options)}")
+        raise BybitError(k.PARAMS_ERROR,
+                         f"params error: {name} [{value}] must be one of {', '.join(map(str, options))}")
     return value

@@ -15,6 +15,8 @@ from common.bybit.schemas.wallet import WalletAccount, WalletCoin
 
 from exchange_sim import engine as e
 
+TRADING = "Trading"  # instruments-info status of a symbol open for trading
+
 
 def order(o: e.Order) -> Order:
     return Order(
@@ -25,7 +27,9 @@ def order(o: e.Order) -> Order:
         cumExecValue=str(o.cum_exec_value), cumExecFee=str(o.cum_exec_fee), reduceOnly=o.reduce_only,
         closeOnTrigger=o.close_on_trigger, rejectReason=o.reject_reason,
         cancelType=o.cancel_type, stopOrderType=o.stop_order_type,
-        triggerPrice=str(o.trigger_price), takeProfit=str(o.take_profit), stopLoss=str(o.stop_loss),
+        triggerPrice=str(o.trigger_price), triggerDirection=o.trigger_direction, triggerBy=o.trigger_by,
+        tpslMode=o.tpsl_mode, cumFeeDetail={"USDT": str(o.cum_exec_fee)} if o.cum_exec_fee else {},
+        takeProfit=str(o.take_profit), stopLoss=str(o.stop_loss),
         tpTriggerBy=o.tp_trigger_by, slTriggerBy=o.sl_trigger_by, positionIdx=o.position_idx,
         createdTime=str(o.created_ms), updatedTime=str(o.updated_ms))
 
@@ -48,6 +52,7 @@ def position(p: e.Position) -> Position:
         takeProfit=str(p.take_profit), stopLoss=str(p.stop_loss), tpTriggerBy=p.tp_trigger_by,
         slTriggerBy=p.sl_trigger_by, positionIM=str(p.position_im), positionMM=str(p.position_mm),
         liqPrice=str(p.liq_price) if p.liq_price else "", positionIdx=p.position_idx,
+        trailingStop=str(p.trailing_stop),
         createdTime=str(p.created_ms), updatedTime=str(p.updated_ms))
 
 
@@ -67,7 +72,7 @@ def instrument(i: e.Instrument, *, launch_ms: int) -> InstrumentInfo:
     """Numbers in plain notation, as Bybit writes them (a tick of 1e-7 is "0.0000001")."""
     tick, max_qty = f"{i.tick_size:f}", f"{i.max_qty:f}"
     return InstrumentInfo(
-        symbol=i.symbol, contractType="LinearPerpetual", status="Trading", baseCoin=i.base_coin,
+        symbol=i.symbol, contractType="LinearPerpetual", status=TRADING, baseCoin=i.base_coin,
         quoteCoin=i.quote_coin, settleCoin=i.quote_coin, launchTime=str(launch_ms),
         priceScale=str(i.price_scale),
         leverageFilter=LeverageFilter(minLeverage="1", maxLeverage=f"{i.max_leverage:f}",
@@ -75,7 +80,7 @@ def instrument(i: e.Instrument, *, launch_ms: int) -> InstrumentInfo:
         priceFilter=PriceFilter(minPrice=tick, maxPrice=f"{i.tick_size * 10**9:f}", tickSize=tick),
         lotSizeFilter=LotSizeFilter(maxOrderQty=max_qty, minOrderQty=f"{i.min_qty:f}",
                                     qtyStep=f"{i.qty_step:f}", postOnlyMaxOrderQty=max_qty,
-                                    maxMktOrderQty=max_qty, minNotionalValue=f"{i.min_notional:f}"))
+                                    maxMktOrderQty=f"{i.max_market_qty:f}", minNotionalValue=f"{i.min_notional:f}"))
 
 
 def ticker(symbol: str, fields: dict[str, Decimal | int | str]) -> Ticker:

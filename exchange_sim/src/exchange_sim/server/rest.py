@@ -99,7 +99,8 @@ def _auth(sim: Sim, request: web.Request, body: bytes, *, skewed: bool = True) -
         raise BybitError(k.TIMESTAMP_ERROR, "invalid request, please check your server timestamp or "
                        f"recv_window param. req_timestamp[{ts}],server_timestamp[{now}],"
                        f"recv_window[{window}]")
-    signed = request.query_string.encode() if request.method == "GET" else body
+    # the query string exactly as sent (percent-escapes and all) is what the client signed
+    signed = request.rel_url.raw_query_string.encode() if request.method == "GET" else body
     expected = rest_signature(secret=sim.config.api_secret, timestamp=ts, api_key=key, recv_window=window,
                               params=signed)
     if not matches(expected, sign):

@@ -15,6 +15,7 @@ from exchange_sim import engine as e
 from exchange_sim.server import render
 from exchange_sim.server.faults import Faults
 from exchange_sim.server.feed import Feed, Replay
+from exchange_sim.server.history import LaggingHistory
 from exchange_sim.server.hub import Hub, Latency
 from exchange_sim.server.ratelimit import RateLimits
 
@@ -38,6 +39,8 @@ class SimConfig:
     replay: Path | None = None
     replay_speed: float = 1.0
     instruments: dict[str, e.Instrument] = field(default_factory=dict)  # --instruments: overrides any filter
+    # --history-delay-ms: how far /v5/order/history lags behind the live state (Bybit: "may delay")
+    history_delay_ms: int = 1500
 
 
 class Sim:
@@ -57,6 +60,7 @@ class Sim:
         self.latency = Latency(base_ms=config.latency_ms, jitter_ms=config.jitter_ms, seed=config.seed)
         self.limits = RateLimits(scale=config.rate_limit_scale)
         self.hub = Hub()
+        self.history = LaggingHistory(delay_ms=config.history_delay_ms)
         self.started_ms = self.now_ms()
         self.replay: Replay | None = None
         if config.replay is not None:
@@ -78,9 +82,13 @@ class Sim:
     def flush_private(self) -> None:
         """Send the engine's private events to authenticated subscribers, one frame per run of a kind."""
         events = self.exchange.drain_events()
+        now = self.now_ms()
+        for kind, obj in events:
+            if kind == "order":
+                self.history.record(obj, now_ms=now)
         if not events or not any(c.private for c in self.hub.conns):
             return
-        now, i = self.now_ms(), 0
+        i = 0
         while i < len(events):
             kind, j = events[i][0], i
             while j < len(events) and events[j][0] == kind:

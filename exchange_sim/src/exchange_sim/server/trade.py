@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from common.bybit.enums import OrderType, Side, TimeInForce, TriggerBy
+from common.bybit.enums import OrderFilter, OrderStatus, OrderType, Side, TimeInForce, TriggerBy
 from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Paged
 from common.bybit.schemas.order import (
@@ -18,8 +18,8 @@ from common.bybit.schemas.order import (
     PlaceOrderParams,
 )
 
+from exchange_sim.server import paging, render
 from exchange_sim.server import params as p
-from exchange_sim.server import render
 from exchange_sim.server.rest import HOLD_S, Reply, Route
 
 if TYPE_CHECKING:
@@ -35,15 +35,20 @@ async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
     tif = p.choice("timeInForce", b.timeInForce or default_tif, tuple(TimeInForce))
     if sim.faults.reject_orders:
         raise BybitError(sim.faults.reject_orders, "order rejected (simulator fault)")
-    order = sim.exchange.place_order(
+    request = dict(
         symbol=symbol, side=side, order_type=order_type, qty=p.decimal("qty", b.qty, required=True),
         price=p.decimal("price", b.price, required=order_type == OrderType.LIMIT), time_in_force=tif,
         reduce_only=bool(b.reduceOnly), close_on_trigger=bool(b.closeOnTrigger),
         order_link_id=b.orderLinkId or "",
         take_profit=p.decimal("takeProfit", b.takeProfit), stop_loss=p.decimal("stopLoss", b.stopLoss),
         tp_trigger_by=b.tpTriggerBy or TriggerBy.LAST_PRICE,
-        sl_trigger_by=b.slTriggerBy or TriggerBy.LAST_PRICE,
-        now_ms=sim.now_ms())
+        sl_trigger_by=b.slTriggerBy or TriggerBy.LAST_PRICE, position_idx=b.positionIdx, now_ms=sim.now_ms())
+    trigger = p.decimal("triggerPrice", b.triggerPrice)
+    if trigger:  # a conditional order (create-order: triggerPrice, triggerDirection, triggerBy)
+        order = sim.exchange.place_conditional(trigger_price=trigger, trigger_direction=b.triggerDirection or 0,
+                                               trigger_by=b.triggerBy or TriggerBy.LAST_PRICE, **request)
+    else:
+        order = sim.exchange.place_order(**request)
     sim.flush_private()
     if sim.faults.ambiguous_submit == "5xx":
         raise Reply(web.Response(status=502, text="502 Bad Gateway"))
@@ -75,31 +80,50 @@ async def cancel(sim: Sim, b: CancelOrderParams) -> OrderId:
 async def cancel_all(sim: Sim, b: CancelAllParams) -> CancelAllResult:
     p.category(b.category)
     symbol = p.symbol_or_settle(sim, b.symbol, b.settleCoin)
-    orders = sim.exchange.cancel_all(symbol=symbol, now_ms=sim.now_ms())
+    order_filter = p.choice("orderFilter", b.orderFilter or "", ("", *OrderFilter))
+    orders = sim.exchange.cancel_all(symbol=symbol, order_filter=order_filter, now_ms=sim.now_ms())
     sim.flush_private()
     return CancelAllResult(list=[OrderId(orderId=o.order_id, orderLinkId=o.order_link_id) for o in orders])
 
 
+def _filtered(orders: list, q: dict[str, str]) -> list:
+    """orderFilter (Order: ordinary orders, StopOrder: conditional ones, unset: both) and orderStatus."""
+    kind = p.choice("orderFilter", q.get("orderFilter") or "", ("", *OrderFilter))
+    status = q.get("orderStatus") or ""
+    if status:
+        p.choice("orderStatus", status, tuple(OrderStatus))
+    return [o for o in orders if (not status or o.order_status == status)
+            and (not kind or (kind == OrderFilter.STOP_ORDER) == bool(o.stop_order_type))]
+
+
 async def realtime(sim: Sim, q: dict[str, str]) -> Paged:
-    """Open orders; asked by orderId/orderLinkId it also finds a finished order, as Bybit does."""
-    p.category(q.get("category"))
+    """Open orders, newest first, paged; asked by orderId/orderLinkId it also finds a recently closed
+    order at once (https://bybit-exchange.github.io/docs/v5/order/open-order: "also supports querying
+    recent 500 closed status (Cancelled, Filled) orders")."""
+    if not p.lists_category(q.get("category")):
+        return Paged(list=[], category=q["category"])
     ids = {"order_id": q.get("orderId") or None, "order_link_id": q.get("orderLinkId") or None}
     symbol = p.symbol(sim, q.get("symbol"), required=False)
     if symbol is None and not any(ids.values()):
         symbol = p.symbol_or_settle(sim, None, q.get("settleCoin"))
-    orders = sim.exchange.open_orders(symbol=symbol, **ids)
-    if not orders and any(ids.values()):
-        orders = sim.exchange.order_history(symbol=symbol, limit=1, **ids)
-    return Paged(list=[render.order(o) for o in orders])
+    orders = _filtered(sim.exchange.open_orders(symbol=symbol, **ids), q)
+    rows, cursor = paging.page(orders, q, limits=paging.OPEN_ORDERS, key=lambda o: o.order_id)
+    return Paged(list=[render.order(o) for o in rows], nextPageCursor=cursor)
 
 
 async def history(sim: Sim, q: dict[str, str]) -> Paged:
-    p.category(q.get("category"))
-    orders = sim.exchange.order_history(
-        symbol=p.symbol(sim, q.get("symbol"), required=False), order_id=q.get("orderId") or None,
-        order_link_id=q.get("orderLinkId") or None,
-        limit=p.integer("limit", q.get("limit"), default=20, low=1, high=50))
-    return Paged(list=[render.order(o) for o in orders])
+    """Orders as the lagging history shows them (see server/history.py), newest first, paged, filtered by
+    symbol, orderId, orderLinkId, orderFilter and orderStatus
+    (https://bybit-exchange.github.io/docs/v5/order/order-list)."""
+    if not p.lists_category(q.get("category")):
+        return Paged(list=[], category=q["category"])
+    symbol = p.symbol(sim, q.get("symbol"), required=False)
+    order_id, link = q.get("orderId") or None, q.get("orderLinkId") or None
+    orders = [o for o in sim.history.orders(now_ms=sim.now_ms())
+              if (not symbol or o.symbol == symbol) and (not order_id or o.order_id == order_id)
+              and (not link or o.order_link_id == link)]
+    rows, cursor = paging.page(_filtered(orders, q), q, limits=paging.ORDER_HISTORY, key=lambda o: o.order_id)
+    return Paged(list=[render.order(o) for o in rows], nextPageCursor=cursor)
 
 
 # This module's part of the REST surface; app.py assembles the modules' tables.

@@ -44,7 +44,7 @@ async def _serve(sim: Sim, request: web.Request, *, private: bool) -> web.WebSoc
             except msgspec.DecodeError:
                 conn.send(_enc.encode(WsReply(op="", success=False,
                                               ret_msg=f"error:invalid frame {msg.data[:100]}",
-                                              conn_id=conn.conn_id)))
+                                              conn_id=conn.conn_id, req_id=_req_id_of(msg.data))))
                 continue
             _handle(sim, conn, req)
     finally:
@@ -52,11 +52,25 @@ async def _serve(sim: Sim, request: web.Request, *, private: bool) -> web.WebSoc
     return ws
 
 
+def _req_id_of(data: str) -> str:
+    """The req_id of a frame that is not a valid request, when it has one: every reply carries it, so a
+    client can fail just the request it belongs to."""
+    try:
+        frame = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return ""
+    rid = frame.get("req_id", "") if isinstance(frame, dict) else ""
+    return str(rid) if isinstance(rid, (str, int, float)) and not isinstance(rid, bool) else ""
+
+
 def _handle(sim: Sim, conn: Conn, req: WsRequest) -> None:
-    reply = WsReply(op=req.op, success=True, conn_id=conn.conn_id, req_id=req.req_id)
+    # Bybit takes a numeric req_id and echoes it back as a string
+    # (https://bybit-exchange.github.io/docs/v5/ws/connect)
+    rid = str(req.req_id)
+    reply = WsReply(op=req.op, success=True, conn_id=conn.conn_id, req_id=rid)
     if req.op == WsOp.PING:
         if conn.private:  # the private pong is shaped differently, as on Bybit
-            reply = WsReply(op=WsOp.PONG, req_id=req.req_id, conn_id=conn.conn_id, args=[str(sim.now_ms())])
+            reply = WsReply(op=WsOp.PONG, req_id=rid, conn_id=conn.conn_id, args=[str(sim.now_ms())])
         else:
             reply.ret_msg = "pong"
     elif req.op == WsOp.AUTH and conn.private:
@@ -102,8 +116,8 @@ def _auth(sim: Sim, conn: Conn, args: list) -> str:
     key, expires, sign = str(args[0]), int(args[1]), str(args[2])
     if key != sim.config.api_key:
         return "Invalid apikey"
-    if expires <= sim.now_ms():
-        return "Params Error: request expired"
+    if expires <= sim.now_ms():  # an expiry already past: Bybit answers "Params Error" (success false)
+        return "Params Error"
     if not matches(ws_auth_signature(secret=sim.config.api_secret, expires_ms=expires), sign):
         return "Invalid sign"
     conn.authed = True

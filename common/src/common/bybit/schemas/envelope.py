@@ -45,7 +45,7 @@ class WsRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     op: str
     args: list[str | int] = []
-    req_id: str = ""
+    req_id: str | int = ""  # Bybit accepts a number and echoes it as a string
 
 
 class WsReply(msgspec.Struct, kw_only=True, omit_defaults=True):

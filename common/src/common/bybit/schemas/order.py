@@ -28,6 +28,10 @@ class PlaceOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
     tpTriggerBy: str | None = None
     slTriggerBy: str | None = None
     positionIdx: int | None = None
+    triggerPrice: str | None = None  # a conditional order, held Untriggered until the price crosses it
+    triggerDirection: int | None = None  # 1: rises to triggerPrice, 2: falls to it
+    triggerBy: str | None = None  # the price the trigger watches (LastPrice by default)
+    tpslMode: str | None = None
 
 
 class AmendOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -58,6 +62,7 @@ class CancelAllParams(msgspec.Struct, kw_only=True, omit_defaults=True):
     category: str
     symbol: str | None = None
     settleCoin: str | None = None
+    orderFilter: str | None = None  # Order | StopOrder; unset: both
 
 
 class OrderId(msgspec.Struct, kw_only=True):
@@ -94,8 +99,12 @@ class Order(msgspec.Struct, kw_only=True):
     closeOnTrigger: bool = False
     rejectReason: str = RejectReason.NO_ERROR
     cancelType: str = CancelType.UNKNOWN
-    stopOrderType: str = ""  # "TakeProfit" | "StopLoss" for the position's TP/SL orders
+    stopOrderType: str = ""  # "Stop" (conditional), "TakeProfit", "StopLoss", "PartialTakeProfit", ...
     triggerPrice: str = ""
+    triggerDirection: int = 0  # 1 rise, 2 fall; 0 on an ordinary order
+    triggerBy: str = ""
+    tpslMode: str = ""  # Full | Partial on contract orders with TP/SL (clients tell contracts from spot by it)
+    cumFeeDetail: dict[str, str] = {}  # fee paid per coin, e.g. {"USDT": "0.0132"}
     takeProfit: str = ""
     stopLoss: str = ""
     tpTriggerBy: str = ""

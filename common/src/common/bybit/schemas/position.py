@@ -18,16 +18,30 @@ class SetLeverageParams(msgspec.Struct, kw_only=True):
 
 
 class TradingStopParams(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """POST /v5/position/trading-stop: "0" cancels that side."""
+    """POST /v5/position/trading-stop: "0" cancels that side. `positionIdx` has no default: Bybit requires
+    it (https://bybit-exchange.github.io/docs/v5/position/trading-stop), so it is always on the wire."""
 
     category: str
     symbol: str
+    positionIdx: int
     takeProfit: str | None = None
     stopLoss: str | None = None
     tpTriggerBy: str | None = None
     slTriggerBy: str | None = None
     tpslMode: str | None = None
-    positionIdx: int = 0
+    tpSize: str | None = None  # Partial mode: the TP order's qty
+    slSize: str | None = None  # Partial mode: the SL order's qty
+    trailingStop: str | None = None  # trailing distance; "0" cancels
+    activePrice: str | None = None  # the trailing stop starts once the price reaches this
+
+
+class SwitchModeParams(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """POST /v5/position/switch-mode: mode 0 one-way, 3 hedge; for one symbol or every symbol of a coin."""
+
+    category: str
+    mode: int
+    symbol: str | None = None
+    coin: str | None = None
 
 
 class Position(msgspec.Struct, kw_only=True):
@@ -52,6 +66,7 @@ class Position(msgspec.Struct, kw_only=True):
     positionIdx: int = 0
     tradeMode: int = 0  # 0 cross margin
     positionStatus: str = "Normal"
+    trailingStop: str = "0"
     entryPrice: str = ""
     createdTime: str = ""
     updatedTime: str = ""
