@@ -76,11 +76,11 @@ class Recovery:
                  failover: Failover, router: Router) -> None:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
         self.failover, self.router = failover, router
-        self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
+        self.prefixes = account.prefixes
         self.plan: Plan | None = None
 
     def ours(self, link: str) -> bool:
-        return bool(link) and link.startswith(self.prefixes)
+        return self.account.ours(link)
 
     async def run(self, trigger: str) -> bool:
         """One run of the plan; True when every step succeeded (the caller then leaves SAFE)."""
