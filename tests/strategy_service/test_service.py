@@ -229,7 +229,8 @@ def _exits(r, symbol: str) -> list[OrderIntent]:
 def test_the_strategy_ledger_converges_to_the_exchange_and_a_refused_exit_is_not_resent(strategy, redis_url,
                                                                                         tmp_path):
     """The issue's case: the strategy's ledger holds BTCUSDT long 0.164 and ETHUSDT short 3.55 while the
-    exchange holds no BTCUSDT and ETHUSDT short 0.12 (built by a strategy order)."""
+    exchange holds no BTCUSDT and ETHUSDT short 0.12 (built by a strategy order); then the operator opens a
+    BTCUSDT position by hand, which the strategy leaves alone."""
     start, r = strategy
     sim = start_sim("--admin-token", ADMIN_TOKEN, tmp_path=tmp_path)
     execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
@@ -257,12 +258,21 @@ def test_the_strategy_ledger_converges_to_the_exchange_and_a_refused_exit_is_not
         assert "110017" in execution.record(exit_.intent_id)["reason"]
         assert "BTCUSDT" not in _ledgers(r)
 
+        manual = execution.intent(source="manual")  # the operator's BTCUSDT long: not the strategy's
+        wait_until(lambda: (x := execution.record(manual.intent_id)) and x["status"] == "filled", timeout=30,
+                   what="the manual order filled")
+        publish(r, path("BTCUSDT", start_ms=now_s_ms() + 60_000, step_bps=-12.0, pump_s=20))
+        assert len(_exits(r, "BTCUSDT")) == 1  # the strategy leaves the operator's position alone
+
         n = execution.r.llen(c.EXEC_RECOVERY_KEY)
         control(r, Command.RECONCILE, target="execution")
         wait_until(lambda: execution.r.llen(c.EXEC_RECOVERY_KEY) > n and execution.state()["state"] == "NORMAL",
                    timeout=60, what="a reconciliation")
-        wait_until(lambda: _ledgers(r).get("ETHUSDT", [0])[0] == -0.12 or None, timeout=10,
-                   what="the strategy's ETHUSDT ledger at the exchange's short 0.12")
+        # the reconciliation's view: the strategy's ETHUSDT short 0.12, and the operator's BTCUSDT (which the
+        # manual fill had put in the ledger) not the strategy's
+        wait_until(lambda: (led := _ledgers(r)) and led.get("ETHUSDT", [0])[0] == -0.12 and "BTCUSDT" not in led,
+                   timeout=10, what="the strategy's ledger at the exchange's view")
+        assert sorted(p["symbol"] for p in execution.positions()) == ["BTCUSDT", "ETHUSDT"]
     finally:
         execution.close()
         sim.stop()

@@ -48,6 +48,12 @@ async def newest_plan(r: aioredis.Redis) -> tuple[str, str]:
     return plan.get("plan_id", ""), plan.get("outcome", "")
 
 
+async def built_by(r: aioredis.Redis, *, symbol: str, prefix: str) -> bool:
+    """Whether orders with `prefix` have fills in the position on `symbol` (execution's ownership record)."""
+    raw = await r.hget(c.EXEC_OWNERSHIP_KEY, symbol)
+    return raw is not None and any(link.startswith(prefix) for link in json.loads(raw))
+
+
 async def strategy_positions(r: aioredis.Redis, *, prefix: str) -> dict[str, Held]:
     """symbol -> the position on the exchange, for positions that orders with `prefix` built."""
     owners = {k.decode(): json.loads(v) for k, v in (await r.hgetall(c.EXEC_OWNERSHIP_KEY)).items()}

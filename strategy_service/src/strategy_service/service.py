@@ -26,6 +26,7 @@ from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message
 from strategy_service import profile as profiles
 from strategy_service import execution_view, risk_snapshot
 from strategy_service.engine import INTENT_PREFIX, MAX_EXIT_REFUSALS, Engine, Output
+from strategy_service.machine import State
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class StrategyService:
         self._cursor = risk_snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
         self._exec: Consumer | None = None
         self._plan = ""  # the newest of execution's recovery plans whose positions were adopted
+        self._last_fill_ours: dict[str, bool] = {}  # symbol -> whether its latest fill was a strategy order's
         self._show_profile()
 
     def register(self) -> None:
@@ -95,7 +97,8 @@ class StrategyService:
         if not risk_snapshot.newer(entry_id, self._cursor):
             return  # accounted before a restart (a redelivery of what `restore` read back)
         refusals = self._refusals(msg)
-        self.engine.on_exec_event(msg)
+        if await self._strategy_s(msg):
+            self.engine.on_exec_event(msg)
         await self._after()  # the alert first: a crash before the save repeats it rather than loses it
         if isinstance(msg, OrderEvent) and msg.reduce_only and msg.reject_reason:
             await self._exit_refused(msg, before=refusals)
@@ -125,6 +128,18 @@ class StrategyService:
         if changed:
             log.warning("positions_adopted", extra={"ctx": {"why": why, "symbols": changed}})
             await self._save()
+
+    async def _strategy_s(self, msg: Message) -> bool:
+        """False for a position the strategy neither holds nor waits for and none of its orders built (a
+        manual or foreign one): the strategy does not take it over. Fills always count (equity)."""
+        if isinstance(msg, FillEvent):
+            self._last_fill_ours[msg.symbol] = msg.order_link_id.startswith(INTENT_PREFIX)
+        if not isinstance(msg, PositionEvent) or float(msg.size or 0) == 0:
+            return True
+        s = self.engine.symbols.get(msg.symbol)
+        if self._last_fill_ours.get(msg.symbol) or (s is not None and (s.pos_size > 0 or s.m.state is State.ARMED)):
+            return True
+        return await execution_view.built_by(self.rt.bus.redis, symbol=msg.symbol, prefix=INTENT_PREFIX)
 
     def _refusals(self, msg: Message) -> int:
         s = self.engine.symbols.get(getattr(msg, "symbol", ""))
