@@ -5,7 +5,7 @@ import pytest
 
 from common.schemas import FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, encode
 from strategy_service import profile
-from strategy_service.engine import MAX_EXIT_REFUSALS, Engine, Recent
+from strategy_service.engine import MAX_EXIT_REFUSALS, Engine
 from strategy_service.execution_view import Held
 from strategy_service.machine import State
 from tests.strategy_service.market import MS, book, feed, path, trade
@@ -158,13 +158,6 @@ def test_a_profile_switch_applies_at_the_next_bar():
     out = feed(e, msgs[100:])
     assert len(intents(out)) == 1
     assert {(o.profile, o.profile_version) for o in out if isinstance(o, Signal)} == {("aggressive", 2)}
-
-
-def test_seen_ids_are_bounded_and_forget_the_oldest_first():
-    seen = Recent(cap=3)
-    for k in "abcd":
-        seen.add(k)
-    assert "a" not in seen and all(k in seen for k in "bcd")
 
 
 def _refuse(e: Engine, exit_: OrderIntent, ts_ms: int) -> None:
