@@ -51,8 +51,8 @@ def heartbeat(r) -> Heartbeat | None:
     return decode(raw) if raw else None
 
 
-def control(r, command: Command, **args: str) -> None:
-    cmd = ControlCommand(command_id=uuid.uuid4().hex, command=command, target="strategy", args=args,
+def control(r, command: Command, *, target: str = "strategy", **args: str) -> None:
+    cmd = ControlCommand(command_id=uuid.uuid4().hex, command=command, target=target, args=args,
                          issued_by="test", ts_ns=now_ns())
     r.xadd(c.SYS_CONTROL, {c.PAYLOAD_FIELD: encode(cmd)})
 

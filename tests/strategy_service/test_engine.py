@@ -5,7 +5,8 @@ import pytest
 
 from common.schemas import FillEvent, OrderEvent, OrderIntent, PositionEvent, Signal, encode
 from strategy_service import profile
-from strategy_service.engine import Engine, Recent
+from strategy_service.engine import MAX_EXIT_REFUSALS, Engine
+from strategy_service.execution_view import Held
 from strategy_service.machine import State
 from tests.strategy_service.market import MS, book, feed, path, trade
 
@@ -159,8 +160,32 @@ def test_a_profile_switch_applies_at_the_next_bar():
     assert {(o.profile, o.profile_version) for o in out if isinstance(o, Signal)} == {("aggressive", 2)}
 
 
-def test_seen_ids_are_bounded_and_forget_the_oldest_first():
-    seen = Recent(cap=3)
-    for k in "abcd":
-        seen.add(k)
-    assert "a" not in seen and all(k in seen for k in "bcd")
+def _refuse(e: Engine, exit_: OrderIntent, ts_ms: int) -> None:
+    e.on_exec_event(OrderEvent(order_link_id=exit_.intent_id, order_id="", symbol=exit_.symbol, side=exit_.side,
+                               status="Rejected", order_type="Market", qty=exit_.qty, reduce_only=True,
+                               reject_reason="110017: current position is zero", ts_ns=ts_ms * MS))
+
+
+def test_an_exit_refused_again_and_again_is_given_up_after_a_bounded_number_of_tries():
+    e = Engine(BAL)
+    e.on_exec_event(position("BTCUSDT", size="0.164", price="100.00", ts_ms=T0))  # a position it cannot close
+    sent = []
+    for msg in path(start_ms=T0 + 1_000, step_bps=-12.0, pump_s=30):
+        for i in intents(feed(e, [msg])):
+            sent.append(i)
+            _refuse(e, i, msg.exchange_ts_ns // MS)
+    assert len(sent) == MAX_EXIT_REFUSALS and all(i.reduce_only for i in sent)
+    assert e.symbols["BTCUSDT"].m.state is State.ENTERED  # still held as far as it knows; an alert says so
+
+
+def test_adopting_execution_s_view_flattens_what_the_exchange_does_not_hold_and_takes_what_it_does():
+    e = Engine(BAL)
+    e.on_exec_event(fill(OrderIntent(intent_id="s-BTCUSDT-e-0", symbol="BTCUSDT", side="Buy", qty="0.164",
+                                     created_ts_ns=T0 * MS), price="100.00", ts_ms=T0))
+    e.on_exec_event(position("BTCUSDT", size="0.164", price="100.00", ts_ms=T0 + 1))
+    assert e.adopt({"ETHUSDT": Held(side="Sell", size=0.12, avg=3200.0)}, now_ms=T0 + 2) == ["BTCUSDT", "ETHUSDT"]
+    btc, eth = e.symbols["BTCUSDT"], e.symbols["ETHUSDT"]
+    assert (btc.pos, btc.pos_size, btc.m.state) == (0.0, 0.0, State.COOLDOWN)
+    assert (eth.pos, eth.pos_size, eth.m.state, eth.m.side) == (-0.12, 0.12, State.ENTERED, "Sell")
+    assert e.risk.exposure == {"ETHUSDT": 0.12 * 3200.0}
+    assert e.adopt({"ETHUSDT": Held(side="Sell", size=0.12, avg=3200.0)}, now_ms=T0 + 3) == []

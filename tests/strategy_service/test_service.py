@@ -4,6 +4,7 @@ profile hot reload at the next bar."""
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -12,7 +13,8 @@ from common import constants as c
 from common.schemas import Alert, Command, FillEvent, OrderIntent, PositionEvent, Signal, encode, now_ns
 from tests.strategy_service.live import control, heartbeat, now_s_ms, publish, read
 from tests.strategy_service.market import MS, path
-from tests.support import wait_until
+from tests.execution_service.conftest import ADMIN_TOKEN, Exec
+from tests.support import start_sim, wait_until
 
 pytestmark = pytest.mark.service
 
@@ -195,3 +197,82 @@ def test_a_profile_switch_mid_stream_signs_the_very_next_bar(strategy):
     signs = {s.signal_id: (s.profile, s.profile_version) for s in read(r, c.STRATEGY_SIGNALS, Signal)}
     assert signs[f"BTCUSDT-{switch_ms - 1000}"] == ("balanced", 2)
     assert signs[f"BTCUSDT-{switch_ms}"] == ("aggressive", 2)
+
+
+def test_no_entry_is_armed_while_execution_is_safe(strategy):
+    start, r = strategy
+    start()
+    r.set(c.EXEC_STATE_KEY, json.dumps({"state": "SAFE", "reason": "private WS lost", "holds": {}, "ts_ns": now_ns()}))
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("execution_hold", "").startswith("execution SAFE"),
+               timeout=10, what="execution's SAFE seen by the strategy")
+    t0 = now_s_ms()
+    publish(r, path("BTCUSDT", start_ms=t0))
+    assert read(r, c.EXEC_INTENTS, OrderIntent) == []
+    assert any("entry blocked: execution SAFE: private WS lost" in reason
+               for s in read(r, c.STRATEGY_SIGNALS, Signal) for reason in s.reasons)
+
+    r.set(c.EXEC_STATE_KEY, json.dumps({"state": "NORMAL", "reason": "", "holds": {}, "ts_ns": now_ns()}))
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("execution_hold") == "none", timeout=10,
+               what="execution NORMAL seen by the strategy")
+    publish(r, path("ETHUSDT", start_ms=t0 + 60_000, base=2000.0))
+    assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["ETHUSDT"]
+
+
+def _ledgers(r) -> dict:
+    return json.loads(r.get(c.STRATEGY_RISK_KEY))["ledgers"]
+
+
+def _exits(r, symbol: str) -> list[OrderIntent]:
+    return [i for i in read(r, c.EXEC_INTENTS, OrderIntent) if i.symbol == symbol and i.reduce_only]
+
+
+def test_the_strategy_ledger_converges_to_the_exchange_and_a_refused_exit_is_not_resent(strategy, redis_url,
+                                                                                        tmp_path):
+    """The issue's case: the strategy's ledger holds BTCUSDT long 0.164 and ETHUSDT short 3.55 while the
+    exchange holds no BTCUSDT and ETHUSDT short 0.12 (built by a strategy order); then the operator opens a
+    BTCUSDT position by hand, which the strategy leaves alone."""
+    start, r = strategy
+    sim = start_sim("--admin-token", ADMIN_TOKEN, tmp_path=tmp_path)
+    execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
+    try:
+        execution.start().wait_state("NORMAL")
+        start()
+        execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Sell", "orderType": "Market",
+                                            "qty": "0.12", "orderLinkId": "s-ETHUSDT-e-1"})
+        wait_until(lambda: (r.get(c.STRATEGY_RISK_KEY) and _ledgers(r).get("ETHUSDT", [0])[0] == -0.12) or None,
+                   timeout=20, what="the strategy's ledger at the exchange's ETHUSDT short")
+        t = now_ns()
+        stale = [FillEvent(exec_id="old-btc", order_link_id="s-BTCUSDT-e-0", order_id="o1", symbol="BTCUSDT",
+                           side="Buy", price="100.00", qty="0.164", fee="0", is_maker=False, exchange_ts_ns=t,
+                           ts_ns=t),
+                 PositionEvent(symbol="BTCUSDT", side="Buy", size="0.164", entry_price="100.00", ts_ns=t + 1),
+                 FillEvent(exec_id="old-eth", order_link_id="s-ETHUSDT-e-0", order_id="o2", symbol="ETHUSDT",
+                           side="Sell", price="3200.00", qty="3.43", fee="0", is_maker=False, exchange_ts_ns=t + 2,
+                           ts_ns=t + 2),
+                 PositionEvent(symbol="ETHUSDT", side="Sell", size="3.55", entry_price="3200.00", ts_ns=t + 3)]
+        publish(r, stale, stream=c.EXEC_EVENTS)
+        assert (_ledgers(r)["BTCUSDT"][0], _ledgers(r)["ETHUSDT"][0]) == (0.164, -3.55)
+
+        publish(r, path("BTCUSDT", start_ms=now_s_ms(), step_bps=-12.0, pump_s=20))  # falling: it wants out
+        [exit_] = _exits(r, "BTCUSDT")  # refused (110017: the exchange holds none) once, never re-sent
+        assert "110017" in execution.record(exit_.intent_id)["reason"]
+        assert "BTCUSDT" not in _ledgers(r)
+
+        manual = execution.intent(source="manual")  # the operator's BTCUSDT long: not the strategy's
+        wait_until(lambda: (x := execution.record(manual.intent_id)) and x["status"] == "filled", timeout=30,
+                   what="the manual order filled")
+        publish(r, path("BTCUSDT", start_ms=now_s_ms() + 60_000, step_bps=-12.0, pump_s=20))
+        assert len(_exits(r, "BTCUSDT")) == 1  # the strategy leaves the operator's position alone
+
+        n = execution.r.llen(c.EXEC_RECOVERY_KEY)
+        control(r, Command.RECONCILE, target="execution")
+        wait_until(lambda: execution.r.llen(c.EXEC_RECOVERY_KEY) > n and execution.state()["state"] == "NORMAL",
+                   timeout=60, what="a reconciliation")
+        # the reconciliation's view: the strategy's ETHUSDT short 0.12, and the operator's BTCUSDT (which the
+        # manual fill had put in the ledger) not the strategy's
+        wait_until(lambda: (led := _ledgers(r)) and led.get("ETHUSDT", [0])[0] == -0.12 and "BTCUSDT" not in led,
+                   timeout=10, what="the strategy's ledger at the exchange's view")
+        assert sorted(p["symbol"] for p in execution.positions()) == ["BTCUSDT", "ETHUSDT"]
+    finally:
+        execution.close()
+        sim.stop()

@@ -171,6 +171,16 @@ class Settings(BaseSettings):
     # with -9 frees its job after at most this long.
     worker_lock_ttl_s: Annotated[float, Field(ge=1)] = 60.0
 
+    # Execution's hard limits on every entry (strategy and manual alike; reduce-only orders always pass),
+    # checked against the exchange's positions and wallet: see the README's failover section.
+    exec_max_open_positions: Annotated[int, Field(ge=1)] = 10  # symbols held or being entered
+    exec_max_exposure_usdt: Annotated[float, Field(gt=0)] = 100_000.0  # notional of all positions and entries
+    exec_max_symbol_exposure_usdt: Annotated[float, Field(gt=0)] = 50_000.0  # the same on one symbol
+    exec_max_order_notional_usdt: Annotated[float, Field(gt=0)] = 25_000.0  # one order's qty x price
+    exec_daily_loss_limit_pct: Annotated[float, Field(gt=0, le=100)] = 5.0  # of the wallet's equity at 00:00 UTC
+    exec_entry_deadline_s: Annotated[float, Field(gt=0)] = 15.0  # an entry older than this is not sent
+    exec_max_drift_bps: Annotated[float, Field(gt=0)] = 50.0  # price moved this far from the reference: refused
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: SecretStr) -> SecretStr:

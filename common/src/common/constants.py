@@ -137,6 +137,19 @@ def exec_module_alert_key(module: str) -> str:
     return f"execution:module:{module}"
 
 
+# Hard limits and ownership (DESIGN.md section 5): execution's daily-loss state, which orders built
+# each position, and the alerts of a refused intent and of the kill switch.
+EXEC_DAILY_LOSS_KEY: Final = f"{PREFIX}exec:daily-loss"  # JSON: UTC day, its start equity, kill reason
+EXEC_OWNERSHIP_KEY: Final = f"{PREFIX}exec:ownership"  # hash symbol -> JSON {orderLinkId: last fill ms}
+EXEC_KILL_SWITCH_ALERT: Final = "execution:kill_switch"  # the daily loss on the wallet's equity tripped
+STRATEGY_EXIT_REFUSED_ALERT: Final = "strategy:exit_refused"  # an exit refused too often: given up
+
+
+def exec_limit_alert_key(limit: str) -> str:
+    """An intent refused by execution's hard limit `limit` (an EXEC_* config key, lower case)."""
+    return f"execution:limit:{limit}"
+
+
 # --- Timing (seconds unless the name says otherwise) ---------------------------------------
 HEARTBEAT_INTERVAL_S: Final = 1.0
 # Execution-quality buckets: five minutes each, kept two days (the dashboard charts the last 24 h).

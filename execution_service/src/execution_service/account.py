@@ -1,5 +1,6 @@
 """The account as the private stream tells it: orders, fills and positions into Redis and `exec.events`,
-and every open position kept under a TP and an SL on the exchange."""
+every open position kept under a TP and an SL on the exchange, the wallet's equity for the daily loss,
+and the record of which of our orders built each position (its ownership)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from common.bybit.schemas.execution import Execution
 from common.bybit.schemas.instrument import InstrumentInfo
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position, TradingStopParams
+from common.bybit.schemas.wallet import WalletAccount
 from common.bybit.status import intent_status
 from common.config import Settings
 from common.bus import Bus
-from common.schemas import now_ns
+from common.schemas import Severity, now_ns
 from common.bybit import filters
+from execution_service.equity import DailyLoss
 from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 
@@ -36,6 +39,12 @@ class Account:
         self.settings, self.bus, self.rest, self.store, self.quality = settings, bus, rest, store, quality
         self.instruments: dict[str, InstrumentInfo] = {}
         self.seq = 0  # private messages applied; a REST snapshot taken across a change is stale
+        self.daily = DailyLoss(redis=store.r, limit_pct=settings.exec_daily_loss_limit_pct)
+        self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
+
+    def ours(self, link: str) -> bool:
+        """An orderLinkId this platform gave (strategy or manual)."""
+        return bool(link) and link.startswith(self.prefixes)
 
     async def load_instruments(self) -> int:
         self.instruments.update({i.symbol: i for i in await self.rest.instruments()})
@@ -61,6 +70,8 @@ class Account:
                 await self.on_execution(item)
             elif topic == PrivateTopic.POSITION:
                 await self.on_position(item)
+            elif topic == PrivateTopic.WALLET:
+                await self.on_wallet(item, ts_ms=msg.creationTime)
 
     async def on_order(self, o: Order) -> None:
         await self.store.apply_order(o)
@@ -89,6 +100,8 @@ class Account:
         """Publish a fill once, whether it came live or was picked up after a restart; True if new."""
         if e.execType not in FILL_TYPES or not await self.store.first_seen(e.execId, int(e.execTime or 0)):
             return False
+        if self.ours(e.orderLinkId):
+            await self.store.record_fill(symbol=e.symbol, link=e.orderLinkId, ts_ms=int(e.execTime or 0))
         await self.quality.fill(link=intent_id_of(e.orderLinkId), symbol=e.symbol, side=e.side, price=float(e.execPrice),
                                 qty=float(e.execQty), fee=float(e.execFee), maker=e.isMaker)
         await self.bus.publish(c.EXEC_EVENTS, e.to_fill_event(ts_ns=now_ns()))
@@ -96,12 +109,27 @@ class Account:
 
     async def on_position(self, p: Position) -> None:
         await self.store.apply_position(p)
+        if float(p.size or 0) == 0:
+            await self.store.position_flat(symbol=p.symbol, ts_ms=int(p.updatedTime or now_ns() // 1_000_000))
         await self.bus.publish(c.EXEC_EVENTS, p.to_position_event(ts_ns=now_ns()))
         if float(p.size or 0) > 0 and not protected(p):
             try:
                 await self.protect(p)
             except Exception as e:  # the next reconciliation tries again; never let the stream die
                 log.error("protect_failed", extra={"ctx": {"symbol": p.symbol, "error": str(e)}})
+
+    async def on_wallet(self, w: WalletAccount, *, ts_ms: int) -> None:
+        """An equity reading: the daily loss moves, and may trip execution's kill switch (CRIT alert)."""
+        tripped = await self.daily.on_equity(float(w.totalEquity), ts_ms=ts_ms)
+        if tripped:
+            log.error("kill_switch", extra={"ctx": {"reason": tripped}})
+            await self.bus.alert(key=c.EXEC_KILL_SWITCH_ALERT, severity=Severity.CRIT,
+                                 title="execution kill switch: no new entries today", detail=tripped)
+
+    async def refresh_wallet(self) -> None:
+        """An equity reading over REST (the stream pushes only on balance changes)."""
+        for w in (await self.rest.wallet()).list:
+            await self.on_wallet(w, ts_ms=now_ns() // 1_000_000)
 
     async def protect(self, p: Position) -> None:
         """Put the missing TP and/or SL on a position: a % away from the worse of entry and mark."""

@@ -67,6 +67,7 @@ class Snapshot(msgspec.Struct, kw_only=True):
     orders: list[Order]
     positions: list[Position]
     executions: list[Execution]
+    clean: bool = True  # no private message came in while it was taken
 
 
 class Recovery:
@@ -76,11 +77,11 @@ class Recovery:
                  failover: Failover, router: Router) -> None:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
         self.failover, self.router = failover, router
-        self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
+        self.prefixes = account.prefixes
         self.plan: Plan | None = None
 
     def ours(self, link: str) -> bool:
-        return bool(link) and link.startswith(self.prefixes)
+        return self.account.ours(link)
 
     async def run(self, trigger: str) -> bool:
         """One run of the plan; True when every step succeeded (the caller then leaves SAFE)."""
@@ -146,6 +147,7 @@ class Recovery:
                             executions=await self._executions())
             if self.account.seq == seq:
                 return snap, True
+        snap.clean = False
         return snap, False
 
     async def _executions(self) -> list[Execution]:
@@ -158,6 +160,7 @@ class Recovery:
 
     async def _fetch(self):
         await self.account.load_instruments()
+        await self.account.refresh_wallet()  # the day's equity for the daily loss, before any entry
         snap, _ = await self.snapshot()
         # one-way mode only: a hedge-mode account fails this step, so execution stays SAFE and says why
         await self.rest.check_one_way(probe=next(iter(self.account.instruments)), held=snap.positions)
@@ -180,7 +183,10 @@ class Recovery:
             elif rec.status in UNSENT_INTENT_STATUSES:
                 await self.store.mark_acked(rec.intent_id, o.orderId)
                 adopted += 1
-        await self.store.replace(orders=snap.orders, positions=snap.positions)
+        if snap.clean:
+            await self.store.replace(orders=snap.orders, positions=snap.positions)
+        else:  # the stream moved on while it was taken: never let the older snapshot win
+            await self.store.merge(orders=snap.orders, positions=snap.positions)
         await self.settle_unfinished(snap.orders, older_than_s=0)
         detail = (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in flight adopted, "
                   f"{len(known_before)} known before")
@@ -235,9 +241,12 @@ class Recovery:
         return None, ", ".join(p.symbol for p in naked) + " protected" if naked else "all protected"
 
     async def _zombies(self, positions: list[Position]):
-        """A position on a symbol none of our intents traded: adopt it, or flatten it, by policy."""
-        traded = {r.symbol for r in (await self.store.intents()).values()}
-        zombies = [p for p in positions if float(p.size or 0) > 0 and p.symbol not in traded]
+        """A position none of our orders built (by the persisted record of the fills of our orders, not by
+        intents, which are pruned after a day): adopt it, or flatten it, by policy."""
+        owned = await self.store.owners()
+        traded = {r.symbol for r in (await self.store.intents()).values() if r.status != IntentStatus.REJECTED}
+        zombies = [p for p in positions if float(p.size or 0) > 0 and not owned.get(p.symbol)
+                   and p.symbol not in traded]
         if not zombies:
             return None, "none"
         flatten = self.settings.exec_zombie_policy is ZombiePolicy.FLATTEN
@@ -276,3 +285,4 @@ class Recovery:
         await self._fills(snap.executions)
         await self.settle_unfinished(snap.orders, older_than_s=SETTLE_AFTER_S)
         await self.store.prune_intents(older_than_s=INTENTS_KEPT_S)
+        await self.account.refresh_wallet()  # unrealised PnL moves equity without a wallet push

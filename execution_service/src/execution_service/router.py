@@ -23,10 +23,11 @@ from common.bybit.rest import LINEAR, BybitRest
 from common.bybit.schemas.order import Order, PlaceOrderParams
 from common.bus import Bus
 from common.config import Settings
-from common.schemas import OrderEvent, OrderIntent, now_ns
+from common.schemas import OrderEvent, OrderIntent, Severity, now_ns
 from common.bybit import filters
 from execution_service.account import Account
 from execution_service.failover import Failover
+from execution_service.limits import Limits
 from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store
 
@@ -54,6 +55,8 @@ class Router:
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.active: set[str] = set()  # intents this process is working on
         self.tasks: set[asyncio.Task] = set()
+        self.limits = None if account is None else Limits(
+            settings=settings, store=store, rest=rest, daily=account.daily, refresh_wallet=account.refresh_wallet)
 
     async def handle(self, intent: OrderIntent) -> None:
         """The consumer's handler: record the intent first (once its entry is acked, a crash cannot lose
@@ -129,10 +132,20 @@ class Router:
             return f"expired: {age_s:.0f} s old"
         if intent.side not in (Side.BUY, Side.SELL):
             return f"side {intent.side!r} is neither Buy nor Sell"
-        if not intent.reduce_only and not await self.failover.wait_normal(self.settings.exec_safe_wait_s,
-                                                                          beat=self.beat):
+        if intent.reduce_only:
+            return ""
+        if not await self.failover.wait_normal(self.settings.exec_safe_wait_s, beat=self.beat):
             return f"safe mode: {self.failover.reason}"
-        return ""
+        try:
+            refusal = await self.limits.admit(intent)  # after the wait: the limits as they stand now
+        except (BybitError, BybitNetworkError) as e:  # no price or equity to check against: not sent
+            return f"limits not checkable: {e}"
+        if refusal is None:
+            return ""
+        await self.failover.alert(c.exec_limit_alert_key(refusal.limit), f"{intent.source} entry refused: "
+                                  f"{intent.symbol} {intent.side} {intent.qty}", f"{intent.intent_id}: {refusal}",
+                                  severity=Severity.WARN)
+        return str(refusal)
 
     async def _params(self, intent: OrderIntent, *, taker: bool = False) -> PlaceOrderParams:
         info = await self.account.instrument(intent.symbol)
@@ -222,6 +235,8 @@ class Router:
 
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
+        if self.limits is not None:
+            self.limits.release(intent.intent_id)
         await self.store.put_intent(IntentRecord(
             intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             reduce_only=intent.reduce_only,

@@ -52,6 +52,7 @@ _enc = msgspec.json.Encoder()
 _order = msgspec.json.Decoder(Order)
 _position = msgspec.json.Decoder(Position)
 _intent = msgspec.json.Decoder(IntentRecord)
+_fills_by_link = msgspec.json.Decoder(dict[str, int])
 
 
 def order_key(o: Order) -> str:
@@ -64,6 +65,7 @@ class Store:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.r = redis
         self.lock = asyncio.Lock()  # one process writes intents: read-modify-write under this lock
+        self.owner_lock = asyncio.Lock()  # the same for the ownership record
 
     # --- orders ---
     async def orders(self) -> dict[str, Order]:
@@ -86,10 +88,22 @@ class Store:
         return {k.decode(): _position.decode(v) for k, v in raw.items()}
 
     async def apply_position(self, p: Position) -> None:
+        """A position update; an older one than the view's (by updatedTime) never wins."""
+        old = await self.r.hget(c.EXEC_POSITIONS_KEY, p.symbol)
+        if old is not None and int(_position.decode(old).updatedTime or 0) > int(p.updatedTime or 0):
+            return
         if float(p.size or 0) == 0:
             await self.r.hdel(c.EXEC_POSITIONS_KEY, p.symbol)
         else:
             await self.r.hset(c.EXEC_POSITIONS_KEY, p.symbol, _enc.encode(p))
+
+    async def merge(self, *, orders: list[Order], positions: list[Position]) -> None:
+        """A snapshot the stream moved past while it was taken: each item only where it is not older
+        than the view's (nothing is removed; the next clean snapshot does that)."""
+        for o in orders:
+            await self.apply_order(o)
+        for p in positions:
+            await self.apply_position(p)
 
     async def replace(self, *, orders: list[Order], positions: list[Position]) -> None:
         """The exchange's snapshot becomes the view, in one transaction."""
@@ -157,3 +171,30 @@ class Store:
         if added and await self.r.zcard(c.EXEC_FILLS_KEY) > FILLS_KEPT:
             await self.r.zremrangebyrank(c.EXEC_FILLS_KEY, 0, -FILLS_KEPT - 1)
         return bool(added)
+
+    # --- ownership: which of our orders built each position (kept while the position lives) ---
+    async def owners(self) -> dict[str, dict[str, int]]:
+        """symbol -> {orderLinkId of ours: exchange time (ms) of its last fill} since the symbol was flat."""
+        raw = await self.r.hgetall(c.EXEC_OWNERSHIP_KEY)
+        return {k.decode(): _fills_by_link.decode(v) for k, v in raw.items()}
+
+    async def record_fill(self, *, symbol: str, link: str, ts_ms: int) -> None:
+        """A fill of our order `link` went into the position on `symbol`."""
+        async with self.owner_lock:
+            raw = await self.r.hget(c.EXEC_OWNERSHIP_KEY, symbol)
+            links = _fills_by_link.decode(raw) if raw else {}
+            links[link] = max(ts_ms, links.get(link, 0))
+            await self.r.hset(c.EXEC_OWNERSHIP_KEY, symbol, _enc.encode(links))
+
+    async def position_flat(self, *, symbol: str, ts_ms: int) -> None:
+        """The position on `symbol` was flat at `ts_ms`: the fills up to then built nothing that is left
+        (a fill after it, of a position reopened meanwhile, stays)."""
+        async with self.owner_lock:
+            raw = await self.r.hget(c.EXEC_OWNERSHIP_KEY, symbol)
+            if raw is None:
+                return
+            links = {k: t for k, t in _fills_by_link.decode(raw).items() if t > ts_ms}
+            if links:
+                await self.r.hset(c.EXEC_OWNERSHIP_KEY, symbol, _enc.encode(links))
+            else:
+                await self.r.hdel(c.EXEC_OWNERSHIP_KEY, symbol)

@@ -7,63 +7,26 @@ the replay tool wraps it with the simulator's matching engine; both run this sam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from common.bybit import link_ids
 from common.bybit.enums import OrderStatus, OrderType, Side, TimeInForce
 from common.schemas import BookTop, FillEvent, Message, OrderEvent, OrderIntent, PositionEvent, Signal, Trade
 from strategy_service import detector, scoring
 from strategy_service.features import Snapshot, SymbolFeatures
-from strategy_service.lots import Lot, fmt, guess
+from strategy_service.lots import fmt, guess
 from strategy_service.profile import Profile
 from strategy_service.risk import RiskEngine
+from strategy_service.execution_view import Held
 from strategy_service.risk_snapshot import Ledger, RiskSnapshot
 from strategy_service.machine import Event, Machine, State
+from strategy_service.state import Recent, Symbol
 
 Output = Signal | OrderIntent
 _NOTHING: tuple[Output, ...] = ()  # what most messages produce (shared: a tuple cannot be appended to)
 INTENT_PREFIX = "s-"  # our orderLinkIds: s-<symbol>-e-<setup bar ms> (entry), -x-<bar ms> (exit)
 _FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.DEACTIVATED})
-
-
-class Recent:
-    """A set that forgets its oldest members beyond `cap`, so a 24/7 process stays bounded; ids
-    (intents, executions) only ever come back recently (a redelivery, a restart)."""
-
-    __slots__ = ("cap", "items")
-
-    def __init__(self, cap: int = 100_000) -> None:
-        self.cap = cap
-        self.items: dict[str, None] = {}
-
-    def add(self, key: str) -> None:
-        self.items[key] = None
-        if len(self.items) > self.cap:
-            del self.items[next(iter(self.items))]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.items
-
-
-class Symbol:
-    """Everything the engine keeps about one symbol."""
-
-    __slots__ = ("name", "f", "m", "lot", "book_ms", "lag_ms", "book_stale", "pos", "avg", "trade_pnl",
-                 "pos_size", "pos_side", "pos_ts", "last_intent")
-
-    def __init__(self, name: str, f: SymbolFeatures) -> None:
-        self.name, self.f, self.m = name, f, Machine()
-        self.lot: Lot | None = None  # guessed from the first book, as live and replay both do
-        self.book_ms = -1  # exchange time of the last book message
-        self.lag_ms = 0  # how late the last book message arrived
-        self.book_stale = False
-        self.pos = 0.0  # signed size from our fills
-        self.avg = 0.0
-        self.trade_pnl = 0.0  # net PnL of the round trip in progress, fees included
-        self.pos_size = 0.0  # the exchange's size and side from position events
-        self.pos_side = ""
-        self.pos_ts = 0
-        self.last_intent: OrderIntent | None = None
+MAX_EXIT_REFUSALS = 3  # exits refused in a row on one symbol before the engine stops sending them
 
 
 class Engine:
@@ -72,6 +35,7 @@ class Engine:
         self.risk = RiskEngine(profile.risk)
         self.safe_mode = False
         self.feed_stale = False  # the service's wall-clock verdict on the feed (never set in a replay)
+        self.exec_hold = ""  # why the execution service sends no entry now ("" when NORMAL; never in a replay)
         self.symbols: dict[str, Symbol] = {}
         self.emitted = Recent()  # intent ids sent: a setup is entered at most once
         self.settled = Recent()  # intent ids that filled or ended
@@ -191,11 +155,39 @@ class Engine:
             self.risk.on_trade_closed(s.trade_pnl, now_ms=now)
             s.trade_pnl = 0.0
 
+    def adopt(self, held: Mapping[str, Held], *, now_ms: int) -> list[str]:
+        """Take the exchange's positions (as execution sees them, the strategy's own only) as ours: the
+        ledger, the exposure and the state machine follow; a symbol with an entry in flight is left to
+        its own events. Returns the symbols that changed."""
+        changed = []
+        for name in sorted(set(self.symbols) | set(held)):
+            s = self.symbols.get(name) or self._add(name)
+            h = held.get(name, Held(side="", size=0.0, avg=0.0))
+            signed = h.size if h.side == Side.BUY else -h.size
+            if s.m.state is State.ARMED or (round(s.pos - signed, 9) == 0 and s.pos_size == h.size):
+                continue
+            changed.append(name)
+            s.pos, s.pos_size, s.pos_side, s.pos_ts = signed, h.size, h.side, now_ms
+            s.avg, s.exit_refusals = h.avg if h.size else 0.0, 0
+            if h.size:
+                s.m.side = h.side
+                self.risk.exposure[name] = h.size * h.avg
+                if s.m.state not in (State.ENTERED, State.EXITING):
+                    s.m.fire(Event.FILLED, now_ms)
+            else:
+                s.trade_pnl = 0.0
+                self.risk.exposure.pop(name, None)
+                if s.m.state in (State.ENTERED, State.EXITING):
+                    s.m.fire(Event.FLAT, now_ms)
+        return changed
+
     def _on_position(self, e: PositionEvent) -> None:
         s = self.symbols.get(e.symbol) or self._add(e.symbol)
         if e.ts_ns < s.pos_ts * 1_000_000:
             return  # an older event delivered again after a newer one
         now = e.ts_ns // 1_000_000
+        if float(e.size) != s.pos_size:
+            s.exit_refusals = 0
         s.pos_ts, s.pos_size, s.pos_side = now, float(e.size), e.side
         if s.pos_size > 0:
             self.risk.exposure[s.name] = s.pos_size * float(e.entry_price or 0)
@@ -219,6 +211,7 @@ class Engine:
             self.risk.exposure.pop(s.name, None)
             s.m.fire(Event.ENTRY_FAILED, now)
         elif s.m.state is State.EXITING:
+            s.exit_refusals += 1
             s.m.fire(Event.EXIT_FAILED, now)
 
     # --- decisions ------------------------------------------------------------------------
@@ -253,8 +246,11 @@ class Engine:
             out += [intent] if intent else []
             notes.append(f"entry blocked: {why}" if why else f"entry {intent.qty} @ {intent.reference_price}")
         elif m.state is State.ENTERED and (sc < p.scoring.exit_score or now - m.since_ms >= p.timing.max_hold_ms):
-            out.append(self._exit(s, snap, msg=msg))
-            notes.append("exit: " + ("score reversed" if sc < p.scoring.exit_score else "max hold time"))
+            if s.exit_refusals >= MAX_EXIT_REFUSALS:
+                notes.append(f"exit given up: refused {s.exit_refusals} times in a row")
+            else:
+                out.append(self._exit(s, snap, msg=msg))
+                notes.append("exit: " + ("score reversed" if sc < p.scoring.exit_score else "max hold time"))
         if m.state is State.WATCHING:
             m.side = side
         if sc >= p.scoring.watch_score or m.state is not before or out or notes:
@@ -269,7 +265,7 @@ class Engine:
         p, now = self.profile, snap.bar_end_ms
         stale = (self.feed_stale or s.book_stale or now - s.book_ms > p.timing.stale_after_ms
                  or s.lag_ms > p.timing.stale_after_ms)
-        why = self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode)
+        why = self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode) or self.exec_hold
         intent_id = link_ids.intent_id(prefix=INTENT_PREFIX, symbol=s.name, kind="e", ms=now)
         if why or intent_id in self.emitted:
             return None, why or "already sent"

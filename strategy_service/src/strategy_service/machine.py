@@ -40,8 +40,8 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.WATCHING, E.TIMEOUT): S.IDLE,
     (S.WATCHING, E.ENTRY_SENT): S.ARMED,
     (S.ARMED, E.FILLED): S.ENTERED,
-    # a position we did not wait for (a fill after the entry timed out, or one opened by hand):
-    # the machine follows the exchange and manages it
+    # a position we did not wait for (a fill after the entry timed out, or one adopted from execution's
+    # view): the machine follows the exchange and manages it (the service keeps manual positions out)
     (S.IDLE, E.FILLED): S.ENTERED,
     (S.WATCHING, E.FILLED): S.ENTERED,
     (S.COOLDOWN, E.FILLED): S.ENTERED,

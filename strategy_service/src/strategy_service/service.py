@@ -3,29 +3,38 @@
 Adds what the pure engine must not do itself: the wall-clock staleness verdict on the feed, safe
 mode, the active profile (a Redis key, hot-reloaded through sys.control), heartbeat facts, the
 kill-switch alert, the risk snapshot (a Redis key saved with every execution event it accounts)
-and rebuilding state from Redis after a restart.
+rebuilding state from Redis after a restart, and execution's view: no entry while execution is not
+NORMAL, and its positions adopted after each reconciliation and on an exit refused as flat.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import msgspec
 from redis.exceptions import ResponseError
 
 from common import constants as c
+from common.bybit.constants import REDUCE_ONLY_INCREASE
+from common.health import Progress
 from common.lifecycle import Runtime
-from common.bus import Consumer
+from common.bus import REDIS_DOWN, Consumer
 from common.schemas import (BookTop, Command, ControlCommand, FillEvent, Message, OrderEvent, OrderIntent,
                             PositionEvent, Severity, Signal, Status, Trade, decode, now_ns)
 from strategy_service import profile as profiles
-from strategy_service import risk_snapshot
-from strategy_service.engine import Engine, Output
+from strategy_service import execution_view, risk_snapshot
+from strategy_service.engine import INTENT_PREFIX, MAX_EXIT_REFUSALS, Engine, Output
+from strategy_service.machine import State
 
 log = logging.getLogger(__name__)
 
 # How far back a restart reads exec.intents and exec.events to rebuild its state (entries).
 RESTORE_DEPTH = 50_000
+EXEC_POLL_S = 0.5  # execution's state and newest recovery plan are read this often
+# Refusals that mean the position the exit was for is not there (Bybit: "current position is zero").
+FLAT_REFUSALS = (str(REDUCE_ONLY_INCREASE),)
 
 
 class StrategyService:
@@ -37,6 +46,8 @@ class StrategyService:
         self._kills_seen = engine.risk.kills
         self._cursor = risk_snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
         self._exec: Consumer | None = None
+        self._plan = ""  # the newest of execution's recovery plans whose positions were adopted
+        self._last_fill_ours: dict[str, bool] = {}  # symbol -> whether its latest fill was a strategy order's
         self._show_profile()
 
     def register(self) -> None:
@@ -46,6 +57,7 @@ class StrategyService:
         self.rt.consume(c.MARKET_TRADES, self.on_market, types=(Trade,))
         self.rt.consume(c.MARKET_BOOK, self.on_market, types=(BookTop,))
         self.rt.on_control(self.on_control)
+        self.rt.task("execution-view", self.watch_execution)
 
     async def restore(self) -> None:
         """Rebuild from the risk snapshot, our past intents and the execution events after the
@@ -84,10 +96,66 @@ class StrategyService:
         entry_id = self._exec.entry_id.decode()
         if not risk_snapshot.newer(entry_id, self._cursor):
             return  # accounted before a restart (a redelivery of what `restore` read back)
-        self.engine.on_exec_event(msg)
+        refusals = self._refusals(msg)
+        if await self._strategy_s(msg):
+            self.engine.on_exec_event(msg)
         await self._after()  # the alert first: a crash before the save repeats it rather than loses it
+        if isinstance(msg, OrderEvent) and msg.reduce_only and msg.reject_reason:
+            await self._exit_refused(msg, before=refusals)
         self._cursor = entry_id
         await self._save()
+
+    async def watch_execution(self, progress: Progress) -> None:
+        """Follow execution's state (no entry armed unless NORMAL) and adopt its positions after each
+        of its recovery plans."""
+        while True:
+            progress.beat()
+            try:
+                self.engine.exec_hold = await execution_view.hold_reason(self.rt.bus.redis)
+                self.rt.health.details["execution_hold"] = self.engine.exec_hold or "none"
+                plan, outcome = await execution_view.newest_plan(self.rt.bus.redis)
+                if plan != self._plan and outcome == "ok":
+                    self._plan = plan
+                    await self.adopt(f"after execution's recovery plan {plan}")
+            except (*REDIS_DOWN, ValueError, msgspec.DecodeError) as e:  # Redis down or a bad value: try
+                log.warning("execution_view_unread", extra={"ctx": {"error": str(e)}})  # at the next poll
+            await asyncio.sleep(EXEC_POLL_S)
+
+    async def adopt(self, why: str) -> None:
+        """Execution's positions (the strategy's own) become the engine's, and are saved."""
+        held = await execution_view.strategy_positions(self.rt.bus.redis, prefix=INTENT_PREFIX)
+        changed = self.engine.adopt(held, now_ms=time.time_ns() // 1_000_000)
+        if changed:
+            log.warning("positions_adopted", extra={"ctx": {"why": why, "symbols": changed}})
+            await self._save()
+
+    async def _strategy_s(self, msg: Message) -> bool:
+        """False for a position the strategy neither holds nor waits for and none of its orders built (a
+        manual or foreign one): the strategy does not take it over. Fills always count (equity)."""
+        if isinstance(msg, FillEvent):
+            self._last_fill_ours[msg.symbol] = msg.order_link_id.startswith(INTENT_PREFIX)
+        if not isinstance(msg, PositionEvent) or float(msg.size or 0) == 0:
+            return True
+        s = self.engine.symbols.get(msg.symbol)
+        if self._last_fill_ours.get(msg.symbol) or (s is not None and (s.pos_size > 0 or s.m.state is State.ARMED)):
+            return True
+        return await execution_view.built_by(self.rt.bus.redis, symbol=msg.symbol, prefix=INTENT_PREFIX)
+
+    def _refusals(self, msg: Message) -> int:
+        s = self.engine.symbols.get(getattr(msg, "symbol", ""))
+        return 0 if s is None else s.exit_refusals
+
+    async def _exit_refused(self, msg: OrderEvent, *, before: int) -> None:
+        """Our exit was refused: a refusal that says the position is flat makes the exchange's view ours;
+        refused MAX_EXIT_REFUSALS times in a row, the exit is given up with a CRIT alert."""
+        if msg.reject_reason.startswith(FLAT_REFUSALS):
+            await self.adopt(f"exit {msg.order_link_id} refused: {msg.reject_reason}")
+        s = self.engine.symbols.get(msg.symbol)
+        if s is not None and before < MAX_EXIT_REFUSALS <= s.exit_refusals:
+            log.error("exit_given_up", extra={"ctx": {"symbol": msg.symbol, "reason": msg.reject_reason}})
+            await self.rt.bus.alert(key=c.STRATEGY_EXIT_REFUSED_ALERT, severity=Severity.CRIT,
+                                    title=f"strategy: exit of {msg.symbol} refused {s.exit_refusals} times, "
+                                          f"given up", detail=msg.reject_reason)
 
     async def on_control(self, cmd: ControlCommand) -> None:
         if cmd.target not in ("*", self.rt.service):

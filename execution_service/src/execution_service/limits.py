@@ -1,0 +1,158 @@
+"""Execution's hard limits on every entry, the strategy's and the operator's alike.
+
+Checked when the entry is about to be sent (after any wait for NORMAL), against the exchange's own
+positions and open orders (Execution's Redis view of them) and the wallet's equity: the entry deadline,
+the daily-loss kill switch, the drift of the current price from the intent's reference, the notional of
+the order, the number of symbols held or being entered, and the total and per-symbol exposure.
+Admissions are taken one at a time and each admitted entry reserves its notional until its order is
+on the exchange's books or done, so entries released together (NORMAL after a SAFE period) cannot
+pass the limits together. Reduce-only intents are never limited: they only ever shrink a position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from common.bybit.enums import OrderType, TimeInForce
+from common.bybit.errors import BybitError, BybitNetworkError
+from common.bybit.rest import BybitRest
+from common.config import Settings
+from common.constants import FINAL_INTENT_STATUSES, IntentStatus
+from common.schemas import OrderIntent, now_ns
+from execution_service.equity import DailyLoss
+from execution_service.store import Store, intent_id_of
+
+log = logging.getLogger(__name__)
+PRICE_MAX_AGE_S = 1.0  # a symbol's last price is asked again after this long
+WALLET_MAX_AGE_S = 5.0  # an equity reading older than this is refreshed over REST before an entry
+SETTLE_S = 2.0  # a filled entry stays reserved this long, until the position stream has counted it
+TAKERS = frozenset({TimeInForce.IOC, TimeInForce.FOK})  # limit orders that do not rest on the book
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Which limit (its config key, lower case) refused an entry, and the figures that broke it."""
+
+    limit: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"limit {self.limit.upper()}: {self.detail}"
+
+
+@dataclass
+class Reservation:
+    """An admitted entry's claim on the limits until the exchange's view counts it."""
+
+    symbol: str
+    notional: float
+    done_at: float = 0.0  # monotonic time it was first seen final (0: not yet)
+
+
+class Limits:
+    """Admits an entry (reserving its notional) or says which limit refuses it."""
+
+    def __init__(self, *, settings: Settings, store: Store, rest: BybitRest, daily: DailyLoss,
+                 refresh_wallet: Callable[[], Awaitable[None]]) -> None:
+        self.s, self.store, self.rest, self.daily = settings, store, rest, daily
+        self.refresh_wallet = refresh_wallet  # an equity reading over REST
+        self.lock = asyncio.Lock()  # admissions one at a time
+        self.reserved: dict[str, Reservation] = {}  # intent id -> its claim
+        self.prices: dict[str, tuple[float, float]] = {}  # symbol -> (last price, monotonic time)
+
+    async def admit(self, intent: OrderIntent) -> Refusal | None:
+        """None: the entry may go out now (and is reserved); else the limit that refuses it."""
+        s = self.s
+        age_s = (now_ns() - intent.created_ts_ns) / 1e9
+        if age_s > s.exec_entry_deadline_s:
+            return Refusal("exec_entry_deadline_s", f"the entry is {age_s:.1f} s old > {s.exec_entry_deadline_s:g} s")
+        killed = await self._killed()
+        if killed:
+            return Refusal("exec_daily_loss_limit_pct", killed)
+        limit = float(intent.price or 0) if intent.order_type == OrderType.LIMIT else 0.0
+        ref = float(intent.reference_price or 0)
+        takes = not limit or intent.time_in_force in TAKERS  # a resting limit is its own price guard
+        price = await self._price(intent.symbol) if takes else limit
+        if takes and ref > 0:
+            drift = abs(price - ref) / ref * 1e4
+            if drift > s.exec_max_drift_bps:
+                return Refusal("exec_max_drift_bps", f"price {price:g} is {drift:.0f} bps from the reference "
+                                                     f"{ref:g} > {s.exec_max_drift_bps:g} bps")
+        notional = float(intent.qty) * (limit or price)
+        if notional > s.exec_max_order_notional_usdt:
+            return Refusal("exec_max_order_notional_usdt",
+                           f"{notional:.2f} USDT > {s.exec_max_order_notional_usdt:g} USDT")
+        async with self.lock:
+            exposure = await self._exposure()
+            held = set(exposure)
+            if intent.symbol not in held and len(held) >= s.exec_max_open_positions:
+                return Refusal("exec_max_open_positions", f"{len(held)} symbols held or being entered "
+                                                          f"({', '.join(sorted(held))}) >= {s.exec_max_open_positions}")
+            on_symbol = exposure.get(intent.symbol, 0.0) + notional
+            if on_symbol > s.exec_max_symbol_exposure_usdt:
+                return Refusal("exec_max_symbol_exposure_usdt", f"{intent.symbol} would hold {on_symbol:.2f} "
+                                                                f"USDT > {s.exec_max_symbol_exposure_usdt:g} USDT")
+            total = sum(exposure.values()) + notional
+            if total > s.exec_max_exposure_usdt:
+                return Refusal("exec_max_exposure_usdt",
+                               f"{total:.2f} USDT in all > {s.exec_max_exposure_usdt:g} USDT")
+            self.reserved[intent.intent_id] = Reservation(symbol=intent.symbol, notional=notional)
+        return None
+
+    def release(self, intent_id: str) -> None:
+        """The entry will not reach the exchange (refused after admission): its claim goes."""
+        self.reserved.pop(intent_id, None)
+
+    async def _killed(self) -> str:
+        """The kill switch's reason ("" when entries may open), from an equity reading at most
+        WALLET_MAX_AGE_S old, or the last one when the exchange cannot give a new one."""
+        if self.daily.age_s() > WALLET_MAX_AGE_S:
+            try:
+                await self.refresh_wallet()
+            except (BybitError, BybitNetworkError) as e:
+                log.warning("wallet_unread", extra={"ctx": {"error": str(e)}})
+        return (await self.daily.load()).killed
+
+    async def _price(self, symbol: str) -> float:
+        price, at = self.prices.get(symbol, (0.0, 0.0))
+        if time.monotonic() - at > PRICE_MAX_AGE_S:
+            [ticker] = await self.rest.tickers(symbol=symbol)
+            price = float(ticker.lastPrice)
+            self.prices[symbol] = (price, time.monotonic())
+        return price
+
+    async def _exposure(self) -> dict[str, float]:
+        """symbol -> USDT held or being entered: positions, open entry orders, and admitted entries not
+        on the books yet."""
+        out: dict[str, float] = {}
+        for p in (await self.store.positions()).values():
+            value = float(p.positionValue or 0) or float(p.size) * float(p.markPrice or 0)
+            out[p.symbol] = out.get(p.symbol, 0.0) + abs(value)
+        booked = set()
+        for o in (await self.store.orders()).values():
+            if o.reduceOnly or not o.orderLinkId:
+                continue
+            booked.add(intent_id_of(o.orderLinkId))
+            left = float(o.qty) - float(o.cumExecQty or 0)
+            price = float(o.price or 0) or self.prices.get(o.symbol, (0.0, 0.0))[0]
+            out[o.symbol] = out.get(o.symbol, 0.0) + left * price
+        for intent_id, r in list(self.reserved.items()):
+            if await self._settled(intent_id, r):
+                del self.reserved[intent_id]
+            elif intent_id not in booked:
+                out[r.symbol] = out.get(r.symbol, 0.0) + r.notional
+        return out
+
+    async def _settled(self, intent_id: str, r: Reservation) -> bool:
+        """Whether the exchange's view counts this entry now (or it came to nothing)."""
+        rec = await self.store.intent(intent_id)
+        if rec is None:
+            return True
+        if rec.status not in FINAL_INTENT_STATUSES:
+            return False
+        r.done_at = r.done_at or time.monotonic()
+        return rec.status != IntentStatus.FILLED or time.monotonic() - r.done_at > SETTLE_S

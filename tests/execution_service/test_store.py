@@ -1,0 +1,65 @@
+"""Ownership is durable: whether a position is ours is decided by the persisted record of the fills of our
+orders that built it, not by intents (pruned after a day), so EXEC_ZOMBIE_POLICY=flatten closes a position
+opened on the exchange directly and never an operator's day-old manual one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis.asyncio as aioredis
+
+from common import constants as c
+from common.bybit.schemas.position import Position
+from execution_service.store import Store
+from tests.support import wait_until
+
+pytestmark = pytest.mark.service
+
+DAY_NS = 86_400 * 10**9
+
+
+def _newest_zombie_step(execution) -> str:
+    plan = json.loads(execution.r.lindex(c.EXEC_RECOVERY_KEY, 0))
+    return next(s["detail"] for s in plan["steps"] if s["name"] == "zombie positions")
+
+
+def test_a_day_old_manual_position_is_ours_and_never_flattened(execution):
+    execution.env["EXEC_ZOMBIE_POLICY"] = "flatten"
+    execution.start().wait_state("NORMAL")
+    manual = execution.intent(source="manual")
+    wait_until(lambda: (r := execution.record(manual.intent_id)) and r["status"] == "filled", timeout=30,
+               what="the manual order filled")
+
+    rec = execution.record(manual.intent_id)  # a day passes: the intent's record is old enough to go
+    rec["ts_ns"] -= DAY_NS + 3_600 * 10**9
+    execution.r.hset(c.EXEC_INTENTS_KEY, manual.intent_id, json.dumps(rec))
+    wait_until(lambda: execution.record(manual.intent_id) is None, timeout=30, what="the intent pruned")
+
+    execution.stop()  # a restart: a recovery plan looks for zombies with no intent left to go by
+    execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Buy", "orderType": "Market", "qty": "0.1",
+                                        "orderLinkId": "web-1"})  # opened on the exchange's website
+    execution.start().wait_state("NORMAL")
+    assert _newest_zombie_step(execution) == "flattened: ETHUSDT Buy 0.1"
+    [held] = execution.positions()
+    assert (held["symbol"], float(held["size"])) == ("BTCUSDT", 0.01)
+    assert list(json.loads(execution.r.hget(c.EXEC_OWNERSHIP_KEY, "BTCUSDT"))) == [manual.intent_id]  # why
+
+
+def _position(size: str, updated_ms: int) -> Position:
+    return Position(symbol="BTCUSDT", side="Buy", size=size, positionValue="0", leverage="10", markPrice="75000",
+                    unrealisedPnl="0", cumRealisedPnl="0", updatedTime=str(updated_ms))
+
+
+async def test_an_older_snapshot_never_overwrites_what_the_stream_said_since(redis_url):
+    """Recovery merges a snapshot the stream moved past (not clean): the stream's newer position stays."""
+    r = aioredis.Redis.from_url(redis_url)
+    store = Store(r)
+    try:
+        await store.apply_position(_position("0.02", 2_000))  # the stream, during the snapshot
+        await store.merge(orders=[], positions=[_position("0.01", 1_000)])  # the REST snapshot, taken before
+        assert (await store.positions())["BTCUSDT"].size == "0.02"
+        await store.merge(orders=[], positions=[_position("0.03", 3_000)])  # a newer one does win
+        assert (await store.positions())["BTCUSDT"].size == "0.03"
+    finally:
+        await r.aclose()
