@@ -132,7 +132,9 @@ def test_operator_safe_mode_and_reconcile_from_the_cli(execution):
     subprocess.run([ctl, "safe-mode", "on"], env=execution.env, check=True, capture_output=True, timeout=30)
     execution.wait_state("SAFE", timeout=10)
     i = execution.intent()
-    rec = wait_until(lambda: execution.record(i.intent_id), timeout=10, what="the entry refused")
+    # The record exists from "queued" on: wait for the outcome, not for the record.
+    rec = wait_until(lambda: (r := execution.record(i.intent_id)) and r["status"] != "queued" and r, timeout=10,
+                     what="the entry refused")
     assert rec["status"] == "rejected" and "safe mode" in rec["reason"]
     # an exit still goes in SAFE: reduce-only closes the position
     _filled(execution, execution.intent(side="Sell", reduce_only=True).intent_id)
