@@ -47,10 +47,12 @@ class BareRest:
         """Open every connection of the pool now (concurrent requests force one each)."""
         await asyncio.gather(*(self.client.get("/v5/market/time") for _ in range(self.connections)))
 
-    async def place(self, *, symbol: str, price: str, link_id: str, qty: str = "0.001") -> float:
-        """Place one resting limit buy; returns request -> decoded reply in ms."""
-        body = _encode(PlaceOrderParams(category=LINEAR, symbol=symbol, side=Side.BUY, orderType=OrderType.LIMIT,
-                                        qty=qty, price=price, orderLinkId=link_id))
+    async def place(self, *, symbol: str, link_id: str, price: str | None = None, side: str = Side.BUY,
+                    qty: str = "0.001") -> float:
+        """Place one order (a limit at `price`, else a market order); returns request -> decoded reply in ms."""
+        body = _encode(PlaceOrderParams(category=LINEAR, symbol=symbol, side=side, qty=qty, price=price,
+                                        orderType=OrderType.LIMIT if price else OrderType.MARKET,
+                                        orderLinkId=link_id))
         t0 = time.perf_counter()
         ts = int(time.time() * 1000)
         recv = k.DEFAULT_RECV_WINDOW_MS

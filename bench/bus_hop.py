@@ -107,7 +107,8 @@ async def consume(*, path: str, url: str, count: int) -> dict:
     lat_ms = lat_ms[int(len(lat_ms) * WARMUP):]
     q = statistics.quantiles(lat_ms, n=100, method="inclusive")
     cpu_us = (time.process_time() - cpu0) / count * 1e6  # this process's CPU per message: noise-free cost
-    return {"p50": q[49], "p99": q[98], "rate": (count - 1) / max(last - first, 1e-9), "cpu_us": cpu_us}
+    return {"p50": q[49], "p99": q[98], "rate": (count - 1) / max(last - first, 1e-9), "cpu_us": cpu_us,
+            "samples": lat_ms}
 
 
 # --- producer process ----------------------------------------------------------------------
