@@ -56,8 +56,9 @@ def trade(n: int) -> Trade:
 # --- consumer process ----------------------------------------------------------------------
 
 
-async def consume(*, path: str, url: str, count: int) -> dict:
-    """Read `count` messages; returns hop latencies (ms) and the receive-side rate."""
+async def consume(*, path: str, url: str, count: int, samples: bool = False) -> dict:
+    """Read `count` messages; returns hop latencies (ms), the receive-side rate and CPU per message,
+    and with `samples` every latency (after the warm-up), for a bench that builds on one hop."""
     lat_ms: list[float] = []
     first = last = 0.0
     cpu0 = time.process_time()
@@ -107,8 +108,8 @@ async def consume(*, path: str, url: str, count: int) -> dict:
     lat_ms = lat_ms[int(len(lat_ms) * WARMUP):]
     q = statistics.quantiles(lat_ms, n=100, method="inclusive")
     cpu_us = (time.process_time() - cpu0) / count * 1e6  # this process's CPU per message: noise-free cost
-    return {"p50": q[49], "p99": q[98], "rate": (count - 1) / max(last - first, 1e-9), "cpu_us": cpu_us,
-            "samples": lat_ms}
+    out = {"p50": q[49], "p99": q[98], "rate": (count - 1) / max(last - first, 1e-9), "cpu_us": cpu_us}
+    return {**out, "samples": lat_ms} if samples else out
 
 
 # --- producer process ----------------------------------------------------------------------
@@ -151,13 +152,13 @@ def child(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
 
 
-def measure(*, path: str, url: str, count: int, rate: float) -> dict:
+def measure(*, path: str, url: str, count: int, rate: float, samples: bool = False) -> dict:
     """One producer/consumer pair on a fresh stream and group; returns the consumer's figures."""
     r = redis.Redis.from_url(url)
     r.delete(STREAM)
     r.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
     r.close()
-    cons = child("consume", path, url, str(count))
+    cons = child("consume", path, url, str(count), *(["samples"] if samples else []))
     assert cons.stdout.readline().strip() == "ready"
     prod = child("produce", path, url, str(count), str(rate))
     out, _ = cons.communicate(timeout=300)
@@ -231,7 +232,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "consume":
-        print(json.dumps(uvloop.run(consume(path=sys.argv[2], url=sys.argv[3], count=int(sys.argv[4])))))
+        print(json.dumps(uvloop.run(consume(path=sys.argv[2], url=sys.argv[3], count=int(sys.argv[4]),
+                                            samples=sys.argv[5:] == ["samples"]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "produce":
         uvloop.run(produce(path=sys.argv[2], url=sys.argv[3], count=int(sys.argv[4]), rate=float(sys.argv[5])))
     else:

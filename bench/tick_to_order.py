@@ -174,7 +174,7 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
         if len(path["e2e"]) < 20:
             raise SystemExit(f"{load}: only {len(path['e2e'])} intents acknowledged; see {d}/*.log")
         rate = len(path["e2e"]) / seconds
-        hops = raw_hop(path="raw", url=p.redis_url, count=2000, rate=1000)["samples"]
+        hops = raw_hop(path="raw", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
         rest = uvloop.run(bare_rest(p.urls["rest"], rate=max(rate, 5.0), count=200))
     base = baseline(hops=hops, rest=rest)
     figures = {name: {"p50": pct(xs, 50), "p99": pct(xs, 99)} for name, xs in path.items()}
