@@ -1,6 +1,6 @@
 """Footprint: each service's RSS and CPU idle and at normal load, and Redis memory over a soak.
 
-    uv run python bench/footprint.py [--window 10] [--duration 180] [--symbols 3] [--soak-tick-ms 10]
+    uv run python bench/footprint.py [--window 10] [--duration 180] [--symbols 3] [--soak-tick-ms 10] [--maxlen N]
 
 Three platforms, one after the other (redis-server, simulator, the five services as processes):
 - **idle**: the simulator steps its market once a minute, so nothing flows but heartbeats; after
@@ -8,7 +8,8 @@ Three platforms, one after the other (redis-server, simulator, the five services
 - **normal**: --symbols symbols stepped every 100 ms (the simulator's default pace), the same figures;
 - **soak**: the same symbols stepped every --soak-tick-ms (10 ms: ten times the normal rate, an hour
   compressed into six minutes) for --duration seconds, Redis's `used_memory` sampled every 5 s, then
-  the same figures again.
+  the same figures again. With --maxlen below the default STREAM_MAXLEN the streams reach their cap
+  within a short soak, so the plateau shows.
 At the end every Redis key is listed by family (symbols, ids and dates folded into `*`) with its type
 and size, so a family that keeps growing shows. Targets (DESIGN.md section 12): RSS < 150 MB per
 service, idle CPU near 0 %, Redis memory flat once the streams reach their MAXLEN. The baseline is
@@ -72,9 +73,9 @@ def families(client: redis.Redis) -> dict[str, tuple[str, int, int]]:
     return dict(sorted(out.items()))
 
 
-def platform(tmp: Path, *, symbols: int, tick_ms: int) -> Platform:
+def platform(tmp: Path, *, symbols: int, tick_ms: int, maxlen: int) -> Platform:
     names = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"][:symbols]
-    env = {"WEB_PORT": str(free_port()), "ADMIN_USERNAME": "bench",
+    env = {"WEB_PORT": str(free_port()), "STREAM_MAXLEN": str(maxlen), "ADMIN_USERNAME": "bench",
            "ADMIN_PASSWORD_HASH": bcrypt.hashpw(b"bench-Pa55word", bcrypt.gensalt(4)).decode()}
     return Platform(tmp, symbols=names, tick_ms=tick_ms, env=env)
 
@@ -97,17 +98,19 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=180.0, help="seconds of the Redis memory soak")
     ap.add_argument("--symbols", type=int, default=3)
     ap.add_argument("--soak-tick-ms", type=int, default=10, help="the soak's market step (100 = normal pace)")
+    ap.add_argument("--maxlen", type=int, default=100_000,
+                    help="STREAM_MAXLEN: lower it to see the plateau within a short soak")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        with platform(Path(d) / "idle", symbols=args.symbols, tick_ms=60_000) as p:
+        with platform(Path(d) / "idle", symbols=args.symbols, tick_ms=60_000, maxlen=args.maxlen) as p:
             p.start(*SERVICES)
             time.sleep(args.settle)
             print_window("idle (no market data)", window(pids(p), args.window))
-        with platform(Path(d) / "normal", symbols=args.symbols, tick_ms=100) as p:
+        with platform(Path(d) / "normal", symbols=args.symbols, tick_ms=100, maxlen=args.maxlen) as p:
             p.start(*SERVICES)
             time.sleep(args.settle)
             print_window(f"normal load ({args.symbols} symbols, a step every 100 ms)", window(pids(p), args.window))
-        with platform(Path(d) / "soak", symbols=args.symbols, tick_ms=args.soak_tick_ms) as p:
+        with platform(Path(d) / "soak", symbols=args.symbols, tick_ms=args.soak_tick_ms, maxlen=args.maxlen) as p:
             p.start(*SERVICES)
             client = p.redis.client()
             samples, t0 = [], time.monotonic()
