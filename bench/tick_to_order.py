@@ -16,9 +16,9 @@ per intent:
 | feed | the frame's `ts` (the simulator's send, ms) -> market received |
 | market | market received -> market published (the `market.*` entry behind the intent) |
 | strategy | market published -> intent published (one bus hop + the decision) |
-| intent hop | intent published -> execution received (its intent record) |
-| to exchange | execution received -> the simulator's order receipt (its createdTime, ms) |
-| REST reply | execution received -> the exchange's ack in hand |
+| intent -> sending | intent published -> the execution service records it as sending (the bus hop and its gate) |
+| to exchange | sending -> the simulator's order receipt (its createdTime, ms) |
+| REST reply | sending -> the exchange's ack in hand |
 | **e2e** | the frame's `ts` -> the ack in hand |
 
 The services are then stopped and, against the same simulator and redis-server, the baseline is
@@ -56,7 +56,7 @@ from common.bybit.rest import BybitRest  # noqa: E402
 from common.schemas import BookTop, OrderIntent, Trade, decode  # noqa: E402
 
 LOADS = {"realistic": (1, 100), "stressed": (5, 10)}  # symbols, simulator step (ms)
-STAGES = ("feed", "market", "strategy", "intent hop", "to exchange", "REST reply", "e2e")
+STAGES = ("feed", "market", "strategy", "intent -> sending", "to exchange", "REST reply", "e2e")
 HOPS = 3  # the frame's delivery, market -> strategy, strategy -> execution
 PROFILE = """name = "bench"
 version = 1
@@ -198,9 +198,9 @@ def main() -> None:
     for load, runs in results.items():
         med = {k: {q: statistics.median(r[k][q] for r in runs) for q in ("p50", "p99")} for k in runs[0]}
         print(f"\n{load}: {med['rate']['p50']:.1f} intents/s, medians of {len(runs)} runs")
-        print(f"{'stage':<14}{'p50 ms':>9}{'p99 ms':>9}")
+        print(f"{'stage':<18}{'p50 ms':>9}{'p99 ms':>9}")
         for name in (*STAGES, "baseline"):
-            print(f"{name:<14}{med[name]['p50']:>9.2f}{med[name]['p99']:>9.2f}")
+            print(f"{name:<18}{med[name]['p50']:>9.2f}{med[name]['p99']:>9.2f}")
         print(f"e2e / baseline: p50 {med['e2e']['p50'] / med['baseline']['p50']:.2f}x, "
               f"p99 {med['e2e']['p99'] / med['baseline']['p99']:.2f}x (target p99 <= 1.5x)")
         print(json.dumps({"load": load, **med}))
