@@ -1,6 +1,7 @@
 """Footprint: each service's RSS and CPU idle and at normal load, and Redis memory over a soak.
 
-    uv run python bench/footprint.py [--window 10] [--duration 180] [--symbols 3] [--soak-tick-ms 10] [--maxlen N]
+    uv run python bench/footprint.py [--window 10] [--duration 180] [--symbols 3] [--soak-tick-ms 10]
+                                     [--maxlen N]
 
 Three platforms, one after the other (redis-server, simulator, the five services as processes):
 - **idle**: the simulator steps its market once a minute, so nothing flows but heartbeats; after
@@ -31,7 +32,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.processes import Platform  # noqa: E402
+from bench.support.processes import Platform  # noqa: E402
 from tests.support import free_port  # noqa: E402
 
 SERVICES = ("market", "strategy", "execution", "dashboard", "worker")
@@ -109,8 +110,10 @@ def main() -> None:
         with platform(Path(d) / "normal", symbols=args.symbols, tick_ms=100, maxlen=args.maxlen) as p:
             p.start(*SERVICES)
             time.sleep(args.settle)
-            print_window(f"normal load ({args.symbols} symbols, a step every 100 ms)", window(pids(p), args.window))
-        with platform(Path(d) / "soak", symbols=args.symbols, tick_ms=args.soak_tick_ms, maxlen=args.maxlen) as p:
+            title = f"normal load ({args.symbols} symbols, a step every 100 ms)"
+            print_window(title, window(pids(p), args.window))
+        soak = platform(Path(d) / "soak", symbols=args.symbols, tick_ms=args.soak_tick_ms, maxlen=args.maxlen)
+        with soak as p:
             p.start(*SERVICES)
             client = p.redis.client()
             samples, t0 = [], time.monotonic()
@@ -123,7 +126,8 @@ def main() -> None:
             half = samples[len(samples) // 2:]
             if len(half) >= 2:
                 slope = (half[-1][1] - half[0][1]) / max(half[-1][0] - half[0][0], 1e-9) * 3600
-                print(f"second half: {half[0][1]:.1f} -> {half[-1][1]:.1f} MB ({slope:+.1f} MB/h at this pace)")
+                print(f"second half: {half[0][1]:.1f} -> {half[-1][1]:.1f} MB "
+                      f"({slope:+.1f} MB/h at this pace)")
             print(f"\n{'key family':<48}{'type':<8}{'keys':>6}{'size':>10}")
             for fam, (kind, n, size) in families(client).items():
                 print(f"{fam:<48}{kind:<8}{n:>6}{size:>10}")

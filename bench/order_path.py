@@ -8,7 +8,7 @@ on free ports, and the execution service as a real process. For each rate it sen
 from the market (they rest; nothing fills) at that many per second, in turn:
 - **path**: `OrderIntent` XADDed to `exec.intents`; latency = the intent's created_ts_ns -> the
   moment the service learnt the exchange has the order (its intent record's ack_ts_ns);
-- **bare**: the best a hand-written client does (`bench/bare_rest.py`): one persistent httpx client
+- **bare**: the best a hand-written client does (`bench/support/bare_rest.py`): one persistent httpx client
   whose keep-alive pool has a warm connection per request that can be in flight at the rate, every
   order signed as `common.bybit` signs it and sent at once; latency = request -> decoded reply.
 Every series starts from an empty book (cancel-all after each), rounds alternate which series goes
@@ -38,7 +38,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bare_rest import BareRest, connections_for  # noqa: E402
+from bench.support.bare_rest import BareRest, connections_for  # noqa: E402
 from common import constants as c  # noqa: E402
 from common.bybit.http import BybitHttp  # noqa: E402
 from common.bybit.rest import BybitRest  # noqa: E402
@@ -117,9 +117,9 @@ async def run(args, *, rest_url: str, redis_url: str) -> list[dict]:
             for rnd in range(args.runs):
                 for name in ("bare", "path") if (rnd + rate) % 2 else ("path", "bare"):
                     tag = f"{rate}-{rnd}"
-                    fn = bare(rest_url, rate=rate, seconds=args.seconds, price=price, tag=tag) if name == "bare" \
-                        else path(r, rate=rate, seconds=args.seconds, price=price, tag=tag)
-                    lat = await fn
+                    series = bare(rest_url, rate=rate, seconds=args.seconds, price=price, tag=tag) \
+                        if name == "bare" else path(r, rate=rate, seconds=args.seconds, price=price, tag=tag)
+                    lat = await series
                     runs.setdefault(f"{name}_p50_ms", []).append(statistics.median(lat))
                     runs.setdefault(f"{name}_p99_ms", []).append(pct(lat, 0.99))
                     # Every series starts from an empty book: the simulator's cost per order grows with

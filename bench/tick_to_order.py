@@ -16,14 +16,14 @@ per intent:
 | feed | the frame's `ts` (the simulator's send, ms) -> market received |
 | market | market received -> market published (the `market.*` entry behind the intent) |
 | strategy | market published -> intent published (one bus hop + the decision) |
-| intent -> sending | intent published -> the execution service records it as sending (the bus hop and its gate) |
+| intent -> sending | intent published -> the execution service records it as sending (hop + gate) |
 | to exchange | sending -> the simulator's order receipt (its createdTime, ms) |
 | REST reply | sending -> the exchange's ack in hand |
 | **e2e** | the frame's `ts` -> the ack in hand |
 
 The services are then stopped and, against the same simulator and redis-server, the baseline is
 taken: one raw redis-py hop (`bench/bus_hop.py`'s raw path, 1k msgs/s) and a bare signed REST order
-(`bench/bare_rest.py`, market orders as the strategy sends). The baseline's distribution is that of
+(`bench/support/bare_rest.py`, market orders as the strategy sends). The baseline's distribution is that of
 three raw hops (the frame's delivery and the two bus hops) plus one REST call, drawn independently
 from the measured samples. Runs interleave the loads; medians over runs are printed, with the ratio
 e2e p99 / baseline p99 (target <= 1.5x, DESIGN.md section 12).
@@ -46,9 +46,9 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bare_rest import BareRest, connections_for  # noqa: E402
+from bench.support.bare_rest import BareRest, connections_for  # noqa: E402
 from bench.bus_hop import measure as raw_hop  # noqa: E402
-from bench.processes import KEY, SECRET, Platform  # noqa: E402
+from bench.support.processes import KEY, SECRET, Platform  # noqa: E402
 from common import constants as c  # noqa: E402
 from common.bybit.enums import Side  # noqa: E402
 from common.bybit.http import BybitHttp  # noqa: E402

@@ -100,7 +100,8 @@ async def scrape(settings: Settings) -> dict[str, dict]:
 
 
 def _find(services: dict[str, dict], service: str, name: str, labels: dict[str, str]) -> dict | None:
-    return next((h for h in services[service]["histograms"] if h["name"] == name and h["labels"] == labels), None)
+    return next((h for h in services[service]["histograms"] if h["name"] == name and h["labels"] == labels),
+                None)
 
 
 def tick_to_order(services: dict[str, dict]) -> dict | None:

@@ -29,7 +29,9 @@ from common import metrics
 from common.schemas import Message, encode
 
 # XADD every payload to KEYS[1] (ARGV: maxlen, field, payloads...): one reply for many entries.
-XADD_ALL = """for i = 3, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i]) end
+XADD_ALL = """for i = 3, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i])
+end
 return #ARGV - 2"""
 SCRIPT_MAX = 200  # entries per script: Redis serves no one else while one runs (~0.2 ms here)
 

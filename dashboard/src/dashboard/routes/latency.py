@@ -24,7 +24,8 @@ async def _latency(settings: Settings) -> dict:
 
 @page.get("", response_class=HTMLResponse)
 async def latency_page(request: Request, user: UserDep, settings: SettingsDep):
-    """Tick-to-order and its stages first, then p50/p90/p99 and distribution of every latency histogram of each service."""
+    """Tick-to-order and its stages first, then p50/p90/p99 and distribution of every latency histogram of
+    each service."""
     return render(request, "latency.html", user=user, **await _latency(settings))
 
 

@@ -49,7 +49,7 @@ class BareRest:
 
     async def place(self, *, symbol: str, link_id: str, price: str | None = None, side: str = Side.BUY,
                     qty: str = "0.001") -> float:
-        """Place one order (a limit at `price`, else a market order); returns request -> decoded reply in ms."""
+        """Place one order (a limit at `price`, else a market one); returns request -> decoded reply in ms."""
         body = _encode(PlaceOrderParams(category=LINEAR, symbol=symbol, side=side, qty=qty, price=price,
                                         orderType=OrderType.LIMIT if price else OrderType.MARKET,
                                         orderLinkId=link_id))

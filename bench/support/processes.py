@@ -65,7 +65,8 @@ class Platform:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
         env.update({f"{s.upper()}_METRICS_PORT": "-1" for s in ("market", "strategy", "execution")})
-        env.update(REDIS_URL=self.redis_url, SCALPER_ENV_FILE="/nonexistent/.env", DATA_DIR=str(self.tmp / "data"),
+        env.update(REDIS_URL=self.redis_url, SCALPER_ENV_FILE="/nonexistent/.env",
+                   DATA_DIR=str(self.tmp / "data"),
                    EXECUTION_MODE="SIM", SYMBOLS=",".join(self.symbols), BYBIT_REST_URL=self.urls["rest"],
                    BYBIT_WS_PUBLIC_URL=self.urls["ws_public"], BYBIT_WS_PRIVATE_URL=self.urls["ws_private"],
                    BYBIT_API_KEY=KEY, BYBIT_API_SECRET=SECRET, LOG_LEVEL="WARNING")
@@ -76,8 +77,9 @@ class Platform:
         """Start `scalper-<service>` for each; with the execution service, wait until it is NORMAL."""
         env = self.env()
         for name in services:
-            self.procs[name] = subprocess.Popen([str(BIN / f"scalper-{name}")], env=env,
-                                                stdout=(self.tmp / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
+            log = (self.tmp / f"{name}.log").open("wb")
+            self.procs[name] = subprocess.Popen([str(BIN / f"scalper-{name}")], env=env, stdout=log,
+                                                stderr=subprocess.STDOUT)
         if "execution" in services:
             client = self.redis.client()
             wait_until(lambda: _normal(client), timeout=60, what="the execution service NORMAL")
