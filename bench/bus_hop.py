@@ -8,7 +8,9 @@ p50/p99 hop latency at 1k and 10k msgs/s (the producer sends what is due each ti
 per tick at 1k/s, a pipelined handful at 10k/s), then the maximum throughput with batching (the
 producer pipelines 1000 XADDs, the consumer reads COUNT 1000). Rounds interleave the two paths;
 the table shows medians over the rounds and the ratios against the targets of DESIGN.md section 12
-(p99 within 1.5x of raw, throughput at least 0.8x of the raw pipelined ceiling).
+(p99 within 1.5x of raw, throughput at least 0.8x of the raw pipelined ceiling), and the consumer
+process's CPU per message: a p99 of a few thousand samples moves 2-3x with the machine's load, the
+CPU a message costs does not, so a real difference between the paths shows there first.
 
 The raw path is what a careful hand-written consumer does: XADD the same msgpack payload, read with
 XREADGROUP, decode it with msgspec, and send XACK in the same pipeline as the next read. The bus path
@@ -54,10 +56,12 @@ def trade(n: int) -> Trade:
 # --- consumer process ----------------------------------------------------------------------
 
 
-async def consume(*, path: str, url: str, count: int) -> dict:
-    """Read `count` messages; returns hop latencies (ms) and the receive-side rate."""
+async def consume(*, path: str, url: str, count: int, samples: bool = False) -> dict:
+    """Read `count` messages; returns hop latencies (ms), the receive-side rate and CPU per message,
+    and with `samples` every latency (after the warm-up), for a bench that builds on one hop."""
     lat_ms: list[float] = []
     first = last = 0.0
+    cpu0 = time.process_time()
 
     def record(msg: Trade) -> None:
         nonlocal first, last
@@ -103,7 +107,9 @@ async def consume(*, path: str, url: str, count: int) -> dict:
         await r.aclose()
     lat_ms = lat_ms[int(len(lat_ms) * WARMUP):]
     q = statistics.quantiles(lat_ms, n=100, method="inclusive")
-    return {"p50": q[49], "p99": q[98], "rate": (count - 1) / max(last - first, 1e-9)}
+    cpu_us = (time.process_time() - cpu0) / count * 1e6  # this process's CPU per message: noise-free cost
+    out = {"p50": q[49], "p99": q[98], "rate": (count - 1) / max(last - first, 1e-9), "cpu_us": cpu_us}
+    return {**out, "samples": lat_ms} if samples else out
 
 
 # --- producer process ----------------------------------------------------------------------
@@ -146,13 +152,13 @@ def child(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
 
 
-def measure(*, path: str, url: str, count: int, rate: float) -> dict:
+def measure(*, path: str, url: str, count: int, rate: float, samples: bool = False) -> dict:
     """One producer/consumer pair on a fresh stream and group; returns the consumer's figures."""
     r = redis.Redis.from_url(url)
     r.delete(STREAM)
     r.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
     r.close()
-    cons = child("consume", path, url, str(count))
+    cons = child("consume", path, url, str(count), *(["samples"] if samples else []))
     assert cons.stdout.readline().strip() == "ready"
     prod = child("produce", path, url, str(count), str(rate))
     out, _ = cons.communicate(timeout=300)
@@ -212,13 +218,15 @@ def main() -> None:
         return statistics.median(r[key] for r in results[(path, kind)])
 
     print(f"\nbus hop vs raw redis-py hop, medians of {args.runs} interleaved runs")
-    print(f"{'load':<8}{'raw p50':>10}{'raw p99':>10}{'bus p50':>10}{'bus p99':>10}{'p99 bus/raw':>14}")
+    print(f"{'load':<8}{'raw p50':>10}{'raw p99':>10}{'bus p50':>10}{'bus p99':>10}{'p99 bus/raw':>14}"
+          f"{'consumer CPU/msg raw, bus':>40}")
     for rate in RATES:
         kind = f"{rate // 1000}k"
         raw50, raw99 = med("raw", kind, "p50"), med("raw", kind, "p99")
         bus50, bus99 = med("bus", kind, "p50"), med("bus", kind, "p99")
         print(f"{kind + '/s':<8}{raw50:>8.2f}ms{raw99:>8.2f}ms{bus50:>8.2f}ms{bus99:>8.2f}ms"
-              f"{bus99 / raw99:>13.2f}x  (target <= 1.5x)")
+              f"{bus99 / raw99:>13.2f}x  (target <= 1.5x){med('raw', kind, 'cpu_us'):>9.0f}us, "
+              f"{med('bus', kind, 'cpu_us'):.0f}us")
     raw_t, bus_t = med("raw", "max", "rate"), med("bus", "max", "rate")
     print(f"\nmax throughput, pipelines of {BATCH}: raw {raw_t:,.0f} msgs/s, bus {bus_t:,.0f} msgs/s, "
           f"bus/raw {bus_t / raw_t:.2f}x  (target >= 0.8x)")
@@ -226,7 +234,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "consume":
-        print(json.dumps(uvloop.run(consume(path=sys.argv[2], url=sys.argv[3], count=int(sys.argv[4])))))
+        print(json.dumps(uvloop.run(consume(path=sys.argv[2], url=sys.argv[3], count=int(sys.argv[4]),
+                                            samples=sys.argv[5:] == ["samples"]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "produce":
         uvloop.run(produce(path=sys.argv[2], url=sys.argv[3], count=int(sys.argv[4]), rate=float(sys.argv[5])))
     else:

@@ -1,15 +1,19 @@
 """The order path: an intent on the bus -> the order acknowledged by the simulator, against a bare
 signed REST call to the same simulator, in the same run.
 
-    uv run python bench/order_path.py [--seconds 10] [--rates 10,100]
+    uv run python bench/order_path.py [--seconds 10] [--rates 10,100] [--runs 3]
 
 Starts its own redis-server and simulator (rate limits off: we measure our path, not Bybit's 10/s)
 on free ports, and the execution service as a real process. For each rate it sends limit orders far
 from the market (they rest; nothing fills) at that many per second, in turn:
 - **path**: `OrderIntent` XADDed to `exec.intents`; latency = the intent's created_ts_ns -> the
   moment the service learnt the exchange has the order (its intent record's ack_ts_ns);
-- **bare**: `BybitRest.place_order` from this process; latency = request -> reply.
-It prints p50/p99 of each and the ratio path/bare (what the platform adds on top of the REST call).
+- **bare**: the best a hand-written client does (`bench/support/bare_rest.py`): one persistent httpx client
+  whose keep-alive pool has a warm connection per request that can be in flight at the rate, every
+  order signed as `common.bybit` signs it and sent at once; latency = request -> decoded reply.
+Every series starts from an empty book (cancel-all after each), rounds alternate which series goes
+first, and this process runs on uvloop, as the services do. It prints medians over the rounds of
+p50/p99 of each and the ratio path/bare (what the platform adds on top of the REST call).
 """
 
 from __future__ import annotations
@@ -30,11 +34,15 @@ from pathlib import Path
 import msgspec
 import redis.asyncio as aioredis
 
-from common import constants as c
-from common.bybit.http import BybitHttp
-from common.bybit.rest import LINEAR, BybitRest
-from common.bybit.schemas.order import PlaceOrderParams
-from common.schemas import OrderIntent, encode, now_ns
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.support.bare_rest import BareRest, connections_for  # noqa: E402
+from common import constants as c  # noqa: E402
+from common.bybit.http import BybitHttp  # noqa: E402
+from common.bybit.rest import BybitRest  # noqa: E402
+from common.schemas import OrderIntent, encode, now_ns  # noqa: E402
 
 KEY, SECRET = "benchkey0123456789", "benchsecret0123456789abcdef"
 BIN = Path(sys.executable).parent
@@ -61,15 +69,17 @@ async def paced(rate: int, seconds: float, send) -> None:
     await asyncio.gather(*tasks)
 
 
-async def bare(rest: BybitRest, *, rate: int, seconds: float, price: str, tag: str) -> list[float]:
+async def bare(rest_url: str, *, rate: int, seconds: float, price: str, tag: str) -> list[float]:
+    client = BareRest(base_url=rest_url, api_key=KEY, api_secret=SECRET, connections=connections_for(rate))
     lat: list[float] = []
 
     async def send(n: int) -> None:
-        t0 = time.perf_counter()
-        await rest.place_order(PlaceOrderParams(category=LINEAR, symbol="BTCUSDT", side="Buy", orderType="Limit",
-                                                qty="0.001", price=price, orderLinkId=f"b-{tag}-{n}"))
-        lat.append((time.perf_counter() - t0) * 1000)
-    await paced(rate, seconds, send)
+        lat.append(await client.place(symbol="BTCUSDT", price=price, link_id=f"b-{tag}-{n}"))
+    try:
+        await client.warm()
+        await paced(rate, seconds, send)
+    finally:
+        await client.aclose()
     return lat[WARMUP:]
 
 
@@ -96,18 +106,26 @@ async def path(r: aioredis.Redis, *, rate: int, seconds: float, price: str, tag:
 
 
 async def run(args, *, rest_url: str, redis_url: str) -> list[dict]:
+    """Rounds of both series per rate, alternating which goes first; medians of each figure."""
     r = aioredis.from_url(redis_url)
     rest = BybitRest(BybitHttp(base_url=rest_url, api_key=KEY, api_secret=SECRET))
     price = str(round(float((await rest.tickers(symbol="BTCUSDT"))[0].lastPrice) * 0.5, 1))
     rows = []
     try:
         for rate in args.rates:
-            row = {"rate": rate}
-            for name in ("bare", "path") if rate % 2 else ("path", "bare"):
-                fn = bare(rest, rate=rate, seconds=args.seconds, price=price, tag=f"{rate}") if name == "bare" \
-                    else path(r, rate=rate, seconds=args.seconds, price=price, tag=f"{rate}")
-                lat = await fn
-                row[f"{name}_p50_ms"], row[f"{name}_p99_ms"] = statistics.median(lat), pct(lat, 0.99)
+            runs: dict[str, list[float]] = {}
+            for rnd in range(args.runs):
+                for name in ("bare", "path") if (rnd + rate) % 2 else ("path", "bare"):
+                    tag = f"{rate}-{rnd}"
+                    series = bare(rest_url, rate=rate, seconds=args.seconds, price=price, tag=tag) \
+                        if name == "bare" else path(r, rate=rate, seconds=args.seconds, price=price, tag=tag)
+                    lat = await series
+                    runs.setdefault(f"{name}_p50_ms", []).append(statistics.median(lat))
+                    runs.setdefault(f"{name}_p99_ms", []).append(pct(lat, 0.99))
+                    # Every series starts from an empty book: the simulator's cost per order grows with
+                    # the orders resting, and the series that ran second would otherwise pay for both.
+                    await rest.cancel_all(symbol="BTCUSDT")
+            row = {"rate": rate, **{k: statistics.median(v) for k, v in runs.items()}}
             row["ratio_p50"] = row["path_p50_ms"] / row["bare_p50_ms"]
             row["ratio_p99"] = row["path_p99_ms"] / row["bare_p99_ms"]
             rows.append(row)
@@ -120,6 +138,7 @@ async def run(args, *, rest_url: str, redis_url: str) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--runs", type=int, default=3, help="interleaved rounds per rate (medians are reported)")
     ap.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=[10, 100])
     args = ap.parse_args()
     if shutil.which("redis-server") is None:
@@ -148,8 +167,8 @@ def main() -> None:
                "EXEC_REQUIRED_MODULES": "", "EXECUTION_METRICS_PORT": "-1", "LOG_LEVEL": "WARNING"}
         procs.append(subprocess.Popen([str(BIN / "scalper-execution")], env=env, stdout=open(tmp / "exec.log", "wb"),
                                       stderr=subprocess.STDOUT))
-        asyncio.run(wait_normal(redis_url))
-        rows = asyncio.run(run(args, rest_url=urls["rest"], redis_url=redis_url))
+        uvloop.run(wait_normal(redis_url))
+        rows = uvloop.run(run(args, rest_url=urls["rest"], redis_url=redis_url))
     finally:
         for p in reversed(procs):
             p.terminate()

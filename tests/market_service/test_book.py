@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from common.bybit.schemas.orderbook import OrderbookData
 from market_service.book import Book, BookError
+from market_service.features import ofi_step
 
 pytestmark = pytest.mark.unit
 
@@ -157,3 +158,40 @@ def test_book_equals_a_naive_reference_and_is_never_crossed(seq):
                 assert "size" in error or "unreadable level" in error, error
             ref_ok = False
             assert book.stale and book.u == 0
+
+
+# --- property: a depth-limited book, its top and its order flow against a reference ---------------
+bid_levels = st.lists(st.tuples(st.integers(1, 30).map(str), sizes), max_size=8)
+ask_levels = st.lists(st.tuples(st.integers(31, 60).map(str), sizes), max_size=8)  # never crossed
+book_steps = st.lists(st.tuples(st.sampled_from(["snapshot", "delta", "delta", "delta", "delta"]),
+                                bid_levels, ask_levels), min_size=1, max_size=60)
+
+
+def top_of(bids: dict, asks: dict) -> tuple[float, float, float, float] | None:
+    if not bids or not asks:
+        return None
+    bid, ask = max(bids), min(asks)
+    return float(bid), float(bids[bid]), float(ask), float(asks[ask])
+
+
+@settings(max_examples=300, deadline=None)
+@given(book_steps, st.integers(1, 6))
+def test_a_depth_limited_book_its_top_and_order_flow_equal_a_reference(seq, depth):
+    book, ref_b, ref_a, ofi, prev = Book("X", depth=depth), {}, {}, 0.0, None
+    for u, (kind, b, a) in enumerate(seq, start=2):
+        kind = "snapshot" if u == 2 else kind  # a book starts from a snapshot
+        ref_b, ref_a = naive(ref_b, ref_a, kind, b, a)
+        ref_b = dict(sorted(ref_b.items(), reverse=True)[:depth])  # the topic's window: the best `depth`
+        ref_a = dict(sorted(ref_a.items())[:depth])
+        book.apply(kind=kind, data=msg(u, b=b, a=a), ts_ms=u)
+        top = top_of(ref_b, ref_a)
+        if kind == "snapshot":
+            prev = None  # no order flow across a snapshot
+        if prev is not None and top is not None:
+            ofi += ofi_step(prev, top)
+        prev = top
+        bids, asks = book.levels(depth + 5)
+        assert [(Decimal(p), q) for p, q in bids] == sorted(ref_b.items(), reverse=True)
+        assert [(Decimal(p), q) for p, q in asks] == sorted(ref_a.items())
+        assert book.top() == top
+        assert book.ofi == pytest.approx(ofi)

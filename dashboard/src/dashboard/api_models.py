@@ -285,11 +285,19 @@ class ServiceLatency(BaseModel):
     histograms: list[Histogram]
 
 
+class LatencyStage(BaseModel):
+    stage: str
+    service: str
+    histogram: Histogram | None  # null before the stage's first sample
+
+
 class Latency(BaseModel):
-    """Per service its histograms; execution's tick-to-order series on its own, null before any order."""
+    """Per service its histograms; execution's tick-to-order series on its own, null before any order, and
+    the stages of tick-to-order in path order."""
 
     services: dict[str, ServiceLatency]
     tick_to_order: Histogram | None
+    chain: list[LatencyStage]
 
 
 # --- strategy ---

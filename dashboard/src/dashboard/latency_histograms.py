@@ -20,6 +20,19 @@ from common import constants as c
 SCRAPE_TIMEOUT_S = 1.0
 QUANTILES = (0.5, 0.9, 0.99)
 TICK_TO_ORDER = "scalper_exec_latency_seconds"  # the execution service's histogram, stage="tick_to_order"
+FEED = "scalper_market_feed_latency_seconds"
+HANDLER = "scalper_bus_handler_seconds"
+# The path of one order, stage by stage: (stage, service, histogram, its labels). Together they make up
+# tick-to-order; the bus hops between services are measured by the receiving stage where a service does.
+CHAIN = (
+    ("feed: exchange -> market received", c.MARKET, FEED, {"hop": "exchange_to_received"}),
+    ("market: received -> published", c.MARKET, FEED, {"hop": "received_to_published"}),
+    ("strategy: decision on a trade", c.STRATEGY, HANDLER, {"stream": c.MARKET_TRADES}),
+    ("strategy: decision on a book", c.STRATEGY, HANDLER, {"stream": c.MARKET_BOOK}),
+    ("intent: published -> execution received", c.EXECUTION, TICK_TO_ORDER, {"stage": "received"}),
+    ("execution: received -> REST sent", c.EXECUTION, TICK_TO_ORDER, {"stage": "sent"}),
+    ("exchange: REST sent -> ack", c.EXECUTION, TICK_TO_ORDER, {"stage": "ack"}),
+)
 
 
 def _bound(le: float) -> float | str:
@@ -86,8 +99,18 @@ async def scrape(settings: Settings) -> dict[str, dict]:
         return dict(await asyncio.gather(*(one(client, s) for s in c.SERVICES)))
 
 
+def _find(services: dict[str, dict], service: str, name: str, labels: dict[str, str]) -> dict | None:
+    return next((h for h in services[service]["histograms"] if h["name"] == name and h["labels"] == labels),
+                None)
+
+
 def tick_to_order(services: dict[str, dict]) -> dict | None:
     """Execution's tick-to-order stage (the market event behind an intent -> its order sent), the hop the
     whole platform exists to keep short; None until execution has sent an order from a signal."""
-    return next((h for h in services[c.EXECUTION]["histograms"]
-                 if h["name"] == TICK_TO_ORDER and h["labels"] == {"stage": "tick_to_order"}), None)
+    return _find(services, c.EXECUTION, TICK_TO_ORDER, {"stage": "tick_to_order"})
+
+
+def chain(services: dict[str, dict]) -> list[dict]:
+    """Each stage of tick-to-order in path order: {"stage", "service", "histogram" (None: no samples)}."""
+    return [{"stage": stage, "service": service, "histogram": _find(services, service, name, labels)}
+            for stage, service, name, labels in CHAIN]

@@ -51,20 +51,21 @@ class Side:
 
     def merge(self, levels: list[Level]) -> None:
         sign, book, keys = self.sign, self.levels, self.keys
-        for price, size in levels:  # the hot loop: the common cases inline, oddities in _level()
+        for level in levels:  # the hot loop: the common cases inline, oddities in _level()
+            price, size = level
             try:
                 key = float(price) * sign
                 qty = float(size)
             except ValueError:
                 key, qty = _level(price, size, sign)  # raises
-            if 0.0 < qty < _INF and -_INF < key < _INF:
-                if key not in book:
-                    insort(keys, key)
-                book[key] = (price, size, qty)
-            elif qty == 0.0:
+            if qty == 0.0:
                 if key in book:
                     del book[key]
                     del keys[bisect_left(keys, key)]
+            elif 0.0 < qty < _INF and -_INF < key < _INF:
+                if key not in book:
+                    insort(keys, key)
+                book[key] = (price, size, qty)
             else:
                 _level(price, size, sign)  # negative or not finite: raises
 
@@ -113,31 +114,42 @@ class Book:
 
     def apply(self, *, kind: str, data: OrderbookData, ts_ms: int) -> None:
         """Apply one snapshot or delta; raises BookError (and marks the book stale) when it cannot."""
+        u, bids, asks = data.u, self.bids, self.asks
         try:
-            if kind == SNAPSHOT or data.u == 1:
-                self.bids.replace(data.b)
-                self.asks.replace(data.a)
+            if kind == SNAPSHOT or u == 1:
+                bids.replace(data.b)
+                asks.replace(data.a)
                 self._top = None  # no order flow across a snapshot: the levels between are unknown
             elif self.u == 0:
-                raise BookError(f"delta u={data.u} without a snapshot")
-            elif data.u != self.u + 1:
-                raise BookError(f"gap: delta u={data.u} after u={self.u}")
+                raise BookError(f"delta u={u} without a snapshot")
+            elif u != self.u + 1:
+                raise BookError(f"gap: delta u={u} after u={self.u}")
             else:
-                self.bids.merge(data.b)
-                self.asks.merge(data.a)
-            if self.depth is not None:
-                self.bids.trim(self.depth)
-                self.asks.trim(self.depth)
-            top = self.top()
-            if top is not None and top[0] >= top[2]:
-                raise BookError(f"crossed: bid {top[0]} >= ask {top[2]}")
+                if data.b:
+                    bids.merge(data.b)
+                if data.a:
+                    asks.merge(data.a)
+            bk, ak, depth = bids.keys, asks.keys, self.depth
+            if depth is not None:
+                if len(bk) > depth:
+                    bids.trim(depth)
+                if len(ak) > depth:
+                    asks.trim(depth)
+            if bk and ak:
+                b0, a0 = bk[0], ak[0]
+                top: Top | None = (-b0, bids.levels[b0][2], a0, asks.levels[a0][2])
+                if -b0 >= a0:
+                    raise BookError(f"crossed: bid {-b0} >= ask {a0}")
+            else:
+                top = None
         except BookError as e:
             self.invalidate(str(e))
             raise BookError(f"{self.symbol}: {e}") from None
-        if top is not None and self._top is not None:
-            self.ofi += ofi_step(self._top, top)
+        prev = self._top
+        if top is not None and prev is not None and top != prev:  # an unchanged top adds no flow
+            self.ofi += ofi_step(prev, top)
         self._top = top
-        self.u, self.seq, self.ts_ms = data.u, data.seq, ts_ms
+        self.u, self.seq, self.ts_ms = u, data.seq, ts_ms
         self.stale = ""
         self.updates += 1
 

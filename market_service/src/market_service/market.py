@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SEEN_TRADES = 2_000  # trade ids remembered per symbol, to drop replays after a reconnect (~0.3 MB each)
 LATENCY_EWMA = 0.1  # weight of the newest sample in the per-symbol feed latency
+BUY = Side.BUY
 
 
 class Symbol:
@@ -152,22 +153,28 @@ class Market:
         self.publisher.book(data.s)
 
     def _on_trades(self, msg: PublicMsg, rx: int) -> None:
-        publisher = self.publisher
+        symbols, counts, fresh = self.symbols, self.counts, []
+        st = None
         for t in msg.data:
-            st = self.symbols.get(t.s)
-            if st is None:
+            if st is None or t.s != st.book.symbol:  # a frame holds one symbol's trades
+                st = symbols.get(t.s)
+                if st is None:
+                    continue
+            seen = st.seen
+            if t.i in seen:
+                counts["duplicate"] += 1
                 continue
-            if t.i in st.seen:
-                self.counts["duplicate"] += 1
-                continue
-            st.seen.add(t.i)
-            st.seen_order.append(t.i)
-            if len(st.seen_order) > SEEN_TRADES:
-                st.seen.discard(st.seen_order.popleft())
-            st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == Side.BUY)
+            seen.add(t.i)
+            order = st.seen_order
+            order.append(t.i)
+            if len(order) > SEEN_TRADES:
+                seen.discard(order.popleft())
+            st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == BUY)
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
-            publisher.trade(t, rx)
+            fresh.append(t)
             self.changed.add(t.s)
+        if fresh:
+            self.publisher.trades(fresh, rx)
 
     def flush_metrics(self) -> None:
         """Hand the hot-path counts to Prometheus."""

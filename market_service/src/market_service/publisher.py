@@ -19,6 +19,7 @@ from common.bybit.schemas.trade import PublicTrade
 from common.health import Progress
 from common.schemas import BookTop, Message
 from market_service import metrics as m
+from market_service.batch_xadd import BatchXadd
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,12 @@ class Publisher:
     def __init__(
         self,
         *,
-        bus: Bus,
+        bus: Bus | None,
         build: Callable[[str, int], BookTop | None],
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.bus, self.build, self.clock_ns = bus, build, clock_ns
+        self._writer = BatchXadd(bus.redis, maxlen=bus.maxlen) if bus is not None else None
         self._trades: list[tuple[PublicTrade, int]] = []  # (trade, received ns)
         self._dirty: dict[str, None] = {}  # symbols with a newer book than last published, in order
         self._wake = asyncio.Event()
@@ -46,8 +48,9 @@ class Publisher:
         self.coalesced = 0
         self._stopping = False
 
-    def trade(self, t: PublicTrade, received_ns: int) -> None:
-        self._trades.append((t, received_ns))
+    def trades(self, trades: list[PublicTrade], received_ns: int) -> None:
+        """Queue one frame's new trades, in order."""
+        self._trades += [(t, received_ns) for t in trades]
         if len(self._trades) >= TRADE_BUFFER_MAX:
             self._room.clear()
         self._wake.set()
@@ -79,6 +82,14 @@ class Publisher:
             await self._room.wait()
 
     async def run(self, progress: Progress) -> None:
+        """Publish rounds until stopped (and everything waiting is out), or cancelled."""
+        try:
+            await self._rounds(progress)
+        finally:
+            if self._writer is not None:
+                await self._writer.release()
+
+    async def _rounds(self, progress: Progress) -> None:
         delays, failures = backoff(), 0
         while not (self._stopping and (failures or not (self._trades or self._dirty))):
             try:
@@ -126,9 +137,7 @@ class Publisher:
         ]
         books = [b for s in symbols if (b := self.build(s, now)) is not None]
         items += [(c.MARKET_BOOK, b) for b in books]
-        if not items:
-            return
-        await self.bus.publish_many(items)
+        await self._writer.xadd_many(items)
         self.published_trades += len(trades)
         self.published_books += len(books)
         # One latency sample per book message and one per round of trades (its oldest: the worst),

@@ -1,5 +1,5 @@
 // The latency page: one uPlot bar chart per histogram series (samples per bucket, from /api/latency),
-// tick-to-order first. x is the bucket's index, labelled with its upper bound, so the log-spaced buckets
+// tick-to-order and its stages first. x is the bucket's index, labelled with its upper bound, so the log-spaced buckets
 // get equal room.
 "use strict";
 (function () {
@@ -32,23 +32,30 @@
     return new uPlot(opts, [xs, buckets.map((b) => b.count)], el);
   }
 
+  function chartIn(box, title, h, height) {
+    const item = document.createElement("div");
+    item.className = "histogram";
+    const heading = document.createElement("h4");
+    heading.textContent = title + " (" + h.count + " samples)";
+    const chart = document.createElement("div");
+    chart.className = "chart";
+    item.append(heading, chart);
+    box.append(item);
+    barChart(chart, h.buckets, height);
+  }
+
   function draw(d) {
     const tick = document.getElementById("tick-to-order-chart");
     if (tick && d.tick_to_order) barChart(tick, d.tick_to_order.buckets, 240);
+    const stages = document.querySelector(".chain-charts");
+    if (stages) {
+      stages.textContent = "";
+      for (const s of d.chain) if (s.histogram) chartIn(stages, s.stage + " (" + s.service + ")", s.histogram, 160);
+    }
     for (const box of document.querySelectorAll(".histograms[data-service]")) {
       const service = d.services[box.dataset.service] || {histograms: []};
       box.textContent = "";
-      for (const h of service.histograms) {
-        const item = document.createElement("div");
-        item.className = "histogram";
-        const title = document.createElement("h4");
-        title.textContent = labelOf(h) + " (" + h.count + " samples)";
-        const chart = document.createElement("div");
-        chart.className = "chart";
-        item.append(title, chart);
-        box.append(item);
-        barChart(chart, h.buckets, 180);
-      }
+      for (const h of service.histograms) chartIn(box, labelOf(h), h, 180);
     }
   }
 

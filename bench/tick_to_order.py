@@ -1,0 +1,210 @@
+"""Tick to order: a public frame from the simulator -> market -> strategy -> execution -> the order at
+the simulator, per stage and end to end, against raw redis-py hops plus a bare signed REST call.
+
+    uv run python bench/tick_to_order.py [--seconds 20] [--runs 3] [--loads realistic,stressed]
+
+Each run starts redis-server, the simulator (no rate limit, no artificial delay) and the market,
+strategy and execution services as processes. The strategy runs the `bench` profile (PROFILE below):
+every threshold open, bars of 100 ms, so it arms on the first bar and enters on the first message of
+the next one, exits after 100 ms, and does it again: each entry and exit is an intent caused by one
+public frame, deterministically. Loads: **realistic** = 1 symbol, a market step every 100 ms;
+**stressed** = 5 symbols, a step every 10 ms. After --seconds the timestamps each message carries give,
+per intent:
+
+| stage | from -> to |
+|---|---|
+| feed | the frame's `ts` (the simulator's send, ms) -> market received |
+| market | market received -> market published (the `market.*` entry behind the intent) |
+| strategy | market published -> intent published (one bus hop + the decision) |
+| intent -> sending | intent published -> the execution service records it as sending (hop + gate) |
+| to exchange | sending -> the simulator's order receipt (its createdTime, ms) |
+| REST reply | sending -> the exchange's ack in hand |
+| **e2e** | the frame's `ts` -> the ack in hand |
+
+The services are then stopped and, against the same simulator and redis-server, the baseline is
+taken: one raw redis-py hop (`bench/bus_hop.py`'s raw path, 1k msgs/s) and a bare signed REST order
+(`bench/support/bare_rest.py`, market orders as the strategy sends). The baseline's distribution is that of
+three raw hops (the frame's delivery and the two bus hops) plus one REST call, drawn independently
+from the measured samples. Runs interleave the loads; medians over runs are printed, with the ratio
+e2e p99 / baseline p99 (target <= 1.5x, DESIGN.md section 12).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.support.bare_rest import BareRest, connections_for  # noqa: E402
+from bench.bus_hop import measure as raw_hop  # noqa: E402
+from bench.support.processes import KEY, SECRET, Platform  # noqa: E402
+from common import constants as c  # noqa: E402
+from common.bybit.enums import Side  # noqa: E402
+from common.bybit.http import BybitHttp  # noqa: E402
+from common.bybit.rest import BybitRest  # noqa: E402
+from common.schemas import BookTop, OrderIntent, Trade, decode  # noqa: E402
+
+LOADS = {"realistic": (1, 100), "stressed": (5, 10)}  # symbols, simulator step (ms)
+STAGES = ("feed", "market", "strategy", "intent -> sending", "to exchange", "REST reply", "e2e")
+HOPS = 3  # the frame's delivery, market -> strategy, strategy -> execution
+PROFILE = """name = "bench"
+version = 1
+description = "tick-to-order bench: enters on every other bar, exits after one"
+[features]
+bar_ms = 100
+window_bars = 5
+momentum_bars = 1
+pump_bars = 1
+warmup_bars = 1
+[scoring]
+watch_score = -1000.0
+entry_score = -1000.0
+exit_score = -2000.0
+[timing]
+max_hold_ms = 100
+cooldown_ms = 0
+stale_after_ms = 600000
+[risk]
+risk_per_trade_pct = 0.01
+max_open_positions = 100
+max_exposure_pct = 1000.0
+daily_loss_limit_pct = 100.0
+max_drawdown_pct = 100.0
+max_consecutive_losses = 100
+loss_cooldown_ms = 0
+"""
+
+
+def pct(xs: list[float], q: int) -> float:
+    return statistics.quantiles(xs, n=100, method="inclusive")[q - 1]
+
+
+def stages(client: redis.Redis, *, rest_url: str) -> dict[str, list[float]]:
+    """Per-stage latencies (ms) of every strategy intent the execution service acknowledged."""
+    published: dict[tuple[str, int], int] = {}  # (symbol, received ns) -> published ns
+    for stream in (c.MARKET_TRADES, c.MARKET_BOOK):
+        for _, fields in client.xrange(stream):
+            m = decode(fields[c.PAYLOAD_FIELD])
+            if isinstance(m, Trade | BookTop):
+                published.setdefault((m.symbol, m.received_ts_ns), m.published_ts_ns)
+    records = {k.decode(): json.loads(v) for k, v in client.hgetall(c.EXEC_INTENTS_KEY).items()}
+    receipts = uvloop.run(order_receipts(rest_url, list(records)))
+    out: dict[str, list[float]] = {s: [] for s in STAGES}
+    for _, fields in client.xrange(c.EXEC_INTENTS):
+        i = decode(fields[c.PAYLOAD_FIELD])
+        rec = records.get(i.intent_id, {}) if isinstance(i, OrderIntent) else {}
+        pub = published.get((i.symbol, i.market_received_ts_ns))
+        if not rec.get("ack_ts_ns") or pub is None or i.intent_id not in receipts:
+            continue
+        chain = (i.market_exchange_ts_ns, i.market_received_ts_ns, pub, i.published_ts_ns, rec["ts_ns"])
+        for name, (a, b) in zip(STAGES, zip(chain, chain[1:])):
+            out[name].append((b - a) / 1e6)
+        out["to exchange"].append((receipts[i.intent_id] - rec["ts_ns"]) / 1e6)
+        out["REST reply"].append((rec["ack_ts_ns"] - rec["ts_ns"]) / 1e6)
+        out["e2e"].append((rec["ack_ts_ns"] - i.market_exchange_ts_ns) / 1e6)
+    return out
+
+
+async def order_receipts(url: str, link_ids: list[str]) -> dict[str, int]:
+    """orderLinkId -> when the simulator took the order (its createdTime, in ns)."""
+    rest = BybitRest(BybitHttp(base_url=url, api_key=KEY, api_secret=SECRET))
+    try:
+        out = {}
+        for link in link_ids:
+            orders = await rest.order_history(order_link_id=link)
+            if orders:
+                out[link] = int(orders[0].createdTime) * 1_000_000
+        return out
+    finally:
+        await rest.http.aclose()
+
+
+async def bare_rest(url: str, *, rate: float, count: int) -> list[float]:
+    """`count` bare market orders at `rate`/s, alternating sides (the position stays near flat)."""
+    client = BareRest(base_url=url, api_key=KEY, api_secret=SECRET, connections=connections_for(rate))
+    await client.warm()
+    lat: list[float] = []
+
+    async def one(n: int) -> None:
+        lat.append(await client.place(symbol="BTCUSDT", link_id=f"bare-{time.time_ns()}-{n}",
+                                      side=Side.BUY if n % 2 else Side.SELL))
+    try:
+        t0 = time.monotonic()
+        tasks = []
+        for n in range(count):
+            await asyncio.sleep(max(0.0, t0 + n / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+    finally:
+        await client.aclose()
+    return lat[5:]
+
+
+def baseline(*, hops: list[float], rest: list[float], draws: int = 20_000) -> list[float]:
+    rng = random.Random(1)
+    return [sum(rng.choice(hops) for _ in range(HOPS)) + rng.choice(rest) for _ in range(draws)]
+
+
+def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
+    n_symbols, tick_ms = LOADS[load]
+    symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"][:n_symbols]
+    with tempfile.TemporaryDirectory() as d, Platform(Path(d), symbols=symbols, tick_ms=tick_ms) as p:
+        profiles = Path(d) / "data" / "profiles"
+        profiles.mkdir(parents=True)
+        (profiles / "bench.toml").write_text(PROFILE)
+        client = p.redis.client()
+        client.set(c.STRATEGY_PROFILE_KEY, "bench")
+        p.start("market", "strategy", "execution")
+        time.sleep(seconds)
+        for name in ("strategy", "market", "execution"):  # the baseline runs on a quiet platform
+            p.procs.pop(name).terminate()
+        path = stages(client, rest_url=p.urls["rest"])
+        client.close()
+        if len(path["e2e"]) < 20:
+            raise SystemExit(f"{load}: only {len(path['e2e'])} intents acknowledged; see {d}/*.log")
+        rate = len(path["e2e"]) / seconds
+        hops = raw_hop(path="raw", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
+        rest = uvloop.run(bare_rest(p.urls["rest"], rate=max(rate, 5.0), count=200))
+    base = baseline(hops=hops, rest=rest)
+    figures = {name: {"p50": pct(xs, 50), "p99": pct(xs, 99)} for name, xs in path.items()}
+    figures["baseline"] = {"p50": pct(base, 50), "p99": pct(base, 99)}
+    figures["rate"] = {"p50": rate, "p99": rate}
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--loads", default="realistic,stressed")
+    args = ap.parse_args()
+    loads = args.loads.split(",")
+    results: dict[str, list[dict]] = {load: [] for load in loads}
+    for n in range(args.runs):
+        for load in loads if n % 2 == 0 else loads[::-1]:
+            results[load].append(run(load, seconds=args.seconds))
+            print(f"run {n + 1}/{args.runs} {load} done", file=sys.stderr, flush=True)
+    for load, runs in results.items():
+        med = {k: {q: statistics.median(r[k][q] for r in runs) for q in ("p50", "p99")} for k in runs[0]}
+        print(f"\n{load}: {med['rate']['p50']:.1f} intents/s, medians of {len(runs)} runs")
+        print(f"{'stage':<18}{'p50 ms':>9}{'p99 ms':>9}")
+        for name in (*STAGES, "baseline"):
+            print(f"{name:<18}{med[name]['p50']:>9.2f}{med[name]['p99']:>9.2f}")
+        print(f"e2e / baseline: p50 {med['e2e']['p50'] / med['baseline']['p50']:.2f}x, "
+              f"p99 {med['e2e']['p99'] / med['baseline']['p99']:.2f}x (target p99 <= 1.5x)")
+        print(json.dumps({"load": load, **med}))
+
+
+if __name__ == "__main__":
+    main()
