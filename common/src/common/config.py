@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     # Dashboard security and alerting.
     session_secret: SecretStr = SecretStr("")  # empty: one is generated and kept in DATA_DIR
     session_ttl_s: Annotated[float, Field(gt=0)] = 12 * 3600.0  # a login lasts this long
-    login_max_failures: Annotated[int, Field(ge=1)] = 20  # wrong passwords in a row that lock a user out
+    login_max_failures: Annotated[int, Field(ge=1)] = 20  # attempts in a row that lock an address (and a name from it)
     login_lockout_s: Annotated[float, Field(gt=0)] = 900.0  # first lockout; doubles on each repeat
     web_allow_networks: str = ""  # comma-separated CIDRs the dashboard accepts clients from; empty: all
     metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics from a non-loopback scraper
@@ -165,6 +165,13 @@ class Settings(BaseSettings):
     # A job's run lock lives this long unless renewed (every third of it, by the live run): a run killed
     # with -9 frees its job after at most this long.
     worker_lock_ttl_s: Annotated[float, Field(ge=1)] = 60.0
+
+    # Dashboard exposure (README "Security"): the login throttle's per-user pace, the reverse proxies whose
+    # X-Forwarded-For/-Proto are believed, the Host names served, the largest request body.
+    login_user_interval_s: Annotated[float, Field(gt=0)] = 1.0  # a user name past the limit: one check per
+    web_trusted_proxies: str = ""  # comma-separated proxy addresses or CIDRs; empty: no proxy is believed
+    web_allowed_hosts: str = ""  # comma-separated Host names (host or host:port); empty: any
+    web_max_body_kib: Annotated[int, Field(ge=1, le=10_240)] = 256  # larger request bodies get 413
 
     @field_validator("redis_url")
     @classmethod

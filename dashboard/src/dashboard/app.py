@@ -83,7 +83,8 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     app.state.users = UserStore(settings)
     app.state.sessions = Sessions(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
     app.state.throttle = Throttle(
-        rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
+        rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
+        user_interval_s=settings.login_user_interval_s,
     )
     app.state.audit = Audit(settings.data_dir)
     app.state.versions = ConfigVersions(settings.data_dir)
