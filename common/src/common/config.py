@@ -187,6 +187,13 @@ class Settings(BaseSettings):
             raise ValueError("must be 50, 200 or 500 (the linear orderbook depths Bybit streams)")
         return v
 
+    @field_validator("session_secret")
+    @classmethod
+    def _session_secret_length(cls, v: SecretStr) -> SecretStr:
+        if v.get_secret_value() and len(v.get_secret_value().encode()) < 32:
+            raise ValueError("is shorter than 32 bytes (make one with `openssl rand -base64 48`)")
+        return v
+
     @field_validator("admin_password_hash")
     @classmethod
     def _bcrypt_hash(cls, v: SecretStr) -> SecretStr:

@@ -205,6 +205,17 @@ LOGIN_LOCKOUT_ALERTED_KEY: Final = f"{PREFIX}dashboard:login-lockout-alerted"
 LOCKOUT_ALERT_KEY: Final = "login-lockout"  # the one alert key of every login lockout (no typed text in it)
 
 
+def session_key(handle: str) -> str:
+    """A dashboard session by its handle (the SHA-256 of the cookie's id): a hash user, csrf, client,
+    started_ms, seen_ms, expiring with the session."""
+    return f"{PREFIX}dashboard:session:{handle}"
+
+
+def user_sessions_key(hex_name: str) -> str:
+    """The handles of one user's sessions (a set; the name hex-encoded), to end them all at once."""
+    return f"{PREFIX}dashboard:user-sessions:{hex_name}"
+
+
 def restart_alert_key(service: str) -> str:
     """The alert key of a service seen restarted (a new pid or start time)."""
     return f"restart:{service}"

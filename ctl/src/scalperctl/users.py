@@ -16,6 +16,7 @@ import sys
 
 import redis.asyncio as aioredis
 from dashboard.auth.audit import Audit
+from dashboard.auth.session_store import SessionStore
 from dashboard.auth.throttle import Throttle
 from dashboard.auth.users import Role, UserStore, hash_password
 
@@ -87,7 +88,8 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         audit.record(user=_os_user(), action=action, client="cli", outcome="refused", detail=str(e))
         print(str(e), file=sys.stderr)
         return 1
-    audit.record(user=_os_user(), action=action, client="cli", outcome="ok")
+    ended = 0 if args.action == "add" else asyncio.run(_end_sessions(settings, args.name))
+    audit.record(user=_os_user(), action=action, client="cli", outcome="ok", detail=f"{ended} sessions ended")
     print(f"user {args.name}: {args.action} done ({store.path})")
     return 0
 
@@ -100,12 +102,25 @@ def _os_user() -> str:
         return f"uid {os.getuid()}"
 
 
+def _redis(settings: config.Settings) -> aioredis.Redis:
+    return aioredis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=3)
+
+
 async def _unlock(settings: config.Settings, name: str) -> int:
     """Lift the login lockouts of `name` (and of the addresses it was locked from) in Redis."""
-    r = aioredis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=3)
+    r = _redis(settings)
     try:
         throttle = Throttle(r, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
                             user_interval_s=settings.login_user_interval_s)
         return await throttle.unlock(name)
+    finally:
+        await r.aclose()
+
+
+async def _end_sessions(settings: config.Settings, name: str) -> int:
+    """End every dashboard session of `name` after a password or role change or its removal."""
+    r = _redis(settings)
+    try:
+        return await SessionStore(r, ttl_s=settings.session_ttl_s).end_user(name)
     finally:
         await r.aclose()

@@ -1,7 +1,7 @@
 """The FastAPI application: private routers behind a session, public ones beside them, security headers.
 
 State lives on `app.state`, built here from the runtime (no globals): the monitor, the alert engine,
-users, sessions, login throttle and audit log.
+users, sessions (in Redis), the login form's tokens, login throttle and audit log.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from dashboard.alert_engine import AlertEngine
 from dashboard.auth.access import allowed_networks, client_allowed, is_loopback, open_mode
 from dashboard.auth.audit import Audit
-from dashboard.auth.session import Sessions, session_secret
+from dashboard.auth.session import LoginTokens, session_secret
+from dashboard.auth.session_store import SessionStore
 from dashboard.auth.throttle import Throttle
 from dashboard.auth.users import UserStore
 from dashboard.deps import LoginRequired, SessionDep
@@ -36,6 +37,7 @@ from dashboard.routes import (
     safe_mode,
     scenarios,
     services,
+    sessions,
     signals,
 )
 from dashboard.scenarios.runner import Runner
@@ -58,6 +60,7 @@ PRIVATE = (
     alerts.page, alerts.api,
     scenarios.page, scenarios.api,
     config.page, config.api,
+    sessions.page, sessions.api,
     login.logout_router,
 )
 CSP = (
@@ -81,7 +84,8 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     app.state.rt, app.state.monitor, app.state.alerts = rt, monitor, alerts
     app.state.open_mode = open_mode(settings)
     app.state.users = UserStore(settings)
-    app.state.sessions = Sessions(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
+    app.state.login_tokens = LoginTokens(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
+    app.state.sessions = SessionStore(rt.bus.redis, ttl_s=settings.session_ttl_s)
     app.state.throttle = Throttle(
         rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
         user_interval_s=settings.login_user_interval_s,

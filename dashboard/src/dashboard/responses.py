@@ -32,6 +32,7 @@ NAV = [
     ("/alerts", "alerts"),
     ("/scenarios", "integration tests"),
     ("/config", "config"),
+    ("/sessions", "sessions"),
 ]
 
 

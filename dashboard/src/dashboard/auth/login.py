@@ -38,11 +38,11 @@ class LoginRefused(Exception):
 
 async def log_in(state: State, *, username: str, password: str, csrf: str, csrf_cookie: str | None,
                  client: str) -> User:
-    """The user to issue a session to; LoginRefused otherwise. `state` is the app's (sessions, throttle,
+    """The user to issue a session to; LoginRefused otherwise. `state` is the app's (login tokens, throttle,
     users, audit, runtime). Only an attempt the throttle granted reaches bcrypt."""
     if state.open_mode:
         raise LoginRefused("open local mode: no login until an admin is configured", 403)
-    if not state.sessions.login_token_ok(csrf_cookie, csrf):
+    if not state.login_tokens.login_token_ok(csrf_cookie, csrf):
         state.audit.record(user=username, action="login", client=client, outcome="refused", detail="CSRF")
         raise LoginRefused("the form expired, try again", 403)
     turn = await state.throttle.reserve(user=username, client=client)
