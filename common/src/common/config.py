@@ -269,13 +269,27 @@ def load(env_file: Path | None = None, *, file_wins: bool = False) -> Settings:
         err = e.errors()[0]
         key = str(err["loc"][0]).upper() if err["loc"] else "CONFIG"
         got = err.get("input")
-        shown = "" if key in _SECRET_KEYS or isinstance(got, dict) else f" (got {got!r})"
+        # A value is echoed only for a known key that is no secret: a mistyped key (BYBIT_API_SECRETT=...)
+        # may well hold a secret, and this message reaches pages, logs and alerts.
+        shown = f" (got {got!r})" if key in _SHOWABLE_KEYS and not isinstance(got, dict) else ""
         problem = "unknown key (typo?)" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(key, problem + shown) from None
     return settings.check()
 
 
-_SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
+SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
+_SHOWABLE_KEYS = {n.upper() for n in Settings.model_fields} - SECRET_KEYS
+# The secrets each program uses, so each is given only those (make run's supervisord environment, the
+# per-service env files of a systemd deployment). Every other key is no secret and goes to all.
+SERVICE_SECRETS: dict[str, frozenset[str]] = {
+    "market": frozenset({"REDIS_URL"}),
+    "strategy": frozenset({"REDIS_URL"}),
+    "execution": frozenset({"REDIS_URL", "BYBIT_API_KEY", "BYBIT_API_SECRET"}),
+    "dashboard": frozenset({"REDIS_URL", "ADMIN_PASSWORD_HASH", "SESSION_SECRET", "TELEGRAM_BOT_TOKEN",
+                            "METRICS_TOKEN"}),
+    "worker": frozenset({"REDIS_URL"}),
+    "exchange-sim": frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"}),
+}
 
 
 def load_or_exit(env_file: Path | None = None) -> Settings:
