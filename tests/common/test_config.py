@@ -61,6 +61,19 @@ def test_a_bad_secret_is_named_but_never_echoed(tmp_path):
     assert err.value.key == "ADMIN_PASSWORD_HASH" and SECRET not in str(err.value)
 
 
+def test_a_mistyped_key_is_named_but_its_value_never_echoed(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, BYBIT_API_SECRETT=SECRET)
+    assert err.value.key == "BYBIT_API_SECRETT" and SECRET not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["k3y", "x" * 31])
+def test_a_session_secret_under_32_bytes_is_refused(tmp_path, value):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, SESSION_SECRET=value)
+    assert err.value.key == "SESSION_SECRET" and value not in str(err.value)
+
+
 def test_a_missing_env_file_that_was_asked_for_is_an_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.load(tmp_path / "nope.env")
