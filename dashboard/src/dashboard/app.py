@@ -15,8 +15,17 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from dashboard.alert_engine import AlertEngine
-from dashboard.auth.access import allowed_networks, client_allowed, is_loopback, open_mode
+from dashboard.auth.access import (
+    allowed_hosts,
+    allowed_networks,
+    client_allowed,
+    direct_loopback,
+    host_allowed,
+    open_mode,
+)
 from dashboard.auth.audit import Audit
+from dashboard.auth.proxy import ProxyHeaders, parse_networks
+from dashboard.body_limit import BodyLimit
 from dashboard.auth.session import LoginTokens, session_secret
 from dashboard.auth.session_store import SessionStore
 from dashboard.auth.throttle import Throttle
@@ -67,6 +76,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000"  # a year, sent only over https (the proxy's)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -94,7 +104,7 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     app.state.versions = ConfigVersions(settings.data_dir)
     app.state.scenarios = Runner(rt=rt, monitor=monitor, alerts=alerts)
     app.state.versions.record(settings.public_view(), by="start")
-    networks = allowed_networks(settings)
+    networks, hosts = allowed_networks(settings), allowed_hosts(settings)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PUBLIC:
@@ -123,15 +133,22 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
-        """The client allow-list, then the security headers on every answer."""
+        """The Host allow-list and the client allow-list, then the security headers on every answer (HSTS
+        when the original scheme is https)."""
         host = request.client.host if request.client else None
-        if not (is_loopback(host or "") or client_allowed(host, networks)):
+        if not host_allowed(request, hosts):
+            response = JSONResponse({"detail": "Host not allowed (WEB_ALLOWED_HOSTS)"}, status_code=400)
+        elif not (direct_loopback(request) or client_allowed(host, networks)):
             response = JSONResponse({"detail": "client network not allowed"}, status_code=403)
         else:
             response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = HSTS
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.add_middleware(ProxyHeaders, trusted=parse_networks(settings.web_trusted_proxies))
+    app.add_middleware(BodyLimit, max_bytes=settings.web_max_body_kib * 1024)  # outermost: before any parsing
     return app

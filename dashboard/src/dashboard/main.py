@@ -13,7 +13,7 @@ from dashboard.auth.access import check_exposure
 from dashboard.auth.session import session_secret
 from dashboard.health_monitor import HealthMonitor
 from dashboard.telegram import Telegram
-from dashboard.http_server import serve_task
+from dashboard.http_server import serve_task, systemd_socket_host
 
 
 async def setup(rt: Runtime) -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     """The console script: refuse an exposed open mode or a short session key (exit 78), then run the
     service."""
     settings = config.load_or_exit()
-    check_exposure(settings)
+    check_exposure(settings, listen_host=systemd_socket_host())
     try:
         session_secret(settings)
     except config.ConfigError as e:
