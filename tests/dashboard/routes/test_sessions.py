@@ -65,3 +65,10 @@ def test_an_admin_lifts_a_lockout_from_the_sessions_page(dashboard):
     r = admin.post("/api/sessions/unlock", data={"name": ADMIN, "csrf": dashboard.csrf(admin)})
     assert r.status_code == 200 and r.json()["records"] >= 2, r.text
     assert dashboard.login()[1].status_code == 303
+
+
+def test_an_admin_cannot_revoke_their_own_session_only_log_out(dashboard):
+    admin = dashboard.session()
+    [own] = admin.get("/api/sessions").json()["sessions"]
+    r = admin.post(f"/api/sessions/{own['handle']}/revoke", headers={"X-CSRF-Token": dashboard.csrf(admin)})
+    assert r.status_code == 400 and admin.get("/api/health").status_code == 200

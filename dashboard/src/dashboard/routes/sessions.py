@@ -36,9 +36,11 @@ async def list_sessions(request: Request) -> dict:
     return {"sessions": await _rows(request)}
 
 
-@api.post("/{handle}/revoke", response_model=models.SessionRevoked, responses=models.refusals(403, 404))
+@api.post("/{handle}/revoke", response_model=models.SessionRevoked, responses=models.refusals(400, 403, 404))
 async def revoke_session(request: Request, handle: str, user: AdminDep):
-    """End one session at once (admin)."""
+    """End another session at once (admin); one's own ends with logging out."""
+    if handle == getattr(request.state, "session", None):
+        raise HTTPException(status_code=400, detail="this is your own session: log out instead")
     if not await request.app.state.sessions.revoke(handle):
         raise HTTPException(status_code=404, detail="no such session")
     request.app.state.audit.record(user=user.name, action="revoke session", client=request.client.host,
