@@ -201,13 +201,15 @@ class Settings(BaseSettings):
             raise ValueError("is not a bcrypt hash (make one with `scalperctl hash-password`)")
         return v
 
-    def check(self) -> Settings:
-        """Rules that span keys; raises ConfigError naming the key to fix."""
+    def check(self, service: str | None = None) -> Settings:
+        """Rules that span keys; raises ConfigError naming the key to fix. For a `service`, a secret it
+        never receives (SERVICE_SECRETS) is not required of it."""
+        needed = SERVICE_SECRETS[service] if service in SERVICE_SECRETS else SECRET_KEYS
         if self.execution_mode is ExecutionMode.LIVE:
-            for key in ("bybit_api_key", "bybit_api_secret"):
-                if not getattr(self, key).get_secret_value():
-                    raise ConfigError(key.upper(), "required when EXECUTION_MODE=LIVE")
-            if not self.admin_password_hash.get_secret_value():
+            for key in ("BYBIT_API_KEY", "BYBIT_API_SECRET"):
+                if key in needed and not getattr(self, key.lower()).get_secret_value():
+                    raise ConfigError(key, "required when EXECUTION_MODE=LIVE")
+            if "ADMIN_PASSWORD_HASH" in needed and not self.admin_password_hash.get_secret_value():
                 raise ConfigError("ADMIN_PASSWORD_HASH", "required when EXECUTION_MODE=LIVE (no open dashboard)")
         return self
 
@@ -251,7 +253,7 @@ def env_file_path() -> Path:
     return Path(os.environ.get(ENV_FILE_VAR, ".env"))
 
 
-def load(env_file: Path | None = None, *, file_wins: bool = False) -> Settings:
+def load(env_file: Path | None = None, *, file_wins: bool = False, service: str | None = None) -> Settings:
     """Read and check settings; raises ConfigError for the first bad key.
 
     `file_wins` is for a hot reload: under systemd `EnvironmentFile=` put the file's values of
@@ -274,7 +276,7 @@ def load(env_file: Path | None = None, *, file_wins: bool = False) -> Settings:
         shown = f" (got {got!r})" if key in _SHOWABLE_KEYS and not isinstance(got, dict) else ""
         problem = "unknown key (typo?)" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(key, problem + shown) from None
-    return settings.check()
+    return settings.check(service)
 
 
 SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
@@ -292,10 +294,10 @@ SERVICE_SECRETS: dict[str, frozenset[str]] = {
 }
 
 
-def load_or_exit(env_file: Path | None = None) -> Settings:
+def load_or_exit(env_file: Path | None = None, *, service: str | None = None) -> Settings:
     """What a service calls at start: one line naming the key and exit 78 on a bad config."""
     try:
-        return load(env_file)
+        return load(env_file, service=service)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr, flush=True)
         raise SystemExit(EX_CONFIG) from None

@@ -41,7 +41,7 @@ async def setup(rt: Runtime) -> None:
 def main() -> None:
     """The console script: refuse an exposed open mode or a short session key (exit 78), then run the
     service."""
-    settings = config.load_or_exit()
+    settings = config.load_or_exit(service="dashboard")
     check_exposure(settings, listen_host=systemd_socket_host())
     try:
         session_secret(settings)
