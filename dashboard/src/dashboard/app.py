@@ -6,6 +6,8 @@ users, sessions (in Redis), the login form's tokens, login throttle and audit lo
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
 from common.bus import HANDLER_REDIS_DOWN
@@ -100,6 +102,7 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
         rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
         user_interval_s=settings.login_user_interval_s,
     )
+    app.state.bcrypt_slots = asyncio.Semaphore(os.cpu_count() or 1)  # password checks running at once
     app.state.audit = Audit(settings.data_dir)
     app.state.versions = ConfigVersions(settings.data_dir)
     app.state.scenarios = Runner(rt=rt, monitor=monitor, alerts=alerts)

@@ -56,7 +56,8 @@ async def log_in(state: State, *, username: str, password: str, csrf: str, csrf_
         raise LoginRefused(f"too many wrong passwords for this user: try again in {turn.busy_s:.0f} s", 429)
     if turn.wait_s:
         await asyncio.sleep(turn.wait_s)
-    user = await run_in_threadpool(state.users.verify, username, password)
+    async with state.bcrypt_slots:  # one bcrypt per core at a time: the event loop keeps answering
+        user = await run_in_threadpool(state.users.verify, username, password)
     if user is None:
         state.audit.record(user=username, action="login", client=client, outcome="wrong password")
         if turn.locked_bits:
