@@ -75,8 +75,8 @@ def main() -> None:
                DATA_DIR=str(tmp / "data"), WEB_PORT=str(wport), DASHBOARD_METRICS_PORT="0",
                ADMIN_USERNAME=USER,
                ADMIN_PASSWORD_HASH=bcrypt.hashpw(b"bench-Pa55word", bcrypt.gensalt(args.cost)).decode())
-    dash = subprocess.Popen([str(BIN / "scalper-dashboard")], env=env, stdout=open(tmp / "dashboard.log", "wb"),
-                            stderr=subprocess.STDOUT)
+    log = open(tmp / "dashboard.log", "wb")
+    dash = subprocess.Popen([str(BIN / "scalper-dashboard")], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{wport}"
     try:
         deadline = time.monotonic() + 60

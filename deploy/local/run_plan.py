@@ -24,7 +24,15 @@ from urllib.parse import urlsplit, urlunsplit
 from common.bybit.sim_account import credentials
 from common.bybit.urls import PRIVATE_PATH, PUBLIC_LINEAR_PATH, SIM_PORT
 from common.config import SECRET_KEYS, SERVICE_SECRETS, ExecutionMode, Settings, load_or_exit
-from service_env import SANDBOX_DEFAULT, SIM_ACCOUNT, program_env, redis_passwords, render_acl, user_url, write_private
+from service_env import (
+    SANDBOX_DEFAULT,
+    SIM_ACCOUNT,
+    program_env,
+    redis_passwords,
+    render_acl,
+    user_url,
+    write_private,
+)
 
 DEFAULT_REDIS_PORT = urlsplit(Settings.model_fields["redis_url"].default.get_secret_value()).port
 SIM_SYMBOLS = "BTCUSDT,ETHUSDT"  # the simulator's markets when SYMBOLS is empty
@@ -74,7 +82,8 @@ def plan(settings: Settings, var_dir: str, env: dict[str, str]) -> tuple[dict[st
         if not settings.bybit_ws_private_url:
             export["BYBIT_WS_PRIVATE_URL"] = private
     shell["SECRET_VARS"] = " ".join(sorted(SECRET_KEYS))
-    shell.update(_programs(settings, var_dir=var_dir, secret=secret, redis_port=redis_port if own_redis else 0))
+    shell.update(_programs(settings, var_dir=var_dir, secret=secret,
+                           redis_port=redis_port if own_redis else 0))
     return shell, export
 
 

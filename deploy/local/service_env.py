@@ -24,7 +24,8 @@ REDIS_USERS = ("market", "strategy", "execution", "dashboard", "worker", "scalpe
 # make run only: the default user keeps scalperctl's rights without a password, so `scalperctl` works in
 # the local sandbox with no setup (the services never use it).
 SIM_ACCOUNT = frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"})  # the simulator's account, no real key
-SANDBOX_DEFAULT = "user default on nopass resetchannels &* resetkeys ~* +@all -@admin -flushall -flushdb -swapdb"
+SANDBOX_DEFAULT = ("user default on nopass resetchannels &* resetkeys ~* "
+                   "+@all -@admin -flushall -flushdb -swapdb")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -82,7 +82,8 @@ class Dashboard:
         r = c.post("/login", data={"username": user, "password": password, "csrf": token})
         return c, r
 
-    def session(self, user: str = ADMIN, password: str = PASSWORD, *, address: str = "127.0.0.1") -> httpx.Client:
+    def session(self, user: str = ADMIN, password: str = PASSWORD, *,
+                address: str = "127.0.0.1") -> httpx.Client:
         c, r = self.login(user, password, address=address)
         assert r.status_code == 303, r.text
         return c

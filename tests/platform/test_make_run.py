@@ -139,7 +139,8 @@ def _no_secret_in_ps_and_private_files(proc, var) -> None:
     holding secrets or who did what are the owner's alone (mode 0600)."""
     passwords = json.loads((var / "run" / "redis" / "passwords.json").read_text())
     secrets = [*passwords.values(), ADMIN_HASH, SIM_API_SECRET]
-    ps = subprocess.run(["ps", "-ww", "-s", str(proc.pid), "-o", "args="], capture_output=True, text=True).stdout
+    ps = subprocess.run(["ps", "-ww", "-s", str(proc.pid), "-o", "args="], capture_output=True,
+                        text=True).stdout
     assert "scalper-exchange-sim" in ps and not [s for s in secrets if s in ps], ps
     for name in ("users.db", "audit.jsonl", "alert_log.jsonl", "session.key"):
         assert (var / name).stat().st_mode & 0o777 == 0o600, name

@@ -38,9 +38,9 @@ def acl_redis(tmp_path):
     acl = tmp_path / "users.acl"
     acl.write_text(service_env_module.render_acl(passwords, default="user default on nopass ~* &* +@all"))
     server = RedisServer(tmp_path / "redis")
-    server.proc = subprocess.Popen(["redis-server", "--port", str(server.port), "--bind", "127.0.0.1", "--save",
-                                    "", "--dir", str(server.data_dir), "--aclfile", str(acl)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = ["redis-server", "--port", str(server.port), "--bind", "127.0.0.1", "--save", "",
+            "--dir", str(server.data_dir), "--aclfile", str(acl)]
+    server.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     admin = server.client()
     wait_until(lambda: _pings(admin), timeout=10, what="redis-server with the ACL file")
     yield server, passwords, admin

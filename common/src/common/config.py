@@ -123,7 +123,8 @@ class Settings(BaseSettings):
     # Dashboard security and alerting.
     session_secret: SecretStr = SecretStr("")  # empty: one is generated and kept in DATA_DIR
     session_ttl_s: Annotated[float, Field(gt=0)] = 12 * 3600.0  # a login lasts this long
-    login_max_failures: Annotated[int, Field(ge=1)] = 20  # attempts in a row that lock an address (and a name from it)
+    # attempts in a row that lock an address (and a user name from that address) out
+    login_max_failures: Annotated[int, Field(ge=1)] = 20
     login_lockout_s: Annotated[float, Field(gt=0)] = 900.0  # first lockout; doubles on each repeat
     web_allow_networks: str = ""  # comma-separated CIDRs the dashboard accepts clients from; empty: all
     metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics from a non-loopback scraper

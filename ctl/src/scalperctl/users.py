@@ -73,7 +73,8 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
     try:
         if args.action == "unlock":
             cleared = asyncio.run(_unlock(settings, args.name))
-            audit.record(user=_os_user(), action=action, client="cli", outcome="ok", detail=f"{cleared} records")
+            audit.record(user=_os_user(), action=action, client="cli", outcome="ok",
+                         detail=f"{cleared} records")
             print(f"user {args.name}: {cleared} lockout records cleared")
             return 0
         if args.action == "add":

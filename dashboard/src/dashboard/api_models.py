@@ -418,7 +418,7 @@ class OrderSent(BaseModel):
 
 
 class SessionRow(BaseModel):
-    """One live session: its handle (not the cookie), who, from where, since and last seen (ms since epoch)."""
+    """One live session: its handle (not the cookie), who, from where, since and last seen (ms, epoch)."""
 
     handle: str
     user: str

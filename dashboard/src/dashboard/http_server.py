@@ -65,7 +65,7 @@ def serve_task(rt: Runtime, app: FastAPI):
             log_config=None,
             access_log=False,
             lifespan="off",
-            proxy_headers=False,  # the app believes only WEB_TRUSTED_PROXIES (auth/proxy.py), not uvicorn's default
+            proxy_headers=False,  # only WEB_TRUSTED_PROXIES are believed (auth/proxy.py)
             server_header=False,
         )
         server = EmbeddedServer(config, progress)

@@ -29,7 +29,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     # Also from BYBIT_API_KEY/BYBIT_API_SECRET, so no secret need show on a command line (ps).
-    p.add_argument("--api-key", default=os.environ.get("BYBIT_API_KEY"), required="BYBIT_API_KEY" not in os.environ)
+    p.add_argument("--api-key", default=os.environ.get("BYBIT_API_KEY"),
+                   required="BYBIT_API_KEY" not in os.environ)
     p.add_argument("--api-secret", default=os.environ.get("BYBIT_API_SECRET"),
                    required="BYBIT_API_SECRET" not in os.environ)
     p.add_argument("--symbols", default="BTCUSDT,ETHUSDT", help="comma-separated USDT perpetuals")

@@ -82,8 +82,8 @@ async def _lockout_alert(state: State) -> None:
                 key=c.LOCKOUT_ALERT_KEY,
                 severity=Severity.CRIT,
                 title="dashboard login locked out",
-                detail=f"{count} lockout(s) after {state.throttle.max_failures} wrong passwords since the last "
-                "alert; who and from where is in the audit log",
+                detail=f"{count} lockout(s) after {state.throttle.max_failures} wrong passwords since the "
+                "last alert; who and from where is in the audit log",
             )
     except REDIS_DOWN as e:
         log.warning("alert_failed", extra={"ctx": {"error": type(e).__name__}})

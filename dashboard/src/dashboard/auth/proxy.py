@@ -54,5 +54,6 @@ class ProxyHeaders:
                     scope["client"] = (client, 0)
                 proto = headers.get(b"x-forwarded-proto", "").split(",")[-1].strip().lower()
                 if proto in ("http", "https"):
-                    scope["scheme"] = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+                    secure = proto == "https"
+                    scope["scheme"] = proto if scope["type"] == "http" else ("wss" if secure else "ws")
         await self.app(scope, receive, send)

@@ -75,7 +75,9 @@ for i = 1, 2 do
     redis.call('HSET', KEYS[i], 'until_ms', 0, 'lockouts', math.max(0, lockouts - 1))
   end
 end
-if tonumber(redis.call('HGET', KEYS[1], 'count') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+if tonumber(redis.call('HGET', KEYS[1], 'count') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'count', -1)
+end
 redis.call('HSET', KEYS[2], 'count', 0)
 redis.call('HSET', KEYS[3], 'count', 0, 'next_ms', 0)
 return 1
