@@ -54,3 +54,9 @@ def test_sysusers_creates_the_scalper_user(tmp_path):
                    check=True, capture_output=True, timeout=30)
     user = next(line for line in (tmp_path / "etc/passwd").read_text().splitlines() if line.startswith("scalper:"))
     assert user.split(":")[5:] == ["/var/lib/scalper", "/usr/sbin/nologin"]
+
+
+def test_the_dashboard_is_bounded_in_memory_and_tasks():
+    """A flood of requests cannot take the host: the web-facing unit has MemoryMax= and TasksMax=."""
+    unit = (UNITS / "scalper-dashboard.service").read_text()
+    assert re.search(r"^MemoryMax=\d+[KMG]$", unit, re.M) and re.search(r"^TasksMax=\d+$", unit, re.M)

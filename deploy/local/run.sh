@@ -4,8 +4,12 @@
 # starts a private redis-server under var/ unless REDIS_URL names another Redis, and a simulated
 # exchange in SIM mode unless BYBIT_REST_URL names one, then the five services. Those decisions read
 # the env file the services read (.env or SCALPER_ENV_FILE; environment variables win), see
-# run_plan.py. Ctrl-C (or SIGTERM) stops everything.
+# run_plan.py. Each program gets only the secrets it uses (supervisord starts with none in its
+# environment), the private Redis gets the ACL users of deploy/redis/users.acl with every service
+# connecting as its own, and everything written under var/ is private to this user (umask 077).
+# Ctrl-C (or SIGTERM) stops everything.
 set -euo pipefail
+umask 077
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
@@ -18,8 +22,9 @@ say "syncing the workspace"
 uv sync -q --all-packages --frozen
 
 VAR=${SCALPER_VAR:-$ROOT/var}  # everything this run writes: redis data, logs, supervisord state
-# START_REDIS, START_SIM, REDIS_PORT, SIM_PORT, SIM_SYMBOLS, DASHBOARD_URL, and the exports
-# (REDIS_URL, DATA_DIR, BYBIT_*) that only make run adds; a bad setting stops here with exit 78.
+# START_REDIS, START_SIM, REDIS_PORT, SIM_PORT, SIM_SYMBOLS, DASHBOARD_URL, REDIS_ACLFILE, SECRET_VARS,
+# PROGRAM_ENV_<program> (its secrets) and the exports (DATA_DIR, BYBIT_*_URL) that only make run adds;
+# a bad setting stops here with exit 78.
 plan=$("$ROOT/.venv/bin/python" deploy/local/run_plan.py "$VAR") || exit
 eval "$plan"
 mkdir -p "$VAR/log" "$VAR/run" "$VAR/redis"
@@ -40,6 +45,7 @@ conf=$VAR/run/supervisord.conf
   cat <<CONF
 [supervisord]
 nodaemon=true
+umask=077
 logfile=$VAR/log/supervisord.log
 pidfile=$VAR/run/supervisord.pid
 childlogdir=$VAR/log
@@ -58,7 +64,7 @@ CONF
   if $START_REDIS; then
     cat <<CONF
 [program:redis]
-command=redis-server $ROOT/deploy/local/redis.conf --port $REDIS_PORT --bind 127.0.0.1 --dir $VAR/redis
+command=redis-server $ROOT/deploy/local/redis.conf --port $REDIS_PORT --bind 127.0.0.1 --dir $VAR/redis --aclfile $REDIS_ACLFILE
 priority=10
 autorestart=true
 stdout_logfile=$VAR/log/redis.log
@@ -69,7 +75,8 @@ CONF
   if $START_SIM; then
     cat <<CONF
 [program:exchange-sim]
-command=$ROOT/.venv/bin/scalper-exchange-sim --host 127.0.0.1 --port $SIM_PORT --api-key %(ENV_BYBIT_API_KEY)s --api-secret %(ENV_BYBIT_API_SECRET)s --symbols $SIM_SYMBOLS --seed ${SCALPER_SIM_SEED:-7} --balance ${SCALPER_SIM_BALANCE:-100000}
+command=$ROOT/.venv/bin/scalper-exchange-sim --host 127.0.0.1 --port $SIM_PORT --symbols $SIM_SYMBOLS --seed ${SCALPER_SIM_SEED:-7} --balance ${SCALPER_SIM_BALANCE:-100000}
+environment=$PROGRAM_ENV_exchange_sim
 priority=20
 autorestart=true
 stdout_logfile=$VAR/log/exchange-sim.log
@@ -78,9 +85,11 @@ redirect_stderr=true
 CONF
   fi
   for svc in market strategy execution dashboard worker; do
+    program_env=PROGRAM_ENV_$svc
     cat <<CONF
 [program:$svc]
 command=$ROOT/.venv/bin/scalper-$svc
+environment=${!program_env}
 directory=$ROOT
 priority=30
 autorestart=true
@@ -100,4 +109,6 @@ CONF
 $START_REDIS || say "Redis: the one REDIS_URL names"
 $START_SIM && say "simulated exchange: $BYBIT_REST_URL (seed ${SCALPER_SIM_SEED:-7}, symbols $SIM_SYMBOLS)"
 say "dashboard: $DASHBOARD_URL  (logs in $VAR/log/, status: uv run scalperctl status, stop: Ctrl-C)"
-exec "$ROOT/.venv/bin/supervisord" -n -c "$conf"
+unset_secrets=()
+for name in $SECRET_VARS; do unset_secrets+=(-u "$name"); done
+exec env "${unset_secrets[@]}" "$ROOT/.venv/bin/supervisord" -n -c "$conf"

@@ -61,6 +61,31 @@ def test_a_bad_secret_is_named_but_never_echoed(tmp_path):
     assert err.value.key == "ADMIN_PASSWORD_HASH" and SECRET not in str(err.value)
 
 
+def test_live_requires_of_each_service_only_the_secrets_it_receives(tmp_path):
+    path = tmp_path / "scalper.env"
+    path.write_text("EXECUTION_MODE=LIVE\n")  # a per-service env file of market: no Bybit key, no admin
+    assert config.load(path, service="market").execution_mode is ExecutionMode.LIVE
+    with pytest.raises(ConfigError) as err:
+        config.load(path, service="execution")
+    assert err.value.key == "BYBIT_API_KEY"
+    with pytest.raises(ConfigError) as err:
+        config.load(path, service="dashboard")
+    assert err.value.key == "ADMIN_PASSWORD_HASH"
+
+
+def test_a_mistyped_key_is_named_but_its_value_never_echoed(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, BYBIT_API_SECRETT=SECRET)
+    assert err.value.key == "BYBIT_API_SECRETT" and SECRET not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["k3y", "x" * 31])
+def test_a_session_secret_under_32_bytes_is_refused(tmp_path, value):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, SESSION_SECRET=value)
+    assert err.value.key == "SESSION_SECRET" and value not in str(err.value)
+
+
 def test_a_missing_env_file_that_was_asked_for_is_an_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.load(tmp_path / "nope.env")
@@ -78,14 +103,14 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     assert s.public_view()["BYBIT_API_KEY"] == "********"
 
 
-@pytest.mark.parametrize(("env", "key"), [
-    ({"EXECUTION_MODE": "LIVE"}, "BYBIT_API_KEY"),
-    ({"EXECUTION_MODE": "YOLO"}, "EXECUTION_MODE"),
-    ({"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
-    ({"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
+@pytest.mark.parametrize(("service", "env", "key"), [
+    ("execution", {"EXECUTION_MODE": "LIVE"}, "BYBIT_API_KEY"),
+    ("worker", {"EXECUTION_MODE": "YOLO"}, "EXECUTION_MODE"),
+    ("worker", {"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
+    ("worker", {"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
 ])
-def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, env, key):
-    proc = subprocess.run([str(VENV_BIN / "scalper-worker")], env=service_env(redis_url, **env),
+def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, service, env, key):
+    proc = subprocess.run([str(VENV_BIN / f"scalper-{service}")], env=service_env(redis_url, **env),
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == config.EX_CONFIG
     lines = proc.stderr.splitlines()

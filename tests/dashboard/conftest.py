@@ -73,18 +73,22 @@ class Dashboard:
     def __init__(self, base: str, env: dict[str, str], proc) -> None:
         self.base, self.env, self.proc = base, env, proc
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base, timeout=10)
+    def client(self, address: str = "127.0.0.1") -> httpx.Client:
+        """A client connecting from `address` (any of 127.0.0.0/8 reaches the dashboard on loopback)."""
+        return httpx.Client(base_url=self.base, timeout=10,
+                            transport=httpx.HTTPTransport(local_address=address))
 
-    def login(self, user: str = ADMIN, password: str = PASSWORD) -> tuple[httpx.Client, httpx.Response]:
-        """Through the form, as a browser: GET /login (CSRF cookie + field), POST it back."""
-        c = self.client()
+    def login(self, user: str = ADMIN, password: str = PASSWORD, *,
+              address: str = "127.0.0.1") -> tuple[httpx.Client, httpx.Response]:
+        """Through the form, as a browser from `address`: GET /login (CSRF cookie + field), POST it back."""
+        c = self.client(address)
         token = CSRF_INPUT.search(c.get("/login").text).group(1)
         r = c.post("/login", data={"username": user, "password": password, "csrf": token})
         return c, r
 
-    def session(self, user: str = ADMIN, password: str = PASSWORD) -> httpx.Client:
-        c, r = self.login(user, password)
+    def session(self, user: str = ADMIN, password: str = PASSWORD, *,
+                address: str = "127.0.0.1") -> httpx.Client:
+        c, r = self.login(user, password, address=address)
         assert r.status_code == 303, r.text
         return c
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from common import constants as c
+from common.bybit.sim_account import SIM_API_SECRET
 from tests.dashboard.conftest import ADMIN, ADMIN_HASH, Dashboard
 from tests.support import ROOT, SERVICES, RedisServer, free_port, wait_until
 
@@ -88,6 +89,8 @@ def test_make_run_boots_five_green_and_heals_a_kill_9(platform):
     d, admin = _login(base, cli_env, proc)
     wait_until(lambda: _all_green(admin), timeout=90, interval=0.5, what="five GREEN after make run")
 
+    _no_secret_in_ps_and_private_files(proc, tmp / "var")
+
     status = subprocess.run([str(ROOT / ".venv/bin/scalperctl"), "status", "--json"], env=cli_env,
                             capture_output=True, text=True, timeout=30)
     assert status.returncode == 0, status.stdout + status.stderr
@@ -129,6 +132,19 @@ def test_make_run_boots_five_green_and_heals_a_kill_9(platform):
     log = (tmp / "var" / "log" / "supervisord.log").read_text()
     for svc in SERVICES:
         assert f"stopped: {svc} (exit status 0)" in log, log[-2000:]
+
+
+def _no_secret_in_ps_and_private_files(proc, var) -> None:
+    """No secret on any command line of make run's processes (ps shows them to every user), and the files
+    holding secrets or who did what are the owner's alone (mode 0600)."""
+    passwords = json.loads((var / "run" / "redis" / "passwords.json").read_text())
+    secrets = [*passwords.values(), ADMIN_HASH, SIM_API_SECRET]
+    ps = subprocess.run(["ps", "-ww", "-s", str(proc.pid), "-o", "args="], capture_output=True,
+                        text=True).stdout
+    assert "scalper-exchange-sim" in ps and not [s for s in secrets if s in ps], ps
+    for name in ("users.db", "audit.jsonl", "alert_log.jsonl", "session.key"):
+        assert (var / name).stat().st_mode & 0o777 == 0o600, name
+    assert (var / "run" / "supervisord.conf").stat().st_mode & 0o777 == 0o600
 
 
 def test_make_run_follows_the_env_file_and_scalperctl_sim_needs_no_settings(tmp_path):

@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     # Dashboard security and alerting.
     session_secret: SecretStr = SecretStr("")  # empty: one is generated and kept in DATA_DIR
     session_ttl_s: Annotated[float, Field(gt=0)] = 12 * 3600.0  # a login lasts this long
-    login_max_failures: Annotated[int, Field(ge=1)] = 20  # wrong passwords in a row that lock a user out
+    # attempts in a row that lock an address (and a user name from that address) out
+    login_max_failures: Annotated[int, Field(ge=1)] = 20
     login_lockout_s: Annotated[float, Field(gt=0)] = 900.0  # first lockout; doubles on each repeat
     web_allow_networks: str = ""  # comma-separated CIDRs the dashboard accepts clients from; empty: all
     metrics_token: SecretStr = SecretStr("")  # bearer token for /metrics from a non-loopback scraper
@@ -181,6 +182,13 @@ class Settings(BaseSettings):
     exec_entry_deadline_s: Annotated[float, Field(gt=0)] = 15.0  # an entry older than this is not sent
     exec_max_drift_bps: Annotated[float, Field(gt=0)] = 50.0  # price moved this far from the reference: refused
 
+    # Dashboard exposure (README "Security"): the login throttle's per-user pace, the reverse proxies whose
+    # X-Forwarded-For/-Proto are believed, the Host names served, the largest request body.
+    login_user_interval_s: Annotated[float, Field(gt=0)] = 1.0  # a user name past the limit: one check per
+    web_trusted_proxies: str = ""  # comma-separated proxy addresses or CIDRs; empty: no proxy is believed
+    web_allowed_hosts: str = ""  # comma-separated Host names (host or host:port); empty: any
+    web_max_body_kib: Annotated[int, Field(ge=1, le=10_240)] = 256  # larger request bodies get 413
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: SecretStr) -> SecretStr:
@@ -195,6 +203,13 @@ class Settings(BaseSettings):
             raise ValueError("must be 50, 200 or 500 (the linear orderbook depths Bybit streams)")
         return v
 
+    @field_validator("session_secret")
+    @classmethod
+    def _session_secret_length(cls, v: SecretStr) -> SecretStr:
+        if v.get_secret_value() and len(v.get_secret_value().encode()) < 32:
+            raise ValueError("is shorter than 32 bytes (make one with `openssl rand -base64 48`)")
+        return v
+
     @field_validator("admin_password_hash")
     @classmethod
     def _bcrypt_hash(cls, v: SecretStr) -> SecretStr:
@@ -202,13 +217,15 @@ class Settings(BaseSettings):
             raise ValueError("is not a bcrypt hash (make one with `scalperctl hash-password`)")
         return v
 
-    def check(self) -> Settings:
-        """Rules that span keys; raises ConfigError naming the key to fix."""
+    def check(self, service: str | None = None) -> Settings:
+        """Rules that span keys; raises ConfigError naming the key to fix. For a `service`, a secret it
+        never receives (SERVICE_SECRETS) is not required of it."""
+        needed = SERVICE_SECRETS[service] if service in SERVICE_SECRETS else SECRET_KEYS
         if self.execution_mode is ExecutionMode.LIVE:
-            for key in ("bybit_api_key", "bybit_api_secret"):
-                if not getattr(self, key).get_secret_value():
-                    raise ConfigError(key.upper(), "required when EXECUTION_MODE=LIVE")
-            if not self.admin_password_hash.get_secret_value():
+            for key in ("BYBIT_API_KEY", "BYBIT_API_SECRET"):
+                if key in needed and not getattr(self, key.lower()).get_secret_value():
+                    raise ConfigError(key, "required when EXECUTION_MODE=LIVE")
+            if "ADMIN_PASSWORD_HASH" in needed and not self.admin_password_hash.get_secret_value():
                 raise ConfigError("ADMIN_PASSWORD_HASH", "required when EXECUTION_MODE=LIVE (no open dashboard)")
         return self
 
@@ -252,7 +269,7 @@ def env_file_path() -> Path:
     return Path(os.environ.get(ENV_FILE_VAR, ".env"))
 
 
-def load(env_file: Path | None = None, *, file_wins: bool = False) -> Settings:
+def load(env_file: Path | None = None, *, file_wins: bool = False, service: str | None = None) -> Settings:
     """Read and check settings; raises ConfigError for the first bad key.
 
     `file_wins` is for a hot reload: under systemd `EnvironmentFile=` put the file's values of
@@ -270,19 +287,33 @@ def load(env_file: Path | None = None, *, file_wins: bool = False) -> Settings:
         err = e.errors()[0]
         key = str(err["loc"][0]).upper() if err["loc"] else "CONFIG"
         got = err.get("input")
-        shown = "" if key in _SECRET_KEYS or isinstance(got, dict) else f" (got {got!r})"
+        # A value is echoed only for a known key that is no secret: a mistyped key (BYBIT_API_SECRETT=...)
+        # may well hold a secret, and this message reaches pages, logs and alerts.
+        shown = f" (got {got!r})" if key in _SHOWABLE_KEYS and not isinstance(got, dict) else ""
         problem = "unknown key (typo?)" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(key, problem + shown) from None
-    return settings.check()
+    return settings.check(service)
 
 
-_SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
+SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
+_SHOWABLE_KEYS = {n.upper() for n in Settings.model_fields} - SECRET_KEYS
+# The secrets each program uses, so each is given only those (make run's supervisord environment, the
+# per-service env files of a systemd deployment). Every other key is no secret and goes to all.
+SERVICE_SECRETS: dict[str, frozenset[str]] = {
+    "market": frozenset({"REDIS_URL"}),
+    "strategy": frozenset({"REDIS_URL"}),
+    "execution": frozenset({"REDIS_URL", "BYBIT_API_KEY", "BYBIT_API_SECRET"}),
+    "dashboard": frozenset({"REDIS_URL", "ADMIN_PASSWORD_HASH", "SESSION_SECRET", "TELEGRAM_BOT_TOKEN",
+                            "METRICS_TOKEN"}),
+    "worker": frozenset({"REDIS_URL"}),
+    "exchange-sim": frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"}),
+}
 
 
-def load_or_exit(env_file: Path | None = None) -> Settings:
+def load_or_exit(env_file: Path | None = None, *, service: str | None = None) -> Settings:
     """What a service calls at start: one line naming the key and exit 78 on a bad config."""
     try:
-        return load(env_file)
+        return load(env_file, service=service)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr, flush=True)
         raise SystemExit(EX_CONFIG) from None

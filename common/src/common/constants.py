@@ -239,9 +239,26 @@ HEALTH_RESTARTS_KEY: Final = f"{PREFIX}health:restarts"
 
 
 def login_throttle_key(who: str) -> str:
-    """The login throttle's record of `who` ("user:<name>" or "addr:<ip>"): a hash count, lockouts,
-    until_ms."""
+    """The login throttle's record of `who` ("addr:<ip>", "ua:<hex name>:<ip>" or "user:<hex name>"): a
+    hash count, lockouts, until_ms (next_ms for a user name)."""
     return f"{PREFIX}dashboard:login:{who}"
+
+
+# Login lockouts since the last lockout alert (a counter), and the marker that one was sent in this window.
+LOGIN_LOCKOUTS_KEY: Final = f"{PREFIX}dashboard:login-lockouts"
+LOGIN_LOCKOUT_ALERTED_KEY: Final = f"{PREFIX}dashboard:login-lockout-alerted"
+LOCKOUT_ALERT_KEY: Final = "login-lockout"  # the one alert key of every login lockout (no typed text in it)
+
+
+def session_key(handle: str) -> str:
+    """A dashboard session by its handle (the SHA-256 of the cookie's id): a hash user, csrf, client,
+    started_ms, seen_ms, expiring with the session."""
+    return f"{PREFIX}dashboard:session:{handle}"
+
+
+def user_sessions_key(hex_name: str) -> str:
+    """The handles of one user's sessions (a set; the name hex-encoded), to end them all at once."""
+    return f"{PREFIX}dashboard:user-sessions:{hex_name}"
 
 
 def restart_alert_key(service: str) -> str:
@@ -252,11 +269,6 @@ def restart_alert_key(service: str) -> str:
 def down_alert_key(service: str) -> str:
     """The alert key of a service gone RED."""
     return f"down:{service}"
-
-
-def lockout_alert_key(who: str) -> str:
-    """The alert key of a dashboard login lockout of `who` ("user:<name>" or "addr:<ip>")."""
-    return f"lockout:{who}"
 
 
 def execution_alert_key(hold: str) -> str:

@@ -146,7 +146,7 @@ class Runtime:
     async def reload(self) -> None:
         notify("RELOADING=1", "STATUS=reloading config")
         try:
-            settings = config.load(file_wins=True)
+            settings = config.load(file_wins=True, service=self.service)
         except config.ConfigError as e:
             log.error("reload_rejected", extra={"ctx": {"error": str(e)}})
             await self.bus.alert(key=c.config_alert_key(self.service), severity=Severity.WARN,
@@ -169,7 +169,7 @@ def service_version(dist: str) -> str:
 
 def run_service(service: str, setup: Callable[[Runtime], Awaitable[None]], *, dist: str) -> None:
     """The console-script entry point of a service; exits with the service's exit code."""
-    settings = config.load_or_exit()
+    settings = config.load_or_exit(service=service)
     logs.configure(service, settings.log_level.value)
     raise SystemExit(uvloop.run(_main(service, settings, setup, service_version(dist))))
 

@@ -517,3 +517,30 @@ class OrderSent(BaseModel):
     intent_id: str
     orderLinkId: str
     entry_id: str
+
+
+# --- sessions and login lockouts ---
+
+
+class SessionRow(BaseModel):
+    """One live session: its handle (not the cookie), who, from where, since and last seen (ms, epoch)."""
+
+    handle: str
+    user: str
+    client: str
+    started_ms: int
+    seen_ms: int
+    current: bool  # the session of the request
+
+
+class Sessions(BaseModel):
+    sessions: list[SessionRow]
+
+
+class SessionRevoked(BaseModel):
+    handle: str
+
+
+class UserUnlocked(BaseModel):
+    user: str
+    records: int  # lockout records cleared

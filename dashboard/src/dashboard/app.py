@@ -1,11 +1,13 @@
 """The FastAPI application: private routers behind a session, public ones beside them, security headers.
 
 State lives on `app.state`, built here from the runtime (no globals): the monitor, the alert engine,
-users, sessions, login throttle and audit log.
+users, sessions (in Redis), the login form's tokens, login throttle and audit log.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
 from common.bus import HANDLER_REDIS_DOWN
@@ -15,9 +17,19 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from dashboard.alert_engine import AlertEngine
-from dashboard.auth.access import allowed_networks, client_allowed, is_loopback, open_mode
+from dashboard.auth.access import (
+    allowed_hosts,
+    allowed_networks,
+    client_allowed,
+    direct_loopback,
+    host_allowed,
+    open_mode,
+)
 from dashboard.auth.audit import Audit
-from dashboard.auth.session import Sessions, session_secret
+from dashboard.auth.proxy import ProxyHeaders, parse_networks
+from dashboard.body_limit import BodyLimit
+from dashboard.auth.session import LoginTokens, session_secret
+from dashboard.auth.session_store import SessionStore
 from dashboard.auth.throttle import Throttle
 from dashboard.auth.users import UserStore
 from dashboard.deps import LoginRequired, SessionDep
@@ -37,6 +49,7 @@ from dashboard.routes import (
     safe_mode,
     scenarios,
     services,
+    sessions,
     signals,
 )
 from dashboard.scenarios.runner import Runner
@@ -60,12 +73,14 @@ PRIVATE = (
     alerts.page, alerts.api,
     scenarios.page, scenarios.api,
     config.page, config.api,
+    sessions.page, sessions.api,
     login.logout_router,
 )
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000"  # a year, sent only over https (the proxy's)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -83,15 +98,18 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
     app.state.rt, app.state.monitor, app.state.alerts = rt, monitor, alerts
     app.state.open_mode = open_mode(settings)
     app.state.users = UserStore(settings)
-    app.state.sessions = Sessions(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
+    app.state.login_tokens = LoginTokens(secret=session_secret(settings), ttl_s=settings.session_ttl_s)
+    app.state.sessions = SessionStore(rt.bus.redis, ttl_s=settings.session_ttl_s)
     app.state.throttle = Throttle(
-        rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
+        rt.bus.redis, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
+        user_interval_s=settings.login_user_interval_s,
     )
+    app.state.bcrypt_slots = asyncio.Semaphore(os.cpu_count() or 1)  # password checks running at once
     app.state.audit = Audit(settings.data_dir)
     app.state.versions = ConfigVersions(settings.data_dir)
     app.state.scenarios = Runner(rt=rt, monitor=monitor, alerts=alerts)
     app.state.versions.record(settings.public_view(), by="start")
-    networks = allowed_networks(settings)
+    networks, hosts = allowed_networks(settings), allowed_hosts(settings)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PUBLIC:
@@ -120,15 +138,22 @@ def create_app(*, rt: Runtime, monitor: HealthMonitor, alerts: AlertEngine) -> F
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
-        """The client allow-list, then the security headers on every answer."""
+        """The Host allow-list and the client allow-list, then the security headers on every answer (HSTS
+        when the original scheme is https)."""
         host = request.client.host if request.client else None
-        if not (is_loopback(host or "") or client_allowed(host, networks)):
+        if not host_allowed(request, hosts):
+            response = JSONResponse({"detail": "Host not allowed (WEB_ALLOWED_HOSTS)"}, status_code=400)
+        elif not (direct_loopback(request) or client_allowed(host, networks)):
             response = JSONResponse({"detail": "client network not allowed"}, status_code=403)
         else:
             response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = HSTS
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.add_middleware(ProxyHeaders, trusted=parse_networks(settings.web_trusted_proxies))
+    app.add_middleware(BodyLimit, max_bytes=settings.web_max_body_kib * 1024)  # outermost: before any parsing
     return app

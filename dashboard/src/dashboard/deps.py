@@ -22,16 +22,17 @@ class LoginRequired(Exception):
     """No valid session: pages redirect to /login, the API answers 401."""
 
 
-def current_user(request: Request) -> User:
-    """The session's user (LOCAL_USER in open local mode); LoginRequired without a valid session."""
+async def current_user(request: Request) -> User:
+    """The session's user with their current role (LOCAL_USER in open local mode); LoginRequired without a
+    live session in Redis or when the user is gone."""
     state = request.app.state
     if state.open_mode:
         return LOCAL_USER
-    data = state.sessions.read(request.cookies.get(SESSION_COOKIE))
-    user = state.users.get(data["u"]) if data else None
+    session = await state.sessions.read(request.cookies.get(SESSION_COOKIE))
+    user = state.users.get(session.user) if session else None
     if user is None:
         raise LoginRequired()
-    request.state.csrf = data["csrf"]
+    request.state.csrf, request.state.session = session.csrf, session.handle
     return user
 
 

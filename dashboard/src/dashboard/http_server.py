@@ -24,6 +24,18 @@ def systemd_socket() -> socket.socket | None:
     return socket.socket(fileno=SD_LISTEN_FDS_START)
 
 
+def systemd_socket_host() -> str | None:
+    """The address of the socket systemd passes (None without one), read without taking the socket."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()) or int(os.environ.get("LISTEN_FDS", "0")) < 1:
+        return None
+    sock = socket.socket(fileno=SD_LISTEN_FDS_START)
+    try:
+        address = sock.getsockname()
+    finally:
+        sock.detach()  # the fd stays open for systemd_socket()
+    return address[0] if isinstance(address, tuple) else "localhost"  # an AF_UNIX socket is local
+
+
 class EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signals to the runner and proves progress on every tick."""
 
@@ -53,6 +65,8 @@ def serve_task(rt: Runtime, app: FastAPI):
             log_config=None,
             access_log=False,
             lifespan="off",
+            proxy_headers=False,  # only WEB_TRUSTED_PROXIES are believed (auth/proxy.py)
+            server_header=False,
         )
         server = EmbeddedServer(config, progress)
         sock = systemd_socket()

@@ -1,5 +1,7 @@
 """The dashboard service: health monitor, alert engine and web app in one runner-managed process."""
 
+import sys
+
 from common.lifecycle import Runtime, run_service
 from common.schemas import Alert, Heartbeat
 
@@ -8,9 +10,10 @@ from common import constants as c
 from dashboard.alert_engine import AlertEngine
 from dashboard.app import create_app
 from dashboard.auth.access import check_exposure
+from dashboard.auth.session import session_secret
 from dashboard.health_monitor import HealthMonitor
 from dashboard.telegram import Telegram
-from dashboard.http_server import serve_task
+from dashboard.http_server import serve_task, systemd_socket_host
 
 
 async def setup(rt: Runtime) -> None:
@@ -36,6 +39,13 @@ async def setup(rt: Runtime) -> None:
 
 
 def main() -> None:
-    """The console script: refuse an exposed open mode (exit 78), then run the service."""
-    check_exposure(config.load_or_exit())
+    """The console script: refuse an exposed open mode or a short session key (exit 78), then run the
+    service."""
+    settings = config.load_or_exit(service="dashboard")
+    check_exposure(settings, listen_host=systemd_socket_host())
+    try:
+        session_secret(settings)
+    except config.ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(config.EX_CONFIG) from None
     run_service("dashboard", setup, dist="scalper-dashboard")

@@ -33,6 +33,7 @@ NAV = [
     ("/alerts", "alerts"),
     ("/scenarios", "integration tests"),
     ("/config", "config"),
+    ("/sessions", "sessions"),
 ]
 
 

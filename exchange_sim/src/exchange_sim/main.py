@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from decimal import Decimal
@@ -27,8 +28,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scalper-exchange-sim", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    p.add_argument("--api-key", required=True)
-    p.add_argument("--api-secret", required=True)
+    # Also from BYBIT_API_KEY/BYBIT_API_SECRET, so no secret need show on a command line (ps).
+    p.add_argument("--api-key", default=os.environ.get("BYBIT_API_KEY"),
+                   required="BYBIT_API_KEY" not in os.environ)
+    p.add_argument("--api-secret", default=os.environ.get("BYBIT_API_SECRET"),
+                   required="BYBIT_API_SECRET" not in os.environ)
     p.add_argument("--symbols", default="BTCUSDT,ETHUSDT", help="comma-separated USDT perpetuals")
     p.add_argument("--seed", type=int, default=7, help="seed of the market generator (same seed, same path)")
     p.add_argument("--balance", type=Decimal, default=Decimal("10000"), help="starting USDT wallet balance")

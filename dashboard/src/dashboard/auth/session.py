@@ -1,13 +1,14 @@
-"""Sessions: a signed cookie (itsdangerous) holding the user name and that session's CSRF token; the role
-is looked up on every request, so a removed user loses access at once. The login form has a CSRF token of
-its own, its signed twin in a cookie."""
+"""The session cookie's name and the login form's CSRF pair (a token in the form, its signed twin in a
+cookie), signed with SESSION_SECRET or a key generated once into DATA_DIR/session.key. The sessions
+themselves live in Redis (see session_store)."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
-from common.config import Settings
+from common.config import ConfigError, Settings
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SESSION_COOKIE = "scalper_session"
@@ -15,41 +16,49 @@ LOGIN_CSRF_COOKIE = "scalper_login_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
 SESSION_KEY_FILE = "session.key"
+MIN_KEY_BYTES = 32
 
 
 def session_secret(settings: Settings) -> str:
-    """SESSION_SECRET, else one generated once and kept (mode 600) under DATA_DIR."""
+    """SESSION_SECRET, else the key in DATA_DIR/session.key, made once (mode 0600, written to a temporary
+    file, fsynced, renamed into place, so a crash never leaves a partial key). ConfigError naming the file
+    when it holds fewer than MIN_KEY_BYTES bytes (SESSION_SECRET's length is checked with the settings)."""
     if settings.session_secret.get_secret_value():
         return settings.session_secret.get_secret_value()
     path = Path(settings.data_dir) / SESSION_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        _write_atomically(path, secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if len(key.encode()) < MIN_KEY_BYTES:
+        raise ConfigError(str(path), f"the session key is empty or shorter than {MIN_KEY_BYTES} bytes: "
+                          "delete the file to have a new one made, or set SESSION_SECRET")
+    return key
 
 
-class Sessions:
-    """Signs and reads session cookies; a cookie older than SESSION_TTL_S is refused."""
+def _write_atomically(path: Path, text: str) -> None:
+    """`text` into `path` (mode 0600): a temporary file beside it, fsync, rename, fsync the directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class LoginTokens:
+    """Signs and checks the login form's CSRF pair; a pair older than SESSION_TTL_S is refused."""
 
     def __init__(self, *, secret: str, ttl_s: float) -> None:
         self.ttl_s = ttl_s
-        self._session = URLSafeTimedSerializer(secret, salt="scalper-session")
         self._login = URLSafeTimedSerializer(secret, salt="scalper-login-csrf")
-
-    def issue(self, name: str) -> str:
-        """A new session cookie for `name`, with a fresh CSRF token."""
-        return self._session.dumps({"u": name, "csrf": secrets.token_urlsafe(24)})
-
-    def read(self, cookie: str | None) -> dict | None:
-        """{"u": name, "csrf": token} of a valid, unexpired cookie, else None."""
-        if not cookie:
-            return None
-        try:
-            data = self._session.loads(cookie, max_age=self.ttl_s)
-        except BadSignature:  # includes SignatureExpired
-            return None
-        return data if isinstance(data, dict) and "u" in data and "csrf" in data else None
 
     def login_token(self) -> tuple[str, str]:
         """(token for the form, signed cookie holding it): the login form's CSRF pair."""

@@ -107,6 +107,12 @@ class UserStore:
             ):
                 raise ValueError(f"no user {name}")
 
+    def set_role(self, *, name: str, role: Role) -> None:
+        """Raises ValueError when there is no such user."""
+        with self._db() as db:
+            if db.execute("UPDATE users SET role = ? WHERE name = ?", (role.value, name)).rowcount == 0:
+                raise ValueError(f"no user {name}")
+
     def remove(self, name: str) -> None:
         """Raises ValueError when there is no such user."""
         with self._db() as db:

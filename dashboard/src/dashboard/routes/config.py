@@ -18,9 +18,10 @@ api = APIRouter(prefix="/api/config", tags=["config"])
 
 
 def _validate() -> dict:
-    """The env file as the services would read it now: ok (with its masked view), or the wrong key."""
+    """The env file as the services would read it now (secrets the dashboard never receives not required):
+    ok (with its masked view), or the wrong key."""
     try:
-        view = config.load(file_wins=True).public_view()
+        view = config.load(file_wins=True, service="dashboard").public_view()
     except config.ConfigError as e:
         return {"valid": False, "key": e.key, "problem": e.problem}
     return {"valid": True, "key": "", "problem": "", "view": view}

@@ -19,7 +19,7 @@ logout_router = APIRouter(prefix="/logout", tags=["login"])
 
 def _form(request: Request, *, error: str = "", status: int = 200) -> HTMLResponse:
     """The login form with a fresh CSRF token (its signed twin in a cookie)."""
-    token, cookie = request.app.state.sessions.login_token()
+    token, cookie = request.app.state.login_tokens.login_token()
     response = templates.TemplateResponse(
         request,
         "login.html",
@@ -35,7 +35,7 @@ def _cookie(request: Request, response: Response, name: str, value: str) -> None
     response.set_cookie(
         name,
         value,
-        max_age=int(request.app.state.sessions.ttl_s),
+        max_age=int(request.app.state.login_tokens.ttl_s),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -55,23 +55,26 @@ async def login(
     password: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form()] = "",
 ):
-    """Check the form's CSRF token, the lockouts, then the password; a session cookie on success."""
+    """Check the form's CSRF token, the throttle, then the password; a session (in Redis) on success."""
+    client = request.client.host if request.client else ""
     try:
         user = await log_in(request.app.state, username=username, password=password, csrf=csrf,
-                            csrf_cookie=request.cookies.get(LOGIN_CSRF_COOKIE),
-                            client=request.client.host if request.client else "")
+                            csrf_cookie=request.cookies.get(LOGIN_CSRF_COOKIE), client=client)
     except LoginRefused as e:
         return _form(request, error=e.error, status=e.status)
     response = RedirectResponse("/", status_code=303)
-    _cookie(request, response, SESSION_COOKIE, request.app.state.sessions.issue(user.name))
+    _cookie(request, response, SESSION_COOKIE,
+            await request.app.state.sessions.create(user=user.name, client=client))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 @logout_router.post("", include_in_schema=False)
-def logout(request: Request, user: ActingDep) -> RedirectResponse:
-    """End the session (the signed cookie is dropped; it also expires by itself)."""
-    request.app.state.audit.record(user=user.name, action="logout", client=request.client.host, outcome="ok")
+async def logout(request: Request, user: ActingDep) -> RedirectResponse:
+    """End every session of the user, on every browser, at once (their records leave Redis)."""
+    ended = await request.app.state.sessions.end_user(user.name)
+    request.app.state.audit.record(user=user.name, action="logout", client=request.client.host, outcome="ok",
+                                   detail=f"{ended} sessions ended")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard import api_models as models
-from dashboard.auth.access import is_loopback
+from dashboard.auth.access import direct_loopback
 from dashboard.deps import MonitorDep, SettingsDep
 
 router = APIRouter(prefix="", tags=["probes"])
@@ -37,7 +37,7 @@ def metrics(request: Request, settings: SettingsDep) -> Response:
     """Prometheus metrics: for loopback scrapers, or with `Authorization: Bearer METRICS_TOKEN`."""
     token = settings.metrics_token.get_secret_value()
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    loopback = request.client is not None and is_loopback(request.client.host)
+    loopback = direct_loopback(request)
     if not (request.app.state.open_mode or loopback or (token and secrets.compare_digest(given, token))):
         return JSONResponse({"detail": "scrape token required"}, status_code=401)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
