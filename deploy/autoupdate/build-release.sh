@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Build one release of Scalper on the host: RELEASES/<commit>/ holds the commit's source tree (from the
+# local git mirror) and its virtualenv, with exactly the versions in the commit's uv.lock, installed from
+# wheels only (--only-binary: the host never needs a compiler); the workspace's own packages are built
+# from that source (pure Python, hatchling). RELEASES/<commit>/.complete marks a finished build; an
+# unfinished one is removed and built again.
+#
+# Usage: build-release.sh COMMIT
+# Config: /etc/scalper/deploy.conf (SCALPER_DEPLOY_CONF), shell assignments: REPO (the bare mirror),
+#   RELEASES, PYTHON (the system interpreter; not under /home or /root: ProtectHome=yes hides those),
+#   UV; package source: UV_DEFAULT_INDEX, UV_FIND_LINKS, UV_NO_INDEX (exported to uv as they are).
+set -euo pipefail
+(($# == 1)) || { sed -n '8,12p' "$0" >&2; exit 2; }
+# shellcheck source=/dev/null
+. "${SCALPER_DEPLOY_CONF:-/etc/scalper/deploy.conf}"
+export UV_DEFAULT_INDEX UV_FIND_LINKS UV_NO_INDEX UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never
+COMMIT=$(git -C "$REPO" rev-parse --verify "$1^{commit}")
+D=$RELEASES/$COMMIT
+[[ -f $D/.complete ]] && { echo "release $COMMIT: already built"; exit 0; }
+rm -rf "$D"; mkdir -p "$D/src"
+git -C "$REPO" archive "$COMMIT" | tar -x -C "$D/src"
+cd "$D/src"
+"$UV" venv -q --relocatable --python "$PYTHON" "$D/venv"
+"$UV" export -q --frozen --no-dev --all-packages --no-emit-workspace -o "$D/requirements.txt"
+"$UV" pip install -q --python "$D/venv/bin/python" --require-hashes --only-binary :all: -r "$D/requirements.txt"
+mapfile -t members < <("$PYTHON" -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["tool"]["uv"]["workspace"]["members"], sep="\n")')
+"$UV" pip install -q --python "$D/venv/bin/python" --no-deps "${members[@]/#/./}"
+"$D/venv/bin/python" -m compileall -q "$D/venv/lib"   # the units mount it read-only
+for s in market strategy execution dashboard worker; do
+  [[ -x $D/venv/bin/scalper-$s ]] || { echo "release $COMMIT: venv/bin/scalper-$s is missing" >&2; exit 1; }
+done
+touch "$D/.complete"
+echo "release $COMMIT: built in $D"
