@@ -13,7 +13,8 @@ set -euo pipefail
 (($# == 1)) || { sed -n '8,12p' "$0" >&2; exit 2; }
 # shellcheck source=/dev/null
 . "${SCALPER_DEPLOY_CONF:-/etc/scalper/deploy.conf}"
-export UV_DEFAULT_INDEX UV_FIND_LINKS UV_NO_INDEX UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never
+export UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never
+for v in UV_DEFAULT_INDEX UV_FIND_LINKS UV_NO_INDEX; do [[ -z ${!v:-} ]] || export "${v?}"; done
 COMMIT=$(git -C "$REPO" rev-parse --verify "$1^{commit}")
 D=$RELEASES/$COMMIT
 [[ -f $D/.complete ]] && { echo "release $COMMIT: already built"; exit 0; }
