@@ -50,11 +50,13 @@ def wheelhouse() -> Path:
     # Markers go: a wheel the host turns out not to need costs nothing (async-timeout: Python < 3.11.3).
     reqs = re.sub(r" ; [^\\\n]*", "", reqs)
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        Path(tmp, "requirements.txt").write_text(reqs + f"\nuv=={UV_VERSION}\nhatchling\n")
-        subprocess.run(["uv", "tool", "run", "pip", "download", "-q", "--only-binary", ":all:", "--python-version",
-                        HOST_PYTHON, "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
-                        "--platform", "linux_x86_64", "-d", f"{tmp}/wheels", "-r", f"{tmp}/requirements.txt"],
-                       env=env, check=True, capture_output=True, timeout=600)
+        Path(tmp, "locked.txt").write_text(reqs)  # with their hashes: pip checks them
+        Path(tmp, "tools.txt").write_text(f"uv=={UV_VERSION}\nhatchling\n")  # uv, and the build backend
+        for requirements in ("locked.txt", "tools.txt"):
+            subprocess.run(["uv", "tool", "run", "pip", "download", "-q", "--only-binary", ":all:", "--python-version",
+                            HOST_PYTHON, "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
+                            "--platform", "linux_x86_64", "-d", f"{tmp}/wheels", "-r", f"{tmp}/{requirements}"],
+                           env=env, check=True, capture_output=True, timeout=600)
         Path(tmp, "wheels").rename(out)
     return out
 
