@@ -26,7 +26,7 @@ ANSIBLE_DIR = ROOT / "deploy/ansible"
 CACHE = Path("/var/tmp/scalper-deploy-sandbox")
 # Every Debian package the playbook installs: the sandbox's offline apt repo holds exactly these.
 PACKAGES = ("acl ufw fail2ban python3-systemd redis-server python3-venv unattended-upgrades caddy prometheus git "
-            "systemd-timesyncd polkitd sudo ca-certificates openssh-server")
+            "systemd-timesyncd polkitd sudo ca-certificates openssh-server python3-packaging")
 UV_VERSION = "0.13.9"  # keep equal to app_uv_version (roles/app/defaults/main.yml)
 HOST_PYTHON = "3.11.2"  # Debian 12's python3: the wheelhouse is chosen for it
 GIT_PORT, WHEEL_PORT, SIM_PORT = 9418, 8000, 8090

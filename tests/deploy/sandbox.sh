@@ -78,6 +78,8 @@ mount -n -t overlay sandbox -o "lowerdir=$IMG,upperdir=$W/upper,workdir=$W/work"
 rm -f "$STATE/id" "$STATE/id.pub"; ssh-keygen -q -t ed25519 -N '' -C scalper-deploy-sandbox -f "$STATE/id"
 install -d -m 700 "$W/root/root/.ssh"; install -m 600 "$STATE/id.pub" "$W/root/root/.ssh/authorized_keys"
 systemd-id128 new >"$W/root/etc/machine-id"
+# The image ships no package lists: make them look old, or apt's cache_valid_time skips the update.
+rm -f "$W/root/var/lib/apt/periodic/update-success-stamp"; touch -d @0 "$W/root/var/lib/apt/lists"
 # Netns "target" (the container) and "client" (the operator: Ansible, the git remote, the wheelhouse).
 ip netns add client; ip netns add target; ip -n target link add eth0 type veth peer name veth0 netns client
 ip -n target addr add "$TARGET/24" dev eth0; ip -n client addr add "$ADMIN_IP/24" dev veth0
