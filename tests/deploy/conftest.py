@@ -171,9 +171,21 @@ def playbook_vars(box: Sandbox, **overrides) -> dict:
 
 @dataclass
 class Run:
+    """One playbook run: its wall time, its PLAY RECAP counts and its output."""
+
     seconds: float
     recap: dict[str, int]
     output: str
+
+    def changed_tasks(self) -> list[str]:
+        """The names of the tasks that reported a change."""
+        names, task = [], ""
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line.split("[", 1)[1].rsplit("]", 1)[0]
+            elif line.startswith("changed:") and task not in names:
+                names.append(task)
+        return names
 
 
 def converge(box: Sandbox, *, user: str, **overrides) -> Run:
@@ -184,7 +196,8 @@ def converge(box: Sandbox, *, user: str, **overrides) -> Run:
     variables = box.state / "vars.yml"
     variables.write_text(yaml.safe_dump(playbook_vars(box, **overrides)))
     env = {**os.environ, "ANSIBLE_SSH_CONTROL_PATH_DIR": str(box.state / "cp"), "ANSIBLE_FORCE_COLOR": "0",
-           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg")}
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+           "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"}  # each task's seconds in the output
     t0 = time.monotonic()
     r = box.run(ROOT / ".venv/bin/ansible-playbook", "-i", inventory, "-e", f"@{variables}", "-e",
                 f"ansible_user={user}", ANSIBLE_DIR / "deploy.yml", check=False, timeout=1200, cwd=ANSIBLE_DIR,

@@ -37,7 +37,7 @@ def host(sandbox: Sandbox) -> Sandbox:
     cold = converge(sandbox, user="root")
     warm = converge(sandbox, user="deploy")
     sandbox.figures = {"converge_cold_s": round(cold.seconds), "converge_warm_s": round(warm.seconds),
-                       "warm_recap": warm.recap}
+                       "warm_recap": warm.recap, "warm_changed": warm.changed_tasks()}
     return sandbox
 
 
