@@ -34,5 +34,5 @@ def test_promtool_accepts_the_config():
 def test_promtool_accepts_the_alert_rules_and_their_tests_pass():
     rules = ROOT / "deploy/prometheus/rules"
     for cmd in (["check", "rules", rules / "scalper.rules.yml"], ["test", "rules", rules / "scalper.rules.test.yml"]):
-        r = subprocess.run(["promtool", *map(str, cmd)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(["promtool", *map(str, cmd)], capture_output=True, text=True, timeout=60, check=False)
         assert r.returncode == 0, r.stdout + r.stderr

@@ -11,9 +11,10 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from common import config
 from common.bus import Bus
 from common.schemas.system import Severity
+
+from common import config
 
 ALERT_KEY = "deploy:update"  # one incident per outcome stream: the dashboard deduplicates on it
 SOURCE = "deploy"

@@ -203,7 +203,7 @@ def converge(box: Sandbox, *, user: str, **overrides) -> Run:
                 f"ansible_user={user}", ANSIBLE_DIR / "deploy.yml", check=False, timeout=1200, cwd=ANSIBLE_DIR,
                 env=env)
     took = time.monotonic() - t0
-    m = re.search(r"^sandbox\s*:\s*(.*)$", r.stdout, re.M)
+    m = re.search(r"^sandbox\s*:\s*(.*)$", r.stdout, re.MULTILINE)
     assert r.returncode == 0 and m, f"ansible-playbook exited {r.returncode}:\n{r.stdout[-8000:]}\n{r.stderr[-3000:]}"
     recap = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
     return Run(seconds=took, recap=recap, output=r.stdout)

@@ -37,7 +37,8 @@ def host(sandbox: Sandbox) -> Sandbox:
     cold = converge(sandbox, user="root")
     warm = converge(sandbox, user="deploy")
     sandbox.figures = {"converge_cold_s": round(cold.seconds), "converge_warm_s": round(warm.seconds),
-                       "warm_recap": warm.recap, "warm_changed": warm.changed_tasks()}
+                       "warm_recap": warm.recap, "warm_changed": warm.changed_tasks(),
+                       "warm_slowest": [line for line in warm.output.splitlines() if line.endswith("s") and " ---" in line][:6]}
     return sandbox
 
 
@@ -80,7 +81,8 @@ def outcome_of(box: Sandbox, commit: str) -> dict | None:
 def test_converges_then_changes_nothing(host: Sandbox):
     assert host.figures["warm_recap"]["changed"] == 0, host.figures
     assert host.figures["warm_recap"]["failed"] == 0
-    print(f"converge: cold {host.figures['converge_cold_s']} s, warm {host.figures['converge_warm_s']} s (changed=0)")
+    print(f"converge: cold {host.figures['converge_cold_s']} s, warm {host.figures['converge_warm_s']} s (changed=0); "
+          "slowest tasks of the warm run:", *host.figures["warm_slowest"], sep="\n  ")
 
 
 def test_ssh_refuses_root_and_passwords(host: Sandbox):
@@ -93,7 +95,7 @@ def test_ssh_refuses_root_and_passwords(host: Sandbox):
     askpass.chmod(0o755)
     pw = host.run("ssh", "-o", "PubkeyAuthentication=no", "-o", "StrictHostKeyChecking=no", "-o",
                   "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"deploy@{host.target}", "true",
-                  check=False, stdin=open(os.devnull), env={**os.environ, "SSH_ASKPASS": str(askpass),
+                  check=False, stdin=subprocess.DEVNULL, env={**os.environ, "SSH_ASKPASS": str(askpass),
                                                              "SSH_ASKPASS_REQUIRE": "force"})
     assert pw.returncode != 0 and "Permission denied (publickey)" in pw.stderr
     sshd = host.ssh("sudo sshd -T").stdout.splitlines()
