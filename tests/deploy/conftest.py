@@ -34,7 +34,7 @@ SIM_KEY, SIM_SECRET = "sandbox-key", "sandbox-secret"
 ADMIN, ADMIN_PASSWORD = "sandbox-admin", "sandbox-Pa55word"
 ADMIN_HASH = "$2b$04$l/H4ezsBov71bcmS/x.U9eCyY4dUCjLddnjiu.Nj.Td5LvxCwEC0e"  # bcrypt of ADMIN_PASSWORD
 HEALTH_BOUND_S = 90
-UPDATE_INTERVAL = "10s"
+UPDATE_CALENDAR = "*:*:0/10"  # every 10 s
 
 
 def wheelhouse() -> Path:
@@ -163,7 +163,7 @@ def playbook_vars(box: Sandbox, **overrides) -> dict:
         "scalper_secrets": {"BYBIT_API_KEY": SIM_KEY, "BYBIT_API_SECRET": SIM_SECRET,
                             "ADMIN_USERNAME": ADMIN, "ADMIN_PASSWORD_HASH": ADMIN_HASH},
         "app_health_bound_s": HEALTH_BOUND_S,
-        "autoupdate_interval": UPDATE_INTERVAL,
+        "autoupdate_on_calendar": UPDATE_CALENDAR,
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
         **overrides,
     }
