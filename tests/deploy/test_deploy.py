@@ -1,7 +1,8 @@
 """deploy/ansible/deploy.yml against a throwaway Debian 12 host (tests/deploy/conftest.py), in file order:
 converge and idempotence, the hardening seen from outside, HTTPS from the admin address only, and the
 auto-update: a good commit rolls forward under load, a broken one rolls back, alerts and is not
-retried, an unsigned one is refused when signing is required. Each test prints its figures.
+retried, an operator's `scalperctl deploy rollback` goes back one release, an unsigned commit is
+refused when signing is required. Each test prints its figures.
 """
 
 from __future__ import annotations
@@ -173,6 +174,17 @@ def test_broken_commit_rolls_back_alerts_and_is_not_retried(host: Sandbox):
     assert deploy_status(host)["current"] == good
     host.figures["roll_back_s"] = done["seconds"]
     print(f"roll back: {done['seconds']} s from the timer's start to the old release GREEN again; CRIT alert sent")
+
+
+def test_operator_rollback_goes_back_one_release(host: Sandbox):
+    before = deploy_status(host)
+    out = host.ssh(f"sudo {CTL} deploy rollback").stdout
+    after = deploy_status(host)
+    assert after["current"] == before["previous"] and after["previous"] == before["current"], out
+    assert after["last"]["outcome"] == "rollback" and before["current"] in after["not_retried"]
+    rows = health(host)
+    assert [rows[s]["status"] for s in SERVICES] == ["GREEN"] * 5, rows
+    print(f"operator rollback: {after['last']['seconds']} s, back on {after['current'][:12]}")
 
 
 def test_unsigned_commit_refused_when_signing_is_required(host: Sandbox):
