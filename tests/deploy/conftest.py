@@ -72,6 +72,7 @@ class Sandbox:
     client_pid: int
     key: Path
     remote: Path  # the bare repository git daemon serves as scalper.git
+    signer: Path  # the SSH key that signs our commits; the host allows it (scalper_allowed_signers)
 
     def run(self, *cmd: str | Path, check: bool = True, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
         return subprocess.run(["nsenter", "-t", str(self.client_pid), "-n", *map(str, cmd)], text=True,
@@ -96,12 +97,23 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def make_remote(work: Path) -> Path:
-    """A bare repository with this checkout (uncommitted tracked changes included) on branch main."""
+def commit(clone: Path, message: str, *, signer: Path | None) -> str:
+    """Commit everything changed in `clone`, signed with the SSH key `signer` unless it is None."""
+    sign = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={signer}", "commit", "-S"] if signer else ["commit"]
+    git(*sign, "-q", "--allow-empty", "-am", message, cwd=clone)
+    return git("rev-parse", "HEAD", cwd=clone)
+
+
+def make_remote(work: Path, signer: Path) -> Path:
+    """A bare repository on branch main: this checkout (uncommitted tracked changes included) and on top
+    an empty commit signed by `signer`, as the host deploys signed commits only."""
     remote = work / "git/scalper.git"
     git("init", "-q", "--bare", "-b", "main", str(remote), cwd=ROOT)
     snapshot = git("stash", "create", cwd=ROOT) or git("rev-parse", "HEAD", cwd=ROOT)
     git("push", "-q", str(remote), f"{snapshot}:refs/heads/main", cwd=ROOT)
+    git("clone", "-q", str(remote), str(work / "clone"), cwd=work)
+    commit(work / "clone", "deploy test: signed", signer=signer)
+    git("push", "-q", "origin", "HEAD:main", cwd=work / "clone")
     return remote
 
 
@@ -112,7 +124,9 @@ def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
                     "(apt-get install systemd-container debootstrap zstd git)")
     work = tmp_path_factory.mktemp("deploy")
     wheels = wheelhouse()
-    remote = make_remote(work)
+    signer = work / "signer"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "signer", "-f", signer], check=True)
+    remote = make_remote(work, signer)
     proc = subprocess.Popen([ROOT / "tests/deploy/sandbox.sh", work], stdout=(work / "sandbox.log").open("w"),
                             stderr=subprocess.STDOUT, env={**os.environ, "SANDBOX_PKGS": PACKAGES})
     servers: list[subprocess.Popen] = []
@@ -124,7 +138,8 @@ def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
             pytest.fail(f"sandbox.sh exited {proc.returncode}:\n{(work / 'sandbox.log').read_text()}")
         info = dict(line.split("=", 1) for line in (work / "ready").read_text().split())
         box = Sandbox(state=work, target=info["TARGET"], admin_ip=info["ADMIN_IP"], other_ip=info["OTHER_IP"],
-                      client_pid=int(info["CLIENT_PID"]), key=Path(info["KEY"]), remote=remote)
+                      client_pid=int(info["CLIENT_PID"]), key=Path(info["KEY"]), remote=remote,
+                      signer=signer)
         servers = [
             box.background("git", "daemon", "--export-all", "--reuseaddr", f"--listen={box.admin_ip}",
                            f"--port={GIT_PORT}", f"--base-path={remote.parent}", log=work / "git.log"),
@@ -139,8 +154,8 @@ def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
         for server in servers:
             server.terminate()
             server.wait(10)
-        proc.terminate()
-        proc.wait(60)
+        proc.terminate()  # a clean poweroff (services stop gracefully), then the run's files go
+        proc.wait(300)
 
 
 def playbook_vars(box: Sandbox, **overrides) -> dict:
@@ -154,6 +169,8 @@ def playbook_vars(box: Sandbox, **overrides) -> dict:
         "scalper_branch": "main",
         "scalper_python_find_links": f"http://{box.admin_ip}:{WHEEL_PORT}/",
         "scalper_python_no_index": True,
+        "scalper_require_signed": True,
+        "scalper_allowed_signers": [f"sandbox@example.com {Path(f'{box.signer}.pub').read_text().strip()}"],
         "scalper_settings": {
             "EXECUTION_MODE": "SIM", "SYMBOLS": "BTCUSDT,ETHUSDT",
             "BYBIT_REST_URL": f"http://{box.admin_ip}:{SIM_PORT}",

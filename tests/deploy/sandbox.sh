@@ -69,6 +69,7 @@ if [[ ! -d $IMG ]]; then
     tar -C "$B" --numeric-owner --xattrs --xattrs-include='*' --acls -c . | zstd -q -T0 >"$TAR.part" && mv "$TAR.part" "$TAR"
   fi
   mv "$B" "$IMG"; rm -f "$B.log"; B=''; echo "sandbox: image ready in $((SECONDS - t0)) s: $IMG" >&2
+  find "$CACHE" -maxdepth 1 -name 'debian12-*' ! -name "${IMG##*/}*" -exec rm -rf {} +   # other package lists
 fi
 flock -u 9
 
