@@ -1,4 +1,5 @@
-"""deploy/prometheus: a valid scrape config that covers every service at its configured port."""
+"""deploy/prometheus: a valid scrape config that covers every service at its configured port, and alert
+rules that promtool accepts and whose unit tests (rules/scalper.rules.test.yml) pass."""
 
 import shutil
 import subprocess
@@ -27,3 +28,11 @@ def test_scrape_config_targets_every_service_at_its_default_port():
 def test_promtool_accepts_the_config():
     r = subprocess.run(["promtool", "check", "config", str(CONFIG)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="needs promtool (apt-get install prometheus)")
+def test_promtool_accepts_the_alert_rules_and_their_tests_pass():
+    rules = ROOT / "deploy/prometheus/rules"
+    for cmd in (["check", "rules", rules / "scalper.rules.yml"], ["test", "rules", rules / "scalper.rules.test.yml"]):
+        r = subprocess.run(["promtool", *map(str, cmd)], capture_output=True, text=True, timeout=60, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr

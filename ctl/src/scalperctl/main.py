@@ -17,10 +17,12 @@ on local files, on purpose:
                   the backups are files on this host and must be readable while the platform is down
                   (restore refuses while any service heartbeats)
   replay          a recording (or a seed) in, a report in --out; isolated: no Redis, no settings
+  deploy          the auto-update's releases and history under /opt/scalper and
+                  /var/lib/scalper-deploy; `deploy rollback` runs the updater (root); no settings
 over HTTP:
   sim             the simulated exchange's /admin/* REST endpoints (the exchange's stand-in, not on
                   the bus), signed with the services' account
-All but config check, hash-password and replay first read the settings (env file, environment winning)
+All but config check, hash-password, replay and deploy first read the settings (env file, environment winning)
 to find Redis, the simulator or DATA_DIR.
 """
 
@@ -40,7 +42,7 @@ from common import constants as c
 from common.control import send_control
 from common.health import classify
 from common.schemas import Command, Heartbeat, Status, decode, now_ns
-from scalperctl import backup, execution, jobs, market, replay, sim, users
+from scalperctl import backup, deploy, execution, jobs, market, replay, sim, users
 
 
 def _redis(settings: config.Settings) -> aioredis.Redis:
@@ -114,6 +116,7 @@ def parser() -> argparse.ArgumentParser:
     users.add_parser(sub)
     jobs.add_parser(sub)
     backup.add_parser(sub)
+    deploy.add_parser(sub)
     return p
 
 
@@ -123,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(replay.run(args))
     if args.cmd == "hash-password":  # before any settings: it makes the first admin's
         raise SystemExit(users.hash_command())
+    if args.cmd in deploy.COMMANDS:  # local files and the updater: no settings
+        raise SystemExit(deploy.run(args))
     if args.cmd == "config" and args.action == "check":
         raise SystemExit(config_check(args.env_file))
     settings = config.load_or_exit()
