@@ -9,9 +9,9 @@ import pytest
 
 from common import constants as c
 from common.schemas import Command, ControlCommand, decode
-from strategy_service.profile import parse
+from strategy_service.profile import ProfileError, parse
 from tests.worker.harness import job_context, seed_trading
-from worker.profile_update import BOUNDS, MAX_STEP, DecisionRefused, ProfileJob, decide, packaged_dir
+from worker.profile_update import DEFAULT_BOUNDS, MAX_STEP, DecisionRefused, ProfileJob, decide, packaged_dir
 
 pytestmark = pytest.mark.service
 
@@ -25,7 +25,7 @@ def test_a_proposal_is_a_new_pending_version_within_bounds(redis_server, redis_u
     record = json.loads(client.hget(c.profile_versions_key("balanced"), "3"))
     # sl_min_bps wants 3 spreads + slippage = 28 bps, but moves at most MAX_STEP from 15.
     assert record["diff"]["orders.sl_min_bps"] == [15.0, 15.0 * (1 + MAX_STEP)]
-    assert record["diff"]["orders.sl_min_bps"][1] <= BOUNDS["orders", "sl_min_bps"][1]
+    assert record["diff"]["orders.sl_min_bps"][1] <= DEFAULT_BOUNDS["orders.sl_min_bps"][1]
     assert record["figures"]["BTCUSDT"]["fills"] == 24 and record["base_version"] == 2
     assert not (tmp_path / "profiles").exists()  # pending: nothing in force
     assert client.xlen(c.SYS_CONTROL) == 0
@@ -36,6 +36,30 @@ def test_a_proposal_is_a_new_pending_version_within_bounds(redis_server, redis_u
     assert json.loads(client.hget(c.profile_versions_key("balanced"), "3")) == record
     base = json.loads(client.hget(c.profile_versions_key("balanced"), "2"))
     assert base["status"] == "applied" and base["params"]["version"] == 2 and base["diff"] == {}
+
+
+def test_the_bounds_the_profile_declares_hold_and_what_it_leaves_out_is_not_tuned(
+        redis_server, redis_url, tmp_path):
+    client = redis_server.client()
+    seed_trading(client, trips=25)  # would move sl_min_bps up (to 18.75) and risk_per_trade_pct down
+    text = (packaged_dir() / "balanced.toml").read_text()
+    text += '\n[tuning]\n"orders.sl_min_bps" = [5.0, 16.0]\n'  # only the stop may move, up to 16 bps
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "balanced.toml").write_text(text)
+    ctx = job_context(redis_url, tmp_path, profile_auto_apply=True)
+    ProfileJob().run(ctx)
+    record = json.loads(client.hget(c.profile_versions_key("balanced"), "3"))
+    assert record["diff"] == {"orders.sl_min_bps": [15.0, 16.0]}
+    applied = parse((tmp_path / "profiles" / "balanced.toml").read_text(), source="test")
+    assert applied.orders.sl_min_bps == 16.0 and applied.tuning == {"orders.sl_min_bps": (5.0, 16.0)}
+
+
+def test_the_strategy_refuses_tuning_bounds_it_does_not_know():
+    text = (packaged_dir() / "balanced.toml").read_text()
+    with pytest.raises(ProfileError, match="tuning.orders.tp_rr: not a tunable parameter"):
+        parse(text + '\n[tuning]\n"orders.tp_rr" = [1.0, 2.0]\n', source="test")
+    with pytest.raises(ProfileError, match="low 3.0 above high 2.0"):
+        parse(text + '\n[tuning]\n"orders.sl_min_bps" = [3.0, 2.0]\n', source="test")
 
 
 def test_auto_apply_writes_a_profile_the_strategy_accepts_and_switches_to_it(redis_server, redis_url, tmp_path):

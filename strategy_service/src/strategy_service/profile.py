@@ -101,6 +101,11 @@ class OrderParams(_Section):
     min_qty: Pos = 0.001
 
 
+# The parameters the worker's daily profile update may tune ("section.key"), each only within the
+# [low, high] a profile declares for it in its [tuning] table (README "Worker jobs").
+TUNABLE = ("orders.sl_min_bps", "orders.limit_offset_bps", "risk.risk_per_trade_pct")
+
+
 class Profile(_Section):
     name: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
     version: Annotated[int, Meta(ge=1)]
@@ -111,6 +116,15 @@ class Profile(_Section):
     timing: TimingParams = TimingParams()
     risk: RiskParams = RiskParams()
     orders: OrderParams = OrderParams()
+    # "section.key" -> [low, high]: how far the daily profile update may move a parameter; not used to trade
+    tuning: dict[str, tuple[float, float]] = {}
+
+    def __post_init__(self) -> None:
+        for key, (low, high) in self.tuning.items():
+            if key not in TUNABLE:
+                raise ValueError(f"tuning.{key}: not a tunable parameter (tunable: {', '.join(TUNABLE)})")
+            if not low <= high:
+                raise ValueError(f"tuning.{key}: low {low} above high {high}")
 
 
 def parse(text: str, *, source: str) -> Profile:

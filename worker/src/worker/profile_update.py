@@ -2,7 +2,9 @@
 
 The active profile (STRATEGY_PROFILE_KEY) is read as the strategy reads it: `DATA_DIR/profiles/<name>.toml`
 when the operator (or an applied update) put one there, else the packaged file. A few parameters are
-tuned, each by a rule on the figures, at most MAX_STEP of its value per update and within BOUNDS:
+tuned, each by a rule on the figures, at most MAX_STEP of its value per update and within the bounds the
+profile declares in its `[tuning]` table ("section.key" = [low, high]; a profile without one gets
+DEFAULT_BOUNDS, and a parameter it leaves out of its table is not tuned):
 - `orders.sl_min_bps` rises to 3 spreads plus the median slippage, so a stop is not inside the noise;
 - `orders.limit_offset_bps` (limit entries) widens when under half the orders fill, narrows above 95 %;
 - `risk.risk_per_trade_pct` shrinks below a 35 % win rate and grows above 60 % (20 round trips at least).
@@ -39,11 +41,17 @@ DEFAULT_PROFILE = "balanced"  # the strategy's default when STRATEGY_PROFILE_KEY
 MAX_STEP = 0.25  # a parameter moves by at most this fraction of its value per update
 MIN_FILLS = 10  # a symbol with fewer fills says nothing yet
 MIN_ROUND_TRIPS = 20
-BOUNDS = {  # (section, key) -> (low, high): inside the strategy's schema limits, on purpose narrower
-    ("orders", "sl_min_bps"): (5.0, 200.0),
-    ("orders", "limit_offset_bps"): (0.0, 20.0),
-    ("risk", "risk_per_trade_pct"): (0.05, 2.0),
+DEFAULT_BOUNDS = {  # "section.key" -> (low, high): inside the strategy's schema limits, on purpose narrower
+    "orders.sl_min_bps": (5.0, 200.0),
+    "orders.limit_offset_bps": (0.0, 20.0),
+    "risk.risk_per_trade_pct": (0.05, 2.0),
 }
+
+
+def bounds_of(params: dict) -> dict[str, tuple[float, float]]:
+    """The tuning bounds the profile declares (its [tuning] table), else DEFAULT_BOUNDS."""
+    declared = params.get("tuning")
+    return {k: (float(v[0]), float(v[1])) for k, v in declared.items()} if declared else DEFAULT_BOUNDS
 
 
 def packaged_dir() -> Path | None:
@@ -61,8 +69,8 @@ def active_profile(r: redis.Redis, settings: config.Settings) -> tuple[str, dict
     raise FileNotFoundError(f"profile {name!r}: no {name}.toml in DATA_DIR/profiles or the strategy's package")
 
 
-def _clip(key: tuple[str, str], current: float, wanted: float) -> float:
-    low, high = BOUNDS[key]
+def _clip(bounds: tuple[float, float], current: float, wanted: float) -> float:
+    low, high = bounds
     step = abs(current) * MAX_STEP or MAX_STEP
     return round(min(max(wanted, current - step, low), current + step, high), 4)
 
@@ -93,10 +101,12 @@ def propose(params: dict, figures: dict[str, profile_figures.SymbolFigures]) -> 
             wanted["risk", "risk_per_trade_pct"] = pct * 0.8
         elif win > 0.6:
             wanted["risk", "risk_per_trade_pct"] = pct * 1.1
-    diff = {}
+    diff, bounds = {}, bounds_of(params)
     for (section, key), value in wanted.items():
+        if f"{section}.{key}" not in bounds:
+            continue  # the profile does not let this one be tuned
         current = float(params.get(section, {}).get(key, value))
-        new = _clip((section, key), current, value)
+        new = _clip(bounds[f"{section}.{key}"], current, value)
         if new != current:
             diff[f"{section}.{key}"] = [current, new]
     return diff
@@ -106,10 +116,13 @@ def to_toml(params: dict) -> str:
     """A profile as TOML: top-level scalars, then one table per section (all a profile holds)."""
     def value(v) -> str:
         return json.dumps(v) if isinstance(v, (str, bool)) else repr(v)
-    lines = [f"{k} = {value(v)}" for k, v in params.items() if not isinstance(v, dict)]
+
+    def key(k: str) -> str:  # [tuning]'s "section.key" names need quotes, or TOML reads them as nested tables
+        return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+    lines = [f"{key(k)} = {value(v)}" for k, v in params.items() if not isinstance(v, dict)]
     for section, table in params.items():
         if isinstance(table, dict):
-            lines += ["", f"[{section}]", *(f"{k} = {value(v)}" for k, v in table.items())]
+            lines += ["", f"[{section}]", *(f"{key(k)} = {value(v)}" for k, v in table.items())]
     return "\n".join(lines) + "\n"
 
 
