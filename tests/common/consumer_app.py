@@ -35,13 +35,15 @@ def effect_key(msg: Message) -> str:
 class Recorder:
     """An idempotent handler whose effects land in Redis; it fails or hangs on command."""
 
-    def __init__(self, redis: aioredis.Redis, *, name: str, delay_s: float = 0.0) -> None:
-        self.redis, self.name, self.delay_s = redis, name, delay_s
+    def __init__(self, redis: aioredis.Redis, *, name: str, delay_s: float = 0.0, hang_at: str = "") -> None:
+        self.redis, self.name, self.delay_s, self.hang_at = redis, name, delay_s, hang_at
 
     async def __call__(self, msg: Message) -> None:
         if isinstance(msg, Trade) and msg.symbol == FAIL_SYMBOL:
             raise RuntimeError(f"refusing trade {msg.trade_id}")
-        if isinstance(msg, OrderIntent) and msg.intent_id == HANG_INTENT:
+        hang = (isinstance(msg, OrderIntent) and msg.intent_id == HANG_INTENT
+                or isinstance(msg, Trade) and msg.trade_id == self.hang_at)
+        if hang:
             await asyncio.Event().wait()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
@@ -53,9 +55,9 @@ class Recorder:
 
 
 async def run(*, url: str, streams: list[str], name: str, group: str, delay_s: float, batch: int,
-              claim_idle_ms: int) -> int:
+              claim_idle_ms: int, hang_at: str) -> int:
     bus = Bus(url, service="test-consumer")
-    recorder = Recorder(bus.redis, name=name, delay_s=delay_s)
+    recorder = Recorder(bus.redis, name=name, delay_s=delay_s, hang_at=hang_at)
     consumers = [Consumer(bus, stream=s, group=group, name=name, handler=recorder, batch=batch,
                           claim_min_idle_ms=claim_idle_ms, start_id="0") for s in streams]
     loop = asyncio.get_running_loop()
@@ -75,10 +77,11 @@ def main() -> None:
     ap.add_argument("--delay-ms", type=float, default=0.0)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--claim-idle-ms", type=int, default=15_000)
+    ap.add_argument("--hang-at", default="", help="hang forever on the Trade with this trade_id")
     a = ap.parse_args()
     logs.configure("test-consumer", "INFO")
     raise SystemExit(uvloop.run(run(url=a.url, streams=a.streams, name=a.name, group=a.group,
-                                    delay_s=a.delay_ms / 1000, batch=a.batch, claim_idle_ms=a.claim_idle_ms)))
+                                    delay_s=a.delay_ms / 1000, batch=a.batch, claim_idle_ms=a.claim_idle_ms, hang_at=a.hang_at)))
 
 
 if __name__ == "__main__":
