@@ -38,6 +38,7 @@ from dashboard.routes import (
     scenarios,
     services,
     signals,
+    trades,
 )
 from dashboard.scenarios.runner import Runner
 from dashboard.config_versions import ConfigVersions
@@ -51,6 +52,7 @@ PRIVATE = (
     services.page, services.api,
     safe_mode.page, safe_mode.api,
     positions.page, positions.api,
+    trades.page, trades.api,
     market.page, market.api,
     quality.page, quality.api,
     latency.page, latency.api,
