@@ -61,6 +61,33 @@ def position_row(p: dict) -> dict:
     }
 
 
+def order_row(o: dict) -> dict:
+    """One of execution's open orders (Bybit's fields) as the positions page shows it."""
+    tick = fmt.step_of(o.get("price"), o.get("triggerPrice"), o.get("takeProfit"), o.get("stopLoss"))
+    created_ns = int(fmt.dec(o.get("createdTime")) or 0) * MS_TO_NS
+    limit = fmt.dec(o.get("price"))
+    return {
+        "key": o.get("orderLinkId") or o.get("orderId", ""), "symbol": o.get("symbol", ""), "side": o.get("side", ""),
+        "created_ns": created_ns, "raw": o,
+        "display": {
+            "type": " ".join(filter(None, (o.get("stopOrderType"), o.get("orderType"), o.get("timeInForce")))),
+            "qty": fmt.size(o.get("qty"), lot=fmt.step_of(o.get("qty"), o.get("cumExecQty"))),
+            "filled": fmt.size(o.get("cumExecQty"), lot=fmt.step_of(o.get("qty"), o.get("cumExecQty"))),
+            "price": fmt.price(limit, tick=tick) if limit else "market",
+            "trigger": fmt.price(o.get("triggerPrice"), tick=tick) if fmt.dec(o.get("triggerPrice")) else "",
+            "take_profit": fmt.price(_stop(o.get("takeProfit", "")), tick=tick),
+            "stop_loss": fmt.price(_stop(o.get("stopLoss", "")), tick=tick),
+            "status": o.get("orderStatus", "") + (" reduce-only" if o.get("reduceOnly") else ""),
+            "created": fmt.utc(created_ns),
+        },
+    }
+
+
+async def orders(redis: aioredis.Redis) -> list[dict]:
+    """Execution's open orders, by orderLinkId."""
+    return [order_row(o) for o in (await platform_state.json_hash(redis, c.EXEC_ORDERS_KEY)).values()]
+
+
 async def positions(redis: aioredis.Redis) -> list[dict]:
     """Execution's open positions (flat ones left out), by symbol."""
     held = await platform_state.json_hash(redis, c.EXEC_POSITIONS_KEY)

@@ -29,6 +29,22 @@ class PositionRow(BaseModel):
     raw: dict  # the position as execution keeps it (Bybit's fields)
 
 
+class OrderRow(BaseModel):
+    """An open order: `key` is its orderLinkId (or orderId), `display` its figures for people."""
+
+    key: str
+    symbol: str
+    side: str
+    created_ns: int
+    display: dict[str, str]
+    raw: dict  # the order as execution keeps it (Bybit's fields)
+
+
+class PositionsView(BaseModel):
+    positions: list[PositionRow]
+    orders: list[OrderRow]
+
+
 class RoundTrip(BaseModel):
     """A closed round trip: average entry and exit, P&L in USDT (net = gross - fees), holding time."""
 

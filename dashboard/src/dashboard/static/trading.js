@@ -91,11 +91,32 @@ window.Trading = (function () {
     return t;
   }
 
+  // As orders_table(): one row per open order (data-row: its orderLinkId), its full record in a <details>.
+  function orders(rows) {
+    if (!rows.length) return el("p", "empty", "no open orders");
+    const t = table("orders", ["orderLinkId", "symbol", "side", "type", "qty", "filled", "price", "trigger",
+                               "take-profit", "stop-loss", "status", "created", "record"]);
+    const body = t.appendChild(el("tbody"));
+    for (const o of rows) {
+      const d = o.display;
+      const tr = body.appendChild(el("tr"));
+      tr.dataset.row = o.key;
+      const json = el("details");
+      json.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(o.raw, null, 1)));
+      tr.append(td("orderLinkId", "link", o.key), td("symbol", "", o.symbol), td("side", "side side-" + o.side, o.side),
+        td("type", "", d.type), td("qty", "num", d.qty), td("filled", "num", d.filled), td("price", "num", d.price),
+        td("trigger", "num", d.trigger), td("take-profit", "num takeProfit", d.take_profit),
+        td("stop-loss", "num stopLoss", d.stop_loss), td("status", "", d.status), td("created", "", when(o.created_ns)),
+        td("record", "", json));
+    }
+    return t;
+  }
+
   // Replace the children of #id with `node`.
   function show(id, node) {
     document.getElementById(id).replaceChildren(node);
   }
 
   localize(document);
-  return {when, localize, signOf, positions, trades, show};
+  return {when, localize, signOf, positions, orders, trades, show};
 })();
