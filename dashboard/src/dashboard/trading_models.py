@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from dashboard.api_models import AlertRecord, ExecutionState, Health
+from dashboard.api_models import AlertRecord, ExecutionState, Health, Market
 
 
 class PositionRow(BaseModel):
@@ -112,3 +112,9 @@ class Overview(BaseModel):
     trades: list[RoundTrip]
     alerts: list[AlertRecord]
     backup: LastBackup
+
+
+class MarketView(Market):
+    """The market summary by symbol, and each symbol's figures formatted for people."""
+
+    display: dict[str, dict[str, str]]
