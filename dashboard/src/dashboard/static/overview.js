@@ -48,7 +48,8 @@
     document.getElementById("loss-bar").value = e.limit_used_pct || 0;
     text("drawdown", e.display.drawdown || "0.00 %");
     text("limit-used", e.display.limit_used || "0.00 %");
-    text("kill-switch", e.killed ? "TRIPPED: " + e.killed : "armed", e.killed ? "neg" : "pos");
+    const kill = e.killed ? "TRIPPED: " + e.killed : e.no_data ? "unknown: no wallet reading" : "armed";
+    text("kill-switch", kill, e.killed ? "neg" : "pos");
   }
 
   function pnl(p) {
