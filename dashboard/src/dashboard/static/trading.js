@@ -44,72 +44,66 @@ window.Trading = (function () {
     return span;
   }
 
-  function table(cls, headings) {
+  // A table of class "cards <cls>" with `headings`, one row per item filled by fill(tr, item); or `empty`.
+  function draw(cls, headings, items, empty, fill) {
+    if (!items.length) return el("p", "empty", empty);
     const t = el("table", "cards " + cls);
     const head = t.appendChild(el("thead")).appendChild(el("tr"));
     for (const h of headings) head.appendChild(el("th", "", h));
+    const body = t.appendChild(el("tbody"));
+    for (const item of items) fill(body.appendChild(el("tr")), item);
     return t;
+  }
+
+  // As record() in _trading.html: the full record, one click away.
+  function record(raw) {
+    const json = el("details");
+    json.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(raw, null, 1)));
+    return td("record", "", json);
   }
 
   // As positions_table(): one row per open position, its full record in a <details>.
   function positions(rows) {
-    if (!rows.length) return el("p", "empty", "no open positions");
-    const t = table("positions", ["symbol", "side", "size", "entry", "mark", "unrealised", "take-profit",
-                                  "stop-loss", "record"]);
-    const body = t.appendChild(el("tbody"));
-    for (const p of rows) {
+    const headings = ["symbol", "side", "size", "entry", "mark", "unrealised", "take-profit", "stop-loss", "record"];
+    return draw("positions", headings, rows, "no open positions", function (tr, p) {
       const d = p.display;
-      const tr = body.appendChild(el("tr"));
       tr.dataset.symbol = p.symbol;
-      const json = el("details");
-      json.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(p.raw, null, 1)));
       tr.append(td("symbol", "symbol", p.symbol), td("side", "side side-" + p.side, p.side),
         td("size", "num size", d.size), td("entry", "num entry", d.entry_price), td("mark", "num mark", d.mark_price),
         td("unrealised", "num upnl " + signOf(p.unrealised_pnl), d.unrealised_pnl),
         td("take-profit", "num tp", withDistance(d.take_profit, d.tp_distance)),
         td("stop-loss", "num sl" + (p.protected ? "" : " neg"), withDistance(d.stop_loss, d.sl_distance)),
-        td("record", "", json));
-    }
-    return t;
+        record(p.raw));
+    });
   }
 
   // As trades_table(): one row per closed round trip, newest first.
   function trades(trips, empty) {
-    if (!trips.length) return el("p", "empty", empty);
-    const t = table("trades", ["closed", "symbol", "side", "size", "entry", "exit", "net P&L", "fees", "held",
-                               "signal"]);
-    const body = t.appendChild(el("tbody"));
-    for (const r of trips) {
+    const headings = ["closed", "symbol", "side", "size", "entry", "exit", "net P&L", "fees", "held", "signal"];
+    return draw("trades", headings, trips, empty, function (tr, r) {
       const d = r.display;
-      const tr = body.appendChild(el("tr", "outcome-" + r.outcome));
+      tr.className = "outcome-" + r.outcome;
       tr.dataset.closed = r.closed_ns;
       tr.append(td("closed", "", when(r.closed_ns)), td("symbol", "symbol", r.symbol),
         td("side", "side side-" + r.side, r.side), td("size", "num", d.qty), td("entry", "num", d.entry_price),
         td("exit", "num", d.exit_price), td("net P&L", "num pnl " + signOf(r.net_pnl), d.net_pnl),
         td("fees", "num", d.fees), td("held", "num", d.holding), td("signal", "signal", r.signal));
-    }
-    return t;
+    });
   }
 
   // As orders_table(): one row per open order (data-row: its orderLinkId), its full record in a <details>.
   function orders(rows) {
-    if (!rows.length) return el("p", "empty", "no open orders");
-    const t = table("orders", ["orderLinkId", "symbol", "side", "type", "qty", "filled", "price", "trigger",
-                               "take-profit", "stop-loss", "status", "created", "record"]);
-    const body = t.appendChild(el("tbody"));
-    for (const o of rows) {
+    const headings = ["orderLinkId", "symbol", "side", "type", "qty", "filled", "price", "trigger", "take-profit",
+                      "stop-loss", "status", "created", "record"];
+    return draw("orders", headings, rows, "no open orders", function (tr, o) {
       const d = o.display;
-      const tr = body.appendChild(el("tr"));
       tr.dataset.row = o.key;
-      const json = el("details");
-      json.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(o.raw, null, 1)));
       tr.append(td("orderLinkId", "link", o.key), td("symbol", "", o.symbol), td("side", "side side-" + o.side, o.side),
         td("type", "", d.type), td("qty", "num", d.qty), td("filled", "num", d.filled), td("price", "num", d.price),
         td("trigger", "num", d.trigger), td("take-profit", "num takeProfit", d.take_profit),
         td("stop-loss", "num stopLoss", d.stop_loss), td("status", "", d.status), td("created", "", when(o.created_ns)),
-        td("record", "", json));
-    }
-    return t;
+        record(o.raw));
+    });
   }
 
   // Replace the children of #id with `node`.
