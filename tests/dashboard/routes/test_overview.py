@@ -5,6 +5,7 @@ backup, formatted for people on the page and raw beside it in /api/overview."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,9 +18,11 @@ import redis
 
 from common import constants as c
 from common.bybit.enums import Side
+from common.bybit.http import BybitHttp
+from common.bybit.rest import BybitRest
 from common.schemas import FillEvent, PositionEvent, encode
 from tests.browser import ARTIFACTS, chromium, needs_chromium
-from tests.dashboard.conftest import watched_page
+from tests.dashboard.conftest import Dashboard, dashboard_up, watched_page
 from tests.support import SERVICES, wait_until
 
 pytestmark = pytest.mark.platform
@@ -165,3 +168,49 @@ def test_a_tripped_kill_switch_and_an_unprotected_position_stand_out(dashboard, 
     html = admin.get("/").text
     assert 'id="kill-switch" class="neg">TRIPPED: daily loss 10.000 %' in html
     assert 'class="num sl neg">NONE<' in html
+
+
+def _exchange(env: dict[str, str]):
+    """The simulator's wallet equity and open positions, as any Bybit client reads them over REST."""
+
+    async def ask():
+        http = BybitHttp(base_url=env["BYBIT_REST_URL"], api_key=env["BYBIT_API_KEY"],
+                         api_secret=env["BYBIT_API_SECRET"])
+        try:
+            rest = BybitRest(http)
+            wallet, held = await rest.wallet(), await rest.positions()
+            return float(wallet.list[0].totalEquity), {p.symbol: p for p in held if float(p.size or 0)}
+        finally:
+            await http.aclose()
+
+    return asyncio.run(ask())
+
+
+def test_the_overview_figures_match_the_simulators_wallet_and_positions(cluster):
+    d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
+    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
+    admin = d.session()
+    wait_until(lambda: (admin.get("/api/overview").json()["execution"] or {}).get("state") == "NORMAL",
+               timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
+    r = admin.post("/api/orders", headers={"X-CSRF-Token": d.csrf(admin)},
+                   data={"side": "buy", "symbol": "BTCUSDT", "qty": "0.01"})
+    assert r.status_code == 200, r.text
+
+    def shown_like_the_exchange() -> bool:
+        o = admin.get("/api/overview").json()
+        equity, held = _exchange(cluster.env)
+        mine = {p["symbol"]: p for p in o["positions"]}
+        if set(mine) != set(held) or not held or o["equity"].get("equity") is None:
+            return False
+        # equity moves with the mark price between the two reads: within 0.5 USDT of the exchange's
+        return abs(float(o["equity"]["equity"]) - equity) < 0.5 and all(
+            (p["side"], p["size"], p["entry_price"]) == (held[s].side, held[s].size, held[s].avgPrice)
+            for s, p in mine.items())
+
+    wait_until(shown_like_the_exchange, timeout=60, interval=1,
+               what="the overview's equity and positions as the simulator reports them")
+    [btc] = admin.get("/api/overview").json()["positions"]
+    assert (btc["side"], btc["protected"]) == (Side.BUY, True)  # execution set the default SL
+    assert btc["sl_distance_pct"] > 0 and btc["tp_distance_pct"] > 0
+    html = admin.get("/").text
+    assert 'tr data-symbol="BTCUSDT"' in html and btc["display"]["entry_price"] in html
