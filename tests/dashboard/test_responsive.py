@@ -69,7 +69,7 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
     wide: dict[str, int] = {}
     for name, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
-        for path in [*PAGES, "/trades"]:
+        for path in PAGES:
             page.goto(dashboard.base + path)
             if page.locator("#live").count():
                 expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
