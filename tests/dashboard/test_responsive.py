@@ -1,7 +1,7 @@
 """Every page in headless Chromium on a phone (390x844) and a laptop (1280x800): nothing scrolls sideways,
 the navigation folds behind "menu" on the phone, buttons are tap-sized; with positions, orders, trades,
 market data and alerts on the pages, so full tables are measured. Screenshots of the overview at both
-sizes go to the test's tmp dir (artifacts for a reviewer, not committed)."""
+sizes, and of every page on the phone, go to the test's tmp dir (artifacts for a reviewer, not committed)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,8 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
                 expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
             if (extra := _overflow(page)) > 0:
                 wide[f"{name} {path}"] = extra
+            if name == "phone":  # what each page looks like on a phone, for a reviewer
+                page.screenshot(path=str(tmp_path / f"phone{path.replace('/', '-').rstrip('-')}.png"), full_page=True)
         page.goto(dashboard.base + "/")
         expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
         expect(page.locator('#positions tr[data-symbol="1000000BABYDOGEUSDT"]')).to_be_visible()
