@@ -81,6 +81,8 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
         expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
         expect(page.locator('#positions tr[data-symbol="1000000BABYDOGEUSDT"]')).to_be_visible()
         page.screenshot(path=str(tmp_path / f"overview-{width}x{height}.png"), full_page=True)
+        page.goto(dashboard.base + "/trades")
+        expect(page.locator("#pnl-chart canvas")).to_be_visible(timeout=15_000)  # the P&L curve is drawn
     assert wide == {}, f"pages wider than the window (px): {wide}"
     assert problems == []
 
