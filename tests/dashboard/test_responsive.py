@@ -76,7 +76,8 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
             if (extra := _overflow(page)) > 0:
                 wide[f"{name} {path}"] = extra
             if name == "phone":  # what each page looks like on a phone, for a reviewer
-                page.screenshot(path=str(tmp_path / f"phone{path.replace('/', '-').rstrip('-')}.png"), full_page=True)
+                shot = tmp_path / f"phone{path.replace('/', '-').rstrip('-')}.png"
+                page.screenshot(path=str(shot), full_page=True)
         page.goto(dashboard.base + "/")
         expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
         expect(page.locator('#positions tr[data-symbol="1000000BABYDOGEUSDT"]')).to_be_visible()

@@ -50,9 +50,11 @@ def position_row(p: dict) -> dict:
         "tp_distance_pct": None if tp_pct is None else float(tp_pct),
         "sl_distance_pct": None if sl_pct is None else float(sl_pct), "updated_ns": updated_ns,
         "display": {
-            "size": fmt.size(p.get("size"), lot=fmt.step_of(p.get("size"))), "entry_price": fmt.price(entry, tick=tick),
+            "size": fmt.size(p.get("size"), lot=fmt.step_of(p.get("size"))),
+            "entry_price": fmt.price(entry, tick=tick),
             "mark_price": fmt.price(mark, tick=tick), "unrealised_pnl": fmt.usdt(p.get("unrealisedPnl")),
-            "take_profit": fmt.price(tp, tick=tick) or "none", "stop_loss": fmt.price(sl, tick=tick) or "NONE",
+            "take_profit": fmt.price(tp, tick=tick) or "none",
+            "stop_loss": fmt.price(sl, tick=tick) or "NONE",
             "tp_distance": fmt.pct(tp_pct), "sl_distance": fmt.pct(sl_pct),
             "value": fmt.usdt(p.get("positionValue")).lstrip("+"), "leverage": f"{p.get('leverage', '')}x",
             "liq_price": fmt.price(p.get("liqPrice"), tick=tick), "updated": fmt.utc(updated_ns),
@@ -67,10 +69,11 @@ def order_row(o: dict) -> dict:
     created_ns = int(fmt.dec(o.get("createdTime")) or 0) * MS_TO_NS
     limit = fmt.dec(o.get("price"))
     return {
-        "key": o.get("orderLinkId") or o.get("orderId", ""), "symbol": o.get("symbol", ""), "side": o.get("side", ""),
+        "key": o.get("orderLinkId") or o.get("orderId", ""), "symbol": o.get("symbol", ""),
+        "side": o.get("side", ""),
         "created_ns": created_ns, "raw": o,
         "display": {
-            "type": " ".join(filter(None, (o.get("stopOrderType"), o.get("orderType"), o.get("timeInForce")))),
+            "type": " ".join(filter(None, (o.get(k) for k in ("stopOrderType", "orderType", "timeInForce")))),
             "qty": fmt.size(o.get("qty"), lot=fmt.step_of(o.get("qty"), o.get("cumExecQty"))),
             "filled": fmt.size(o.get("cumExecQty"), lot=fmt.step_of(o.get("qty"), o.get("cumExecQty"))),
             "price": fmt.price(limit, tick=tick) if limit else "market",
@@ -106,7 +109,8 @@ async def equity(redis: aioredis.Redis, *, limit_pct: float) -> dict:
     drawdown = max(Decimal(0), (start - now) / start * 100) if start > 0 else Decimal(0)
     used = min(Decimal(100), drawdown / Decimal(repr(limit_pct)) * 100)
     return {
-        "equity": str(now), "day_start": str(start), "change": str(now - start), "drawdown_pct": float(drawdown),
+        "equity": str(now), "day_start": str(start), "change": str(now - start),
+        "drawdown_pct": float(drawdown),
         "limit_pct": limit_pct, "limit_used_pct": float(used), "killed": st.get("killed", ""),
         "ts_ns": int(st["ts_ms"]) * MS_TO_NS,
         "display": {
@@ -121,8 +125,8 @@ async def last_backup(redis: aioredis.Redis) -> dict:
     """The backup job's last run with its outcome, or why there is none."""
     job = next(j for j in await worker_state.jobs(redis) if j["name"] == c.JOB_BACKUP)
     if not job["history"]:
-        return {"no_data": "no backup has run yet" if job["registered"] else "no worker has registered backups",
-                "display": {}}
+        why = "no backup has run yet" if job["registered"] else "no worker has registered backups"
+        return {"no_data": why, "display": {}}
     run = job["history"][0]
     end = run.get("end_ts")
     return {

@@ -40,7 +40,8 @@ def on_step(value, step: Decimal | None) -> str:
         return ""
     if step is None:
         return plain(d.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP))
-    return f"{(d / step).to_integral_value(rounding=ROUND_HALF_UP) * step:.{max(0, -step.as_tuple().exponent)}f}"
+    places = max(0, -step.as_tuple().exponent)
+    return f"{(d / step).to_integral_value(rounding=ROUND_HALF_UP) * step:.{places}f}"
 
 
 def plain(d: Decimal) -> str:
@@ -115,7 +116,7 @@ def utc(ns) -> str:
 
 
 def iso(ns) -> str:
-    """Nanoseconds since the epoch as ISO 8601 UTC to the second ("...Z"), for <time datetime>; "" for none."""
+    """Nanoseconds since the epoch as ISO 8601 UTC to the second, for <time datetime>; "" for none."""
     if not ns:
         return ""
     return datetime.fromtimestamp(int(ns) / NS_PER_S, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

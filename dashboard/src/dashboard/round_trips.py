@@ -63,12 +63,15 @@ class Trip:
         return {
             "symbol": self.symbol, "side": self.side, "qty": fmt.plain(self.exit_qty),
             "entry_price": fmt.plain(entry), "exit_price": fmt.plain(exit_), "gross_pnl": fmt.plain(gross),
-            "fees": fmt.plain(self.fees), "net_pnl": fmt.plain(net), "outcome": "win" if net > 0 else "loss" if net < 0 else "even",
-            "opened_ns": self.opened_ns, "closed_ns": self.closed_ns, "holding_s": held_s, "fills": self.fills,
-            "signal": signal_of(symbol=self.symbol, order_link_id=self.open_link), "entry_link": self.open_link,
+            "fees": fmt.plain(self.fees), "net_pnl": fmt.plain(net),
+            "outcome": "win" if net > 0 else "loss" if net < 0 else "even",
+            "opened_ns": self.opened_ns, "closed_ns": self.closed_ns, "holding_s": held_s,
+            "fills": self.fills, "signal": signal_of(symbol=self.symbol, order_link_id=self.open_link),
+            "entry_link": self.open_link,
             "display": {
                 "qty": fmt.size(self.exit_qty, lot=lot), "entry_price": fmt.price(entry, tick=tick),
-                "exit_price": fmt.price(exit_, tick=tick), "gross_pnl": fmt.usdt(gross), "fees": fmt.usdt(-self.fees),
+                "exit_price": fmt.price(exit_, tick=tick), "gross_pnl": fmt.usdt(gross),
+                "fees": fmt.usdt(-self.fees),
                 "net_pnl": fmt.usdt(net), "holding": fmt.duration(held_s), "opened": fmt.utc(self.opened_ns),
                 "closed": fmt.utc(self.closed_ns),
             },
@@ -107,9 +110,10 @@ def build(fills: list[FillEvent]) -> list[dict]:
             del open_[f.symbol]
             rest = qty - closing
             if rest:  # the fill flipped the position: the rest opens the next trip
-                open_[f.symbol] = Trip(symbol=f.symbol, side=f.side, opened_ns=f.exchange_ts_ns,
-                                              open_link=f.order_link_id, entry_qty=rest, entry_value=rest * px,
-                                              fees=fee * rest / qty, fills=1, samples=[f.price, f.qty])
+                open_[f.symbol] = Trip(
+                    symbol=f.symbol, side=f.side, opened_ns=f.exchange_ts_ns, open_link=f.order_link_id,
+                    entry_qty=rest, entry_value=rest * px, fees=fee * rest / qty, fills=1,
+                    samples=[f.price, f.qty])
     return done[::-1]
 
 

@@ -13,9 +13,10 @@ from common import constants as c
 pytestmark = pytest.mark.platform
 
 # As the market service writes it (market_service.store.summary), float noise included.
-BTC = {"symbol": "BTCUSDT", "last_price": "65000.10", "bid": 65000.00000000001, "ask": 65000.10000000000582077,
-       "spread": 0.10000000000582077, "spread_bps": 0.015384615385, "latency_ms": 12.3456, "stale": "",
-       "u": 123456789, "exchange_ts_ns": 1_764_979_200_123_456_789, "updated_ts_ns": 1_764_979_200_200_000_000}
+BTC = {"symbol": "BTCUSDT", "last_price": "65000.10", "bid": 65000.00000000001,
+       "ask": 65000.10000000000582077, "spread": 0.10000000000582077, "spread_bps": 0.015384615385,
+       "latency_ms": 12.3456, "stale": "", "u": 123456789, "exchange_ts_ns": 1_764_979_200_123_456_789,
+       "updated_ts_ns": 1_764_979_200_200_000_000}
 
 
 def test_the_market_reads_as_numbers_for_people_with_the_record_one_click_away(dashboard, redis_url):
@@ -31,8 +32,9 @@ def test_the_market_reads_as_numbers_for_people_with_the_record_one_click_away(d
     got = admin.get("/api/market").json()
     assert got["symbols"]["BTCUSDT"] == BTC  # the raw summary stays as the market service wrote it
     assert got["display"]["BTCUSDT"] == {
-        "last_price": "65000.10", "bid": "65000.00", "ask": "65000.10", "spread": "0.10", "spread_bps": "0.02 bps",
-        "latency": "12.35 ms", "stale": "no", "exchange_time": "2025-12-06 00:00:00", "updated": "2025-12-06 00:00:00"}
+        "last_price": "65000.10", "bid": "65000.00", "ask": "65000.10", "spread": "0.10",
+        "spread_bps": "0.02 bps", "latency": "12.35 ms", "stale": "no",
+        "exchange_time": "2025-12-06 00:00:00", "updated": "2025-12-06 00:00:00"}
     assert (got["display"]["ETHUSDT"]["bid"], got["display"]["ETHUSDT"]["stale"]) == ("", "resync: gap")
 
     page = admin.get("/market").text

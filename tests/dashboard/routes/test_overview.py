@@ -85,8 +85,9 @@ def test_pnl_today_on_the_overview_and_the_api(dashboard, redis_url):
 
 
 # A long as execution keeps it (Bybit's fields): the mark 1 % above the entry, TP 2 % and SL 1 % away.
-LONG = {"symbol": "BTCUSDT", "side": Side.BUY, "size": "0.010", "avgPrice": "60000.00", "positionValue": "600",
-        "leverage": "5", "markPrice": "60600.00", "unrealisedPnl": "6.0000001", "cumRealisedPnl": "-1",
+LONG = {"symbol": "BTCUSDT", "side": Side.BUY, "size": "0.010", "avgPrice": "60000.00",
+        "positionValue": "600", "leverage": "5", "markPrice": "60600.00", "unrealisedPnl": "6.0000001",
+        "cumRealisedPnl": "-1",
         "takeProfit": "61812.00", "stopLoss": "59994.00", "updatedTime": "1764979200123", "liqPrice": ""}
 
 
@@ -100,8 +101,8 @@ def _seed(redis_url: str) -> None:
                                                  "equity": 9_800.0, "ts_ms": now_ms, "killed": ""}))
         for i, (side, price, link) in enumerate([(Side.SELL, "2500.50", "s-ETHUSDT-e-1700000000000"),
                                                  (Side.BUY, "2490.25", "s-ETHUSDT-x-1700000060000")]):
-            fill = FillEvent(exec_id=f"e{i}", order_link_id=link, order_id=f"o{i}", symbol="ETHUSDT", side=side,
-                             price=price, qty="0.40", fee="0.55", is_maker=False,
+            fill = FillEvent(exec_id=f"e{i}", order_link_id=link, order_id=f"o{i}", symbol="ETHUSDT",
+                             side=side, price=price, qty="0.40", fee="0.55", is_maker=False,
                              exchange_ts_ns=(now_ms - 90_000 + i * 75_000) * 1_000_000, ts_ns=0)
             r.xadd(c.EXEC_EVENTS, {c.PAYLOAD_FIELD: encode(fill)})
         run = {"run_id": "r1", "job": c.JOB_BACKUP, "trigger": "schedule", "start_ts": now_ms / 1000 - 12,
@@ -126,7 +127,8 @@ def test_the_overview_answers_is_all_well_and_am_i_making_money(dashboard, redis
                             "drawdown": "2.00 %", "limit": "5.00 %", "limit_used": "40.00 %",
                             "read_at": e["display"]["read_at"]}
     [p] = o["positions"]
-    assert (p["protected"], round(p["tp_distance_pct"], 6), round(p["sl_distance_pct"], 6)) == (True, 2.0, 1.0)
+    distances = round(p["tp_distance_pct"], 6), round(p["sl_distance_pct"], 6)
+    assert p["protected"] and distances == (2.0, 1.0)
     assert {k: p["display"][k] for k in ("size", "entry_price", "mark_price", "unrealised_pnl", "tp_distance",
                                          "sl_distance", "updated")} == {
         "size": "0.010", "entry_price": "60000.00", "mark_price": "60600.00", "unrealised_pnl": "+6.00",
@@ -135,14 +137,16 @@ def test_the_overview_answers_is_all_well_and_am_i_making_money(dashboard, redis
     [t] = o["trades"]  # a short: sold 2500.50, bought back 2490.25, 0.40 of it, 1.10 of fees
     assert (t["symbol"], t["side"], t["net_pnl"], t["outcome"], t["signal"]) == (
         "ETHUSDT", Side.SELL, "3", "win", "ETHUSDT-1700000000000")
-    assert (t["display"]["net_pnl"], t["display"]["fees"], t["display"]["holding"]) == ("+3.00", "-1.10", "1 min 15 s")
+    shown = t["display"]
+    assert (shown["net_pnl"], shown["fees"], shown["holding"]) == ("+3.00", "-1.10", "1 min 15 s")
     # realised P&L comes from position events (none here), today's fees from the fills
     assert (o["pnl"]["unrealised"], o["pnl"]["realised"], o["pnl"]["fees"]) == ("+6.00", "0.00", "-1.10")
     assert (o["backup"]["outcome"], o["backup"]["display"]["took"]) == ("ok", "10 s")
 
     html = admin.get("/").text
     for shown in ('id="equity">9,800.00 USDT<', 'id="equity-change" class="neg">-200.00<', 'value="40.0"',
-                  'id="kill-switch" class="pos">armed<', 'class="num upnl pos">+6.00<', "<small>(2.00 %)</small>",
+                  'id="kill-switch" class="pos">armed<', 'class="num upnl pos">+6.00<',
+                  "<small>(2.00 %)</small>",
                   'class="num pnl pos">+3.00<', "1 min 15 s", "ETHUSDT-1700000000000",
                   '<span class="outcome-ok">ok</span>'):
         assert shown in html, shown
@@ -156,7 +160,8 @@ def test_a_tripped_kill_switch_and_an_unprotected_position_stand_out(dashboard, 
     r = redis.Redis.from_url(redis_url)
     try:
         r.hset(c.EXEC_POSITIONS_KEY, "BTCUSDT", json.dumps(LONG | {"stopLoss": "0", "takeProfit": "0"}))
-        r.set(c.EXEC_DAILY_LOSS_KEY, json.dumps({"day": 1, "day_start": 1000.0, "equity": 900.0, "ts_ms": 86_400_001,
+        r.set(c.EXEC_DAILY_LOSS_KEY, json.dumps({"day": 1, "day_start": 1000.0, "equity": 900.0,
+                                                 "ts_ms": 86_400_001,
                                                  "killed": "daily loss 10.000 % of 1000.00 USDT >= 5"}))
     finally:
         r.close()

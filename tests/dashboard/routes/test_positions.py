@@ -148,18 +148,21 @@ def test_the_dashboard_and_scalperctl_send_the_same_intent(dashboard, redis_url)
     assert len(_manual_intents(redis_url)) == 2
 
 
-ORDER = {"orderId": "o-1", "orderLinkId": "m-abc", "symbol": "ETHUSDT", "side": Side.SELL, "orderType": OrderType.LIMIT,
-         "price": "4000.50", "qty": "0.50", "orderStatus": OrderStatus.NEW, "timeInForce": "GTC",
+ORDER = {"orderId": "o-1", "orderLinkId": "m-abc", "symbol": "ETHUSDT", "side": Side.SELL,
+         "orderType": OrderType.LIMIT, "price": "4000.50", "qty": "0.50", "orderStatus": OrderStatus.NEW,
+         "timeInForce": "GTC",
          "takeProfit": "3500.00", "stopLoss": "4200.25", "createdTime": "1764979200999", "cumExecQty": "0.00"}
-POSITION = {"symbol": "BTCUSDT", "side": Side.SELL, "size": "0.020", "avgPrice": "60000.0", "positionValue": "1200",
-            "leverage": "3", "markPrice": "60300.0", "unrealisedPnl": "-6.00000000001", "cumRealisedPnl": "0",
+POSITION = {"symbol": "BTCUSDT", "side": Side.SELL, "size": "0.020", "avgPrice": "60000.0",
+            "positionValue": "1200", "leverage": "3", "markPrice": "60300.0",
+            "unrealisedPnl": "-6.00000000001", "cumRealisedPnl": "0",
             "takeProfit": "57000.0", "stopLoss": "61500.0", "updatedTime": "1764979200123"}
 
 
 def test_positions_and_orders_read_as_numbers_for_people_with_the_record_one_click_away(dashboard, redis_url):
     r = redis.Redis.from_url(redis_url)
     try:
-        r.hset(c.EXEC_POSITIONS_KEY, "BTCUSDT", msgspec.json.encode(Position(**POSITION)))  # as execution does
+        # as execution writes them: Bybit's Structs, JSON-encoded
+        r.hset(c.EXEC_POSITIONS_KEY, "BTCUSDT", msgspec.json.encode(Position(**POSITION)))
         r.hset(c.EXEC_ORDERS_KEY, "m-abc", msgspec.json.encode(Order(**ORDER)))
     finally:
         r.close()

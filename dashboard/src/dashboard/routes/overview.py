@@ -41,8 +41,9 @@ def _pnl(today: dict, positions: list[dict]) -> dict[str, str]:
     """Today's realised P&L (net of fees), the open positions' unrealised P&L and their sum, formatted."""
     unrealised = sum((fmt.dec(p["unrealised_pnl"]) or 0 for p in positions), fmt.dec(0))
     realised = fmt.dec(today.get("realised_pnl"))
-    return {"realised": fmt.usdt(realised) if realised is not None else "", "unrealised": fmt.usdt(unrealised),
-            "total": fmt.usdt((realised or 0) + unrealised), "fees": fmt.usdt(-(fmt.dec(today.get("fees")) or 0)),
+    return {"realised": fmt.usdt(realised) if realised is not None else "",
+            "unrealised": fmt.usdt(unrealised), "total": fmt.usdt((realised or 0) + unrealised),
+            "fees": fmt.usdt(-(fmt.dec(today.get("fees")) or 0)),
             "no_data": today.get("no_data", "")}
 
 

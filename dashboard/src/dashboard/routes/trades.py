@@ -22,8 +22,8 @@ page = APIRouter(prefix="/trades", tags=["trades"])
 api = APIRouter(prefix="/api/trades", tags=["trades"])
 WINDOW = timedelta(days=7)  # without a day: trips closed in the last week
 LOOKBACK = timedelta(days=2)  # with a day: fills read from this long before it, for trips opened earlier
-CSV_COLUMNS = ("symbol", "side", "qty", "entry_price", "exit_price", "gross_pnl", "fees", "net_pnl", "outcome",
-               "opened_utc", "closed_utc", "holding_s", "fills", "signal", "entry_link")
+CSV_COLUMNS = ("symbol", "side", "qty", "entry_price", "exit_price", "gross_pnl", "fees", "net_pnl",
+               "outcome", "opened_utc", "closed_utc", "holding_s", "fills", "signal", "entry_link")
 Symbol = Annotated[str | None, Query(max_length=40, pattern="^[A-Za-z0-9]*$")]
 Day = Annotated[str | None, Query(max_length=10, description="a UTC day, YYYY-MM-DD")]
 Outcome = Annotated[Literal["win", "loss", "even", ""] | None, Query()]
@@ -44,7 +44,8 @@ def _totals(trips: list[dict]) -> dict[str, str]:
     wins = sum(t["outcome"] == "win" for t in trips)
     net = sum((fmt.dec(t["net_pnl"]) for t in trips), fmt.dec(0))
     fees = sum((fmt.dec(t["fees"]) for t in trips), fmt.dec(0))
-    return {"trips": str(len(trips)), "wins": str(wins), "losses": str(sum(t["outcome"] == "loss" for t in trips)),
+    losses = sum(t["outcome"] == "loss" for t in trips)
+    return {"trips": str(len(trips)), "wins": str(wins), "losses": str(losses),
             "win_rate": fmt.pct(100 * wins / len(trips)) if trips else "", "net_pnl": fmt.usdt(net),
             "fees": fmt.usdt(-fees)}
 
@@ -72,7 +73,8 @@ async def _trades(rt, *, symbol: str | None, day: str | None, outcome: str | Non
 async def trades_page(request: Request, user: UserDep, rt: RuntimeDep, symbol: Symbol = None, day: Day = None,
                       outcome: Outcome = None):
     """Round trips with their filters and totals."""
-    return render(request, "trades.html", user=user, **await _trades(rt, symbol=symbol, day=day, outcome=outcome))
+    found = await _trades(rt, symbol=symbol, day=day, outcome=outcome)
+    return render(request, "trades.html", user=user, **found)
 
 
 @api.get("", response_model=trading.Trades, responses={400: {"description": "a day that is not YYYY-MM-DD"}})
