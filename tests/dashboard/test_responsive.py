@@ -1,7 +1,8 @@
 """Every page in headless Chromium on a phone (390x844) and a laptop (1280x800): nothing scrolls sideways,
 the navigation folds behind "menu" on the phone, buttons are tap-sized; with positions, orders, trades,
 market data and alerts on the pages, so full tables are measured. Screenshots of the overview at both
-sizes, and of every page on the phone, go to the test's tmp dir (artifacts for a reviewer, not committed)."""
+sizes, and of every page on the phone, go to the test's tmp dir (artifacts for a reviewer, not committed).
+axe-core (from npm) finds no serious or critical accessibility violation on any page at either size."""
 
 from __future__ import annotations
 
@@ -19,10 +20,16 @@ from common.schemas import FillEvent, encode
 from common import constants as c
 from tests.browser import needs_chromium
 from tests.dashboard.conftest import PAGES
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.platform, needs_chromium]
 SIZES = {"phone": (390, 844), "laptop": (1280, 800)}
 TAP_PX = 44  # the smallest comfortable touch target (WCAG 2.5.5)
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # from npm: `npm ci` at the repository root
+# The violations of serious or critical impact axe finds on the page: [rule id, impact, first offenders].
+AXE_RUN = """axe.run(document).then(r => r.violations
+  .filter(v => v.impact === "serious" || v.impact === "critical")
+  .map(v => [v.id, v.impact, v.nodes.slice(0, 3).map(n => n.target.join(" "))]))"""
 
 
 def _seed(redis_url: str) -> None:
@@ -55,6 +62,15 @@ def _seed(redis_url: str) -> None:
         r.close()
 
 
+def _open(page, url: str) -> None:
+    """`url` loaded and, where the page has live updates, drawn from its first answer."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    if page.locator("#live").count():
+        expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
+
+
 def _overflow(page) -> int:
     """How many CSS pixels the page is wider than the window (0: nothing scrolls sideways)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -70,9 +86,7 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
     for name, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
         for path in PAGES:
-            page.goto(dashboard.base + path)
-            if page.locator("#live").count():
-                expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
+            _open(page, dashboard.base + path)
             if (extra := _overflow(page)) > 0:
                 wide[f"{name} {path}"] = extra
             if name == "phone":  # what each page looks like on a phone, for a reviewer
@@ -105,4 +119,21 @@ def test_on_a_phone_the_navigation_folds_and_buttons_are_tap_sized(dashboard, ad
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(trades_link).to_be_visible()
     expect(page.locator("label.nav-button")).to_be_hidden()
+    assert problems == []
+
+
+def test_no_page_has_a_serious_or_critical_accessibility_violation(dashboard, redis_url, admin_browser):
+    assert AXE.exists(), f"{AXE} missing: run `npm ci` at the repository root"
+    _seed(redis_url)
+    context, problems = admin_browser
+    page = context.new_page()
+    found: dict[str, list] = {}
+    for name, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for path in PAGES:
+            _open(page, dashboard.base + path)
+            page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP does not apply
+            if violations := page.evaluate(AXE_RUN):
+                found[f"{name} {path}"] = violations
+    assert found == {}
     assert problems == []
