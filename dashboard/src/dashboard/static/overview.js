@@ -24,7 +24,8 @@
       cell(tr, 1, s.status, "status status-" + s.status);
       cell(tr, 2, s.reason, "reason");
       cell(tr, 3, String(s.restarts), "restarts");
-      cell(tr, 4, String(Object.values(s.consumer_lag || {}).reduce((a, b) => a + b, 0)), "lag");
+      cell(tr, 4, s.safe_mode === null ? "" : String(s.safe_mode), "safe_mode");  // as the service reports it
+      cell(tr, 5, String(Object.values(s.consumer_lag || {}).reduce((a, b) => a + b, 0)), "lag");
     });
     Live.badge(h.alerts_unacked);
   }

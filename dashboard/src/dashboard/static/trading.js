@@ -98,7 +98,7 @@ window.Trading = (function () {
     return draw("orders", headings, rows, "no open orders", function (tr, o) {
       const d = o.display;
       tr.dataset.row = o.key;
-      tr.append(td("orderLinkId", "link", o.key), td("symbol", "", o.symbol), td("side", "side side-" + o.side, o.side),
+      tr.append(td("orderLinkId", "link", o.key), td("symbol", "symbol", o.symbol), td("side", "side side-" + o.side, o.side),
         td("type", "", d.type), td("qty", "num", d.qty), td("filled", "num", d.filled), td("price", "num", d.price),
         td("trigger", "num", d.trigger), td("take-profit", "num takeProfit", d.take_profit),
         td("stop-loss", "num stopLoss", d.stop_loss), td("status", "", d.status), td("created", "", when(o.created_ns)),
