@@ -71,6 +71,15 @@ def _open(page, url: str) -> None:
         expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
 
 
+def _every_page(page, base: str):
+    """Each page at each size, loaded and drawn: yields (size name, path)."""
+    for name, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for path in PAGES:
+            _open(page, base + path)
+            yield name, path
+
+
 def _overflow(page) -> int:
     """How many CSS pixels the page is wider than the window (0: nothing scrolls sideways)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -83,15 +92,14 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
     context, problems = admin_browser
     page = context.new_page()
     wide: dict[str, int] = {}
-    for name, (width, height) in SIZES.items():
+    for name, path in _every_page(page, dashboard.base):
+        if (extra := _overflow(page)) > 0:
+            wide[f"{name} {path}"] = extra
+        if name == "phone":  # what each page looks like on a phone, for a reviewer
+            shot = tmp_path / f"phone{path.replace('/', '-').rstrip('-')}.png"
+            page.screenshot(path=str(shot), full_page=True)
+    for width, height in SIZES.values():
         page.set_viewport_size({"width": width, "height": height})
-        for path in PAGES:
-            _open(page, dashboard.base + path)
-            if (extra := _overflow(page)) > 0:
-                wide[f"{name} {path}"] = extra
-            if name == "phone":  # what each page looks like on a phone, for a reviewer
-                shot = tmp_path / f"phone{path.replace('/', '-').rstrip('-')}.png"
-                page.screenshot(path=str(shot), full_page=True)
         page.goto(dashboard.base + "/")
         expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)
         expect(page.locator('#positions tr[data-symbol="1000000BABYDOGEUSDT"]')).to_be_visible()
@@ -128,12 +136,9 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(dashboard, re
     context, problems = admin_browser
     page = context.new_page()
     found: dict[str, list] = {}
-    for name, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        for path in PAGES:
-            _open(page, dashboard.base + path)
-            page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP does not apply
-            if violations := page.evaluate(AXE_RUN):
-                found[f"{name} {path}"] = violations
+    for name, path in _every_page(page, dashboard.base):
+        page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP does not apply
+        if violations := page.evaluate(AXE_RUN):
+            found[f"{name} {path}"] = violations
     assert found == {}
     assert problems == []

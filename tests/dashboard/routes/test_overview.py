@@ -5,7 +5,6 @@ backup, formatted for people on the page and raw beside it in /api/overview."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -18,11 +17,10 @@ import redis
 
 from common import constants as c
 from common.bybit.enums import Side
-from common.bybit.http import BybitHttp
-from common.bybit.rest import BybitRest
 from common.schemas import FillEvent, PositionEvent, encode
 from tests.browser import ARTIFACTS, chromium, needs_chromium
 from tests.dashboard.conftest import Dashboard, dashboard_up, watched_page
+from tests.dashboard.routes.exchange import on_exchange
 from tests.support import SERVICES, wait_until
 
 pytestmark = pytest.mark.platform
@@ -178,17 +176,11 @@ def test_a_tripped_kill_switch_and_an_unprotected_position_stand_out(dashboard, 
 def _exchange(env: dict[str, str]):
     """The simulator's wallet equity and open positions, as any Bybit client reads them over REST."""
 
-    async def ask():
-        http = BybitHttp(base_url=env["BYBIT_REST_URL"], api_key=env["BYBIT_API_KEY"],
-                         api_secret=env["BYBIT_API_SECRET"])
-        try:
-            rest = BybitRest(http)
-            wallet, held = await rest.wallet(), await rest.positions()
-            return float(wallet.list[0].totalEquity), {p.symbol: p for p in held if float(p.size or 0)}
-        finally:
-            await http.aclose()
+    async def ask(rest):
+        wallet, held = await rest.wallet(), await rest.positions()
+        return float(wallet.list[0].totalEquity), {p.symbol: p for p in held if float(p.size or 0)}
 
-    return asyncio.run(ask())
+    return on_exchange(env, ask)
 
 
 def test_the_overview_figures_match_the_simulators_wallet_and_positions(cluster):

@@ -6,7 +6,6 @@ viewers and a missing CSRF token are refused, audited, and send nothing; both bu
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -15,14 +14,13 @@ import msgspec
 import pytest
 import redis
 from common.bybit.enums import OrderStatus, OrderType, Side
-from common.bybit.http import BybitHttp
-from common.bybit.rest import BybitRest
 from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
 from common.schemas import OrderIntent, decode
 
 from common import constants as c
 from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard, dashboard_up
+from tests.dashboard.routes.exchange import on_exchange
 from tests.support import VENV_BIN, wait_until
 
 pytestmark = pytest.mark.platform
@@ -44,16 +42,7 @@ def _audit(data_dir: str) -> list[dict]:
 
 def _exchange_open_order(env: dict[str, str], link: str):
     """The order as the simulator itself reports it to any Bybit client (/v5/order/realtime)."""
-
-    async def ask():
-        http = BybitHttp(base_url=env["BYBIT_REST_URL"], api_key=env["BYBIT_API_KEY"],
-                         api_secret=env["BYBIT_API_SECRET"])
-        try:
-            return await BybitRest(http).open_orders(order_link_id=link)
-        finally:
-            await http.aclose()
-
-    return asyncio.run(ask())
+    return on_exchange(env, lambda rest: rest.open_orders(order_link_id=link))
 
 
 def test_an_admin_order_reaches_the_simulator_with_tp_and_sl(cluster):
