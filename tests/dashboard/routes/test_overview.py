@@ -19,8 +19,8 @@ from common import constants as c
 from common.bybit.enums import Side
 from common.schemas import FillEvent, PositionEvent, encode
 from tests.browser import ARTIFACTS, chromium, needs_chromium
-from tests.dashboard.conftest import Dashboard, dashboard_up, watched_page
-from tests.dashboard.routes.exchange import on_exchange
+from tests.dashboard.conftest import watched_page
+from tests.dashboard.routes.exchange import on_exchange, trading_admin
 from tests.support import SERVICES, wait_until
 
 pytestmark = pytest.mark.platform
@@ -184,11 +184,7 @@ def _exchange(env: dict[str, str]):
 
 
 def test_the_overview_figures_match_the_simulators_wallet_and_positions(cluster):
-    d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
-    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
-    admin = d.session()
-    wait_until(lambda: (admin.get("/api/overview").json()["execution"] or {}).get("state") == "NORMAL",
-               timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
+    d, admin = trading_admin(cluster)
     r = admin.post("/api/orders", headers={"X-CSRF-Token": d.csrf(admin)},
                    data={"side": "buy", "symbol": "BTCUSDT", "qty": "0.01"})
     assert r.status_code == 200, r.text

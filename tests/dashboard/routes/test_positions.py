@@ -19,8 +19,8 @@ from common.bybit.schemas.position import Position
 from common.schemas import OrderIntent, decode
 
 from common import constants as c
-from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard, dashboard_up
-from tests.dashboard.routes.exchange import on_exchange
+from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard
+from tests.dashboard.routes.exchange import on_exchange, trading_admin
 from tests.support import VENV_BIN, wait_until
 
 pytestmark = pytest.mark.platform
@@ -46,11 +46,7 @@ def _exchange_open_order(env: dict[str, str], link: str):
 
 
 def test_an_admin_order_reaches_the_simulator_with_tp_and_sl(cluster):
-    d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
-    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
-    admin = d.session()
-    wait_until(lambda: (admin.get("/api/safe-mode").json()["execution"] or {}).get("state") == "NORMAL",
-               timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
+    d, admin = trading_admin(cluster)
     btc = wait_until(lambda: admin.get("/api/market").json()["symbols"].get("BTCUSDT", {}).get("last_price"),
                      timeout=30, interval=0.5, what="a BTCUSDT price from the market service")
     p = float(btc)
