@@ -51,6 +51,7 @@ PAGES = [
     "/alerts",
     "/safe-mode",
     "/positions",
+    "/trades",
     "/market",
     "/quality",
     "/latency",

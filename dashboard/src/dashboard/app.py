@@ -51,6 +51,7 @@ from dashboard.routes import (
     services,
     sessions,
     signals,
+    trades,
 )
 from dashboard.scenarios.runner import Runner
 from dashboard.config_versions import ConfigVersions
@@ -64,6 +65,7 @@ PRIVATE = (
     services.page, services.api,
     safe_mode.page, safe_mode.api,
     positions.page, positions.api,
+    trades.page, trades.api,
     market.page, market.api,
     quality.page, quality.api,
     latency.page, latency.api,

@@ -6,24 +6,23 @@ Templates whose name starts with "_" are shared parts (the layout, the facts tab
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from dashboard import formatting
 from dashboard.auth.users import User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters["utc"] = lambda ns: datetime.fromtimestamp((ns or 0) / 1e9, UTC).strftime(
-    "%Y-%m-%d %H:%M:%S"
-)
+templates.env.filters.update(formatting.FILTERS)
 NAV = [
     ("/", "overview"),
     ("/services", "services"),
     ("/safe-mode", "safe mode"),
     ("/positions", "positions"),
+    ("/trades", "trades"),
     ("/market", "market"),
     ("/quality", "execution quality"),
     ("/latency", "latency"),

@@ -1,11 +1,11 @@
-"""dashboard.routes.positions: manual orders from the positions page (POST /api/orders). An admin's order
+"""dashboard.routes.positions: positions and open orders formatted for people, each record one click away;
+manual orders from the positions page (POST /api/orders). An admin's order
 reaches the simulator with its TP and SL through execution, as `scalperctl order`'s does; bad input,
 viewers and a missing CSRF token are refused, audited, and send nothing; both build the same intent
 (common.manual_order)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -14,12 +14,13 @@ import msgspec
 import pytest
 import redis
 from common.bybit.enums import OrderStatus, OrderType, Side
-from common.bybit.http import BybitHttp
-from common.bybit.rest import BybitRest
+from common.bybit.schemas.order import Order
+from common.bybit.schemas.position import Position
 from common.schemas import OrderIntent, decode
 
 from common import constants as c
-from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard, dashboard_up
+from tests.dashboard.conftest import ADMIN, VIEWER, Dashboard
+from tests.dashboard.routes.exchange import on_exchange, trading_admin
 from tests.support import VENV_BIN, wait_until
 
 pytestmark = pytest.mark.platform
@@ -41,24 +42,11 @@ def _audit(data_dir: str) -> list[dict]:
 
 def _exchange_open_order(env: dict[str, str], link: str):
     """The order as the simulator itself reports it to any Bybit client (/v5/order/realtime)."""
-
-    async def ask():
-        http = BybitHttp(base_url=env["BYBIT_REST_URL"], api_key=env["BYBIT_API_KEY"],
-                         api_secret=env["BYBIT_API_SECRET"])
-        try:
-            return await BybitRest(http).open_orders(order_link_id=link)
-        finally:
-            await http.aclose()
-
-    return asyncio.run(ask())
+    return on_exchange(env, lambda rest: rest.open_orders(order_link_id=link))
 
 
 def test_an_admin_order_reaches_the_simulator_with_tp_and_sl(cluster):
-    d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
-    wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
-    admin = d.session()
-    wait_until(lambda: (admin.get("/api/safe-mode").json()["execution"] or {}).get("state") == "NORMAL",
-               timeout=60, interval=0.5, what="execution NORMAL after its boot recovery")
+    d, admin = trading_admin(cluster)
     btc = wait_until(lambda: admin.get("/api/market").json()["symbols"].get("BTCUSDT", {}).get("last_price"),
                      timeout=30, interval=0.5, what="a BTCUSDT price from the market service")
     p = float(btc)
@@ -143,3 +131,40 @@ def test_the_dashboard_and_scalperctl_send_the_same_intent(dashboard, redis_url)
     refused = _scalperctl_order(dashboard, "buy", "btcusdt", "0")
     assert refused.returncode == 2 and "qty: '0' is not a positive number" in refused.stderr
     assert len(_manual_intents(redis_url)) == 2
+
+
+ORDER = {"orderId": "o-1", "orderLinkId": "m-abc", "symbol": "ETHUSDT", "side": Side.SELL,
+         "orderType": OrderType.LIMIT, "price": "4000.50", "qty": "0.50", "orderStatus": OrderStatus.NEW,
+         "timeInForce": "GTC",
+         "takeProfit": "3500.00", "stopLoss": "4200.25", "createdTime": "1764979200999", "cumExecQty": "0.00"}
+POSITION = {"symbol": "BTCUSDT", "side": Side.SELL, "size": "0.020", "avgPrice": "60000.0",
+            "positionValue": "1200", "leverage": "3", "markPrice": "60300.0",
+            "unrealisedPnl": "-6.00000000001", "cumRealisedPnl": "0",
+            "takeProfit": "57000.0", "stopLoss": "61500.0", "updatedTime": "1764979200123"}
+
+
+def test_positions_and_orders_read_as_numbers_for_people_with_the_record_one_click_away(dashboard, redis_url):
+    r = redis.Redis.from_url(redis_url)
+    try:
+        # as execution writes them: Bybit's Structs, JSON-encoded
+        r.hset(c.EXEC_POSITIONS_KEY, "BTCUSDT", msgspec.json.encode(Position(**POSITION)))
+        r.hset(c.EXEC_ORDERS_KEY, "m-abc", msgspec.json.encode(Order(**ORDER)))
+    finally:
+        r.close()
+    admin = dashboard.session()
+    view = admin.get("/api/positions/view").json()
+    [p], [o] = view["positions"], view["orders"]
+    # a short 0.5 % under water: TP 5.47 % below the mark, SL 1.99 % above it
+    assert {k: p["display"][k] for k in ("entry_price", "mark_price", "unrealised_pnl", "tp_distance",
+                                         "sl_distance", "leverage")} == {
+        "entry_price": "60000.0", "mark_price": "60300.0", "unrealised_pnl": "-6.00", "tp_distance": "5.47 %",
+        "sl_distance": "1.99 %", "leverage": "3x"}
+    assert (o["key"], o["display"]["price"], o["display"]["qty"], o["display"]["created"]) == (
+        "m-abc", "4000.50", "0.50", "2025-12-06 00:00:00")
+    assert o["raw"].items() >= ORDER.items() and p["raw"].items() >= POSITION.items()
+    page = admin.get("/positions").text
+    assert page.count("<th>symbol</th>") == 2  # the symbol once per table, not twice
+    assert 'class="num upnl neg">-6.00<' in page and "<small>(1.99 %)</small>" in page
+    assert '<time datetime="2025-12-06T00:00:00Z" title="2025-12-06 00:00:00 UTC">' in page
+    assert page.count("<summary>JSON</summary>") == 2 and "1764979200999" not in page.split("<details>")[0]
+    assert admin.get("/api/positions").json()["orders"]["m-abc"]["price"] == "4000.50"  # the raw API stays

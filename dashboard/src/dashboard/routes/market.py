@@ -1,4 +1,5 @@
-"""The market page (/market): per symbol price, spread, feed latency and staleness, charted live over SSE."""
+"""The market page (/market): per symbol price, spread, feed latency and staleness (formatted for people,
+the raw summary one click away), charted live over SSE."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
-from dashboard import api_models as models
-from dashboard import platform_state
+from dashboard import market_view, platform_state
+from dashboard import trading_models as trading
 from dashboard.deps import RuntimeDep, UserDep
 from dashboard.sse import EventStream, sse
 from dashboard.responses import render
@@ -20,14 +21,13 @@ STREAM_EVERY_S = 1.0
 @page.get("", response_class=HTMLResponse)
 async def market_page(request: Request, user: UserDep, rt: RuntimeDep):
     """Per symbol price, spread, feed latency and staleness."""
-    symbols = await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)
-    return render(request, "market.html", user=user, symbols=symbols)
+    return render(request, "market.html", user=user, **await market(rt))
 
 
-@api.get("", response_model=models.Market)
+@api.get("", response_model=trading.MarketView)
 async def market(rt: RuntimeDep) -> dict:
-    """The market service's per-symbol summary."""
-    return {"symbols": await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY)}
+    """The market service's per-symbol summary, raw and formatted (`display`)."""
+    return market_view.view(await platform_state.json_hash(rt.bus.redis, c.MARKET_SUMMARY_KEY))
 
 
 @api.get("/stream", response_class=EventStream)

@@ -1,15 +1,22 @@
-"""The overview page (/): five services GREEN / YELLOW / RED, mode, safe mode, live over SSE; P&L today.
+"""The overview page (/): is all well, and am I making money? Mode, cluster status, safe mode and why,
+execution's state; the wallet's equity against the daily-loss limit and the kill switch; today's P&L;
+open positions and how far their TP and SL are; the last trades, unacknowledged alerts, the last backup.
+The services' health live over SSE, the rest polled from /api/overview.
 
-Its JSON lives under /api (/api/health, /api/health/stream, /api/pnl/today): the public URLs predate the
-page's own prefix, so the API router's prefix is /api."""
+Its JSON lives under /api (/api/overview, /api/health, /api/health/stream, /api/pnl/today): the public
+URLs predate the page's own prefix, so the API router's prefix is /api."""
 
 from __future__ import annotations
+
+import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from dashboard import account_view, daily_pnl, platform_state, round_trips
 from dashboard import api_models as models
-from dashboard import daily_pnl, platform_state
+from dashboard import formatting as fmt
+from dashboard import trading_models as trading
 from dashboard.deps import AlertsDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.sse import EventStream, sse
 from dashboard.responses import render
@@ -17,6 +24,8 @@ from dashboard.responses import render
 page = APIRouter(prefix="", tags=["overview"])
 api = APIRouter(prefix="/api", tags=["overview"])
 SSE_KEEPALIVE_S = 2.0
+TRADES_SHOWN, ALERTS_SHOWN = 5, 5
+TRADES_LOOKBACK_MS = 86_400_000  # the overview's last trades: those closed in the last 24 h
 
 
 async def _health(monitor, alerts, rt) -> dict:
@@ -28,11 +37,43 @@ async def _health(monitor, alerts, rt) -> dict:
     }
 
 
+def _pnl(today: dict, positions: list[dict]) -> dict[str, str]:
+    """Today's realised P&L (net of fees), the open positions' unrealised P&L and their sum, formatted."""
+    unrealised = sum((fmt.dec(p["unrealised_pnl"]) or 0 for p in positions), fmt.dec(0))
+    realised = fmt.dec(today.get("realised_pnl"))
+    return {"realised": fmt.usdt(realised) if realised is not None else "",
+            "unrealised": fmt.usdt(unrealised), "total": fmt.usdt((realised or 0) + unrealised),
+            "fees": fmt.usdt(-(fmt.dec(today.get("fees")) or 0)),
+            "no_data": today.get("no_data", "")}
+
+
+async def _overview(monitor, alerts, rt) -> dict:
+    """The overview's figures: each read from where its service keeps it."""
+    redis, now_ms = rt.bus.redis, int(time.time() * 1000)
+    positions = await account_view.positions(redis)
+    trips = await round_trips.from_stream(redis, since_ms=now_ms - TRADES_LOOKBACK_MS)
+    return {
+        "health": await _health(monitor, alerts, rt),
+        "execution": await platform_state.execution_state(redis),
+        "equity": await account_view.equity(redis, limit_pct=rt.settings.exec_daily_loss_limit_pct),
+        "pnl": _pnl(await daily_pnl.today(redis), positions),
+        "positions": positions,
+        "trades": trips[:TRADES_SHOWN],
+        "alerts": alerts.listing(unacked_only=True)[:ALERTS_SHOWN],
+        "backup": await account_view.last_backup(redis),
+    }
+
+
 @page.get("/", response_class=HTMLResponse)
 async def overview(request: Request, user: UserDep, monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep):
     """The overview page."""
-    return render(request, "overview.html", user=user, health=await _health(monitor, alerts, rt),
-                  pnl=await daily_pnl.today(rt.bus.redis))
+    return render(request, "overview.html", user=user, **await _overview(monitor, alerts, rt))
+
+
+@api.get("/overview", response_model=trading.Overview)
+async def overview_figures(monitor: MonitorDep, alerts: AlertsDep, rt: RuntimeDep) -> dict:
+    """Everything the overview shows, raw and formatted (`display`)."""
+    return await _overview(monitor, alerts, rt)
 
 
 @api.get("/health", response_model=models.Health)

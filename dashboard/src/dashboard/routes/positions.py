@@ -1,5 +1,6 @@
-"""The positions page (/positions): positions with their TP/SL, open orders, and the manual order form,
-which sends the same OrderIntent on exec.intents that `scalperctl order` sends.
+"""The positions page (/positions): positions with their TP/SL and its distance, open orders (formatted,
+each record one click away), and the manual order form, which sends the same OrderIntent on exec.intents
+that `scalperctl order` sends.
 
 Its JSON lives under /api (/api/positions, /api/orders): the order URL predates the page's prefix, so the
 API router's prefix is /api."""
@@ -14,7 +15,8 @@ from fastapi.responses import HTMLResponse
 
 from common import constants as c
 from dashboard import api_models as models
-from dashboard import platform_state
+from dashboard import account_view, platform_state
+from dashboard import trading_models as trading
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
 
@@ -32,10 +34,22 @@ async def _positions(rt) -> dict:
     }
 
 
+async def _view(rt) -> dict:
+    """The positions and open orders as people read them (rounded, formatted, the raw record beside)."""
+    redis = rt.bus.redis
+    return {"positions": await account_view.positions(redis), "orders": await account_view.orders(redis)}
+
+
 @page.get("", response_class=HTMLResponse)
 async def positions_page(request: Request, user: UserDep, rt: RuntimeDep):
     """Positions (with their TP/SL) and open orders."""
-    return render(request, "positions.html", user=user, **await _positions(rt))
+    return render(request, "positions.html", user=user, **await _view(rt))
+
+
+@api.get("/positions/view", response_model=trading.PositionsView)
+async def positions_view(rt: RuntimeDep) -> dict:
+    """Open positions and open orders formatted for people (`display`), each with its raw record."""
+    return await _view(rt)
 
 
 @api.get("/positions", response_model=models.Positions)

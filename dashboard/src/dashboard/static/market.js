@@ -25,22 +25,25 @@
     };
   }
 
-  function renderTable(rows) {
+  // The formatted figures into the server-rendered rows (a new symbol shows after a reload).
+  function renderTable(display, rows) {
     const table = document.querySelector("#market-table table");
     if (!table) return;
-    for (const [name, row] of Object.entries(rows)) {
+    for (const [name, d] of Object.entries(display)) {
       const tr = table.querySelector('tr[data-row="' + name + '"]');
       if (!tr) continue;
-      for (const [k, v] of Object.entries(row)) {
+      for (const k of ["last_price", "bid", "ask", "spread_bps", "latency", "stale", "exchange_time"]) {
         const td = tr.querySelector("td." + k);
-        if (td) td.textContent = v === null ? "None" : String(v);
+        if (td && td.textContent !== d[k]) td.textContent = d[k];
       }
+      tr.querySelector("td.stale").className = "stale" + (rows[name].stale ? " neg" : "");
+      tr.querySelector("pre.raw").textContent = JSON.stringify(rows[name], null, 1);
     }
   }
 
   function onData(d) {
     const rows = d.symbols || {};
-    renderTable(rows);
+    renderTable(d.display || {}, rows);
     const names = Object.keys(rows).sort();
     if (names.length === 0) return;
     times.push(Date.now() / 1000);

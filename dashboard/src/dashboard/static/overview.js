@@ -1,76 +1,95 @@
-// Live updates of the overview: health from /api/health/stream (server-sent events), P&L today from
-// /api/pnl/today every PNL_EVERY_MS (it reads the day's execution events: too heavy for every event).
+// Live overview: the services' health from /api/health/stream (server-sent events), and every other figure
+// (execution, equity and the daily-loss bar, P&L today, positions, trades, alerts, backup) polled from
+// /api/overview every FIGURES_EVERY_MS (it reads the day's execution events: too heavy for every event).
 "use strict";
 (function () {
-  function cell(row, cls, text) {
-    const td = row.querySelector("." + cls);
-    if (td) td.textContent = text;
+  const FIGURES_EVERY_MS = 3000;
+  const {el, cell} = Live;
+
+  function text(id, value, cls) {
+    const node = document.getElementById(id);
+    if (!node) return;
+    node.textContent = value;
+    if (cls !== undefined) node.className = cls;
   }
-  function render(h) {
-    const overall = document.getElementById("overall");
-    overall.textContent = h.overall;
-    overall.className = "badge status-" + h.overall;
-    const tbody = document.querySelector("#services tbody");
-    for (const s of h.services) {
-      let row = tbody.querySelector('tr[data-service="' + s.name + '"]');
-      if (!row) {
-        row = document.createElement("tr");
-        row.dataset.service = s.name;
-        for (const cls of ["name", "status", "reason", "uptime", "restarts", "pid", "safe_mode", "lag", "version", "last_error"]) {
-          const td = document.createElement("td");
-          td.className = cls;
-          row.appendChild(td);
-        }
-        tbody.appendChild(row);
-        cell(row, "name", s.name);
-      }
-      const st = row.querySelector(".status") || row.children[1];
-      st.textContent = s.status;
-      st.className = "status status-" + s.status;
-      cell(row, "reason", s.reason);
-      cell(row, "uptime", s.uptime_s === null ? "" : s.uptime_s);
-      cell(row, "restarts", s.restarts);
-      cell(row, "pid", s.pid || "");
-      cell(row, "safe_mode", s.safe_mode === null ? "" : s.safe_mode);
-      cell(row, "lag", Object.values(s.consumer_lag || {}).reduce((a, b) => a + b, 0));
-      cell(row, "version", s.version || "");
-      cell(row, "last_error", s.last_error || "");
-    }
-    document.getElementById("safe-mode").textContent = "safe mode: " + (h.operator_safe_mode ? "on" : "off");
+
+  function health(h) {
+    text("overall", h.overall, "badge status-" + h.overall);
+    text("cluster-status", h.overall, "status-text-" + h.overall);
+    text("safe-mode", "safe mode: " + (h.operator_safe_mode ? "on" : "off"),
+         h.operator_safe_mode ? "badge status-YELLOW" : "badge");
+    text("operator-safe", h.operator_safe_mode ? "on" : "off");
+    Live.rows(document.querySelector("#services tbody"), h.services, "service", (s) => s.name, function (tr, s) {
+      cell(tr, 0, s.name, "name");
+      cell(tr, 1, s.status, "status status-" + s.status);
+      cell(tr, 2, s.reason, "reason");
+      cell(tr, 3, String(s.restarts), "restarts");
+      cell(tr, 4, s.safe_mode === null ? "" : String(s.safe_mode), "safe_mode");  // as the service reports it
+      cell(tr, 5, String(Object.values(s.consumer_lag || {}).reduce((a, b) => a + b, 0)), "lag");
+    });
     Live.badge(h.alerts_unacked);
   }
-  const PNL_EVERY_MS = 10000;
-  const {el} = Live;
-  function renderPnl(p) {
-    const section = document.getElementById("pnl");
-    while (section.children.length > 1) section.removeChild(section.lastChild);  // keep the heading
-    if (p.no_data) {
-      const empty = el("p", "empty", "no data: " + p.no_data);
-      empty.id = "pnl-total";
-      section.appendChild(empty);
-      return;
-    }
-    const line = el("p", "", "realised: ");
-    const total = el("strong", "", p.realised_pnl);
-    total.id = "pnl-total";
-    const fees = el("span", "", p.fees);
-    fees.id = "pnl-fees";
-    line.append(total, " USDT · fees paid: ", fees, " · fills: " + p.fills);
-    const table = el("table");
-    table.id = "pnl-symbols";
-    const head = el("tr");
-    for (const h of ["symbol", "realised", "counted from"]) head.appendChild(el("th", "", h));
-    table.appendChild(el("thead")).appendChild(head);
-    const body = table.appendChild(el("tbody"));
-    for (const [sym, row] of Object.entries(p.symbols)) {
-      const tr = el("tr");
-      tr.dataset.symbol = sym;
-      tr.append(el("td", "", sym), el("td", "pnl", row.realised_pnl), el("td", "", row.baseline));
-      body.appendChild(tr);
-    }
-    section.append(line, table);
-  }
-  Live.poll("/api/pnl/today", renderPnl, PNL_EVERY_MS);
 
-  Live.stream("/api/health/stream", render);
+  function equity(e) {
+    const card = document.getElementById("equity-card");
+    const heading = card.firstElementChild;
+    if (e.no_data) {
+      const p = el("p", "empty", e.no_data);
+      p.id = "equity";
+      card.replaceChildren(heading, p);
+    } else {
+      const big = el("p", "big", e.display.equity);
+      big.id = "equity";
+      const change = el("span", Trading.signOf(e.change), e.display.change);
+      change.id = "equity-change";
+      const line = el("p", "", "today ");
+      line.append(change, " from " + e.display.day_start);
+      card.replaceChildren(heading, big, line);
+    }
+    document.getElementById("loss-bar").value = e.limit_used_pct || 0;
+    text("drawdown", e.display.drawdown || "0.00 %");
+    text("limit-used", e.display.limit_used || "0.00 %");
+    const kill = e.killed ? "TRIPPED: " + e.killed : e.no_data ? "unknown: no wallet reading" : "armed";
+    text("kill-switch", kill, e.killed ? "neg" : "pos");
+  }
+
+  function pnl(p) {
+    text("pnl-total", p.total + " USDT", "big " + Trading.signOf(p.total));
+    text("pnl-realised", p.realised || "none", Trading.signOf(p.realised));
+    text("pnl-unrealised", p.unrealised, Trading.signOf(p.unrealised));
+    text("pnl-note", p.no_data || "realised net of fees " + p.fees + ", since 00:00 UTC");
+  }
+
+  function alerts(list) {
+    const ul = document.getElementById("alerts");
+    if (!list.length) { ul.replaceChildren(el("li", "empty", "none")); return; }
+    ul.replaceChildren(...list.map(function (a) {
+      const li = el("li", "sev-" + a.severity);
+      li.append(Trading.when(a.ts_ns), " " + a.severity + " " + a.title);
+      return li;
+    }));
+  }
+
+  function backup(b) {
+    const p = document.getElementById("backup");
+    if (b.no_data) { p.className = "empty"; p.textContent = b.no_data; return; }
+    p.className = "";
+    p.replaceChildren(el("span", "outcome-" + b.outcome, b.outcome),
+      " · " + b.display.when + " UTC · took " + b.display.took + (b.error ? " · " + b.error : ""));
+  }
+
+  function figures(o) {
+    const x = o.execution;
+    text("exec-state", x ? x.state : "no state yet", "state-" + (x ? x.state : "none"));
+    text("exec-why", x ? x.reason : "");
+    equity(o.equity);
+    pnl(o.pnl);
+    Trading.show("positions", Trading.positions(o.positions));
+    Trading.show("trades", Trading.trades(o.trades, "no round trip closed in the last 24 h"));
+    alerts(o.alerts);
+    backup(o.backup);
+  }
+
+  Live.poll("/api/overview", figures, FIGURES_EVERY_MS);
+  Live.stream("/api/health/stream", health);
 })();

@@ -1,14 +1,10 @@
-// The positions page live: positions (with TP/SL) and open orders from /api/positions every 2 s.
+// The positions page live: positions (with TP/SL and their distance) and open orders from
+// /api/positions/view every EVERY_MS, drawn as _trading.html draws them.
 "use strict";
 (function () {
   const EVERY_MS = 2000;
-
-  function show(id, rows, first) {
-    const box = document.getElementById(id);
-    box.replaceChildren(Live.facts(rows, first, box.dataset.empty));
-  }
-  Live.poll("/api/positions", function (d) {
-    show("positions", d.positions, "symbol");
-    show("orders", d.orders, "orderLinkId");
+  Live.poll("/api/positions/view", function (d) {
+    Trading.show("positions", Trading.positions(d.positions));
+    Trading.show("orders", Trading.orders(d.orders));
   }, EVERY_MS);
 })();
