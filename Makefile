@@ -7,6 +7,7 @@ run:  ## the whole platform in SIM mode, under supervisord; Ctrl-C stops it
 
 test:  ## the whole test suite, against real redis-server, real processes and real systemd
 	uv sync -q --all-packages --frozen
+	[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent  # the accessibility check
 	uv run pytest
 
 $(addprefix test-,$(LEVELS)): test-%:  ## one level (its pytest marker): make test-unit, test-service, ...
