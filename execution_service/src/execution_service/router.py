@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from common.bybit.enums import OPEN_STATUSES, OrderStatus, OrderType, PositionIdx, Side, TimeInForce
 from common import constants as c
-from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
+from common.constants import MAYBE_SENT_INTENT_STATUSES, UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import constants as k
 from common.bybit.backoff import Backoff
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
@@ -71,7 +71,7 @@ class Router:
                                reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent,
                                ts_ns=now_ns())
             await self.store.put_intent(rec)
-        await self.resume(intent, sent_before=rec.status == IntentStatus.SENDING)
+        await self.resume(intent, sent_before=rec.status in MAYBE_SENT_INTENT_STATUSES)
 
     async def resume(self, intent: OrderIntent, *, sent_before: bool) -> None:
         """Work on an intent unless this process already is; `sent_before`: it may be on the exchange."""
@@ -112,7 +112,9 @@ class Router:
             order = await self.lookup(intent)
             if order is not None:
                 await self._acked(intent, order.orderId, found=order)
-                return
+            else:  # not found yet is no proof: the resync re-sends it once absence is proven
+                await self._unknown(intent, "sent before a restart, not found yet")
+            return
         why = self.refuse_all or await self._gate(intent)
         if why:
             await self._reject(intent, why)
@@ -188,11 +190,17 @@ class Router:
             except BybitNetworkError as e:
                 log.warning("submit_failed", extra={"ctx": {"intent": intent.intent_id, "error": str(e),
                                                             "ambiguous": e.ambiguous}})
-                if e.ambiguous:
-                    order = await self.lookup(intent, link=params.orderLinkId)
+                if e.ambiguous:  # it may have been placed: settled by proof, never re-sent from here
+                    try:
+                        order = await self.lookup(intent, link=params.orderLinkId)
+                    except LookupError as unanswered:
+                        await self._unknown(intent, str(unanswered))
+                        return
                     if order is not None:
                         await self._acked(intent, order.orderId, found=order)
-                        return
+                    else:
+                        await self._unknown(intent, f"{e}: not found yet, and the order history lags")
+                    return
                 self.beat()
                 await asyncio.sleep(self.backoff.compute(attempt))
                 continue
@@ -232,6 +240,14 @@ class Router:
         await self.quality.acked(intent.intent_id)
         if found is not None and found.orderStatus not in OPEN_STATUSES:
             await self.account.on_order(found)
+
+    async def _unknown(self, intent: OrderIntent, reason: str) -> None:
+        """A submit whose outcome the exchange has not told: `unknown` (never `rejected`: the order may
+        exist) until the resync proves it placed or absent (Recovery._settle)."""
+        log.warning("intent_unknown", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
+        await self.store.settle_intent(intent.intent_id, status=IntentStatus.UNKNOWN, reason=reason)
+        await self.failover.alert(c.EXEC_SUBMIT_UNKNOWN_ALERT, f"submit of {intent.intent_id} unknown: settled by proof",
+                                  reason, severity=Severity.WARN)
 
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})

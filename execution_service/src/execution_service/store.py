@@ -165,6 +165,22 @@ class Store:
         newest = await self.r.zrange(c.EXEC_FILLS_KEY, -1, -1, withscores=True)
         return int(newest[0][1]) if newest else None
 
+    async def fills_watermark(self) -> int | None:
+        """Exchange ms before which every execution was read over REST; None before the first read."""
+        raw = await self.r.get(c.EXEC_FILLS_WATERMARK_KEY)
+        return None if raw is None else int(raw)
+
+    async def advance_fills_watermark(self, ts_ms: int) -> None:
+        """Move the watermark forward (never back: an older read proves nothing new)."""
+        old = await self.fills_watermark()
+        if old is None or ts_ms > old:
+            await self.r.set(c.EXEC_FILLS_WATERMARK_KEY, ts_ms)
+
+    async def record_funding(self, raw: bytes) -> None:
+        """A funding execution (already deduplicated by first_seen), newest first, FILLS_KEPT of them."""
+        await self.r.lpush(c.EXEC_FUNDING_KEY, raw)
+        await self.r.ltrim(c.EXEC_FUNDING_KEY, 0, FILLS_KEPT - 1)
+
     async def first_seen(self, exec_id: str, ts_ms: int) -> bool:
         """True the first time an execution is seen (so a fill is published once across restarts)."""
         added = await self.r.zadd(c.EXEC_FILLS_KEY, {exec_id: ts_ms}, nx=True)
