@@ -69,3 +69,21 @@ def test_chaos_a_resting_order_filling_during_a_hold_is_protected_and_its_fill_p
     execution.wait_state("NORMAL", timeout=60)
     assert sum(float(f.qty) for f in _fills(execution, i.intent_id)) == float(order["cumExecQty"])
     assert len({f.exec_id for f in _fills(execution, i.intent_id)}) == len(_fills(execution, i.intent_id))
+
+
+def test_a_position_that_cannot_be_protected_is_alerted_retried_then_closed_and_never_stops_the_others(execution):
+    """EXEC_DEFAULT_SL_PCT=150: a long's SL would be below zero, so every TP/SL call on it fails; a short
+    is fine. The long's failures are alerted (WARN each, CRIT past the bound) and retried with backoff;
+    after EXEC_PROTECT_MAX_TRIES the policy `close` closes it; the short is protected all along."""
+    execution.env.update(EXEC_DEFAULT_SL_PCT="150", EXEC_UNPROTECTED_POLICY="close", EXEC_PROTECT_MAX_TRIES="3")
+    execution.start().wait_state("NORMAL")
+    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Market", "qty": "0.01"})
+    execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Sell", "orderType": "Market", "qty": "0.1"})
+    wait_until(lambda: _protected(execution, "ETHUSDT"), timeout=BOUND_S + POLL_S + 5, what="the short protected")
+    wait_until(lambda: all(p["symbol"] != "BTCUSDT" for p in execution.positions()), timeout=60,
+               what="the long closed by policy")
+    alerts = [(a.severity.value, a.title) for a in (decode(f[c.PAYLOAD_FIELD]) for _, f in
+                                                     execution.r.xrange(c.SYS_ALERTS))]
+    assert ("WARN", "TP/SL failed on BTCUSDT, retrying") in alerts
+    assert ("CRIT", "position BTCUSDT cannot be protected: closed (policy close)") in alerts
+    assert _protected(execution, "ETHUSDT")

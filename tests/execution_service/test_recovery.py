@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from common.schemas import FillEvent, Severity, decode
 
 from common import constants as c
-from tests.execution_service.conftest import ADMIN_TOKEN, Exec
+from tests.execution_service.conftest import ADMIN_TOKEN, Exec, btc_max_mkt_listing
 from tests.support import start_sim, wait_until
 
 pytestmark = pytest.mark.service
@@ -45,22 +44,14 @@ def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(exe
     assert any(a.severity is Severity.WARN and "foreign" in a.title for a in alerts)
     fills = [m for m in (decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.EXEC_EVENTS))
              if isinstance(m, FillEvent)]
-    assert [f.order_link_id for f in fills] == ["foreign-naked"]  # made while down, picked up once
+    assert fills == []  # a first boot records the history, never replays it as new fills
 
 
 def test_zombie_position_is_flattened_by_policy_in_closes_of_at_most_max_mkt_order_qty(redis_url, tmp_path):
     """BTCUSDT listed with maxMktOrderQty 0.004 (an --instruments file): a 0.01 zombie is closed by three
     market orders, 0.004 + 0.004 + 0.002, each one Bybit accepts."""
-    listing = tmp_path / "instruments.json"
-    probe = start_sim(tmp_path=tmp_path)
-    try:
-        reply = httpx.get(f"{probe.rest}/v5/market/instruments-info", params={"category": "linear"}).json()
-    finally:
-        probe.stop()
-    for info in reply["result"]["list"]:
-        info["lotSizeFilter"]["maxMktOrderQty"] = "0.004" if info["symbol"] == "BTCUSDT" else "100"
-    listing.write_text(json.dumps(reply))
-    sim = start_sim("--admin-token", ADMIN_TOKEN, "--instruments", str(listing), tmp_path=tmp_path)
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--instruments", str(btc_max_mkt_listing(tmp_path)),
+                    tmp_path=tmp_path)
     execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path, EXEC_ZOMBIE_POLICY="flatten")
     try:
         execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
@@ -126,3 +117,15 @@ def test_every_fill_made_while_down_is_picked_up_past_one_page(redis_url, tmp_pa
     finally:
         execution.close()
         sim.stop()
+
+
+def test_the_periodic_resync_cancels_a_ghost_order_while_normal(execution):
+    """An order of ours by prefix that no intent here made, placed while NORMAL: no recovery plan runs,
+    and the periodic resync (EXEC_RECONCILE_INTERVAL_S=2) cancels it anyway."""
+    execution.start().wait_state("NORMAL")
+    plans = execution.r.llen(c.EXEC_RECOVERY_KEY)
+    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.01",
+                                        "price": f"{execution.price() * 0.8:.1f}", "orderLinkId": "m-ghost-late"})
+    wait_until(lambda: execution.history("m-ghost-late")[0]["orderStatus"] == "Cancelled", timeout=20,
+               what="the ghost cancelled by the resync")
+    assert execution.r.llen(c.EXEC_RECOVERY_KEY) == plans and execution.state()["state"] == "NORMAL"

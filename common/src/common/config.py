@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     exec_rest_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     exec_safe_wait_s: Annotated[float, Field(ge=0)] = 30.0  # an entry waits this long for NORMAL
     exec_intent_ttl_s: Annotated[float, Field(gt=0)] = 120.0  # an older unsent intent is rejected
-    exec_reconcile_interval_s: Annotated[float, Field(gt=0)] = 15.0  # REST resync while NORMAL
+    exec_reconcile_interval_s: Annotated[float, Field(gt=0)] = 15.0  # REST resync in NORMAL and SAFE
 
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6391/0")
     stream_maxlen: Annotated[int, Field(ge=1000)] = 100_000

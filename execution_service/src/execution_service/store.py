@@ -23,11 +23,21 @@ FILLS_KEPT = 20_000
 # suffix (orderLinkIds are unique): both orders carry the one intent.
 TAKER_SUFFIX = "-t"
 POST_ONLY_CROSSED = RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY
+# The further pieces of an exit split by maxMktOrderQty: "_1".."_9" (no intent id holds an underscore:
+# ours are a prefix, a symbol, dashes and digits, or a prefix and a hex uuid).
+CHUNK_MARK = "_"
+
+
+def chunk_link(intent_link: str, n: int) -> str:
+    """The orderLinkId of piece `n` (0-9) of an exit split by maxMktOrderQty: the first keeps the intent's
+    id, the others add CHUNK_MARK and a digit (link_ids.SUFFIX_ROOM keeps room for two characters)."""
+    return f"{intent_link}{CHUNK_MARK}{n}" if n else intent_link
 
 
 def intent_id_of(order_link_id: str) -> str:
-    """The intent an orderLinkId of ours belongs to."""
-    return order_link_id.removesuffix(TAKER_SUFFIX)
+    """The intent an orderLinkId of ours belongs to (without a taker or an exit-piece suffix)."""
+    link = order_link_id.removesuffix(TAKER_SUFFIX)
+    return link[:-2] if link[-2:-1] == CHUNK_MARK and link[-1:].isdigit() else link
 
 
 class IntentRecord(msgspec.Struct, kw_only=True):
