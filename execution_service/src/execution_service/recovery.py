@@ -39,7 +39,7 @@ PLANS_KEPT = 50
 WS_WAIT_S = 10.0
 SNAPSHOT_TRIES = 3
 SETTLE_AFTER_S = 5.0  # an intent not open and not settled this long after it was sent: ask history
-ABSENCE_WINDOW_S = 30.0  # Bybit's order history lags: an order not in it this long after its submit never was
+ABSENCE_WINDOW_S = 10.0  # Bybit's order history lags (seconds): not in it this long after its submit, it never was
 INTENTS_KEPT_S = 86_400.0  # finished intents are forgotten after a day (their orders stay on Bybit)
 
 
