@@ -47,28 +47,29 @@ def test_a_bare_position_gets_tp_and_sl_within_the_bound_while_held(execution):
 
 
 def test_chaos_a_resting_order_filling_during_a_hold_is_protected_and_its_fill_published_once(execution):
-    """A limit entry of ours (no TP/SL asked) rests at the best bid; the holds start; the market fills it.
-    Within the bound the position has TP and SL on the exchange, and its fill reaches exec.events once."""
+    """During both holds a limit order (no TP/SL) rests at the best bid until the market fills it. Within
+    the bound the position has TP and SL on the exchange, and its fill reaches exec.events once."""
     execution.start().wait_state("NORMAL")
-    bid = execution.get("/v5/market/orderbook", symbol="ETHUSDT", limit=1)["b"][0][0]
-    i = execution.intent(symbol="ETHUSDT", qty="0.05", order_type="Limit", price=bid)
-    wait_until(lambda: (r := execution.record(i.intent_id)) and r["status"] == "acked", timeout=20,
-               what="the limit entry resting")
     _hold(execution)
-    [order] = wait_until(lambda: [o for o in execution.history(i.intent_id) if o["orderStatus"] == "Filled"] or None,
+    bid = execution.get("/v5/market/orderbook", symbol="ETHUSDT", limit=1)["b"][0][0]
+    link = "chaos-resting"
+    execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.05",
+                                        "price": bid, "timeInForce": "PostOnly", "orderLinkId": link})
+    assert execution.history(link)[0]["orderStatus"] == "New"  # resting, not filled on arrival
+    [order] = wait_until(lambda: [o for o in execution.history(link) if o["orderStatus"] == "Filled"] or None,
                          timeout=120, interval=0.2, what="the resting order filled by the market")
     filled_at = time.monotonic()
     wait_until(lambda: _protected(execution, "ETHUSDT"), timeout=BOUND_S + POLL_S + 5, what="TP and SL while held")
     assert time.monotonic() - filled_at < BOUND_S + POLL_S + 1  # the REST poll's second of granularity
     assert execution.state()["state"] == "SAFE"
-    # the resync keeps running while held: the fill is read over REST and published
-    wait_until(lambda: _fills(execution, i.intent_id), timeout=30, what="the fill on exec.events while held")
     subprocess.run([str(VENV_BIN / "scalperctl"), "safe-mode", "off"], env=execution.env, check=True,
                    capture_output=True, timeout=30)
     execution.faults(reset=True)
     execution.wait_state("NORMAL", timeout=60)
-    assert sum(float(f.qty) for f in _fills(execution, i.intent_id)) == float(order["cumExecQty"])
-    assert len({f.exec_id for f in _fills(execution, i.intent_id)}) == len(_fills(execution, i.intent_id))
+    wait_until(lambda: _fills(execution, link), timeout=30, what="the fill on exec.events")
+    fills = _fills(execution, link)
+    assert sum(float(f.qty) for f in fills) == float(order["cumExecQty"])
+    assert len({f.exec_id for f in fills}) == len(fills)  # each execution once
 
 
 def test_a_position_that_cannot_be_protected_is_alerted_retried_then_closed_and_never_stops_the_others(execution):
