@@ -4,6 +4,7 @@ protected, fills made while the service was down picked up."""
 from __future__ import annotations
 
 import json
+from decimal import ROUND_UP, Decimal
 
 import pytest
 
@@ -129,3 +130,37 @@ def test_the_periodic_resync_cancels_a_ghost_order_while_normal(execution):
     wait_until(lambda: execution.history("m-ghost-late")[0]["orderStatus"] == "Cancelled", timeout=20,
                what="the ghost cancelled by the resync")
     assert execution.r.llen(c.EXEC_RECOVERY_KEY) == plans and execution.state()["state"] == "NORMAL"
+
+
+def test_more_than_20_open_orders_and_positions_are_all_read_and_every_position_protected(redis_url, tmp_path):
+    """Bybit's lists page 20 rows by default: 25 open orders and 22 positions (without TP/SL) on the
+    exchange at boot all reach the service's view, and every position gets TP and SL."""
+    symbols = [f"Q{chr(65 + i)}USDT" for i in range(22)]
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--rate-limit-scale", "0",
+                    "--symbols", ",".join(["BTCUSDT", *symbols]), tmp_path=tmp_path)
+    execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
+    try:
+        steps = {i["symbol"]: Decimal(i["lotSizeFilter"]["qtyStep"])
+                 for i in execution.get("/v5/market/instruments-info", limit=1000)["list"]}
+        for s in symbols:  # about 10 USDT each (Bybit's minimum order value is 5)
+            qty = (Decimal(10) / Decimal(str(execution.price(s))) / steps[s]).to_integral_value(ROUND_UP) * steps[s]
+            execution.post("/v5/order/create", {"symbol": s, "side": "Buy", "orderType": "Market", "qty": str(qty),
+                                                "orderLinkId": f"many-{s}"})
+        far = execution.price() * 0.5
+        links = {f"rest-{n}" for n in range(25)}
+        for n, link in enumerate(sorted(links)):
+            execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                                                "qty": "0.001", "price": f"{far - n:.1f}", "orderLinkId": link})
+        execution.start().wait_state("NORMAL", timeout=90)
+        assert set(execution.view(c.EXEC_ORDERS_KEY)) == links
+        assert set(execution.view(c.EXEC_POSITIONS_KEY)) == set(symbols)
+
+        def bare() -> list[str]:
+            held = execution.get("/v5/position/list", settleCoin="USDT", limit=200)["list"]
+            assert len([p for p in held if float(p["size"]) > 0]) == len(symbols)
+            return [p["symbol"] for p in held if float(p["size"]) > 0
+                    and not (float(p["takeProfit"]) > 0 and float(p["stopLoss"]) > 0)]
+        wait_until(lambda: bare() == [], timeout=20, what="TP and SL on all 22 positions")
+    finally:
+        execution.close()
+        sim.stop()
