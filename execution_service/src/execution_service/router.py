@@ -268,8 +268,9 @@ class Router:
         exist) until the resync proves it placed or absent (Recovery._settle)."""
         log.warning("intent_unknown", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
         await self.store.settle_intent(intent.intent_id, status=IntentStatus.UNKNOWN, reason=reason)
-        await self.failover.alert(c.EXEC_SUBMIT_UNKNOWN_ALERT, f"submit of {intent.intent_id} unknown: settled by proof",
-                                  reason, severity=Severity.WARN)
+        await self.failover.alert(c.EXEC_SUBMIT_UNKNOWN_ALERT,
+                                  f"submit of {intent.intent_id} unknown: settled by proof", reason,
+                                  severity=Severity.WARN)
 
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
