@@ -72,7 +72,7 @@ class Snapshot(msgspec.Struct, kw_only=True):
 
 
 class Recovery:
-    """Runs the recovery plan (for the failover loop) and the light resync while NORMAL."""
+    """Runs the recovery plan (for the failover loop) and the periodic resync (NORMAL and SAFE)."""
 
     def __init__(self, *, settings: Settings, rest: BybitRest, ws: BybitWs, store: Store, account: Account,
                  failover: Failover, router: Router, protector: Protector) -> None:

@@ -42,7 +42,8 @@ def intent_id_of(order_link_id: str) -> str:
 
 class IntentRecord(msgspec.Struct, kw_only=True):
     """What became of an intent. `queued`: recorded, not sent; `sending`: a submit may be in flight (look
-    it up, never resend blind); then `acked` and a final status."""
+    it up, never resend blind); `unknown`: its reply was lost, settled by proof; then `acked` and a final
+    status."""
 
     intent_id: str
     symbol: str
