@@ -18,7 +18,7 @@ import msgspec
 from common.bybit.constants import ORDER_NOT_FOUND
 from common.bybit.enums import OrderType, Side
 from common import constants as c
-from common.constants import MAYBE_SENT_INTENT_STATUSES, UNSENT_INTENT_STATUSES, IntentStatus
+from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import filters
 from common.bybit.errors import BybitError
 from common.bybit.rest import LINEAR, BybitRest
@@ -32,14 +32,14 @@ from execution_service.failover import Failover
 from execution_service.fills import Batch, Fills
 from execution_service.protection import Protector, close_link
 from execution_service.router import Router
-from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store, intent_id_of
+from execution_service.settlement import Settlement
+from execution_service.store import IntentRecord, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 PLANS_KEPT = 50
 WS_WAIT_S = 10.0
 SNAPSHOT_TRIES = 3
 SETTLE_AFTER_S = 5.0  # an intent not open and not settled this long after it was sent: ask history
-ABSENCE_WINDOW_S = 10.0  # Bybit's order history lags (seconds): not in it this long after its submit, it never was
 INTENTS_KEPT_S = 86_400.0  # finished intents are forgotten after a day (their orders stay on Bybit)
 
 
@@ -79,6 +79,7 @@ class Recovery:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
         self.failover, self.router, self.protector = failover, router, protector
         self.fills = Fills(rest=rest, store=store, account=account)
+        self.settlement = Settlement(rest=rest, store=store, account=account, router=router)
         self.prefixes = account.prefixes
         self.plan: Plan | None = None
 
@@ -177,7 +178,7 @@ class Recovery:
             await self.store.replace(orders=snap.orders, positions=snap.positions)
         else:  # the stream moved on while it was taken: never let the older snapshot win
             await self.store.merge(orders=snap.orders, positions=snap.positions)
-        await self.settle_unfinished(snap.orders, older_than_s=0)
+        await self.settlement.settle_unfinished(snap.orders, older_than_s=0)
         detail = (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in flight adopted, "
                   f"{len(known_before)} known before")
         return (ghosts, foreign), detail
@@ -187,55 +188,6 @@ class Recovery:
         recs = [intents.get(intent_id_of(o.orderLinkId)) for o in orders]
         return [o for o, rec in zip(orders, recs) if self.ours(o.orderLinkId) and (
             rec is None or rec.status in (IntentStatus.REJECTED, IntentStatus.CANCELLED))]
-
-    async def settle_unfinished(self, open_orders: list[Order], *, older_than_s: float) -> None:
-        """Intents not open on the exchange whose end we did not see (a crash, a missed message, a lost
-        reply): each settled on its own by proof (see _settle); raises after trying them all if any failed."""
-        now, open_links = now_ns(), {o.orderLinkId for o in open_orders}
-        failed = []
-        for rec in (await self.store.intents()).values():
-            unfinished = rec.status in UNSENT_INTENT_STATUSES or rec.status == IntentStatus.ACKED
-            age_s = (now - rec.ts_ns) / 1e9
-            if (unfinished and rec.intent_id not in open_links
-                    and rec.intent_id not in self.router.active and age_s > older_than_s):
-                try:
-                    await self._settle(rec, age_s=age_s)
-                except Exception as e:
-                    failed.append(f"{rec.intent_id}: {type(e).__name__}: {e}")
-        if failed:
-            raise RuntimeError(f"{len(failed)} intents not settled, tried again next time: {failed[0]}")
-
-    async def _settle(self, rec: IntentRecord, *, age_s: float) -> None:
-        """From the order the exchange has (realtime query by orderLinkId, then history); an intent that
-        may have been sent is sent again only when its absence is proven (_absent), else it stays
-        `unknown` until it is."""
-        order = await self._history(rec.symbol, rec.intent_id)
-        if order is not None and await self.account.taker_follows(order):
-            order = await self._history(rec.symbol, rec.intent_id + TAKER_SUFFIX)
-            if order is None:  # crossed, and the taker never went out (a crash in between)
-                await self.store.settle_intent(rec.intent_id, status=IntentStatus.CANCELLED,
-                                               reason=f"{POST_ONLY_CROSSED}, taker fallback not sent")
-                return
-        if order is not None:
-            await self.account.on_order(order)
-        elif rec.intent is None or rec.status not in UNSENT_INTENT_STATUSES:
-            return
-        elif rec.status not in MAYBE_SENT_INTENT_STATUSES or await self._absent(rec.intent_id, age_s=age_s):
-            await self.router.resume(rec.intent, sent_before=False)
-        elif rec.status is not IntentStatus.UNKNOWN:
-            await self.store.settle_intent(rec.intent_id, status=IntentStatus.UNKNOWN,
-                                           reason="not found yet; the order history lags: settled by proof")
-
-    async def _absent(self, link: str, *, age_s: float) -> bool:
-        """Proof that an order was never placed: neither the realtime query nor the history has it (the
-        caller asked), the private stream never showed it or a fill of it, and the history has had
-        ABSENCE_WINDOW_S to catch up since it was sent."""
-        if age_s < ABSENCE_WINDOW_S or link in await self.store.orders():
-            return False
-        return not any(link in links for links in (await self.store.owners()).values())
-
-    async def _history(self, symbol: str, link: str) -> Order | None:
-        return await self.rest.order_by_link(symbol=symbol, order_link_id=link)
 
     async def _cancel(self, ghosts: list[Order]):
         for o in ghosts:
@@ -306,7 +258,7 @@ class Recovery:
             ("TP/SL", lambda: self.protector.check(snap.positions)),
             ("ghost orders", lambda: self._cancel(self.ghosts(snap.orders, intents))),
             ("fills", lambda: self.fills.take(snap.executions)),
-            ("unfinished intents", lambda: self.settle_unfinished(snap.orders, older_than_s=SETTLE_AFTER_S)),
+            ("unfinished intents", lambda: self.settlement.settle_unfinished(snap.orders, older_than_s=SETTLE_AFTER_S)),
             ("pruning", lambda: self.store.prune_intents(older_than_s=INTENTS_KEPT_S)),
             ("wallet", self.account.refresh_wallet),  # unrealised PnL moves equity without a wallet push
         ]

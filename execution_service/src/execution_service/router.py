@@ -265,7 +265,7 @@ class Router:
 
     async def _unknown(self, intent: OrderIntent, reason: str) -> None:
         """A submit whose outcome the exchange has not told: `unknown` (never `rejected`: the order may
-        exist) until the resync proves it placed or absent (Recovery._settle)."""
+        exist) until the resync proves it placed or absent (settlement.py)."""
         log.warning("intent_unknown", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
         await self.store.settle_intent(intent.intent_id, status=IntentStatus.UNKNOWN, reason=reason)
         await self.failover.alert(c.EXEC_SUBMIT_UNKNOWN_ALERT,
