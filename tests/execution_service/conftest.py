@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -143,6 +144,21 @@ class Exec:
         self.stop()
         self.http.close()
         self.r.close()
+
+
+def btc_max_mkt_listing(tmp_path) -> Path:
+    """An --instruments file of the simulator's own listing with BTCUSDT's maxMktOrderQty at 0.004 (others
+    100), so a market order of 0.01 must go out as 0.004 + 0.004 + 0.002."""
+    listing = tmp_path / "instruments.json"
+    probe = start_sim(tmp_path=tmp_path)
+    try:
+        reply = httpx.get(f"{probe.rest}/v5/market/instruments-info", params={"category": "linear"}).json()
+    finally:
+        probe.stop()
+    for info in reply["result"]["list"]:
+        info["lotSizeFilter"]["maxMktOrderQty"] = "0.004" if info["symbol"] == "BTCUSDT" else "100"
+    listing.write_text(json.dumps(reply))
+    return listing
 
 
 @pytest.fixture

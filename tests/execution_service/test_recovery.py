@@ -4,14 +4,14 @@ protected, fills made while the service was down picked up."""
 from __future__ import annotations
 
 import json
+from decimal import ROUND_UP, Decimal
 
-import httpx
 import pytest
 
 from common.schemas import FillEvent, Severity, decode
 
 from common import constants as c
-from tests.execution_service.conftest import ADMIN_TOKEN, Exec
+from tests.execution_service.conftest import ADMIN_TOKEN, Exec, btc_max_mkt_listing
 from tests.support import start_sim, wait_until
 
 pytestmark = pytest.mark.service
@@ -39,28 +39,20 @@ def test_boot_reconciliation_cancels_ghosts_keeps_foreign_protects_positions(exe
     steps = {s["name"]: s for s in plan["steps"]}
     assert plan["trigger"] == "start" and plan["outcome"] == "ok"
     assert "m-ghost-1" in steps["cancel ghost orders"]["detail"]
-    assert "ETHUSDT" in steps["TP/SL on every position"]["detail"]
+    assert steps["TP/SL on every position"]["outcome"] == "ok"  # by this step or, already, the protection loop
     assert steps["zombie positions"]["detail"].startswith("adopted: ETHUSDT Sell")
     alerts = [decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.SYS_ALERTS)]
     assert any(a.severity is Severity.WARN and "foreign" in a.title for a in alerts)
     fills = [m for m in (decode(f[c.PAYLOAD_FIELD]) for _, f in execution.r.xrange(c.EXEC_EVENTS))
              if isinstance(m, FillEvent)]
-    assert [f.order_link_id for f in fills] == ["foreign-naked"]  # made while down, picked up once
+    assert fills == []  # a first boot records the history, never replays it as new fills
 
 
 def test_zombie_position_is_flattened_by_policy_in_closes_of_at_most_max_mkt_order_qty(redis_url, tmp_path):
     """BTCUSDT listed with maxMktOrderQty 0.004 (an --instruments file): a 0.01 zombie is closed by three
     market orders, 0.004 + 0.004 + 0.002, each one Bybit accepts."""
-    listing = tmp_path / "instruments.json"
-    probe = start_sim(tmp_path=tmp_path)
-    try:
-        reply = httpx.get(f"{probe.rest}/v5/market/instruments-info", params={"category": "linear"}).json()
-    finally:
-        probe.stop()
-    for info in reply["result"]["list"]:
-        info["lotSizeFilter"]["maxMktOrderQty"] = "0.004" if info["symbol"] == "BTCUSDT" else "100"
-    listing.write_text(json.dumps(reply))
-    sim = start_sim("--admin-token", ADMIN_TOKEN, "--instruments", str(listing), tmp_path=tmp_path)
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--instruments", str(btc_max_mkt_listing(tmp_path)),
+                    tmp_path=tmp_path)
     execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path, EXEC_ZOMBIE_POLICY="flatten")
     try:
         execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
@@ -123,6 +115,52 @@ def test_every_fill_made_while_down_is_picked_up_past_one_page(redis_url, tmp_pa
                    what="all 130 fills made while down")
         exec_ids = [f.exec_id for f in _fills(execution)]
         assert len(exec_ids) == len(set(exec_ids))  # each once
+    finally:
+        execution.close()
+        sim.stop()
+
+
+def test_the_periodic_resync_cancels_a_ghost_order_while_normal(execution):
+    """An order of ours by prefix that no intent here made, placed while NORMAL: no recovery plan runs,
+    and the periodic resync (EXEC_RECONCILE_INTERVAL_S=2) cancels it anyway."""
+    execution.start().wait_state("NORMAL")
+    plans = execution.r.llen(c.EXEC_RECOVERY_KEY)
+    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.01",
+                                        "price": f"{execution.price() * 0.8:.1f}", "orderLinkId": "m-ghost-late"})
+    wait_until(lambda: execution.history("m-ghost-late")[0]["orderStatus"] == "Cancelled", timeout=20,
+               what="the ghost cancelled by the resync")
+    assert execution.r.llen(c.EXEC_RECOVERY_KEY) == plans and execution.state()["state"] == "NORMAL"
+
+
+def test_more_than_20_open_orders_and_positions_are_all_read_and_every_position_protected(redis_url, tmp_path):
+    """Bybit's lists page 20 rows by default: 25 open orders and 22 positions (without TP/SL) on the
+    exchange at boot all reach the service's view, and every position gets TP and SL."""
+    symbols = [f"Q{chr(65 + i)}USDT" for i in range(22)]
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--rate-limit-scale", "0",
+                    "--symbols", ",".join(["BTCUSDT", *symbols]), tmp_path=tmp_path)
+    execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
+    try:
+        steps = {i["symbol"]: Decimal(i["lotSizeFilter"]["qtyStep"])
+                 for i in execution.get("/v5/market/instruments-info", limit=1000)["list"]}
+        for s in symbols:  # about 10 USDT each (Bybit's minimum order value is 5)
+            qty = (Decimal(10) / Decimal(str(execution.price(s))) / steps[s]).to_integral_value(ROUND_UP) * steps[s]
+            execution.post("/v5/order/create", {"symbol": s, "side": "Buy", "orderType": "Market", "qty": str(qty),
+                                                "orderLinkId": f"many-{s}"})
+        far = execution.price() * 0.5
+        links = {f"rest-{n}" for n in range(25)}
+        for n, link in enumerate(sorted(links)):
+            execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                                                "qty": "0.001", "price": f"{far - n:.1f}", "orderLinkId": link})
+        execution.start().wait_state("NORMAL", timeout=90)
+        assert set(execution.view(c.EXEC_ORDERS_KEY)) == links
+        assert set(execution.view(c.EXEC_POSITIONS_KEY)) == set(symbols)
+
+        def bare() -> list[str]:
+            held = execution.get("/v5/position/list", settleCoin="USDT", limit=200)["list"]
+            assert len([p for p in held if float(p["size"]) > 0]) == len(symbols)
+            return [p["symbol"] for p in held if float(p["size"]) > 0
+                    and not (float(p["takeProfit"]) > 0 and float(p["stopLoss"]) > 0)]
+        wait_until(lambda: bare() == [], timeout=20, what="TP and SL on all 22 positions")
     finally:
         execution.close()
         sim.stop()

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from common import constants as c
-from tests.support import VENV_BIN, wait_until
+from tests.execution_service.conftest import ADMIN_TOKEN, Exec, btc_max_mkt_listing
+from tests.support import VENV_BIN, start_sim, wait_until
 
 pytestmark = pytest.mark.service
 
@@ -118,6 +119,9 @@ def test_ambiguous_submit_leaves_exactly_one_order(execution, mode):
 
 
 def test_unanswered_exchange_is_asked_until_it_proves_the_order_absent(execution):
+    """A submit with no answer may have been placed: the intent is `unknown` (never `rejected`) until
+    the order is proven absent (the realtime query, the stream, and the history after its lag), then it
+    is sent again, once."""
     execution.env["EXEC_REST_TIMEOUT_S"] = "1"
     execution.start().wait_state("NORMAL")
     price = execution.price()
@@ -127,5 +131,34 @@ def test_unanswered_exchange_is_asked_until_it_proves_the_order_absent(execution
                what="lookups that get no answer")
     assert execution.record(i.intent_id)["status"] == "sending"  # not resent blind, not given up
     execution.faults(rest_drop=False)
-    _settled(execution, i.intent_id)
+    statuses = set()
+    wait_until(lambda: statuses.add(execution.record(i.intent_id)["status"]) or "acked" in statuses, timeout=60,
+               interval=0.1, what="the intent acked once its absence was proven")
+    assert "unknown" in statuses and "rejected" not in statuses
     assert len(execution.history(i.intent_id)) == 1
+
+
+def test_a_reduce_only_market_exit_above_max_mkt_order_qty_goes_out_in_pieces(redis_url, tmp_path):
+    """BTCUSDT listed with maxMktOrderQty 0.004: a 0.01 position (a Limit entry may exceed it) is closed
+    by a reduce-only Market exit of 0.01, sent as 0.004 + 0.004 + 0.002, and the intent ends filled."""
+    sim = start_sim("--admin-token", ADMIN_TOKEN, "--instruments", str(btc_max_mkt_listing(tmp_path)),
+                    tmp_path=tmp_path)
+    execution = Exec(redis_url=redis_url, sim=sim, tmp_path=tmp_path)
+    try:
+        execution.start().wait_state("NORMAL")
+        p = execution.price()
+        entry = execution.intent(qty="0.01", order_type="Limit", price=f"{p * 1.01:.1f}",
+                                 take_profit=f"{p * 1.05:.1f}", stop_loss=f"{p * 0.95:.1f}")
+        wait_until(lambda: (r := execution.record(entry.intent_id)) and r["status"] == "filled", timeout=30,
+                   what="the entry filled")
+        exit_ = execution.intent(side="Sell", qty="0.01", reduce_only=True)
+        wait_until(lambda: (r := execution.record(exit_.intent_id)) and r["status"] == "filled", timeout=30,
+                   what="the exit filled")
+        wait_until(lambda: execution.positions() == [], timeout=20, what="the position closed")
+        pieces = [o for link in (exit_.intent_id, f"{exit_.intent_id}_1", f"{exit_.intent_id}_2")
+                  for o in execution.history(link)]
+        assert sorted(o["qty"] for o in pieces) == ["0.002", "0.004", "0.004"]
+        assert all(o["reduceOnly"] and o["orderStatus"] == "Filled" for o in pieces)
+    finally:
+        execution.close()
+        sim.stop()

@@ -46,6 +46,13 @@ class ZombiePolicy(StrEnum):
     FLATTEN = "flatten"  # close it with a reduce-only market order, alert
 
 
+class UnprotectedPolicy(StrEnum):
+    """What execution does with a position it could not put TP and SL on after EXEC_PROTECT_MAX_TRIES."""
+
+    ALERT = "alert"  # keep trying with backoff, CRIT alert
+    CLOSE = "close"  # close it with reduce-only market orders, CRIT alert
+
+
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -103,7 +110,7 @@ class Settings(BaseSettings):
     exec_rest_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     exec_safe_wait_s: Annotated[float, Field(ge=0)] = 30.0  # an entry waits this long for NORMAL
     exec_intent_ttl_s: Annotated[float, Field(gt=0)] = 120.0  # an older unsent intent is rejected
-    exec_reconcile_interval_s: Annotated[float, Field(gt=0)] = 15.0  # REST resync while NORMAL
+    exec_reconcile_interval_s: Annotated[float, Field(gt=0)] = 15.0  # REST resync in NORMAL and SAFE
 
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6391/0")
     stream_maxlen: Annotated[int, Field(ge=1000)] = 100_000
@@ -181,6 +188,11 @@ class Settings(BaseSettings):
     exec_daily_loss_limit_pct: Annotated[float, Field(gt=0, le=100)] = 5.0  # of the wallet's equity at 00:00 UTC
     exec_entry_deadline_s: Annotated[float, Field(gt=0)] = 15.0  # an entry older than this is not sent
     exec_max_drift_bps: Annotated[float, Field(gt=0)] = 50.0  # price moved this far from the reference: refused
+    # protection in every state (NORMAL, SAFE, RECOVERING): see the README's failover section
+    exec_protect_poll_s: Annotated[float, Field(gt=0)] = 1.0  # REST poll of positions for a missing TP/SL
+    exec_protect_bound_s: Annotated[float, Field(gt=0)] = 5.0  # bare this long after being seen: CRIT alert
+    exec_protect_max_tries: Annotated[int, Field(ge=1)] = 5  # failed TP/SL calls before the policy applies
+    exec_unprotected_policy: UnprotectedPolicy = UnprotectedPolicy.ALERT  # alert | close
 
     # Dashboard exposure (README "Security"): the login throttle's per-user pace, the reverse proxies whose
     # X-Forwarded-For/-Proto are believed, the Host names served, the largest request body.

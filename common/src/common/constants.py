@@ -88,6 +88,7 @@ class IntentStatus(StrEnum):
 
     QUEUED = "queued"  # recorded with the intent, not sent yet
     SENDING = "sending"  # a submit may be in flight: look the order up, never resend blind
+    UNKNOWN = "unknown"  # a submit whose reply was lost: the order may exist; settled by proof, never rejected
     ACKED = "acked"  # the exchange has the order
     FILLED = "filled"  # something filled (also an order cancelled after a partial fill)
     REJECTED = "rejected"  # by us (expired, SAFE, filters) or by the exchange
@@ -96,7 +97,9 @@ class IntentStatus(StrEnum):
 
 # Intents nothing more happens to; and intents not known to be on the exchange.
 FINAL_INTENT_STATUSES: Final = frozenset({IntentStatus.FILLED, IntentStatus.REJECTED, IntentStatus.CANCELLED})
-UNSENT_INTENT_STATUSES: Final = frozenset({IntentStatus.QUEUED, IntentStatus.SENDING})
+UNSENT_INTENT_STATUSES: Final = frozenset({IntentStatus.QUEUED, IntentStatus.SENDING, IntentStatus.UNKNOWN})
+# Intents whose order may be on the exchange although we were not told: looked up, never resent blind.
+MAYBE_SENT_INTENT_STATUSES: Final = frozenset({IntentStatus.SENDING, IntentStatus.UNKNOWN})
 
 
 # --- Alert keys: alerts with one key are one incident to the dashboard (deduplicated, acked) ----
@@ -142,7 +145,17 @@ def exec_module_alert_key(module: str) -> str:
 EXEC_DAILY_LOSS_KEY: Final = f"{PREFIX}exec:daily-loss"  # JSON: UTC day, its start equity, kill reason
 EXEC_OWNERSHIP_KEY: Final = f"{PREFIX}exec:ownership"  # hash symbol -> JSON {orderLinkId: last fill ms}
 EXEC_KILL_SWITCH_ALERT: Final = "execution:kill_switch"  # the daily loss on the wallet's equity tripped
+# Protection in every state, the per-item resync, and fills (issue 19).
+EXEC_RESYNC_ALERT: Final = "execution:resync"  # one item of the periodic resync failed (retried)
+EXEC_SUBMIT_UNKNOWN_ALERT: Final = "execution:submit-unknown"  # a submit's outcome unknown until proven
+EXEC_FILLS_WATERMARK_KEY: Final = f"{PREFIX}exec:fills-watermark"  # ms: every execution before it was read by REST
+EXEC_FUNDING_KEY: Final = f"{PREFIX}exec:funding"  # list of funding executions (JSON), newest first
 STRATEGY_EXIT_REFUSED_ALERT: Final = "strategy:exit_refused"  # an exit refused too often: given up
+
+
+def exec_unprotected_alert_key(symbol: str) -> str:
+    """A position on `symbol` without TP or SL that a TP/SL call failed on, or that stayed bare too long."""
+    return f"execution:unprotected:{symbol}"
 
 
 def exec_limit_alert_key(limit: str) -> str:

@@ -5,7 +5,10 @@ and the record of which of our orders built each position (its ownership)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+
+import msgspec
 
 from common.bybit.enums import ExecType, PrivateTopic, Side, TpslMode
 from common import constants as c
@@ -26,7 +29,8 @@ from execution_service.quality import Quality
 from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
 
 log = logging.getLogger(__name__)
-FILL_TYPES = frozenset({ExecType.TRADE, ExecType.BUST_TRADE})
+_json = msgspec.json.Encoder()
+FILL_TYPES = frozenset({ExecType.TRADE, ExecType.BUST_TRADE, ExecType.ADL_TRADE})  # they move the position
 
 
 def protected(p: Position) -> bool:
@@ -41,6 +45,8 @@ class Account:
         self.seq = 0  # private messages applied; a REST snapshot taken across a change is stale
         self.daily = DailyLoss(redis=store.r, limit_pct=settings.exec_daily_loss_limit_pct)
         self.prefixes = tuple(p.strip() for p in settings.exec_link_prefixes.split(",") if p.strip())
+        # a position pushed without TP or SL: the service wires this to the protection loop's wake-up
+        self.on_bare: Callable[[Position], None] = lambda p: None
 
     def ours(self, link: str) -> bool:
         """An orderLinkId this platform gave (strategy or manual)."""
@@ -97,7 +103,12 @@ class Account:
         return rec is not None and rec.intent is not None and rec.intent.post_only_fallback
 
     async def on_execution(self, e: Execution) -> bool:
-        """Publish a fill once, whether it came live or was picked up after a restart; True if new."""
+        """Publish a fill once, whether it came live or was picked up after a restart; True if new.
+        A funding execution is recorded once (EXEC_FUNDING_KEY), not published as a fill."""
+        if e.execType == ExecType.FUNDING:
+            if await self.store.first_seen(e.execId, int(e.execTime or 0)):
+                await self.store.record_funding(_json.encode(e))
+            return False
         if e.execType not in FILL_TYPES or not await self.store.first_seen(e.execId, int(e.execTime or 0)):
             return False
         if self.ours(e.orderLinkId):
@@ -113,10 +124,7 @@ class Account:
             await self.store.position_flat(symbol=p.symbol, ts_ms=int(p.updatedTime or now_ns() // 1_000_000))
         await self.bus.publish(c.EXEC_EVENTS, p.to_position_event(ts_ns=now_ns()))
         if float(p.size or 0) > 0 and not protected(p):
-            try:
-                await self.protect(p)
-            except Exception as e:  # the next reconciliation tries again; never let the stream die
-                log.error("protect_failed", extra={"ctx": {"symbol": p.symbol, "error": str(e)}})
+            self.on_bare(p)  # the protection loop puts TP/SL on it (it retries, alerts, and never blocks us)
 
     async def on_wallet(self, w: WalletAccount, *, ts_ms: int) -> None:
         """An equity reading: the daily loss moves, and may trip execution's kill switch (CRIT alert)."""

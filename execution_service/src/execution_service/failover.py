@@ -3,7 +3,8 @@
 The service boots SAFE. A trigger (start, private stream lost or silent, a module's heartbeat gone,
 Redis lost, an operator) puts it in SAFE; a trigger that is a condition (`hold`) keeps it there until
 the condition clears. Then the recovery plan runs; only a clean run returns to NORMAL. A failed run
-keeps SAFE and is retried with backoff. In SAFE no entry is sent; reduce-only, TP/SL and cancels are.
+keeps SAFE and is retried with backoff. In SAFE no entry is sent; reduce-only, TP/SL and cancels are,
+and the periodic resync (fills, ghost orders, TP/SL) keeps running.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class Failover:
     async def run(self, progress: Progress, *, recover: Callable[[str], Awaitable[bool]],
                   sync: Callable[[], Awaitable[None]]) -> None:
         """Answer each trigger with `recover(trigger)` (the recovery plan; True: clean, back to NORMAL);
-        while NORMAL, `sync()` every EXEC_RECONCILE_INTERVAL_S.
+        between triggers, in NORMAL and SAFE alike, `sync()` every EXEC_RECONCILE_INTERVAL_S.
 
         The plan is given here, not at construction: it needs this failover (its holds and alerts)."""
         failures = 0
@@ -106,7 +107,7 @@ class Failover:
                 async with asyncio.timeout(1.0):
                     await self._wake.wait()
             except TimeoutError:
-                if self.state is State.NORMAL and time.monotonic() >= next_sync:
+                if time.monotonic() >= next_sync:  # in SAFE too: fills, ghosts and TP/SL never wait for NORMAL
                     next_sync = time.monotonic() + self.rt.settings.exec_reconcile_interval_s
                     await self._quietly(sync)
                 continue
@@ -134,10 +135,13 @@ class Failover:
                 asyncio.get_running_loop().call_later(delay, self._wake.set)
 
     async def _quietly(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run the resync; a failure (no snapshot at all) is alerted, and the next resync tries again."""
         try:
             await fn()
         except Exception as e:
             log.warning("resync_failed", extra={"ctx": {"error": f"{type(e).__name__}: {e}"}})
+            await self.alert(c.EXEC_RESYNC_ALERT, "resync failed, retrying", f"{type(e).__name__}: {e}",
+                             severity=Severity.WARN)
 
     def _enter(self, state: State, reason: str) -> None:
         self.state, self.reason = state, reason

@@ -22,7 +22,6 @@ from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import filters
 from common.bybit.errors import BybitError
 from common.bybit.rest import LINEAR, BybitRest
-from common.bybit.schemas.execution import Execution
 from common.bybit.schemas.order import CancelOrderParams, Order, PlaceOrderParams
 from common.bybit.schemas.position import Position
 from common.bybit.ws import BybitWs
@@ -30,14 +29,16 @@ from common.config import Settings, ZombiePolicy
 from common.schemas import Severity, now_ns
 from execution_service.account import Account, protected
 from execution_service.failover import Failover
+from execution_service.fills import Batch, Fills
+from execution_service.protection import Protector, close_link
 from execution_service.router import Router
-from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, Store, intent_id_of
+from execution_service.settlement import Settlement
+from execution_service.store import IntentRecord, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 PLANS_KEPT = 50
 WS_WAIT_S = 10.0
 SNAPSHOT_TRIES = 3
-EXEC_OVERLAP_MS = 1_000  # executions are fetched from a second before the newest one we know
 SETTLE_AFTER_S = 5.0  # an intent not open and not settled this long after it was sent: ask history
 INTENTS_KEPT_S = 86_400.0  # finished intents are forgotten after a day (their orders stay on Bybit)
 
@@ -66,17 +67,19 @@ class StepFailed(Exception):
 class Snapshot(msgspec.Struct, kw_only=True):
     orders: list[Order]
     positions: list[Position]
-    executions: list[Execution]
+    executions: Batch
     clean: bool = True  # no private message came in while it was taken
 
 
 class Recovery:
-    """Runs the recovery plan (for the failover loop) and the light resync while NORMAL."""
+    """Runs the recovery plan (for the failover loop) and the periodic resync (NORMAL and SAFE)."""
 
     def __init__(self, *, settings: Settings, rest: BybitRest, ws: BybitWs, store: Store, account: Account,
-                 failover: Failover, router: Router) -> None:
+                 failover: Failover, router: Router, protector: Protector) -> None:
         self.settings, self.rest, self.ws, self.store, self.account = settings, rest, ws, store, account
-        self.failover, self.router = failover, router
+        self.failover, self.router, self.protector = failover, router, protector
+        self.fills = Fills(rest=rest, store=store, account=account)
+        self.settlement = Settlement(rest=rest, store=store, account=account, router=router)
         self.prefixes = account.prefixes
         self.plan: Plan | None = None
 
@@ -144,19 +147,11 @@ class Recovery:
         for _ in range(SNAPSHOT_TRIES):
             seq = self.account.seq
             snap = Snapshot(orders=await self.rest.open_orders(), positions=await self.rest.positions(),
-                            executions=await self._executions())
+                            executions=await self.fills.fetch())
             if self.account.seq == seq:
                 return snap, True
         snap.clean = False
         return snap, False
-
-    async def _executions(self) -> list[Execution]:
-        """Executions since the last one we know (a second's overlap: fills are deduplicated by id),
-        or the most recent page before we know any."""
-        last = await self.store.last_fill_ms()
-        if last is None:
-            return await self.rest.executions(limit=100)
-        return await self.rest.executions_since(last - EXEC_OVERLAP_MS)
 
     async def _fetch(self):
         await self.account.load_instruments()
@@ -166,55 +161,33 @@ class Recovery:
         await self.rest.check_one_way(probe=next(iter(self.account.instruments)), held=snap.positions)
         held = [p for p in snap.positions if float(p.size or 0) > 0]
         return snap, (f"{len(snap.orders)} open orders, {len(held)} positions, "
-                      f"{len(snap.executions)} recent executions")
+                      f"{len(snap.executions.executions)} executions since the watermark")
 
     async def _diff(self, snap: Snapshot):
         """Ghosts: ours by prefix but unknown or finished locally. The exchange becomes our view."""
         intents = await self.store.intents()
         known_before = await self.store.orders()
-        ghosts, foreign, adopted = [], [], 0
+        ghosts, adopted = self.ghosts(snap.orders, intents), 0
+        foreign = [o for o in snap.orders if not self.ours(o.orderLinkId)]
         for o in snap.orders:
-            if not self.ours(o.orderLinkId):
-                foreign.append(o)
-                continue
-            rec = intents.get(intent_id_of(o.orderLinkId))
-            if rec is None or rec.status in (IntentStatus.REJECTED, IntentStatus.CANCELLED):
-                ghosts.append(o)
-            elif rec.status in UNSENT_INTENT_STATUSES:
+            rec = intents.get(intent_id_of(o.orderLinkId)) if self.ours(o.orderLinkId) else None
+            if rec is not None and rec.status in UNSENT_INTENT_STATUSES:
                 await self.store.mark_acked(rec.intent_id, o.orderId)
                 adopted += 1
         if snap.clean:
             await self.store.replace(orders=snap.orders, positions=snap.positions)
         else:  # the stream moved on while it was taken: never let the older snapshot win
             await self.store.merge(orders=snap.orders, positions=snap.positions)
-        await self.settle_unfinished(snap.orders, older_than_s=0)
+        await self.settlement.settle_unfinished(snap.orders, older_than_s=0)
         detail = (f"{len(ghosts)} ghost, {len(foreign)} foreign, {adopted} in flight adopted, "
                   f"{len(known_before)} known before")
         return (ghosts, foreign), detail
 
-    async def settle_unfinished(self, open_orders: list[Order], *, older_than_s: float) -> None:
-        """Intents not open on the exchange whose end we did not see (a crash, a missed message):
-        settled from the order history, or, when the exchange proves it never got them, sent again
-        through the router (which rejects them if they expired meanwhile)."""
-        now, open_links = now_ns(), {o.orderLinkId for o in open_orders}
-        for rec in (await self.store.intents()).values():
-            unfinished = rec.status in UNSENT_INTENT_STATUSES or rec.status == IntentStatus.ACKED
-            if (unfinished and rec.intent_id not in open_links
-                    and rec.intent_id not in self.router.active and (now - rec.ts_ns) / 1e9 > older_than_s):
-                order = await self._history(rec.symbol, rec.intent_id)
-                if order is not None and await self.account.taker_follows(order):
-                    order = await self._history(rec.symbol, rec.intent_id + TAKER_SUFFIX)
-                    if order is None:  # crossed, and the taker never went out (a crash in between)
-                        await self.store.settle_intent(rec.intent_id, status=IntentStatus.CANCELLED,
-                                                       reason=f"{POST_ONLY_CROSSED}, taker fallback not sent")
-                        continue
-                if order is not None:
-                    await self.account.on_order(order)
-                elif rec.status in UNSENT_INTENT_STATUSES and rec.intent is not None:
-                    await self.router.resume(rec.intent, sent_before=False)
-
-    async def _history(self, symbol: str, link: str) -> Order | None:
-        return await self.rest.order_by_link(symbol=symbol, order_link_id=link)
+    def ghosts(self, orders: list[Order], intents: dict[str, IntentRecord]) -> list[Order]:
+        """Open orders of ours (by prefix) whose intent is unknown or finished here."""
+        recs = [intents.get(intent_id_of(o.orderLinkId)) for o in orders]
+        return [o for o, rec in zip(orders, recs) if self.ours(o.orderLinkId) and (
+            rec is None or rec.status in (IntentStatus.REJECTED, IntentStatus.CANCELLED))]
 
     async def _cancel(self, ghosts: list[Order]):
         for o in ghosts:
@@ -235,10 +208,11 @@ class Recovery:
         return None, f"{len(foreign)} left alone"
 
     async def _protect(self, positions: list[Position]):
-        naked = [p for p in positions if float(p.size or 0) > 0 and not protected(p)]
-        for p in naked:
-            await self.account.protect(p)
-        return None, ", ".join(p.symbol for p in naked) + " protected" if naked else "all protected"
+        naked = [p.symbol for p in positions if float(p.size or 0) > 0 and not protected(p)]
+        still = await self.protector.check(positions)  # each on its own, alerted, retried with backoff
+        if still:
+            raise RuntimeError(f"still without TP/SL: {', '.join(still)}")
+        return None, ", ".join(naked) + " protected" if naked else "all protected"
 
     async def _zombies(self, positions: list[Position]):
         """A position none of our orders built (by the persisted record of the fills of our orders, not by
@@ -253,7 +227,7 @@ class Recovery:
         for p in zombies:
             # a close larger than maxMktOrderQty goes out as several market orders
             for qty in filters.market_chunks(await self.account.instrument(p.symbol), p.size) if flatten else ():
-                link = f"{self.prefixes[-1]}z-{uuid.uuid4().hex[:16]}"
+                link = close_link(self.prefixes[-1])
                 await self.rest.place_order(PlaceOrderParams(
                     category=LINEAR, symbol=p.symbol, side=Side.SELL if p.side == Side.BUY else Side.BUY,
                     orderType=OrderType.MARKET, qty=qty, reduceOnly=True, orderLinkId=link,
@@ -263,11 +237,9 @@ class Recovery:
         await self.failover.alert(c.EXEC_ZOMBIE_ALERT, f"zombie positions {verb}", names)
         return None, f"{verb}: {names}"
 
-    async def _fills(self, executions: list[Execution]):
-        new = 0
-        for e in sorted(executions, key=lambda e: int(e.execTime or 0)):
-            new += await self.account.on_execution(e)
-        return None, f"{new} fills picked up"
+    async def _fills(self, batch: Batch):
+        new = await self.fills.take(batch)
+        return None, ("first boot: history recorded, not replayed" if batch.history else f"{new} fills picked up")
 
     async def _exit(self):
         if self.failover.holds:
@@ -275,14 +247,25 @@ class Recovery:
         return None, "trade-ready"
 
     async def sync(self) -> None:
-        """The light resync while NORMAL: REST is the fallback when a private message was missed."""
+        """The periodic resync (every state but RECOVERING): REST is the fallback when a private message
+        was missed. Each part runs on its own (one failing never skips the others); a failure is alerted
+        and the part is tried again at the next resync."""
         snap, clean = await self.snapshot()
-        if clean:
-            await self.store.replace(orders=snap.orders, positions=snap.positions)
-        for p in snap.positions:
-            if float(p.size or 0) > 0 and not protected(p):
-                await self.account.protect(p)
-        await self._fills(snap.executions)
-        await self.settle_unfinished(snap.orders, older_than_s=SETTLE_AFTER_S)
-        await self.store.prune_intents(older_than_s=INTENTS_KEPT_S)
-        await self.account.refresh_wallet()  # unrealised PnL moves equity without a wallet push
+        intents = await self.store.intents()
+        parts: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("view", lambda: self.store.replace(orders=snap.orders, positions=snap.positions) if clean
+             else self.store.merge(orders=snap.orders, positions=snap.positions)),
+            ("TP/SL", lambda: self.protector.check(snap.positions)),
+            ("ghost orders", lambda: self._cancel(self.ghosts(snap.orders, intents))),
+            ("fills", lambda: self.fills.take(snap.executions)),
+            ("unfinished intents", lambda: self.settlement.settle_unfinished(snap.orders, older_than_s=SETTLE_AFTER_S)),
+            ("pruning", lambda: self.store.prune_intents(older_than_s=INTENTS_KEPT_S)),
+            ("wallet", self.account.refresh_wallet),  # unrealised PnL moves equity without a wallet push
+        ]
+        for name, part in parts:
+            try:
+                await part()
+            except Exception as e:
+                log.warning("resync_part_failed", extra={"ctx": {"part": name, "error": f"{type(e).__name__}: {e}"}})
+                await self.failover.alert(c.EXEC_RESYNC_ALERT, f"resync: {name} failed, retrying",
+                                          f"{type(e).__name__}: {e}", severity=Severity.WARN)

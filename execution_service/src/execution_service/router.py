@@ -13,9 +13,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+import msgspec
+
 from common.bybit.enums import OPEN_STATUSES, OrderStatus, OrderType, PositionIdx, Side, TimeInForce
 from common import constants as c
-from common.constants import UNSENT_INTENT_STATUSES, IntentStatus
+from common.constants import MAYBE_SENT_INTENT_STATUSES, UNSENT_INTENT_STATUSES, IntentStatus
 from common.bybit import constants as k
 from common.bybit.backoff import Backoff
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
@@ -29,12 +31,13 @@ from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.limits import Limits
 from execution_service.quality import Quality
-from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store
+from execution_service.store import POST_ONLY_CROSSED, TAKER_SUFFIX, IntentRecord, Store, chunk_link
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4  # submits proven not to have reached the exchange, before giving up
 LOOKUP_ATTEMPTS = 12  # lookups of an ambiguous submit before leaving it to the reconciliation
 MAX_IN_FLIGHT = 32  # intents worked on at once (each mostly waits for the exchange)
+MAX_CHUNKS = 10  # market orders one exit may be split into (their orderLinkIds: the intent id, then _1.._9)
 
 
 class Absent(Exception):
@@ -71,7 +74,7 @@ class Router:
                                reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent,
                                ts_ns=now_ns())
             await self.store.put_intent(rec)
-        await self.resume(intent, sent_before=rec.status == IntentStatus.SENDING)
+        await self.resume(intent, sent_before=rec.status in MAYBE_SENT_INTENT_STATUSES)
 
     async def resume(self, intent: OrderIntent, *, sent_before: bool) -> None:
         """Work on an intent unless this process already is; `sent_before`: it may be on the exchange."""
@@ -112,7 +115,9 @@ class Router:
             order = await self.lookup(intent)
             if order is not None:
                 await self._acked(intent, order.orderId, found=order)
-                return
+            else:  # not found yet is no proof: the resync re-sends it once absence is proven
+                await self._unknown(intent, "sent before a restart, not found yet")
+            return
         why = self.refuse_all or await self._gate(intent)
         if why:
             await self._reject(intent, why)
@@ -165,42 +170,67 @@ class Router:
             slTriggerBy=None if intent.reduce_only else self.settings.exec_sl_trigger_by)
 
     async def _submit(self, intent: OrderIntent, *, taker: bool = False) -> None:
-        params = None
+        """The intent's order; a reduce-only Market exit above maxMktOrderQty as several, each one Bybit
+        accepts, sent one after the other while each is placed."""
+        try:
+            pieces = await self._pieces(intent, taker=taker)
+        except (filters.FilterError, ArithmeticError, ValueError) as e:
+            await self._reject(intent, str(e))
+            return
+        for params in pieces:
+            if not await self._send(intent, params, taker=taker):
+                return
+
+    async def _pieces(self, intent: OrderIntent, *, taker: bool) -> list[PlaceOrderParams]:
+        params = await self._params(intent, taker=taker)
+        if not intent.reduce_only or params.orderType != OrderType.MARKET:
+            return [params]
+        chunks = filters.market_chunks(await self.account.instrument(intent.symbol), params.qty)
+        if len(chunks) > MAX_CHUNKS:
+            raise filters.FilterError(f"an exit of {len(chunks)} market orders; at most {MAX_CHUNKS}")
+        return [msgspec.structs.replace(params, qty=qty, orderLinkId=chunk_link(params.orderLinkId, n))
+                for n, qty in enumerate(chunks)]
+
+    async def _send(self, intent: OrderIntent, params: PlaceOrderParams, *, taker: bool) -> bool:
+        """One order of the intent; True when the exchange has it (the next piece may go)."""
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
-                params = params or await self._params(intent, taker=taker)
                 self.quality.sent(intent.intent_id)
                 ack = await self.rest.place_order(params)
-            except (filters.FilterError, ArithmeticError, ValueError) as e:
-                await self._reject(intent, str(e))
-                return
             except BybitError as e:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
                     order = await self.lookup(intent, link=params.orderLinkId)
                     await self._acked(intent, order.orderId if order else "", found=order)
-                elif should_retry(e) and attempt < SUBMIT_ATTEMPTS:  # refused, not applied: wait, send again
+                    return True
+                if should_retry(e) and attempt < SUBMIT_ATTEMPTS:  # refused, not applied: wait, send again
                     self.beat()
                     await asyncio.sleep(self.backoff.compute(attempt))
                     continue
-                else:
-                    await self._reject(intent, f"{e.code}: {e.message}")
-                return
+                await self._reject(intent, f"{e.code}: {e.message}")
+                return False
             except BybitNetworkError as e:
                 log.warning("submit_failed", extra={"ctx": {"intent": intent.intent_id, "error": str(e),
                                                             "ambiguous": e.ambiguous}})
-                if e.ambiguous:
-                    order = await self.lookup(intent, link=params.orderLinkId)
+                if e.ambiguous:  # it may have been placed: settled by proof, never re-sent from here
+                    try:
+                        order = await self.lookup(intent, link=params.orderLinkId)
+                    except LookupError as unanswered:
+                        await self._unknown(intent, str(unanswered))
+                        return False
                     if order is not None:
                         await self._acked(intent, order.orderId, found=order)
-                        return
+                        return True
+                    await self._unknown(intent, f"{e}: not found yet, and the order history lags")
+                    return False
                 self.beat()
                 await asyncio.sleep(self.backoff.compute(attempt))
                 continue
             await self._acked(intent, ack.orderId)
             if intent.time_in_force == TimeInForce.POST_ONLY and intent.post_only_fallback and not taker:
                 await self._post_only_fallback(intent)
-            return
+            return True
         await self._reject(intent, f"exchange unreachable after {SUBMIT_ATTEMPTS} attempts")
+        return False
 
     async def _post_only_fallback(self, intent: OrderIntent) -> None:
         """A PostOnly that would have taken liquidity is cancelled by Bybit; send it again as a taker."""
@@ -232,6 +262,15 @@ class Router:
         await self.quality.acked(intent.intent_id)
         if found is not None and found.orderStatus not in OPEN_STATUSES:
             await self.account.on_order(found)
+
+    async def _unknown(self, intent: OrderIntent, reason: str) -> None:
+        """A submit whose outcome the exchange has not told: `unknown` (never `rejected`: the order may
+        exist) until the resync proves it placed or absent (settlement.py)."""
+        log.warning("intent_unknown", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
+        await self.store.settle_intent(intent.intent_id, status=IntentStatus.UNKNOWN, reason=reason)
+        await self.failover.alert(c.EXEC_SUBMIT_UNKNOWN_ALERT,
+                                  f"submit of {intent.intent_id} unknown: settled by proof", reason,
+                                  severity=Severity.WARN)
 
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})

@@ -20,6 +20,7 @@ from common.schemas import OrderIntent, Status
 from execution_service.account import Account
 from execution_service.failover import Failover
 from execution_service.guard import Guard
+from execution_service.protection import Protector
 from execution_service.quality import Quality
 from execution_service.recovery import Recovery
 from execution_service.router import Router
@@ -47,7 +48,7 @@ async def dead_letter(bus: Bus, url: str, raw: bytes | str, error: str) -> None:
 
 async def setup(rt: Runtime) -> None:
     """Wire the parts in dependency order: store -> exchange clients -> account -> failover -> guard ->
-    private stream -> router -> recovery; then register the consumer and the tasks."""
+    private stream -> router -> protection -> recovery; then register the consumer and the tasks."""
     s = rt.settings
     rt.health.details["mode"] = s.execution_mode.value
     store, quality = Store(rt.bus.redis), Quality(rt.bus.redis)
@@ -79,8 +80,10 @@ async def setup(rt: Runtime) -> None:
     intents = Progress(f"consume:{c.EXEC_INTENTS}")
     router = Router(settings=s, bus=rt.bus, rest=rest, store=store, quality=quality, account=account,
                     failover=failover, beat=intents.beat)
+    protector = Protector(settings=s, rest=rest, account=account, alert=failover.alert)
+    account.on_bare = protector.seen_bare
     recovery = Recovery(settings=s, rest=rest, ws=ws, store=store, account=account, failover=failover,
-                        router=router)
+                        router=router, protector=protector)
     failover.trigger("start")
 
     rt.on_control(guard.on_control)
@@ -88,6 +91,7 @@ async def setup(rt: Runtime) -> None:
     rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents)
     rt.task("failover", partial(failover.run, recover=recovery.run, sync=recovery.sync))
     rt.task("guard", guard.run)
+    rt.task("protection", protector.run)  # TP/SL on every position in every state, never waiting for NORMAL
     # critical: if the stream's task ever ends, the service exits and its supervisor restarts it,
     # instead of staying SAFE forever; unwatched: it bounds its own silence and backs off on purpose
     rt.task("private-ws", lambda _progress: ws.run(), watched=False)

@@ -23,16 +23,27 @@ FILLS_KEPT = 20_000
 # suffix (orderLinkIds are unique): both orders carry the one intent.
 TAKER_SUFFIX = "-t"
 POST_ONLY_CROSSED = RejectReason.POST_ONLY_WILL_TAKE_LIQUIDITY
+# The further pieces of an exit split by maxMktOrderQty: "_1".."_9" (no intent id holds an underscore:
+# ours are a prefix, a symbol, dashes and digits, or a prefix and a hex uuid).
+CHUNK_MARK = "_"
+
+
+def chunk_link(intent_link: str, n: int) -> str:
+    """The orderLinkId of piece `n` (0-9) of an exit split by maxMktOrderQty: the first keeps the intent's
+    id, the others add CHUNK_MARK and a digit (link_ids.SUFFIX_ROOM keeps room for two characters)."""
+    return f"{intent_link}{CHUNK_MARK}{n}" if n else intent_link
 
 
 def intent_id_of(order_link_id: str) -> str:
-    """The intent an orderLinkId of ours belongs to."""
-    return order_link_id.removesuffix(TAKER_SUFFIX)
+    """The intent an orderLinkId of ours belongs to (without a taker or an exit-piece suffix)."""
+    link = order_link_id.removesuffix(TAKER_SUFFIX)
+    return link[:-2] if link[-2:-1] == CHUNK_MARK and link[-1:].isdigit() else link
 
 
 class IntentRecord(msgspec.Struct, kw_only=True):
     """What became of an intent. `queued`: recorded, not sent; `sending`: a submit may be in flight (look
-    it up, never resend blind); then `acked` and a final status."""
+    it up, never resend blind); `unknown`: its reply was lost, settled by proof; then `acked` and a final
+    status."""
 
     intent_id: str
     symbol: str
@@ -164,6 +175,22 @@ class Store:
         """The exchange time of the newest execution we have handled, None before the first."""
         newest = await self.r.zrange(c.EXEC_FILLS_KEY, -1, -1, withscores=True)
         return int(newest[0][1]) if newest else None
+
+    async def fills_watermark(self) -> int | None:
+        """Exchange ms before which every execution was read over REST; None before the first read."""
+        raw = await self.r.get(c.EXEC_FILLS_WATERMARK_KEY)
+        return None if raw is None else int(raw)
+
+    async def advance_fills_watermark(self, ts_ms: int) -> None:
+        """Move the watermark forward (never back: an older read proves nothing new)."""
+        old = await self.fills_watermark()
+        if old is None or ts_ms > old:
+            await self.r.set(c.EXEC_FILLS_WATERMARK_KEY, ts_ms)
+
+    async def record_funding(self, raw: bytes) -> None:
+        """A funding execution (already deduplicated by first_seen), newest first, FILLS_KEPT of them."""
+        await self.r.lpush(c.EXEC_FUNDING_KEY, raw)
+        await self.r.ltrim(c.EXEC_FUNDING_KEY, 0, FILLS_KEPT - 1)
 
     async def first_seen(self, exec_id: str, ts_ms: int) -> bool:
         """True the first time an execution is seen (so a fill is published once across restarts)."""

@@ -124,10 +124,11 @@ class PositionMode(IntEnum):
 
 @unique
 class ExecType(StrEnum):
-    """execType of an execution: fills are Trade (ours) and BustTrade (a liquidation's)."""
+    """execType of an execution: fills are Trade (ours), BustTrade (a liquidation's) and AdlTrade."""
 
     TRADE = "Trade"
     BUST_TRADE = "BustTrade"
+    ADL_TRADE = "AdlTrade"  # auto-deleveraging closed part of the position
     FUNDING = "Funding"
 
 
