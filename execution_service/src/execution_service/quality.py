@@ -62,8 +62,10 @@ class Quality:
         LATENCY.labels("received").observe(_s(published, now))
 
     def sent(self, link: str) -> None:
+        """The intent's first submit: a retry (10006, a split exit's next piece) counts in the ack stage,
+        so each stage has one sample per intent."""
         t = self.timings.get(link)
-        if t is not None:
+        if t is not None and not t.sent_ns:
             t.sent_ns = time.time_ns()
             LATENCY.labels("sent").observe(_s(t.received_ns, t.sent_ns))
             if t.market_ns:
