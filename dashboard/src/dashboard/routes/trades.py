@@ -26,6 +26,7 @@ CSV_COLUMNS = ("symbol", "side", "qty", "entry_price", "exit_price", "gross_pnl"
                "outcome", "opened_utc", "closed_utc", "holding_s", "fills", "signal", "entry_link")
 Symbol = Annotated[str | None, Query(max_length=40, pattern="^[A-Za-z0-9]*$")]
 Day = Annotated[str | None, Query(max_length=10, description="a UTC day, YYYY-MM-DD")]
+BAD_DAY = {400: {"description": "a day that is not YYYY-MM-DD"}}  # every route taking Day answers it
 Outcome = Annotated[Literal["win", "loss", "even", ""] | None, Query()]
 
 
@@ -69,7 +70,7 @@ async def _trades(rt, *, symbol: str | None, day: str | None, outcome: str | Non
             "totals": _totals(picked)}
 
 
-@page.get("", response_class=HTMLResponse)
+@page.get("", response_class=HTMLResponse, responses=BAD_DAY)
 async def trades_page(request: Request, user: UserDep, rt: RuntimeDep, symbol: Symbol = None, day: Day = None,
                       outcome: Outcome = None):
     """Round trips with their filters and totals."""
@@ -77,13 +78,13 @@ async def trades_page(request: Request, user: UserDep, rt: RuntimeDep, symbol: S
     return render(request, "trades.html", user=user, **found)
 
 
-@api.get("", response_model=trading.Trades, responses={400: {"description": "a day that is not YYYY-MM-DD"}})
+@api.get("", response_model=trading.Trades, responses=BAD_DAY)
 async def trades(rt: RuntimeDep, symbol: Symbol = None, day: Day = None, outcome: Outcome = None) -> dict:
     """Round trips closed on `day` (UTC; the last 7 days without), of `symbol`, with `outcome`."""
     return await _trades(rt, symbol=symbol, day=day, outcome=outcome)
 
 
-@api.get(".csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@api.get(".csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **BAD_DAY})
 async def trades_csv(rt: RuntimeDep, symbol: Symbol = None, day: Day = None, outcome: Outcome = None):
     """The same round trips as CSV (exact values, times in UTC), for a spreadsheet."""
     found = await _trades(rt, symbol=symbol, day=day, outcome=outcome)
