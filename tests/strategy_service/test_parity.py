@@ -40,13 +40,17 @@ class Kept(Backtest):
 
 
 class Collected:
-    """Where the market service's publisher puts what it would send to Redis."""
+    """Where the market service's publisher puts what it would send to Redis: its batch writer's place
+    (market_service.batch_xadd.BatchXadd: xadd_many, release)."""
 
     def __init__(self) -> None:
         self.items: list[Message] = []
 
-    async def publish_many(self, items: list[tuple[str, Message]]) -> None:
+    async def xadd_many(self, items: list[tuple[str, Message]]) -> None:
         self.items += [m for _, m in items]
+
+    async def release(self) -> None:
+        """Nothing held: no connection to give back."""
 
 
 async def as_market_service_publishes(recording) -> list[Message]:
@@ -55,9 +59,10 @@ async def as_market_service_publishes(recording) -> list[Message]:
     clock = [0]
     bus = Collected()
     levels = Settings.model_fields["market_publish_levels"].default
-    market = Market.publishing_to(bus, resync=lambda symbol, why: None, flow_window_s=60, vol_window_s=60,
+    market = Market.publishing_to(None, resync=lambda symbol, why: None, flow_window_s=60, vol_window_s=60,
                                   imbalance_levels=5, publish_levels=levels, clock_ns=lambda: clock[0])
     market.publisher.clock_ns = lambda: clock[0]
+    market.publisher._writer = bus  # what it would XADD, collected instead of sent
     for s in SYMBOLS:
         market.add(s)
     for line in recording.read_bytes().splitlines():
