@@ -93,7 +93,7 @@ while time.monotonic() < end:
     time.sleep(0.02)
 print(served, refused)
 PY
-wait_until 5 test -e "$SANDBOX_DIR/probe-up"
+wait_until 15 test -e "$SANDBOX_DIR/probe-up"  # the probe's first answer (a loaded CI machine is slow)
 pid=$(prop scalper-dashboard.service MainPID)
 # The restarted dashboard gets an admin (3c); until now it ran in open local mode (no password hash).
 cat >>/etc/scalper/scalper.env <<'ENV'
@@ -104,8 +104,10 @@ systemctl restart scalper-dashboard.service
 [[ $(prop scalper-dashboard.service MainPID) != "$pid" ]]
 wait "$probe"
 read -r served refused <"$SANDBOX_DIR/restart-probe.log"
+echo "  probe across the dashboard restart: $served answered, $refused refused"
 [[ $refused == 0 ]]
-[[ $served -gt 50 ]]
+# Answers all through the 8 s window (a few a second even on a loaded machine), so it spans the restart.
+[[ $served -gt 15 ]]
 echo "PASS dashboard restart under load: $served requests answered, $refused refused (socket activation)"
 
 # --- 3c. An admin restarts strategy from the dashboard: clean exit 0, systemd starts it again ---
