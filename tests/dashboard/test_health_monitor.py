@@ -8,7 +8,6 @@ mode) shows market YELLOW with that reason, and GREEN again once the clock is re
 
 from __future__ import annotations
 
-import subprocess
 from types import SimpleNamespace
 
 import fakeredis.aioredis
@@ -18,7 +17,7 @@ from common.schemas import Heartbeat, Status, now_ns
 from dashboard.health_monitor import HealthMonitor
 
 from tests.dashboard.conftest import stop
-from tests.support import VENV_BIN, service_env, start_service, start_sim, wait_until
+from tests.support import scalperctl, service_env, start_service, start_sim, wait_until
 
 pytestmark = pytest.mark.service
 
@@ -34,8 +33,7 @@ def _sim_switch(sim, redis_url: str, *args: str) -> None:
     """`scalperctl sim ...`, as the operator flips the simulator's fault switches."""
     env = service_env(redis_url, BYBIT_REST_URL=sim.rest, BYBIT_API_KEY=sim.key,
                       BYBIT_API_SECRET=sim.secret)
-    done = subprocess.run([str(VENV_BIN / "scalperctl"), "sim", *args], env=env, capture_output=True, text=True,
-                          timeout=30, check=False)
+    done = scalperctl("sim", *args, env=env)
     assert done.returncode == 0, done.stderr
 
 
