@@ -6,18 +6,13 @@ Each is a step's check, (ctx) -> (holds, detail), polled until it holds; StepFai
 
 from __future__ import annotations
 
-import os
-import signal
-
-import psutil
 from common.bybit.http import BybitHttp
 from common.schemas import Severity, now_ns
 
 from common import constants as c
 from dashboard import platform_state
+from dashboard.scenarios import supervisor
 from dashboard.scenarios.steps import Check, Context, StepFailed
-
-PROCESS_START_SLACK_S = 30.0  # a heartbeat's start time and the OS's process start time agree this well
 
 
 async def all_green(ctx: Context) -> tuple[bool, str]:
@@ -42,21 +37,14 @@ def green(service: str) -> Check:
 
 
 def kill(service: str) -> Check:
-    """SIGKILL to `service`'s process, once its pid on this host is proven to be that service's."""
+    """SIGKILL to `service`'s process through its supervisor, once the process is proven to be that
+    service's (dashboard.scenarios.supervisor)."""
 
     async def check(ctx: Context) -> tuple[bool, str]:
-        pid = ctx.facts["pid"]
-        try:
-            proc = psutil.Process(pid)
-            cmdline = " ".join(proc.cmdline())
-            started = proc.create_time()
-        except psutil.Error as e:
-            raise StepFailed(f"pid {pid} is not a process on this host: {e}") from e
-        if f"scalper-{service}" not in cmdline or abs(ctx.facts["start_s"] - started) > PROCESS_START_SLACK_S:
-            raise StepFailed(f"pid {pid} on this host is not {service}'s process: {cmdline!r}")
         ctx.facts["fault_ns"] = now_ns()
-        os.kill(pid, signal.SIGKILL)
-        return True, f"SIGKILL sent to pid {pid}"
+        done = await supervisor.sigkill(service, pid=ctx.facts["pid"], start_s=ctx.facts["start_s"],
+                                        supervisor=ctx.service(service)["supervisor"])
+        return True, done
 
     return check
 
