@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.deploy.conftest import ADMIN, ADMIN_PASSWORD, Sandbox, converge
+from tests.deploy.conftest import ADMIN, ADMIN_PASSWORD, Sandbox, commit, converge, git
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.system, pytest.mark.scenarios, pytest.mark.timeout(3600)]
@@ -25,6 +25,7 @@ EXPECTED_SCENARIOS = {"full-boot", "deploy", "market-crash", "private-ws-drop", 
                       "rapid-fire", "replay-isolation"}
 RUNS = int(os.environ.get("RUNS", "3"))
 ONLY = set(filter(None, os.environ.get("SCENARIOS_ONLY", "").split(",")))
+CTL = "/opt/scalper/venv/bin/scalperctl"
 RUN_TIMEOUT_S = 1200  # a bound for the longest scenario (2: deploy builds a release), reached only when stuck
 
 
@@ -76,12 +77,35 @@ class Operator:
         return run, time.monotonic() - t0
 
 
+def running_the_branch_head(box: Sandbox) -> None:
+    """The deploy tests leave the tracked branch on commits the host refused (a broken worker, an unsigned
+    commit) and an older release running, while the deploy scenario deploys a commit on top of the head
+    and comes back to the head. A signed commit of the running release's tree on top, deployed by the
+    timer, leaves the host as an operator would: running its branch's head."""
+    def current() -> str:
+        return json.loads(box.ssh(f"sudo {CTL} deploy status --json").stdout)["current"]
+
+    clone, running = box.state / "clone", current()
+    git("fetch", "-q", "origin", cwd=clone)
+    git("reset", "-q", "--hard", "origin/main", cwd=clone)
+    if git("rev-parse", "HEAD", cwd=clone) == running:
+        return
+    git("checkout", running, "--", ".", cwd=clone)
+    made = commit(clone, "scenarios test: the running release on the branch head", signer=box.signer)
+    git("push", "-q", "origin", "HEAD:main", cwd=clone)
+    t0 = time.monotonic()
+    wait_until(lambda: current() == made, timeout=600, interval=2, what="the timer to deploy the branch head")
+    print(f"branch head with the running release's tree deployed in {time.monotonic() - t0:.0f} s")
+
+
 @pytest.fixture(scope="module")
 def operator(sandbox: Sandbox) -> Operator:
-    """The deployed host (converged here unless the deploy tests did already) with the admin logged in."""
+    """The deployed host (converged here unless the deploy tests did already), running its branch's head,
+    with the admin logged in."""
     if sandbox.ssh("true", check=False).returncode != 0:  # no deploy user yet: a fresh host
         took = converge(sandbox, user="root").seconds
         print(f"converge: {took:.0f} s")
+    running_the_branch_head(sandbox)
     op = Operator(sandbox)
     op.log_in()
     return op
