@@ -35,7 +35,7 @@ class Operator:
 
     def __init__(self, box: Sandbox) -> None:
         self.box, self.base = box, f"https://{box.target}"
-        self.jar, self.ca = box.state / "operator.cookies", box.state / "sandbox-root-ca.crt"  # the tls role's
+        self.jar, self.ca = box.state / "operator.cookies", box.state / "sandbox-root-ca.crt"  # tls role's
         self.csrf = ""
 
     def request(self, method: str, path: str, *args: str) -> tuple[int, str]:
