@@ -8,6 +8,7 @@ test prints its figures.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -16,18 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import HEALTH_BOUND_S, Sandbox, commit, converge, git
+from common.config import SECRET_KEYS, SERVICE_SECRETS
+from tests.deploy.conftest import HEALTH_BOUND_S, Sandbox, commit, converge, git, playbook_vars
 from tests.support import ROOT, wait_until
 
 pytestmark = [pytest.mark.system, pytest.mark.deploy, pytest.mark.timeout(1200)]
 
-ENV = "SCALPER_ENV_FILE=/etc/scalper/scalper.env"
+ENV = "SCALPER_ENV_FILE=/etc/scalper/scalperctl.env"  # the operator's CLI: its own Redis user
 CTL = "/opt/scalper/venv/bin/scalperctl"
 SERVICES = ("market", "strategy", "execution", "dashboard", "worker")
 # Each consumer group on the bus, as JSON: {stream: [{name, pending, lag, entries-read}]}.
 GROUPS_PY = """
 import json, redis
-r = redis.Redis(decode_responses=True)
+from common import config
+r = redis.Redis.from_url(config.load(service="scalperctl").redis_url.get_secret_value(), decode_responses=True)
 print(json.dumps({s: [{k: g.get(k) for k in ("name", "pending", "lag", "entries-read")} for g in r.xinfo_groups(s)]
                   for s in r.scan_iter(_type="STREAM")}))
 """
@@ -51,6 +54,17 @@ def deploy_status(box: Sandbox) -> dict:
 def health(box: Sandbox) -> dict:
     rows = json.loads(box.ssh(f"sudo {ENV} {CTL} status --json", check=False).stdout or '{"services": []}')
     return {row["name"]: row for row in rows["services"]}
+
+
+def redis_cli(user: str) -> str:
+    """redis-cli on the host as one Redis ACL user: the REDIS_URL of /etc/scalper/<user>.env (root only)."""
+    url = f"$(sed -n s/^REDIS_URL=//p /etc/scalper/{user}.env)"
+    return f"""sudo sh -c 'exec redis-cli --no-auth-warning -u "{url}" "$@"' redis-cli"""
+
+
+def env_file(box: Sandbox, name: str) -> dict[str, str]:
+    lines = box.ssh(f"sudo cat /etc/scalper/{name}.env").stdout.splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
 def push(box: Sandbox, message: str, change, *, signed: bool = True) -> str:
@@ -118,9 +132,51 @@ def test_dashboard_over_https_from_the_admin_address_only(host: Sandbox):
     assert [rows[s]["status"] for s in SERVICES] == ["GREEN"] * 5, rows
 
 
+def test_redis_refuses_a_client_without_a_user(host: Sandbox):
+    r = host.ssh("redis-cli PING", check=False)
+    assert "NOAUTH" in r.stdout + r.stderr, r  # the default user is off
+    assert host.ssh(f"{redis_cli('scalperctl')} PING").stdout.strip() == "PONG"
+    acl = host.ssh("sudo cat /etc/redis/users.acl").stdout
+    assert "user default off" in acl and "{" not in acl  # every placeholder filled in
+    given = playbook_vars(host)["scalper_redis_passwords"]["readonly"]  # the vault's password wins
+    assert f"user readonly on #{hashlib.sha256(given.encode()).hexdigest()} " in acl
+
+
+def test_the_market_user_cannot_add_intents(host: Sandbox):
+    market = redis_cli("market")
+    refused = host.ssh(f"{market} XADD exec.intents '*' probe 1", check=False)
+    assert "NOPERM" in refused.stdout + refused.stderr, refused
+    assert host.ssh(f"{market} XLEN market.trades").stdout.strip().isdigit()  # it reads what it may
+
+
+def test_each_env_file_is_root_only_and_holds_only_its_services_secrets(host: Sandbox):
+    modes = host.ssh("sudo stat -c '%n %U %a' /etc/scalper/*.env").stdout.splitlines()
+    programs = (*SERVICES, "scalperctl")
+    assert {f"/etc/scalper/{p}.env root 600" for p in programs} | {"/etc/scalper/scalper.env scalper 600"} == set(modes)
+    denied = host.ssh("sudo -u scalper cat /etc/scalper/execution.env", check=False)
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr  # no service reads another's secrets
+    given = set(playbook_vars(host)["scalper_secrets"]) | {"REDIS_URL"}
+    assert not set(env_file(host, "scalper")) & SECRET_KEYS
+    for program in programs:
+        values = env_file(host, program)
+        assert set(values) & SECRET_KEYS == SERVICE_SECRETS[program] & given, program
+        assert values["REDIS_URL"].startswith(f"redis://{program}:"), program
+    assert "BYBIT_API_SECRET" not in env_file(host, "market")
+    dashboard = env_file(host, "dashboard")
+    assert dashboard["WEB_TRUSTED_PROXIES"] == "127.0.0.1" and dashboard["WEB_ALLOWED_HOSTS"] == host.target
+
+
+def test_the_services_run_green_as_their_own_redis_users(host: Sandbox):
+    clients = host.ssh(f"{redis_cli('scalperctl')} CLIENT LIST").stdout.splitlines()
+    users = {dict(f.split("=", 1) for f in line.split() if "=" in f).get("user") for line in clients}
+    assert set(SERVICES) <= users and "default" not in users, clients
+    rows = health(host)
+    assert [rows[s]["status"] for s in SERVICES] == ["GREEN"] * 5, rows
+
+
 def test_good_commit_rolls_forward_under_load(host: Sandbox):
     before = deploy_status(host)["current"]
-    groups_before = json.loads(host.ssh(f"sudo /opt/scalper/venv/bin/python -c '{GROUPS_PY}'").stdout)
+    groups_before = json.loads(host.ssh(f"sudo {ENV} /opt/scalper/venv/bin/python -c '{GROUPS_PY}'").stdout)
     stop = host.state / "stop-load"
     load = host.background("python3", ROOT / "tests/deploy/load.py", f"https://{host.target}/login",
                            host.state / "root-ca.crt", stop, log=host.state / "load.log")
@@ -140,7 +196,7 @@ def test_good_commit_rolls_forward_under_load(host: Sandbox):
     # No bus message lost: every consumer group that existed still reads on (nothing trimmed unread:
     # lag is known) and catches up, pending entries acked.
     def caught_up():
-        now = json.loads(host.ssh(f"sudo /opt/scalper/venv/bin/python -c '{GROUPS_PY}'").stdout)
+        now = json.loads(host.ssh(f"sudo {ENV} /opt/scalper/venv/bin/python -c '{GROUPS_PY}'").stdout)
         groups = {(s, g["name"]): g for s, gs in now.items() for g in gs}
         return groups if all(g["lag"] is not None and g["lag"] < 50 and g["pending"] < 50
                              for g in groups.values()) else None
@@ -165,7 +221,7 @@ def test_broken_commit_rolls_back_alerts_and_is_not_retried(host: Sandbox):
     assert status["current"] == good and commit in status["not_retried"]
     rows = health(host)
     assert [rows[s]["status"] for s in SERVICES] == ["GREEN"] * 5, rows
-    alerts = host.ssh("redis-cli --no-raw XREVRANGE sys.alerts + - COUNT 20").stdout
+    alerts = host.ssh(f"{redis_cli('scalperctl')} --no-raw XREVRANGE sys.alerts + - COUNT 20").stdout
     assert f"deploy of {commit[:12]} rolled back" in alerts and "CRIT" in alerts
     history = host.ssh(f"sudo {CTL} deploy history --json").stdout
     host.ssh("sudo systemctl start scalper_update.service")  # what the timer does next

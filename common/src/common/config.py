@@ -7,6 +7,7 @@ over the file. Secrets are `SecretStr`, so they never show in `repr`, logs or pa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -281,6 +282,18 @@ def env_file_path() -> Path:
     return Path(os.environ.get(ENV_FILE_VAR, ".env"))
 
 
+def env_file_values(path: Path) -> dict[str, str]:
+    """An env file's KEY=value lines as the environment systemd's `EnvironmentFile=` would make of them;
+    an unknown key is an error here (in the environment it would be silently ignored)."""
+    if not path.is_file():
+        raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    for key in values:
+        if key.lower() not in Settings.model_fields:
+            raise ConfigError(key.upper(), f"unknown key (typo?) in {path}")
+    return values
+
+
 def load(env_file: Path | None = None, *, file_wins: bool = False, service: str | None = None) -> Settings:
     """Read and check settings; raises ConfigError for the first bad key.
 
@@ -310,15 +323,11 @@ def load(env_file: Path | None = None, *, file_wins: bool = False, service: str 
 SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
 _SHOWABLE_KEYS = {n.upper() for n in Settings.model_fields} - SECRET_KEYS
 # The secrets each program uses, so each is given only those (make run's supervisord environment, the
-# per-service env files of a systemd deployment). Every other key is no secret and goes to all.
+# per-service env files of a systemd deployment). Every other key is no secret and goes to all. A data
+# file, because the Ansible role that writes the deployment's env files reads the same split.
 SERVICE_SECRETS: dict[str, frozenset[str]] = {
-    "market": frozenset({"REDIS_URL"}),
-    "strategy": frozenset({"REDIS_URL"}),
-    "execution": frozenset({"REDIS_URL", "BYBIT_API_KEY", "BYBIT_API_SECRET"}),
-    "dashboard": frozenset({"REDIS_URL", "ADMIN_PASSWORD_HASH", "SESSION_SECRET", "TELEGRAM_BOT_TOKEN",
-                            "METRICS_TOKEN"}),
-    "worker": frozenset({"REDIS_URL"}),
-    "exchange-sim": frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"}),
+    program: frozenset(keys)
+    for program, keys in json.loads(Path(__file__).with_name("service_secrets.json").read_text()).items()
 }
 
 
