@@ -73,6 +73,15 @@ def test_live_requires_of_each_service_only_the_secrets_it_receives(tmp_path):
     assert err.value.key == "ADMIN_PASSWORD_HASH"
 
 
+def test_every_secret_goes_to_some_program_and_scalperctl_needs_only_its_redis_user(tmp_path):
+    """The split (service_secrets.json, read by make run and the Ansible role alike) covers every secret
+    key; the operator's CLI in LIVE needs no Bybit key nor admin hash (its env file on a host has none)."""
+    assert set().union(*config.SERVICE_SECRETS.values()) == config.SECRET_KEYS
+    path = tmp_path / "scalperctl.env"
+    path.write_text("EXECUTION_MODE=LIVE\nREDIS_URL=redis://scalperctl:pw@127.0.0.1:6379/0\n")
+    assert config.load(path, service="scalperctl").execution_mode is ExecutionMode.LIVE
+
+
 def test_a_mistyped_key_is_named_but_its_value_never_echoed(tmp_path):
     with pytest.raises(ConfigError) as err:
         load(tmp_path, BYBIT_API_SECRETT=SECRET)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -249,3 +250,57 @@ def test_unsigned_commit_refused_when_signing_is_required(host: Sandbox):
     assert done["outcome"] == "unsigned", done
     assert deploy_status(host)["current"] == good and made in deploy_status(host)["not_retried"]
     print(f"unsigned commit refused in {done['seconds']} s (the signed ones above deployed); figures: {host.figures}")
+
+
+# Wrong passwords through Caddy from one address: a fresh login form (its CSRF token) for each, a new user
+# name each time (the dashboard's own per-user throttle stays out of the way); prints the status codes.
+FAILED_LOGINS_PY = """
+import re, sys, httpx
+url, ca, source, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+with httpx.Client(verify=ca, timeout=15, transport=httpx.HTTPTransport(verify=ca, local_address=source)) as c:
+    for i in range(n):
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get(url).text).group(1)
+        print(c.post(url, data={"csrf": csrf, "username": f"intruder{i}", "password": "wrong"}).status_code)
+"""
+
+
+def test_fail2ban_bans_an_address_that_keeps_failing_dashboard_logins(host: Sandbox):
+    jail = "scalper-dashboard"
+    maxretry = int(host.ssh(f"sudo fail2ban-client get {jail} maxretry").stdout.strip())
+    url, ca = f"https://{host.target}/login", host.state / "root-ca.crt"
+    codes = host.run(ROOT / ".venv/bin/python", "-c", FAILED_LOGINS_PY, url, ca, host.admin_ip, str(maxretry)).stdout
+    assert codes.split() == ["401"] * maxretry, codes
+    banned = wait_until(lambda: host.admin_ip in host.ssh(f"sudo fail2ban-client get {jail} banip").stdout.split(),
+                        timeout=60, what="the address banned")
+    status = host.ssh(f"sudo fail2ban-client status {jail}").stdout
+    try:
+        assert banned and int(re.search(r"Total failed:\s*(\d+)", status).group(1)) >= maxretry, status
+        shut = host.run("curl", "-sS", "--cacert", ca, "--interface", host.admin_ip, "-m", "3", url, check=False)
+        assert shut.returncode != 0, shut  # the ban closes HTTPS to it
+    finally:
+        host.ssh(f"sudo fail2ban-client set {jail} unbanip {host.admin_ip}")  # what the runbook says
+    ok = host.run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--interface",
+                  host.admin_ip, "-m", "10", url)
+    assert ok.stdout == "200"
+    print(f"fail2ban: {maxretry} wrong passwords through Caddy -> {host.admin_ip} banned; unbanned by the runbook's command")
+
+
+def test_the_service_user_restarts_a_failed_scalper_unit_and_nothing_else(host: Sandbox):
+    unit = "scalper-worker.service"
+    # Failed, not restarting: a runtime drop-in turns Restart= off, SIGKILL ends the service, the drop-in goes.
+    host.ssh(f"sudo mkdir -p /run/systemd/system/{unit}.d && printf '[Service]\\nRestart=no\\n' "
+             f"| sudo tee /run/systemd/system/{unit}.d/no-restart.conf >/dev/null && sudo systemctl daemon-reload")
+    host.ssh(f"sudo systemctl kill -s KILL {unit}")
+    wait_until(lambda: host.ssh(f"systemctl is-failed {unit}", check=False).stdout.strip() == "failed", timeout=30,
+               what="the unit failed")
+    host.ssh(f"sudo rm -r /run/systemd/system/{unit}.d && sudo systemctl daemon-reload")
+    as_scalper = "sudo -u scalper systemctl --no-ask-password"
+    host.ssh(f"{as_scalper} restart {unit}")  # polkit: the scalper-* units, also a failed one
+    assert host.ssh(f"systemctl is-active {unit}").stdout.strip() == "active"
+    for other in ("ssh.service", "redis-server.service"):
+        refused = host.ssh(f"{as_scalper} restart {other}", check=False)
+        assert refused.returncode != 0 and re.search("Access denied|authentication required", refused.stderr), (other,
+                                                                                                          refused)
+    rows = wait_until(lambda: (r := health(host)) and all(r[s]["status"] == "GREEN" for s in SERVICES) and r,
+                      timeout=60, what="five GREEN again")
+    assert rows["worker"]["pid"] == int(host.ssh(f"systemctl show -P MainPID {unit}").stdout)
