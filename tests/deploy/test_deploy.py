@@ -287,13 +287,15 @@ def test_fail2ban_bans_an_address_that_keeps_failing_dashboard_logins(host: Sand
 
 def test_the_service_user_restarts_a_failed_scalper_unit_and_nothing_else(host: Sandbox):
     unit = "scalper-worker.service"
-    # Failed, not restarting: a runtime drop-in turns Restart= off, SIGKILL ends the service, the drop-in goes.
-    host.ssh(f"sudo mkdir -p /run/systemd/system/{unit}.d && printf '[Service]\\nRestart=no\\n' "
-             f"| sudo tee /run/systemd/system/{unit}.d/no-restart.conf >/dev/null && sudo systemctl daemon-reload")
-    host.ssh(f"sudo systemctl kill -s KILL {unit}")
+    # Failed, not restarting: a bad setting in a runtime drop-in makes the start exit 78, which systemd does
+    # not retry (RestartPreventExitStatus=78); then the drop-in goes, leaving the unit failed.
+    dropin = f"/run/systemd/system/{unit}.d"
+    host.ssh(f"sudo mkdir -p {dropin} && printf '[Service]\\nEnvironment=STREAM_MAXLEN=1\\n' "
+             f"| sudo tee {dropin}/bad-setting.conf >/dev/null && sudo systemctl daemon-reload")
+    host.ssh(f"sudo systemctl restart {unit}", check=False)
     wait_until(lambda: host.ssh(f"systemctl is-failed {unit}", check=False).stdout.strip() == "failed", timeout=30,
                what="the unit failed")
-    host.ssh(f"sudo rm -r /run/systemd/system/{unit}.d && sudo systemctl daemon-reload")
+    host.ssh(f"sudo rm -r {dropin} && sudo systemctl daemon-reload")
     as_scalper = "sudo -u scalper systemctl --no-ask-password"
     host.ssh(f"{as_scalper} restart {unit}")  # polkit: the scalper-* units, also a failed one
     assert host.ssh(f"systemctl is-active {unit}").stdout.strip() == "active"
