@@ -37,6 +37,7 @@ from dashboard.health_monitor import HealthMonitor
 from dashboard.routes import (
     alerts,
     config,
+    deploys,
     jobs,
     latency,
     login,
@@ -72,6 +73,7 @@ PRIVATE = (
     signals.page, signals.api,
     profiles.page, profiles.api,
     jobs.page, jobs.api,
+    deploys.page, deploys.api,
     alerts.page, alerts.api,
     scenarios.page, scenarios.api,
     config.page, config.api,

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from dashboard.api_models import AlertRecord, ExecutionState, Health, Market
+from dashboard.api_models import AlertRecord, ExecutionState, Health, LastDeploy, Market
 
 
 class PositionRow(BaseModel):
@@ -112,6 +112,7 @@ class Overview(BaseModel):
     trades: list[RoundTrip]
     alerts: list[AlertRecord]
     backup: LastBackup
+    deploy: LastDeploy
 
 
 class MarketView(Market):
