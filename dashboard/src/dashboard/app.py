@@ -66,7 +66,7 @@ PRIVATE = (
     services.page, services.api,
     safe_mode.page, safe_mode.api,
     positions.page, positions.api,
-    trades.page, trades.api,
+    trades.page, trades.api, trades.equity_api,
     market.page, market.api,
     quality.page, quality.api,
     latency.page, latency.api,
