@@ -47,6 +47,7 @@ def test_defaults_are_a_safe_sim_setup(tmp_path):
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG"),
     ({"SERVICE_CLUSTER_ID": "a b"}, "SERVICE_CLUSTER_ID", "pattern"),
     ({"WEB_PROT": "8080"}, "WEB_PROT", "unknown key"),
+    ({"DEPLOY_OPT_DIR": "opt"}, "DEPLOY_OPT_DIR", "absolute path"),
 ])
 def test_a_bad_value_names_its_key_and_the_problem(tmp_path, values, key, problem):
     with pytest.raises(ConfigError) as err:
@@ -117,6 +118,7 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     ("worker", {"EXECUTION_MODE": "YOLO"}, "EXECUTION_MODE"),
     ("worker", {"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
     ("worker", {"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
+    ("dashboard", {"DEPLOY_STATE_DIR": "var/deploy"}, "DEPLOY_STATE_DIR"),
 ])
 def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, service, env, key):
     proc = subprocess.run([str(VENV_BIN / f"scalper-{service}")], env=service_env(redis_url, **env),

@@ -20,6 +20,7 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common import deploy_history
 from common.bybit.enums import TriggerBy
 
 EX_CONFIG = 78  # sysexits.h EX_CONFIG; systemd units carry RestartPreventExitStatus=78
@@ -202,6 +203,10 @@ class Settings(BaseSettings):
     web_allowed_hosts: str = ""  # comma-separated Host names (host or host:port); empty: any
     web_max_body_kib: Annotated[int, Field(ge=1, le=10_240)] = 256  # larger request bodies get 413
 
+    # The auto-update's record, which the dashboard's deploys page reads (deploy/autoupdate/scalper-update).
+    deploy_state_dir: Path = deploy_history.STATE_DIR  # history.jsonl and bad-commits
+    deploy_opt_dir: Path = deploy_history.OPT_DIR  # the `current` and `previous` release symlinks
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: SecretStr) -> SecretStr:
@@ -214,6 +219,13 @@ class Settings(BaseSettings):
     def _book_depth(cls, v: int) -> int:
         if v not in (50, 200, 500):
             raise ValueError("must be 50, 200 or 500 (the linear orderbook depths Bybit streams)")
+        return v
+
+    @field_validator("deploy_state_dir", "deploy_opt_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        if not v.is_absolute():
+            raise ValueError("must be an absolute path (the auto-update's directories are system-wide)")
         return v
 
     @field_validator("session_secret")

@@ -7,6 +7,8 @@ SCHEMA_VERSION changelog:
   2: Heartbeat.boot_id, a random id drawn at each process start, and Heartbeat.instance(): a restart
      is seen however quick it is, even where pid and start time repeat (pid 1 in a container, a
      coarse clock); a v1 heartbeat has no boot_id and is told apart by pid and start time.
+     Since then, added with a default: Heartbeat.release, the release commit the process runs ("" when
+     unknown; `version` stays the package version).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
     details: dict[str, str] = {}  # service-specific facts (active profile, mode, ...)
     supervisor: str = ""  # "systemd", "supervisord", or "" when nothing would start it again
     boot_id: str = ""  # random, new at every process start (v2)
+    release: str = ""  # the release commit the process runs (common.lifecycle.release_commit), "" unknown
 
     def instance(self) -> str:
         """Which process of the service beats: different after every restart, however quick."""

@@ -1,6 +1,7 @@
 """The overview page (/): is all well, and am I making money? Mode, cluster status, safe mode and why,
 execution's state; the wallet's equity against the daily-loss limit and the kill switch; today's P&L;
-open positions and how far their TP and SL are; the last trades, unacknowledged alerts, the last backup.
+open positions and how far their TP and SL are; the last trades, unacknowledged alerts, the last backup
+and the last deploy.
 The services' health live over SSE, the rest polled from /api/overview.
 
 Its JSON lives under /api (/api/overview, /api/health, /api/health/stream, /api/pnl/today): the public
@@ -13,7 +14,7 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import account_view, daily_pnl, platform_state, round_trips
+from dashboard import account_view, daily_pnl, deploy_view, platform_state, round_trips
 from dashboard import api_models as models
 from dashboard import formatting as fmt
 from dashboard import trading_models as trading
@@ -61,6 +62,7 @@ async def _overview(monitor, alerts, rt) -> dict:
         "trades": trips[:TRADES_SHOWN],
         "alerts": alerts.listing(unacked_only=True)[:ALERTS_SHOWN],
         "backup": await account_view.last_backup(redis),
+        "deploy": deploy_view.last_deploy(rt.settings),
     }
 
 
