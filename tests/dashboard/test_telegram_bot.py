@@ -7,7 +7,8 @@ from the kept one, handling no update twice."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -162,10 +163,23 @@ def test_a_stranger_chat_gets_no_answer_and_changes_nothing(dashboard, telegram,
         (str(OTHER_CHAT), "telegram:mallory", "/safe"), (str(OTHER_CHAT), "telegram:mallory", "/status")]
 
 
+def _next_seven_in_tokyo(now: datetime) -> datetime:
+    """The next 07:00 in Tokyo (no daylight saving time there) after `now`."""
+    tokyo = now.astimezone(ZoneInfo("Asia/Tokyo"))
+    seven = tokyo.replace(hour=7, minute=0, second=0, microsecond=0)
+    return seven if seven > tokyo else seven + timedelta(days=1)
+
+
 def test_offsets_advance_and_a_restart_goes_on_from_the_kept_one(redis_url, tmp_path, telegram):
-    env = {**admin_env(telegram), "TELEGRAM_POLL_TIMEOUT_S": "1"}
+    env = {**admin_env(telegram), "TELEGRAM_POLL_TIMEOUT_S": "1", "TELEGRAM_SUMMARY_TIME": "07:00",
+           "TELEGRAM_TIMEZONE": "Asia/Tokyo"}
+    due = _next_seven_in_tokyo(datetime.now(UTC))
     d = start_dashboard(redis_url, tmp_path, **env)
     try:
+        # the daily summary is scheduled with the bot (test_daily_summary sends it with a clock that jumps)
+        scheduled = f'"telegram_summary_next","at":"{due.isoformat()}"'
+        wait_until(lambda: scheduled in (tmp_path / "dashboard.log").read_text(), timeout=20,
+                   what="the summary scheduled for 07:00 JST")
         first = telegram.say("/alerts")
         second = telegram.say("/positions")
         wait_until(lambda: len(telegram.messages) == 2, timeout=20, what="two answers")
