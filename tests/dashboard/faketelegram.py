@@ -15,14 +15,14 @@ FIRST_UPDATE_ID = 700_000_001  # real update ids are large and grow by one
 
 
 class FakeTelegram:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, first_update_id: int = FIRST_UPDATE_ID) -> None:
         self.port = port or free_port()
         self.messages: list[dict] = []  # accepted sendMessage bodies, with the token from the path
         self.fail_next = 0  # answer this many sendMessage requests with HTTP 502 first
         self.refused = 0
         self.polls: list[dict] = []  # every getUpdates request's body, as it came
         self._pending: list[dict] = []  # updates not confirmed by an offset yet
-        self._next_update_id = FIRST_UPDATE_ID
+        self.next_update_id = first_update_id  # a restarted API goes on counting
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
 
@@ -33,8 +33,8 @@ class FakeTelegram:
     def say(self, text: str, *, chat_id: int = 42, username: str = "boss") -> int:
         """`username` writes `text` in chat `chat_id`; returns the update's id."""
         with self._changed:
-            update_id = self._next_update_id
-            self._next_update_id += 1
+            update_id = self.next_update_id
+            self.next_update_id += 1
             self._pending.append({"update_id": update_id, "message": {
                 "message_id": update_id, "date": int(time.time()), "text": text,
                 "chat": {"id": chat_id, "type": "private"},

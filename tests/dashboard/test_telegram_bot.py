@@ -17,7 +17,8 @@ from common.schemas import Alert, ControlCommand, PositionEvent, Severity, decod
 
 from common import constants as c
 from dashboard import daily_pnl
-from tests.dashboard.conftest import admin_env, start_dashboard, stop
+from tests.dashboard.conftest import admin_env, dashboard_up, start_dashboard, stop
+from tests.dashboard.faketelegram import FakeTelegram
 from tests.dashboard.routes.test_overview import LONG, _seed
 from tests.support import wait_until
 
@@ -212,3 +213,16 @@ def test_offsets_advance_and_a_restart_goes_on_from_the_kept_one(redis_url, tmp_
         stop(again.proc)
     handled = [e["action"] for e in audit(d) if e["user"] == ACTOR]
     assert handled == ["telegram /alerts", "telegram /positions", "telegram /pnl"]
+
+
+def test_a_telegram_outage_only_delays_answers(dashboard, telegram, tmp_path):
+    assert ask(telegram, "/alerts").startswith("No unacknowledged alert")
+    telegram.stop()  # the Bot API unreachable: polls fail, the bot backs off and polls again
+    wait_until(lambda: '"telegram_poll_failed"' in (tmp_path / "dashboard.log").read_text(), timeout=20,
+               what="a failed poll logged")
+    back = FakeTelegram(port=telegram.port, first_update_id=telegram.next_update_id).start()
+    try:
+        assert dashboard_up(dashboard.base) and dashboard.proc.poll() is None
+        assert ask(back, "/positions") == "No open position."
+    finally:
+        back.stop()
