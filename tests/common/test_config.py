@@ -119,6 +119,10 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     ("worker", {"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
     ("worker", {"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
     ("dashboard", {"DEPLOY_STATE_DIR": "var/deploy"}, "DEPLOY_STATE_DIR"),
+        return v
+
+    ("dashboard", {"TELEGRAM_SUMMARY_TIME": "24:00"}, "TELEGRAM_SUMMARY_TIME"),
+    ("dashboard", {"TELEGRAM_TIMEZONE": "Mars/Olympus_Mons"}, "TELEGRAM_TIMEZONE"),
 ])
 def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, service, env, key):
     proc = subprocess.run([str(VENV_BIN / f"scalper-{service}")], env=service_env(redis_url, **env),

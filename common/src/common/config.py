@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -30,6 +31,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 # 0 asks the OS for a free port (tests); metrics can also be switched off with -1.
 MetricsPort = Annotated[int, Field(ge=-1, le=65535)]
 _BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class ExecutionMode(StrEnum):
@@ -147,6 +149,11 @@ class Settings(BaseSettings):
     alert_dedup_s: Annotated[float, Field(gt=0)] = 300.0  # the same alert key within this window is one
     alert_rate_per_min: Annotated[int, Field(ge=1)] = 20  # Telegram messages per minute at most
 
+    # Telegram bot (README "Telegram bot"): commands answered in TELEGRAM_CHAT_ID only, the admin chat.
+    telegram_poll_timeout_s: Annotated[int, Field(ge=1, le=50)] = 30  # getUpdates long-poll wait
+    telegram_summary_time: str = ""  # HH:MM of the daily summary in TELEGRAM_TIMEZONE; empty: none
+    telegram_timezone: str = "UTC"  # the operator's IANA time zone (summary time, times in answers)
+
     service_cluster_id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "scalper"
     log_level: LogLevel = LogLevel.INFO
 
@@ -226,6 +233,22 @@ class Settings(BaseSettings):
     def _absolute(cls, v: Path) -> Path:
         if not v.is_absolute():
             raise ValueError("must be an absolute path (the auto-update's directories are system-wide)")
+        return v
+
+    @field_validator("telegram_summary_time")
+    @classmethod
+    def _summary_time(cls, v: str) -> str:
+        if v and not _HH_MM.match(v):
+            raise ValueError("must be HH:MM, 00:00 to 23:59 (empty: no daily summary)")
+        return v
+
+    @field_validator("telegram_timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone (an IANA name: Europe/Berlin, UTC, ...)") from None
         return v
 
     @field_validator("session_secret")

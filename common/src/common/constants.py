@@ -256,6 +256,9 @@ DECISION_NEEDS: Final = {ProfileDecision.APPROVE: ProfileVersionStatus.PENDING,
 # The health monitor's restart counts, kept across dashboard restarts: a hash service -> restarts seen.
 HEALTH_RESTARTS_KEY: Final = f"{PREFIX}health:restarts"
 
+# The Telegram bot's next getUpdates offset (the last handled update_id + 1), kept across restarts.
+TELEGRAM_OFFSET_KEY: Final = f"{PREFIX}dashboard:telegram:offset"
+
 
 def login_throttle_key(who: str) -> str:
     """The login throttle's record of `who` ("addr:<ip>", "ua:<hex name>:<ip>" or "user:<hex name>"): a
