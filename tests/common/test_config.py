@@ -119,8 +119,6 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     ("worker", {"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
     ("worker", {"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
     ("dashboard", {"DEPLOY_STATE_DIR": "var/deploy"}, "DEPLOY_STATE_DIR"),
-        return v
-
     ("dashboard", {"TELEGRAM_SUMMARY_TIME": "24:00"}, "TELEGRAM_SUMMARY_TIME"),
     ("dashboard", {"TELEGRAM_TIMEZONE": "Mars/Olympus_Mons"}, "TELEGRAM_TIMEZONE"),
 ])
