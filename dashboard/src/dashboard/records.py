@@ -53,3 +53,4 @@ class RunRecord(msgspec.Struct, kw_only=True):
     end_ns: int = 0
     steps: list[StepRecord] = []
     errors: list[str] = []
+    figures: dict[str, float] = {}  # what the run measured, by name: `_s` seconds, `_ms` milliseconds, else counts

@@ -62,6 +62,7 @@ async def send(ctx: Context) -> tuple[bool, str]:
     took_ms = (time.perf_counter() - start) * 1000
     counts = Counter(i.symbol for i in intents)
     ctx.facts["opens"] = intents
+    ctx.figures["intents_sent"] = len(intents)
     ctx.facts["opened"] = {s: (SIDES[side], sizes[s] * counts[s]) for s, side in plans}
     per = ", ".join(f"{counts[s]} {side} {sizes[s]} {s} at ~{prices[s]}" for s, side in plans)
     return True, (f"{len(intents)} intents sent in {took_ms:.1f} ms: {per}; TP/SL {PROTECT_PCT}% "
@@ -72,7 +73,7 @@ async def filled(ctx: Context) -> tuple[bool, str]:
     """Every intent filled (a rejection is RED, with its reason), one order each, none left open;
     the intent-to-ack time (created by us to acknowledged by the exchange) of each."""
     opens: list[OrderIntent] = ctx.facts["opens"]
-    records, waiting = await _settled(ctx, opens)
+    records, waiting = await _settled(ctx, opens, counted="intents")
     if waiting:
         return False, waiting
     orders = await _orders(ctx, opens)
@@ -86,6 +87,7 @@ async def filled(ctx: Context) -> tuple[bool, str]:
     if open_left:
         raise StepFailed(f"orders still open after their fill: {', '.join(open_left)}")
     ms = [(records[i.intent_id]["ack_ts_ns"] - i.created_ts_ns) / 1e6 for i in opens]
+    ctx.figures.update(ack_p50_ms=round(statistics.median(ms), 1), ack_max_ms=round(max(ms), 1))
     return True, (f"{len(opens)}/{len(opens)} filled, {len(opens)} orders for {len(opens)} intents (none "
                   f"doubled, none left open); intent→ack p50 {statistics.median(ms):.1f} ms, "
                   f"max {max(ms):.1f} ms")
@@ -116,6 +118,7 @@ async def close(ctx: Context) -> tuple[bool, str]:
     for intent in closes:
         await send_manual_order(ctx.rt.bus.redis, intent)
     ctx.facts["closes"] = closes
+    ctx.figures["closes_sent"] = len(closes)
     return True, f"{len(closes)} reduce-only intents sent: " + ", ".join(
         f"{i.side} {i.qty} {i.symbol}" for i in closes)
 
@@ -123,7 +126,7 @@ async def close(ctx: Context) -> tuple[bool, str]:
 async def closed(ctx: Context) -> tuple[bool, str]:
     """The closes filled in full and execution holds nothing on the run's symbols any more."""
     closes: list[OrderIntent] = ctx.facts["closes"]
-    _, waiting = await _settled(ctx, closes)
+    _, waiting = await _settled(ctx, closes, counted="closes")
     if waiting:
         return False, waiting
     orders = await _orders(ctx, closes)
@@ -182,15 +185,19 @@ async def _positions(ctx: Context) -> dict[str, dict]:
     return {k.decode(): json.loads(v) for k, v in sorted(raw.items())}
 
 
-async def _settled(ctx: Context, intents: list[OrderIntent]) -> tuple[dict[str, dict], str]:
+async def _settled(ctx: Context, intents: list[OrderIntent], *, counted: str) -> tuple[dict[str, dict], str]:
     """Execution's records of `intents` once all are filled and acknowledged, or what is still awaited
-    ("" when nothing is); StepFailed when one ended otherwise than filled."""
+    ("" when nothing is); StepFailed when one ended otherwise than filled. Figures `{counted}_filled`,
+    `{counted}_refused` and `{counted}_unfilled` (neither so far: lost if the step times out like that)."""
     raws = await ctx.rt.bus.redis.hmget(c.EXEC_INTENTS_KEY, [i.intent_id for i in intents])
     records = {i.intent_id: json.loads(r) for i, r in zip(intents, raws, strict=True) if r}
-    if bad := [f"{k} {r['status']}: {r['reason']}" for k, r in records.items()
-               if r["status"] in c.FINAL_INTENT_STATUSES and r["status"] != c.IntentStatus.FILLED]:
-        raise StepFailed(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
     done = [r for r in records.values() if r["status"] == c.IntentStatus.FILLED and r.get("ack_ts_ns")]
+    bad = [f"{k} {r['status']}: {r['reason']}" for k, r in records.items()
+           if r["status"] in c.FINAL_INTENT_STATUSES and r["status"] != c.IntentStatus.FILLED]
+    ctx.figures.update({f"{counted}_filled": len(done), f"{counted}_refused": len(bad),
+                        f"{counted}_unfilled": len(intents) - len(done) - len(bad)})
+    if bad:
+        raise StepFailed(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
     if len(done) == len(intents):
         return records, ""
     statuses = Counter(r["status"] for r in records.values())

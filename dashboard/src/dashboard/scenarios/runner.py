@@ -85,6 +85,7 @@ class Runner:
                 record.outcome, record.detail = "failed", str(e) or type(e).__name__
                 run.errors.append(f"{step.name}: {record.detail}")
             record.end_ns = now_ns()
+            run.figures = dict(ctx.figures)
             if record.outcome == "failed":
                 break
         run.errors += _platform_errors(self.monitor)
@@ -122,4 +123,6 @@ def _platform_errors(monitor: HealthMonitor) -> list[str]:
 async def history(redis, *, limit: int = 20) -> list[dict]:
     """Runs, newest first."""
     raw = await redis.hgetall(c.SCENARIO_RUNS_KEY)
-    return [msgspec.json.decode(raw[k]) for k in sorted(raw, reverse=True)[:limit]]
+    # decoded as RunRecord: a run stored before a field was added shows it with its default
+    return [msgspec.to_builtins(msgspec.json.decode(raw[k], type=RunRecord))
+            for k in sorted(raw, reverse=True)[:limit]]

@@ -18,12 +18,19 @@ class StepFailed(Exception):
 
 @dataclass
 class Context:
-    """What the steps of one run look at, and what they remember for later steps (`facts`)."""
+    """What the steps of one run look at, what they remember for later steps (`facts`), and what they
+    measured (`figures`, by name: seconds end in `_s`, milliseconds in `_ms`, the rest are counts), which the
+    runner stores with the run."""
 
     rt: Runtime
     monitor: HealthMonitor
     alerts: AlertEngine
     facts: dict = field(default_factory=dict)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def since_fault(self, name: str, at_ns: int) -> None:
+        """Figure `name`: seconds from the fault (facts["fault_ns"]) to `at_ns`, a platform timestamp."""
+        self.figures[name] = round((at_ns - self.facts["fault_ns"]) / 1e9, 3)
 
     def service(self, name: str) -> dict:
         """The service's row in the health monitor's snapshot."""
