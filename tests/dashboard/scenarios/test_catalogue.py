@@ -61,7 +61,10 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
         assert "CRIT private WebSocket lost" in done["steps"][2]["detail"]
         _assert_fault_figures(done["figures"])
         done = run("rapid-fire")
-        sent, fills, protection, closes, flat = (s["detail"] for s in done["steps"][1:])
+        claim, sent, fills, protection, closes, flat, release = (s["detail"] for s in done["steps"][1:])
+        assert claim.startswith("the strategy's entries on BTCUSDT, ETHUSDT paused for the run"), claim
+        assert "strategy pauses BTCUSDT,ETHUSDT; positions on them: none, open orders on them: none" in claim
+        assert release == "the strategy's entries on BTCUSDT, ETHUSDT resumed", release
         assert sent.startswith("10 intents sent in ") and "5 buy" in sent and "5 sell" in sent, sent
         assert fills.startswith("10/10 filled, 10 orders for 10 intents (none doubled, none left open); "
                                 "intent→ack p50 "), fills

@@ -44,10 +44,13 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
     Scenario(key="rapid-fire", title="6. Rapid-fire orders with TP/SL: all filled once, every position "
              "protected", sim_only=True, steps=(
                  Step("platform GREEN, execution NORMAL", 60, checks.ready_to_trade),
+                 Step("claim two symbols: the strategy's entries on them paused for the run, both flat", 60,
+                      rapid_fire.claim),
                  Step(f"{rapid_fire.ORDERS} manual intents with TP/SL, back to back", 30, rapid_fire.send),
                  Step("each filled by one order; intent→ack p50/max", 30, rapid_fire.filled),
                  Step("every open position has a TP and an SL", 30, rapid_fire.protected),
                  Step("reduce-only intents close what the run opened", 10, rapid_fire.close),
                  Step("closes filled, the run's symbols flat", 30, rapid_fire.closed),
-             )),
+                 Step("release the symbols: the strategy's entries on them resume", 30, rapid_fire.release),
+             ), cleanup=rapid_fire.cleanup),
 )}

@@ -1,7 +1,13 @@
 """Production scenario 6 (DESIGN.md section 9): rapid-fire manual orders with TP/SL, then flat again.
 
+The run first claims two symbols: the strategy's new entries on them are paused for the run (a
+PAUSE_ENTRIES control command with a lease, so a run cut short does not pause them for good; its exits and
+protection go on), and the run waits until the strategy acknowledged it in its heartbeat and the symbols are
+flat with no open order, so the platform's own trading never mixes into what the run counts. The last step
+lifts the pause (so does the runner's cleanup when a step failed).
+
 ORDERS market intents go out back to back on the manual-order path (common.manual_order, the one the
-dashboard's and scalperctl's orders take), alternating a long on one flat symbol and a short on another,
+dashboard's and scalperctl's orders take), alternating a long on one claimed symbol and a short on the other,
 each with a TP and an SL PROTECT_PCT around the price the market service last saw. Execution's view in
 Redis (its intent records, exec.events, its positions and open orders, as JSON/msgpack, never its code)
 must then show every intent filled by exactly one order and every open position under a TP and an SL.
@@ -24,8 +30,9 @@ from common.bybit.enums import Side
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.urls import urls
+from common.control import send_control
 from common.manual_order import SIDES, manual_intent, send_manual_order
-from common.schemas import OrderEvent, OrderIntent
+from common.schemas import Command, OrderEvent, OrderIntent
 
 from common import constants as c
 from dashboard import platform_state
@@ -34,16 +41,61 @@ from dashboard.scenarios.steps import Context, StepFailed
 ORDERS = 10
 PROTECT_PCT = Decimal(2)  # TP and SL this far from the price: a few seconds' moves do not reach them
 NOTIONAL_MARGIN = Decimal("1.2")  # an order's value this far above the instrument's minimum
+CLAIM_LEASE_S = 300  # the strategy's entries on the claimed symbols resume by themselves after this
+CLAIMED_BY = "scenario rapid-fire"
+
+
+async def claim(ctx: Context) -> tuple[bool, str]:
+    """Pause the strategy's entries on two symbols (flat ones first) for the run; holds once the strategy's
+    heartbeat shows the pause and execution holds no position and no open order on them."""
+    redis = ctx.rt.bus.redis
+    if "claimed" not in ctx.facts:
+        universe = sorted(s.decode() for s in await redis.smembers(c.MARKET_SYMBOLS_KEY))
+        held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)}
+        chosen = sorted(universe, key=lambda s: (s in held, s))[:2]
+        if len(chosen) < 2:
+            return False, f"need two symbols; the market service trades {universe}"
+        await _pause(ctx, chosen, for_s=CLAIM_LEASE_S)
+        ctx.facts["claimed"] = chosen
+    claimed = ctx.facts["claimed"]
+    paused = ctx.service("strategy")["details"].get("entries_paused", "")
+    held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)} & set(claimed)
+    orders = {json.loads(v).get("symbol") for v in await redis.hvals(c.EXEC_ORDERS_KEY)} & set(claimed)
+    detail = (f"the strategy's entries on {', '.join(claimed)} paused for the run (lapses in {CLAIM_LEASE_S} s); "
+              f"strategy pauses {paused or 'not shown yet'}; positions on them: {sorted(held) or 'none'}, "
+              f"open orders on them: {sorted(orders) or 'none'}")
+    return set(claimed) <= set(paused.split(",")) and not held and not orders, detail
+
+
+async def release(ctx: Context) -> tuple[bool, str]:
+    """Lift the pause of the claimed symbols; holds once the strategy's heartbeat no longer shows them."""
+    claimed = ctx.facts.get("claimed", [])
+    if not ctx.facts.get("released"):
+        await _pause(ctx, claimed, for_s=0)
+        ctx.facts["released"] = True
+    paused = ctx.service("strategy")["details"].get("entries_paused", "")
+    still = sorted(set(claimed) & set(paused.split(",")))
+    return not still, (f"still paused: {', '.join(still)}" if still else
+                       f"the strategy's entries on {', '.join(claimed)} resumed")
+
+
+async def cleanup(ctx: Context) -> str:
+    """After a failed run: lift the pause the run set, if it set one."""
+    if not ctx.facts.get("claimed") or ctx.facts.get("released"):
+        return ""
+    await _pause(ctx, ctx.facts["claimed"], for_s=0)
+    return f"the strategy's entries on {', '.join(ctx.facts['claimed'])} resumed"
+
+
+async def _pause(ctx: Context, symbols: list[str], *, for_s: int) -> None:
+    await send_control(ctx.rt.bus.redis, command=Command.PAUSE_ENTRIES, target="strategy", issued_by="dashboard",
+                       args={"symbols": ",".join(symbols), "for_s": str(for_s), "why": CLAIMED_BY})
 
 
 async def send(ctx: Context) -> tuple[bool, str]:
-    """ORDERS intents, a long on the first flat symbol and a short on the second, one after the other."""
+    """ORDERS intents, a long on the first claimed symbol and a short on the second, one after the other."""
     redis = ctx.rt.bus.redis
-    universe = sorted(s.decode() for s in await redis.smembers(c.MARKET_SYMBOLS_KEY))
-    held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)}
-    flat = [s for s in universe if s not in held][:2]
-    if len(flat) < 2:
-        return False, f"need two symbols with no position; universe {universe}, positions {sorted(held)}"
+    flat = ctx.facts["claimed"]
     prices = {s: await _price(redis, s) for s in flat}
     if missing := [s for s, p in prices.items() if p is None]:
         return False, f"no fresh price from the market service for {', '.join(missing)}"

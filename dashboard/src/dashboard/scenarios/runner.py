@@ -88,8 +88,10 @@ class Runner:
             run.figures = dict(ctx.figures)
             if record.outcome == "failed":
                 break
-        run.errors += _platform_errors(self.monitor)
         failed = any(s.outcome == "failed" for s in run.steps)
+        if failed and scenario.cleanup is not None:
+            run.errors.append(await _cleanup(scenario, ctx))
+        run.errors += _platform_errors(self.monitor)
         run.status, run.end_ns = ("RED" if failed else "GREEN"), now_ns()
         log.info("scenario_run", extra={"ctx": {"scenario": run.scenario, "status": run.status}})
         await self._save(run)
@@ -113,6 +115,14 @@ async def _until(step: Step, ctx: Context) -> str:
         if time.monotonic() >= deadline:
             raise StepFailed(f"not within {step.timeout_s:g} s: {detail}")
         await asyncio.sleep(POLL_S)
+
+
+async def _cleanup(scenario: Scenario, ctx: Context) -> str:
+    """The scenario's cleanup after a failed step, as a line of the run's errors (what it did, or its error)."""
+    try:
+        return f"cleanup: {await scenario.cleanup(ctx) or 'nothing to undo'}"
+    except Exception as e:  # the run is RED already; what the cleanup could not undo is said
+        return f"cleanup failed: {e or type(e).__name__}"
 
 
 def _platform_errors(monitor: HealthMonitor) -> list[str]:

@@ -58,3 +58,4 @@ class Scenario:
     title: str
     steps: tuple[Step, ...]
     sim_only: bool = False  # injects faults or trades: refused unless EXECUTION_MODE is SIM
+    cleanup: Callable[[Context], Awaitable[str]] | None = None  # after a failed step: undo what the run set
