@@ -54,3 +54,6 @@ class RunRecord(msgspec.Struct, kw_only=True):
     steps: list[StepRecord] = []
     errors: list[str] = []
     figures: dict[str, float] = {}  # what the run measured, by name: `_s` seconds, `_ms` milliseconds, else counts
+    params: dict[str, str] = {}  # what the operator chose for the run (scenario 7: seed or recording, profile)
+    report: dict[str, str] = {}  # a summary the run produced (scenario 7: the replay's report)
+    files: list[str] = []  # files the run wrote, at /api/scenarios/runs/<run_id>/files/<name>

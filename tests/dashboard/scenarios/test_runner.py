@@ -1,5 +1,5 @@
 """dashboard.scenarios.runner: a run cut off by a dashboard stop ends RED at the next start; fault and
-trading scenarios are refused unless EXECUTION_MODE is SIM."""
+trading scenarios are refused unless EXECUTION_MODE is SIM; the isolated replay runs in every mode."""
 
 from __future__ import annotations
 
@@ -42,3 +42,4 @@ async def test_fault_and_trading_scenarios_are_refused_unless_sim(mode):
     for key in ("market-crash", "private-ws-drop", "strategy-crash", "rapid-fire"):
         assert "only when EXECUTION_MODE is SIM" in runner.refusal(SCENARIOS[key])
     assert runner.refusal(SCENARIOS["full-boot"]) == ""
+    assert runner.refusal(SCENARIOS["replay-isolation"]) == ""  # trades nothing live, sandboxed

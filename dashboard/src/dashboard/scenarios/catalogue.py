@@ -1,7 +1,8 @@
 """The scenarios the integration tests page offers, by key (DESIGN.md section 9's numbering in the titles).
 
 The faults (kill -9, the simulator's private-WS drop) hurt a live platform and the rapid-fire orders trade
-on it, so those scenarios are SIM only.
+on it, so those scenarios are SIM only. The replay (7) trades nothing live and runs sandboxed with limits,
+so it runs in every mode.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from common.schemas import Severity
 
 from common import constants as c
-from dashboard.scenarios import checks, rapid_fire
+from dashboard.scenarios import checks, rapid_fire, replay_isolation
 from dashboard.scenarios.steps import Scenario, Step
 
 
@@ -53,4 +54,13 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
                  Step("closes filled, the run's symbols flat", 30, rapid_fire.closed),
                  Step("release the symbols: the strategy's entries on them resume", 30, rapid_fire.release),
              ), cleanup=rapid_fire.cleanup),
+    Scenario(key="replay-isolation", title="7. Replay/backtest in isolation: same strategy code, sandboxed, "
+             "live platform untouched", prepare=replay_isolation.prepare, cleanup=replay_isolation.cleanup, steps=(
+                 Step("platform GREEN; live streams, restarts and state noted", 60, replay_isolation.baseline),
+                 Step("scalperctl replay started in a sandbox: clean environment, limits, its own directory", 10,
+                      replay_isolation.start),
+                 Step("replay done: report and equity picture", 200, replay_isolation.finished),
+                 Step("isolation proved: no Redis in its env, nothing of it on live streams, services GREEN "
+                      "and state unchanged", 60, replay_isolation.isolated),
+             )),
 )}

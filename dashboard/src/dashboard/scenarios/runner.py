@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
 
 import msgspec
@@ -16,6 +17,7 @@ from common import constants as c
 from dashboard.alert_engine import AlertEngine
 from dashboard.health_monitor import HealthMonitor
 from dashboard.records import RunRecord, StepRecord
+from dashboard.scenarios import replay_isolation
 from dashboard.scenarios.catalogue import SCENARIOS
 from dashboard.scenarios.steps import Context, Scenario, Step, StepFailed
 
@@ -44,17 +46,28 @@ class Runner:
             return "another scenario run is in progress"
         return ""
 
-    async def start(self, key: str, *, by: str) -> RunRecord:
-        """The new run, recorded RUNNING, its steps going on in a task; Refused when it may not run now."""
+    async def start(self, key: str, *, by: str, given: dict[str, str] | None = None) -> RunRecord:
+        """The new run, recorded RUNNING, its steps going on in a task; Refused when it may not run now,
+        ValueError (naming the field) when `given` parameters are wrong for it."""
         scenario = SCENARIOS[key]
+        params = self.parameters(scenario, given or {})
         if problem := self.refusal(scenario):
             raise Refused(problem)
         start = now_ns()
         run = RunRecord(run_id=f"{start:020d}", scenario=key, title=scenario.title, by=by, start_ns=start,
+                        params=params,
                         steps=[StepRecord(name=s.name, timeout_s=s.timeout_s) for s in scenario.steps])
         await self._save(run)
         self.task = asyncio.create_task(self._run(scenario, run), name=f"scenario-{key}")
         return run
+
+    def parameters(self, scenario: Scenario, given: dict[str, str]) -> dict[str, str]:
+        """The run's parameters: `given` checked and completed by the scenario; ValueError when it takes none."""
+        if scenario.prepare is not None:
+            return scenario.prepare(given, self.rt.settings.data_dir)
+        if given:
+            raise ValueError(f"{scenario.key} takes no parameters, got {', '.join(sorted(given))}")
+        return {}
 
     async def close_interrupted(self) -> list[str]:
         """At start: a run still RUNNING was cut off by the dashboard stopping; it ends RED, saying so."""
@@ -74,7 +87,8 @@ class Runner:
 
     async def _run(self, scenario: Scenario, run: RunRecord) -> None:
         """Each step in turn until one fails; GREEN when none did. The run is saved after every change."""
-        ctx = Context(rt=self.rt, monitor=self.monitor, alerts=self.alerts)
+        ctx = Context(rt=self.rt, monitor=self.monitor, alerts=self.alerts, run_id=run.run_id,
+                      params=dict(run.params))
         for step, record in zip(scenario.steps, run.steps):
             record.outcome, record.start_ns = "running", now_ns()
             await self._save(run)
@@ -85,7 +99,7 @@ class Runner:
                 record.outcome, record.detail = "failed", str(e) or type(e).__name__
                 run.errors.append(f"{step.name}: {record.detail}")
             record.end_ns = now_ns()
-            run.figures = dict(ctx.figures)
+            run.figures, run.report, run.files = dict(ctx.figures), dict(ctx.report), list(ctx.files)
             if record.outcome == "failed":
                 break
         failed = any(s.outcome == "failed" for s in run.steps)
@@ -103,6 +117,9 @@ class Runner:
         old = sorted(await redis.hkeys(c.SCENARIO_RUNS_KEY))[:-KEEP_RUNS]
         if old:
             await redis.hdel(c.SCENARIO_RUNS_KEY, *old)
+            for run_id in old:  # their files go with them
+                shutil.rmtree(replay_isolation.run_dir(self.rt.settings.data_dir, run_id.decode()),
+                              ignore_errors=True)
 
 
 async def _until(step: Step, ctx: Context) -> str:

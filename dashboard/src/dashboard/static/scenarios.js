@@ -24,6 +24,39 @@
         });
         div.appendChild(p);
       }
+      const params = Object.keys(r.params).sort();
+      if (params.length) {
+        div.appendChild(el("p", "params", "parameters: " +
+          params.map((k) => k + "=" + (r.params[k] || "default")).join(", ")));
+      }
+      const report = Object.keys(r.report).sort();
+      if (report.length) {
+        const p = el("p", "report", "report: ");
+        report.forEach((k, i) => {
+          const span = el("span", "", k + " " + r.report[k]);
+          span.dataset.report = k;
+          p.appendChild(span);
+          if (i < report.length - 1) p.appendChild(document.createTextNode(" · "));
+        });
+        div.appendChild(p);
+      }
+      if (r.files.length) {
+        const base = "/api/scenarios/runs/" + r.run_id + "/files/";
+        const p = el("p", "files", "files: ");
+        for (const f of r.files) {
+          const a = el("a", "", f);
+          a.href = base + f;
+          p.appendChild(a);
+          p.appendChild(document.createTextNode(" "));
+        }
+        div.appendChild(p);
+        if (r.files.includes("equity.png")) {
+          const img = el("img", "equity");
+          img.alt = "the replay's equity";
+          img.src = base + "equity.png";
+          div.appendChild(img);
+        }
+      }
       const ol = el("ol");
       for (const s of r.steps) {
         const li = el("li", "outcome-" + s.outcome, (s.start_ns ? utc(s.start_ns) + " " : "") + s.name + ": ");
