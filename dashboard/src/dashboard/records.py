@@ -57,3 +57,4 @@ class RunRecord(msgspec.Struct, kw_only=True):
     params: dict[str, str] = {}  # what the operator chose for the run (scenario 7: seed or recording, profile)
     report: dict[str, str] = {}  # a summary the run produced (scenario 7: the replay's report)
     files: list[str] = []  # files the run wrote, at /api/scenarios/runs/<run_id>/files/<name>
+    resume: str = ""  # a resumable run's facts (JSON), for the dashboard process that goes on with it

@@ -36,3 +36,17 @@ def test_bad_replay_parameters_are_refused_naming_the_field_and_nothing_runs(das
     assert admin.get("/api/scenarios").json()["runs"] == []
     assert admin.get(f"/api/scenarios/runs/{'1' * 20}/files/equity.png").status_code == 404
     assert admin.get(f"/api/scenarios/runs/{'1' * 20}/files/..%2Fusers.db").status_code == 404
+
+
+def test_deploy_is_offered_and_refused_outside_the_systemd_deployment(dashboard):
+    admin = dashboard.session()
+    catalogue = {s["key"]: s for s in admin.get("/api/scenarios").json()["scenarios"]}
+    assert list(catalogue) == ["full-boot", "deploy", "market-crash", "private-ws-drop", "strategy-crash",
+                               "rapid-fire", "replay-isolation"]
+    refusal = catalogue["deploy"]["refusal"]
+    assert refusal.startswith("deploy needs the systemd deployment (scalper-update, its timer and releases): "
+                              "this dashboard is not run by systemd"), refusal
+    r = admin.post("/api/scenarios/deploy/run", headers={"X-CSRF-Token": dashboard.csrf(admin)})
+    assert r.status_code == 409 and r.json()["detail"] == refusal
+    assert admin.get("/api/scenarios").json()["runs"] == []
+    assert refusal in admin.get("/scenarios").text

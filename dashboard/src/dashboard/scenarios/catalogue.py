@@ -10,7 +10,7 @@ from __future__ import annotations
 from common.schemas import Severity
 
 from common import constants as c
-from dashboard.scenarios import checks, rapid_fire, replay_isolation
+from dashboard.scenarios import checks, deploy, rapid_fire, replay_isolation
 from dashboard.scenarios.steps import Scenario, Step
 
 
@@ -29,6 +29,16 @@ def _crash(service: str, *, title: str, hold: str) -> Scenario:
 SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
     Scenario(key="full-boot", title="1. Full boot: all five services GREEN",
              steps=(Step("five services GREEN", 60, checks.all_green),)),
+    Scenario(key="deploy", title="2. Deploy: a throwaway commit through the auto-update, no refused request, no "
+             "lost message, back to the tracked branch", sim_only=True, refusal=deploy.refusal, resumable=True,
+             steps=(
+                 Step("platform GREEN, execution NORMAL; the release and the last update noted", 60, deploy.baseline),
+                 Step("scalper-update deploys a signed throwaway commit (rolling restart, health gate)", 1800,
+                      deploy.deployed),
+                 Step("the new version shows: all five restarted", 120, deploy.new_version),
+                 Step("scalper-update back on the tracked branch's head, GREEN and NORMAL", 1800, deploy.back),
+                 Step("no request refused, no bus message lost", 120, deploy.nothing_lost),
+             )),
     _crash("market", title="3. market service crashes: restart, SAFE, recovery, NORMAL",
            hold="module:market"),
     Scenario(key="private-ws-drop", title="4. Private WS drops: SAFE, CRIT alert, resync, NORMAL",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import time
@@ -42,6 +43,8 @@ class Runner:
         """Why this scenario may not run now, or "" when it may."""
         if scenario.sim_only and self.rt.settings.execution_mode is not ExecutionMode.SIM:
             return f"{scenario.key} injects faults or trades: it runs only when EXECUTION_MODE is SIM"
+        if scenario.refusal is not None and (why := scenario.refusal(self.rt)):
+            return why
         if self.task is not None and not self.task.done():
             return "another scenario run is in progress"
         return ""
@@ -70,11 +73,17 @@ class Runner:
         return {}
 
     async def close_interrupted(self) -> list[str]:
-        """At start: a run still RUNNING was cut off by the dashboard stopping; it ends RED, saying so."""
+        """At start: a run still RUNNING was cut off by the dashboard stopping; it ends RED, saying so, unless
+        its scenario is resumable (a deploy restarts the dashboard): that one goes on in this process."""
         cut = []
         for raw in (await self.rt.bus.redis.hgetall(c.SCENARIO_RUNS_KEY)).values():
             run = msgspec.json.decode(raw, type=RunRecord)
             if run.status != "RUNNING":
+                continue
+            scenario = SCENARIOS.get(run.scenario)
+            if scenario is not None and scenario.resumable and (self.task is None or self.task.done()):
+                log.info("scenario_resumed", extra={"ctx": {"scenario": run.scenario, "run_id": run.run_id}})
+                self.task = asyncio.create_task(self._run(scenario, run), name=f"scenario-{run.scenario}")
                 continue
             for record in run.steps:
                 if record.outcome == "running":
@@ -88,9 +97,13 @@ class Runner:
     async def _run(self, scenario: Scenario, run: RunRecord) -> None:
         """Each step in turn until one fails; GREEN when none did. The run is saved after every change."""
         ctx = Context(rt=self.rt, monitor=self.monitor, alerts=self.alerts, run_id=run.run_id,
-                      params=dict(run.params))
+                      params=dict(run.params), facts=json.loads(run.resume or "{}"), figures=dict(run.figures),
+                      report=dict(run.report), files=list(run.files))
         for step, record in zip(scenario.steps, run.steps):
-            record.outcome, record.start_ns = "running", now_ns()
+            if record.outcome == "ok":  # done before a dashboard restart (a resumed run)
+                continue
+            if record.outcome != "running":
+                record.outcome, record.start_ns = "running", now_ns()
             await self._save(run)
             try:
                 record.detail = await _until(step, ctx)
@@ -100,6 +113,8 @@ class Runner:
                 run.errors.append(f"{step.name}: {record.detail}")
             record.end_ns = now_ns()
             run.figures, run.report, run.files = dict(ctx.figures), dict(ctx.report), list(ctx.files)
+            if scenario.resumable:
+                run.resume = json.dumps(ctx.facts)
             if record.outcome == "failed":
                 break
         failed = any(s.outcome == "failed" for s in run.steps)

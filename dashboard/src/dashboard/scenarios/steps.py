@@ -64,5 +64,7 @@ class Scenario:
     steps: tuple[Step, ...]
     sim_only: bool = False  # injects faults or trades: refused unless EXECUTION_MODE is SIM
     cleanup: Callable[[Context], Awaitable[str]] | None = None  # after a failed step: undo what the run set
+    refusal: Callable[[Runtime], str] | None = None  # why this host cannot run it ("" when it can)
+    resumable: bool = False  # its run goes on after a dashboard restart (facts kept as JSON in the run)
     # the run's parameters from what the operator gave and DATA_DIR; ValueError naming a bad field
     prepare: Callable[[dict[str, str], Path], dict[str, str]] | None = None
