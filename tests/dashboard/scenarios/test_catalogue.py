@@ -49,7 +49,12 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
         return done
 
     try:
-        run("full-boot")
+        done = run("full-boot")
+        stopped, started, green, normal = (s["detail"] for s in done["steps"])
+        assert stopped.startswith("make run (supervisor none): no systemd units here"), stopped
+        assert started == "make run: nothing to start, the supervisor started the services"
+        assert green == "5 services GREEN" and "execution NORMAL" in normal, (green, normal)
+        assert "newest recovery plan: start ok" in normal, normal
         for service in ("market", "strategy"):
             old = cluster.procs[service]
             done = run(f"{service}-crash")

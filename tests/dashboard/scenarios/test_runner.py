@@ -39,11 +39,14 @@ def test_a_run_cut_off_by_a_dashboard_stop_ends_red_at_the_next_start(redis_url,
 
 @pytest.mark.parametrize("mode", [ExecutionMode.DRY, ExecutionMode.LIVE])
 async def test_fault_and_trading_scenarios_are_refused_unless_sim(mode):
-    rt = SimpleNamespace(settings=SimpleNamespace(execution_mode=mode))
+    rt = SimpleNamespace(settings=SimpleNamespace(execution_mode=mode), supervisor="supervisord")
     runner = Runner(rt=rt, monitor=None, alerts=None)
     for key in ("deploy", "market-crash", "private-ws-drop", "strategy-crash", "rapid-fire"):
         assert "only when EXECUTION_MODE is SIM" in runner.refusal(SCENARIOS[key])
-    assert runner.refusal(SCENARIOS["full-boot"]) == ""
+    assert runner.refusal(SCENARIOS["full-boot"]) == ""  # under make run it only checks the platform
+    rt.supervisor = "systemd"
+    assert runner.refusal(SCENARIOS["full-boot"]) == ("full-boot stops the platform's services under systemd: "
+                                                      "it runs only when EXECUTION_MODE is SIM")
     assert runner.refusal(SCENARIOS["replay-isolation"]) == ""  # trades nothing live, sandboxed
 
 

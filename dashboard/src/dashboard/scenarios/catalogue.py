@@ -10,7 +10,7 @@ from __future__ import annotations
 from common.schemas import Severity
 
 from common import constants as c
-from dashboard.scenarios import checks, deploy, rapid_fire, replay_isolation
+from dashboard.scenarios import checks, deploy, full_boot, rapid_fire, replay_isolation
 from dashboard.scenarios.steps import Scenario, Step
 
 
@@ -27,8 +27,15 @@ def _crash(service: str, *, title: str, hold: str) -> Scenario:
 
 
 SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
-    Scenario(key="full-boot", title="1. Full boot: all five services GREEN",
-             steps=(Step("five services GREEN", 60, checks.all_green),)),
+    Scenario(key="full-boot", title="1. Full boot: from stopped, scalper.target, five GREEN, NORMAL after "
+             "reconciliation", refusal=full_boot.refusal, steps=(
+                 Step("the four other services stopped (systemd), or make run's running platform", 60,
+                      full_boot.stopped),
+                 Step("systemctl start scalper.target", 60, full_boot.started),
+                 Step("five services GREEN", 120, full_boot.five_green),
+                 Step("failover manager NORMAL after reconciliation (READY alert if any)", 120,
+                      full_boot.normal_after_reconciliation),
+             )),
     Scenario(key="deploy", title="2. Deploy: a throwaway commit through the auto-update, no refused request, no "
              "lost message, back to the tracked branch", sim_only=True, refusal=deploy.refusal, resumable=True,
              steps=(
