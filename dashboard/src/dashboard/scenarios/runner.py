@@ -126,15 +126,17 @@ class Runner:
         await self._save(run)
 
     async def _save(self, run: RunRecord) -> None:
-        """The run into Redis; only the newest KEEP_RUNS are kept."""
+        """The run into Redis; only the newest KEEP_RUNS are kept, and the files of the runs kept."""
         redis = self.rt.bus.redis
         await redis.hset(c.SCENARIO_RUNS_KEY, run.run_id, msgspec.json.encode(run))
         old = sorted(await redis.hkeys(c.SCENARIO_RUNS_KEY))[:-KEEP_RUNS]
         if old:
             await redis.hdel(c.SCENARIO_RUNS_KEY, *old)
-            for run_id in old:  # their files go with them
-                shutil.rmtree(replay_isolation.run_dir(self.rt.settings.data_dir, run_id.decode()),
-                              ignore_errors=True)
+        if run.files:  # a run that writes files: those of runs no longer kept (here or by the worker) go
+            kept = {k.decode() for k in await redis.hkeys(c.SCENARIO_RUNS_KEY)}
+            for folder in replay_isolation.run_dir(self.rt.settings.data_dir, "").glob("[0-9]" * 20):
+                if folder.name not in kept:
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _until(step: Step, ctx: Context) -> str:
