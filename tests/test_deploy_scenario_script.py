@@ -82,11 +82,12 @@ def test_the_throwaway_commit_is_signed_on_a_side_ref_the_mirror_fetch_keeps(hos
 @pytest.mark.parametrize("mode", ["LIVE", "DRY"])
 def test_it_is_refused_unless_sim_and_makes_no_commit(host, mode):
     tmp_path, mirror, _, env = host
-    (tmp_path / "scalper.env").write_text(f"BYBIT_NETWORK=testnet\nEXECUTION_MODE={mode}\n")
-    r = scenario(env, "run")
+    (tmp_path / "scalper.env").write_text(f"BYBIT_NETWORK=testnet\nEXECUTION_MODE='{mode}'\n"
+                                          f"DATA_DIR={tmp_path / 'data'}\n")
+    r = scenario({k: v for k, v in env.items() if k != "OUT"}, "run")  # OUT: under the env file's DATA_DIR
     assert r.returncode == 1
     assert f"refused: EXECUTION_MODE is {mode}, the deploy scenario runs only in SIM" in r.stderr
-    assert '"phase": "refused"' in (tmp_path / "out/progress.json").read_text()
+    assert '"phase": "refused"' in (tmp_path / "data/scenarios/deploy/progress.json").read_text()
     assert subprocess.run(["git", "rev-parse", "--verify", "-q", "refs/scenarios/deploy"], cwd=mirror).returncode == 1
     assert not (tmp_path / "key").exists()
     assert (tmp_path / "allowed_signers").read_text() == ""
