@@ -61,10 +61,10 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
             assert old.returncode == -9 and cluster.procs[service] is not old
             assert done["steps"][1]["detail"] == f"SIGKILL sent to pid {old.pid}"
             assert f"MODULE_CRASH: {service}" in done["steps"][3]["detail"]
-            _assert_fault_figures(done["figures"])
+            _assert_fault_figures(done)
         done = run("private-ws-drop")
         assert "CRIT private WebSocket lost" in done["steps"][2]["detail"]
-        _assert_fault_figures(done["figures"])
+        _assert_fault_figures(done)
         done = run("rapid-fire")
         claim, sent, fills, protection, closes, flat, release = (s["detail"] for s in done["steps"][1:])
         assert claim.startswith("the strategy's entries on BTCUSDT, ETHUSDT paused for the run"), claim
@@ -97,7 +97,12 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
     assert all(f'data-scenario="{key}"' in page for key in SCENARIOS)
 
 
-def _assert_fault_figures(figures: dict) -> None:
-    """A fault run measured when it was detected, when execution was SAFE and when all was back, in order."""
+def _assert_fault_figures(done: dict) -> None:
+    """A fault run measured when it was detected, when execution was SAFE and when all was back, in order,
+    and lost no bus message."""
+    figures = done["figures"]
     assert 0 <= figures["detect_s"] <= figures["recover_s"], figures
     assert 0 <= figures["safe_s"] <= figures["recover_s"], figures
+    assert figures["messages_lost"] == 0 and figures["dead_letters"] == 0, figures
+    assert done["steps"][-1]["detail"] == ("dead letters 0; consumer groups behind: none; trimmed before a group "
+                                           "read them: none")

@@ -49,7 +49,8 @@ async def list_scenarios(request: Request, rt: RuntimeDep) -> dict:
 
 
 @api.get("/runs/{run_id}/files/{name}", responses=models.refusals(404))
-async def run_file(request: Request, run_id: Annotated[str, Path(pattern=r"^[0-9]{20}$")], name: str, user: UserDep):
+async def run_file(request: Request, run_id: Annotated[str, Path(pattern=r"^[0-9]{20}$")], name: str,
+                   user: UserDep):
     """A file a run wrote (scenario 7: the replay's equity.png, report.json, trades.json, sandbox.json,
     replay.log)."""
     path = replay_isolation.run_dir(request.app.state.scenarios.rt.settings.data_dir, run_id) / name

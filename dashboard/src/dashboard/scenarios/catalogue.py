@@ -13,6 +13,9 @@ from common import constants as c
 from dashboard.scenarios import checks, deploy, full_boot, rapid_fire, replay_isolation
 from dashboard.scenarios.steps import Scenario, Step
 
+# The last step of the fault scenarios: what the fault cost the bus.
+LOSSES = Step("no bus message lost: no dead letter, every consumer group caught up", 60, checks.nothing_lost)
+
 
 def _crash(service: str, *, title: str, hold: str) -> Scenario:
     """Kill -9 `service`: RED, execution SAFE for `hold`, back with a new pid, recovery to NORMAL."""
@@ -23,6 +26,7 @@ def _crash(service: str, *, title: str, hold: str) -> Scenario:
         Step(f"execution SAFE ({hold})", 30, checks.safe(hold)),
         Step(f"{service} GREEN again, new pid, restart counted", 120, checks.back(service)),
         Step("recovery plan ok, execution NORMAL", 120, checks.normal),
+        LOSSES,
     ))
 
 
@@ -39,7 +43,8 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
     Scenario(key="deploy", title="2. Deploy: a throwaway commit through the auto-update, no refused request, no "
              "lost message, back to the tracked branch", sim_only=True, refusal=deploy.refusal, resumable=True,
              steps=(
-                 Step("platform GREEN, execution NORMAL; the release and the last update noted", 60, deploy.baseline),
+                 Step("platform GREEN, execution NORMAL; the release and the last update noted", 60,
+                      deploy.baseline),
                  Step("scalper-update deploys a signed throwaway commit (rolling restart, health gate)", 1800,
                       deploy.deployed),
                  Step("the new version shows: all five restarted", 120, deploy.new_version),
@@ -53,9 +58,9 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
                  Step("platform GREEN", 60, checks.all_green),
                  Step("simulator drops the private WS", 10, checks.drop_private_ws),
                  Step("execution SAFE, CRIT alert", 30,
-                      checks.alert_raised(c.EXEC_WS_ALERT, Severity.CRIT,
-                                                          figures=("detect_s", "safe_s"))),
+                      checks.alert_raised(c.EXEC_WS_ALERT, Severity.CRIT, figures=("detect_s", "safe_s"))),
                  Step("recovery plan ok, execution NORMAL", 120, checks.normal),
+                 LOSSES,
              )),
     _crash("strategy", title="5. strategy service crashes: MODULE_CRASH, CRIT alert, recovery",
            hold="module:strategy"),
@@ -72,7 +77,8 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
                  Step("release the symbols: the strategy's entries on them resume", 30, rapid_fire.release),
              ), cleanup=rapid_fire.cleanup),
     Scenario(key="replay-isolation", title="7. Replay/backtest in isolation: same strategy code, sandboxed, "
-             "live platform untouched", prepare=replay_isolation.prepare, cleanup=replay_isolation.cleanup, steps=(
+             "live platform untouched", prepare=replay_isolation.prepare, cleanup=replay_isolation.cleanup,
+             steps=(
                  Step("platform GREEN; live streams, restarts and state noted", 60, replay_isolation.baseline),
                  Step("scalperctl replay started in a sandbox: clean environment, limits, its own directory", 10,
                       replay_isolation.start),

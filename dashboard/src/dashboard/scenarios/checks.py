@@ -10,6 +10,7 @@ import os
 import signal
 
 import psutil
+from redis.exceptions import ResponseError
 from common.bybit.http import BybitHttp
 from common.schemas import Severity, now_ns
 
@@ -170,3 +171,45 @@ async def drop_private_ws(ctx: Context) -> tuple[bool, str]:
     finally:
         await http.aclose()
     return True, f"simulator: {result}"
+
+
+async def nothing_lost(ctx: Context) -> tuple[bool, str]:
+    """No bus message lost since the fault (facts["fault_ns"]); figures `messages_lost` and `dead_letters`."""
+    lost, detail = await bus_losses(ctx, since_ms=ctx.facts["fault_ns"] // 1_000_000)
+    if lost > 0:
+        raise StepFailed(detail)
+    return lost == 0, detail
+
+
+async def bus_losses(ctx: Context, *, since_ms: int) -> tuple[int, str]:
+    """Bus messages lost since `since_ms` (Redis's clock): dead letters on sys.dlq, and entries trimmed from a
+    stream before a consumer group read them (Redis 7 then cannot count the group's lag); while a group has
+    not read or acknowledged everything yet it counts as behind, not lost. (lost, detail); lost is -1 while
+    a group is behind (poll again). Figures `messages_lost` and `dead_letters`."""
+    redis = ctx.rt.bus.redis
+    dead = len(await redis.xrange(c.SYS_DLQ, min=str(since_ms), max="+"))
+    behind, trimmed = {}, []
+    for stream in c.ALL_STREAMS:
+        for g in await _groups(redis, stream):
+            name = f"{stream}/{g['name']}"
+            if "lag" in g and g["lag"] is None:
+                trimmed.append(name)
+            elif n := int(g.get("lag") or 0) + int(g["pending"]):
+                behind[name] = n
+    ctx.figures.update(messages_lost=dead + len(trimmed), dead_letters=dead)
+    detail = (f"dead letters {dead}; consumer groups behind: {behind or 'none'}; trimmed before a group read "
+              f"them: {trimmed or 'none'}")
+    return (-1 if behind else dead + len(trimmed)), detail
+
+
+async def _groups(redis, stream: str) -> list[dict]:
+    """XINFO GROUPS of `stream`, keys and text decoded; none when the stream does not exist."""
+    try:
+        rows = await redis.xinfo_groups(stream)
+    except ResponseError:  # no such key
+        return []
+    return [{_text(k): _text(v) for k, v in row.items()} for row in rows]
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v

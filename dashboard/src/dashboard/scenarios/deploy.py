@@ -21,8 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from common import constants as c
-from dashboard.scenarios.checks import ready_to_trade
+from dashboard.scenarios.checks import bus_losses, ready_to_trade
 from dashboard.scenarios.steps import Context, StepFailed
 from dashboard.scenarios.units import systemctl
 
@@ -51,8 +50,7 @@ async def baseline(ctx: Context) -> tuple[bool, str]:
     ok, detail = await ready_to_trade(ctx)
     if not ok:
         return False, detail
-    ctx.facts.update(release=_release(), instances=_instances(ctx), dlq=await _last_id(ctx, c.SYS_DLQ),
-                     t0=time.time())
+    ctx.facts.update(release=_release(), instances=_instances(ctx), t0=time.time())
     if last := _last_update():
         ctx.report["last_update"] = last
     return True, f"{detail}; release {ctx.facts['release'][:12] or 'unknown'}; last update: {last or 'none'}"
@@ -93,13 +91,14 @@ async def new_version(ctx: Context) -> tuple[bool, str]:
 
 
 async def back(ctx: Context) -> tuple[bool, str]:
-    """The tracked branch's head runs again (scalper-update without --ref), GREEN and NORMAL: a quiet cluster."""
+    """The tracked branch's head runs again (scalper-update without --ref), GREEN and NORMAL: a quiet
+    cluster for the next scenario."""
     p = _progress(out_dir(ctx))
     if p.get("phase") != "done":
         return False, f"root side: {p.get('phase')}"
     if p.get("back") != ctx.facts["release"] or _release() != ctx.facts["release"]:
-        raise StepFailed(f"not back on {ctx.facts['release'][:12]}: scalper-update gave {p.get('back')}, current "
-                         f"is {_release()[:12]}; see {out_dir(ctx)}/back.log")
+        raise StepFailed(f"not back on {ctx.facts['release'][:12]}: scalper-update gave {p.get('back')}, "
+                         f"current is {_release()[:12]}; see {out_dir(ctx)}/back.log")
     ok, detail = await ready_to_trade(ctx)
     if ok:
         ctx.figures["back_s"] = round(float(p["ts"]) - ctx.facts["t0"], 1)
@@ -107,29 +106,17 @@ async def back(ctx: Context) -> tuple[bool, str]:
 
 
 async def nothing_lost(ctx: Context) -> tuple[bool, str]:
-    """No request refused by the dashboard's listener during both rolls; no bus message lost: no dead letter
-    since the start, every consumer group caught up (nothing unread, nothing unacknowledged)."""
+    """No request refused by the dashboard's listener during both rolls; no bus message lost since the start
+    (checks.bus_losses: no dead letter, no stream trimmed past a consumer group, every group caught up)."""
     probe = json.loads((out_dir(ctx) / "probe.json").read_text())
     ctx.figures.update(requests_sent=probe["sent"], requests_refused=probe["refused"],
                        requests_not_ok=probe["not_ok"])
-    redis = ctx.rt.bus.redis
-    dead = len(await redis.xrange(c.SYS_DLQ, min=f"({ctx.facts['dlq']}", max="+")) \
-        if ctx.facts["dlq"] != "0-0" else await redis.xlen(c.SYS_DLQ)
-    behind, unknown = {}, []
-    for stream in c.ALL_STREAMS:
-        for g in await _groups(redis, stream):
-            name = f"{stream}/{g['name']}"
-            if "lag" in g and g["lag"] is None:  # Redis 7 cannot tell: entries trimmed before this group read them
-                unknown.append(name)
-            elif (n := int(g.get("lag") or 0) + int(g["pending"])):
-                behind[name] = n
-    ctx.figures.update(messages_lost=dead + len(unknown), dead_letters=dead)
+    lost, bus = await bus_losses(ctx, since_ms=int(ctx.facts["t0"] * 1000))
     detail = (f"requests to the dashboard: {probe['sent']} sent, {probe['refused']} refused, {probe['not_ok']} "
-              f"not 200; dead letters {dead}; groups behind {behind or 'none'}; trimmed past a group "
-              f"{unknown or 'none'}")
-    if probe["refused"]:
+              f"not 200; {bus}")
+    if probe["refused"] or lost > 0:
         raise StepFailed(detail)
-    return not behind and not unknown and not dead, detail
+    return lost == 0, detail
 
 
 def _release() -> str:
@@ -168,18 +155,3 @@ def _progress(out: Path) -> dict:
         return json.loads((out / "progress.json").read_text())
     except (OSError, ValueError):
         return {}
-
-
-async def _last_id(ctx: Context, stream: str) -> str:
-    last = await ctx.rt.bus.redis.xrevrange(stream, count=1)
-    return last[0][0].decode() if last else "0-0"
-
-
-async def _groups(redis, stream: str) -> list[dict]:
-    """XINFO GROUPS of `stream`, keys decoded; none when the stream does not exist."""
-    try:
-        rows = await redis.xinfo_groups(stream)
-    except Exception:  # no such stream: no group to be behind
-        return []
-    return [{(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-             for k, v in row.items()} for row in rows]

@@ -39,8 +39,8 @@ def _units(ctx: Context) -> bool:
 async def stopped(ctx: Context) -> tuple[bool, str]:
     """Under systemd: the four other services stopped (once), then seen inactive and RED."""
     if not _units(ctx):
-        return True, (f"make run (supervisor {ctx.rt.supervisor or 'none'}): no systemd units here, the services "
-                      "stay up; the boot checked is the running platform's")
+        return True, (f"make run (supervisor {ctx.rt.supervisor or 'none'}): no systemd units here, the "
+                      "services stay up; the boot checked is the running platform's")
     units = [f"scalper-{s}.service" for s in OTHERS]
     if "fault_ns" not in ctx.facts:
         ctx.facts["fault_ns"] = now_ns()

@@ -61,8 +61,8 @@ async def claim(ctx: Context) -> tuple[bool, str]:
     paused = ctx.service("strategy")["details"].get("entries_paused", "")
     held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)} & set(claimed)
     orders = {json.loads(v).get("symbol") for v in await redis.hvals(c.EXEC_ORDERS_KEY)} & set(claimed)
-    detail = (f"the strategy's entries on {', '.join(claimed)} paused for the run (lapses in {CLAIM_LEASE_S} s); "
-              f"strategy pauses {paused or 'not shown yet'}; positions on them: {sorted(held) or 'none'}, "
+    detail = (f"the strategy's entries on {', '.join(claimed)} paused for the run (lapses in "
+              f"{CLAIM_LEASE_S} s); strategy pauses {paused or 'not shown yet'}; positions on them: {sorted(held) or 'none'}, "
               f"open orders on them: {sorted(orders) or 'none'}")
     return set(claimed) <= set(paused.split(",")) and not held and not orders, detail
 
@@ -88,8 +88,8 @@ async def cleanup(ctx: Context) -> str:
 
 
 async def _pause(ctx: Context, symbols: list[str], *, for_s: int) -> None:
-    await send_control(ctx.rt.bus.redis, command=Command.PAUSE_ENTRIES, target="strategy", issued_by="dashboard",
-                       args={"symbols": ",".join(symbols), "for_s": str(for_s), "why": CLAIMED_BY})
+    await send_control(ctx.rt.bus.redis, command=Command.PAUSE_ENTRIES, target="strategy",
+                       issued_by="dashboard", args={"symbols": ",".join(symbols), "for_s": str(for_s), "why": CLAIMED_BY})
 
 
 async def send(ctx: Context) -> tuple[bool, str]:

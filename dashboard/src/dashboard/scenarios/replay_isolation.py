@@ -55,7 +55,9 @@ def run_dir(data_dir: Path, run_id: str) -> Path:
 def recordings(data_dir: Path) -> list[str]:
     """The recordings an operator may replay from the page: files in DATA_DIR/recordings."""
     folder = Path(data_dir) / RECORDINGS_DIR
-    return sorted(p.name for p in folder.glob("*") if p.is_file() and NAME.match(p.name)) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.glob("*") if p.is_file() and NAME.match(p.name))
 
 
 def prepare(given: dict[str, str], data_dir: Path) -> dict[str, str]:
@@ -147,9 +149,9 @@ async def finished(ctx: Context) -> tuple[bool, str]:
                        replay_max_drawdown_pct=report["max_drawdown_pct"])
     box = json.loads((out / sandbox.SANDBOX_FILE).read_text())
     limits = ", ".join(f"{k} {v}" for k, v in box["outcome"].items())
+    picture = "shown" if "equity.png" in ctx.files else "missing"
     return True, (f"{report['trades']} trades, net P&L {report['pnl_net_usdt']} USDT, max drawdown "
-                  f"{report['max_drawdown_pct']} %; equity picture {'shown' if 'equity.png' in ctx.files else 'missing'}; "
-                  f"sandbox limits (AS {AS_MB} MB, CPU {CPU_S} s, nice +{NICE}): {limits}")
+                  f"{report['max_drawdown_pct']} %; equity picture {picture}; sandbox limits (AS {AS_MB} MB, CPU {CPU_S} s, nice +{NICE}): {limits}")
 
 
 async def isolated(ctx: Context) -> tuple[bool, str]:
@@ -174,8 +176,9 @@ async def isolated(ctx: Context) -> tuple[bool, str]:
     if sum(ours.values()):
         raise StepFailed(f"live streams carry entries stamped in the replay's market time: {ours}")
     ok, green = await all_green(ctx)
-    restarted = [f"{s['name']} {ctx.facts['restarts'][s['name']]} -> {s['restarts']}"
-                 for s in ctx.monitor.snapshot()["services"] if s["restarts"] != ctx.facts["restarts"][s["name"]]]
+    before = ctx.facts["restarts"]
+    restarted = [f"{s['name']} {before[s['name']]} -> {s['restarts']}"
+                 for s in ctx.monitor.snapshot()["services"] if s["restarts"] != before[s["name"]]]
     if restarted:
         raise StepFailed(f"services restarted during the replay: {', '.join(restarted)}")
     if not ok:
@@ -198,7 +201,8 @@ async def _tail(redis, stream: str) -> tuple[str, int]:
 
 async def _live_state(redis) -> dict[str, object]:
     """What the replay must not change: execution's positions and the strategy's risk snapshot."""
-    return {"positions": await redis.hgetall(c.EXEC_POSITIONS_KEY), "risk snapshot": await redis.get(c.STRATEGY_RISK_KEY)}
+    return {"positions": await redis.hgetall(c.EXEC_POSITIONS_KEY),
+            "risk snapshot": await redis.get(c.STRATEGY_RISK_KEY)}
 
 
 def _shown(value) -> str:

@@ -1,5 +1,6 @@
-"""Runs one scenario at a time in the background, step by step, and keeps each run and its steps in Redis
-(SCENARIO_RUNS_KEY) as it progresses; at start, a run cut off by a dashboard stop is closed RED."""
+"""Runs one scenario at a time in the background, step by step, and keeps each run and its steps, measured
+figures and files in Redis (SCENARIO_RUNS_KEY) as it progresses; at start, a run cut off by a dashboard stop
+is closed RED, or goes on when its scenario is resumable (a deploy restarts the dashboard)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ KEEP_RUNS = 50
 
 
 class Refused(Exception):
-    """The scenario may not run now (mode, or another run in progress)."""
+    """The scenario may not run now (mode, this host, or another run in progress)."""
 
 
 

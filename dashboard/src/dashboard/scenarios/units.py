@@ -17,8 +17,9 @@ async def systemctl(*args: str) -> str:
     exe = shutil.which("systemctl")
     if exe is None:
         raise StepFailed("no systemctl on this host")
-    proc = await asyncio.create_subprocess_exec(exe, "--no-ask-password", *args, stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    proc = await asyncio.create_subprocess_exec(
+        exe, "--no-ask-password", *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), SYSTEMCTL_TIMEOUT_S)
     except TimeoutError:
