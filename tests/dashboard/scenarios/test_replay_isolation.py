@@ -8,18 +8,19 @@ import pytest
 import redis
 
 from common import constants as c
-from tests.dashboard.conftest import Dashboard, dashboard_up
+from tests.browser import chromium, needs_chromium
+from tests.dashboard.conftest import Dashboard, dashboard_up, logged_in_context
 from tests.support import wait_until
 
 pytestmark = pytest.mark.platform
 
 
-def test_a_replay_runs_sandboxed_beside_the_live_platform_and_leaves_it_untouched(cluster):
+def _replay(cluster, **form: str) -> tuple[Dashboard, object, dict]:
+    """The dashboard, an admin session and the finished replay-isolation run started with `form`."""
     d = Dashboard(cluster.base, cluster.env, cluster.procs["dashboard"])
     wait_until(lambda: dashboard_up(d.base), timeout=30, interval=0.2, what="dashboard /healthz")
     admin = d.session()
-    r = admin.post("/api/scenarios/replay-isolation/run", data={"seed": "3", "minutes": "2"},
-                   headers={"X-CSRF-Token": d.csrf(admin)})
+    r = admin.post("/api/scenarios/replay-isolation/run", data=form, headers={"X-CSRF-Token": d.csrf(admin)})
     assert r.status_code == 200, r.text
     run_id = r.json()["run_id"]
 
@@ -27,7 +28,12 @@ def test_a_replay_runs_sandboxed_beside_the_live_platform_and_leaves_it_untouche
         run = next(x for x in admin.get("/api/scenarios").json()["runs"] if x["run_id"] == run_id)
         return run if run["status"] != "RUNNING" else None
 
-    done = wait_until(finished, timeout=300, interval=0.5, what="the replay-isolation run")
+    return d, admin, wait_until(finished, timeout=300, interval=0.5, what="the replay-isolation run")
+
+
+def test_a_replay_runs_sandboxed_beside_the_live_platform_and_leaves_it_untouched(cluster):
+    _, admin, done = _replay(cluster, seed="3", minutes="2")
+    run_id = done["run_id"]
     assert done["status"] == "GREEN", (done["errors"], [(s["name"], s["outcome"], s["detail"]) for s in done["steps"]])
     assert done["params"] == {"seed": "3", "minutes": "2", "profile": "", "recording": ""}
     _, started, replayed, proof = (s["detail"] for s in done["steps"])
@@ -53,3 +59,24 @@ def test_a_replay_runs_sandboxed_beside_the_live_platform_and_leaves_it_untouche
         assert not [k for k in hb.keys(c.PREFIX + "*") if b"replay" in k]
     finally:
         hb.close()
+
+
+@needs_chromium
+def test_the_page_draws_a_replay_run_with_its_picture_and_no_script_error(cluster):
+    from playwright.sync_api import expect
+
+    d, _, done = _replay(cluster, minutes="1")
+    assert done["status"] == "GREEN", done["errors"]
+    problems: list[str] = []
+    with chromium() as browser:
+        page = logged_in_context(browser, d.base, problems).new_page()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(d.base + "/scenarios")
+        expect(page.locator("#live")).to_have_text("live updates: on", timeout=15_000)  # the runs redrawn by JS
+        run = page.locator(f'#runs div.run[data-run="{done["run_id"]}"]')
+        expect(run.locator("img.equity")).to_be_visible(timeout=15_000)
+        expect(run.locator('span[data-figure="replay_trades"]')).to_be_visible()
+        expect(run.locator('span[data-report="pnl_net_usdt"]')).to_be_visible()
+        assert run.locator("img.equity").evaluate("i => i.naturalWidth > 0 && i.clientWidth <= 390")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0  # nothing sideways
+    assert problems == []

@@ -1,8 +1,21 @@
-// The integration tests page: the runs (timeline, measured figures, errors), refreshed from /api/scenarios
-// every 2 s.
+// The integration tests page: the runs (timeline, measured figures, parameters, report, files, errors),
+// refreshed from /api/scenarios every 2 s.
 "use strict";
 (function () {
   const {el, utc} = Live;
+  // A line of "name value" spans (sorted by name, each with data-<attr>=name), when `values` has any.
+  function named(parent, cls, label, values, attr) {
+    const names = Object.keys(values).sort();
+    if (!names.length) return;
+    const p = el("p", cls, label);
+    names.forEach((k, i) => {
+      const span = el("span", "", k + " " + values[k]);
+      span.dataset[attr] = k;
+      p.appendChild(span);
+      if (i < names.length - 1) p.appendChild(document.createTextNode(" · "));
+    });
+    parent.appendChild(p);
+  }
   function render(runs) {
     const box = document.getElementById("runs");
     box.replaceChildren();
@@ -13,33 +26,13 @@
       const h = el("h3", "", utc(r.start_ns) + " · " + r.title + " · " + r.by + " · ");
       h.appendChild(el("span", "badge status-" + r.status, r.status));
       div.appendChild(h);
-      const names = Object.keys(r.figures).sort();
-      if (names.length) {
-        const p = el("p", "figures", "measured: ");
-        names.forEach((k, i) => {
-          const span = el("span", "", k + " " + r.figures[k]);
-          span.dataset.figure = k;
-          p.appendChild(span);
-          if (i < names.length - 1) p.appendChild(document.createTextNode(" · "));
-        });
-        div.appendChild(p);
-      }
+      named(div, "figures", "measured: ", r.figures, "figure");
       const params = Object.keys(r.params).sort();
       if (params.length) {
         div.appendChild(el("p", "params", "parameters: " +
           params.map((k) => k + "=" + (r.params[k] || "default")).join(", ")));
       }
-      const report = Object.keys(r.report).sort();
-      if (report.length) {
-        const p = el("p", "report", "report: ");
-        report.forEach((k, i) => {
-          const span = el("span", "", k + " " + r.report[k]);
-          span.dataset.report = k;
-          p.appendChild(span);
-          if (i < report.length - 1) p.appendChild(document.createTextNode(" · "));
-        });
-        div.appendChild(p);
-      }
+      named(div, "report", "report: ", r.report, "report");
       if (r.files.length) {
         const base = "/api/scenarios/runs/" + r.run_id + "/files/";
         const p = el("p", "files", "files: ");
