@@ -106,8 +106,10 @@ async def send(ctx: Context) -> tuple[bool, str]:
         symbol, side = plans[i % 2]
         tp, sl = _protection(side, prices[symbol])
         intents.append(manual_intent(side=side, symbol=symbol, qty=str(sizes[symbol]), tp=tp, sl=sl))
-    seconds, micros = await redis.time()  # exec.events' entry ids count in Redis's clock
-    ctx.facts["since_ms"] = seconds * 1000 + micros // 1000
+    # exec.events' entry ids count in Redis's clock: the run's events come after its newest entry (the
+    # dashboard's Redis user may not run TIME)
+    newest = await redis.xrevrange(c.EXEC_EVENTS, count=1)
+    ctx.facts["since_ms"] = int(newest[0][0].split(b"-")[0]) if newest else 0
     start = time.perf_counter()
     for intent in intents:
         await send_manual_order(redis, intent)
