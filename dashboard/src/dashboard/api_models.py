@@ -490,6 +490,8 @@ class ScenarioEntry(BaseModel):
     sim_only: bool
     steps: list[str]
     refusal: str  # why it may not run now, "" when it may
+    params: dict[str, str]  # the parameters it takes, with their defaults (a run's form fields)
+    choices: dict[str, list[str]]  # a parameter's allowed values, where they are a list (recordings)
 
 
 ScenarioRun = mirror(RunRecord, "ScenarioRun")

@@ -3,7 +3,7 @@
 SCHEMA_VERSION changelog:
   1: first version; since then, added with defaults (older readers ignore them): Heartbeat.supervisor,
      Command.RESTART (a reader without it dead-letters the command: deploy all services together),
-     Command.RUN_JOB, Command.PROFILE_DECISION.
+     Command.RUN_JOB, Command.PROFILE_DECISION, Command.PAUSE_ENTRIES.
   2: Heartbeat.boot_id, a random id drawn at each process start, and Heartbeat.instance(): a restart
      is seen however quick it is, even where pid and start time repeat (pid 1 in a container, a
      coarse clock); a v1 heartbeat has no boot_id and is told apart by pid and start time.
@@ -41,6 +41,9 @@ class Command(StrEnum):
     RESTART = "restart"  # one named service: stop gracefully so that its supervisor starts it again
     RUN_JOB = "run_job"  # worker: args {"job": name}; the run record carries the command_id as its trigger
     PROFILE_DECISION = "profile_decision"  # worker: args {"profile", "version", "decision" (ProfileDecision)}
+    # strategy: args {"symbols": "A,B", "for_s": seconds (0 lifts it), "why"}: no new entry on those symbols
+    # until it lapses (a scenario claiming them for its own orders); exits and protection go on
+    PAUSE_ENTRIES = "pause_entries"
 
 
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
