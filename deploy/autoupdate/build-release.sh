@@ -32,5 +32,6 @@ mapfile -t members < <("$PYTHON" -c 'import tomllib; print(*tomllib.load(open("p
 for s in market strategy execution dashboard worker; do
   [[ -x $D/venv/bin/scalper-$s ]] || { echo "release $COMMIT: venv/bin/scalper-$s is missing" >&2; exit 1; }
 done
+echo "$COMMIT" >"$D/RELEASE"   # the release each service reports in its heartbeat (common.lifecycle)
 touch "$D/.complete"
 echo "release $COMMIT: built in $D"

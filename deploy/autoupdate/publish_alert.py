@@ -35,7 +35,7 @@ def main() -> None:
     p.add_argument("--title", required=True)
     p.add_argument("--detail", default="")
     args = p.parse_args()
-    asyncio.run(publish(settings=config.load(args.env_file), severity=Severity(args.severity),
+    asyncio.run(publish(settings=config.load(args.env_file, service="scalperctl"), severity=Severity(args.severity),
                         title=args.title, detail=args.detail))
 
 

@@ -109,6 +109,9 @@ CONF
 $START_REDIS || say "Redis: the one REDIS_URL names"
 $START_SIM && say "simulated exchange: $BYBIT_REST_URL (seed ${SCALPER_SIM_SEED:-7}, symbols $SIM_SYMBOLS)"
 say "dashboard: $DASHBOARD_URL  (logs in $VAR/log/, status: uv run scalperctl status, stop: Ctrl-C)"
+# The release every service reports in its heartbeat: this checkout's commit (none outside git).
+SCALPER_RELEASE=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) || SCALPER_RELEASE=""
+export SCALPER_RELEASE
 unset_secrets=()
 for name in $SECRET_VARS; do unset_secrets+=(-u "$name"); done
 exec env "${unset_secrets[@]}" "$ROOT/.venv/bin/supervisord" -n -c "$conf"

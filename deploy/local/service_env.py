@@ -25,7 +25,7 @@ REDIS_USERS = ("market", "strategy", "execution", "dashboard", "worker", "scalpe
 # the local sandbox with no setup (the services never use it).
 SIM_ACCOUNT = frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"})  # the simulator's account, no real key
 SANDBOX_DEFAULT = ("user default on nopass resetchannels &* resetkeys ~* "
-                   "+@all -@admin -flushall -flushdb -swapdb")
+                   "+@all -@admin -flushall -flushdb -swapdb +client|list")
 
 
 def write_private(path: Path, text: str) -> None:

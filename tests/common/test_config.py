@@ -47,6 +47,7 @@ def test_defaults_are_a_safe_sim_setup(tmp_path):
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG"),
     ({"SERVICE_CLUSTER_ID": "a b"}, "SERVICE_CLUSTER_ID", "pattern"),
     ({"WEB_PROT": "8080"}, "WEB_PROT", "unknown key"),
+    ({"DEPLOY_OPT_DIR": "opt"}, "DEPLOY_OPT_DIR", "absolute path"),
 ])
 def test_a_bad_value_names_its_key_and_the_problem(tmp_path, values, key, problem):
     with pytest.raises(ConfigError) as err:
@@ -71,6 +72,15 @@ def test_live_requires_of_each_service_only_the_secrets_it_receives(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.load(path, service="dashboard")
     assert err.value.key == "ADMIN_PASSWORD_HASH"
+
+
+def test_every_secret_goes_to_some_program_and_scalperctl_needs_only_its_redis_user(tmp_path):
+    """The split (service_secrets.json, read by make run and the Ansible role alike) covers every secret
+    key; the operator's CLI in LIVE needs no Bybit key nor admin hash (its env file on a host has none)."""
+    assert set().union(*config.SERVICE_SECRETS.values()) == config.SECRET_KEYS
+    path = tmp_path / "scalperctl.env"
+    path.write_text("EXECUTION_MODE=LIVE\nREDIS_URL=redis://scalperctl:pw@127.0.0.1:6379/0\n")
+    assert config.load(path, service="scalperctl").execution_mode is ExecutionMode.LIVE
 
 
 def test_a_mistyped_key_is_named_but_its_value_never_echoed(tmp_path):
@@ -108,6 +118,9 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     ("worker", {"EXECUTION_MODE": "YOLO"}, "EXECUTION_MODE"),
     ("worker", {"WORKER_METRICS_PORT": "99999"}, "WORKER_METRICS_PORT"),
     ("worker", {"ADMIN_PASSWORD_HASH": SECRET}, "ADMIN_PASSWORD_HASH"),
+    ("dashboard", {"DEPLOY_STATE_DIR": "var/deploy"}, "DEPLOY_STATE_DIR"),
+    ("dashboard", {"TELEGRAM_SUMMARY_TIME": "24:00"}, "TELEGRAM_SUMMARY_TIME"),
+    ("dashboard", {"TELEGRAM_TIMEZONE": "Mars/Olympus_Mons"}, "TELEGRAM_TIMEZONE"),
 ])
 def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, service, env, key):
     proc = subprocess.run([str(VENV_BIN / f"scalper-{service}")], env=service_env(redis_url, **env),

@@ -37,6 +37,32 @@ def test_config_check_names_the_bad_key_and_exits_78(tmp_path, redis_url):
     assert r.returncode == 78 and "WEB_PORTT: unknown key" in r.stderr
 
 
+def test_config_check_of_one_service_reads_its_own_file_after_the_shared_one(tmp_path, redis_url):
+    """What the auto-update checks before a switch: each service's settings as systemd gives them, the
+    shared file then the service's own (which wins), only that service's secrets required."""
+    shared, own = tmp_path / "scalper.env", tmp_path / "execution.env"
+    shared.write_text("EXECUTION_MODE=LIVE\nWEB_PORT=8080\n")
+    own.write_text("BYBIT_API_KEY=k\nBYBIT_API_SECRET=s\nREDIS_URL=redis://execution:pw@127.0.0.1:6379/0\n")
+    env = service_env(redis_url)
+
+    def check(*args: str):
+        return scalperctl("config", "check", *args, env=env)
+
+    market = check("--service", "market", "--env-file", str(shared), "--env-file", str(tmp_path / "market.env"))
+    assert market.returncode == 78 and "market.env does not exist" in market.stderr
+    (tmp_path / "market.env").write_text("REDIS_URL=redis://market:pw@127.0.0.1:6379/0\n")
+    market = check("--service", "market", "--env-file", str(shared), "--env-file", str(tmp_path / "market.env"))
+    assert market.returncode == 0, market.stderr  # LIVE without Bybit keys: market never gets them
+    r = check("--service", "execution", "--env-file", str(shared), "--env-file", str(own))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["settings"]["REDIS_URL"] == "redis://execution:********@127.0.0.1:6379/0"
+    r = check("--service", "execution", "--env-file", str(shared), "--env-file", str(tmp_path / "market.env"))
+    assert r.returncode == 78 and "BYBIT_API_KEY: required when EXECUTION_MODE=LIVE" in r.stderr
+    own.write_text("BYBIT_API_KEYY=k\n")  # a typo systemd's environment would silently ignore
+    r = check("--service", "execution", "--env-file", str(shared), "--env-file", str(own))
+    assert r.returncode == 78 and "BYBIT_API_KEYY: unknown key (typo?)" in r.stderr
+
+
 def test_config_check_never_prints_secrets(tmp_path, redis_url):
     env_file = tmp_path / "live.env"
     env_file.write_text("EXECUTION_MODE=LIVE\nBYBIT_API_KEY=key-VISIBLE-NOT\nBYBIT_API_SECRET=sec-HIDDEN\n"

@@ -58,6 +58,7 @@ PAGES = [
     "/signals",
     "/profiles",
     "/jobs",
+    "/deploys",
     "/config",
     "/scenarios",
 ]

@@ -106,6 +106,7 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(dashboard, redis_url, a
         page.screenshot(path=str(tmp_path / f"overview-{width}x{height}.png"), full_page=True)
         page.goto(dashboard.base + "/trades")
         expect(page.locator("#pnl-chart canvas")).to_be_visible(timeout=15_000)  # the P&L curve is drawn
+        expect(page.locator("#equity-chart canvas")).to_be_visible(timeout=15_000)  # and the equity curve
     assert wide == {}, f"pages wider than the window (px): {wide}"
     assert problems == []
 
@@ -121,7 +122,8 @@ def test_on_a_phone_the_navigation_folds_and_buttons_are_tap_sized(dashboard, ad
     expect(trades_link).to_be_hidden()
     page.click("label.nav-button")
     expect(trades_link).to_be_visible()
-    for selector in ("label.nav-button", "#trade-filter button", "#csv", 'header form button[type="submit"]'):
+    for selector in ("label.nav-button", "#trade-filter button", "#csv", "#equity-period",
+                     'header form button[type="submit"]'):
         box = page.locator(selector).bounding_box()
         assert box["height"] >= TAP_PX, (selector, box)
     page.set_viewport_size({"width": 1280, "height": 800})

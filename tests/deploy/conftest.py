@@ -178,7 +178,10 @@ def playbook_vars(box: Sandbox, **overrides) -> dict:
             "BYBIT_WS_PRIVATE_URL": f"ws://{box.admin_ip}:{SIM_PORT}/v5/private",
         },
         "scalper_secrets": {"BYBIT_API_KEY": SIM_KEY, "BYBIT_API_SECRET": SIM_SECRET,
-                            "ADMIN_USERNAME": ADMIN, "ADMIN_PASSWORD_HASH": ADMIN_HASH},
+                            "ADMIN_USERNAME": ADMIN, "ADMIN_PASSWORD_HASH": ADMIN_HASH,
+                            "SESSION_SECRET": "sandbox-session-secret-" + "s" * 26, "METRICS_TOKEN": "sandbox-metrics"},
+        # one Redis password from the vault; the host makes and keeps the others
+        "scalper_redis_passwords": {"readonly": "sandbox-readonly-Pa55/word"},
         "app_health_bound_s": HEALTH_BOUND_S,
         "autoupdate_on_calendar": UPDATE_CALENDAR,
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",

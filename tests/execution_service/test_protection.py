@@ -88,3 +88,27 @@ def test_a_position_that_cannot_be_protected_is_alerted_retried_then_closed_and_
     assert ("WARN", "TP/SL failed on BTCUSDT, retrying") in alerts
     assert ("CRIT", "position BTCUSDT cannot be protected: closed (policy close)") in alerts
     assert _protected(execution, "ETHUSDT")
+
+
+def _unprotected(execution) -> float | None:
+    """scalper_exec_positions_unprotected as execution's /metrics shows it now."""
+    line = next((ln for ln in execution.metrics().splitlines() if ln.startswith("scalper_exec_positions_unprotected ")),
+                None)
+    return float(line.split()[1]) if line else None
+
+
+def test_a_position_left_bare_shows_in_the_unprotected_gauge_until_it_is_gone(execution):
+    """The gauge Prometheus alerts on (ScalperPositionUnprotected): a long that cannot get its SL (150 %
+    below entry) under the policy `alert` stays bare and counts 1, a protected short does not count;
+    once the long is closed by hand the gauge is back to 0."""
+    execution.env.update(EXEC_DEFAULT_SL_PCT="150", EXEC_UNPROTECTED_POLICY="alert")
+    execution.start().wait_state("NORMAL")
+    assert wait_until(lambda: _unprotected(execution) == 0, timeout=20, what="the gauge after the first poll")
+    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Market", "qty": "0.01"})
+    execution.post("/v5/order/create", {"symbol": "ETHUSDT", "side": "Sell", "orderType": "Market", "qty": "0.1"})
+    wait_until(lambda: _protected(execution, "ETHUSDT"), timeout=BOUND_S + POLL_S + 5, what="the short protected")
+    wait_until(lambda: _unprotected(execution) == 1, timeout=20, what="the bare long counted")
+    execution.post("/v5/order/create", {"symbol": "BTCUSDT", "side": "Sell", "orderType": "Market", "qty": "0.01",
+                                        "reduceOnly": True})
+    wait_until(lambda: _unprotected(execution) == 0, timeout=20, what="the gauge back to 0 once the long is closed")
+    assert _protected(execution, "ETHUSDT")

@@ -218,6 +218,38 @@ def test_no_entry_is_armed_while_execution_is_safe(strategy):
     assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["ETHUSDT"]
 
 
+def test_paused_entries_on_a_symbol_let_the_other_symbols_and_the_end_of_the_pause_in(strategy):
+    start, r = strategy
+    start()
+    control(r, Command.PAUSE_ENTRIES, symbols="BTCUSDT", for_s="600", why="scenario rapid-fire")
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("entries_paused") == "BTCUSDT", timeout=10,
+               what="the pause in the heartbeat")
+    t0 = now_s_ms()
+    publish(r, path("BTCUSDT", start_ms=t0))
+    publish(r, path("ETHUSDT", start_ms=t0, base=2000.0))
+    assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["ETHUSDT"]
+    assert any("entry blocked: entries paused by test: scenario rapid-fire" in reason
+               for s in read(r, c.STRATEGY_SIGNALS, Signal) if s.symbol == "BTCUSDT" for reason in s.reasons)
+
+    control(r, Command.PAUSE_ENTRIES, symbols="BTCUSDT", for_s="0")
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("entries_paused") == "none", timeout=10,
+               what="the pause lifted")
+    publish(r, path("BTCUSDT", start_ms=t0 + 60_000))
+    assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["ETHUSDT", "BTCUSDT"]
+
+
+def test_a_pause_lapses_by_itself(strategy):
+    start, r = strategy
+    start()
+    control(r, Command.PAUSE_ENTRIES, symbols="BTCUSDT,ETHUSDT", for_s="1")
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("entries_paused") == "BTCUSDT,ETHUSDT", timeout=10,
+               what="the pause in the heartbeat")
+    wait_until(lambda: (h := heartbeat(r)) and h.details.get("entries_paused") == "none", timeout=10,
+               what="the pause lapsed")
+    publish(r, path("BTCUSDT", start_ms=now_s_ms()))
+    assert [i.symbol for i in read(r, c.EXEC_INTENTS, OrderIntent)] == ["BTCUSDT"]
+
+
 def _ledgers(r) -> dict:
     return json.loads(r.get(c.STRATEGY_RISK_KEY))["ledgers"]
 

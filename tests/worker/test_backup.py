@@ -40,6 +40,11 @@ def metrics_port(log):
     return json.loads(line)["metrics_port"]
 
 
+def metric(body: str, name: str) -> float:
+    """The value of an unlabelled metric in a /metrics body."""
+    return float(next(line for line in body.splitlines() if line.startswith(f"{name} ")).split()[1])
+
+
 def test_a_backup_restores_equal_to_its_source(redis_server, redis_url, tmp_path):
     client = redis_server.client()
     data = tmp_path / "data"
@@ -59,6 +64,8 @@ def test_a_backup_restores_equal_to_its_source(redis_server, redis_url, tmp_path
         body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port(log)}/metrics", timeout=5).read().decode()
         assert 'scalper_worker_job_runs_total{job="backup",outcome="ok"} 1.0' in body
         assert f"scalper_worker_backup_bytes {float(record['bytes'])}" in body
+        verified_ts = archive.verified(path.parent, path.name)["ts"]
+        assert metric(body, "scalper_worker_backup_last_verified_timestamp_seconds") == verified_ts
     finally:
         stop(proc)
 
@@ -121,11 +128,19 @@ def test_a_failed_backup_is_recorded_and_raises_a_crit_alert(redis_server, redis
     blocker.write_text("")
     proc = start_worker(worker_env(redis_url, tmp_path / "data", BACKUP_DIR=str(blocker / "backups")),
                         tmp_path / "worker.log", client)
+    url = f"http://127.0.0.1:{metrics_port(tmp_path / 'worker.log')}/metrics"
     try:
+        before = urllib.request.urlopen(url, timeout=5).read().decode()
         record = run_job(client, c.JOB_BACKUP)
+        body = urllib.request.urlopen(url, timeout=5).read().decode()
     finally:
         stop(proc)
     assert record["outcome"] == "failed" and "not-a-dir" in record["error"]
+    # what Prometheus alerts on (ScalperJobFailed: an increase, so the counter is exported at 0 from the
+    # start), and no verified backup is claimed
+    assert 'scalper_worker_job_runs_total{job="backup",outcome="failed"} 0.0' in before
+    assert 'scalper_worker_job_runs_total{job="backup",outcome="failed"} 1.0' in body
+    assert metric(body, "scalper_worker_backup_last_verified_timestamp_seconds") == 0
     alerts = [decode(f[c.PAYLOAD_FIELD]) for _, f in client.xrange(c.SYS_ALERTS)]
     assert any(isinstance(a, Alert) and a.key == "job:backup" and a.severity is Severity.CRIT for a in alerts)
     assert json.loads(client.hget(c.WORKER_JOBS_KEY, c.JOB_BACKUP))["failures"] == 1

@@ -7,6 +7,7 @@ over the file. Secrets are `SecretStr`, so they never show in `repr`, logs or pa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -14,11 +15,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common import deploy_history
 from common.bybit.enums import TriggerBy
 
 EX_CONFIG = 78  # sysexits.h EX_CONFIG; systemd units carry RestartPreventExitStatus=78
@@ -28,6 +31,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 # 0 asks the OS for a free port (tests); metrics can also be switched off with -1.
 MetricsPort = Annotated[int, Field(ge=-1, le=65535)]
 _BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class ExecutionMode(StrEnum):
@@ -145,6 +149,11 @@ class Settings(BaseSettings):
     alert_dedup_s: Annotated[float, Field(gt=0)] = 300.0  # the same alert key within this window is one
     alert_rate_per_min: Annotated[int, Field(ge=1)] = 20  # Telegram messages per minute at most
 
+    # Telegram bot (README "Telegram bot"): commands answered in TELEGRAM_CHAT_ID only, the admin chat.
+    telegram_poll_timeout_s: Annotated[int, Field(ge=1, le=50)] = 30  # getUpdates long-poll wait
+    telegram_summary_time: str = ""  # HH:MM of the daily summary in TELEGRAM_TIMEZONE; empty: none
+    telegram_timezone: str = "UTC"  # the operator's IANA time zone (summary time, times in answers)
+
     service_cluster_id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "scalper"
     log_level: LogLevel = LogLevel.INFO
 
@@ -201,6 +210,10 @@ class Settings(BaseSettings):
     web_allowed_hosts: str = ""  # comma-separated Host names (host or host:port); empty: any
     web_max_body_kib: Annotated[int, Field(ge=1, le=10_240)] = 256  # larger request bodies get 413
 
+    # The auto-update's record, which the dashboard's deploys page reads (deploy/autoupdate/scalper-update).
+    deploy_state_dir: Path = deploy_history.STATE_DIR  # history.jsonl and bad-commits
+    deploy_opt_dir: Path = deploy_history.OPT_DIR  # the `current` and `previous` release symlinks
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, v: SecretStr) -> SecretStr:
@@ -213,6 +226,29 @@ class Settings(BaseSettings):
     def _book_depth(cls, v: int) -> int:
         if v not in (50, 200, 500):
             raise ValueError("must be 50, 200 or 500 (the linear orderbook depths Bybit streams)")
+        return v
+
+    @field_validator("deploy_state_dir", "deploy_opt_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        if not v.is_absolute():
+            raise ValueError("must be an absolute path (the auto-update's directories are system-wide)")
+        return v
+
+    @field_validator("telegram_summary_time")
+    @classmethod
+    def _summary_time(cls, v: str) -> str:
+        if v and not _HH_MM.match(v):
+            raise ValueError("must be HH:MM, 00:00 to 23:59 (empty: no daily summary)")
+        return v
+
+    @field_validator("telegram_timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone (an IANA name: Europe/Berlin, UTC, ...)") from None
         return v
 
     @field_validator("session_secret")
@@ -281,6 +317,18 @@ def env_file_path() -> Path:
     return Path(os.environ.get(ENV_FILE_VAR, ".env"))
 
 
+def env_file_values(path: Path) -> dict[str, str]:
+    """An env file's KEY=value lines as the environment systemd's `EnvironmentFile=` would make of them;
+    an unknown key is an error here (in the environment it would be silently ignored)."""
+    if not path.is_file():
+        raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    for key in values:
+        if key.lower() not in Settings.model_fields:
+            raise ConfigError(key.upper(), f"unknown key (typo?) in {path}")
+    return values
+
+
 def load(env_file: Path | None = None, *, file_wins: bool = False, service: str | None = None) -> Settings:
     """Read and check settings; raises ConfigError for the first bad key.
 
@@ -310,15 +358,11 @@ def load(env_file: Path | None = None, *, file_wins: bool = False, service: str 
 SECRET_KEYS = {n.upper() for n, f in Settings.model_fields.items() if f.annotation is SecretStr}
 _SHOWABLE_KEYS = {n.upper() for n in Settings.model_fields} - SECRET_KEYS
 # The secrets each program uses, so each is given only those (make run's supervisord environment, the
-# per-service env files of a systemd deployment). Every other key is no secret and goes to all.
+# per-service env files of a systemd deployment). Every other key is no secret and goes to all. A data
+# file, because the Ansible role that writes the deployment's env files reads the same split.
 SERVICE_SECRETS: dict[str, frozenset[str]] = {
-    "market": frozenset({"REDIS_URL"}),
-    "strategy": frozenset({"REDIS_URL"}),
-    "execution": frozenset({"REDIS_URL", "BYBIT_API_KEY", "BYBIT_API_SECRET"}),
-    "dashboard": frozenset({"REDIS_URL", "ADMIN_PASSWORD_HASH", "SESSION_SECRET", "TELEGRAM_BOT_TOKEN",
-                            "METRICS_TOKEN"}),
-    "worker": frozenset({"REDIS_URL"}),
-    "exchange-sim": frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"}),
+    program: frozenset(keys)
+    for program, keys in json.loads(Path(__file__).with_name("service_secrets.json").read_text()).items()
 }
 
 

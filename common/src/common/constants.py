@@ -153,6 +153,12 @@ EXEC_FUNDING_KEY: Final = f"{PREFIX}exec:funding"  # list of funding executions 
 STRATEGY_EXIT_REFUSED_ALERT: Final = "strategy:exit_refused"  # an exit refused too often: given up
 
 
+def exec_equity_curve_key(resolution: str) -> str:
+    """The wallet's equity sampled per `resolution` ("5m", "1h", "1d"): a sorted set, bounded on every write
+    (common.equity_curve)."""
+    return f"{PREFIX}exec:equity:{resolution}"
+
+
 def exec_unprotected_alert_key(symbol: str) -> str:
     """A position on `symbol` without TP or SL that a TP/SL call failed on, or that stayed bare too long."""
     return f"execution:unprotected:{symbol}"
@@ -249,6 +255,9 @@ DECISION_NEEDS: Final = {ProfileDecision.APPROVE: ProfileVersionStatus.PENDING,
 # dashboard
 # The health monitor's restart counts, kept across dashboard restarts: a hash service -> restarts seen.
 HEALTH_RESTARTS_KEY: Final = f"{PREFIX}health:restarts"
+
+# The Telegram bot's next getUpdates offset (the last handled update_id + 1), kept across restarts.
+TELEGRAM_OFFSET_KEY: Final = f"{PREFIX}dashboard:telegram:offset"
 
 
 def login_throttle_key(who: str) -> str:

@@ -13,9 +13,11 @@ import logging
 import os
 import signal
 import socket
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version as dist_version
+from pathlib import Path
 
 import uvloop
 
@@ -31,6 +33,11 @@ log = logging.getLogger(__name__)
 
 # A critical task that has not shown progress for this long is hung: the watchdog stops pinging.
 TASK_STALL_S = 10.0
+# The release a process runs: this variable (make run exports the checkout's commit), else the file that
+# deploy/autoupdate/build-release.sh writes into the release dir, beside the venv the process runs from.
+RELEASE_VAR = "SCALPER_RELEASE"
+RELEASE_FILE = "RELEASE"
+RELEASE_MAX_CHARS = 64
 
 ControlHook = Callable[[ControlCommand], Awaitable[None]]
 TaskFn = Callable[[Progress], Awaitable[None]]
@@ -39,12 +46,13 @@ TaskFn = Callable[[Progress], Awaitable[None]]
 class Runtime:
     """What a service's modules get from the runner: settings, bus, health, safe mode, hooks."""
 
-    def __init__(self, *, service: str, settings: config.Settings, bus: Bus, version: str,
+    def __init__(self, *, service: str, settings: config.Settings, bus: Bus, version: str, release: str = "",
                  stop: asyncio.Event | None = None) -> None:
         self.service = service
         self.settings = settings
         self.bus = bus
         self.version = version
+        self.release = release  # the release commit, "" when unknown
         self.pid = os.getpid()
         self.start_ts_ns = now_ns()
         self.boot_id = uuid.uuid4().hex  # this process's instance in its heartbeats
@@ -114,7 +122,8 @@ class Runtime:
             status, reason = Status.RED, f"stalled: {', '.join(stalled)}"
         return Heartbeat(
             service=self.service, cluster=self.settings.service_cluster_id, pid=self.pid,
-            start_ts_ns=self.start_ts_ns, ts_ns=now_ns(), version=self.version, status=status, reason=reason,
+            start_ts_ns=self.start_ts_ns, ts_ns=now_ns(), version=self.version, release=self.release,
+            status=status, reason=reason,
             safe_mode=self.safe_mode, consumer_lag=lag, details=self.health.details, supervisor=self.supervisor,
             last_error=self.health.last_error or self.consumer_error(), boot_id=self.boot_id,
         )
@@ -167,14 +176,27 @@ def service_version(dist: str) -> str:
         return "0.0.0"
 
 
+def release_commit() -> str:
+    """The commit this process runs, so the operator sees which release each service is on after a
+    deploy: SCALPER_RELEASE, else RELEASE in the release dir (RELEASES/<commit>/RELEASE beside
+    RELEASES/<commit>/venv, symlinks resolved); "" when neither says (a plain venv)."""
+    text = os.environ.get(RELEASE_VAR, "")
+    if not text.strip():
+        try:
+            text = (Path(sys.prefix).resolve().parent / RELEASE_FILE).read_text()
+        except OSError:
+            return ""
+    return text.strip()[:RELEASE_MAX_CHARS]
+
+
 def run_service(service: str, setup: Callable[[Runtime], Awaitable[None]], *, dist: str) -> None:
     """The console-script entry point of a service; exits with the service's exit code."""
     settings = config.load_or_exit(service=service)
     logs.configure(service, settings.log_level.value)
-    raise SystemExit(uvloop.run(_main(service, settings, setup, service_version(dist))))
+    raise SystemExit(uvloop.run(_main(service, settings, setup, service_version(dist), release_commit())))
 
 
-async def _main(service: str, settings: config.Settings, setup, version: str) -> int:
+async def _main(service: str, settings: config.Settings, setup, version: str, release: str) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -182,8 +204,8 @@ async def _main(service: str, settings: config.Settings, setup, version: str) ->
 
     port = metrics.serve(host=settings.metrics_host, port=settings.metrics_port(service),
                          service=service, version=version)
-    log.info("starting", extra={"ctx": {"version": version, "pid": os.getpid(), "metrics_port": port,
-                                        "mode": settings.execution_mode.value}})
+    log.info("starting", extra={"ctx": {"version": version, "release": release, "pid": os.getpid(),
+                                        "metrics_port": port, "mode": settings.execution_mode.value}})
     bus = Bus(settings.redis_url.get_secret_value(), service=service, maxlen=settings.stream_maxlen)
 
     def report(status: str) -> None:
@@ -196,7 +218,7 @@ async def _main(service: str, settings: config.Settings, setup, version: str) ->
         await bus.close()
         return 0
 
-    rt = Runtime(service=service, settings=settings, bus=bus, version=version, stop=stop)
+    rt = Runtime(service=service, settings=settings, bus=bus, version=version, release=release, stop=stop)
     try:
         rt.safe_mode = await bus.redis.get(c.SAFE_MODE_KEY) == b"1"
         metrics.SAFE_MODE.set(int(rt.safe_mode))

@@ -1,9 +1,8 @@
 """`scalperctl deploy status|history|rollback`: the auto-update's releases and history on this host.
 
-They read what deploy/autoupdate/scalper-update leaves: the `current` and `previous` symlinks under
-/opt/scalper (each names a release dir, `releases/<commit>`), STATE/history.jsonl (one JSON line per
-deploy, refusal or rollback) and STATE/bad-commits (never deployed again). A rollback runs
-scalper-update itself, as root, so the manual path is the tested automatic one. No settings, no Redis.
+They read what deploy/autoupdate/scalper-update leaves, through common.deploy_history (the dashboard's
+deploys page reads it the same way). A rollback runs scalper-update itself, as root, so the manual path
+is the tested automatic one. No settings, no Redis.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import os
 import time
 from pathlib import Path
 
+from common.deploy_history import OPT_DIR, STATE_DIR, history, status
+
 COMMANDS = ("deploy",)
-OPT_DIR = Path("/opt/scalper")
-STATE_DIR = Path("/var/lib/scalper-deploy")
 UPDATER = Path("/usr/local/sbin/scalper-update")
 
 
@@ -32,40 +31,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     hi.add_argument("--limit", type=int, default=20)
     sub.add_parser("rollback", help="back to the previous release, health-gated; the current commit is "
                                     "never deployed again (root)")
-
-
-def release(opt_dir: Path, link: str) -> str | None:
-    """The commit a release symlink (`current`, `previous`) points to, or None."""
-    try:
-        return os.readlink(opt_dir / link).rstrip("/").rsplit("/", 1)[-1]
-    except OSError:
-        return None
-
-
-def history(state_dir: Path) -> list[dict]:
-    """The deploy history, newest first; a torn last line (a crash mid-write) is skipped."""
-    try:
-        lines = (state_dir / "history.jsonl").read_text().splitlines()
-    except FileNotFoundError:
-        return []
-    entries = []
-    for line in reversed(lines):
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return entries
-
-
-def status(*, opt_dir: Path, state_dir: Path) -> dict:
-    """What runs, what ran before, the last attempt, and the commits that will not be retried."""
-    try:
-        bad = [c for c in (state_dir / "bad-commits").read_text().split() if c]
-    except FileNotFoundError:
-        bad = []
-    last = next(iter(history(state_dir)), None)
-    return {"current": release(opt_dir, "current"), "previous": release(opt_dir, "previous"),
-            "last": last, "not_retried": bad}
 
 
 def _when(ts: float) -> str:

@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -82,9 +83,15 @@ async def send_command(settings: config.Settings, command: Command, target: str)
     return 0
 
 
-def config_check(env_file: Path | None) -> int:
+def config_check(env_files: list[Path] | None, service: str | None) -> int:
+    """Check the settings a program would run with. Several files: the first is the env file the
+    services read, each later one goes into the environment and wins over it, as systemd's later
+    `EnvironmentFile=` lines do (the deployment's /etc/scalper/<service>.env)."""
+    first, *later = env_files or [None]
     try:
-        settings = config.load(env_file)
+        for path in later:
+            os.environ.update(config.env_file_values(path))
+        settings = config.load(first, service=service)
     except config.ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         return config.EX_CONFIG
@@ -106,7 +113,11 @@ def parser() -> argparse.ArgumentParser:
     rs.add_argument("service", choices=c.SERVICES)
     cf = sub.add_parser("config", help="check or hot-reload the configuration")
     cf.add_argument("action", choices=["check", "reload"])
-    cf.add_argument("--env-file", type=Path, default=None, help="the env file to check (default: as services do)")
+    cf.add_argument("--env-file", type=Path, action="append", default=None,
+                    help="the env file to check (default: as services do); repeat it for a service's own file, "
+                         "which wins (as a later systemd EnvironmentFile=)")
+    cf.add_argument("--service", choices=sorted(config.SERVICE_SECRETS), default=None,
+                    help="check as this program: only the secrets it is given are required")
     for name in ("safe-mode", "config"):
         sub.choices[name].add_argument("--target", default="*", help="one service, or * for all")
     replay.add_parser(sub)
@@ -129,8 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.cmd in deploy.COMMANDS:  # local files and the updater: no settings
         raise SystemExit(deploy.run(args))
     if args.cmd == "config" and args.action == "check":
-        raise SystemExit(config_check(args.env_file))
-    settings = config.load_or_exit()
+        raise SystemExit(config_check(args.env_file, args.service))
+    settings = config.load_or_exit(service="scalperctl")
     if args.cmd in users.COMMANDS:
         raise SystemExit(users.run(args, settings))
     if args.cmd in sim.COMMANDS:

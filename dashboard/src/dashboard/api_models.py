@@ -73,6 +73,7 @@ class ServiceRow(BaseModel):
     status_since_ns: int
     pid: int | None
     version: str | None
+    release: str | None  # the release commit it runs ("" when it does not say; null before a heartbeat)
     uptime_s: float | None
     last_heartbeat_age_s: float | None
     safe_mode: bool | None
@@ -114,6 +115,7 @@ class ServiceProcess(ServiceRow):
 
     start_ts_ns: int
     process: ProcessFacts | NoProcessFacts
+    running: str  # version and release for people: "0.1.0 @ 1a2b3c4d5e6f" ("" before a heartbeat)
     restart_refusal: str
 
 
@@ -398,6 +400,50 @@ class Jobs(BaseModel):
     backups: list[Backup]  # newest first
 
 
+# --- deploys ---
+
+
+class DeployEntry(BaseModel):
+    """One line of the auto-update's history: a deploy, a refusal or a rollback (ts in epoch s; `kind`:
+    ok, warn or failed)."""
+
+    ts: float
+    commit: str
+    from_: str = Field(alias="from")  # the release it replaced ("" for the first)
+    outcome: str  # deployed, rolled-back, rollback, unsigned, build-failed, config-refused, failed
+    seconds: float | None
+    detail: str
+    kind: Literal["ok", "warn", "failed"]
+    display: dict[str, str]
+
+
+class Deploys(BaseModel):
+    """The running and previous release, the history newest first, the commits never retried; `no_data`
+    says why there is no history on this host (not deployed by the auto-update)."""
+
+    no_data: str | None
+    state_dir: str
+    current: str | None
+    previous: str | None
+    not_retried: list[str]
+    history: list[DeployEntry]
+    running: dict[str, dict[str, str]]  # service -> version, release, label (from its heartbeats)
+
+
+class LastDeploy(BaseModel):
+    """The newest deploy for the overview, or `no_data` saying why there is none."""
+
+    no_data: str | None = None
+    ts: float | None = None
+    commit: str | None = None
+    from_: str | None = Field(None, alias="from")
+    outcome: str | None = None
+    seconds: float | None = None
+    detail: str | None = None
+    kind: str | None = None
+    display: dict[str, str] = {}
+
+
 # --- alerts ---
 
 
@@ -444,6 +490,8 @@ class ScenarioEntry(BaseModel):
     sim_only: bool
     steps: list[str]
     refusal: str  # why it may not run now, "" when it may
+    params: dict[str, str]  # the parameters it takes, with their defaults (a run's form fields)
+    choices: dict[str, list[str]]  # a parameter's allowed values, where they are a list (recordings)
 
 
 ScenarioRun = mirror(RunRecord, "ScenarioRun")

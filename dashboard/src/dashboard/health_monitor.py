@@ -57,6 +57,7 @@ class ServiceView:
             "status_since_ns": self.status_since_ns,
             "pid": hb.pid if hb else None,
             "version": hb.version if hb else None,
+            "release": hb.release if hb else None,
             "uptime_s": round((now - hb.start_ts_ns) / 1e9, 1) if hb else None,
             "last_heartbeat_age_s": round((now - hb.ts_ns) / 1e9, 2) if hb else None,
             "safe_mode": hb.safe_mode if hb else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import psutil
 
+from dashboard import running_versions
 from dashboard.health_monitor import HealthMonitor
 
 # A local pid is the service's own process only when it started within this long of the heartbeat's start.
@@ -43,5 +44,6 @@ def service_processes(monitor: HealthMonitor) -> list[dict]:
         view = monitor.services[row["name"]]
         start = view.heartbeat.start_ts_ns if view.heartbeat else 0
         rows.append({**row, "start_ts_ns": start, "process": process_facts(row["pid"], start),
+                     "running": running_versions.label(row["version"], row["release"]),
                      "restart_refusal": restart_refusal(row)})
     return rows

@@ -1,5 +1,5 @@
-"""How a route answers: a rendered page (every page gets the user, the CSRF token, the alert badge and the
-mode banner), or after an action a redirect back to the page or JSON.
+"""How a route answers: a rendered page (every page gets the user, the CSRF token, the alert badge, the
+mode banner and the release the services run), or after an action a redirect back to the page or JSON.
 
 Templates whose name starts with "_" are shared parts (the layout, the facts table), not pages.
 """
@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from dashboard import formatting
+from dashboard import formatting, running_versions
 from dashboard.auth.users import User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -29,6 +29,7 @@ NAV = [
     ("/signals", "signals"),
     ("/profiles", "profiles"),
     ("/jobs", "jobs"),
+    ("/deploys", "deploys"),
     ("/alerts", "alerts"),
     ("/scenarios", "integration tests"),
     ("/config", "config"),
@@ -50,6 +51,7 @@ def render(request: Request, template: str, *, user: User, **ctx):
             "nav": NAV,
             "cluster": state.rt.settings.service_cluster_id,
             "mode": state.rt.settings.execution_mode.value,
+            "release": running_versions.cluster(state.monitor),
             **ctx,
         },
     )

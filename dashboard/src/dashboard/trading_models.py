@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from dashboard.api_models import AlertRecord, ExecutionState, Health, Market
+from dashboard.api_models import AlertRecord, ExecutionState, Health, LastDeploy, Market
 
 
 class PositionRow(BaseModel):
@@ -91,6 +91,21 @@ class Equity(BaseModel):
     display: dict[str, str] = {}
 
 
+class EquitySample(BaseModel):
+    ts_ms: int  # the start of its bucket (UTC)
+    equity: float  # the bucket's newest reading of the wallet's totalEquity (USDT)
+
+
+class EquityCurve(BaseModel):
+    """The wallet's equity over `period`, oldest first, one sample per `resolution_s`; `no_data` when none."""
+
+    period: Literal["day", "week", "month", "year"]
+    resolution_s: int
+    samples: list[EquitySample]
+    no_data: str | None
+    display: dict[str, str]  # last, change, change_pct, high, low, since
+
+
 class LastBackup(BaseModel):
     no_data: str | None = None
     outcome: str | None = None
@@ -112,6 +127,7 @@ class Overview(BaseModel):
     trades: list[RoundTrip]
     alerts: list[AlertRecord]
     backup: LastBackup
+    deploy: LastDeploy
 
 
 class MarketView(Market):

@@ -3,7 +3,8 @@
 Equity is the wallet's `totalEquity`: realised and unrealised PnL, fees and funding all move it. Readings
 come from the private `wallet` topic (dated by the frame's creationTime) and from REST. The UTC day only
 ever moves forward: a late reading dated yesterday is ignored, so it cannot reset today's kill. The
-state is kept in Redis (EXEC_DAILY_LOSS_KEY), so a restart keeps a tripped kill switch tripped.
+state is kept in Redis (EXEC_DAILY_LOSS_KEY), so a restart keeps a tripped kill switch tripped. Every
+reading in order is also sampled into the equity curve (common.equity_curve) the dashboard charts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common import equity_curve
 
 DAY_MS = 86_400_000
 
@@ -76,7 +78,10 @@ class DailyLoss:
         """Account one reading and save the state; the kill reason when this reading trips it."""
         async with self.lock:
             st = await self.load()
+            in_order = ts_ms >= st.ts_ms
             tripped = advance(st, equity=equity, ts_ms=ts_ms, limit_pct=self.limit_pct)
             self.read_at = time.monotonic()
             await self.r.set(c.EXEC_DAILY_LOSS_KEY, _enc.encode(st))
+            if in_order:  # a late reading must not overwrite its bucket's newer sample
+                await equity_curve.record(self.r, equity=equity, ts_ms=ts_ms)
             return tripped

@@ -21,14 +21,16 @@ from common.bybit.enums import OrderType, TimeInForce
 from common.bybit.errors import BybitError, BybitNetworkError
 from common.bybit.rest import BybitRest
 from common.config import Settings
+from common.health import Progress
 from common.constants import FINAL_INTENT_STATUSES, IntentStatus
 from common.schemas import OrderIntent, now_ns
 from execution_service.equity import DailyLoss
-from execution_service.store import Store, intent_id_of
+from execution_service.store import IntentRecord, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 PRICE_MAX_AGE_S = 1.0  # a symbol's last price is asked again after this long
 WALLET_MAX_AGE_S = 5.0  # an equity reading older than this is refreshed over REST before an entry
+WARM_FOR_S = 60.0  # the price of a symbol entered this recently, and the equity, are kept fresh off the path
 SETTLE_S = 2.0  # a filled entry stays reserved this long, until the position stream has counted it
 TAKERS = frozenset({TimeInForce.IOC, TimeInForce.FOK})  # limit orders that do not rest on the book
 
@@ -63,10 +65,31 @@ class Limits:
         self.lock = asyncio.Lock()  # admissions one at a time
         self.reserved: dict[str, Reservation] = {}  # intent id -> its claim
         self.prices: dict[str, tuple[float, float]] = {}  # symbol -> (last price, monotonic time)
+        self.entered: dict[str, float] = {}  # symbol -> monotonic time of its last entry asked for
+
+    async def keep_warm(self, progress: Progress) -> None:
+        """Re-read, off the entry path, the price of each symbol entered within WARM_FOR_S and the equity
+        once half their max age has passed, so an entry finds them fresh instead of waiting for a REST
+        call. admit() still reads for itself whatever it finds too old: this only saves it the wait."""
+        while True:
+            progress.beat()
+            await asyncio.sleep(PRICE_MAX_AGE_S / 4)
+            now = time.monotonic()
+            recent = [sym for sym, at in self.entered.items() if now - at < WARM_FOR_S]
+            reads = [self._read_price(sym) for sym in recent
+                     if now - self.prices.get(sym, (0.0, 0.0))[1] > PRICE_MAX_AGE_S / 2]
+            if recent and self.daily.age_s() > WALLET_MAX_AGE_S / 2:
+                reads.append(self.refresh_wallet())
+            for result in await asyncio.gather(*reads, return_exceptions=True):
+                if isinstance(result, BybitError | BybitNetworkError):
+                    log.info("warm_read_failed", extra={"ctx": {"error": str(result)}})
+                elif isinstance(result, BaseException):
+                    raise result
 
     async def admit(self, intent: OrderIntent) -> Refusal | None:
         """None: the entry may go out now (and is reserved); else the limit that refuses it."""
         s = self.s
+        self.entered[intent.symbol] = time.monotonic()
         age_s = (now_ns() - intent.created_ts_ns) / 1e9
         if age_s > s.exec_entry_deadline_s:
             return Refusal("exec_entry_deadline_s", f"the entry is {age_s:.1f} s old > {s.exec_entry_deadline_s:g} s")
@@ -120,39 +143,47 @@ class Limits:
     async def _price(self, symbol: str) -> float:
         price, at = self.prices.get(symbol, (0.0, 0.0))
         if time.monotonic() - at > PRICE_MAX_AGE_S:
-            [ticker] = await self.rest.tickers(symbol=symbol)
-            price = float(ticker.lastPrice)
-            self.prices[symbol] = (price, time.monotonic())
+            price = await self._read_price(symbol)
+        return price
+
+    async def _read_price(self, symbol: str) -> float:
+        [ticker] = await self.rest.tickers(symbol=symbol)
+        price = float(ticker.lastPrice)
+        self.prices[symbol] = (price, time.monotonic())
         return price
 
     async def _exposure(self) -> dict[str, float]:
         """symbol -> USDT held or being entered: positions, open entry orders, and admitted entries not
         on the books yet."""
         out: dict[str, float] = {}
-        for p in (await self.store.positions()).values():
+        positions, orders, records = await self.store.exposure_view(list(self.reserved))
+        for p in positions.values():
             value = float(p.positionValue or 0) or float(p.size) * float(p.markPrice or 0)
             out[p.symbol] = out.get(p.symbol, 0.0) + abs(value)
         booked = set()
-        for o in (await self.store.orders()).values():
+        for o in orders.values():
             if o.reduceOnly or not o.orderLinkId:
                 continue
             booked.add(intent_id_of(o.orderLinkId))
             left = float(o.qty) - float(o.cumExecQty or 0)
             price = float(o.price or 0) or self.prices.get(o.symbol, (0.0, 0.0))[0]
             out[o.symbol] = out.get(o.symbol, 0.0) + left * price
-        for intent_id, r in list(self.reserved.items()):
-            if await self._settled(intent_id, r):
+        for intent_id, rec in records.items():
+            r = self.reserved.get(intent_id)
+            if r is None:  # released while the view was read
+                continue
+            if _settled(rec, r):
                 del self.reserved[intent_id]
             elif intent_id not in booked:
                 out[r.symbol] = out.get(r.symbol, 0.0) + r.notional
         return out
 
-    async def _settled(self, intent_id: str, r: Reservation) -> bool:
-        """Whether the exchange's view counts this entry now (or it came to nothing)."""
-        rec = await self.store.intent(intent_id)
-        if rec is None:
-            return True
-        if rec.status not in FINAL_INTENT_STATUSES:
-            return False
-        r.done_at = r.done_at or time.monotonic()
-        return rec.status != IntentStatus.FILLED or time.monotonic() - r.done_at > SETTLE_S
+
+def _settled(rec: IntentRecord | None, r: Reservation) -> bool:
+    """Whether the exchange's view counts this entry now (or it came to nothing)."""
+    if rec is None:
+        return True
+    if rec.status not in FINAL_INTENT_STATUSES:
+        return False
+    r.done_at = r.done_at or time.monotonic()
+    return rec.status != IntentStatus.FILLED or time.monotonic() - r.done_at > SETTLE_S

@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from prometheus_client import Gauge
+
 from common import constants as c
 from common.bybit import filters
 from common.bybit.backoff import Backoff
@@ -30,6 +32,9 @@ from common.schemas import Severity
 from execution_service.account import Account, protected
 
 log = logging.getLogger(__name__)
+# What Prometheus alerts on (ScalperPositionUnprotected): a position that stays bare across scrapes.
+UNPROTECTED = Gauge("scalper_exec_positions_unprotected",
+                    "Open positions without TP or SL on the exchange, as of the last protection poll")
 Alert = Callable[..., Awaitable[None]]  # Failover.alert: (key, title, detail, *, severity); never raises
 
 
@@ -74,6 +79,7 @@ class Protector:
             except Exception as e:  # REST down: the bound's CRIT still fires for positions known bare
                 log.warning("protection_poll_failed", extra={"ctx": {"error": f"{type(e).__name__}: {e}"}})
                 await self._overdue()
+            UNPROTECTED.set(len(self.bare))
             try:
                 async with asyncio.timeout(self.settings.exec_protect_poll_s):
                     await self.wake.wait()

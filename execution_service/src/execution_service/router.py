@@ -66,14 +66,13 @@ class Router:
         it), then work on it in a task of its own, at most MAX_IN_FLIGHT at a time."""
         if intent.intent_id in self.active:
             return
-        rec = await self.store.intent(intent.intent_id)
-        if rec is not None and rec.status not in UNSENT_INTENT_STATUSES:
-            return  # redelivered or replayed: it was handled
-        if rec is None:
-            rec = IntentRecord(intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
-                               reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent,
-                               ts_ns=now_ns())
-            await self.store.put_intent(rec)
+        rec = IntentRecord(intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
+                           reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent,
+                           ts_ns=now_ns())
+        if not await self.store.add_intent(rec):  # known already: one round trip for a new one, two here
+            rec = await self.store.intent(intent.intent_id)
+            if rec is None or rec.status not in UNSENT_INTENT_STATUSES:
+                return  # redelivered or replayed: it was handled (or pruned since)
         await self.resume(intent, sent_before=rec.status in MAYBE_SENT_INTENT_STATUSES)
 
     async def resume(self, intent: OrderIntent, *, sent_before: bool) -> None:
@@ -197,6 +196,7 @@ class Router:
             try:
                 self.quality.sent(intent.intent_id)
                 ack = await self.rest.place_order(params)
+                acked_ns = now_ns()
             except BybitError as e:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
                     order = await self.lookup(intent, link=params.orderLinkId)
@@ -225,7 +225,7 @@ class Router:
                 self.beat()
                 await asyncio.sleep(self.backoff.compute(attempt))
                 continue
-            await self._acked(intent, ack.orderId)
+            await self._acked(intent, ack.orderId, at_ns=acked_ns)
             if intent.time_in_force == TimeInForce.POST_ONLY and intent.post_only_fallback and not taker:
                 await self._post_only_fallback(intent)
             return True
@@ -256,9 +256,11 @@ class Router:
         raise LookupError(f"{link}: the exchange could not say whether it has this order; left for the "
                           f"reconciliation, never resent")
 
-    async def _acked(self, intent: OrderIntent, order_id: str, *, found: Order | None = None) -> None:
-        """The exchange has the order. One found by lookup may be finished already: settle it from that."""
-        await self.store.mark_acked(intent.intent_id, order_id)
+    async def _acked(self, intent: OrderIntent, order_id: str, *, found: Order | None = None,
+                     at_ns: int = 0) -> None:
+        """The exchange has the order (its reply arrived at `at_ns`, default now). One found by lookup
+        may be finished already: settle it from that."""
+        await self.store.mark_acked(intent.intent_id, order_id, at_ns=at_ns)
         await self.quality.acked(intent.intent_id)
         if found is not None and found.orderStatus not in OPEN_STATUSES:
             await self.account.on_order(found)

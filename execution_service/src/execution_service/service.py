@@ -91,6 +91,8 @@ async def setup(rt: Runtime) -> None:
     rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents)
     rt.task("failover", partial(failover.run, recover=recovery.run, sync=recovery.sync))
     rt.task("guard", guard.run)
+    # not critical: an entry reads for itself what this has not kept fresh
+    rt.task("limits-warm", router.limits.keep_warm, critical=False)
     rt.task("protection", protector.run)  # TP/SL on every position in every state, never waiting for NORMAL
     # critical: if the stream's task ever ends, the service exits and its supervisor restarts it,
     # instead of staying SAFE forever; unwatched: it bounds its own silence and backs off on purpose

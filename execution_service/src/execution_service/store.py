@@ -66,6 +66,11 @@ _intent = msgspec.json.Decoder(IntentRecord)
 _fills_by_link = msgspec.json.Decoder(dict[str, int])
 
 
+def _decoded(raw: dict[bytes, bytes], decoder: msgspec.json.Decoder) -> dict:
+    """A hash of JSON-encoded Structs, by field."""
+    return {k.decode(): decoder.decode(v) for k, v in raw.items()}
+
+
 def order_key(o: Order) -> str:
     return o.orderLinkId or o.orderId
 
@@ -80,7 +85,7 @@ class Store:
 
     # --- orders ---
     async def orders(self) -> dict[str, Order]:
-        return {k.decode(): _order.decode(v) for k, v in (await self.r.hgetall(c.EXEC_ORDERS_KEY)).items()}
+        return _decoded(await self.r.hgetall(c.EXEC_ORDERS_KEY), _order)
 
     async def apply_order(self, o: Order) -> None:
         """An order update: open ones are kept, finished ones dropped; an older update never wins."""
@@ -95,8 +100,7 @@ class Store:
 
     # --- positions ---
     async def positions(self) -> dict[str, Position]:
-        raw = await self.r.hgetall(c.EXEC_POSITIONS_KEY)
-        return {k.decode(): _position.decode(v) for k, v in raw.items()}
+        return _decoded(await self.r.hgetall(c.EXEC_POSITIONS_KEY), _position)
 
     async def apply_position(self, p: Position) -> None:
         """A position update; an older one than the view's (by updatedTime) never wins."""
@@ -133,8 +137,26 @@ class Store:
         raw = await self.r.hget(c.EXEC_INTENTS_KEY, intent_id)
         return None if raw is None else _intent.decode(raw)
 
+    async def exposure_view(self, intent_ids: list[str]) -> tuple[dict[str, Position], dict[str, Order],
+                                                                   dict[str, IntentRecord | None]]:
+        """Positions, open orders and these intents' records, read in one round trip (the limits' view;
+        each as positions(), orders() and intent() read it)."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.hgetall(c.EXEC_POSITIONS_KEY)
+            pipe.hgetall(c.EXEC_ORDERS_KEY)
+            if intent_ids:
+                pipe.hmget(c.EXEC_INTENTS_KEY, intent_ids)
+            positions, orders, *records = await pipe.execute()
+        raw = records[0] if records else []
+        return (_decoded(positions, _position), _decoded(orders, _order),
+                {i: None if v is None else _intent.decode(v) for i, v in zip(intent_ids, raw, strict=True)})
+
+    async def add_intent(self, rec: IntentRecord) -> bool:
+        """Record a new intent; False (nothing written) when it has a record already."""
+        return bool(await self.r.hsetnx(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec)))
+
     async def intents(self) -> dict[str, IntentRecord]:
-        return {k.decode(): _intent.decode(v) for k, v in (await self.r.hgetall(c.EXEC_INTENTS_KEY)).items()}
+        return _decoded(await self.r.hgetall(c.EXEC_INTENTS_KEY), _intent)
 
     async def put_intent(self, rec: IntentRecord) -> None:
         await self.r.hset(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
@@ -151,15 +173,16 @@ class Store:
             await self.put_intent(rec)
             return True
 
-    async def mark_acked(self, intent_id: str, order_id: str) -> None:
-        """The exchange has the order: `sending` becomes `acked` (a fill may have settled it already)."""
+    async def mark_acked(self, intent_id: str, order_id: str, *, at_ns: int = 0) -> None:
+        """The exchange has the order: `sending` becomes `acked` (a fill may have settled it already);
+        `at_ns`: when its reply arrived (default now)."""
         async with self.lock:
             rec = await self.intent(intent_id)
             if rec is None:
                 return
             if rec.status in UNSENT_INTENT_STATUSES:
                 rec.status, rec.order_id = IntentStatus.ACKED, order_id
-            rec.ack_ts_ns = rec.ack_ts_ns or now_ns()
+            rec.ack_ts_ns = rec.ack_ts_ns or at_ns or now_ns()
             await self.put_intent(rec)
 
     async def prune_intents(self, *, older_than_s: float) -> int:

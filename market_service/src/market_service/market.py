@@ -19,6 +19,7 @@ from common.schemas import BookTop, Microstructure
 from market_service import features as f
 from market_service import metrics as m
 from market_service.book import Book, BookError
+from market_service.floats import Floats
 from market_service.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Symbol:
 
     __slots__ = (
         "book",
+        "floats",
         "flow",
         "seen",
         "seen_order",
@@ -47,7 +49,8 @@ class Symbol:
     )
 
     def __init__(self, name: str, *, depth: int | None, flow_ms: int, vol_ms: int, now_ns: int) -> None:
-        self.book = Book(name, depth=depth)
+        self.floats = Floats()  # the symbol's price strings, read once each (book and trades)
+        self.book = Book(name, depth=depth, floats=self.floats)
         self.flow = f.Flow(flow_ms=flow_ms, vol_ms=vol_ms)
         self.seen: set[str] = set()
         self.seen_order: deque[str] = deque()
@@ -169,7 +172,7 @@ class Market:
             order.append(t.i)
             if len(order) > SEEN_TRADES:
                 seen.discard(order.popleft())
-            st.flow.add(ts_ms=t.T, price=float(t.p), size=float(t.v), buy=t.S == BUY)
+            st.flow.add(ts_ms=t.T, price=st.floats[t.p], size=float(t.v), buy=t.S == BUY)
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             fresh.append(t)
             self.changed.add(t.s)

@@ -36,6 +36,7 @@ class Engine:
         self.safe_mode = False
         self.feed_stale = False  # the service's wall-clock verdict on the feed (never set in a replay)
         self.exec_hold = ""  # why the execution service sends no entry now ("" when NORMAL; never in a replay)
+        self.paused: dict[str, str] = {}  # symbol -> why the operator paused its entries (never in a replay)
         self.symbols: dict[str, Symbol] = {}
         self.emitted = Recent()  # intent ids sent: a setup is entered at most once
         self.settled = Recent()  # intent ids that filled or ended
@@ -265,7 +266,8 @@ class Engine:
         p, now = self.profile, snap.bar_end_ms
         stale = (self.feed_stale or s.book_stale or now - s.book_ms > p.timing.stale_after_ms
                  or s.lag_ms > p.timing.stale_after_ms)
-        why = self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode) or self.exec_hold
+        why = (self.risk.blocked(now_ms=now, stale=stale, safe_mode=self.safe_mode) or self.exec_hold
+               or self.paused.get(s.name, ""))
         intent_id = link_ids.intent_id(prefix=INTENT_PREFIX, symbol=s.name, kind="e", ms=now)
         if why or intent_id in self.emitted:
             return None, why or "already sent"

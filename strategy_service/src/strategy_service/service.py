@@ -48,6 +48,7 @@ class StrategyService:
         self._exec: Consumer | None = None
         self._plan = ""  # the newest of execution's recovery plans whose positions were adopted
         self._last_fill_ours: dict[str, bool] = {}  # symbol -> whether its latest fill was a strategy order's
+        self._pauses: dict[str, tuple[float, str]] = {}  # symbol -> (monotonic end, why): entries paused
         self._show_profile()
 
     def register(self) -> None:
@@ -113,6 +114,7 @@ class StrategyService:
             try:
                 self.engine.exec_hold = await execution_view.hold_reason(self.rt.bus.redis)
                 self.rt.health.details["execution_hold"] = self.engine.exec_hold or "none"
+                self._lapse_pauses()
                 plan, outcome = await execution_view.newest_plan(self.rt.bus.redis)
                 if plan != self._plan and outcome == "ok":
                     self._plan = plan
@@ -169,6 +171,34 @@ class StrategyService:
                 await self._after()
         elif cmd.command is Command.RELOAD_CONFIG:
             await self._switch(self.engine.profile.name)
+        elif cmd.command is Command.PAUSE_ENTRIES:
+            self.pause_entries(cmd)
+
+    def pause_entries(self, cmd: ControlCommand) -> None:
+        """Pause (or, for 0 s, resume) new entries on the command's symbols for its `for_s` seconds; a bad
+        argument is logged and changes nothing."""
+        try:
+            seconds = float(cmd.args.get("for_s", ""))
+            symbols = [s for s in cmd.args.get("symbols", "").split(",") if s]
+        except ValueError:
+            log.error("pause_rejected", extra={"ctx": {"args": cmd.args, "error": "for_s is not a number"}})
+            return
+        end = time.monotonic() + seconds
+        why = f"entries paused by {cmd.issued_by or 'operator'}: {cmd.args.get('why', '')}".rstrip(": ")
+        for symbol in symbols:
+            if seconds > 0:
+                self._pauses[symbol] = (end, why)
+            else:
+                self._pauses.pop(symbol, None)
+        log.warning("entries_paused", extra={"ctx": {"symbols": symbols, "for_s": seconds, "why": why}})
+        self._lapse_pauses()
+
+    def _lapse_pauses(self) -> None:
+        """Drop the pauses whose time is up; the engine and the heartbeat get the rest."""
+        now = time.monotonic()
+        self._pauses = {s: p for s, p in self._pauses.items() if p[0] > now}
+        self.engine.paused = {s: why for s, (_, why) in self._pauses.items()}
+        self.rt.health.details["entries_paused"] = ",".join(sorted(self._pauses)) or "none"
 
     async def _switch(self, name: str) -> None:
         """Load, validate and activate a profile; a bad one is refused and the old one stays."""

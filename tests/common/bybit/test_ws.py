@@ -31,6 +31,22 @@ def test_ws_frames_with_fields_bybit_adds_decode_the_same(name):
     assert parse(grown) == parse(raw)
 
 
+@pytest.mark.parametrize("name", ["orderbook_snapshot.json", "orderbook_delta.json", "public_trade.json"])
+def test_a_market_frame_decodes_in_one_pass_to_what_the_generic_path_gives(name):
+    """A frame that starts with its topic is decoded in one pass; a leading space sends the same frame the
+    generic way (the envelope, then its data). Both give the same message, from bytes and from text, and
+    a frame the one pass cannot take (a null where a default exists, a `cts` of 0) gives it too."""
+    raw = frame(name)
+    generic = parse(b" " + raw)
+    assert parse(raw) == generic and parse(raw.decode()) == generic
+    odd = json.dumps(json.loads(raw) | {"cts": 0, "nullField": None}, separators=(",", ":")).encode()
+    assert odd.startswith(b'{"topic":')
+    assert parse(odd) == parse(b" " + odd) and parse(odd).cts is None
+    if name == "public_trade.json":
+        nulled = raw.replace(b'"BT":false', b'"BT":null')
+        assert nulled != raw and parse(nulled) == generic
+
+
 def test_an_op_reply_with_a_new_field_decodes_the_same():
     reply = b'{"success":true,"ret_msg":"pong","conn_id":"c1","req_id":"1","op":"ping"}'
     assert parse(with_new_fields(reply)) == parse(reply)

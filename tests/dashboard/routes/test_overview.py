@@ -1,7 +1,8 @@
 """dashboard.routes.overview: the overview in headless Chromium with five services, updated live over SSE,
 and its P&L today following the execution events; P&L today on the page and the API; equity against the
 daily-loss limit, the kill switch, positions with their TP/SL distances, the last trades and the last
-backup, formatted for people on the page and raw beside it in /api/overview."""
+backup, formatted for people on the page and raw beside it in /api/overview; the equity curve ending at
+the simulator's wallet."""
 
 from __future__ import annotations
 
@@ -202,6 +203,12 @@ def test_the_overview_figures_match_the_simulators_wallet_and_positions(cluster)
 
     wait_until(shown_like_the_exchange, timeout=60, interval=1,
                what="the overview's equity and positions as the simulator reports them")
+
+    def curve_like_the_exchange() -> bool:  # execution samples every wallet reading into the equity curve
+        samples = admin.get("/api/equity", params={"period": "day"}).json()["samples"]
+        return bool(samples) and abs(samples[-1]["equity"] - _exchange(cluster.env)[0]) < 0.5
+
+    wait_until(curve_like_the_exchange, timeout=60, interval=1, what="the equity curve ending at the wallet's")
     [btc] = admin.get("/api/overview").json()["positions"]
     assert (btc["side"], btc["protected"]) == (Side.BUY, True)  # execution set the default SL
     assert btc["sl_distance_pct"] > 0 and btc["tp_distance_pct"] > 0

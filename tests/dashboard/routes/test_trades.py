@@ -3,6 +3,7 @@ by symbol, UTC day and outcome; a day that is not a date is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -10,6 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+import redis.asyncio as aioredis
+from common import equity_curve
 from common.bybit.enums import Side
 from common.schemas import FillEvent, encode
 
@@ -70,3 +73,36 @@ def test_round_trips_filtered_on_the_page_in_the_api_and_as_csv(dashboard, redis
     [row] = list(csv.DictReader(io.StringIO(exported.text)))
     columns = ("symbol", "side", "entry_price", "exit_price", "fees", "net_pnl")
     assert [row[k] for k in columns] == ["ETHUSDT", Side.SELL, "50", "52.5", "0.5", "-3"]
+
+
+def test_the_equity_curve_per_period_from_executions_samples(dashboard, redis_url):
+    admin = dashboard.session()
+    week = admin.get("/api/equity").json()  # a week unless asked
+    assert (week["period"], week["samples"], week["resolution_s"]) == ("week", [], 3600)
+    assert week["no_data"].startswith("no equity sample in the last week")
+    now_ms = int(time.time() * 1000)
+    readings = [(now_ms - 20 * 86_400_000, 9_000.0), (now_ms - 3 * 86_400_000, 10_000.0),
+                (now_ms - 2 * 3_600_000, 10_250.5), (now_ms, 10_125.25)]
+
+    async def write() -> None:
+        r = aioredis.from_url(redis_url)
+        try:
+            for ts, equity in readings:  # as execution records each wallet reading
+                await equity_curve.record(r, equity=equity, ts_ms=ts)
+        finally:
+            await r.aclose()
+
+    asyncio.run(write())
+    week = admin.get("/api/equity", params={"period": "week"}).json()
+    assert [s["equity"] for s in week["samples"]] == [10_000.0, 10_250.5, 10_125.25] and week["no_data"] is None
+    assert week["samples"][0]["ts_ms"] == now_ms - 3 * 86_400_000 - (now_ms - 3 * 86_400_000) % 3_600_000
+    assert {k: week["display"][k] for k in ("last", "change", "change_pct", "high", "low")} == {
+        "last": "10,125.25 USDT", "change": "+125.25 USDT", "change_pct": "+1.25 %", "high": "10,250.50 USDT",
+        "low": "10,000.00 USDT"}
+    day = admin.get("/api/equity", params={"period": "day"}).json()
+    assert (day["resolution_s"], [s["equity"] for s in day["samples"]]) == (300, [10_250.5, 10_125.25])
+    month = admin.get("/api/equity", params={"period": "month"}).json()
+    assert [s["equity"] for s in month["samples"]] == [9_000.0, 10_000.0, 10_250.5, 10_125.25]
+    assert admin.get("/api/equity", params={"period": "decade"}).status_code == 422
+    page = admin.get("/trades").text
+    assert 'id="equity-period"' in page and '<option value="month">' in page

@@ -49,17 +49,27 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
         return done
 
     try:
-        run("full-boot")
+        done = run("full-boot")
+        stopped, started, green, normal = (s["detail"] for s in done["steps"])
+        assert stopped.startswith("make run (supervisor none): no systemd units here"), stopped
+        assert started == "make run: nothing to start, the supervisor started the services"
+        assert green == "5 services GREEN" and "execution NORMAL" in normal, (green, normal)
+        assert "newest recovery plan: start ok" in normal, normal
         for service in ("market", "strategy"):
             old = cluster.procs[service]
             done = run(f"{service}-crash")
             assert old.returncode == -9 and cluster.procs[service] is not old
             assert done["steps"][1]["detail"] == f"SIGKILL sent to pid {old.pid}"
             assert f"MODULE_CRASH: {service}" in done["steps"][3]["detail"]
+            _assert_fault_figures(done)
         done = run("private-ws-drop")
         assert "CRIT private WebSocket lost" in done["steps"][2]["detail"]
+        _assert_fault_figures(done)
         done = run("rapid-fire")
-        sent, fills, protection, closes, flat = (s["detail"] for s in done["steps"][1:])
+        claim, sent, fills, protection, closes, flat, release = (s["detail"] for s in done["steps"][1:])
+        assert claim.startswith("the strategy's entries on BTCUSDT, ETHUSDT paused for the run"), claim
+        assert "strategy pauses BTCUSDT,ETHUSDT; positions on them: none, open orders on them: none" in claim
+        assert release == "the strategy's entries on BTCUSDT, ETHUSDT resumed", release
         assert sent.startswith("10 intents sent in ") and "5 buy" in sent and "5 sell" in sent, sent
         assert fills.startswith("10/10 filled, 10 orders for 10 intents (none doubled, none left open); "
                                 "intent→ack p50 "), fills
@@ -67,6 +77,12 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
         assert "BTCUSDT Buy 0.005 TP " in protection and "ETHUSDT Sell 0.05 TP " in protection, protection
         assert closes.startswith("2 reduce-only intents sent: "), closes
         assert flat == "2/2 closes filled in full; BTCUSDT flat, ETHUSDT flat", flat
+        figures = done["figures"]
+        assert {k: figures[k] for k in ("intents_sent", "intents_filled", "intents_refused", "intents_unfilled",
+                                        "closes_sent", "closes_filled", "closes_refused", "closes_unfilled")} == {
+            "intents_sent": 10, "intents_filled": 10, "intents_refused": 0, "intents_unfilled": 0,
+            "closes_sent": 2, "closes_filled": 2, "closes_refused": 0, "closes_unfilled": 0}
+        assert 0 < figures["ack_p50_ms"] <= figures["ack_max_ms"], figures
         records = [msgspec.json.decode(v) for v in hb.hvals(c.EXEC_INTENTS_KEY)]
         manual = [r for r in records if r["intent_id"].startswith(MANUAL_PREFIX)]
         assert [r["status"] for r in manual] == ["filled"] * 12
@@ -77,4 +93,16 @@ def test_admin_runs_every_scenario_against_the_platform(cluster, tmp_path):
         hb.close()
     page = admin.get("/scenarios").text
     assert f'data-run="{done["run_id"]}"' in page and "status-GREEN" in page
+    assert 'data-figure="ack_p50_ms"' in page and 'data-figure="recover_s"' in page
     assert all(f'data-scenario="{key}"' in page for key in SCENARIOS)
+
+
+def _assert_fault_figures(done: dict) -> None:
+    """A fault run measured when it was detected, when execution was SAFE and when all was back, in order,
+    and lost no bus message."""
+    figures = done["figures"]
+    assert 0 <= figures["detect_s"] <= figures["recover_s"], figures
+    assert 0 <= figures["safe_s"] <= figures["recover_s"], figures
+    assert figures["messages_lost"] == 0 and figures["dead_letters"] == 0, figures
+    assert done["steps"][-1]["detail"] == ("dead letters 0; consumer groups behind: none; trimmed before a group "
+                                           "read them: none")

@@ -151,6 +151,14 @@ def listing(root: Path) -> list[dict]:
     return rows
 
 
+def publish_verified(rows: list[dict]) -> None:
+    """The newest verified backup's time (of a `listing`) as the gauge Prometheus alerts on; at start too,
+    so a worker restart does not reset the backup's age."""
+    stamps = [row["verified_ts"] for row in rows if row["verified_ts"]]
+    if stamps:
+        metrics.BACKUP_LAST_VERIFIED.set(max(stamps))
+
+
 def copy_to(path: Path, target_root: Path) -> Path:
     """Copy a finished backup to a second location the same all-or-nothing way (temp, fsync, rename)."""
     target_root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -176,7 +184,9 @@ class BackupJob:
         metrics.BACKUP_BYTES.set(size)
         root = path.parent
         rotated = rotate(root, ctx.settings)
-        ctx.redis.set(c.WORKER_BACKUPS_KEY, json.dumps(listing(root)))
+        rows = listing(root)
+        ctx.redis.set(c.WORKER_BACKUPS_KEY, json.dumps(rows))
+        publish_verified(rows)
         counts = {"redis_keys": checks["redis_keys"], "files": checks["files"], "rotated": rotated}
         detail = {"id": path.name, "path": str(path), "root": str(root)}
         if ctx.settings.backup_copy_dir:

@@ -1,4 +1,5 @@
-"""The worker's Prometheus metrics: runs, failures, durations and last success per job, backup size.
+"""The worker's Prometheus metrics: runs, failures, durations and last success per job, backup size and
+the newest verified backup's time (Prometheus alerts on its age).
 
 Served by the common exporter on WORKER_METRICS_PORT with the metrics every service shares.
 """
@@ -15,3 +16,5 @@ JOB_SECONDS = Histogram("scalper_worker_job_seconds", "Time a job run took", ["j
 JOB_LAST_SUCCESS = Gauge("scalper_worker_job_last_success_timestamp_seconds",
                          "When a job last ended successfully (epoch seconds)", ["job"])
 BACKUP_BYTES = Gauge("scalper_worker_backup_bytes", "Size of the newest backup on disk")
+BACKUP_LAST_VERIFIED = Gauge("scalper_worker_backup_last_verified_timestamp_seconds",
+                             "When the newest backup whose restore was proven was verified (epoch seconds; 0: none)")

@@ -100,6 +100,10 @@ class JobRunner:
     def __init__(self, *, bus: Bus, jobs: list[Job], settings: Callable[[], config.Settings]) -> None:
         self.bus = bus
         self.jobs = {job.name: job for job in jobs}
+        for name in self.jobs:  # exported at 0 from the start, so Prometheus' increase() sees a first failure
+            metrics.JOB_FAILURES.labels(name)
+            for outcome in (Outcome.FAILED, Outcome.MISSED):
+                metrics.JOB_RUNS.labels(name, outcome.value)
         self.settings = settings
         self.recorder = RunRecorder(bus.redis)
         self.scheduler: AsyncIOScheduler | None = None

@@ -18,7 +18,7 @@ from common import constants as c
 from common.health import Progress
 from common.lifecycle import Runtime
 from common.schemas import Command, ControlCommand, Severity
-from worker.backup import BackupJob, backup_root, listing
+from worker.backup import BackupJob, backup_root, listing, publish_verified
 from worker.cleanup import CleanupJob
 from worker.profile_update import ProfileJob, decide
 from worker.retention import RetentionJob, policies
@@ -54,6 +54,7 @@ class WorkerService:
         backups = await asyncio.to_thread(listing, backup_root(settings))
         await self.rt.bus.redis.set(c.WORKER_POLICIES_KEY, json.dumps(policies(settings), default=str))
         await self.rt.bus.redis.set(c.WORKER_BACKUPS_KEY, json.dumps(backups))
+        publish_verified(backups)
 
     async def on_control(self, cmd: ControlCommand) -> None:
         """RUN_JOB {"job": name}: run it now, in the background (the control consumer never waits on a job).

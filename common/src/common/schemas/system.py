@@ -3,10 +3,12 @@
 SCHEMA_VERSION changelog:
   1: first version; since then, added with defaults (older readers ignore them): Heartbeat.supervisor,
      Command.RESTART (a reader without it dead-letters the command: deploy all services together),
-     Command.RUN_JOB, Command.PROFILE_DECISION.
+     Command.RUN_JOB, Command.PROFILE_DECISION, Command.PAUSE_ENTRIES.
   2: Heartbeat.boot_id, a random id drawn at each process start, and Heartbeat.instance(): a restart
      is seen however quick it is, even where pid and start time repeat (pid 1 in a container, a
      coarse clock); a v1 heartbeat has no boot_id and is told apart by pid and start time.
+     Since then, added with a default: Heartbeat.release, the release commit the process runs ("" when
+     unknown; `version` stays the package version).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Command(StrEnum):
     RESTART = "restart"  # one named service: stop gracefully so that its supervisor starts it again
     RUN_JOB = "run_job"  # worker: args {"job": name}; the run record carries the command_id as its trigger
     PROFILE_DECISION = "profile_decision"  # worker: args {"profile", "version", "decision" (ProfileDecision)}
+    # strategy: args {"symbols": "A,B", "for_s": seconds (0 lifts it), "why"}: no new entry on those symbols
+    # until it lapses (a scenario claiming them for its own orders); exits and protection go on
+    PAUSE_ENTRIES = "pause_entries"
 
 
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
@@ -59,6 +64,7 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
     details: dict[str, str] = {}  # service-specific facts (active profile, mode, ...)
     supervisor: str = ""  # "systemd", "supervisord", or "" when nothing would start it again
     boot_id: str = ""  # random, new at every process start (v2)
+    release: str = ""  # the release commit the process runs (common.lifecycle.release_commit), "" unknown
 
     def instance(self) -> str:
         """Which process of the service beats: different after every restart, however quick."""

@@ -1,6 +1,7 @@
 """The overview page (/): is all well, and am I making money? Mode, cluster status, safe mode and why,
 execution's state; the wallet's equity against the daily-loss limit and the kill switch; today's P&L;
-open positions and how far their TP and SL are; the last trades, unacknowledged alerts, the last backup.
+open positions and how far their TP and SL are; the last trades, unacknowledged alerts, the last backup
+and the last deploy.
 The services' health live over SSE, the rest polled from /api/overview.
 
 Its JSON lives under /api (/api/overview, /api/health, /api/health/stream, /api/pnl/today): the public
@@ -13,9 +14,8 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import account_view, daily_pnl, platform_state, round_trips
+from dashboard import account_view, daily_pnl, deploy_view, platform_state, round_trips
 from dashboard import api_models as models
-from dashboard import formatting as fmt
 from dashboard import trading_models as trading
 from dashboard.deps import AlertsDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.sse import EventStream, sse
@@ -37,16 +37,6 @@ async def _health(monitor, alerts, rt) -> dict:
     }
 
 
-def _pnl(today: dict, positions: list[dict]) -> dict[str, str]:
-    """Today's realised P&L (net of fees), the open positions' unrealised P&L and their sum, formatted."""
-    unrealised = sum((fmt.dec(p["unrealised_pnl"]) or 0 for p in positions), fmt.dec(0))
-    realised = fmt.dec(today.get("realised_pnl"))
-    return {"realised": fmt.usdt(realised) if realised is not None else "",
-            "unrealised": fmt.usdt(unrealised), "total": fmt.usdt((realised or 0) + unrealised),
-            "fees": fmt.usdt(-(fmt.dec(today.get("fees")) or 0)),
-            "no_data": today.get("no_data", "")}
-
-
 async def _overview(monitor, alerts, rt) -> dict:
     """The overview's figures: each read from where its service keeps it."""
     redis, now_ms = rt.bus.redis, int(time.time() * 1000)
@@ -56,11 +46,12 @@ async def _overview(monitor, alerts, rt) -> dict:
         "health": await _health(monitor, alerts, rt),
         "execution": await platform_state.execution_state(redis),
         "equity": await account_view.equity(redis, limit_pct=rt.settings.exec_daily_loss_limit_pct),
-        "pnl": _pnl(await daily_pnl.today(redis), positions),
+        "pnl": daily_pnl.figures(await daily_pnl.today(redis), positions),
         "positions": positions,
         "trades": trips[:TRADES_SHOWN],
         "alerts": alerts.listing(unacked_only=True)[:ALERTS_SHOWN],
         "backup": await account_view.last_backup(redis),
+        "deploy": deploy_view.last_deploy(rt.settings),
     }
 
 

@@ -3,25 +3,34 @@ GREEN or RED, and see every run step by step."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import FileResponse, HTMLResponse
 
 from dashboard import api_models as models
+from dashboard.auth.session import CSRF_FIELD
+from dashboard.scenarios import replay_isolation
 from dashboard.scenarios.catalogue import SCENARIOS
 from dashboard.scenarios.runner import Refused, Runner, history
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
+
+REPLAY = "replay-isolation"
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 page = APIRouter(prefix="/scenarios", tags=["integration tests"])
 api = APIRouter(prefix="/api/scenarios", tags=["integration tests"])
 
 
 def _catalogue(request: Request) -> list[dict]:
-    """Each scenario with its steps and why it may not run now ("" when it may)."""
+    """Each scenario with its steps, its parameters (defaults) and why it may not run now ("" when it may)."""
     runner: Runner = request.app.state.scenarios
+    data_dir = runner.rt.settings.data_dir
     return [
         {"key": s.key, "title": s.title, "sim_only": s.sim_only, "steps": [st.name for st in s.steps],
-         "refusal": runner.refusal(s)}
+         "refusal": runner.refusal(s), "params": runner.parameters(s, {}),
+         "choices": {"recording": replay_isolation.recordings(data_dir)} if s.key == REPLAY else {}}
         for s in SCENARIOS.values()
     ]
 
@@ -39,14 +48,30 @@ async def list_scenarios(request: Request, rt: RuntimeDep) -> dict:
     return {"scenarios": _catalogue(request), "runs": await history(rt.bus.redis)}
 
 
-@api.post("/{key}/run", response_model=models.ScenarioStarted, responses=models.refusals(403, 404, 409))
+@api.get("/runs/{run_id}/files/{name}", responses=models.refusals(404))
+async def run_file(request: Request, run_id: Annotated[str, Path(pattern=r"^[0-9]{20}$")], name: str,
+                   user: UserDep):
+    """A file a run wrote (scenario 7: the replay's equity.png, report.json, trades.json, sandbox.json,
+    replay.log)."""
+    path = replay_isolation.run_dir(request.app.state.scenarios.rt.settings.data_dir, run_id) / name
+    if name not in replay_isolation.SHOWN_FILES or not path.is_file():
+        raise HTTPException(status_code=404, detail=f"run {run_id} has no file {name}")
+    return FileResponse(path)
+
+
+@api.post("/{key}/run", response_model=models.ScenarioStarted, responses=models.refusals(400, 403, 404, 409))
 async def run_scenario(request: Request, key: str, user: AdminDep):
-    """Start a scenario run in the background (admin); fault scenarios only in SIM mode."""
+    """Start a scenario run in the background (admin); fault scenarios only in SIM mode. Parameters (scenario
+    7: seed, minutes, profile, recording) come as form fields; none given: the defaults."""
     if key not in SCENARIOS:
         raise HTTPException(status_code=404, detail=f"no scenario {key}")
     audit = request.app.state.audit
+    form = await request.form() if request.headers.get("content-type", "").startswith(FORMS) else {}
+    given = {k: str(v) for k, v in form.items() if k != CSRF_FIELD}
     try:
-        run = await request.app.state.scenarios.start(key, by=user.name)
+        run = await request.app.state.scenarios.start(key, by=user.name, given=given)
+    except ValueError as e:
+        raise HTTPException(status_code=400, detail=str(e)) from e
     except Refused as e:
         audit.record(user=user.name, action=f"scenario {key}", client=request.client.host, outcome="refused",
                      detail=str(e))

@@ -1,5 +1,6 @@
 """The trades page (/trades): round trips rebuilt from execution's fills (entry, exit, P&L, fees, holding
-time, the signal that opened it), filtered by symbol, UTC day and outcome, and exported as CSV."""
+time, the signal that opened it), filtered by symbol, UTC day and outcome, and exported as CSV; and the
+equity curve over a day, week, month or year (/api/equity)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dashboard import formatting as fmt
-from dashboard import round_trips
+from dashboard import equity_view, round_trips
 from dashboard import trading_models as trading
 from dashboard.deps import RuntimeDep, UserDep
 from dashboard.responses import render
 
 page = APIRouter(prefix="/trades", tags=["trades"])
 api = APIRouter(prefix="/api/trades", tags=["trades"])
+equity_api = APIRouter(prefix="/api/equity", tags=["trades"])
 WINDOW = timedelta(days=7)  # without a day: trips closed in the last week
 LOOKBACK = timedelta(days=2)  # with a day: fills read from this long before it, for trips opened earlier
 CSV_COLUMNS = ("symbol", "side", "qty", "entry_price", "exit_price", "gross_pnl", "fees", "net_pnl",
@@ -28,6 +30,7 @@ Symbol = Annotated[str | None, Query(max_length=40, pattern="^[A-Za-z0-9]*$")]
 Day = Annotated[str | None, Query(max_length=10, description="a UTC day, YYYY-MM-DD")]
 BAD_DAY = {400: {"description": "a day that is not YYYY-MM-DD"}}  # every route taking Day answers it
 Outcome = Annotated[Literal["win", "loss", "even", ""] | None, Query()]
+Period = Annotated[Literal["day", "week", "month", "year"], Query(description="how far back the curve goes")]
 
 
 def _day(text: str | None) -> date | None:
@@ -75,7 +78,7 @@ async def trades_page(request: Request, user: UserDep, rt: RuntimeDep, symbol: S
                       outcome: Outcome = None):
     """Round trips with their filters and totals."""
     found = await _trades(rt, symbol=symbol, day=day, outcome=outcome)
-    return render(request, "trades.html", user=user, **found)
+    return render(request, "trades.html", user=user, periods=equity_view.PERIODS, **found)
 
 
 @api.get("", response_model=trading.Trades, responses=BAD_DAY)
@@ -97,3 +100,10 @@ async def trades_csv(rt: RuntimeDep, symbol: Symbol = None, day: Day = None, out
     name = "trades-" + (found["day"] or "last-7-days") + ".csv"
     return Response(out.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@equity_api.get("", response_model=trading.EquityCurve)
+async def equity(rt: RuntimeDep, period: Period = "week") -> dict:
+    """The wallet's equity over the last `period`: 5-minute samples for a day, hourly for a week or a
+    month, daily for a year."""
+    return await equity_view.curve(rt.bus.redis, period=period, now_ms=int(time.time() * 1000))

@@ -6,6 +6,7 @@ Each is a step's check, (ctx) -> (holds, detail), polled until it holds; StepFai
 
 from __future__ import annotations
 
+from redis.exceptions import ResponseError
 from common.bybit.http import BybitHttp
 from common.schemas import Severity, now_ns
 
@@ -50,11 +51,14 @@ def kill(service: str) -> Check:
 
 
 def red(service: str) -> Check:
-    """`service` seen RED by the health monitor."""
+    """`service` seen RED by the health monitor; time to detect: the fault to the monitor's RED."""
 
     async def check(ctx: Context) -> tuple[bool, str]:
         s = ctx.service(service)
-        return s["status"] == "RED", f"{service} {s['status']} ({s['reason']})"
+        if s["status"] != "RED":
+            return False, f"{service} {s['status']} ({s['reason']})"
+        ctx.since_fault("detect_s", max(s["status_since_ns"], ctx.facts["fault_ns"]))
+        return True, f"{service} RED ({s['reason']}) {ctx.figures['detect_s']:.1f} s after the fault"
 
     return check
 
@@ -71,42 +75,66 @@ def back(service: str) -> Check:
     return check
 
 
-def alert_raised(key: str, severity: Severity) -> Check:
-    """An alert with `key` and `severity` raised since the fault."""
+def alert_raised(key: str, severity: Severity, *, figures: tuple[str, ...] = ()) -> Check:
+    """An alert with `key` and `severity` raised since the fault; each of `figures` is the time from the
+    fault to the alert (execution raises its hold's alert as it goes SAFE: detection and SAFE at once)."""
 
     async def check(ctx: Context) -> tuple[bool, str]:
-        since = ctx.facts["fault_ns"]
-        for a in ctx.alerts.listing(severity=severity.value):
-            if a["key"] == key and max(a["ts_ns"], a["last_ts_ns"]) >= since:
-                return True, f"{a['severity']} {a['title']}"
-        return False, f"no {severity.value} alert {key} since the fault"
+        at = _alert_since_fault(ctx, key, severity)
+        if at is None:
+            return False, f"no {severity.value} alert {key} since the fault"
+        for name in figures:
+            ctx.since_fault(name, at["at_ns"])
+        return True, f"{at['severity']} {at['title']}"
 
     return check
 
 
+def _alert_since_fault(ctx: Context, key: str, severity: Severity) -> dict | None:
+    """The alert with `key` and `severity` raised (or repeated) since the fault, with `at_ns`: when it was
+    raised since the fault; None when there is none."""
+    since = ctx.facts["fault_ns"]
+    for a in ctx.alerts.listing(severity=severity.value):
+        if a["key"] == key and max(a["ts_ns"], a["last_ts_ns"]) >= since:
+            return a | {"at_ns": a["ts_ns"] if a["ts_ns"] >= since else a["last_ts_ns"]}
+    return None
+
+
 def safe(hold: str) -> Check:
-    """Execution in SAFE for this hold, or already recovering from it (its alert proves the edge)."""
+    """Execution in SAFE for this hold, or already recovering from it (its alert proves the edge); time to
+    SAFE: the fault to the hold's alert, else to execution's state write that shows the hold."""
 
     async def check(ctx: Context) -> tuple[bool, str]:
         view = await platform_state.execution_state(ctx.rt.bus.redis) or {}
-        ok = hold in view.get("holds", {}) or view.get("state") == "RECOVERING"
-        seen, alert = await alert_raised(c.execution_alert_key(hold), Severity.CRIT)(ctx)
-        return ok or seen, f"execution {view.get('state')}: {view.get('reason', '')}; {alert}"
+        held = hold in view.get("holds", {}) or view.get("state") == "RECOVERING"
+        alert = _alert_since_fault(ctx, c.execution_alert_key(hold), Severity.CRIT)
+        seen = f"{alert['severity']} {alert['title']}" if alert else f"no CRIT alert for {hold} since the fault"
+        detail = f"execution {view.get('state')}: {view.get('reason', '')}; {seen}"
+        if not (held or alert):
+            return False, detail
+        ctx.since_fault("safe_s", alert["at_ns"] if alert else max(view.get("ts_ns", 0), ctx.facts["fault_ns"]))
+        return True, detail
 
     return check
 
 
 async def normal(ctx: Context) -> tuple[bool, str]:
-    """Execution NORMAL again after a recovery plan that started after the fault and ended ok."""
+    """Execution NORMAL again after a recovery plan that started after the fault and ended ok, and every
+    service GREEN; time to recover: the fault to the later of the plan's end and the last service's GREEN."""
     redis = ctx.rt.bus.redis
     view = await platform_state.execution_state(redis) or {}
     plans = [p for p in await platform_state.recovery_plans(redis)
              if p.get("start_ns", 0) >= ctx.facts["fault_ns"]]
     done = [p for p in plans if p.get("outcome") == "ok"]
+    everyone_green, green = await all_green(ctx)
     detail = f"execution {view.get('state')} ({view.get('reason', '')}); plans since the fault: " + (
         ", ".join(f"{p.get('trigger')}: {p.get('outcome')}" for p in plans) or "none"
-    )
-    return view.get("state") == "NORMAL" and bool(done), detail
+    ) + f"; {green}"
+    if not (view.get("state") == "NORMAL" and done and everyone_green):
+        return False, detail
+    greens = [s["status_since_ns"] for s in ctx.monitor.snapshot()["services"]]
+    ctx.since_fault("recover_s", max([done[0].get("end_ns", 0), *greens, ctx.facts["fault_ns"]]))
+    return True, detail
 
 
 async def ready_to_trade(ctx: Context) -> tuple[bool, str]:
@@ -131,3 +159,45 @@ async def drop_private_ws(ctx: Context) -> tuple[bool, str]:
     finally:
         await http.aclose()
     return True, f"simulator: {result}"
+
+
+async def nothing_lost(ctx: Context) -> tuple[bool, str]:
+    """No bus message lost since the fault (facts["fault_ns"]); figures `messages_lost` and `dead_letters`."""
+    lost, detail = await bus_losses(ctx, since_ms=ctx.facts["fault_ns"] // 1_000_000)
+    if lost > 0:
+        raise StepFailed(detail)
+    return lost == 0, detail
+
+
+async def bus_losses(ctx: Context, *, since_ms: int) -> tuple[int, str]:
+    """Bus messages lost since `since_ms` (Redis's clock): dead letters on sys.dlq, and entries trimmed from a
+    stream before a consumer group read them (Redis 7 then cannot count the group's lag); while a group has
+    not read or acknowledged everything yet it counts as behind, not lost. (lost, detail); lost is -1 while
+    a group is behind (poll again). Figures `messages_lost` and `dead_letters`."""
+    redis = ctx.rt.bus.redis
+    dead = len(await redis.xrange(c.SYS_DLQ, min=str(since_ms), max="+"))
+    behind, trimmed = {}, []
+    for stream in c.ALL_STREAMS:
+        for g in await _groups(redis, stream):
+            name = f"{stream}/{g['name']}"
+            if "lag" in g and g["lag"] is None:
+                trimmed.append(name)
+            elif n := int(g.get("lag") or 0) + int(g["pending"]):
+                behind[name] = n
+    ctx.figures.update(messages_lost=dead + len(trimmed), dead_letters=dead)
+    detail = (f"dead letters {dead}; consumer groups behind: {behind or 'none'}; trimmed before a group read "
+              f"them: {trimmed or 'none'}")
+    return (-1 if behind else dead + len(trimmed)), detail
+
+
+async def _groups(redis, stream: str) -> list[dict]:
+    """XINFO GROUPS of `stream`, keys and text decoded; none when the stream does not exist."""
+    try:
+        rows = await redis.xinfo_groups(stream)
+    except ResponseError:  # no such key
+        return []
+    return [{_text(k): _text(v) for k, v in row.items()} for row in rows]
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v

@@ -1,7 +1,13 @@
 """Production scenario 6 (DESIGN.md section 9): rapid-fire manual orders with TP/SL, then flat again.
 
+The run first claims two symbols: the strategy's new entries on them are paused for the run (a
+PAUSE_ENTRIES control command with a lease, so a run cut short does not pause them for good; its exits and
+protection go on), and the run waits until the strategy acknowledged it in its heartbeat and the symbols are
+flat with no open order, so the platform's own trading never mixes into what the run counts. The last step
+lifts the pause (so does the runner's cleanup when a step failed).
+
 ORDERS market intents go out back to back on the manual-order path (common.manual_order, the one the
-dashboard's and scalperctl's orders take), alternating a long on one flat symbol and a short on another,
+dashboard's and scalperctl's orders take), alternating a long on one claimed symbol and a short on the other,
 each with a TP and an SL PROTECT_PCT around the price the market service last saw. Execution's view in
 Redis (its intent records, exec.events, its positions and open orders, as JSON/msgpack, never its code)
 must then show every intent filled by exactly one order and every open position under a TP and an SL.
@@ -24,8 +30,9 @@ from common.bybit.enums import Side
 from common.bybit.http import BybitHttp
 from common.bybit.rest import BybitRest
 from common.bybit.urls import urls
+from common.control import send_control
 from common.manual_order import SIDES, manual_intent, send_manual_order
-from common.schemas import OrderEvent, OrderIntent
+from common.schemas import Command, OrderEvent, OrderIntent
 
 from common import constants as c
 from dashboard import platform_state
@@ -34,16 +41,61 @@ from dashboard.scenarios.steps import Context, StepFailed
 ORDERS = 10
 PROTECT_PCT = Decimal(2)  # TP and SL this far from the price: a few seconds' moves do not reach them
 NOTIONAL_MARGIN = Decimal("1.2")  # an order's value this far above the instrument's minimum
+CLAIM_LEASE_S = 300  # the strategy's entries on the claimed symbols resume by themselves after this
+CLAIMED_BY = "scenario rapid-fire"
+
+
+async def claim(ctx: Context) -> tuple[bool, str]:
+    """Pause the strategy's entries on two symbols (flat ones first) for the run; holds once the strategy's
+    heartbeat shows the pause and execution holds no position and no open order on them."""
+    redis = ctx.rt.bus.redis
+    if "claimed" not in ctx.facts:
+        universe = sorted(s.decode() for s in await redis.smembers(c.MARKET_SYMBOLS_KEY))
+        held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)}
+        chosen = sorted(universe, key=lambda s: (s in held, s))[:2]
+        if len(chosen) < 2:
+            return False, f"need two symbols; the market service trades {universe}"
+        await _pause(ctx, chosen, for_s=CLAIM_LEASE_S)
+        ctx.facts["claimed"] = chosen
+    claimed = ctx.facts["claimed"]
+    paused = ctx.service("strategy")["details"].get("entries_paused", "")
+    held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)} & set(claimed)
+    orders = {json.loads(v).get("symbol") for v in await redis.hvals(c.EXEC_ORDERS_KEY)} & set(claimed)
+    detail = (f"the strategy's entries on {', '.join(claimed)} paused for the run (lapses in "
+              f"{CLAIM_LEASE_S} s); strategy pauses {paused or 'not shown yet'}; positions on them: {sorted(held) or 'none'}, "
+              f"open orders on them: {sorted(orders) or 'none'}")
+    return set(claimed) <= set(paused.split(",")) and not held and not orders, detail
+
+
+async def release(ctx: Context) -> tuple[bool, str]:
+    """Lift the pause of the claimed symbols; holds once the strategy's heartbeat no longer shows them."""
+    claimed = ctx.facts.get("claimed", [])
+    if not ctx.facts.get("released"):
+        await _pause(ctx, claimed, for_s=0)
+        ctx.facts["released"] = True
+    paused = ctx.service("strategy")["details"].get("entries_paused", "")
+    still = sorted(set(claimed) & set(paused.split(",")))
+    return not still, (f"still paused: {', '.join(still)}" if still else
+                       f"the strategy's entries on {', '.join(claimed)} resumed")
+
+
+async def cleanup(ctx: Context) -> str:
+    """After a failed run: lift the pause the run set, if it set one."""
+    if not ctx.facts.get("claimed") or ctx.facts.get("released"):
+        return ""
+    await _pause(ctx, ctx.facts["claimed"], for_s=0)
+    return f"the strategy's entries on {', '.join(ctx.facts['claimed'])} resumed"
+
+
+async def _pause(ctx: Context, symbols: list[str], *, for_s: int) -> None:
+    await send_control(ctx.rt.bus.redis, command=Command.PAUSE_ENTRIES, target="strategy",
+                       issued_by="dashboard", args={"symbols": ",".join(symbols), "for_s": str(for_s), "why": CLAIMED_BY})
 
 
 async def send(ctx: Context) -> tuple[bool, str]:
-    """ORDERS intents, a long on the first flat symbol and a short on the second, one after the other."""
+    """ORDERS intents, a long on the first claimed symbol and a short on the second, one after the other."""
     redis = ctx.rt.bus.redis
-    universe = sorted(s.decode() for s in await redis.smembers(c.MARKET_SYMBOLS_KEY))
-    held = {k.decode() for k in await redis.hkeys(c.EXEC_POSITIONS_KEY)}
-    flat = [s for s in universe if s not in held][:2]
-    if len(flat) < 2:
-        return False, f"need two symbols with no position; universe {universe}, positions {sorted(held)}"
+    flat = ctx.facts["claimed"]
     prices = {s: await _price(redis, s) for s in flat}
     if missing := [s for s, p in prices.items() if p is None]:
         return False, f"no fresh price from the market service for {', '.join(missing)}"
@@ -54,14 +106,17 @@ async def send(ctx: Context) -> tuple[bool, str]:
         symbol, side = plans[i % 2]
         tp, sl = _protection(side, prices[symbol])
         intents.append(manual_intent(side=side, symbol=symbol, qty=str(sizes[symbol]), tp=tp, sl=sl))
-    seconds, micros = await redis.time()  # exec.events' entry ids count in Redis's clock
-    ctx.facts["since_ms"] = seconds * 1000 + micros // 1000
+    # exec.events' entry ids count in Redis's clock: the run's events come after its newest entry (the
+    # dashboard's Redis user may not run TIME)
+    newest = await redis.xrevrange(c.EXEC_EVENTS, count=1)
+    ctx.facts["since_ms"] = int(newest[0][0].split(b"-")[0]) if newest else 0
     start = time.perf_counter()
     for intent in intents:
         await send_manual_order(redis, intent)
     took_ms = (time.perf_counter() - start) * 1000
     counts = Counter(i.symbol for i in intents)
     ctx.facts["opens"] = intents
+    ctx.figures["intents_sent"] = len(intents)
     ctx.facts["opened"] = {s: (SIDES[side], sizes[s] * counts[s]) for s, side in plans}
     per = ", ".join(f"{counts[s]} {side} {sizes[s]} {s} at ~{prices[s]}" for s, side in plans)
     return True, (f"{len(intents)} intents sent in {took_ms:.1f} ms: {per}; TP/SL {PROTECT_PCT}% "
@@ -72,7 +127,7 @@ async def filled(ctx: Context) -> tuple[bool, str]:
     """Every intent filled (a rejection is RED, with its reason), one order each, none left open;
     the intent-to-ack time (created by us to acknowledged by the exchange) of each."""
     opens: list[OrderIntent] = ctx.facts["opens"]
-    records, waiting = await _settled(ctx, opens)
+    records, waiting = await _settled(ctx, opens, counted="intents")
     if waiting:
         return False, waiting
     orders = await _orders(ctx, opens)
@@ -86,6 +141,7 @@ async def filled(ctx: Context) -> tuple[bool, str]:
     if open_left:
         raise StepFailed(f"orders still open after their fill: {', '.join(open_left)}")
     ms = [(records[i.intent_id]["ack_ts_ns"] - i.created_ts_ns) / 1e6 for i in opens]
+    ctx.figures.update(ack_p50_ms=round(statistics.median(ms), 1), ack_max_ms=round(max(ms), 1))
     return True, (f"{len(opens)}/{len(opens)} filled, {len(opens)} orders for {len(opens)} intents (none "
                   f"doubled, none left open); intent→ack p50 {statistics.median(ms):.1f} ms, "
                   f"max {max(ms):.1f} ms")
@@ -116,6 +172,7 @@ async def close(ctx: Context) -> tuple[bool, str]:
     for intent in closes:
         await send_manual_order(ctx.rt.bus.redis, intent)
     ctx.facts["closes"] = closes
+    ctx.figures["closes_sent"] = len(closes)
     return True, f"{len(closes)} reduce-only intents sent: " + ", ".join(
         f"{i.side} {i.qty} {i.symbol}" for i in closes)
 
@@ -123,7 +180,7 @@ async def close(ctx: Context) -> tuple[bool, str]:
 async def closed(ctx: Context) -> tuple[bool, str]:
     """The closes filled in full and execution holds nothing on the run's symbols any more."""
     closes: list[OrderIntent] = ctx.facts["closes"]
-    _, waiting = await _settled(ctx, closes)
+    _, waiting = await _settled(ctx, closes, counted="closes")
     if waiting:
         return False, waiting
     orders = await _orders(ctx, closes)
@@ -182,15 +239,19 @@ async def _positions(ctx: Context) -> dict[str, dict]:
     return {k.decode(): json.loads(v) for k, v in sorted(raw.items())}
 
 
-async def _settled(ctx: Context, intents: list[OrderIntent]) -> tuple[dict[str, dict], str]:
+async def _settled(ctx: Context, intents: list[OrderIntent], *, counted: str) -> tuple[dict[str, dict], str]:
     """Execution's records of `intents` once all are filled and acknowledged, or what is still awaited
-    ("" when nothing is); StepFailed when one ended otherwise than filled."""
+    ("" when nothing is); StepFailed when one ended otherwise than filled. Figures `{counted}_filled`,
+    `{counted}_refused` and `{counted}_unfilled` (neither so far: lost if the step times out like that)."""
     raws = await ctx.rt.bus.redis.hmget(c.EXEC_INTENTS_KEY, [i.intent_id for i in intents])
     records = {i.intent_id: json.loads(r) for i, r in zip(intents, raws, strict=True) if r}
-    if bad := [f"{k} {r['status']}: {r['reason']}" for k, r in records.items()
-               if r["status"] in c.FINAL_INTENT_STATUSES and r["status"] != c.IntentStatus.FILLED]:
-        raise StepFailed(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
     done = [r for r in records.values() if r["status"] == c.IntentStatus.FILLED and r.get("ack_ts_ns")]
+    bad = [f"{k} {r['status']}: {r['reason']}" for k, r in records.items()
+           if r["status"] in c.FINAL_INTENT_STATUSES and r["status"] != c.IntentStatus.FILLED]
+    ctx.figures.update({f"{counted}_filled": len(done), f"{counted}_refused": len(bad),
+                        f"{counted}_unfilled": len(intents) - len(done) - len(bad)})
+    if bad:
+        raise StepFailed(f"{len(bad)} of {len(intents)} not filled: {'; '.join(bad)}")
     if len(done) == len(intents):
         return records, ""
     statuses = Counter(r["status"] for r in records.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from common.lifecycle import Runtime
 
@@ -18,12 +19,23 @@ class StepFailed(Exception):
 
 @dataclass
 class Context:
-    """What the steps of one run look at, and what they remember for later steps (`facts`)."""
+    """What the steps of one run look at, what they remember for later steps (`facts`), and what they
+    measured (`figures`, by name: seconds end in `_s`, milliseconds in `_ms`, the rest are counts), which the
+    runner stores with the run, as it does `report` and `files`."""
 
     rt: Runtime
     monitor: HealthMonitor
     alerts: AlertEngine
     facts: dict = field(default_factory=dict)
+    figures: dict[str, float] = field(default_factory=dict)
+    run_id: str = ""
+    params: dict[str, str] = field(default_factory=dict)  # what the operator chose (scenario.prepare's result)
+    report: dict[str, str] = field(default_factory=dict)  # a summary the run shows (e.g. a replay's report)
+    files: list[str] = field(default_factory=list)  # files the run wrote to its directory, shown on the page
+
+    def since_fault(self, name: str, at_ns: int) -> None:
+        """Figure `name`: seconds from the fault (facts["fault_ns"]) to `at_ns`, a platform timestamp."""
+        self.figures[name] = round((at_ns - self.facts["fault_ns"]) / 1e9, 3)
 
     def service(self, name: str) -> dict:
         """The service's row in the health monitor's snapshot."""
@@ -51,3 +63,8 @@ class Scenario:
     title: str
     steps: tuple[Step, ...]
     sim_only: bool = False  # injects faults or trades: refused unless EXECUTION_MODE is SIM
+    cleanup: Callable[[Context], Awaitable[str]] | None = None  # after a failed step: undo what the run set
+    refusal: Callable[[Runtime], str] | None = None  # why this host cannot run it ("" when it can)
+    resumable: bool = False  # its run goes on after a dashboard restart (facts kept as JSON in the run)
+    # the run's parameters from what the operator gave and DATA_DIR; ValueError naming a bad field
+    prepare: Callable[[dict[str, str], Path], dict[str, str]] | None = None

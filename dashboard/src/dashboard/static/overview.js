@@ -1,5 +1,5 @@
 // Live overview: the services' health from /api/health/stream (server-sent events), and every other figure
-// (execution, equity and the daily-loss bar, P&L today, positions, trades, alerts, backup) polled from
+// (execution, equity and the daily-loss bar, P&L today, positions, trades, alerts, backup, deploy) polled from
 // /api/overview every FIGURES_EVERY_MS (it reads the day's execution events: too heavy for every event).
 "use strict";
 (function () {
@@ -78,6 +78,16 @@
       " · " + b.display.when + " UTC · took " + b.display.took + (b.error ? " · " + b.error : ""));
   }
 
+  function deploy(d) {
+    const p = document.getElementById("deploy");
+    if (d.no_data) { p.className = "empty"; p.textContent = d.no_data; return; }
+    p.className = "";
+    const commit = el("code", "", d.display.commit);
+    commit.title = d.commit;
+    p.replaceChildren(el("span", "outcome-" + d.kind, d.outcome), " ", commit,
+      " · " + d.display.when + " UTC · took " + d.display.took + (d.detail ? " · " + d.detail : ""));
+  }
+
   function figures(o) {
     const x = o.execution;
     text("exec-state", x ? x.state : "no state yet", "state-" + (x ? x.state : "none"));
@@ -88,6 +98,7 @@
     Trading.show("trades", Trading.trades(o.trades, "no round trip closed in the last 24 h"));
     alerts(o.alerts);
     backup(o.backup);
+    deploy(o.deploy);
   }
 
   Live.poll("/api/overview", figures, FIGURES_EVERY_MS);

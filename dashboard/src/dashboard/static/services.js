@@ -11,7 +11,7 @@
     return {
       name: s.name, pid: s.pid || "", started: s.start_ts_ns ? Live.utc(s.start_ts_ns) : "",
       uptime: s.uptime_s === null ? "" : s.uptime_s, restarts: s.restarts, rss: p.rss_mb || "",
-      cpu: p.cpu_s || "", threads: p.threads || "", version: s.version || "",
+      cpu: p.cpu_s || "", threads: p.threads || "", version: s.running,
       supervisor: s.supervisor || "none", last_error: s.last_error,
     };
   }

@@ -1,8 +1,10 @@
 // The trades page live: the filtered round trips, their totals and their cumulative net P&L (a uPlot chart,
-// by closing time) from /api/trades every EVERY_MS.
+// by closing time) from /api/trades every EVERY_MS; the wallet's equity over the chosen period (a uPlot
+// chart) from /api/equity every EQUITY_EVERY_MS and whenever the period changes.
 "use strict";
 (function () {
   const EVERY_MS = 5000;
+  const EQUITY_EVERY_MS = 30000;
   const box = document.getElementById("trades");
   const chartBox = document.getElementById("pnl-chart");
   let chart = null;
@@ -29,6 +31,37 @@
     };
     chart = new uPlot(opts, data, chartBox);
   }
+
+  const periodBox = document.getElementById("equity-period");
+  const equityBox = document.getElementById("equity-chart");
+  let equityChart = null;
+
+  function drawEquity(d) {
+    const s = d.display;
+    document.getElementById("equity-summary").textContent = d.no_data ||
+      s.last + " · " + s.change + " (" + s.change_pct + ") since " + s.since + " UTC · low " + s.low + " · high " + s.high;
+    const data = [d.samples.map((p) => p.ts_ms / 1000), d.samples.map((p) => p.equity)];
+    if (equityChart) { equityChart.setData(data); return; }
+    equityChart = new uPlot({
+      width: equityBox.clientWidth || 800, height: 220,
+      series: [{}, {label: "equity", stroke: "#3ecf6e", points: {show: false}}],
+      axes: [{stroke: "#8a94a3"}, {stroke: "#8a94a3", size: 70}],
+    }, data, equityBox);
+  }
+
+  async function loadEquity() {
+    let d = null;
+    try {
+      const r = await fetch("/api/equity?period=" + periodBox.value, {headers: {Accept: "application/json"}});
+      if (r.ok) d = await r.json();
+    } catch (e) {
+      // unreachable for now: the round trips' poll says "reconnecting", the next load tries again
+    }
+    if (d) drawEquity(d);
+  }
+  periodBox.addEventListener("change", loadEquity);
+  loadEquity();
+  setInterval(function () { if (!document.hidden) loadEquity(); }, EQUITY_EVERY_MS);
 
   Live.poll("/api/trades?" + box.dataset.query, function (d) {
     const t = d.totals;

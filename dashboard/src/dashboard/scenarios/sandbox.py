@@ -1,0 +1,58 @@
+"""The launcher of scenario 7's replay: `python -m dashboard.scenarios.sandbox --out DIR [limits] -- CMD...`.
+
+It lowers its own limits (address space, CPU seconds, priority), writes DIR/sandbox.json (each limit applied
+or refused, and the names of the environment variables CMD gets), then becomes CMD (exec), so the limits
+hold for CMD and nothing of the dashboard stays in the process. Under the systemd unit a limit the unit's
+syscall filter refuses (setpriority is in @resources) is recorded as refused, not fatal: the run shows it.
+The caller passes the environment; this module only reports it, names only, never values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+from pathlib import Path
+
+SANDBOX_FILE = "sandbox.json"
+
+
+def apply_limits(*, as_mb: int, cpu_s: int, nice: int) -> dict[str, str]:
+    """Each limit, "applied" or "refused: <error>"."""
+    outcome = {}
+    for name, what, value in (("RLIMIT_AS", resource.RLIMIT_AS, as_mb * 1024 * 1024),
+                              ("RLIMIT_CPU", resource.RLIMIT_CPU, cpu_s)):
+        try:
+            resource.setrlimit(what, (value, value))
+            outcome[name] = "applied"
+        except (OSError, ValueError) as e:
+            outcome[name] = f"refused: {e}"
+    try:
+        os.nice(nice)
+        outcome["nice"] = "applied"
+    except OSError as e:
+        outcome["nice"] = f"refused: {e}"
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m dashboard.scenarios.sandbox")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--as-mb", type=int, required=True)
+    p.add_argument("--cpu-s", type=int, required=True)
+    p.add_argument("--nice", type=int, required=True)
+    p.add_argument("cmd", nargs="+")
+    args = p.parse_args(argv)
+    limits = apply_limits(as_mb=args.as_mb, cpu_s=args.cpu_s, nice=args.nice)
+    report = {"pid": os.getpid(), "cmd": args.cmd, "env": sorted(os.environ),
+              "limits": {"RLIMIT_AS_mb": args.as_mb, "RLIMIT_CPU_s": args.cpu_s, "nice": args.nice},
+              "outcome": limits}
+    (args.out / SANDBOX_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    sys.stdout.flush()
+    os.execv(args.cmd[0], args.cmd)
+
+
+if __name__ == "__main__":
+    main()
