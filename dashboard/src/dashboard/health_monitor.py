@@ -75,7 +75,8 @@ class HealthMonitor:
         self.rt = rt
         self.services = {name: ServiceView(name) for name in c.SERVICES}
         self.changed = asyncio.Condition()  # notified on every status change, for live pages
-        self.last_heartbeat_ns = 0
+        # a monitor just started has /healthz's grace to hear its first beat, not a 503 from its first request
+        self.last_heartbeat_ns = now_ns()
 
     async def load(self) -> None:
         """Seed from the heartbeat TTL keys and stored restart counts (a restarted dashboard)."""

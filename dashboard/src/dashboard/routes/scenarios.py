@@ -48,7 +48,8 @@ async def list_scenarios(request: Request, rt: RuntimeDep) -> dict:
     return {"scenarios": _catalogue(request), "runs": await history(rt.bus.redis)}
 
 
-@api.get("/runs/{run_id}/files/{name}", responses=models.refusals(404))
+@api.get("/runs/{run_id}/files/{name}", response_class=FileResponse,
+         responses={200: {"content": {"image/png": {}, "text/plain": {}}}, **models.refusals(404)})
 async def run_file(request: Request, run_id: Annotated[str, Path(pattern=r"^[0-9]{20}$")], name: str,
                    user: UserDep):
     """A file a run wrote (scenario 7: the replay's equity.png, report.json, trades.json, sandbox.json,
