@@ -63,7 +63,7 @@ async def test_under_systemd_only_the_units_main_pid_is_killed_by_systemctl(proc
 
 
 def test_systemd_is_asked_for_the_units_main_pid_then_to_kill_its_main_process_only():
-    assert main_pid_command("market") == ["systemctl", "--no-ask-password", "show", "--property=MainPID",
+    assert main_pid_command("market") == ["show", "--property=MainPID",
                                           "--value", "scalper-market.service"]
-    assert kill_command("strategy") == ["systemctl", "--no-ask-password", "kill", "--kill-who=main",
+    assert kill_command("strategy") == ["kill", "--kill-who=main",
                                         "--signal=SIGKILL", "scalper-strategy.service"]

@@ -8,17 +8,16 @@ Either way the supervisor then sees a crash and starts the service again, as it 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 
 import psutil
 
 from dashboard.scenarios.steps import StepFailed
+from dashboard.scenarios.units import systemctl
 
 PROCESS_START_SLACK_S = 30.0  # a heartbeat's start time and the OS's process start time agree this well
-SYSTEMCTL = ("systemctl", "--no-ask-password")  # never prompt: polkit allows the kill or the step fails
-SYSTEMCTL_TIMEOUT_S = 10.0
+KILL_TIMEOUT_S = 10.0  # a kill is quick: no answer this soon means systemd is stuck
 
 
 def unit(service: str) -> str:
@@ -27,13 +26,13 @@ def unit(service: str) -> str:
 
 
 def main_pid_command(service: str) -> list[str]:
-    """Asks systemd for the unit's main pid (0 when it has none)."""
-    return [*SYSTEMCTL, "show", "--property=MainPID", "--value", unit(service)]
+    """systemctl's arguments that ask systemd for the unit's main pid (0 when it has none)."""
+    return ["show", "--property=MainPID", "--value", unit(service)]
 
 
 def kill_command(service: str) -> list[str]:
     """SIGKILL to the unit's main process only (a polkit-checked KillUnit call, verb "kill")."""
-    return [*SYSTEMCTL, "kill", "--kill-who=main", "--signal=SIGKILL", unit(service)]
+    return ["kill", "--kill-who=main", "--signal=SIGKILL", unit(service)]
 
 
 async def sigkill(service: str, *, pid: int, start_s: float, supervisor: str) -> str:
@@ -46,30 +45,12 @@ async def sigkill(service: str, *, pid: int, start_s: float, supervisor: str) ->
 
 async def _by_systemd(service: str, pid: int) -> str:
     """The unit's main pid must be the heartbeat's: then systemd kills that process."""
-    main_pid = await _systemctl(main_pid_command(service))
+    main_pid = await systemctl(*main_pid_command(service), timeout_s=KILL_TIMEOUT_S)
     if main_pid != str(pid):
         raise StepFailed(f"{unit(service)} on this host has main pid {main_pid or 'none'}, "
                          f"not the heartbeat's pid {pid}")
-    await _systemctl(kill_command(service))
+    await systemctl(*kill_command(service), timeout_s=KILL_TIMEOUT_S)
     return f"SIGKILL sent to pid {pid} by systemd ({unit(service)})"
-
-
-async def _systemctl(argv: list[str]) -> str:
-    """Its output, stripped; StepFailed naming the command when it fails or hangs."""
-    try:
-        proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
-    except OSError as e:
-        raise StepFailed(f"{' '.join(argv)}: {e}") from e
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), SYSTEMCTL_TIMEOUT_S)
-    except TimeoutError as e:
-        proc.kill()
-        await proc.wait()
-        raise StepFailed(f"{' '.join(argv)}: no answer within {SYSTEMCTL_TIMEOUT_S:g} s") from e
-    if proc.returncode != 0:
-        raise StepFailed(f"{' '.join(argv)} exited {proc.returncode}: {err.decode(errors='replace').strip()}")
-    return out.decode().strip()
 
 
 def _by_pid(service: str, pid: int, start_s: float) -> str:

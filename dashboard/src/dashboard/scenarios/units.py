@@ -12,8 +12,9 @@ from dashboard.scenarios.steps import StepFailed
 SYSTEMCTL_TIMEOUT_S = 120.0
 
 
-async def systemctl(*args: str) -> str:
-    """Run `systemctl --no-ask-password ARGS`; its output, or StepFailed with what it said."""
+async def systemctl(*args: str, timeout_s: float = SYSTEMCTL_TIMEOUT_S) -> str:
+    """Run `systemctl --no-ask-password ARGS` (never prompting: polkit allows it or it fails); its output, or
+    StepFailed with what it said."""
     exe = shutil.which("systemctl")
     if exe is None:
         raise StepFailed("no systemctl on this host")
@@ -21,10 +22,10 @@ async def systemctl(*args: str) -> str:
         exe, "--no-ask-password", *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), SYSTEMCTL_TIMEOUT_S)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
     except TimeoutError:
         proc.kill()
-        raise StepFailed(f"systemctl {' '.join(args)}: no answer within {SYSTEMCTL_TIMEOUT_S:g} s") from None
+        raise StepFailed(f"systemctl {' '.join(args)}: no answer within {timeout_s:g} s") from None
     text = out.decode(errors="replace").strip()
     if proc.returncode != 0:
         raise StepFailed(f"systemctl {' '.join(args)} exited {proc.returncode}: {text[-300:]}")
