@@ -9,7 +9,7 @@ finite, a negative size) raises BookError: the book is then stale until the next
 Each side keeps its levels in a dict keyed by a float sort key (the price, negated for bids) next to
 a sorted list of those keys, so a delta costs one dict write plus a bisect; prices and sizes keep
 Bybit's strings for output and a float size for the features. Price strings are read through a
-`Floats` cache (a book sees the same prices over and over) and a size of "0" needs no reading.
+`Floats` cache (a book sees the same prices over and over), sizes through one of their own.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ class BookError(Exception):
 class Side:
     """One side: levels by sort key, and the keys sorted best first."""
 
-    __slots__ = ("sign", "keys", "levels", "floats")
+    __slots__ = ("sign", "keys", "levels", "floats", "sizes")
 
-    def __init__(self, sign: float, floats: Floats) -> None:
+    def __init__(self, sign: float, floats: Floats, sizes: Floats) -> None:
         self.sign = sign  # -1.0 for bids (highest price first), 1.0 for asks
         self.floats = floats  # price strings read before
+        self.sizes = sizes  # size strings read before
         self.keys: list[float] = []
         self.levels: dict[float, tuple[str, str, float]] = {}  # key -> (price, size, size as float)
 
@@ -53,11 +54,11 @@ class Side:
         self.keys = sorted(new)
 
     def merge(self, levels: list[Level]) -> None:
-        sign, book, keys, floats = self.sign, self.levels, self.keys, self.floats
+        sign, book, keys, floats, sizes = self.sign, self.levels, self.keys, self.floats, self.sizes
         for price, size in levels:  # the hot loop: the common cases inline, oddities in _level()
             try:
                 key = floats[price] * sign
-                qty = 0.0 if size == "0" else float(size)
+                qty = sizes[size]
             except ValueError:
                 key, qty = _level(price, size, sign)  # raises
             if qty == 0.0:
@@ -102,11 +103,14 @@ class Book:
 
     __slots__ = ("symbol", "depth", "bids", "asks", "u", "seq", "ts_ms", "stale", "updates", "ofi", "_top")
 
-    def __init__(self, symbol: str, *, depth: int | None = None, floats: Floats | None = None) -> None:
+    def __init__(
+        self, symbol: str, *, depth: int | None = None, floats: Floats | None = None, sizes: Floats | None = None
+    ) -> None:
         self.symbol = symbol
         self.depth = depth  # the topic's depth: levels beyond it are dropped (None: keep all)
         floats = Floats() if floats is None else floats  # the symbol's price strings, read once each
-        self.bids, self.asks = Side(-1.0, floats), Side(1.0, floats)
+        sizes = Floats() if sizes is None else sizes  # and its size strings: common sizes recur
+        self.bids, self.asks = Side(-1.0, floats, sizes), Side(1.0, floats, sizes)
         self.u = 0
         self.seq = 0
         self.ts_ms = 0  # the exchange time of the last applied message
@@ -115,7 +119,7 @@ class Book:
         self.ofi = 0.0  # order-flow imbalance accumulated since the last take_ofi()
         self._top: Top | None = None
 
-    def apply(self, *, kind: str, data: OrderbookData, ts_ms: int) -> None:
+    def apply(self, kind: str, data: OrderbookData, ts_ms: int) -> None:
         """Apply one snapshot or delta; raises BookError (and marks the book stale) when it cannot."""
         u, bids, asks = data.u, self.bids, self.asks
         try:

@@ -35,6 +35,7 @@ class Symbol:
     __slots__ = (
         "book",
         "floats",
+        "sizes",
         "flow",
         "seen",
         "seen_order",
@@ -50,7 +51,8 @@ class Symbol:
 
     def __init__(self, name: str, *, depth: int | None, flow_ms: int, vol_ms: int, now_ns: int) -> None:
         self.floats = Floats()  # the symbol's price strings, read once each (book and trades)
-        self.book = Book(name, depth=depth, floats=self.floats)
+        self.sizes = Floats()  # and its size strings
+        self.book = Book(name, depth=depth, floats=self.floats, sizes=self.sizes)
         self.flow = f.Flow(flow_ms=flow_ms, vol_ms=vol_ms)
         self.seen: set[str] = set()
         self.seen_order: deque[str] = deque()
@@ -141,7 +143,7 @@ class Market:
         st.last_rx_ns = rx
         waiting = bool(st.book.stale)
         try:
-            st.book.apply(kind=msg.type, data=data, ts_ms=msg.ts)
+            st.book.apply(msg.type, data, msg.ts)
         except BookError as e:
             if waiting:  # deltas until the snapshot we asked for are expected; check_stale asks again
                 return
@@ -172,7 +174,7 @@ class Market:
             order.append(t.i)
             if len(order) > SEEN_TRADES:
                 seen.discard(order.popleft())
-            st.flow.add(ts_ms=t.T, price=st.floats[t.p], size=float(t.v), buy=t.S == BUY)
+            st.flow.add(t.T, st.floats[t.p], st.sizes[t.v], t.S == BUY)
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             fresh.append(t)
             self.changed.add(t.s)
