@@ -9,7 +9,7 @@ finite, a negative size) raises BookError: the book is then stale until the next
 Each side keeps its levels in a dict keyed by a float sort key (the price, negated for bids) next to
 a sorted list of those keys, so a delta costs one dict write plus a bisect; prices and sizes keep
 Bybit's strings for output and a float size for the features. Price strings are read through a
-`Floats` cache (a book sees the same prices over and over), sizes through one of their own.
+`Floats` cache (a book sees the same prices over and over) and a size of "0" needs no reading.
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ class BookError(Exception):
 class Side:
     """One side: levels by sort key, and the keys sorted best first."""
 
-    __slots__ = ("sign", "keys", "levels", "floats", "sizes")
+    __slots__ = ("sign", "keys", "levels", "floats")
 
-    def __init__(self, sign: float, floats: Floats, sizes: Floats) -> None:
+    def __init__(self, sign: float, floats: Floats) -> None:
         self.sign = sign  # -1.0 for bids (highest price first), 1.0 for asks
         self.floats = floats  # price strings read before
-        self.sizes = sizes  # size strings read before
         self.keys: list[float] = []
         self.levels: dict[float, tuple[str, str, float]] = {}  # key -> (price, size, size as float)
 
@@ -54,11 +53,11 @@ class Side:
         self.keys = sorted(new)
 
     def merge(self, levels: list[Level]) -> None:
-        sign, book, keys, floats, sizes = self.sign, self.levels, self.keys, self.floats, self.sizes
+        sign, book, keys, floats = self.sign, self.levels, self.keys, self.floats
         for price, size in levels:  # the hot loop: the common cases inline, oddities in _level()
             try:
                 key = floats[price] * sign
-                qty = sizes[size]
+                qty = 0.0 if size == "0" else float(size)
             except ValueError:
                 key, qty = _level(price, size, sign)  # raises
             if qty == 0.0:
@@ -103,14 +102,11 @@ class Book:
 
     __slots__ = ("symbol", "depth", "bids", "asks", "u", "seq", "ts_ms", "stale", "updates", "ofi", "_top")
 
-    def __init__(
-        self, symbol: str, *, depth: int | None = None, floats: Floats | None = None, sizes: Floats | None = None
-    ) -> None:
+    def __init__(self, symbol: str, *, depth: int | None = None, floats: Floats | None = None) -> None:
         self.symbol = symbol
         self.depth = depth  # the topic's depth: levels beyond it are dropped (None: keep all)
         floats = Floats() if floats is None else floats  # the symbol's price strings, read once each
-        sizes = Floats() if sizes is None else sizes  # and its size strings: common sizes recur
-        self.bids, self.asks = Side(-1.0, floats, sizes), Side(1.0, floats, sizes)
+        self.bids, self.asks = Side(-1.0, floats), Side(1.0, floats)
         self.u = 0
         self.seq = 0
         self.ts_ms = 0  # the exchange time of the last applied message

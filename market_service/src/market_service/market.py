@@ -35,7 +35,6 @@ class Symbol:
     __slots__ = (
         "book",
         "floats",
-        "sizes",
         "flow",
         "seen",
         "seen_order",
@@ -51,8 +50,7 @@ class Symbol:
 
     def __init__(self, name: str, *, depth: int | None, flow_ms: int, vol_ms: int, now_ns: int) -> None:
         self.floats = Floats()  # the symbol's price strings, read once each (book and trades)
-        self.sizes = Floats()  # and its size strings
-        self.book = Book(name, depth=depth, floats=self.floats, sizes=self.sizes)
+        self.book = Book(name, depth=depth, floats=self.floats)
         self.flow = f.Flow(flow_ms=flow_ms, vol_ms=vol_ms)
         self.seen: set[str] = set()
         self.seen_order: deque[str] = deque()
@@ -174,7 +172,7 @@ class Market:
             order.append(t.i)
             if len(order) > SEEN_TRADES:
                 seen.discard(order.popleft())
-            st.flow.add(t.T, st.floats[t.p], st.sizes[t.v], t.S == BUY)
+            st.flow.add(t.T, st.floats[t.p], float(t.v), t.S == BUY)
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             fresh.append(t)
             self.changed.add(t.s)
