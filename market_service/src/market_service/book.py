@@ -115,7 +115,7 @@ class Book:
         self.ofi = 0.0  # order-flow imbalance accumulated since the last take_ofi()
         self._top: Top | None = None
 
-    def apply(self, *, kind: str, data: OrderbookData, ts_ms: int) -> None:
+    def apply(self, kind: str, data: OrderbookData, ts_ms: int) -> None:
         """Apply one snapshot or delta; raises BookError (and marks the book stale) when it cannot."""
         u, bids, asks = data.u, self.bids, self.asks
         try:

@@ -91,7 +91,7 @@ class Flow:
         self.cvd = 0.0
         self.last_price = 0.0
 
-    def add(self, *, ts_ms: int, price: float, size: float, buy: bool) -> None:
+    def add(self, ts_ms: int, price: float, size: float, buy: bool) -> None:
         self._flow.append((ts_ms, price, size, buy))
         if buy:
             self.buy_volume += size

@@ -141,7 +141,7 @@ class Market:
         st.last_rx_ns = rx
         waiting = bool(st.book.stale)
         try:
-            st.book.apply(kind=msg.type, data=data, ts_ms=msg.ts)
+            st.book.apply(msg.type, data, msg.ts)
         except BookError as e:
             if waiting:  # deltas until the snapshot we asked for are expected; check_stale asks again
                 return
@@ -172,7 +172,7 @@ class Market:
             order.append(t.i)
             if len(order) > SEEN_TRADES:
                 seen.discard(order.popleft())
-            st.flow.add(ts_ms=t.T, price=st.floats[t.p], size=float(t.v), buy=t.S == BUY)
+            st.flow.add(t.T, st.floats[t.p], float(t.v), t.S == BUY)
             st.last_trade, st.trade_ms, st.trade_rx_ns = t.p, t.T, rx
             fresh.append(t)
             self.changed.add(t.s)

@@ -19,6 +19,11 @@ from common.bybit.signing import rest_signature
 T = TypeVar("T")
 # 10006 and 10002 are retried this many times (after the reset / a clock resync) before raising.
 MAX_RETRIES = 3
+# How long an idle connection is kept for the next request. httpx's default (5 s) made an order after a
+# quiet spell pay a new TCP (and TLS) handshake. Bybit does not document its server-side idle timeout;
+# 50 s stays under the common 60 s of load balancers (AWS ALB), and httpcore drops a connection the
+# server closed before reusing it.
+KEEPALIVE_EXPIRY_S = 50.0
 _encoder = msgspec.json.Encoder()
 _envelope = msgspec.json.Decoder(Envelope[msgspec.Raw])
 
@@ -31,7 +36,9 @@ class BybitHttp:
                  limiter: RateLimiter | None = None, time_sync: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self._key, self._secret, self._recv_window = api_key, api_secret, recv_window_ms
-        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s,
+                                         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
+                                                             keepalive_expiry=KEEPALIVE_EXPIRY_S))
         self.limiter = limiter or RateLimiter(clock_ms=self.now_ms)
         self.offset_ms = 0  # server clock - local clock, from sync_time()
         self._synced = not time_sync  # False: sign with the local clock (e.g. the simulator's admin calls)
