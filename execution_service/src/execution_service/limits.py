@@ -6,7 +6,10 @@ the daily-loss kill switch, the drift of the current price from the intent's ref
 the order, the number of symbols held or being entered, and the total and per-symbol exposure.
 Admissions are taken one at a time and each admitted entry reserves its notional until its order is
 on the exchange's books or done, so entries released together (NORMAL after a SAFE period) cannot
-pass the limits together. Reduce-only intents are never limited: they only ever shrink a position.
+pass the limits together. Entries that arrive together (a burst of signals) are taken in one round:
+one read of the view, then each in its order of arrival against the view plus the entries admitted
+before it, exactly as one at a time would, without a Redis round trip per entry in the queue.
+Reduce-only intents are never limited: they only ever shrink a position.
 """
 
 from __future__ import annotations
@@ -55,6 +58,18 @@ class Reservation:
     done_at: float = 0.0  # monotonic time it was first seen final (0: not yet)
 
 
+@dataclass
+class Asking:
+    """An entry waiting for its admission round; `refusal` is set once `decided`; `gone`: its caller
+    stopped waiting (cancelled), so a round must not reserve for it."""
+
+    intent: OrderIntent
+    notional: float
+    decided: bool = False
+    refusal: Refusal | None = None
+    gone: bool = False
+
+
 class Limits:
     """Admits an entry (reserving its notional) or says which limit refuses it."""
 
@@ -62,7 +77,8 @@ class Limits:
                  refresh_wallet: Callable[[], Awaitable[None]]) -> None:
         self.s, self.store, self.rest, self.daily = settings, store, rest, daily
         self.refresh_wallet = refresh_wallet  # an equity reading over REST
-        self.lock = asyncio.Lock()  # admissions one at a time
+        self.lock = asyncio.Lock()  # admission rounds one at a time
+        self.waiting: list[Asking] = []  # entries past the pre-checks, in order, for the next round
         self.reserved: dict[str, Reservation] = {}  # intent id -> its claim
         self.prices: dict[str, tuple[float, float]] = {}  # symbol -> (last price, monotonic time)
         self.entered: dict[str, float] = {}  # symbol -> monotonic time of its last entry asked for
@@ -109,21 +125,52 @@ class Limits:
         if notional > s.exec_max_order_notional_usdt:
             return Refusal("exec_max_order_notional_usdt",
                            f"{notional:.2f} USDT > {s.exec_max_order_notional_usdt:g} USDT")
-        async with self.lock:
+        asking = Asking(intent, notional)
+        self.waiting.append(asking)
+        try:
+            async with self.lock:
+                if not asking.decided:
+                    await self._round(asking)
+        except BaseException:  # cancelled or the view unread: no claim may outlive this entry
+            asking.gone = True
+            if asking in self.waiting:
+                self.waiting.remove(asking)
+            if asking.decided and asking.refusal is None:
+                self.release(intent.intent_id)
+            raise
+        return asking.refusal
+
+    async def _round(self, mine: Asking) -> None:
+        """Decide every entry waiting now (`mine` among them) against one read of the view, in order;
+        when the read fails, the others wait for the next round."""
+        batch, self.waiting = self.waiting, []
+        try:
             exposure = await self._exposure()
-            held = set(exposure)
-            if intent.symbol not in held and len(held) >= s.exec_max_open_positions:
-                return Refusal("exec_max_open_positions", f"{len(held)} symbols held or being entered "
-                                                          f"({', '.join(sorted(held))}) >= {s.exec_max_open_positions}")
-            on_symbol = exposure.get(intent.symbol, 0.0) + notional
-            if on_symbol > s.exec_max_symbol_exposure_usdt:
-                return Refusal("exec_max_symbol_exposure_usdt", f"{intent.symbol} would hold {on_symbol:.2f} "
-                                                                f"USDT > {s.exec_max_symbol_exposure_usdt:g} USDT")
-            total = sum(exposure.values()) + notional
-            if total > s.exec_max_exposure_usdt:
-                return Refusal("exec_max_exposure_usdt",
-                               f"{total:.2f} USDT in all > {s.exec_max_exposure_usdt:g} USDT")
-            self.reserved[intent.intent_id] = Reservation(symbol=intent.symbol, notional=notional)
+        except BaseException:
+            self.waiting[:0] = [a for a in batch if a is not mine]
+            raise
+        for a in batch:
+            if a.gone:
+                continue
+            a.refusal, a.decided = self._exposure_refusal(a, exposure), True
+            if a.refusal is None:
+                self.reserved[a.intent.intent_id] = Reservation(symbol=a.intent.symbol, notional=a.notional)
+                exposure[a.intent.symbol] = exposure.get(a.intent.symbol, 0.0) + a.notional
+
+    def _exposure_refusal(self, a: Asking, exposure: dict[str, float]) -> Refusal | None:
+        s, symbol, notional = self.s, a.intent.symbol, a.notional
+        held = set(exposure)
+        if symbol not in held and len(held) >= s.exec_max_open_positions:
+            return Refusal("exec_max_open_positions", f"{len(held)} symbols held or being entered "
+                                                      f"({', '.join(sorted(held))}) >= {s.exec_max_open_positions}")
+        on_symbol = exposure.get(symbol, 0.0) + notional
+        if on_symbol > s.exec_max_symbol_exposure_usdt:
+            return Refusal("exec_max_symbol_exposure_usdt", f"{symbol} would hold {on_symbol:.2f} "
+                                                            f"USDT > {s.exec_max_symbol_exposure_usdt:g} USDT")
+        total = sum(exposure.values()) + notional
+        if total > s.exec_max_exposure_usdt:
+            return Refusal("exec_max_exposure_usdt",
+                           f"{total:.2f} USDT in all > {s.exec_max_exposure_usdt:g} USDT")
         return None
 
     def release(self, intent_id: str) -> None:

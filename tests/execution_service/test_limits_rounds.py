@@ -1,0 +1,116 @@
+"""Entries that reach the limits together (a burst of signals) are decided in rounds: one read of the
+view for all who wait, each in its order against the view plus those admitted before it, exactly as
+one at a time; a read that fails or a caller that stops waiting leaves no claim behind."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from common.config import Settings
+from common.constants import IntentStatus
+from common.schemas import OrderIntent, now_ns
+from execution_service.equity import DailyLoss
+from execution_service.limits import Limits
+from execution_service.store import IntentRecord, Store
+
+pytestmark = pytest.mark.service
+
+PRICE = {"BTCUSDT": 50_000.0, "ETHUSDT": 2_500.0}
+
+
+class CountedStore(Store):
+    """The real store; counts the limits' view reads, and can hold read n until released or fail one."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        super().__init__(redis)
+        self.reads = 0
+        self.holds: dict[int, asyncio.Event] = {}
+        self.fail_next = False
+
+    async def exposure_view(self, intent_ids):
+        self.reads += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise RedisConnectionError("Redis went away")
+        if self.reads in self.holds:
+            await self.holds[self.reads].wait()
+        return await super().exposure_view(intent_ids)
+
+
+@pytest.fixture
+async def limits(redis_url):
+    r = aioredis.from_url(redis_url)
+    settings = Settings(_env_file=None, exec_max_open_positions=1, exec_max_symbol_exposure_usdt=120.0)
+    daily = DailyLoss(redis=r, limit_pct=settings.exec_daily_loss_limit_pct)
+    await daily.on_equity(10_000.0, ts_ms=now_ns() // 1_000_000)
+
+    async def no_wallet_read() -> None:
+        raise AssertionError("the equity is fresh: no wallet read expected")
+
+    lim = Limits(settings=settings, store=CountedStore(r), rest=None, daily=daily, refresh_wallet=no_wallet_read)
+    lim.prices = {sym: (p, time.monotonic() + 3600) for sym, p in PRICE.items()}  # fresh for the whole test
+    yield lim
+    await r.aclose()
+
+
+def entry(n: int, symbol: str, qty: str = "0.001") -> OrderIntent:
+    return OrderIntent(intent_id=f"s-{symbol}-{n}", symbol=symbol, side="Buy", qty=qty,
+                       created_ts_ns=now_ns())
+
+
+async def recorded(limits: Limits, *entries: OrderIntent) -> list[OrderIntent]:
+    """As the router does: each intent is recorded as queued before it asks the limits."""
+    for e in entries:
+        await limits.store.add_intent(IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side,
+                                                   status=IntentStatus.QUEUED, intent=e, ts_ns=now_ns()))
+    return list(entries)
+
+
+async def test_a_burst_is_decided_in_order_on_two_reads_not_one_per_entry(limits):
+    # 50 USDT each on BTC (at most 120 on one symbol, one symbol held): BTC, ETH, BTC, ETH, BTC
+    burst = await recorded(limits, *(entry(n, sym) for n, sym in
+                                     enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"])))
+    refusals = await asyncio.gather(*(limits.admit(e) for e in burst))
+    assert [r.limit if r else None for r in refusals] == [
+        None, "exec_max_open_positions", None, "exec_max_open_positions", "exec_max_symbol_exposure_usdt"]
+    assert set(limits.reserved) == {burst[0].intent_id, burst[2].intent_id}
+    # the first entry does not wait for the others: it reads alone; the four queued behind it share a read
+    assert limits.store.reads == 2
+
+
+async def test_a_view_that_cannot_be_read_fails_its_reader_and_the_others_are_decided_in_the_next_round(limits):
+    e0, e1, e2 = await recorded(limits, *(entry(n, "BTCUSDT") for n in range(3)))
+    hold = limits.store.holds[1] = asyncio.Event()
+    first = asyncio.create_task(limits.admit(e0))
+    await asyncio.sleep(0)  # the first round is reading the view, and held
+    queued = [asyncio.create_task(limits.admit(e)) for e in (e1, e2)]
+    await asyncio.sleep(0)
+    limits.store.fail_next = True  # the round of the two queued entries fails its read
+    hold.set()
+    results = await asyncio.gather(first, *queued, return_exceptions=True)
+    assert results[0] is None
+    assert isinstance(results[1], RedisConnectionError)  # the one that read: its entry is not sent
+    assert results[2] is None  # decided in a round of its own, against a view that was read
+    assert set(limits.reserved) == {"s-BTCUSDT-0", "s-BTCUSDT-2"}
+    assert limits.waiting == []
+
+
+async def test_an_entry_whose_caller_stops_waiting_during_its_round_keeps_no_claim(limits):
+    e0, e1, e2 = await recorded(limits, entry(0, "BTCUSDT"), entry(1, "BTCUSDT"), entry(2, "BTCUSDT", "0.0002"))
+    hold = limits.store.holds[2] = asyncio.Event()
+    first, second, third = (asyncio.create_task(limits.admit(e)) for e in (e0, e1, e2))
+    while limits.store.reads < 2:  # the round of the second and third entries is reading the view
+        await asyncio.sleep(0.001)
+    third.cancel()
+    await asyncio.sleep(0)
+    hold.set()
+    assert await first is None and await second is None
+    with pytest.raises(asyncio.CancelledError):
+        await third
+    assert set(limits.reserved) == {"s-BTCUSDT-0", "s-BTCUSDT-1"}  # 50 + 50 USDT: the third (10) would fit
+    assert limits.waiting == []
