@@ -119,6 +119,30 @@ async def test_bad_entries_go_to_the_dlq_with_an_alert_and_the_consumer_goes_on(
     assert consumer.dead_lettered == len(bad)
 
 
+async def test_prepare_sees_each_reads_good_messages_before_their_handlers_and_is_only_a_shortcut(bus):
+    events: list[tuple[str, list[str]]] = []
+
+    async def prepare(msgs: list[Trade]) -> None:
+        events.append(("prepare", [m.trade_id for m in msgs]))
+        if "7" in [m.trade_id for m in msgs]:
+            raise ValueError("a prepare bug")
+
+    async def handler(msg: Trade) -> None:
+        events.append(("handle", [msg.trade_id]))
+
+    await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(3)])
+    await bus.redis.xadd(c.MARKET_TRADES, {c.PAYLOAD_FIELD: b"\xc1 not msgpack"})
+    await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(3, 8)])
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=handler,
+                        types=(Trade,), batch=4, start_id="0", prepare=prepare)
+    await run_until(consumer, lambda: consumer.handled == 8)
+    assert events == [("prepare", ["0", "1", "2"]), ("handle", ["0"]), ("handle", ["1"]), ("handle", ["2"]),
+                      ("prepare", ["3", "4", "5", "6"]), *[("handle", [n]) for n in "3456"],
+                      ("prepare", ["7"]), ("handle", ["7"])]  # a failed prepare: handled all the same
+    assert consumer.dead_lettered == 1
+    assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
+
+
 async def test_a_handler_that_loses_redis_is_retried_not_dead_lettered(bus):
     attempts: list[str] = []
     done: list[str] = []

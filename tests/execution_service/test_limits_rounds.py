@@ -65,9 +65,9 @@ def entry(n: int, symbol: str, qty: str = "0.001") -> OrderIntent:
 
 async def recorded(limits: Limits, *entries: OrderIntent) -> list[OrderIntent]:
     """As the router does: each intent is recorded as queued before it asks the limits."""
-    for e in entries:
-        await limits.store.add_intent(IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side,
-                                                   status=IntentStatus.QUEUED, intent=e, ts_ns=now_ns()))
+    await limits.store.add_intents([IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side,
+                                                 status=IntentStatus.QUEUED, intent=e, ts_ns=now_ns())
+                                    for e in entries])
     return list(entries)
 
 

@@ -58,22 +58,30 @@ class Router:
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.active: set[str] = set()  # intents this process is working on
         self.tasks: set[asyncio.Task] = set()
+        self.recorded: dict[str, bool] = {}  # intent id -> newly recorded, by record() for the read in hand
         self.limits = None if account is None else Limits(
             settings=settings, store=store, rest=rest, daily=account.daily, refresh_wallet=account.refresh_wallet)
+
+    async def record(self, intents: list[OrderIntent]) -> None:
+        """The consumer's prepare: record a read's new intents as queued in one round trip, so a burst
+        does not wait one round trip per intent in handle()."""
+        todo = {i.intent_id: _queued(i) for i in intents if i.intent_id not in self.active}
+        self.recorded = dict(zip(todo, await self.store.add_intents(list(todo.values())), strict=True))
 
     async def handle(self, intent: OrderIntent) -> None:
         """The consumer's handler: record the intent first (once its entry is acked, a crash cannot lose
         it), then work on it in a task of its own, at most MAX_IN_FLIGHT at a time."""
         if intent.intent_id in self.active:
             return
-        rec = IntentRecord(intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
-                           reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent,
-                           ts_ns=now_ns())
-        if not await self.store.add_intent(rec):  # known already: one round trip for a new one, two here
+        added = self.recorded.pop(intent.intent_id, None)  # by record(), for this read
+        if added is None:
+            [added] = await self.store.add_intents([_queued(intent)])
+        rec = None
+        if not added:  # known already: one round trip for a new one, two here
             rec = await self.store.intent(intent.intent_id)
             if rec is None or rec.status not in UNSENT_INTENT_STATUSES:
                 return  # redelivered or replayed: it was handled (or pruned since)
-        await self.resume(intent, sent_before=rec.status in MAYBE_SENT_INTENT_STATUSES)
+        await self.resume(intent, sent_before=rec is not None and rec.status in MAYBE_SENT_INTENT_STATUSES)
 
     async def resume(self, intent: OrderIntent, *, sent_before: bool) -> None:
         """Work on an intent unless this process already is; `sent_before`: it may be on the exchange."""
@@ -287,3 +295,9 @@ class Router:
             order_link_id=intent.intent_id, order_id="", symbol=intent.symbol, side=intent.side,
             status=OrderStatus.REJECTED, order_type=intent.order_type, qty=intent.qty, price=intent.price or "",
             reduce_only=intent.reduce_only, reject_reason=reason, ts_ns=now_ns()))
+
+
+def _queued(intent: OrderIntent) -> IntentRecord:
+    """An intent's first record: queued, with the intent, so a restart can finish the job."""
+    return IntentRecord(intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
+                        reduce_only=intent.reduce_only, status=IntentStatus.QUEUED, intent=intent, ts_ns=now_ns())

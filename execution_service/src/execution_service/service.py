@@ -88,7 +88,8 @@ async def setup(rt: Runtime) -> None:
 
     rt.on_control(guard.on_control)
     # "0": intents published before this group first existed are handled too (rejected when expired)
-    rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents)
+    rt.consume(c.EXEC_INTENTS, router.handle, types=(OrderIntent,), start_id="0", progress=intents,
+               prepare=router.record)
     rt.task("failover", partial(failover.run, recover=recovery.run, sync=recovery.sync))
     rt.task("guard", guard.run)
     # not critical: an entry reads for itself what this has not kept fresh

@@ -151,9 +151,12 @@ class Store:
         return (_decoded(positions, _position), _decoded(orders, _order),
                 {i: None if v is None else _intent.decode(v) for i, v in zip(intent_ids, raw, strict=True)})
 
-    async def add_intent(self, rec: IntentRecord) -> bool:
-        """Record a new intent; False (nothing written) when it has a record already."""
-        return bool(await self.r.hsetnx(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec)))
+    async def add_intents(self, recs: list[IntentRecord]) -> list[bool]:
+        """Record new intents in one round trip; for each, False (nothing written) when it had a record."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            for rec in recs:
+                pipe.hsetnx(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
+            return [bool(added) for added in await pipe.execute()]
 
     async def intents(self) -> dict[str, IntentRecord]:
         return _decoded(await self.r.hgetall(c.EXEC_INTENTS_KEY), _intent)
