@@ -25,7 +25,11 @@ The services are then stopped and, against the same simulator and redis-server, 
 taken: one raw redis-py hop (`bench/bus_hop.py`'s raw path, 1k msgs/s) and a bare signed REST order
 (`bench/support/bare_rest.py`, market orders as the strategy sends). The baseline's distribution is that of
 three raw hops (the frame's delivery and the two bus hops) plus one REST call, drawn independently
-from the measured samples. Runs interleave the loads; medians over runs are printed, with the ratio
+from the measured samples. The bare client sends one order per counted intent, at the instants the
+intents were published and on their symbols (`baseline`): a burst of signals (the stressed load's
+five symbols close their bars together) is a burst of orders for a hand-written client too, queued
+at the same simulator. The same orders evenly spaced at the run's rate (`baseline (even)`, the
+baseline of the earlier passes) are printed beside it. Runs interleave the loads; medians over runs are printed, with the ratio
 e2e p99 / baseline p99 (target <= 1.5x, DESIGN.md section 12).
 """
 
@@ -92,8 +96,13 @@ def pct(xs: list[float], q: int) -> float:
     return statistics.quantiles(xs, n=100, method="inclusive")[q - 1]
 
 
-def stages(client: redis.Redis, *, rest_url: str) -> dict[str, list[float]]:
-    """Per-stage latencies (ms) of every strategy intent the execution service acknowledged."""
+Arrival = tuple[int, str, str]  # an intent's publish time (ns), symbol and its order's qty
+Order = tuple[float, str, str]  # a bare order: its offset (s), symbol and qty
+
+
+def stages(client: redis.Redis, *, rest_url: str) -> tuple[dict[str, list[float]], list[Arrival]]:
+    """Per-stage latencies (ms) of every strategy intent the execution service acknowledged, and when each
+    was published on which symbol, of what qty: the baseline's bare client sends the same orders."""
     published: dict[tuple[str, int], int] = {}  # (symbol, received ns) -> published ns
     for stream in (c.MARKET_TRADES, c.MARKET_BOOK):
         for _, fields in client.xrange(stream):
@@ -103,6 +112,7 @@ def stages(client: redis.Redis, *, rest_url: str) -> dict[str, list[float]]:
     records = {k.decode(): json.loads(v) for k, v in client.hgetall(c.EXEC_INTENTS_KEY).items()}
     receipts = uvloop.run(order_receipts(rest_url, list(records)))
     out: dict[str, list[float]] = {s: [] for s in STAGES}
+    arrivals: list[Arrival] = []
     entries = client.xrange(c.EXEC_INTENTS)
     for _, fields in entries[int(len(entries) * WARMUP):]:
         i = decode(fields[c.PAYLOAD_FIELD])
@@ -113,45 +123,66 @@ def stages(client: redis.Redis, *, rest_url: str) -> dict[str, list[float]]:
         chain = (i.market_exchange_ts_ns, i.market_received_ts_ns, pub, i.published_ts_ns, rec["ts_ns"])
         for name, (a, b) in zip(STAGES, zip(chain, chain[1:])):
             out[name].append((b - a) / 1e6)
-        out["to exchange"].append((receipts[i.intent_id] - rec["ts_ns"]) / 1e6)
+        received_ns, qty = receipts[i.intent_id]
+        out["to exchange"].append((received_ns - rec["ts_ns"]) / 1e6)
         out["REST reply"].append((rec["ack_ts_ns"] - rec["ts_ns"]) / 1e6)
         out["e2e"].append((rec["ack_ts_ns"] - i.market_exchange_ts_ns) / 1e6)
-    return out
+        arrivals.append((i.published_ts_ns, i.symbol, qty))
+    return out, arrivals
 
 
-async def order_receipts(url: str, link_ids: list[str]) -> dict[str, int]:
-    """orderLinkId -> when the simulator took the order (its createdTime, in ns)."""
+async def order_receipts(url: str, link_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """orderLinkId -> when the simulator took the order (its createdTime, in ns) and its qty."""
     rest = BybitRest(BybitHttp(base_url=url, api_key=KEY, api_secret=SECRET))
     try:
         out = {}
         for link in link_ids:
             orders = await rest.order_history(order_link_id=link)
             if orders:
-                out[link] = int(orders[0].createdTime) * 1_000_000
+                out[link] = (int(orders[0].createdTime) * 1_000_000, orders[0].qty)
         return out
     finally:
         await rest.http.aclose()
 
 
-async def bare_rest(url: str, *, rate: float, count: int) -> list[float]:
-    """`count` bare market orders at `rate`/s, alternating sides (the position stays near flat)."""
-    client = BareRest(base_url=url, api_key=KEY, api_secret=SECRET, connections=connections_for(rate))
+def even(arrivals: list[Arrival], *, rate: float) -> list[Order]:
+    """The same orders at `rate`/s, evenly spaced."""
+    return [(n / rate, sym, qty) for n, (_, sym, qty) in enumerate(sorted(arrivals))]
+
+
+def same_times(arrivals: list[Arrival]) -> list[Order]:
+    """The arrivals' own instants (s after the first): a burst of signals is a burst of orders."""
+    first = min(ns for ns, _, _ in arrivals)
+    return sorted(((ns - first) / 1e9, sym, qty) for ns, sym, qty in arrivals)
+
+
+def most_in_flight(schedule: list[Order], window_s: float = 0.05) -> int:
+    """The most orders the schedule starts within `window_s` (each may still be in flight at the next)."""
+    times = [t for t, _, _ in schedule]
+    return max(sum(1 for u in times[n:] if u - t < window_s) for n, t in enumerate(times))
+
+
+async def bare_rest(url: str, schedule: list[Order], *, rate: float) -> list[float]:
+    """Bare market orders at the schedule's offsets (s), symbols and qtys, each sent at once, alternating
+    sides (the position stays near flat); a connection is kept warm for every order that may be in flight."""
+    connections = max(connections_for(rate), most_in_flight(schedule) + 1)
+    client = BareRest(base_url=url, api_key=KEY, api_secret=SECRET, connections=connections)
     await client.warm()
     lat: list[float] = []
 
-    async def one(n: int) -> None:
-        lat.append(await client.place(symbol="BTCUSDT", link_id=f"bare-{time.time_ns()}-{n}",
+    async def one(n: int, symbol: str, qty: str) -> None:
+        lat.append(await client.place(symbol=symbol, link_id=f"bare-{time.time_ns()}-{n}", qty=qty,
                                       side=Side.BUY if n % 2 else Side.SELL))
     try:
         t0 = time.monotonic()
         tasks = []
-        for n in range(count):
-            await asyncio.sleep(max(0.0, t0 + n / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(one(n)))
+        for n, (at, symbol, qty) in enumerate(schedule):
+            await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
+            tasks.append(asyncio.create_task(one(n, symbol, qty)))
         await asyncio.gather(*tasks)
     finally:
         await client.aclose()
-    return lat[5:]
+    return lat[int(len(lat) * WARMUP):]
 
 
 def baseline(*, hops: list[float], rest: list[float], draws: int = 20_000) -> list[float]:
@@ -172,16 +203,18 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
         time.sleep(seconds)
         for name in ("strategy", "market", "execution"):  # the baseline runs on a quiet platform
             p.procs.pop(name).terminate()
-        path = stages(client, rest_url=p.urls["rest"])
+        path, arrivals = stages(client, rest_url=p.urls["rest"])
         client.close()
         if len(path["e2e"]) < 20:
             raise SystemExit(f"{load}: only {len(path['e2e'])} intents acknowledged; see {d}/*.log")
         rate = len(path["e2e"]) / seconds
         hops = raw_hop(path="raw", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
-        rest = uvloop.run(bare_rest(p.urls["rest"], rate=max(rate, 5.0), count=200))
-    base = baseline(hops=hops, rest=rest)
+        rests = {name: uvloop.run(bare_rest(p.urls["rest"], schedule, rate=rate)) for name, schedule in
+                 (("baseline", same_times(arrivals)), ("baseline (even)", even(arrivals, rate=rate)))}
     figures = {name: {"p50": pct(xs, 50), "p99": pct(xs, 99)} for name, xs in path.items()}
-    figures["baseline"] = {"p50": pct(base, 50), "p99": pct(base, 99)}
+    for name, rest in rests.items():
+        base = baseline(hops=hops, rest=rest)
+        figures[name] = {"p50": pct(base, 50), "p99": pct(base, 99)}
     figures["rate"] = {"p50": rate, "p99": rate}
     return figures
 
@@ -202,10 +235,11 @@ def main() -> None:
         med = {k: {q: statistics.median(r[k][q] for r in runs) for q in ("p50", "p99")} for k in runs[0]}
         print(f"\n{load}: {med['rate']['p50']:.1f} intents/s, medians of {len(runs)} runs")
         print(f"{'stage':<18}{'p50 ms':>9}{'p99 ms':>9}")
-        for name in (*STAGES, "baseline"):
+        for name in (*STAGES, "baseline", "baseline (even)"):
             print(f"{name:<18}{med[name]['p50']:>9.2f}{med[name]['p99']:>9.2f}")
-        print(f"e2e / baseline: p50 {med['e2e']['p50'] / med['baseline']['p50']:.2f}x, "
-              f"p99 {med['e2e']['p99'] / med['baseline']['p99']:.2f}x (target p99 <= 1.5x)")
+        for name in ("baseline", "baseline (even)"):
+            print(f"e2e / {name}: p50 {med['e2e']['p50'] / med[name]['p50']:.2f}x, "
+                  f"p99 {med['e2e']['p99'] / med[name]['p99']:.2f}x (target p99 <= 1.5x)")
         print(json.dumps({"load": load, **med}))
 
 
