@@ -4,11 +4,11 @@ Checked when the entry is about to be sent (after any wait for NORMAL), against 
 positions and open orders (Execution's Redis view of them) and the wallet's equity: the entry deadline,
 the daily-loss kill switch, the drift of the current price from the intent's reference, the notional of
 the order, the number of symbols held or being entered, and the total and per-symbol exposure.
-Admissions are taken one at a time and each admitted entry reserves its notional until its order is
-on the exchange's books or done, so entries released together (NORMAL after a SAFE period) cannot
-pass the limits together. Entries that arrive together (a burst of signals) are taken in one round:
-one read of the view, then each in its order of arrival against the view plus the entries admitted
-before it, exactly as one at a time would, without a Redis round trip per entry in the queue.
+Admissions are decided in order, as if one at a time, and each admitted entry reserves its notional
+until its order is on the exchange's books or done, so entries released together (NORMAL after a SAFE
+period) cannot pass the limits together. Entries that wait together (a burst of signals) are decided
+in one round: one read of the view, then each in its order of arrival against the view plus the
+entries admitted before it, without a Redis round trip per entry in the queue.
 Reduce-only intents are never limited: they only ever shrink a position.
 """
 
