@@ -143,6 +143,30 @@ async def test_prepare_sees_each_reads_good_messages_before_their_handlers_and_i
     assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
 
 
+async def test_flush_runs_after_a_reads_handlers_before_their_acks_and_again_when_redis_was_lost(bus):
+    seen: list[str] = []
+    flushed: list[tuple[list[str], int]] = []  # (the trades it found handled, entries not yet acked)
+    lost = [RedisConnectionError("Connection closed by server.")]
+
+    async def handler(msg: Trade) -> None:
+        seen.append(msg.trade_id)
+
+    async def flush() -> None:
+        if not seen:
+            return
+        if lost:
+            raise lost.pop()
+        flushed.append((seen[:], (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"]))
+        seen.clear()
+
+    await bus.publish_many([(c.MARKET_TRADES, trade(n)) for n in range(5)])
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=handler,
+                        types=(Trade,), start_id="0", flush=flush)
+    await run_until(consumer, lambda: bool(flushed))
+    assert flushed == [(["0", "1", "2", "3", "4"], 5)]  # handled once, none acked before the flush held
+    assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
+
+
 async def test_a_handler_that_loses_redis_is_retried_not_dead_lettered(bus):
     attempts: list[str] = []
     done: list[str] = []

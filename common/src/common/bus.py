@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[None]]
 Prepare = Callable[[list[Message]], Awaitable[None]]
+Flush = Callable[[], Awaitable[None]]
 # Errors that mean "Redis is unreachable right now": back off and try again.
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 # Raised by a handler, these mean the handler's Redis went away, not that the message is bad: the
@@ -142,12 +143,16 @@ class Consumer:
         types: tuple[type[Message], ...] | None = None, batch: int = c.CONSUMER_BATCH,
         block_ms: int = c.CONSUMER_BLOCK_MS, claim_min_idle_ms: int = c.CLAIM_MIN_IDLE_MS,
         start_id: str = "$", on_progress: Callable[[], None] = lambda: None, prepare: Prepare | None = None,
+        flush: Flush | None = None,
     ) -> None:
         self.bus, self.stream, self.group, self.name = bus, stream, group, name
         self.handler, self.types = handler, types
         # called with each read's decoded messages before they are handled one by one, so the handler's
         # round trips for them can go together; only a shortcut: the handler is right without it
         self.prepare = prepare
+        # called after each read's messages are handled and before any of them is acked: what the
+        # handlers left for the read as a whole (the strategy's outputs, published together) is done here
+        self.flush = flush
         self.batch, self.block_ms, self.claim_min_idle_ms = batch, block_ms, claim_min_idle_ms
         self.start_id = start_id  # where a new group starts: "$" = only new entries, "0" = everything
         self.on_progress = on_progress
@@ -284,6 +289,18 @@ class Consumer:
             self.handled += 1
             self._acks.append(entry_id)
             self.on_progress()
+        await self._flush_read()
+
+    async def _flush_read(self) -> None:
+        """The `flush` hook, before acks go out; Redis lost: raised (nothing acked, tried again first)."""
+        if self.flush is None:
+            return
+        try:
+            await self.flush()
+        except (asyncio.CancelledError, *HANDLER_REDIS_DOWN):
+            raise
+        except Exception:  # a bug there loses what it was given, as a handler bug does; the consumer goes on
+            log.exception("flush_failed", extra={"ctx": {"stream": self.stream}})
 
     async def _dead_letter(self, entry_id: bytes, raw: bytes | None, error: str) -> None:
         """Park the entry in sys.dlq and raise an alert; it is acked only after both are stored."""
@@ -295,6 +312,7 @@ class Consumer:
         self._acks.append(entry_id)
 
     async def _flush_acks(self) -> None:
+        await self._flush_read()  # after a lost Redis: what the handled entries left, before their acks
         if self._acks:
             await self.bus.redis.xack(self.stream, self.group, *self._acks)
             self._acks.clear()

@@ -23,7 +23,7 @@ import uvloop
 
 from common import config, logs, metrics
 from common import constants as c
-from common.bus import REDIS_DOWN, Bus, Consumer, Handler, Prepare
+from common.bus import REDIS_DOWN, Bus, Consumer, Flush, Handler, Prepare
 from common.health import HealthState, Progress
 from common.heartbeat import publish_heartbeats
 from common.schemas import Command, ControlCommand, Heartbeat, Message, Severity, Status, now_ns
@@ -71,15 +71,16 @@ class Runtime:
 
     def consume(self, stream: str, handler: Handler, *, types: tuple[type[Message], ...] | None = None,
                 group: str | None = None, start_id: str = "$", batch: int = c.CONSUMER_BATCH,
-                progress: Progress | None = None, prepare: Prepare | None = None) -> Consumer:
+                progress: Progress | None = None, prepare: Prepare | None = None,
+                flush: Flush | None = None) -> Consumer:
         """Register a consumer group reader; it is a critical task for the watchdog.
 
         `progress`: its progress, when the handler's owner must beat it too (while it waits on purpose);
-        `prepare`: see Consumer."""
+        `prepare`, `flush`: see Consumer."""
         progress = progress or Progress(f"consume:{stream}")
         consumer = Consumer(self.bus, stream=stream, group=group or self.service, name=self.consumer_name,
                             handler=handler, types=types, start_id=start_id, batch=batch,
-                            on_progress=progress.beat, prepare=prepare)
+                            on_progress=progress.beat, prepare=prepare, flush=flush)
         self.consumers.append(consumer)
         self.progress.append(progress)
         return consumer

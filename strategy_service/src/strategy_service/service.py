@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 import msgspec
 from redis.exceptions import ResponseError
@@ -49,14 +50,16 @@ class StrategyService:
         self._plan = ""  # the newest of execution's recovery plans whose positions were adopted
         self._last_fill_ours: dict[str, bool] = {}  # symbol -> whether its latest fill was a strategy order's
         self._pauses: dict[str, tuple[float, str]] = {}  # symbol -> (monotonic end, why): entries paused
+        # market stream -> outputs of the read in hand, published together before its entries are acked
+        self._outbox: dict[str, list[Output]] = {c.MARKET_TRADES: [], c.MARKET_BOOK: []}
         self._show_profile()
 
     def register(self) -> None:
         """Our consumers and the control hook, once `restore` has run."""
         self._exec = self.rt.consume(c.EXEC_EVENTS, self.on_exec,
                                      types=(OrderEvent, FillEvent, PositionEvent))
-        self.rt.consume(c.MARKET_TRADES, self.on_market, types=(Trade,))
-        self.rt.consume(c.MARKET_BOOK, self.on_market, types=(BookTop,))
+        for stream, kind in ((c.MARKET_TRADES, Trade), (c.MARKET_BOOK, BookTop)):
+            self.rt.consume(stream, self.on_market, types=(kind,), flush=partial(self._publish_read, stream))
         self.rt.on_control(self.on_control)
         self.rt.task("execution-view", self.watch_execution)
 
@@ -89,9 +92,22 @@ class StrategyService:
         e = self.engine
         e.safe_mode = self.rt.safe_mode
         e.feed_stale = now_ns() - msg.received_ts_ns > e.profile.timing.stale_after_ms * 1_000_000
-        out = e.on_trade(msg) if isinstance(msg, Trade) else e.on_book(msg)
-        if out:
+        if isinstance(msg, Trade):
+            self._outbox[c.MARKET_TRADES] += e.on_trade(msg)
+        else:
+            self._outbox[c.MARKET_BOOK] += e.on_book(msg)
+
+    async def _publish_read(self, stream: str) -> None:
+        """The consumer's flush: a read's signals and intents in one round trip, not one per message
+        (a burst of entries on several symbols goes out together); Redis lost: kept for the retry."""
+        out, self._outbox[stream] = self._outbox[stream], []
+        if not out:
+            return
+        try:
             await self._publish(out)
+        except REDIS_DOWN:
+            self._outbox[stream][:0] = out
+            raise
 
     async def on_exec(self, msg: Message) -> None:
         entry_id = self._exec.entry_id.decode()
