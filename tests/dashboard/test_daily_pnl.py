@@ -39,7 +39,7 @@ async def test_pnl_today_counts_from_the_last_value_before_midnight(redis_url):
         _publish(r, FillEvent(exec_id="b", fee="0.5", **fill), ms=midnight_ms + 4000)
         got = await daily_pnl.today(ar, now=now)
         assert got["realised_pnl"] == "1.0" and got["fees"] == "0.75" and got["fills"] == 2
-        assert got["symbols"]["BTCUSDT"] == {"realised_pnl": "2.5", "baseline": "before 00:00"}
+        assert got["symbols"]["BTCUSDT"] == {"realised_pnl": "2.5", "baseline": "before 00:00 UTC"}
         assert got["symbols"]["ETHUSDT"] == {"realised_pnl": "-1.5", "baseline": "none: from 0"}
         assert got["since_ns"] == midnight_ms * 1_000_000
     finally:
@@ -63,6 +63,7 @@ async def test_pnl_this_week_counts_from_the_last_value_before_monday(redis_url)
             _publish(r, PositionEvent(realised_pnl=value, **pos), ms=ms)
         week, today = await daily_pnl.week(ar, now=now), await daily_pnl.today(ar, now=now)
         assert week["realised_pnl"] == "21.5" and week["since_ns"] == monday_ms * 1_000_000
+        assert week["symbols"]["BTCUSDT"]["baseline"] == "before Monday 00:00 UTC"  # 40, the last before it
         assert today["realised_pnl"] == "6.5"  # from Wednesday's last value, 55
         shown = daily_pnl.figures(week, [{"unrealised_pnl": "-1.25"}])
         assert (shown["realised"], shown["unrealised"], shown["total"]) == ("+21.50", "-1.25", "+20.25")

@@ -164,7 +164,6 @@ def test_each_env_file_is_root_only_and_holds_only_its_services_secrets(host: Sa
         sim_account = {"BYBIT_API_KEY", "BYBIT_API_SECRET"} if program == "dashboard" else set()
         assert set(values) & SECRET_KEYS == (SERVICE_SECRETS[program] | sim_account) & given, program
         assert values["REDIS_URL"].startswith(f"redis://{program}:"), program
-    assert "BYBIT_API_SECRET" not in env_file(host, "market")
     dashboard = env_file(host, "dashboard")
     assert dashboard["WEB_TRUSTED_PROXIES"] == "127.0.0.1" and dashboard["WEB_ALLOWED_HOSTS"] == host.target
 

@@ -317,11 +317,16 @@ def env_file_path() -> Path:
     return Path(os.environ.get(ENV_FILE_VAR, ".env"))
 
 
+def _env_file_exists(path: Path) -> None:
+    """An env file named on purpose must be there."""
+    if not path.is_file():
+        raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+
+
 def env_file_values(path: Path) -> dict[str, str]:
     """An env file's KEY=value lines as the environment systemd's `EnvironmentFile=` would make of them;
     an unknown key is an error here (in the environment it would be silently ignored)."""
-    if not path.is_file():
-        raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+    _env_file_exists(path)
     values = {k: v for k, v in dotenv_values(path).items() if v is not None}
     for key in values:
         if key.lower() not in Settings.model_fields:
@@ -336,8 +341,8 @@ def load(env_file: Path | None = None, *, file_wins: bool = False, service: str 
     process start into the environment, so on a reload the file must override the environment.
     """
     path = env_file if env_file is not None else env_file_path()
-    if env_file is not None and not path.is_file():
-        raise ConfigError(ENV_FILE_VAR, f"env file {path} does not exist")
+    if env_file is not None:
+        _env_file_exists(path)
     overrides = {}
     if file_wins and path.is_file():
         overrides = {k.lower(): v for k, v in dotenv_values(path).items() if v is not None}

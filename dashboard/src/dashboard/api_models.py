@@ -240,7 +240,7 @@ class QualityHistory(BaseModel):
 
 class SymbolPnl(BaseModel):
     realised_pnl: str
-    baseline: str  # "before 00:00", or "none: from 0" when the stream holds nothing older
+    baseline: str  # "before 00:00 UTC" ("before Monday 00:00 UTC" for the week), or "none: from 0" when the stream holds nothing older
 
 
 class PnlToday(BaseModel):

@@ -27,9 +27,12 @@ LEAVE_SAFE_REFUSED = ("Refused: leaving safe mode is a dashboard action (the Saf
                       "/safe only enters it.")
 
 
+CUT = "\n… (cut, see the dashboard)"
+
+
 def fit(text: str) -> str:
-    """`text` cut to what one Telegram message holds, saying so."""
-    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 20] + "\n… (cut, see the dashboard)"
+    """`text` cut to what one Telegram message holds (MAX_CHARS in all), saying so."""
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - len(CUT)] + CUT
 
 
 class Replies:

@@ -76,7 +76,7 @@ async def since(redis: aioredis.Redis, *, start_ms: int, start: str) -> dict:
     base = await _baselines(redis, start_ms=start_ms, symbols=set(last))
     symbols = {
         s: {"realised_pnl": str(v - base.get(s, 0)),
-            "baseline": "before 00:00" if s in base else "none: from 0"}
+            "baseline": f"before {start}" if s in base else "none: from 0"}
         for s, v in sorted(last.items())
     }
     total = sum((v - base.get(s, 0) for s, v in last.items()), Decimal(0))

@@ -37,6 +37,7 @@ async def current_user(request: Request) -> User:
 
 
 UserDep = Annotated[User, Depends(current_user)]
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # a body read as a form
 SessionDep = Depends(current_user)  # attached at include_router: every route behind it needs a session
 
 
@@ -45,9 +46,7 @@ async def acting_user(request: Request, user: UserDep) -> User:
     if request.app.state.open_mode:
         _refuse(request, user, OPEN_MODE_REFUSAL)
     token = request.headers.get(CSRF_HEADER)
-    if token is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if token is None and request.headers.get("content-type", "").startswith(FORM_CONTENT_TYPES):
         token = (await request.form()).get(CSRF_FIELD)
     if not (token and secrets.compare_digest(str(token), request.state.csrf)):
         _refuse(request, user, "CSRF token missing or wrong")

@@ -78,7 +78,7 @@ def test_pnl_today_on_the_overview_and_the_api(dashboard, redis_url):
     finally:
         r.close()
     got = admin.get("/api/pnl/today").json()
-    assert got["realised_pnl"] == "3.25" and got["symbols"]["ETHUSDT"]["baseline"] == "before 00:00"
+    assert got["realised_pnl"] == "3.25" and got["symbols"]["ETHUSDT"]["baseline"] == "before 00:00 UTC"
     assert admin.get("/api/overview").json()["pnl"]["realised"] == "+3.25"
     assert 'id="pnl-realised" class="pos">+3.25<' in admin.get("/").text
 

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from dashboard.scenarios.steps import StepFailed
-from dashboard.scenarios.supervisor import kill_command, main_pid_command, sigkill
+from dashboard.scenarios.supervisor import sigkill
 
 pytestmark = pytest.mark.service
 
@@ -60,10 +60,3 @@ async def test_under_systemd_only_the_units_main_pid_is_killed_by_systemctl(proc
         await sigkill("market", pid=process.pid, start_s=started(process), supervisor="systemd")
     time.sleep(0.2)
     assert process.poll() is None
-
-
-def test_systemd_is_asked_for_the_units_main_pid_then_to_kill_its_main_process_only():
-    assert main_pid_command("market") == ["show", "--property=MainPID",
-                                          "--value", "scalper-market.service"]
-    assert kill_command("strategy") == ["kill", "--kill-who=main",
-                                        "--signal=SIGKILL", "scalper-strategy.service"]

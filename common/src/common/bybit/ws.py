@@ -44,8 +44,8 @@ _frame_decoder = msgspec.json.Decoder(WsFrame)
 # The market feed's two topics, decoded in one pass when the frame starts with its topic (as Bybit's
 # do): the generic path decodes every frame twice (the envelope, then its data).
 _PUBLIC_FAST = tuple(
-    (prefix, prefix.encode(), msgspec.json.Decoder(PublicMsg[t]))
-    for prefix, t in (('{"topic":"orderbook.', OrderbookData), ('{"topic":"publicTrade.', list[PublicTrade]))
+    (f'{{"topic":"{name}.', f'{{"topic":"{name}.'.encode(), msgspec.json.Decoder(PublicMsg[TOPIC_TYPES[name][0]]))
+    for name in ("orderbook", "publicTrade")
 )
 _encoder = msgspec.json.Encoder()
 
@@ -65,8 +65,9 @@ class AuthFailed(Exception):
 
 def parse(raw: bytes | str) -> WsMessage | WsReply:
     """One server frame as a typed topic message, or the op reply it is."""
+    is_text = isinstance(raw, str)
     for text, binary, decoder in _PUBLIC_FAST:
-        if raw.startswith(text if isinstance(raw, str) else binary):
+        if raw.startswith(text if is_text else binary):
             try:
                 msg = decoder.decode(raw)
             except msgspec.DecodeError:

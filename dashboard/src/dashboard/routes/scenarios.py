@@ -13,11 +13,11 @@ from dashboard.auth.session import CSRF_FIELD
 from dashboard.scenarios import replay_isolation
 from dashboard.scenarios.catalogue import SCENARIOS
 from dashboard.scenarios.runner import Refused, Runner, history
-from dashboard.deps import AdminDep, RuntimeDep, UserDep
+from dashboard.scenarios.steps import run_dir
+from dashboard.deps import FORM_CONTENT_TYPES, AdminDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
 
 REPLAY = "replay-isolation"
-FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 page = APIRouter(prefix="/scenarios", tags=["integration tests"])
 api = APIRouter(prefix="/api/scenarios", tags=["integration tests"])
@@ -54,7 +54,7 @@ async def run_file(request: Request, run_id: Annotated[str, Path(pattern=r"^[0-9
                    user: UserDep):
     """A file a run wrote (scenario 7: the replay's equity.png, report.json, trades.json, sandbox.json,
     replay.log)."""
-    path = replay_isolation.run_dir(request.app.state.scenarios.rt.settings.data_dir, run_id) / name
+    path = run_dir(request.app.state.scenarios.rt.settings.data_dir, run_id) / name
     if name not in replay_isolation.SHOWN_FILES or not path.is_file():
         raise HTTPException(status_code=404, detail=f"run {run_id} has no file {name}")
     return FileResponse(path)
@@ -67,7 +67,7 @@ async def run_scenario(request: Request, key: str, user: AdminDep):
     if key not in SCENARIOS:
         raise HTTPException(status_code=404, detail=f"no scenario {key}")
     audit = request.app.state.audit
-    form = await request.form() if request.headers.get("content-type", "").startswith(FORMS) else {}
+    form = await request.form() if request.headers.get("content-type", "").startswith(FORM_CONTENT_TYPES) else {}
     given = {k: str(v) for k, v in form.items() if k != CSRF_FIELD}
     try:
         run = await request.app.state.scenarios.start(key, by=user.name, given=given)

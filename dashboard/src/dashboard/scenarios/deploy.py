@@ -17,18 +17,16 @@ read or not acknowledged once the cluster is back (a stream trimmed past a group
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
+from common import deploy_history
 from dashboard.scenarios.checks import bus_losses, ready_to_trade
-from dashboard.scenarios.steps import Context, StepFailed
+from dashboard.scenarios.steps import Context, StepFailed, run_dir
 from dashboard.scenarios.units import systemctl
 
 UNIT = "scalper_deployscenario.service"
 UNIT_FILE = Path("/etc/systemd/system") / UNIT
-CURRENT = Path("/opt/scalper/current")  # the release the services run (scalper-update switches it)
-HISTORY = Path("/var/lib/scalper-deploy/history.jsonl")  # scalper-update's outcomes, one JSON line each
 
 
 def refusal(rt) -> str:
@@ -42,7 +40,7 @@ def refusal(rt) -> str:
 
 
 def out_dir(ctx: Context) -> Path:
-    return Path(ctx.rt.settings.data_dir) / "scenarios" / "deploy"
+    return run_dir(ctx.rt.settings.data_dir, "deploy")
 
 
 async def baseline(ctx: Context) -> tuple[bool, str]:
@@ -50,8 +48,8 @@ async def baseline(ctx: Context) -> tuple[bool, str]:
     ok, detail = await ready_to_trade(ctx)
     if not ok:
         return False, detail
-    ctx.facts.update(release=_release(), instances=_instances(ctx), t0=time.time())
-    if last := _last_update():
+    ctx.facts.update(release=_release(ctx), instances=_instances(ctx), t0=time.time())
+    if last := _last_update(ctx):
         ctx.report["last_update"] = last
     return True, f"{detail}; release {ctx.facts['release'][:12] or 'unknown'}; last update: {last or 'none'}"
 
@@ -96,9 +94,9 @@ async def back(ctx: Context) -> tuple[bool, str]:
     p = _progress(out_dir(ctx))
     if p.get("phase") != "done":
         return False, f"root side: {p.get('phase')}"
-    if p.get("back") != ctx.facts["release"] or _release() != ctx.facts["release"]:
+    if p.get("back") != ctx.facts["release"] or _release(ctx) != ctx.facts["release"]:
         raise StepFailed(f"not back on {ctx.facts['release'][:12]}: scalper-update gave {p.get('back')}, "
-                         f"current is {_release()[:12]}; see {out_dir(ctx)}/back.log")
+                         f"current is {_release(ctx)[:12]}; see {out_dir(ctx)}/back.log")
     ok, detail = await ready_to_trade(ctx)
     if ok:
         ctx.figures["back_s"] = round(float(p["ts"]) - ctx.facts["t0"], 1)
@@ -119,12 +117,9 @@ async def nothing_lost(ctx: Context) -> tuple[bool, str]:
     return lost == 0, detail
 
 
-def _release() -> str:
-    """The commit `current` points at ("" when not known)."""
-    try:
-        return os.readlink(CURRENT).rstrip("/").rsplit("/", 1)[-1]
-    except OSError:
-        return ""
+def _release(ctx: Context) -> str:
+    """The commit `current` points at, the release the services run ("" when not known)."""
+    return deploy_history.release(ctx.rt.settings.deploy_opt_dir, "current") or ""
 
 
 def _instances(ctx: Context) -> dict[str, str]:
@@ -133,13 +128,10 @@ def _instances(ctx: Context) -> dict[str, str]:
             for name, view in ctx.monitor.services.items()}
 
 
-def _last_update() -> str:
-    """The newest line of scalper-update's history (the last real update, before this run)."""
-    try:
-        lines = HISTORY.read_text().splitlines()
-    except OSError:
-        return ""
-    return lines[-1] if lines else ""
+def _last_update(ctx: Context) -> str:
+    """The newest entry of scalper-update's history (the last real update, before this run), as JSON."""
+    last = next(iter(deploy_history.history(ctx.rt.settings.deploy_state_dir)), None)
+    return json.dumps(last) if last else ""
 
 
 def _requested(out: Path, run_id: str) -> bool:

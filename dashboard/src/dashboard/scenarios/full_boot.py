@@ -18,6 +18,7 @@ from common import constants as c
 from dashboard import platform_state
 from dashboard.scenarios import checks
 from dashboard.scenarios.steps import Context
+from dashboard.scenarios.supervisor import unit
 from dashboard.scenarios.units import systemctl
 
 OTHERS = (c.MARKET, c.STRATEGY, c.EXECUTION, c.WORKER)
@@ -41,7 +42,7 @@ async def stopped(ctx: Context) -> tuple[bool, str]:
     if not _units(ctx):
         return True, (f"make run (supervisor {ctx.rt.supervisor or 'none'}): no systemd units here, the "
                       "services stay up; the boot checked is the running platform's")
-    units = [f"scalper-{s}.service" for s in OTHERS]
+    units = [unit(s) for s in OTHERS]
     if "fault_ns" not in ctx.facts:
         ctx.facts["fault_ns"] = now_ns()
         await systemctl("stop", *units)

@@ -32,9 +32,8 @@ from common.schemas import decode
 from common import constants as c
 from dashboard.scenarios import sandbox
 from dashboard.scenarios.checks import all_green
-from dashboard.scenarios.steps import Context, StepFailed
+from dashboard.scenarios.steps import Context, StepFailed, run_dir
 
-RUNS_DIR = "scenarios"  # under DATA_DIR: one directory per run that writes files
 RECORDINGS_DIR = "recordings"  # under DATA_DIR: recordings (JSON lines of Bybit public WS messages) to replay
 LIVE_STREAMS = (c.STRATEGY_SIGNALS, c.EXEC_INTENTS, c.EXEC_EVENTS)
 SHOWN_FILES = ("equity.png", "report.json", "trades.json", sandbox.SANDBOX_FILE, "replay.log")
@@ -45,11 +44,6 @@ NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FORBIDDEN_ENV = re.compile(r"REDIS|BYBIT|SECRET|PASSWORD|TOKEN|API_KEY|ADMIN", re.IGNORECASE)
 REPORT_KEYS = ("profile", "profile_version", "symbols", "trades", "win_rate", "pnl_net_usdt", "fees_usdt",
                "final_equity_usdt", "max_drawdown_pct", "source")
-
-
-def run_dir(data_dir: Path, run_id: str) -> Path:
-    """Where a run keeps its files."""
-    return Path(data_dir) / RUNS_DIR / run_id
 
 
 def recordings(data_dir: Path) -> list[str]:

@@ -19,9 +19,8 @@ from common import constants as c
 from dashboard.alert_engine import AlertEngine
 from dashboard.health_monitor import HealthMonitor
 from dashboard.records import RunRecord, StepRecord
-from dashboard.scenarios import replay_isolation
 from dashboard.scenarios.catalogue import SCENARIOS
-from dashboard.scenarios.steps import Context, Scenario, Step, StepFailed
+from dashboard.scenarios.steps import Context, Scenario, Step, StepFailed, run_dir
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -130,12 +129,12 @@ class Runner:
         """The run into Redis; only the newest KEEP_RUNS are kept, and the files of the runs kept."""
         redis = self.rt.bus.redis
         await redis.hset(c.SCENARIO_RUNS_KEY, run.run_id, msgspec.json.encode(run))
-        old = sorted(await redis.hkeys(c.SCENARIO_RUNS_KEY))[:-KEEP_RUNS]
+        keys = sorted(k.decode() for k in await redis.hkeys(c.SCENARIO_RUNS_KEY))
+        old, kept = keys[:-KEEP_RUNS], set(keys[-KEEP_RUNS:])
         if old:
             await redis.hdel(c.SCENARIO_RUNS_KEY, *old)
         if run.files:  # a run that writes files: those of runs no longer kept (here or by the worker) go
-            kept = {k.decode() for k in await redis.hkeys(c.SCENARIO_RUNS_KEY)}
-            for folder in replay_isolation.run_dir(self.rt.settings.data_dir, "").glob("[0-9]" * 20):
+            for folder in run_dir(self.rt.settings.data_dir, "").glob("[0-9]" * 20):
                 if folder.name not in kept:
                     shutil.rmtree(folder, ignore_errors=True)
 

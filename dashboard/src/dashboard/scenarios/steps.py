@@ -13,6 +13,14 @@ from dashboard.alert_engine import AlertEngine
 from dashboard.health_monitor import HealthMonitor
 
 
+RUNS_DIR = "scenarios"  # under DATA_DIR: one directory per run that writes files
+
+
+def run_dir(data_dir: Path, run_id: str) -> Path:
+    """Where a run keeps its files."""
+    return Path(data_dir) / RUNS_DIR / run_id
+
+
 class StepFailed(Exception):
     """Something the scenario proves went wrong: the step fails at once, the message says what."""
 

@@ -25,16 +25,6 @@ def unit(service: str) -> str:
     return f"scalper-{service}.service"
 
 
-def main_pid_command(service: str) -> list[str]:
-    """systemctl's arguments that ask systemd for the unit's main pid (0 when it has none)."""
-    return ["show", "--property=MainPID", "--value", unit(service)]
-
-
-def kill_command(service: str) -> list[str]:
-    """SIGKILL to the unit's main process only (a polkit-checked KillUnit call, verb "kill")."""
-    return ["kill", "--kill-who=main", "--signal=SIGKILL", unit(service)]
-
-
 async def sigkill(service: str, *, pid: int, start_s: float, supervisor: str) -> str:
     """Kill -9 `service`, whose heartbeat reported `pid` started at `start_s` under `supervisor`;
     what was done, or StepFailed when the process cannot be proven to be the service's or not killed."""
@@ -45,11 +35,12 @@ async def sigkill(service: str, *, pid: int, start_s: float, supervisor: str) ->
 
 async def _by_systemd(service: str, pid: int) -> str:
     """The unit's main pid must be the heartbeat's: then systemd kills that process."""
-    main_pid = await systemctl(*main_pid_command(service), timeout_s=KILL_TIMEOUT_S)
+    main_pid = await systemctl("show", "--property=MainPID", "--value", unit(service), timeout_s=KILL_TIMEOUT_S)
     if main_pid != str(pid):
         raise StepFailed(f"{unit(service)} on this host has main pid {main_pid or 'none'}, "
                          f"not the heartbeat's pid {pid}")
-    await systemctl(*kill_command(service), timeout_s=KILL_TIMEOUT_S)
+    # SIGKILL to the unit's main process only (a polkit-checked KillUnit call, verb "kill")
+    await systemctl("kill", "--kill-who=main", "--signal=SIGKILL", unit(service), timeout_s=KILL_TIMEOUT_S)
     return f"SIGKILL sent to pid {pid} by systemd ({unit(service)})"
 
 
