@@ -25,11 +25,11 @@ from common.bybit.sim_account import credentials
 from common.bybit.urls import PRIVATE_PATH, PUBLIC_LINEAR_PATH, SIM_PORT
 from common.config import SECRET_KEYS, SERVICE_SECRETS, ExecutionMode, Settings, load_or_exit
 from service_env import (
-    SANDBOX_DEFAULT,
     SIM_ACCOUNT,
     program_env,
     redis_passwords,
     render_acl,
+    sandbox_default,
     user_url,
     write_private,
 )
@@ -96,7 +96,7 @@ def _programs(settings: Settings, *, var_dir: str, secret: dict[str, str], redis
         run_dir = Path(var_dir) / "run"
         passwords = redis_passwords(run_dir)
         out["REDIS_ACLFILE"] = str(run_dir / "redis" / "users.acl")
-        write_private(Path(out["REDIS_ACLFILE"]), render_acl(passwords, default=SANDBOX_DEFAULT))
+        write_private(Path(out["REDIS_ACLFILE"]), render_acl(passwords, default=sandbox_default()))
     for program in SERVICE_SECRETS:
         values = dict(secret)
         if program in passwords:

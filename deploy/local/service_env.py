@@ -21,11 +21,15 @@ from common.config import SERVICE_SECRETS
 ROOT = Path(__file__).resolve().parents[2]
 ACL_TEMPLATE = ROOT / "deploy" / "redis" / "users.acl"
 REDIS_USERS = ("market", "strategy", "execution", "dashboard", "worker", "scalperctl", "readonly")
-# make run only: the default user keeps scalperctl's rights without a password, so `scalperctl` works in
-# the local sandbox with no setup (the services never use it).
 SIM_ACCOUNT = frozenset({"BYBIT_API_KEY", "BYBIT_API_SECRET"})  # the simulator's account, no real key
-SANDBOX_DEFAULT = ("user default on nopass resetchannels &* resetkeys ~* "
-                   "+@all -@admin -flushall -flushdb -swapdb +client|list")
+
+
+def sandbox_default() -> str:
+    """make run only: the default user gets scalperctl's rights (read from the template, so the two never
+    differ) without a password, so `scalperctl` works in the local sandbox with no setup (the services
+    never use it)."""
+    [line] = [x for x in ACL_TEMPLATE.read_text().splitlines() if x.startswith("user scalperctl ")]
+    return "user default on nopass " + line.split("#{scalperctl} ", 1)[1]
 
 
 def write_private(path: Path, text: str) -> None:
