@@ -17,7 +17,6 @@ from dashboard.scenarios.steps import run_dir
 from dashboard.deps import FORM_CONTENT_TYPES, AdminDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
 
-REPLAY = "replay-isolation"
 
 page = APIRouter(prefix="/scenarios", tags=["integration tests"])
 api = APIRouter(prefix="/api/scenarios", tags=["integration tests"])
@@ -30,7 +29,7 @@ def _catalogue(request: Request) -> list[dict]:
     return [
         {"key": s.key, "title": s.title, "sim_only": s.sim_only, "steps": [st.name for st in s.steps],
          "refusal": runner.refusal(s), "params": runner.parameters(s, {}),
-         "choices": {"recording": replay_isolation.recordings(data_dir)} if s.key == REPLAY else {}}
+         "choices": s.choices(data_dir) if s.choices else {}}
         for s in SCENARIOS.values()
     ]
 

@@ -78,6 +78,7 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
              ), cleanup=rapid_fire.cleanup),
     Scenario(key="replay-isolation", title="7. Replay/backtest in isolation: same strategy code, sandboxed, "
              "live platform untouched", prepare=replay_isolation.prepare, cleanup=replay_isolation.cleanup,
+             choices=lambda data_dir: {"recording": replay_isolation.recordings(data_dir)},
              steps=(
                  Step("platform GREEN; live streams, restarts and state noted", 60, replay_isolation.baseline),
                  Step("scalperctl replay started in a sandbox: clean environment, limits, its own directory", 10,

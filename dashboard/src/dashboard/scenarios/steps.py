@@ -76,3 +76,5 @@ class Scenario:
     resumable: bool = False  # its run goes on after a dashboard restart (facts kept as JSON in the run)
     # the run's parameters from what the operator gave and DATA_DIR; ValueError naming a bad field
     prepare: Callable[[dict[str, str], Path], dict[str, str]] | None = None
+    # the values a parameter can take, offered as a list, from DATA_DIR (parameter -> values)
+    choices: Callable[[Path], dict[str, list[str]]] | None = None
