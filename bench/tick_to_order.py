@@ -25,11 +25,13 @@ Where intents come in bursts (published less than 5 ms apart: the stressed load'
 bars together), `intent -> sending` is also given for the first intent of a burst and for the rest
 of it, which wait behind it in the execution service.
 
-The services are then stopped and, against the same simulator and redis-server, the baseline is
-taken: one raw redis-py hop (`bench/bus_hop.py`'s raw path, 1k msgs/s) and a bare signed REST order
-(`bench/support/bare_rest.py`, market orders as the strategy sends). The baseline's distribution is that of
-three raw hops (the frame's delivery and the two bus hops) plus one REST call, drawn independently
-from the measured samples. The bare client sends one order per counted intent, at the instants the
+The services are then stopped and, against the same simulator (still stepping at the run's load) and
+redis-server, the baseline is taken: a bare WebSocket client's delivery of the same topics
+(`bench/support/bare_ws.py`: the frame's `ts` -> received, as the `feed` stage), one raw redis-py hop
+(`bench/bus_hop.py`'s raw path, 1k msgs/s) and a bare signed REST order (`bench/support/bare_rest.py`,
+market orders as the strategy sends). The baseline's distribution is that of one bare delivery, two
+raw hops (market -> strategy, strategy -> execution) and one REST call, drawn independently from the
+measured samples. The bare client sends one order per counted intent, at the instants the
 intents were published and on their symbols (`baseline`): a burst of signals (the stressed load's
 five symbols close their bars together) is a burst of orders for a hand-written client too, queued
 at the same simulator. The same orders evenly spaced at the run's rate (`baseline (even)`, the
@@ -55,6 +57,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.support.bare_rest import BareRest, connections_for  # noqa: E402
+from bench.support.bare_ws import deliveries  # noqa: E402
 from bench.bus_hop import measure as raw_hop  # noqa: E402
 from bench.support.processes import KEY, SECRET, Platform  # noqa: E402
 from common import constants as c  # noqa: E402
@@ -65,7 +68,7 @@ from common.schemas import BookTop, OrderIntent, Trade, decode  # noqa: E402
 
 LOADS = {"realistic": (1, 100), "stressed": (5, 10)}  # symbols, simulator step (ms)
 STAGES = ("feed", "market", "strategy", "intent -> sending", "to exchange", "REST reply", "e2e")
-HOPS = 3  # the frame's delivery, market -> strategy, strategy -> execution
+HOPS = 2  # market -> strategy, strategy -> execution (the frame's delivery is measured by a bare client)
 BURST_NS = 5_000_000  # intents published this close one after another are one burst (the stressed load's
 # symbols close their bars together); "intent -> sending" is also given for the first of a burst and the rest
 BURST_STAGES = ("sending: 1st of burst", "sending: rest of burst")
@@ -196,9 +199,10 @@ async def bare_rest(url: str, schedule: list[Order], *, rate: float) -> list[flo
     return lat[int(len(lat) * WARMUP):]
 
 
-def baseline(*, hops: list[float], rest: list[float], draws: int = 20_000) -> list[float]:
+def baseline(*, feed: list[float], hops: list[float], rest: list[float], draws: int = 20_000) -> list[float]:
     rng = random.Random(1)
-    return [sum(rng.choice(hops) for _ in range(HOPS)) + rng.choice(rest) for _ in range(draws)]
+    return [rng.choice(feed) + sum(rng.choice(hops) for _ in range(HOPS)) + rng.choice(rest)
+            for _ in range(draws)]
 
 
 def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
@@ -219,12 +223,15 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
         if len(path["e2e"]) < 20:
             raise SystemExit(f"{load}: only {len(path['e2e'])} intents acknowledged; see {d}/*.log")
         rate = len(path["e2e"]) / seconds
+        feed = uvloop.run(deliveries(p.urls["ws_public"], symbols=symbols, seconds=min(seconds, 10.0)))
+        feed = feed[int(len(feed) * WARMUP):]
         hops = raw_hop(path="raw", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
         rests = {name: uvloop.run(bare_rest(p.urls["rest"], schedule, rate=rate)) for name, schedule in
                  (("baseline", same_times(arrivals)), ("baseline (even)", even(arrivals, rate=rate)))}
+    path["feed (bare client)"] = feed
     figures = {name: {"p50": pct(xs, 50), "p99": pct(xs, 99)} for name, xs in path.items()}
     for name, rest in rests.items():
-        base = baseline(hops=hops, rest=rest)
+        base = baseline(feed=feed, hops=hops, rest=rest)
         figures[name] = {"p50": pct(base, 50), "p99": pct(base, 99)}
     figures["rate"] = {"p50": rate, "p99": rate}
     return figures
@@ -247,7 +254,7 @@ def main() -> None:
         med = {k: {q: statistics.median(r[k][q] for r in runs) for q in ("p50", "p99")} for k in common}
         print(f"\n{load}: {med['rate']['p50']:.1f} intents/s, medians of {len(runs)} runs")
         print(f"{'stage':<24}{'p50 ms':>9}{'p99 ms':>9}")
-        for name in (*STAGES, "baseline", "baseline (even)", *(b for b in BURST_STAGES if b in med)):
+        for name in (*STAGES, "feed (bare client)", "baseline", "baseline (even)", *(b for b in BURST_STAGES if b in med)):
             print(f"{name:<24}{med[name]['p50']:>9.2f}{med[name]['p99']:>9.2f}")
         for name in ("baseline", "baseline (even)"):
             print(f"e2e / {name}: p50 {med['e2e']['p50'] / med[name]['p50']:.2f}x, "
