@@ -51,6 +51,21 @@ async def test_public_streams_rebuild_a_book_and_carry_trades_tickers_klines(sim
         await asyncio.wait_for(task, 5)
 
 
+async def test_the_client_offers_no_compression_so_no_frame_is_inflated(sim):
+    """The simulator, like many servers, takes permessage-deflate when offered; the connector does not
+    offer it (an inflate per frame on every tick's path)."""
+    ws = BybitWs(url=sim.ws_public, on_message=lambda m: None)
+    task = asyncio.create_task(ws.run())
+    try:
+        await asyncio.wait_for(ws.connected.wait(), 10)
+        assert ws._ws is not None and ws._ws.protocol.extensions == []
+        async with websockets.connect(sim.ws_public) as offered:  # the server's side of the check
+            assert [e.name for e in offered.protocol.extensions] == ["permessage-deflate"]
+    finally:
+        await ws.close()
+        await asyncio.wait_for(task, 5)
+
+
 async def test_private_stream_auth_and_events(sim):
     events: list[PrivateMsg] = []
     ws = BybitWs(url=sim.ws_private, on_message=events.append, api_key=sim.key, api_secret=sim.secret)

@@ -144,8 +144,11 @@ class BybitWs:
         failures = 0
         while not self._closing:
             try:
+                # compression=None: no permessage-deflate offered. Inflating every frame costs CPU on
+                # the path of each tick, and Bybit's servers have answered the offer with a handshake
+                # websockets refuses (python-websockets/websockets#1068); any server accepts no offer.
                 async with websockets.connect(self.url, ping_interval=None, max_size=2**24,
-                                              open_timeout=10) as ws:
+                                              open_timeout=10, compression=None) as ws:
                     self._ws = ws
                     await self._start(ws)
                     failures = 0
