@@ -48,12 +48,21 @@ def test_defaults_are_a_safe_sim_setup(tmp_path):
     ({"SERVICE_CLUSTER_ID": "a b"}, "SERVICE_CLUSTER_ID", "pattern"),
     ({"WEB_PROT": "8080"}, "WEB_PROT", "unknown key"),
     ({"DEPLOY_OPT_DIR": "opt"}, "DEPLOY_OPT_DIR", "absolute path"),
+    ({"WORKER_BACKUP_CRON": "15 3 * *"}, "WORKER_BACKUP_CRON", "crontab line"),
+    ({"WORKER_RETENTION_CRON": "61 * * * *"}, "WORKER_RETENTION_CRON", "crontab line"),
 ])
 def test_a_bad_value_names_its_key_and_the_problem(tmp_path, values, key, problem):
     with pytest.raises(ConfigError) as err:
         load(tmp_path, **values)
     assert err.value.key == key
     assert problem in err.value.problem
+
+
+def test_an_empty_sqlite_path_means_the_default_users_db(tmp_path):
+    """`SQLITE_PATH=` in an env file is "not set", as for every optional path, not the current directory."""
+    s = load(tmp_path, SQLITE_PATH="", DATA_DIR=str(tmp_path / "data"))
+    assert s.sqlite_path is None and s.users_db == tmp_path / "data" / "users.db"
+    assert load(tmp_path, SQLITE_PATH=str(tmp_path / "u.db")).users_db == tmp_path / "u.db"
 
 
 def test_a_bad_secret_is_named_but_never_echoed(tmp_path):
@@ -121,6 +130,7 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     ("dashboard", {"DEPLOY_STATE_DIR": "var/deploy"}, "DEPLOY_STATE_DIR"),
     ("dashboard", {"TELEGRAM_SUMMARY_TIME": "24:00"}, "TELEGRAM_SUMMARY_TIME"),
     ("dashboard", {"TELEGRAM_TIMEZONE": "Mars/Olympus_Mons"}, "TELEGRAM_TIMEZONE"),
+    ("worker", {"WORKER_BACKUP_CRON": "15 3 * *"}, "WORKER_BACKUP_CRON"),
 ])
 def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, service, env, key):
     proc = subprocess.run([str(VENV_BIN / f"scalper-{service}")], env=service_env(redis_url, **env),

@@ -22,6 +22,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common import deploy_history
+from common.cron import cron_trigger
 from common.bybit.enums import TriggerBy
 
 EX_CONFIG = 78  # sysexits.h EX_CONFIG; systemd units carry RestartPreventExitStatus=78
@@ -219,6 +220,20 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, v: SecretStr) -> SecretStr:
         if urlsplit(v.get_secret_value()).scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return v
+
+    @field_validator("sqlite_path", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if v == "" else v  # `SQLITE_PATH=` means the default, not the current directory
+
+    @field_validator("worker_retention_cron", "worker_cleanup_cron", "worker_backup_cron", "worker_profile_cron")
+    @classmethod
+    def _crontab(cls, v: str) -> str:
+        try:
+            cron_trigger(v)
+        except ValueError as e:
+            raise ValueError(f"is not a crontab line (minute hour day month weekday, UTC): {e}") from None
         return v
 
     @field_validator("market_book_depth")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,10 +33,10 @@ import redis
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from common import config
 from common import constants as c
+from common.cron import cron_trigger
 from common.bus import Bus
 from common.schemas import Severity
 from worker import metrics
@@ -69,20 +68,6 @@ class Job(Protocol):
 
 def schedule_of(job: Job, settings: config.Settings) -> str:
     return getattr(settings, job.cron_setting)
-
-
-_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def cron_trigger(line: str) -> CronTrigger:
-    """A crontab line as cron means it, in UTC. APScheduler numbers weekdays from Monday = 0, crontab from
-    Sunday = 0 (or 7), so the day-of-week field's numbers become names first (a step after / stays)."""
-    fields = line.split()
-    if len(fields) == 5:
-        days, slash, step = fields[4].partition("/")
-        fields[4] = re.sub(r"\d+", lambda m: _DOW[int(m.group())] if int(m.group()) < 8 else m.group(), days) \
-            + slash + step
-    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone.utc)
 
 
 _runner: JobRunner | None = None  # this process's runner, for run_scheduled (see the module docstring)
