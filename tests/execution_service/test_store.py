@@ -4,12 +4,16 @@ opened on the exchange directly and never an operator's day-old manual one."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 
+import msgspec
 import pytest
 import redis.asyncio as aioredis
 
 from common import constants as c
+from common.bybit.schemas.order import Order
 from common.bybit.schemas.position import Position
 from execution_service.store import Store
 from tests.support import wait_until
@@ -61,5 +65,26 @@ async def test_an_older_snapshot_never_overwrites_what_the_stream_said_since(red
         assert (await store.positions())["BTCUSDT"].size == "0.02"
         await store.merge(orders=[], positions=[_position("0.03", 3_000)])  # a newer one does win
         assert (await store.positions())["BTCUSDT"].size == "0.03"
+    finally:
+        await r.aclose()
+
+
+async def test_updates_at_once_leave_the_newest_whichever_lands_last(redis_url):
+    """The private stream's handler, a recovery's merge and a router's lookup may write the same position
+    or order at once: the newest update stays, never an older one that landed after it."""
+    r = aioredis.Redis.from_url(redis_url)
+    store = Store(r)
+    order = Order(orderId="o1", orderLinkId="s-1", symbol="BTCUSDT", side="Buy", orderType="Limit", price="70000",
+                  qty="0.01", orderStatus="New", timeInForce="GTC", createdTime="1", updatedTime="1")
+    rng = random.Random(7)
+    try:
+        for _ in range(10):
+            await r.delete(c.EXEC_POSITIONS_KEY, c.EXEC_ORDERS_KEY)
+            times = rng.sample(range(1, 11), 10)
+            await asyncio.gather(*(store.apply_position(_position(str(t), t * 1_000)) for t in times))
+            await asyncio.gather(*(store.apply_order(msgspec.structs.replace(order, qty=str(t), updatedTime=str(t)))
+                                   for t in times))
+            assert (await store.positions())["BTCUSDT"].size == "10"
+            assert (await store.orders())["s-1"].qty == "10"
     finally:
         await r.aclose()

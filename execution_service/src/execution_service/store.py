@@ -71,6 +71,22 @@ def _decoded(raw: dict[bytes, bytes], decoder: msgspec.json.Decoder) -> dict:
     return {k.decode(): decoder.decode(v) for k, v in raw.items()}
 
 
+# KEYS[1] a hash of Bybit objects; ARGV: the field, the update's updatedTime (ms), its JSON ("": delete).
+# The update is applied unless the stored object's updatedTime is newer. Returns 1 when applied.
+_NEWER = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old and (tonumber(cjson.decode(old)['updatedTime']) or 0) > tonumber(ARGV[2]) then
+  return 0
+end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+return 1
+"""
+
+
 def order_key(o: Order) -> str:
     return o.orderLinkId or o.orderId
 
@@ -80,6 +96,7 @@ class Store:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.r = redis
+        self._newer_script = redis.register_script(_NEWER)
         self.lock = asyncio.Lock()  # one process writes intents: read-modify-write under this lock
         self.owner_lock = asyncio.Lock()  # the same for the ownership record
 
@@ -89,14 +106,8 @@ class Store:
 
     async def apply_order(self, o: Order) -> None:
         """An order update: open ones are kept, finished ones dropped; an older update never wins."""
-        key = order_key(o)
-        old = await self.r.hget(c.EXEC_ORDERS_KEY, key)
-        if old is not None and int(_order.decode(old).updatedTime or 0) > int(o.updatedTime or 0):
-            return
-        if o.orderStatus in OPEN_STATUSES:
-            await self.r.hset(c.EXEC_ORDERS_KEY, key, _enc.encode(o))
-        else:
-            await self.r.hdel(c.EXEC_ORDERS_KEY, key)
+        await self._newer(c.EXEC_ORDERS_KEY, order_key(o), o.updatedTime,
+                          _enc.encode(o) if o.orderStatus in OPEN_STATUSES else b"")
 
     # --- positions ---
     async def positions(self) -> dict[str, Position]:
@@ -104,13 +115,13 @@ class Store:
 
     async def apply_position(self, p: Position) -> None:
         """A position update; an older one than the view's (by updatedTime) never wins."""
-        old = await self.r.hget(c.EXEC_POSITIONS_KEY, p.symbol)
-        if old is not None and int(_position.decode(old).updatedTime or 0) > int(p.updatedTime or 0):
-            return
-        if float(p.size or 0) == 0:
-            await self.r.hdel(c.EXEC_POSITIONS_KEY, p.symbol)
-        else:
-            await self.r.hset(c.EXEC_POSITIONS_KEY, p.symbol, _enc.encode(p))
+        await self._newer(c.EXEC_POSITIONS_KEY, p.symbol, p.updatedTime,
+                          b"" if float(p.size or 0) == 0 else _enc.encode(p))
+
+    async def _newer(self, key: str, field: str, updated_ms: str, value: bytes) -> None:
+        """`value` into the hash's field (b"": the field deleted) unless the update there is newer, in one
+        atomic step: the stream's handler, a recovery's merge and a router's lookup write concurrently."""
+        await self._newer_script(keys=[key], args=[field, int(updated_ms or 0), value])
 
     async def merge(self, *, orders: list[Order], positions: list[Position]) -> None:
         """A snapshot the stream moved past while it was taken: each item only where it is not older
