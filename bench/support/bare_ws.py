@@ -15,6 +15,7 @@ import msgspec
 import websockets
 
 from common.config import Settings
+from market_service.service import topics
 
 
 class _Stamp(msgspec.Struct):
@@ -24,17 +25,17 @@ class _Stamp(msgspec.Struct):
 _stamp = msgspec.json.Decoder(_Stamp).decode
 
 
-def topics(symbols: list[str]) -> list[str]:
-    """What the market service subscribes to for these symbols (its default book depth)."""
+def subscriptions(symbols: list[str]) -> list[str]:
+    """What the market service subscribes to for these symbols (at its default book depth)."""
     depth = Settings.model_fields["market_book_depth"].default
-    return [t for s in symbols for t in (f"orderbook.{depth}.{s}", f"publicTrade.{s}")]
+    return [t for s in symbols for t in topics(s, depth=depth)]
 
 
 async def deliveries(url: str, *, symbols: list[str], seconds: float) -> list[float]:
     """Each topic frame's delivery (ms: its `ts` -> received) for `seconds`."""
     out: list[float] = []
     async with websockets.connect(url, ping_interval=None, max_size=2**24, compression=None) as ws:
-        await ws.send(msgspec.json.encode({"op": "subscribe", "args": topics(symbols)}).decode())
+        await ws.send(msgspec.json.encode({"op": "subscribe", "args": subscriptions(symbols)}).decode())
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
             try:

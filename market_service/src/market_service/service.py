@@ -44,6 +44,11 @@ def resync_kind(reason: str) -> str:
     return next((kind for kind in RESYNC_KINDS if kind in reason), "invalid")
 
 
+def topics(symbol: str, *, depth: int) -> list[str]:
+    """The public topics the service reads for a symbol: its book at `depth` and its trades."""
+    return [f"orderbook.{depth}.{symbol}", f"publicTrade.{symbol}"]
+
+
 class MarketService:
     """The feed, the market state, the publisher and the monitor of one market service process."""
 
@@ -77,7 +82,7 @@ class MarketService:
         self._connects = 0  # the WS connection number seen at the last monitor pass
 
     def topics(self, symbol: str) -> list[str]:
-        return [f"orderbook.{self.rt.settings.market_book_depth}.{symbol}", f"publicTrade.{symbol}"]
+        return topics(symbol, depth=self.rt.settings.market_book_depth)
 
     # --- feed callbacks ---
     def _on_message(self, msg: PublicMsg) -> Awaitable[None] | None:
