@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 import redis.asyncio as aioredis
 from prometheus_client import Counter, Histogram
@@ -44,6 +45,17 @@ class Timing:
     first_fill_ns: int = 0
 
 
+# KEYS[1] a symbol's lifetime sums, KEYS[2] its current bucket's; ARGV[1] the bucket's TTL (s), then
+# figure, amount pairs: each amount added to the figure in both hashes.
+_ADD = """
+for i = 2, #ARGV, 2 do
+  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+"""
+
+
 def _s(a: int, b: int) -> float:
     return max(0, b - a) / 1e9
 
@@ -51,6 +63,7 @@ def _s(a: int, b: int) -> float:
 class Quality:
     def __init__(self, redis: aioredis.Redis, clock: Callable[[], float] = time.time) -> None:
         self.r, self.clock = redis, clock  # clock: wall time (s) that picks the quality bucket
+        self._add_script = redis.register_script(_ADD)
         self.timings: dict[str, Timing] = {}
 
     def received(self, intent: OrderIntent) -> None:
@@ -108,14 +121,12 @@ class Quality:
         await self._add(symbol, sums)
 
     async def _add(self, symbol: str, sums: dict[str, float]) -> None:
-        """Into the symbol's lifetime sums and its current time bucket (which expires on its own)."""
+        """Into the symbol's lifetime sums and its current time bucket (which expires on its own): one
+        script, not a pipeline of two HINCRBYFLOATs a figure (a fill's ten figures were 21 commands for
+        the client to pack and parse, on the loop that sends the orders)."""
         bucket = c.exec_quality_bucket_key(symbol, bucket_start(self.clock()))
-        async with self.r.pipeline(transaction=False) as pipe:
-            for name, value in sums.items():
-                pipe.hincrbyfloat(c.exec_quality_key(symbol), name, value)
-                pipe.hincrbyfloat(bucket, name, value)
-            pipe.expire(bucket, c.EXEC_QUALITY_BUCKET_TTL_S)
-            await pipe.execute()
+        await self._add_script(keys=[c.exec_quality_key(symbol), bucket],
+                               args=[c.EXEC_QUALITY_BUCKET_TTL_S, *chain.from_iterable(sums.items())])
 
     def forget(self, link: str) -> None:
         self.timings.pop(link, None)
