@@ -88,3 +88,36 @@ async def test_updates_at_once_leave_the_newest_whichever_lands_last(redis_url):
             assert (await store.orders())["s-1"].qty == "10"
     finally:
         await r.aclose()
+
+
+async def test_ownership_keeps_each_links_last_fill_and_a_flat_position_drops_the_older(redis_url):
+    """Fills of several orders, out of order and at once, into the ownership record; exchange ms come back
+    as the same integers; a flat position keeps only the fills after it, and none left removes the symbol."""
+    r = aioredis.Redis.from_url(redis_url)
+    store = Store(r)
+    t = 1_796_587_641_310  # exchange ms
+    try:
+        await asyncio.gather(*(store.record_fill(symbol="BTCUSDT", link=link, ts_ms=t + dt) for link, dt in
+                               (("s-a", 5), ("s-b", 1), ("s-a", 2), ("s-b", 9), ("s-c", 3))))
+        await store.record_fill(symbol="ETHUSDT", link="m-x", ts_ms=t)
+        assert await store.owners() == {"BTCUSDT": {"s-a": t + 5, "s-b": t + 9, "s-c": t + 3},
+                                        "ETHUSDT": {"m-x": t}}
+        await store.position_flat(symbol="BTCUSDT", ts_ms=t + 4)
+        await store.position_flat(symbol="SOLUSDT", ts_ms=t)  # nothing recorded: nothing happens
+        assert await store.owners() == {"BTCUSDT": {"s-a": t + 5, "s-b": t + 9}, "ETHUSDT": {"m-x": t}}
+        await store.position_flat(symbol="BTCUSDT", ts_ms=t + 9)
+        assert await store.owners() == {"ETHUSDT": {"m-x": t}}
+    finally:
+        await r.aclose()
+
+
+async def test_an_execution_is_first_seen_once_and_the_record_stays_bounded(redis_url, monkeypatch):
+    monkeypatch.setattr("execution_service.store.FILLS_KEPT", 3)
+    r = aioredis.Redis.from_url(redis_url)
+    store = Store(r)
+    try:
+        assert [await store.first_seen(f"e{n}", 1_000 + n) for n in range(5)] == [True] * 5
+        assert not await store.first_seen("e4", 1_004)
+        assert await r.zrange(c.EXEC_FILLS_KEY, 0, -1) == [b"e2", b"e3", b"e4"]  # the newest three
+    finally:
+        await r.aclose()

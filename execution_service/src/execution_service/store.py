@@ -87,6 +87,51 @@ return 1
 """
 
 
+# KEYS[1] the executions seen (a sorted set by exchange ms); ARGV: the execId, its ms, the set's bound.
+# 1 the first time (then the set is cut to its bound), 0 after.
+_FIRST_SEEN = """
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then
+  return 0
+end
+local keep = tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[1]) > keep then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -keep - 1)
+end
+return 1
+"""
+
+# KEYS[1] the ownership hash (symbol -> JSON {orderLinkId: ms of its last fill}; ms stay integers under
+# cjson's 14 digits); ARGV: the symbol, our orderLinkId, the fill's ms.
+_OWN = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local links = raw and cjson.decode(raw) or {}
+local ts = tonumber(ARGV[3])
+if (links[ARGV[2]] or 0) < ts then
+  links[ARGV[2]] = ts
+end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(links))
+"""
+
+# KEYS[1] the ownership hash; ARGV: the symbol, the ms it was flat at: fills after it stay.
+_FLAT = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then
+  return
+end
+local after, left = {}, false
+for link, ts in pairs(cjson.decode(raw)) do
+  if ts > tonumber(ARGV[2]) then
+    after[link], left = ts, true
+  end
+end
+if left then
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(after))
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+"""
+
+
 def order_key(o: Order) -> str:
     return o.orderLinkId or o.orderId
 
@@ -97,8 +142,9 @@ class Store:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.r = redis
         self._newer_script = redis.register_script(_NEWER)
+        self._first_seen_script = redis.register_script(_FIRST_SEEN)
+        self._own_script, self._flat_script = redis.register_script(_OWN), redis.register_script(_FLAT)
         self.lock = asyncio.Lock()  # one process writes intents: read-modify-write under this lock
-        self.owner_lock = asyncio.Lock()  # the same for the ownership record
 
     # --- orders ---
     async def orders(self) -> dict[str, Order]:
@@ -231,10 +277,7 @@ class Store:
 
     async def first_seen(self, exec_id: str, ts_ms: int) -> bool:
         """True the first time an execution is seen (so a fill is published once across restarts)."""
-        added = await self.r.zadd(c.EXEC_FILLS_KEY, {exec_id: ts_ms}, nx=True)
-        if added and await self.r.zcard(c.EXEC_FILLS_KEY) > FILLS_KEPT:
-            await self.r.zremrangebyrank(c.EXEC_FILLS_KEY, 0, -FILLS_KEPT - 1)
-        return bool(added)
+        return bool(await self._first_seen_script(keys=[c.EXEC_FILLS_KEY], args=[exec_id, ts_ms, FILLS_KEPT]))
 
     # --- ownership: which of our orders built each position (kept while the position lives) ---
     async def owners(self) -> dict[str, dict[str, int]]:
@@ -243,22 +286,11 @@ class Store:
         return {k.decode(): _fills_by_link.decode(v) for k, v in raw.items()}
 
     async def record_fill(self, *, symbol: str, link: str, ts_ms: int) -> None:
-        """A fill of our order `link` went into the position on `symbol`."""
-        async with self.owner_lock:
-            raw = await self.r.hget(c.EXEC_OWNERSHIP_KEY, symbol)
-            links = _fills_by_link.decode(raw) if raw else {}
-            links[link] = max(ts_ms, links.get(link, 0))
-            await self.r.hset(c.EXEC_OWNERSHIP_KEY, symbol, _enc.encode(links))
+        """A fill of our order `link` went into the position on `symbol` (one atomic script: the stream's
+        handler and a recovery's fills update the same record)."""
+        await self._own_script(keys=[c.EXEC_OWNERSHIP_KEY], args=[symbol, link, ts_ms])
 
     async def position_flat(self, *, symbol: str, ts_ms: int) -> None:
         """The position on `symbol` was flat at `ts_ms`: the fills up to then built nothing that is left
         (a fill after it, of a position reopened meanwhile, stays)."""
-        async with self.owner_lock:
-            raw = await self.r.hget(c.EXEC_OWNERSHIP_KEY, symbol)
-            if raw is None:
-                return
-            links = {k: t for k, t in _fills_by_link.decode(raw).items() if t > ts_ms}
-            if links:
-                await self.r.hset(c.EXEC_OWNERSHIP_KEY, symbol, _enc.encode(links))
-            else:
-                await self.r.hdel(c.EXEC_OWNERSHIP_KEY, symbol)
+        await self._flat_script(keys=[c.EXEC_OWNERSHIP_KEY], args=[symbol, ts_ms])
