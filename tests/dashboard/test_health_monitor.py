@@ -12,11 +12,13 @@ from types import SimpleNamespace
 
 import fakeredis.aioredis
 import pytest
+import redis
 
-from common.schemas import Heartbeat, Status, now_ns
+from common import constants as c
+from common.schemas import Heartbeat, Status, decode, encode, now_ns
 from dashboard.health_monitor import HealthMonitor
 
-from tests.dashboard.conftest import stop
+from tests.dashboard.conftest import start_dashboard, stop
 from tests.support import scalperctl, service_env, start_service, start_sim, wait_until
 
 pytestmark = pytest.mark.service
@@ -82,3 +84,72 @@ async def test_a_restart_with_the_same_pid_and_start_time_is_still_a_restart():
     assert monitor.services["market"].restarts == 1
     assert monitor.services["market"].status == Status.RED  # held RED for a while after a restart
     assert [a["title"] for a in bus.alerts] == ["market restarted", "market is RED"]
+
+
+def test_a_dashboard_back_after_its_heartbeat_expired_shows_its_own_restart(redis_url, tmp_path):
+    """The dashboard is stopped until its heartbeat key has expired, then started again, as a supervisor
+    restarts a crashed service after a slow start: /api/health counts the restart and sys.alerts has it."""
+    r = redis.Redis.from_url(redis_url)
+    first = start_dashboard(redis_url, tmp_path, ADMIN_PASSWORD_HASH="")
+
+    def own(d) -> dict:
+        return next(s for s in d.client().get("/api/health").json()["services"] if s["name"] == "dashboard")
+
+    try:
+        wait_until(lambda: own(first)["status"] == "GREEN", timeout=30, interval=0.2,
+                   what="the dashboard GREEN on its own heartbeats")
+        stop(first.proc)
+        wait_until(lambda: not r.exists(c.heartbeat_key("dashboard")), timeout=30, interval=0.2,
+                   what="the dashboard's heartbeat key expired")
+        again = start_dashboard(redis_url, tmp_path, ADMIN_PASSWORD_HASH="")
+        try:
+            wait_until(lambda: own(again)["restarts"] == 1, timeout=30, interval=0.2, what="its restart counted")
+            titles = [decode(f[c.PAYLOAD_FIELD]).title for _, f in r.xrange(c.SYS_ALERTS)]
+            assert titles.count("dashboard restarted") == 1, titles
+        finally:
+            stop(again.proc)
+    finally:
+        r.close()
+
+
+def _beat(service: str, boot_id: str, ts_ns: int) -> Heartbeat:
+    return Heartbeat(service=service, cluster="scalper", pid=hash(boot_id) % 1000, start_ts_ns=1_000, version="0",
+                     status=Status.GREEN, ts_ns=ts_ns, boot_id=boot_id)
+
+
+@pytest.mark.parametrize("backlog_first", [False, True], ids=["seeded first", "backlog first"])
+async def test_a_restart_while_the_monitor_was_down_is_counted_whichever_it_reads_first(backlog_first):
+    """Execution restarts while the dashboard is down: the restarted dashboard reads the heartbeat key
+    (the new instance's) and the stream's backlog (the old instance's last beats, then the new one's)
+    in either order, and counts the restart once."""
+    bus = _Bus()
+    t = now_ns()
+    before = HealthMonitor(SimpleNamespace(bus=bus))
+    await before.on_heartbeat(_beat("execution", "a", t))
+    await bus.redis.set(c.heartbeat_key("execution"), encode(_beat("execution", "b", t + 3_000_000_000)))
+    backlog = [_beat("execution", "a", t + 1_000_000_000), _beat("execution", "b", t + 2_000_000_000),
+               _beat("execution", "b", t + 3_000_000_000)]
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    if not backlog_first:
+        await monitor.load()
+    for hb in backlog:
+        await monitor.on_heartbeat(hb)
+    if backlog_first:
+        await monitor.load()
+    await monitor.on_heartbeat(backlog[0])  # redelivered after a crash of ours: not a restart again
+    assert monitor.services["execution"].restarts == 1
+    assert [a["title"] for a in bus.alerts] == ["execution restarted", "execution is RED"]
+
+
+async def test_the_dashboards_own_restart_is_counted_however_long_it_took():
+    """The dashboard's own heartbeat key has expired by the time it is back (a restart longer than the
+    heartbeat TTL): its new instance is still a restart, as any other service's."""
+    bus = _Bus()
+    before = HealthMonitor(SimpleNamespace(bus=bus))
+    await before.on_heartbeat(_beat("dashboard", "first", now_ns()))
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    await monitor.load()  # no heartbeat key left
+    await monitor.on_heartbeat(_beat("dashboard", "second", now_ns()))
+    assert monitor.services["dashboard"].restarts == 1
+    assert monitor.services["dashboard"].status == Status.RED  # held RED, as any service after a restart
+    assert [a["title"] for a in bus.alerts] == ["dashboard restarted"]

@@ -255,6 +255,9 @@ DECISION_NEEDS: Final = {ProfileDecision.APPROVE: ProfileVersionStatus.PENDING,
 # dashboard
 # The health monitor's restart counts, kept across dashboard restarts: a hash service -> restarts seen.
 HEALTH_RESTARTS_KEY: Final = f"{PREFIX}health:restarts"
+# Each service's newest instance the health monitor has seen (hash service -> JSON: instance, its first
+# heartbeat's ts, pid): a restart while the dashboard was down, or of the dashboard itself, is still seen.
+HEALTH_INSTANCES_KEY: Final = f"{PREFIX}health:instances"
 
 # The Telegram bot's next getUpdates offset (the last handled update_id + 1), kept across restarts.
 TELEGRAM_OFFSET_KEY: Final = f"{PREFIX}dashboard:telegram:offset"

@@ -2,7 +2,10 @@
 
 It detects SERVICE_DOWN (heartbeats stopped) and restarts (a new instance: its boot id, or pid and
 start time), raises an alert on each, and keeps restart counts in Redis so a restarted dashboard still
-knows them.
+knows them. A restart is judged against each service's newest instance seen, kept in Redis too (not
+against the heartbeat key, which expires and which a new instance overwrites): so a service restarted
+while the dashboard was down, and the dashboard's own restart, count however long they took and in
+whatever order the restarted dashboard reads the key and the stream's backlog.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ log = logging.getLogger(__name__)
 EVALUATE_EVERY_S = 0.25
 # A restarted service stays RED this long after its new instance's first heartbeat.
 RESTART_HOLD_S = 5.0
+
+
+class Instance(msgspec.Struct, kw_only=True):
+    """A service's newest process seen: its Heartbeat.instance(), first heartbeat's ts and pid."""
+
+    instance: str
+    ts_ns: int
+    pid: int
+
+
+_instance = msgspec.json.Decoder(Instance)
 
 
 @dataclass
@@ -74,6 +88,7 @@ class HealthMonitor:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.services = {name: ServiceView(name) for name in c.SERVICES}
+        self.instances: dict[str, Instance] = {}  # service -> its newest instance seen (HEALTH_INSTANCES_KEY)
         self.changed = asyncio.Condition()  # notified on every status change, for live pages
         # a monitor just started has /healthz's grace to hear its first beat, not a 503 from its first request
         self.last_heartbeat_ns = now_ns()
@@ -83,6 +98,14 @@ class HealthMonitor:
         restarts = await self.rt.bus.redis.hgetall(c.HEALTH_RESTARTS_KEY)
         for name, n in restarts.items():
             self._view(name.decode()).restarts = int(n)
+        for name, raw in (await self.rt.bus.redis.hgetall(c.HEALTH_INSTANCES_KEY)).items():
+            known = self.instances.get(name.decode())
+            try:
+                stored = _instance.decode(raw)
+            except msgspec.DecodeError:
+                continue
+            if known is None or stored.ts_ns > known.ts_ns:  # a backlog read first may have moved on
+                self.instances[name.decode()] = stored
         for name in c.SERVICES:
             raw = await self.rt.bus.redis.get(c.heartbeat_key(name))
             if raw:
@@ -103,33 +126,35 @@ class HealthMonitor:
     async def on_heartbeat(self, hb: Heartbeat) -> None:
         """Bus handler: a new instance (Heartbeat.instance()) counts a restart (and alerts); then re-evaluate."""
         view = self._view(hb.service)
+        await self._note_instance(view, hb)
         prev = view.heartbeat
         if prev is not None and hb.ts_ns < prev.ts_ns:
-            return  # an old heartbeat redelivered after a crash of ours
+            return  # an old heartbeat redelivered after a crash of ours, or the backlog behind the key
         self.last_heartbeat_ns = now_ns()
-        if prev is not None and prev.instance() != hb.instance():
-            view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
-            view.restarted_ns = self.last_heartbeat_ns
-            view.restart_reason = f"RESTARTED: pid {prev.pid} -> {hb.pid}"
-            log.warning(
-                "service_restarted",
-                extra={
-                    "ctx": {
-                        "service": hb.service,
-                        "old_pid": prev.pid,
-                        "new_pid": hb.pid,
-                        "restarts": view.restarts,
-                    }
-                },
-            )
-            await self.rt.bus.alert(
-                key=c.restart_alert_key(hb.service),
-                severity=Severity.WARN,
-                title=f"{hb.service} restarted",
-                detail=f"pid {prev.pid} -> {hb.pid}; restarts seen: {view.restarts}",
-            )
         view.heartbeat = hb
         await self.evaluate()
+
+    async def _note_instance(self, view: ServiceView, hb: Heartbeat) -> None:
+        """Count a restart when `hb` is from a process newer than the newest one seen of its service."""
+        known = self.instances.get(hb.service)
+        if known is not None and (known.instance == hb.instance() or hb.ts_ns < known.ts_ns):
+            return  # the same process, or one before the newest seen
+        new = Instance(instance=hb.instance(), ts_ns=hb.ts_ns, pid=hb.pid)
+        self.instances[hb.service] = new
+        await self.rt.bus.redis.hset(c.HEALTH_INSTANCES_KEY, hb.service, msgspec.json.encode(new))
+        if known is None:
+            return  # the first process of this service ever seen
+        view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
+        view.restarted_ns = now_ns()
+        view.restart_reason = f"RESTARTED: pid {known.pid} -> {hb.pid}"
+        log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": known.pid,
+                                                        "new_pid": hb.pid, "restarts": view.restarts}})
+        await self.rt.bus.alert(
+            key=c.restart_alert_key(hb.service),
+            severity=Severity.WARN,
+            title=f"{hb.service} restarted",
+            detail=f"pid {known.pid} -> {hb.pid}; restarts seen: {view.restarts}",
+        )
 
     async def evaluate(self) -> None:
         """Re-classify every service; log, alert on RED, and wake the live pages on a change."""
