@@ -113,7 +113,7 @@ def test_a_dashboard_back_after_its_heartbeat_expired_shows_its_own_restart(redi
 
 
 def _beat(service: str, boot_id: str, ts_ns: int) -> Heartbeat:
-    return Heartbeat(service=service, cluster="scalper", pid=hash(boot_id) % 1000, start_ts_ns=1_000, version="0",
+    return Heartbeat(service=service, cluster="scalper", pid=ord(boot_id[0]), start_ts_ns=1_000, version="0",
                      status=Status.GREEN, ts_ns=ts_ns, boot_id=boot_id)
 
 
@@ -139,6 +139,19 @@ async def test_a_restart_while_the_monitor_was_down_is_counted_whichever_it_read
     await monitor.on_heartbeat(backlog[0])  # redelivered after a crash of ours: not a restart again
     assert monitor.services["execution"].restarts == 1
     assert [a["title"] for a in bus.alerts] == ["execution restarted", "execution is RED"]
+
+
+async def test_a_restart_is_counted_when_the_backlog_holds_only_the_new_process():
+    """The old process's last beats were handled before the dashboard went down; the backlog holds only
+    the new one's, and the consumer may handle it before the monitor's task has read anything."""
+    bus = _Bus()
+    t = now_ns()
+    before = HealthMonitor(SimpleNamespace(bus=bus))
+    await before.on_heartbeat(_beat("execution", "a", t))
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    await monitor.on_heartbeat(_beat("execution", "b", t + 2_000_000_000))
+    await monitor.load()
+    assert monitor.services["execution"].restarts == 1
 
 
 async def test_the_dashboards_own_restart_is_counted_however_long_it_took():

@@ -10,8 +10,10 @@ bounded without a retention job. Execution writes (it sees every reading); the d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 from common import constants as c
 
@@ -48,6 +50,8 @@ for i, key in ipairs(KEYS) do
 end
 """
 
+_scripts: WeakKeyDictionary[aioredis.Redis, AsyncScript] = WeakKeyDictionary()  # _RECORD, once per client
+
 
 async def record(redis: aioredis.Redis, *, equity: float, ts_ms: int) -> None:
     """Make `equity` the sample of its bucket at every resolution, and cut each set to its bound: one
@@ -57,7 +61,10 @@ async def record(redis: aioredis.Redis, *, equity: float, ts_ms: int) -> None:
     for res in RESOLUTIONS:
         bucket = ts_ms - ts_ms % res.bucket_ms
         args += [bucket, f"{bucket}:{equity!r}", res.keep]
-    await redis.register_script(_RECORD)(keys=[res.key for res in RESOLUTIONS], args=args)
+    script = _scripts.get(redis)
+    if script is None:
+        script = _scripts[redis] = redis.register_script(_RECORD)
+    await script(keys=[res.key for res in RESOLUTIONS], args=args)
 
 
 async def series(redis: aioredis.Redis, *, period: str,

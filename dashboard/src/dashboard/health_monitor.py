@@ -98,14 +98,6 @@ class HealthMonitor:
         restarts = await self.rt.bus.redis.hgetall(c.HEALTH_RESTARTS_KEY)
         for name, n in restarts.items():
             self._view(name.decode()).restarts = int(n)
-        for name, raw in (await self.rt.bus.redis.hgetall(c.HEALTH_INSTANCES_KEY)).items():
-            known = self.instances.get(name.decode())
-            try:
-                stored = _instance.decode(raw)
-            except msgspec.DecodeError:
-                continue
-            if known is None or stored.ts_ns > known.ts_ns:  # a backlog read first may have moved on
-                self.instances[name.decode()] = stored
         for name in c.SERVICES:
             raw = await self.rt.bus.redis.get(c.heartbeat_key(name))
             if raw:
@@ -134,9 +126,23 @@ class HealthMonitor:
         view.heartbeat = hb
         await self.evaluate()
 
+    async def _kept_instance(self, service: str) -> Instance | None:
+        """The service's newest process seen: in memory, or read from Redis on its first heartbeat in this
+        dashboard's life (whenever that comes: before or after load())."""
+        known = self.instances.get(service)
+        if known is None:
+            raw = await self.rt.bus.redis.hget(c.HEALTH_INSTANCES_KEY, service)
+            try:
+                known = None if raw is None else _instance.decode(raw)
+            except msgspec.DecodeError:
+                known = None  # unreadable: as if never seen (the next process starts the record again)
+            if known is not None:
+                self.instances[service] = known
+        return known
+
     async def _note_instance(self, view: ServiceView, hb: Heartbeat) -> None:
         """Count a restart when `hb` is from a process newer than the newest one seen of its service."""
-        known = self.instances.get(hb.service)
+        known = await self._kept_instance(hb.service)
         if known is not None and (known.instance == hb.instance() or hb.ts_ns < known.ts_ns):
             return  # the same process, or one before the newest seen
         new = Instance(instance=hb.instance(), ts_ns=hb.ts_ns, pid=hb.pid)
