@@ -43,6 +43,10 @@ async def run_until(consumer: Consumer, predicate, timeout: float = 20) -> None:
         await asyncio.wait_for(task, timeout)
 
 
+async def _blocked_clients(bus: Bus) -> int:
+    return (await bus.redis.info("clients"))["blocked_clients"]
+
+
 async def stream_messages(bus: Bus, stream: str) -> list[Message]:
     return [decode(fields[c.PAYLOAD_FIELD]) for _, fields in await bus.redis.xrange(stream)]
 
@@ -66,7 +70,17 @@ async def test_publish_keeps_streams_bounded(bus):
     assert await bus.redis.xlen(c.MARKET_BOOK) == 250
 
 
-async def test_consumer_handles_in_batches_and_acks_everything(bus):
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_consumer_handles_in_batches_and_acks_everything(redis_url, protocol):
+    """Through both reply shapes of XREADGROUP (RESP2 pairs, RESP3 map): the consumer parses them itself."""
+    bus = Bus(f"{redis_url}?protocol={protocol}", service="test", maxlen=1000)
+    try:
+        await _handles_in_batches_and_acks_everything(bus)
+    finally:
+        await bus.close()
+
+
+async def _handles_in_batches_and_acks_everything(bus: Bus) -> None:
     got: list[Trade] = []
 
     async def handler(msg: Trade) -> None:
@@ -79,6 +93,28 @@ async def test_consumer_handles_in_batches_and_acks_everything(bus):
     assert [m.trade_id for m in got] == [str(n) for n in range(250)]
     assert (await bus.redis.xpending(c.MARKET_TRADES, "g"))["pending"] == 0
     assert consumer.handled == 250 and consumer.dead_lettered == 0
+
+
+async def test_a_consumer_cancelled_in_a_blocking_read_leaves_no_reply_for_the_next_command(bus):
+    """The read's reply arrives after the cancel: on a connection given back to the pool as it was, a
+    later command of the service would read that reply as its own."""
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=lambda m: asyncio.sleep(0),
+                        block_ms=30_000)
+    task = asyncio.create_task(consumer.run())
+    await wait_until_async(lambda: _blocked_clients(bus), timeout=10, interval=0.02,
+                           what="the consumer blocked in its read")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # its connection is closed, not left blocked on the server until the read's 30 s are up
+    async def none_blocked() -> bool:
+        return await _blocked_clients(bus) == 0
+
+    await wait_until_async(none_blocked, timeout=5, interval=0.02, what="no blocked client")
+    await bus.publish(c.MARKET_TRADES, trade(1))  # what the cancelled read would have been given
+    await asyncio.sleep(0.1)
+    for n in range(20):  # whichever pooled connection each takes
+        assert await bus.redis.echo(f"echo {n}") == f"echo {n}".encode()
 
 
 async def test_bad_entries_go_to_the_dlq_with_an_alert_and_the_consumer_goes_on(bus):

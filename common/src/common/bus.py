@@ -1,7 +1,7 @@
 """Redis Streams bus: bounded publishing and consumer groups that never lose an acked message.
 
 Rules (DESIGN.md section 3): publish with `MAXLEN ~`; consume with XREADGROUP in batches, handle,
-then XACK (acks ride in the same pipeline as the next read); on start a consumer re-reads its own
+then XACK (acks ride in the same round trip as the next read); on start a consumer re-reads its own
 pending entries and XAUTOCLAIMs the stale ones of dead consumers; an entry that cannot be decoded or
 whose handler raises goes to `sys.dlq` with the error and an alert, and is acked; when Redis is lost
 (also under a handler that uses it) the consumer reconnects with backoff and handles the entry again,
@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from common import constants as c
 from common import metrics
+from common.dedicated_connection import DedicatedConnection
 from common.schemas import Alert, DeadLetter, Message, Severity, decode, encode, now_ns
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ class Consumer:
         self.entry_id = b""  # the id of the entry being handled, for a handler that keeps a cursor
         self._stopping = False
         self._acks: list[bytes] = []
+        self._reads = DedicatedConnection(bus.redis)  # the ack + read loop's own connection
 
     def __repr__(self) -> str:
         return (f"Consumer({self.stream}/{self.group}/{self.name} handled={self.handled} "
@@ -175,6 +177,12 @@ class Consumer:
         self._stopping = True
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            await self._reads.release()
+
+    async def _run(self) -> None:
         delays, failures = backoff(), 0
         while not self._stopping:
             try:
@@ -209,9 +217,9 @@ class Consumer:
         """Handle our own pending entries, then those that dead consumers left idle."""
         await self._flush_acks()  # handled before Redis was lost: ack, so they are not read again
         while not self._stopping:
-            resp = await self.bus.redis.xreadgroup(
-                self.group, self.name, {self.stream: "0"}, count=self.batch)
-            entries = resp[0][1] if resp else []
+            [reply] = await self._reads.round([("XREADGROUP", "GROUP", self.group, self.name, "COUNT", self.batch,
+                                                "STREAMS", self.stream, "0")])
+            entries = _entries(reply)
             if not entries:
                 break
             await self._handle(entries)
@@ -235,19 +243,18 @@ class Consumer:
         return claimed
 
     async def _read_new(self) -> None:
+        """The hot loop: the last read's acks and the next blocking read in one round trip."""
         last_claim = time.monotonic()
+        read = ("XREADGROUP", "GROUP", self.group, self.name, "COUNT", self.batch, "BLOCK", self.block_ms,
+                "STREAMS", self.stream, ">")
         while not self._stopping:
-            async with self.bus.redis.pipeline(transaction=False) as pipe:
-                if self._acks:
-                    pipe.xack(self.stream, self.group, *self._acks)
-                pipe.xreadgroup(self.group, self.name, {self.stream: ">"}, count=self.batch,
-                                block=self.block_ms)
-                results = await pipe.execute()
+            commands = [("XACK", self.stream, self.group, *self._acks), read] if self._acks else [read]
+            replies = await self._reads.round(commands, blocking_s=self.block_ms / 1000)
             self._acks.clear()  # the XACK went out with the read
             self.on_progress()
-            resp = results[-1]
-            if resp:
-                await self._handle(resp[0][1])
+            entries = _entries(replies[-1])
+            if entries:
+                await self._handle(entries)
             if time.monotonic() - last_claim > self.claim_min_idle_ms / 1000:
                 await self.claim_stale()
                 last_claim = time.monotonic()
@@ -316,3 +323,13 @@ class Consumer:
         if self._acks:
             await self.bus.redis.xack(self.stream, self.group, *self._acks)
             self._acks.clear()
+
+
+def _entries(reply: dict | list | None) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """A one-stream XREADGROUP reply's entries as (id, fields): RESP3 gives {stream: entries}, RESP2
+    [[stream, entries]], and nothing read gives None; each entry's fields come as a flat list, or as
+    nil for a pending entry trimmed since it was read (handled as one without the payload field)."""
+    if not reply:
+        return []
+    [(_, entries)] = reply.items() if isinstance(reply, dict) else reply
+    return [(entry_id, dict(zip(flat[::2], flat[1::2], strict=True)) if flat else {}) for entry_id, flat in entries]

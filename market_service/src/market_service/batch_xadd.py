@@ -2,30 +2,24 @@
 
 redis-py packs each command of a pipeline in Python (~12-16 us an XADD here, against ~1.5 us for
 `hiredis.pack_command`, notes/bus-performance.md), builds its arguments through the generic xadd
-helper, and takes a connection from its pool (with a readiness check and an event dispatch) for
-every pipeline; at tens of thousands of trades a second that costs more than everything else the
-market service does. `BatchXadd` keeps one connection of the bus's pool for the publisher (whose
-rounds never overlap), packs a whole round in C, writes it with one send and reads the replies back
-under one timeout for the round. The entries are exactly those `Bus.publish_many` writes (`MAXLEN ~`,
-the payload field, msgpack) and are counted in the same metric. On any error the connection is
-dropped (its unread replies would poison the next round; it reconnects on the next send) and the
-error raised, so the caller retries the round.
+helper, and takes a connection from its pool for every pipeline; at tens of thousands of trades a
+second that costs more than everything else the market service does. `BatchXadd` writes a whole round
+as a few scripts on a `DedicatedConnection` (the publisher's rounds never overlap). The entries are
+exactly those `Bus.publish_many` writes (`MAXLEN ~`, the payload field, msgpack) and are counted in the
+same metric. On any error the round is raised, so the caller retries it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import math
 from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
 
 import redis.asyncio as aioredis
-from hiredis import pack_command
-from redis.asyncio.connection import AbstractConnection
 
 from common import constants as c
 from common import metrics
+from common.dedicated_connection import DedicatedConnection
 from common.schemas import Message, encode
 
 # XADD every payload to KEYS[1] (ARGV: maxlen, field, payloads...): one reply for many entries.
@@ -40,8 +34,8 @@ class BatchXadd:
     """XADDs of one writer at a time (see the module docstring) on a connection of `redis`'s pool."""
 
     def __init__(self, redis: aioredis.Redis, *, maxlen: int) -> None:
-        self.redis, self.maxlen = redis, str(maxlen)
-        self._conn: AbstractConnection | None = None
+        self.maxlen = str(maxlen)
+        self._conn = DedicatedConnection(redis)
         self._sent: dict[str, metrics.Counter] = {}  # labelled children, looked up once per stream
 
     async def xadd_many(self, items: Sequence[tuple[str, Message]]) -> None:
@@ -52,21 +46,9 @@ class BatchXadd:
         for stream, group in groupby(items, key=itemgetter(0)):  # runs of one stream, in order
             payloads = [encode(msg) for _, msg in group]
             for i in range(0, len(payloads), SCRIPT_MAX):
-                commands.append(pack_command(("EVAL", XADD_ALL, "1", stream, self.maxlen, c.PAYLOAD_FIELD,
-                                              *payloads[i : i + SCRIPT_MAX])))
-        packed = b"".join(commands)
-        conn = self._conn
-        if conn is None:
-            conn = self._conn = await self.redis.connection_pool.get_connection()
-        try:
-            async with asyncio.timeout(conn.socket_timeout):
-                await conn.send_packed_command(packed, check_health=False)
-                read = conn.read_response
-                for _ in range(len(commands)):
-                    await read(timeout=math.inf)  # no timer per reply: the round has one; errors raise
-        except BaseException:
-            await conn.disconnect(nowait=True)
-            raise
+                commands.append(("EVAL", XADD_ALL, "1", stream, self.maxlen, c.PAYLOAD_FIELD,
+                                 *payloads[i : i + SCRIPT_MAX]))
+        await self._conn.round(commands)
         counts: dict[str, int] = {}
         for stream, _ in items:
             counts[stream] = counts.get(stream, 0) + 1
@@ -78,6 +60,4 @@ class BatchXadd:
 
     async def release(self) -> None:
         """Give the connection back to the pool (the writer is done)."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await self.redis.connection_pool.release(conn)
+        await self._conn.release()
