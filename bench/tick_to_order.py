@@ -27,8 +27,9 @@ of it, which wait behind it in the execution service.
 
 The services are then stopped and, against the same simulator (still stepping at the run's load) and
 redis-server, the baseline is taken: a bare WebSocket client's delivery of the same topics
-(`bench/support/bare_ws.py`: the frame's `ts` -> received, as the `feed` stage), one raw redis-py hop
-(`bench/bus_hop.py`'s raw path, 1k msgs/s) and a bare signed REST order (`bench/support/bare_rest.py`,
+(`bench/support/bare_ws.py`: the frame's `ts` -> received, as the `feed` stage), one raw hop
+(`bench/bus_hop.py`'s packed path, 1k msgs/s: below redis-py's client, as the bus itself reads since
+the seventh pass; its raw redis-py path before) and a bare signed REST order (`bench/support/bare_rest.py`,
 market orders as the strategy sends). The baseline's distribution is that of one bare delivery, two
 raw hops (market -> strategy, strategy -> execution) and one REST call, drawn independently from the
 measured samples. The bare client sends one order per counted intent, at the instants the
@@ -225,7 +226,7 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
         rate = len(path["e2e"]) / seconds
         feed = uvloop.run(deliveries(p.urls["ws_public"], symbols=symbols, seconds=min(seconds, 10.0)))
         feed = feed[int(len(feed) * WARMUP):]
-        hops = raw_hop(path="raw", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
+        hops = raw_hop(path="packed", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
         rests = {name: uvloop.run(bare_rest(p.urls["rest"], schedule, rate=rate)) for name, schedule in
                  (("baseline", same_times(arrivals)), ("baseline (even)", even(arrivals, rate=rate)))}
     path["feed (bare client)"] = feed

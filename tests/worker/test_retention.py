@@ -4,6 +4,7 @@ a lagging consumer group still receives every entry it has not acknowledged."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import threading
 import time
@@ -115,10 +116,28 @@ def test_records_are_pruned_to_their_keep_counts_and_ages(redis_server, redis_ur
     ctx = job_context(redis_url, tmp_path, retention_recovery_plans=3, retention_scenario_runs=2,
                       retention_quality_h=1.0)
     assert prune_records(client, ctx.settings) == {"recovery_plans_pruned": 7, "scenario_runs_pruned": 5,
-                                                   "quality_buckets_pruned": 1}
+                                                   "quality_buckets_pruned": 1, "profile_versions_pruned": 0}
     assert client.lrange(c.EXEC_RECOVERY_KEY, 0, -1) == [b"9", b"8", b"7"]  # newest first, kept
     assert sorted(client.hkeys(c.SCENARIO_RUNS_KEY)) == [b"20261206-run", b"20261207-run"]
     assert client.exists(c.exec_quality_bucket_key("BTCUSDT", now - 600))
+
+
+def test_profile_versions_keep_the_newest_and_every_one_a_decision_or_a_rollback_needs(redis_server, redis_url,
+                                                                                      tmp_path):
+    """One proposal a day for years must not grow the hash for ever; what an admin can still act on stays:
+    a pending proposal (approve, reject) and the newest applied version (what is in force, the rollback)."""
+    client = redis_server.client()
+    statuses = {1: "applied", 2: "rejected", 3: "pending", 4: "applied", 5: "rejected", 6: "applied",
+                7: "rejected", 8: "rejected", 9: "pending"}
+    key = c.profile_versions_key("balanced")
+    client.hset(key, mapping={str(v): json.dumps({"version": v, "status": s}) for v, s in statuses.items()})
+    other = c.profile_versions_key("aggressive")
+    client.hset(other, mapping={"1": json.dumps({"version": 1, "status": "applied"})})
+    ctx = job_context(redis_url, tmp_path, retention_profile_versions=2)
+    assert prune_records(client, ctx.settings)["profile_versions_pruned"] == 5
+    # the newest two (8, 9), the older pending one (3), the newest applied one (6)
+    assert sorted(int(v) for v in client.hkeys(key)) == [3, 6, 8, 9]
+    assert client.hkeys(other) == [b"1"]
 
 
 def test_every_stream_has_a_policy_and_every_policy_names_its_key(tmp_path):

@@ -179,6 +179,8 @@ class Settings(BaseSettings):
     retention_recovery_plans: Annotated[int, Field(ge=1)] = 200  # recovery plans kept
     retention_scenario_runs: Annotated[int, Field(ge=1)] = 200  # scenario runs kept
     retention_quality_h: Annotated[float, Field(gt=0)] = 48.0  # execution-quality buckets
+    # profile versions kept per profile (newest), beside every pending one and the newest applied one
+    retention_profile_versions: Annotated[int, Field(ge=1)] = 100
     cleanup_consumer_idle_s: Annotated[float, Field(gt=0)] = 3600.0  # a dead consumer idle this long goes
     cleanup_tmp_age_s: Annotated[float, Field(gt=0)] = 3600.0  # temporary files older than this go
     releases_dir: str = ""  # release directories (deploy); empty: cleanup skips them

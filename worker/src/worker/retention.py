@@ -1,5 +1,6 @@
 """The retention job: bus streams trimmed by age and length, log archives compressed and expired,
-old recovery plans, scenario runs and execution-quality buckets pruned. Each policy is a config key.
+old recovery plans, scenario runs, execution-quality buckets and profile versions pruned. Each policy is
+a config key.
 
 A stream is never trimmed past an entry a consumer group still needs: for every group the floor is
 its oldest pending (delivered, not acknowledged) entry, or the first entry after its last delivered
@@ -14,6 +15,7 @@ archives older than RETENTION_LOG_DAYS.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -44,6 +46,8 @@ _OTHER = {  # the other policies, for `scalperctl jobs policies`
     "retention_recovery_plans": ("plans", "recovery plans kept (newest first)"),
     "retention_scenario_runs": ("runs", "production-scenario runs kept (newest)"),
     "retention_quality_h": ("hours", "execution-quality buckets older than this are deleted"),
+    "retention_profile_versions": ("versions", "profile versions kept per profile (newest), beside every "
+                                               "pending one and the newest applied one"),
     "stream_maxlen": ("entries", "every stream's length limit"),
 }
 
@@ -130,8 +134,24 @@ def compress_rotated_logs(data_dir: Path, *, max_age_s: float) -> tuple[int, int
     return compressed, deleted
 
 
+def prune_profile_versions(r: redis.Redis, *, keep: int) -> int:
+    """Each profile's versions beyond the newest `keep`, except what an admin can still act on: a pending
+    proposal (approve or reject it) and the newest applied version (in force, or the rollback to it)."""
+    pruned = 0
+    for key in r.scan_iter(match=c.profile_versions_key("*"), count=100):
+        records = {int(v): json.loads(raw) for v, raw in r.hgetall(key).items()}
+        newest_first = sorted(records, reverse=True)
+        applied = [v for v in newest_first if records[v]["status"] == c.ProfileVersionStatus.APPLIED][:1]
+        doomed = [v for v in newest_first[keep:]
+                  if v not in applied and records[v]["status"] != c.ProfileVersionStatus.PENDING]
+        if doomed:
+            pruned += r.hdel(key, *map(str, doomed))
+    return pruned
+
+
 def prune_records(r: redis.Redis, settings: config.Settings) -> dict[str, int]:
-    """Recovery plans and scenario runs beyond their keep counts, quality buckets beyond their age."""
+    """Recovery plans and scenario runs beyond their keep counts, quality buckets beyond their age, and
+    profile versions beyond theirs."""
     plans = r.llen(c.EXEC_RECOVERY_KEY)
     r.ltrim(c.EXEC_RECOVERY_KEY, 0, settings.retention_recovery_plans - 1)
     runs = sorted(r.hkeys(c.SCENARIO_RUNS_KEY))  # run ids sort by time
@@ -144,7 +164,8 @@ def prune_records(r: redis.Redis, settings: config.Settings) -> dict[str, int]:
     if old_buckets:
         r.delete(*old_buckets)
     return {"recovery_plans_pruned": max(plans - settings.retention_recovery_plans, 0),
-            "scenario_runs_pruned": len(old_runs), "quality_buckets_pruned": len(old_buckets)}
+            "scenario_runs_pruned": len(old_runs), "quality_buckets_pruned": len(old_buckets),
+            "profile_versions_pruned": prune_profile_versions(r, keep=settings.retention_profile_versions)}
 
 
 class RetentionJob:
