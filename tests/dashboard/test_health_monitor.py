@@ -166,3 +166,18 @@ async def test_the_dashboards_own_restart_is_counted_however_long_it_took():
     assert monitor.services["dashboard"].restarts == 1
     assert monitor.services["dashboard"].status == Status.RED  # held RED, as any service after a restart
     assert [a["title"] for a in bus.alerts] == ["dashboard restarted"]
+
+
+async def test_a_restart_long_past_in_the_backlog_is_counted_without_holding_the_service_red():
+    """Execution restarted ten minutes ago, while the dashboard was down: the restart is counted and
+    alerted, but the RED hold that makes a live restart visible ended long ago; the service is GREEN."""
+    bus = _Bus()
+    t = now_ns() - 600 * 1_000_000_000
+    before = HealthMonitor(SimpleNamespace(bus=bus))
+    await before.on_heartbeat(_beat("execution", "a", t))
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    await monitor.on_heartbeat(_beat("execution", "b", t + 2_000_000_000))  # the backlog's oldest beat of b
+    await monitor.on_heartbeat(_beat("execution", "b", now_ns()))  # and its newest: alive now
+    assert monitor.services["execution"].restarts == 1
+    assert monitor.services["execution"].status == Status.GREEN
+    assert [a["title"] for a in bus.alerts] == ["execution restarted"]

@@ -25,7 +25,8 @@ from common import constants as c
 log = logging.getLogger(__name__)
 
 EVALUATE_EVERY_S = 0.25
-# A restarted service stays RED this long after its new instance's first heartbeat.
+# A restarted service stays RED this long after its new instance's first heartbeat (not after the
+# dashboard read it: a restart read from the backlog, during the dashboard's own outage, is long over).
 RESTART_HOLD_S = 5.0
 
 
@@ -50,7 +51,7 @@ class ServiceView:
     heartbeat: Heartbeat | None = None
     restarts: int = 0
     status_since_ns: int = field(default_factory=now_ns)
-    restarted_ns: int = 0  # when we saw a new instance
+    restarted_ns: int = 0  # when a new instance beat first (as far as we saw: a backlog holds old beats)
     restart_reason: str = ""
 
     def classify(self, now: int) -> tuple[Status, str]:
@@ -151,7 +152,7 @@ class HealthMonitor:
         if known is None:
             return  # the first process of this service ever seen
         view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
-        view.restarted_ns = now_ns()
+        view.restarted_ns = min(hb.ts_ns, now_ns())  # its first beat we see: long past when read from a backlog
         view.restart_reason = f"RESTARTED: pid {known.pid} -> {hb.pid}"
         log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": known.pid,
                                                         "new_pid": hb.pid, "restarts": view.restarts}})
