@@ -84,7 +84,7 @@ class ServiceRow(BaseModel):
 
 
 class Health(BaseModel):
-    """Every service GREEN / YELLOW / RED, the worst of them, the mode, safe mode and the alert badge."""
+    """Every service GREEN / YELLOW / RED, the worst of them, the mode, safe mode and the header's badges."""
 
     cluster: str
     mode: ExecutionMode
@@ -93,6 +93,7 @@ class Health(BaseModel):
     ts_ns: int
     alerts_unacked: int
     operator_safe_mode: bool
+    release: str  # the header's: what every service runs, "mixed: a, b" while they differ, "" before any beat
 
 
 class ProcessFacts(BaseModel):

@@ -18,9 +18,9 @@ import redis
 
 from common import constants as c
 from common.bybit.enums import Side
-from common.schemas import FillEvent, PositionEvent, encode
+from common.schemas import FillEvent, Heartbeat, PositionEvent, Status, encode
 from tests.browser import ARTIFACTS, chromium, needs_chromium
-from tests.dashboard.conftest import watched_page
+from tests.dashboard.conftest import admin_env, live_page, logged_in_context, start_dashboard, stop, watched_page
 from tests.dashboard.routes.exchange import on_exchange, trading_admin
 from tests.support import SERVICES, wait_until
 
@@ -62,6 +62,40 @@ def test_overview_shows_five_green_and_turns_red_live(open_cluster, redis_server
         expect(page.locator("#overall")).to_have_text("RED")
         page.screenshot(path=str(ARTIFACTS / "overview-worker-red.png"))
         assert errors == []
+
+
+@needs_chromium
+def test_the_headers_release_follows_a_deploy_on_open_pages(redis_url, redis_server, tmp_path, telegram):
+    """A deploy rolls the services under a page left open: its header must not go on naming the old release,
+    on a page whose feed carries the health snapshot (the overview) as on one whose feed does not (alerts)."""
+    from playwright.sync_api import expect
+
+    old, new = "a" * 40, "b" * 40
+    dash = start_dashboard(redis_url, tmp_path, **admin_env(telegram), SCALPER_RELEASE=old)
+    try:
+        admin = dash.session()
+        wait_until(lambda: any(s["name"] == "dashboard" and s["version"] for s in admin.get("/api/health").json()
+                               ["services"]), timeout=20, what="the dashboard's own heartbeat")
+        version = next(s["version"] for s in admin.get("/api/health").json()["services"] if s["name"] == "dashboard")
+        problems: list[str] = []
+        with chromium() as browser:
+            context = logged_in_context(browser, dash.base, problems)
+            pages = [live_page(context, dash.base + "/"), live_page(context, dash.base + "/alerts")]
+            for page in pages:
+                expect(page.locator("#release")).to_have_text(f"{version} @ {old[:12]}")
+            r = redis_server.client()
+            beat = Heartbeat(service=c.WORKER, cluster="scalper", pid=4242, start_ts_ns=time.time_ns(),
+                             ts_ns=time.time_ns(), version=version, status=Status.GREEN, boot_id="rolled",
+                             release=new)
+            r.xadd(c.SYS_HEALTH, {c.PAYLOAD_FIELD: encode(beat)})
+            r.close()
+            for page in pages:  # no reload
+                expect(page.locator("#release")).to_have_text(
+                    f"mixed: {version} @ {old[:12]}, {version} @ {new[:12]}", timeout=15_000)
+        assert problems == []
+        assert admin.get("/api/health").json()["release"] == f"mixed: {version} @ {old[:12]}, {version} @ {new[:12]}"
+    finally:
+        stop(dash.proc)
 
 
 def test_pnl_today_on_the_overview_and_the_api(dashboard, redis_url):

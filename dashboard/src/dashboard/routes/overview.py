@@ -14,7 +14,7 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import account_view, daily_pnl, deploy_view, platform_state, round_trips
+from dashboard import account_view, daily_pnl, deploy_view, platform_state, round_trips, running_versions
 from dashboard import api_models as models
 from dashboard import trading_models as trading
 from dashboard.deps import AlertsDep, MonitorDep, RuntimeDep, UserDep
@@ -29,11 +29,12 @@ TRADES_LOOKBACK_MS = 86_400_000  # the overview's last trades: those closed in t
 
 
 async def _health(monitor, alerts, rt) -> dict:
-    """The monitor's snapshot with the alert badge and operator safe mode."""
+    """The monitor's snapshot with the header's badges (alerts, release) and operator safe mode."""
     return {
         **monitor.snapshot(),
         "alerts_unacked": alerts.unacked(),
         "operator_safe_mode": await platform_state.operator_safe_mode(rt.bus.redis),
+        "release": running_versions.cluster(monitor),
     }
 
 

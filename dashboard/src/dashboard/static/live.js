@@ -1,10 +1,12 @@
-// Loaded first on every page (base.html): keeps the header's alert badge current, and gives each page's
-// script one way to follow its JSON API (polled, or as server-sent events) and to draw what it gets.
+// Loaded first on every page (base.html): keeps the header's badges current (unacknowledged alerts, the
+// release the services run: a deploy changes it under an open page), and gives each page's script one
+// way to follow its JSON API (polled, or as server-sent events) and to draw what it gets.
 // Data reaches the DOM through textContent and createElement only, never as HTML.
 "use strict";
 window.Live = (function () {
   const BADGE_EVERY_MS = 3000;
-  let badgeFedAt = 0;  // when a page's own feed last set the badge: the badge poll is then not needed
+  let badgeFedAt = 0;  // when a page's own feed last set the alert badge
+  let headerFedAt = 0;  // when a page's own feed last set both badges: the poll is then not needed
 
   function showBadge(n) {
     const badge = document.getElementById("alert-badge");
@@ -12,24 +14,41 @@ window.Live = (function () {
     badge.className = n ? "badge status-RED" : "badge";
   }
 
-  // For page feeds that carry the unacknowledged count (the health stream, the alert center's stream).
+  function showRelease(label) {
+    const release = document.getElementById("release");
+    release.textContent = label;
+    release.hidden = !label;
+  }
+
+  // For page feeds that carry the unacknowledged count (the alert center's stream).
   function badge(n) {
     badgeFedAt = Date.now();
     showBadge(n);
   }
 
-  async function pollBadge() {
-    if (!document.hidden && Date.now() - badgeFedAt >= BADGE_EVERY_MS) {
+  // For page feeds that carry the whole health snapshot (the overview's): both badges.
+  function header(health) {
+    headerFedAt = Date.now();
+    badge(health.alerts_unacked);
+    showRelease(health.release);
+  }
+
+  async function pollHeader() {
+    if (!document.hidden && Date.now() - headerFedAt >= BADGE_EVERY_MS) {
       try {
         const r = await fetch("/api/health", {headers: {Accept: "application/json"}});
-        if (r.ok) showBadge((await r.json()).alerts_unacked);
+        if (r.ok) {
+          const health = await r.json();
+          showRelease(health.release);
+          if (Date.now() - badgeFedAt >= BADGE_EVERY_MS) showBadge(health.alerts_unacked);
+        }
       } catch (e) {
         // the next poll tries again
       }
     }
-    setTimeout(pollBadge, BADGE_EVERY_MS);
+    setTimeout(pollHeader, BADGE_EVERY_MS);
   }
-  setTimeout(pollBadge, BADGE_EVERY_MS);
+  setTimeout(pollHeader, BADGE_EVERY_MS);
 
   function status(text) {
     const live = document.getElementById("live");
@@ -149,5 +168,5 @@ window.Live = (function () {
     return f;
   }
 
-  return {badge, poll, stream, el, text, utc, facts, cell, rows, form};
+  return {badge, header, poll, stream, el, text, utc, facts, cell, rows, form};
 })();

@@ -27,7 +27,7 @@
       cell(tr, 4, s.safe_mode === null ? "" : String(s.safe_mode), "safe_mode");  // as the service reports it
       cell(tr, 5, String(Object.values(s.consumer_lag || {}).reduce((a, b) => a + b, 0)), "lag");
     });
-    Live.badge(h.alerts_unacked);
+    Live.header(h);
   }
 
   function equity(e) {
