@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from dashboard.api_models import AlertRecord, ExecutionState, Health, LastDeploy, Market
+from dashboard.api_models import AlertRecord, ExecutionState, Health, Market
+from dashboard.operations_models import LastDeploy
 
 
 class PositionRow(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BeforeValidator
 
+from dashboard import action_models as actions
 from dashboard import api_models as models
 from dashboard.deps import AdminDep, AlertsDep, UserDep
 from dashboard.sse import EventStream, sse
@@ -55,7 +56,7 @@ def _listing(alerts, *, severity: str | None, unacked: bool) -> dict:
     return {"unacked": alerts.unacked(), "alerts": alerts.listing(severity=severity, unacked_only=unacked)}
 
 
-@api.post("/{alert_id}/ack", response_model=models.AlertAcked, responses=models.refusals(403, 404))
+@api.post("/{alert_id}/ack", response_model=actions.AlertAcked, responses=models.refusals(403, 404))
 def acknowledge(request: Request, alert_id: int, user: AdminDep, alerts: AlertsDep):
     """Acknowledge one alert (admin)."""
     rec = alerts.acknowledge(alert_id, user=user.name)

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import config
+from dashboard import action_models as actions
 from dashboard import api_models as models
+from dashboard import operations_models as ops
 from dashboard.deps import AdminDep, RuntimeDep, SettingsDep, UserDep
 from dashboard.responses import after_action, render
 
@@ -46,19 +48,19 @@ def _check() -> dict:
     return {k: v for k, v in _validate().items() if k != "view"}
 
 
-@api.get("", response_model=models.ConfigView)
+@api.get("", response_model=ops.ConfigView)
 def show_config(settings: SettingsDep) -> dict:
     """The dashboard's running configuration, secrets masked, and the env file's validation."""
     return {"settings": settings.public_view(), "check": _check()}
 
 
-@api.get("/versions", response_model=models.ConfigVersions)
+@api.get("/versions", response_model=ops.ConfigVersions)
 def config_versions(request: Request) -> dict:
     """Configuration versions seen at start and reload, newest first, each with its changes."""
     return {"versions": request.app.state.versions.listing()}
 
 
-@api.post("/reload", response_model=models.ConfigReload, responses=models.refusals(403))
+@api.post("/reload", response_model=actions.ConfigReload, responses=models.refusals(403))
 async def reload_config(request: Request, user: AdminDep, rt: RuntimeDep):
     """Validate the env file, then ask every service to hot-reload it (admin)."""
     check = _validate()

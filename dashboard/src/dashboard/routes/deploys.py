@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import api_models as models
 from dashboard import deploy_view, running_versions
+from dashboard import operations_models as ops
 from dashboard.deps import MonitorDep, RuntimeDep, UserDep
 from dashboard.responses import render
 
@@ -29,7 +29,7 @@ def deploys_page(request: Request, user: UserDep, rt: RuntimeDep, monitor: Monit
     return render(request, "deploys.html", user=user, **_deploys(rt, monitor, deploy_view.HISTORY_SHOWN))
 
 
-@api.get("", response_model=models.Deploys)
+@api.get("", response_model=ops.Deploys)
 def deploys(rt: RuntimeDep, monitor: MonitorDep, limit: Limit = deploy_view.HISTORY_SHOWN) -> dict:
     """The running versions, the current and previous release, the history, the commits never retried."""
     return _deploys(rt, monitor, limit)

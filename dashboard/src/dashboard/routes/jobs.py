@@ -10,7 +10,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import action_models as actions
 from dashboard import api_models as models
+from dashboard import operations_models as ops
 from dashboard import worker_state
 from dashboard.deps import AdminDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.responses import after_action, render
@@ -32,13 +34,13 @@ async def jobs_page(request: Request, user: UserDep, rt: RuntimeDep, monitor: Mo
     return render(request, "jobs.html", user=user, **await _jobs(rt, monitor))
 
 
-@api.get("", response_model=models.Jobs)
+@api.get("", response_model=ops.Jobs)
 async def jobs(rt: RuntimeDep, monitor: MonitorDep) -> dict:
     """Each job's schedule, next run, failures and last runs; the retention policies; the last backups."""
     return await _jobs(rt, monitor)
 
 
-@api.post("/{name}/run", response_model=models.JobRunSent, responses=models.refusals(403, 404, 409))
+@api.post("/{name}/run", response_model=actions.JobRunSent, responses=models.refusals(403, 404, 409))
 async def run_now(request: Request, name: str, user: AdminDep, rt: RuntimeDep, monitor: MonitorDep):
     """Run a job now (admin); refused while the worker is not running, as nothing would run it."""
     if name not in c.JOBS:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import action_models as actions
 from dashboard import api_models as models
 from dashboard import account_view, platform_state
 from dashboard import trading_models as trading
@@ -58,7 +59,7 @@ async def positions(rt: RuntimeDep) -> dict:
     return await _positions(rt)
 
 
-@api.post("/orders", response_model=models.OrderSent, responses=models.refusals(400, 403))
+@api.post("/orders", response_model=actions.OrderSent, responses=models.refusals(400, 403))
 async def place_order(
     request: Request,
     user: AdminDep,

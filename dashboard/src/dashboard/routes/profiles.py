@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import action_models as actions
 from dashboard import api_models as models
 from dashboard import worker_state
 from dashboard.deps import AdminDep, MonitorDep, RuntimeDep, UserDep
@@ -57,7 +58,7 @@ async def versions(rt: RuntimeDep, monitor: MonitorDep) -> dict:
     return await _versions(rt, monitor)
 
 
-@api.post("", response_model=models.ProfileSwitchSent, responses=models.refusals(403))
+@api.post("", response_model=actions.ProfileSwitchSent, responses=models.refusals(403))
 async def switch_profile(
     request: Request,
     profile: ProfileName,
@@ -83,7 +84,7 @@ async def switch_profile(
     )
 
 
-@api.post("/versions/{name}/{version}/{decision}", response_model=models.ProfileDecisionSent,
+@api.post("/versions/{name}/{version}/{decision}", response_model=actions.ProfileDecisionSent,
           responses=models.refusals(403, 404, 409))
 async def decide(
     request: Request,

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import action_models as actions
 from dashboard import api_models as models
 from dashboard import platform_state
 from dashboard.deps import AdminDep, RuntimeDep, UserDep
@@ -46,14 +47,14 @@ async def safe_mode(rt: RuntimeDep) -> dict:
     return await _safe_mode(rt)
 
 
-@api.post("/safe-mode/{switch}", response_model=models.CommandSent, responses=models.refusals(403))
+@api.post("/safe-mode/{switch}", response_model=actions.CommandSent, responses=models.refusals(403))
 async def set_safe_mode(request: Request, switch: Literal["on", "off"], user: AdminDep, rt: RuntimeDep):
     """Enter or leave safe mode on every service (admin); the same command as `scalperctl safe-mode`."""
     command = Command.SAFE_MODE_ON if switch == "on" else Command.SAFE_MODE_OFF
     return await _send(request, user=user, rt=rt, command=command, target="*")
 
 
-@api.post("/reconcile", response_model=models.CommandSent, responses=models.refusals(403))
+@api.post("/reconcile", response_model=actions.CommandSent, responses=models.refusals(403))
 async def reconcile(request: Request, user: AdminDep, rt: RuntimeDep):
     """Ask execution for a reconciliation (admin), as `scalperctl reconcile`; it waits while a hold lasts."""
     holds = ((await platform_state.execution_state(rt.bus.redis)) or {}).get("holds") or {}

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from dashboard import action_models as actions
 from dashboard import api_models as models
+from dashboard import operations_models as ops
 from dashboard.auth.session import CSRF_FIELD
 from dashboard.scenarios import replay_isolation
 from dashboard.scenarios.catalogue import SCENARIOS
@@ -41,7 +43,7 @@ async def scenarios_page(request: Request, user: UserDep, rt: RuntimeDep):
                   runs=await history(rt.bus.redis))
 
 
-@api.get("", response_model=models.Scenarios)
+@api.get("", response_model=ops.Scenarios)
 async def list_scenarios(request: Request, rt: RuntimeDep) -> dict:
     """The scenarios (with why one may not run now) and the runs, newest first, step by step."""
     return {"scenarios": _catalogue(request), "runs": await history(rt.bus.redis)}
@@ -59,7 +61,7 @@ async def run_file(request: Request, run_id: Annotated[str, Path(pattern=r"^[0-9
     return FileResponse(path)
 
 
-@api.post("/{key}/run", response_model=models.ScenarioStarted, responses=models.refusals(400, 403, 404, 409))
+@api.post("/{key}/run", response_model=actions.ScenarioStarted, responses=models.refusals(400, 403, 404, 409))
 async def run_scenario(request: Request, key: str, user: AdminDep):
     """Start a scenario run in the background (admin); fault scenarios only in SIM mode. Parameters (scenario
     7: seed, minutes, profile, recording) come as form fields; none given: the defaults."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from common import constants as c
+from dashboard import action_models as actions
 from dashboard import api_models as models
 from dashboard.deps import AdminDep, MonitorDep, RuntimeDep, UserDep
 from dashboard.processes import restart_refusal, service_processes
@@ -30,7 +31,7 @@ def services(monitor: MonitorDep) -> dict:
     return {"services": service_processes(monitor)}
 
 
-@api.post("/{name}/restart", response_model=models.RestartSent, responses=models.refusals(403, 404, 409))
+@api.post("/{name}/restart", response_model=actions.RestartSent, responses=models.refusals(403, 404, 409))
 async def restart(request: Request, name: str, user: AdminDep, rt: RuntimeDep, monitor: MonitorDep):
     """Restart one service (admin): it stops gracefully, as on SIGTERM, and its supervisor starts it again."""
     if name not in c.SERVICES:

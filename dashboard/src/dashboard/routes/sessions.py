@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from dashboard import action_models as actions
 from dashboard import api_models as models
+from dashboard import operations_models as ops
 from dashboard.deps import AdminDep, UserDep
 from dashboard.responses import after_action, render
 
@@ -30,13 +32,13 @@ async def sessions_page(request: Request, user: UserDep):
     return render(request, "sessions.html", user=user, rows=await _rows(request))
 
 
-@api.get("", response_model=models.Sessions)
+@api.get("", response_model=ops.Sessions)
 async def list_sessions(request: Request) -> dict:
     """Every live session, the most recently seen first."""
     return {"sessions": await _rows(request)}
 
 
-@api.post("/{handle}/revoke", response_model=models.SessionRevoked, responses=models.refusals(400, 403, 404))
+@api.post("/{handle}/revoke", response_model=actions.SessionRevoked, responses=models.refusals(400, 403, 404))
 async def revoke_session(request: Request, handle: str, user: AdminDep):
     """End another session at once (admin); one's own ends with logging out."""
     if handle == getattr(request.state, "session", None):
@@ -48,7 +50,7 @@ async def revoke_session(request: Request, handle: str, user: AdminDep):
     return after_action(request, back="/sessions", result={"handle": handle})
 
 
-@api.post("/unlock", response_model=models.UserUnlocked, responses=models.refusals(403))
+@api.post("/unlock", response_model=actions.UserUnlocked, responses=models.refusals(403))
 async def unlock_user(request: Request, user: AdminDep, name: Annotated[str, Form(max_length=200)]):
     """Lift a user's login lockouts, as `scalperctl user unlock NAME` does (admin)."""
     records = await request.app.state.throttle.unlock(name)
