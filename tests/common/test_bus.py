@@ -117,6 +117,31 @@ async def test_a_consumer_cancelled_in_a_blocking_read_leaves_no_reply_for_the_n
         assert await bus.redis.echo(f"echo {n}") == f"echo {n}".encode()
 
 
+async def test_a_stream_deleted_under_a_blocked_consumer_is_recreated_and_consumed_again(bus):
+    """Redis answers a read blocked on a deleted stream with UNBLOCKED (not NOGROUP): the consumer must
+    recreate the group as after a Redis restart, not die with its service's stream unread."""
+    got: list[Trade] = []
+
+    async def handler(msg: Trade) -> None:
+        got.append(msg)
+
+    consumer = Consumer(bus, stream=c.MARKET_TRADES, group="g", name="c1", handler=handler, block_ms=5000)
+    task = asyncio.create_task(consumer.run())
+    await wait_until_async(lambda: _blocked_clients(bus), timeout=10, interval=0.02, what="the consumer blocked")
+    await bus.redis.delete(c.MARKET_TRADES)
+
+    async def group_back() -> bool:
+        return bool(await bus.group_lag(c.MARKET_TRADES, "g") is not None)
+
+    await wait_until_async(group_back, timeout=10, interval=0.02, what="the group recreated")
+    assert not task.done(), task.exception()
+    await bus.publish(c.MARKET_TRADES, trade(7))
+    await wait_until_async(lambda: got, timeout=10, interval=0.02, what="the message after the delete")
+    assert [m.trade_id for m in got] == ["7"]
+    consumer.stop()
+    await asyncio.wait_for(task, 10)
+
+
 async def test_bad_entries_go_to_the_dlq_with_an_alert_and_the_consumer_goes_on(bus):
     got: list[Trade] = []
 

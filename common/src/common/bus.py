@@ -36,6 +36,9 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 # Raised by a handler, these mean the handler's Redis went away, not that the message is bad: the
 # entry stays pending and is handled again after the reconnect instead of going to sys.dlq.
 HANDLER_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+# Redis's answers when a consumer's group is gone (a Redis restart without the data, XGROUP DESTROY) or,
+# under a blocked read, its stream (DEL, FLUSHALL): "UNBLOCKED the stream key no longer exists".
+GROUP_GONE = ("NOGROUP", "UNBLOCKED")
 
 
 def backoff() -> EqualJitterBackoff:
@@ -201,7 +204,7 @@ class Consumer:
                 self.on_progress()  # waiting for Redis is expected, not a hang
                 await asyncio.sleep(delays.compute(failures))
             except ResponseError as e:
-                if "NOGROUP" not in str(e):  # the group vanished with a Redis restart: recreate it
+                if not str(e).startswith(GROUP_GONE):  # the group or its stream vanished: recreate them
                     raise
         if self._acks:
             await self._flush_acks()
