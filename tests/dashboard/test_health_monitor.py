@@ -138,7 +138,7 @@ async def test_a_restart_while_the_monitor_was_down_is_counted_whichever_it_read
         await monitor.load()
     await monitor.on_heartbeat(backlog[0])  # redelivered after a crash of ours: not a restart again
     assert monitor.services["execution"].restarts == 1
-    assert [a["title"] for a in bus.alerts] == ["execution restarted", "execution is RED"]
+    assert [a["title"] for a in bus.alerts].count("execution restarted") == 1
 
 
 async def test_a_restart_is_counted_when_the_backlog_holds_only_the_new_process():
@@ -152,6 +152,21 @@ async def test_a_restart_is_counted_when_the_backlog_holds_only_the_new_process(
     await monitor.on_heartbeat(_beat("execution", "b", t + 2_000_000_000))
     await monitor.load()
     assert monitor.services["execution"].restarts == 1
+
+
+async def test_a_process_seen_only_in_its_heartbeat_key_then_restarted_is_a_restart():
+    """The dashboard starts just after market's last beat went to the stream (its group, made at the
+    stream's end, never gets it): it knows that process only from the heartbeat key. Market is killed
+    and started again: the new process's first beat on the stream is a restart, not a first sighting."""
+    bus = _Bus()
+    t = now_ns()
+    await bus.redis.set(c.heartbeat_key("market"), encode(_beat("market", "a", t)))
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    await monitor.load()
+    assert monitor.services["market"].heartbeat.boot_id == "a"
+    await monitor.on_heartbeat(_beat("market", "b", t + 4_000_000_000))
+    assert monitor.services["market"].restarts == 1
+    assert [a["title"] for a in bus.alerts] == ["market restarted", "market is RED"]
 
 
 async def test_the_dashboards_own_restart_is_counted_however_long_it_took():

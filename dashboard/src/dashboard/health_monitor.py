@@ -107,7 +107,7 @@ class HealthMonitor:
                 except msgspec.DecodeError:
                     continue
                 if isinstance(hb, Heartbeat):
-                    self._view(name).heartbeat = hb
+                    await self._seen(hb)  # its process too: the stream may never show it (our group is newer)
         await self.evaluate()
 
     def _view(self, name: str) -> ServiceView:
@@ -118,14 +118,21 @@ class HealthMonitor:
 
     async def on_heartbeat(self, hb: Heartbeat) -> None:
         """Bus handler: a new instance (Heartbeat.instance()) counts a restart (and alerts); then re-evaluate."""
+        if await self._seen(hb):
+            self.last_heartbeat_ns = now_ns()
+            await self.evaluate()
+
+    async def _seen(self, hb: Heartbeat) -> bool:
+        """Note `hb`'s process (a restart when it is newer than the newest seen) and keep `hb` as its
+        service's latest; False when `hb` is older than the one kept (an old heartbeat redelivered after a
+        crash of ours, or the backlog behind the key)."""
         view = self._view(hb.service)
         await self._note_instance(view, hb)
         prev = view.heartbeat
         if prev is not None and hb.ts_ns < prev.ts_ns:
-            return  # an old heartbeat redelivered after a crash of ours, or the backlog behind the key
-        self.last_heartbeat_ns = now_ns()
+            return False
         view.heartbeat = hb
-        await self.evaluate()
+        return True
 
     async def _kept_instance(self, service: str) -> Instance | None:
         """The service's newest process seen: in memory, or read from Redis on its first heartbeat in this
