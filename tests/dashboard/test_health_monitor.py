@@ -11,12 +11,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import fakeredis.aioredis
+import msgspec
 import pytest
 import redis
 
 from common import constants as c
 from common.schemas import Heartbeat, Status, decode, encode, now_ns
-from dashboard.health_monitor import HealthMonitor
+from dashboard.health_monitor import BOOT_GRACE_S, HealthMonitor
 
 from tests.dashboard.conftest import start_dashboard, stop
 from tests.support import scalperctl, service_env, start_service, start_sim, wait_until
@@ -196,3 +197,37 @@ async def test_a_restart_long_past_in_the_backlog_is_counted_without_holding_the
     assert monitor.services["execution"].restarts == 1
     assert monitor.services["execution"].status == Status.GREEN
     assert [a["title"] for a in bus.alerts] == ["execution restarted"]
+
+
+async def test_a_service_never_seen_since_the_dashboard_started_is_alerted_once_the_boot_grace_is_over():
+    """After a reboot execution never comes up (a bad config refused, over and over): no heartbeat ever.
+    Within the boot's grace that is a slow start, not an alert; past it, a CRIT alert says so, once."""
+    bus = _Bus()
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    for name in c.SERVICES:
+        if name != "execution":
+            await monitor.on_heartbeat(_beat(name, "a", now_ns()))
+    assert bus.alerts == []  # still within the grace
+    monitor.started_ns -= int((BOOT_GRACE_S + 1) * 1e9)
+    for name in c.SERVICES:
+        if name != "execution":
+            await monitor.on_heartbeat(_beat(name, "a", now_ns()))
+    await monitor.evaluate()
+    assert [(a["title"], a["detail"]) for a in bus.alerts] == [
+        ("execution is RED", f"no heartbeat since the dashboard started {BOOT_GRACE_S + 1:.0f} s ago")]
+
+
+async def test_a_service_already_red_when_the_dashboard_starts_is_alerted_once_the_boot_grace_is_over():
+    """The dashboard restarts while the strategy reports itself RED (a stalled task): no change to RED is
+    ever seen, and its first beats may be old ones from the backlog; past the grace, still RED is alerted."""
+    bus = _Bus()
+    red = msgspec.structs.replace(_beat("strategy", "a", now_ns()), status=Status.RED, reason="stalled: features")
+    await bus.redis.set(c.heartbeat_key("strategy"), encode(red))
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    await monitor.load()
+    assert monitor.services["strategy"].status == Status.RED and bus.alerts == []
+    monitor.started_ns -= int((BOOT_GRACE_S + 1) * 1e9)
+    await monitor.on_heartbeat(msgspec.structs.replace(red, ts_ns=now_ns()))
+    await monitor.evaluate()
+    assert [(a["title"], a["detail"]) for a in bus.alerts if "strategy" in a["title"]] == [
+        ("strategy is RED", "stalled: features")]

@@ -28,6 +28,11 @@ EVALUATE_EVERY_S = 0.25
 # A restarted service stays RED this long after its new instance's first heartbeat (not after the
 # dashboard read it: a restart read from the backlog, during the dashboard's own outage, is long over).
 RESTART_HOLD_S = 5.0
+# A service RED ever since the dashboard started (never seen at all, or RED in its first heartbeat) is
+# alerted after this long: within it a boot's services come up in any order and a restarted dashboard
+# reads old beats from the backlog; past it, a service that never came up (a refused config) needs the
+# operator. A change to RED is alerted at once.
+BOOT_GRACE_S = 120.0
 
 
 class Instance(msgspec.Struct, kw_only=True):
@@ -53,12 +58,15 @@ class ServiceView:
     status_since_ns: int = field(default_factory=now_ns)
     restarted_ns: int = 0  # when a new instance beat first (as far as we saw: a backlog holds old beats)
     restart_reason: str = ""
+    red_alerted: bool = False  # its CRIT alert raised for this spell of RED
 
-    def classify(self, now: int) -> tuple[Status, str]:
+    def classify(self, now: int, *, watched_since_ns: int) -> tuple[Status, str]:
         """Heartbeat status, except that a service which just restarted shows RED for a while:
         a crash followed by a quick restart is still an outage the operator must see."""
         if self.restarted_ns and (now - self.restarted_ns) / 1e9 < RESTART_HOLD_S:
             return Status.RED, self.restart_reason
+        if self.heartbeat is None:
+            return Status.RED, f"no heartbeat since the dashboard started {(now - watched_since_ns) / 1e9:.0f} s ago"
         return classify(self.heartbeat, now_ns=now)
 
     def as_dict(self, now: int) -> dict:
@@ -93,6 +101,7 @@ class HealthMonitor:
         self.changed = asyncio.Condition()  # notified on every status change, for live pages
         # a monitor just started has /healthz's grace to hear its first beat, not a 503 from its first request
         self.last_heartbeat_ns = now_ns()
+        self.started_ns = now_ns()
 
     async def load(self) -> None:
         """Seed from the heartbeat TTL keys and stored restart counts (a restarted dashboard)."""
@@ -171,23 +180,31 @@ class HealthMonitor:
         )
 
     async def evaluate(self) -> None:
-        """Re-classify every service; log, alert on RED, and wake the live pages on a change."""
+        """Re-classify every service; log and wake the live pages on a change; alert each spell of RED once:
+        at the change to RED, or past BOOT_GRACE_S for a service RED since our start."""
         now = now_ns()
-        changed = []
+        changed, to_alert = [], []
+        grace_over = (now - self.started_ns) / 1e9 > BOOT_GRACE_S
         for view in self.services.values():
-            status, reason = view.classify(now)
+            status, reason = view.classify(now, watched_since_ns=self.started_ns)
+            turned = status != view.status
             if (status, reason) != (view.status, view.reason):
-                if status != view.status:
+                if turned:
                     view.status_since_ns = now
                     changed.append((view, status))
                 view.status, view.reason = status, reason
+            if status is not Status.RED:
+                view.red_alerted = False
+            elif not view.red_alerted and (turned or grace_over):
+                view.red_alerted = True
+                to_alert.append(view)
         for view, status in changed:
             log.info(
                 "service_status",
                 extra={"ctx": {"service": view.name, "status": status.value, "reason": view.reason}},
             )
-            if status is Status.RED and view.heartbeat is not None:
-                await self._alert(view)
+        for view in to_alert:
+            await self._alert(view)
         if changed:
             async with self.changed:
                 self.changed.notify_all()
