@@ -27,6 +27,7 @@ from common import constants as c
 from common.bus import REDIS_DOWN, Bus, Consumer, Flush, Handler, Prepare
 from common.health import HealthState, Progress
 from common.heartbeat import publish_heartbeats
+from common.process_usage import own_usage
 from common.schemas import Command, ControlCommand, Heartbeat, Message, Severity, Status, now_ns
 from common.systemd import notify, supervisor, watchdog_interval_s
 
@@ -129,6 +130,7 @@ class Runtime:
             status=status, reason=reason,
             safe_mode=self.safe_mode, consumer_lag=lag, details=self.health.details, supervisor=self.supervisor,
             last_error=self.health.last_error or self.consumer_error(), boot_id=self.boot_id,
+            process=own_usage(),
         )
 
     async def handle_control(self, cmd: ControlCommand) -> None:

@@ -99,7 +99,7 @@ class Health(BaseModel):
 
 
 class ProcessFacts(BaseModel):
-    """The service's process on the dashboard's host."""
+    """The service's process, as its heartbeat reports it."""
 
     model_config = ConfigDict(extra="forbid")
     rss_mb: float
@@ -108,7 +108,7 @@ class ProcessFacts(BaseModel):
 
 
 class NoProcessFacts(BaseModel):
-    """The service runs on another host, or its process is gone: nothing to measure."""
+    """No heartbeat yet, or one from a version that does not report its process."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,6 +1,6 @@
-"""dashboard.routes.services: the services page's restart: refused (409, audited) when nothing would start the
-service again or it is not running; the restart itself is proven under supervisord (tests/platform) and
-systemd (tests/system)."""
+"""dashboard.routes.services: each service's process as its heartbeat reports it; the page's restart:
+refused (409, audited) when nothing would start the service again or it is not running; the restart itself
+is proven under supervisord (tests/platform) and systemd (tests/system)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def test_restart_is_refused_without_a_supervisor_or_a_process(dashboard, tmp_pat
 
     row = wait_until(dashboard_seen, timeout=15, interval=0.2, what="the dashboard's own heartbeat")
     assert row["supervisor"] == "" and "runs under no supervisor" in row["restart_refusal"]
+    assert row["process"]["rss_mb"] > 0 and row["process"]["cpu_s"] >= 0 and row["process"]["threads"] >= 1
     r = admin.post("/api/services/dashboard/restart", headers=token)
     assert r.status_code == 409 and "stopping it would leave it stopped" in r.json()["detail"]
     r = admin.post("/api/services/market/restart", headers=token)  # no market service in this test

@@ -38,6 +38,13 @@ import json, sys, urllib.request
 views = json.load(urllib.request.urlopen("http://127.0.0.1:8080/api/health", timeout=2))["services"]
 sys.exit(not all(v["status"] == "GREEN" for v in views))' 2>/dev/null
 echo "PASS dashboard: /api/health shows all five GREEN"
+# The dashboard's unit cannot see another unit's process (PrivateUsers=yes, ProtectProc=invisible): the
+# services page's memory, CPU and threads come from each service's heartbeat.
+wait_until 10 /usr/bin/python3 -c '
+import json, sys, urllib.request
+rows = json.load(urllib.request.urlopen("http://127.0.0.1:8080/api/services", timeout=2))["services"]
+sys.exit(not all(r["process"].get("rss_mb", 0) > 0 and r["process"].get("threads", 0) > 0 for r in rows))'
+echo "PASS dashboard: /api/services shows the memory, CPU and threads of all five"
 echo "security: $(systemd-analyze security --no-pager scalper-market.service | tail -n 1)"
 
 # --- 2. kill -9: systemd restarts it, the dashboard sees RED then GREEN ---------------------

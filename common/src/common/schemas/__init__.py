@@ -8,12 +8,12 @@ from common.schemas.base import Message, encode, DecodeError, now_ns
 from common.schemas.market import Trade, BookTop, Microstructure
 from common.schemas.strategy import Signal
 from common.schemas.execution import OrderIntent, OrderEvent, FillEvent, PositionEvent
-from common.schemas.system import Heartbeat, Alert, ControlCommand, DeadLetter, Severity, Command, Status
+from common.schemas.system import Heartbeat, ProcessUsage, Alert, ControlCommand, DeadLetter, Severity, Command, Status
 from common.schemas.registry import decode
 
 __all__ = [
     "Message", "encode", "decode", "DecodeError", "now_ns",
     "Trade", "BookTop", "Microstructure", "Signal",
     "OrderIntent", "OrderEvent", "FillEvent", "PositionEvent",
-    "Heartbeat", "Alert", "ControlCommand", "DeadLetter", "Severity", "Command", "Status",
+    "Heartbeat", "ProcessUsage", "Alert", "ControlCommand", "DeadLetter", "Severity", "Command", "Status",
 ]

@@ -8,12 +8,15 @@ SCHEMA_VERSION changelog:
      is seen however quick it is, even where pid and start time repeat (pid 1 in a container, a
      coarse clock); a v1 heartbeat has no boot_id and is told apart by pid and start time.
      Since then, added with a default: Heartbeat.release, the release commit the process runs ("" when
-     unknown; `version` stays the package version).
+     unknown; `version` stays the package version). Heartbeat.process, the process's memory, CPU
+     and threads (None from an older process).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+import msgspec
 
 from common.schemas.base import Message
 
@@ -46,6 +49,15 @@ class Command(StrEnum):
     PAUSE_ENTRIES = "pause_entries"
 
 
+class ProcessUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """A service's own process as it measures itself: the dashboard shows it wherever the service runs,
+    also where it cannot see the process (under systemd each unit has its own user namespace and /proc)."""
+
+    rss_mb: float
+    cpu_s: float  # user + system since the process started
+    threads: int
+
+
 class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
     """A service saying it is alive, every second."""
 
@@ -65,6 +77,7 @@ class Heartbeat(Message, frozen=True, kw_only=True, tag="heartbeat"):
     supervisor: str = ""  # "systemd", "supervisord", or "" when nothing would start it again
     boot_id: str = ""  # random, new at every process start (v2)
     release: str = ""  # the release commit the process runs (common.lifecycle.release_commit), "" unknown
+    process: ProcessUsage | None = None
 
     def instance(self) -> str:
         """Which process of the service beats: different after every restart, however quick."""
