@@ -8,6 +8,7 @@ mode) shows market YELLOW with that reason, and GREEN again once the clock is re
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import fakeredis.aioredis
@@ -66,7 +67,8 @@ class _Bus:
     """The two things the monitor asks of the bus: Redis (fakeredis) and alerts (recorded)."""
 
     def __init__(self) -> None:
-        self.redis = fakeredis.aioredis.FakeRedis()
+        self.server = fakeredis.FakeServer()  # .connected = False: Redis lost
+        self.redis = fakeredis.aioredis.FakeRedis(server=self.server)
         self.alerts: list[dict] = []
 
     async def alert(self, **kw) -> None:
@@ -231,3 +233,34 @@ async def test_a_service_already_red_when_the_dashboard_starts_is_alerted_once_t
     await monitor.evaluate()
     assert [(a["title"], a["detail"]) for a in bus.alerts if "strategy" in a["title"]] == [
         ("strategy is RED", "stalled: features")]
+
+
+async def test_a_restart_whose_record_redis_lost_is_counted_when_the_beat_comes_again():
+    """Redis is lost as the monitor records market's new process: the handler fails, the consumer reads
+    the heartbeat again once Redis is back (it was not acked), and then the restart is counted, once."""
+    bus = _Bus()
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    t = now_ns()
+    await monitor.on_heartbeat(_beat("market", "a", t))
+    again = _beat("market", "b", t + 4_000_000_000)
+    bus.server.connected = False
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await monitor.on_heartbeat(again)
+    bus.server.connected = True
+    await monitor.on_heartbeat(again)  # redelivered by the consumer
+    assert monitor.services["market"].restarts == 1
+    assert int(await bus.redis.hget(c.HEALTH_RESTARTS_KEY, "market")) == 1
+    assert [a["title"] for a in bus.alerts].count("market restarted") == 1
+
+
+async def test_a_restart_read_from_the_key_and_the_stream_at_once_is_counted_once():
+    """The restarted dashboard's load() and its consumer bring the new process's beat at the same time."""
+    bus = _Bus()
+    t = now_ns()
+    await HealthMonitor(SimpleNamespace(bus=bus)).on_heartbeat(_beat("execution", "a", t))
+    new = _beat("execution", "b", t + 4_000_000_000)
+    await bus.redis.set(c.heartbeat_key("execution"), encode(new))
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    await asyncio.gather(monitor.load(), monitor.on_heartbeat(new))
+    assert monitor.services["execution"].restarts == 1
+    assert int(await bus.redis.hget(c.HEALTH_RESTARTS_KEY, "execution")) == 1

@@ -98,6 +98,7 @@ class HealthMonitor:
         self.rt = rt
         self.services = {name: ServiceView(name) for name in c.SERVICES}
         self.instances: dict[str, Instance] = {}  # service -> its newest instance seen (HEALTH_INSTANCES_KEY)
+        self._noting = asyncio.Lock()
         self.changed = asyncio.Condition()  # notified on every status change, for live pages
         # a monitor just started has /healthz's grace to hear its first beat, not a 503 from its first request
         self.last_heartbeat_ns = now_ns()
@@ -158,16 +159,31 @@ class HealthMonitor:
         return known
 
     async def _note_instance(self, view: ServiceView, hb: Heartbeat) -> None:
-        """Count a restart when `hb` is from a process newer than the newest one seen of its service."""
+        """Count a restart when `hb` is from a process newer than the newest one seen of its service.
+        One at a time: load() and the consumer may bring the new process's beats at once."""
+        async with self._noting:
+            await self._note_newer_instance(view, hb)
+
+    async def _note_newer_instance(self, view: ServiceView, hb: Heartbeat) -> None:
         known = await self._kept_instance(hb.service)
         if known is not None and (known.instance == hb.instance() or hb.ts_ns < known.ts_ns):
             return  # the same process, or one before the newest seen
         new = Instance(instance=hb.instance(), ts_ns=hb.ts_ns, pid=hb.pid)
+        # The newest process and the count together, or neither: a write lost half way would leave the
+        # redelivered beat looking like the same process, its restart never counted.
+        try:
+            async with self.rt.bus.redis.pipeline(transaction=True) as tx:
+                tx.hset(c.HEALTH_INSTANCES_KEY, hb.service, msgspec.json.encode(new))
+                if known is not None:
+                    tx.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
+                written = await tx.execute()
+        except BaseException:
+            self.instances.pop(hb.service, None)  # it may have been written: read it again next time
+            raise
         self.instances[hb.service] = new
-        await self.rt.bus.redis.hset(c.HEALTH_INSTANCES_KEY, hb.service, msgspec.json.encode(new))
         if known is None:
             return  # the first process of this service ever seen
-        view.restarts = await self.rt.bus.redis.hincrby(c.HEALTH_RESTARTS_KEY, hb.service, 1)
+        view.restarts = written[1]
         view.restarted_ns = min(hb.ts_ns, now_ns())  # its first beat we see: long past when read from a backlog
         view.restart_reason = f"RESTARTED: pid {known.pid} -> {hb.pid}"
         log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": known.pid,
