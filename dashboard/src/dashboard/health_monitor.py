@@ -106,9 +106,10 @@ class HealthMonitor:
 
     async def load(self) -> None:
         """Seed from the heartbeat TTL keys and stored restart counts (a restarted dashboard)."""
-        restarts = await self.rt.bus.redis.hgetall(c.HEALTH_RESTARTS_KEY)
-        for name, n in restarts.items():
-            self._view(name.decode()).restarts = int(n)
+        async with self._noting:  # not over a count the consumer has just made
+            restarts = await self.rt.bus.redis.hgetall(c.HEALTH_RESTARTS_KEY)
+            for name, n in restarts.items():
+                self._view(name.decode()).restarts = int(n)
         for name in c.SERVICES:
             raw = await self.rt.bus.redis.get(c.heartbeat_key(name))
             if raw:
