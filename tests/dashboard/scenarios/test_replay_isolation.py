@@ -38,8 +38,8 @@ def test_a_replay_runs_sandboxed_beside_the_live_platform_and_leaves_it_untouche
     assert done["params"] == {"seed": "3", "minutes": "2", "profile": "", "recording": ""}
     _, started, replayed, proof = (s["detail"] for s in done["steps"])
     assert started.startswith("scalperctl replay of seed 3, 2 min of generated market, profile "), started
-    assert "sandbox limits (AS 1536 MB, CPU 300 s, nice +10): RLIMIT_AS applied, RLIMIT_CPU applied, " \
-           "nice applied" in replayed, replayed
+    assert "sandbox limits (AS 1536 MB, CPU 300 s, nice +10, OOM score +1000): RLIMIT_AS applied, " \
+           "RLIMIT_CPU applied, nice applied, oom_score_adj applied" in replayed, replayed
     assert "(no Redis URL, no credential)" in proof and "none stamped in the replay's market time" in proof, proof
     assert "5 services GREEN, no restart" in proof, proof
     assert done["report"]["trades"] == str(int(done["figures"]["replay_trades"]))

@@ -80,6 +80,13 @@ for u in scalper-execution.service scalper-dashboard.service scalper-worker.serv
 done
 echo "PASS execution, dashboard, worker never restarted"
 
+# --- 3a. A replay gone wild in the dashboard's cgroup: its OOM score (the sandbox's) makes it the process
+# the kernel kills at MemoryMax=, and OOMPolicy=continue keeps the dashboard going (this container has no
+# memory controller to prove the kill itself: tests/dashboard/scenarios/test_sandbox.py proves the score)
+[[ $(prop scalper-dashboard.service OOMPolicy) == continue ]]
+[[ $(prop scalper-dashboard.service MemoryMax) == $((768 * 1024 * 1024)) ]]
+echo "PASS the dashboard unit: MemoryMax=768M, OOMPolicy=continue (a replay killed at the limit leaves it running)"
+
 # --- 3b. Socket activation: restarting the dashboard refuses no connection ------------------
 # The probe asks every 20 ms for 8 s, a window that spans the whole restart below (stop, start,
 # READY=1): zero refused in it proves the socket kept accepting while no dashboard was running.

@@ -6,8 +6,9 @@ platform and cannot starve it:
 - its environment is built from nothing: PATH, HOME and matplotlib's config dir in its own directory, no
   Redis URL or password, no exchange key (and `scalperctl replay` opens no connection and reads no settings);
 - `sandbox` lowers its limits before it becomes the replay: address space (RLIMIT_AS), CPU seconds
-  (RLIMIT_CPU) and priority (nice); what a limit could not get (the systemd unit's syscall filter refuses
-  setpriority) is shown in the run, while the dashboard unit's own MemoryMax=/TasksMax= bound it anyway;
+  (RLIMIT_CPU), priority (nice), and raises its OOM score, so at the dashboard unit's MemoryMax= the kernel
+  kills the replay and the unit (OOMPolicy=continue) goes on; what a limit could not get (the systemd
+  unit's syscall filter refuses setpriority) is shown in the run, while MemoryMax=/TasksMax= bound it anyway;
 - it writes only to its run's directory under the dashboard's DATA_DIR (scenarios/<run_id>).
 The isolation is then proved against the live platform, not assumed: the child's environment names (as
 the sandbox saw them), the live streams it would write to (strategy.signals, exec.intents, exec.events)
@@ -37,7 +38,7 @@ from dashboard.scenarios.steps import Context, StepFailed, run_dir
 RECORDINGS_DIR = "recordings"  # under DATA_DIR: recordings (JSON lines of Bybit public WS messages) to replay
 LIVE_STREAMS = (c.STRATEGY_SIGNALS, c.EXEC_INTENTS, c.EXEC_EVENTS)
 SHOWN_FILES = ("equity.png", "report.json", "trades.json", sandbox.SANDBOX_FILE, "replay.log")
-AS_MB, CPU_S, NICE = 1536, 300, 10
+AS_MB, CPU_S, NICE, OOM_SCORE_ADJ = 1536, 300, 10, 1000
 DEFAULTS = {"seed": "1", "minutes": "5", "profile": "", "recording": ""}
 MAX_MINUTES = 240.0
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -114,7 +115,7 @@ async def start(ctx: Context) -> tuple[bool, str]:
     log = (out / "replay.log").open("wb")
     ctx.facts["proc"] = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "dashboard.scenarios.sandbox", "--out", str(out), "--as-mb", str(AS_MB),
-        "--cpu-s", str(CPU_S), "--nice", str(NICE), "--", *cmd,
+        "--cpu-s", str(CPU_S), "--nice", str(NICE), "--oom-score-adj", str(OOM_SCORE_ADJ), "--", *cmd,
         env=env, cwd=out, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
     log.close()
     ctx.facts["started"] = time.monotonic()
@@ -145,7 +146,8 @@ async def finished(ctx: Context) -> tuple[bool, str]:
     limits = ", ".join(f"{k} {v}" for k, v in box["outcome"].items())
     picture = "shown" if "equity.png" in ctx.files else "missing"
     return True, (f"{report['trades']} trades, net P&L {report['pnl_net_usdt']} USDT, max drawdown "
-                  f"{report['max_drawdown_pct']} %; equity picture {picture}; sandbox limits (AS {AS_MB} MB, CPU {CPU_S} s, nice +{NICE}): {limits}")
+                  f"{report['max_drawdown_pct']} %; equity picture {picture}; sandbox limits (AS {AS_MB} MB, "
+                  f"CPU {CPU_S} s, nice +{NICE}, OOM score +{OOM_SCORE_ADJ}): {limits}")
 
 
 async def isolated(ctx: Context) -> tuple[bool, str]:

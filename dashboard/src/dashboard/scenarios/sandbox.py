@@ -1,6 +1,8 @@
 """The launcher of scenario 7's replay: `python -m dashboard.scenarios.sandbox --out DIR [limits] -- CMD...`.
 
-It lowers its own limits (address space, CPU seconds, priority), writes DIR/sandbox.json (each limit applied
+It lowers its own limits (address space, CPU seconds, priority) and raises its OOM score (the replay shares
+the dashboard unit's cgroup: at the unit's MemoryMax= the kernel kills the replay, not the dashboard), writes
+DIR/sandbox.json (each limit applied
 or refused, and the names of the environment variables CMD gets), then becomes CMD (exec), so the limits
 hold for CMD and nothing of the dashboard stays in the process. Under the systemd unit a limit the unit's
 syscall filter refuses (setpriority is in @resources) is recorded as refused, not fatal: the run shows it.
@@ -19,7 +21,7 @@ from pathlib import Path
 SANDBOX_FILE = "sandbox.json"
 
 
-def apply_limits(*, as_mb: int, cpu_s: int, nice: int) -> dict[str, str]:
+def apply_limits(*, as_mb: int, cpu_s: int, nice: int, oom_score_adj: int) -> dict[str, str]:
     """Each limit, "applied" or "refused: <error>"."""
     outcome = {}
     for name, what, value in (("RLIMIT_AS", resource.RLIMIT_AS, as_mb * 1024 * 1024),
@@ -34,6 +36,11 @@ def apply_limits(*, as_mb: int, cpu_s: int, nice: int) -> dict[str, str]:
         outcome["nice"] = "applied"
     except OSError as e:
         outcome["nice"] = f"refused: {e}"
+    try:
+        Path("/proc/self/oom_score_adj").write_text(f"{oom_score_adj}\n")
+        outcome["oom_score_adj"] = "applied"
+    except OSError as e:
+        outcome["oom_score_adj"] = f"refused: {e}"
     return outcome
 
 
@@ -43,11 +50,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--as-mb", type=int, required=True)
     p.add_argument("--cpu-s", type=int, required=True)
     p.add_argument("--nice", type=int, required=True)
+    p.add_argument("--oom-score-adj", type=int, required=True)
     p.add_argument("cmd", nargs="+")
     args = p.parse_args(argv)
-    limits = apply_limits(as_mb=args.as_mb, cpu_s=args.cpu_s, nice=args.nice)
+    limits = apply_limits(as_mb=args.as_mb, cpu_s=args.cpu_s, nice=args.nice, oom_score_adj=args.oom_score_adj)
     report = {"pid": os.getpid(), "cmd": args.cmd, "env": sorted(os.environ),
-              "limits": {"RLIMIT_AS_mb": args.as_mb, "RLIMIT_CPU_s": args.cpu_s, "nice": args.nice},
+              "limits": {"RLIMIT_AS_mb": args.as_mb, "RLIMIT_CPU_s": args.cpu_s, "nice": args.nice,
+                         "oom_score_adj": args.oom_score_adj},
               "outcome": limits}
     (args.out / SANDBOX_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     sys.stdout.flush()
