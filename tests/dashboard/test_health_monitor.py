@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from common import constants as c
-from common.schemas import Heartbeat, Status, decode, encode, now_ns
-from dashboard.health_monitor import BOOT_GRACE_S, HealthMonitor
+from common.schemas import Heartbeat, Severity, Status, decode, encode, now_ns
+from dashboard.health_monitor import BOOT_GRACE_S, DEGRADED_ALERT_AFTER_S, HealthMonitor
 
 from tests.dashboard.conftest import start_dashboard, stop
 from tests.support import scalperctl, service_env, start_service, start_sim, wait_until
@@ -223,7 +223,8 @@ async def test_a_service_already_red_when_the_dashboard_starts_is_alerted_once_t
     """The dashboard restarts while the strategy reports itself RED (a stalled task): no change to RED is
     ever seen, and its first beats may be old ones from the backlog; past the grace, still RED is alerted."""
     bus = _Bus()
-    red = msgspec.structs.replace(_beat("strategy", "a", now_ns()), status=Status.RED, reason="stalled: features")
+    red = msgspec.structs.replace(_beat("strategy", "a", now_ns()), status=Status.RED,
+                                  reason="stalled: features")
     await bus.redis.set(c.heartbeat_key("strategy"), encode(red))
     monitor = HealthMonitor(SimpleNamespace(bus=bus))
     await monitor.load()
@@ -264,3 +265,26 @@ async def test_a_restart_read_from_the_key_and_the_stream_at_once_is_counted_onc
     await asyncio.gather(monitor.load(), monitor.on_heartbeat(new))
     assert monitor.services["execution"].restarts == 1
     assert int(await bus.redis.hget(c.HEALTH_RESTARTS_KEY, "execution")) == 1
+
+
+async def test_a_service_yellow_for_ten_minutes_is_alerted_once_per_spell():
+    """Market's books stale for ten minutes (the strategy trades on nothing): one CRIT alert with the reason,
+    not one per evaluation; GREEN then YELLOW again starts a new spell."""
+    bus = _Bus()
+    monitor = HealthMonitor(SimpleNamespace(bus=bus))
+    yellow = msgspec.structs.replace(_beat("market", "a", now_ns()), status=Status.YELLOW,
+                                     reason="stale books: BTCUSDT")
+    await monitor.on_heartbeat(yellow)
+    assert bus.alerts == []  # YELLOW for a moment: the service says why, no alert
+    view = monitor.services["market"]
+    view.status_since_ns -= int((DEGRADED_ALERT_AFTER_S + 1) * 1e9)
+    for _ in range(3):
+        await monitor.on_heartbeat(msgspec.structs.replace(yellow, ts_ns=now_ns()))
+    assert [(a["title"], a["severity"], a["detail"]) for a in bus.alerts] == [
+        (f"market YELLOW for {DEGRADED_ALERT_AFTER_S / 60:.0f} min", Severity.CRIT, "stale books: BTCUSDT")]
+    green = msgspec.structs.replace(yellow, ts_ns=now_ns(), status=Status.GREEN, reason="")
+    await monitor.on_heartbeat(green)
+    await monitor.on_heartbeat(msgspec.structs.replace(yellow, ts_ns=now_ns()))
+    view.status_since_ns -= int((DEGRADED_ALERT_AFTER_S + 1) * 1e9)
+    await monitor.evaluate()
+    assert len(bus.alerts) == 2

@@ -296,6 +296,11 @@ def down_alert_key(service: str) -> str:
     return f"down:{service}"
 
 
+def degraded_alert_key(service: str) -> str:
+    """The alert key of a service YELLOW too long (dashboard.health_monitor.DEGRADED_ALERT_AFTER_S)."""
+    return f"degraded:{service}"
+
+
 def execution_alert_key(hold: str) -> str:
     """The alert key execution raises for what holds it SAFE ("ws", "module:market", ...)."""
     return f"execution:{hold}"

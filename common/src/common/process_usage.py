@@ -12,5 +12,5 @@ def own_usage() -> ProcessUsage:
     me = psutil.Process()
     with me.oneshot():
         cpu = me.cpu_times()
-        return ProcessUsage(rss_mb=round(me.memory_info().rss / 2**20, 1), cpu_s=round(cpu.user + cpu.system, 1),
-                            threads=me.num_threads())
+        return ProcessUsage(rss_mb=round(me.memory_info().rss / 2**20, 1),
+                            cpu_s=round(cpu.user + cpu.system, 1), threads=me.num_threads())

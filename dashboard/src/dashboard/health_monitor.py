@@ -33,6 +33,9 @@ RESTART_HOLD_S = 5.0
 # reads old beats from the backlog; past it, a service that never came up (a refused config) needs the
 # operator. A change to RED is alerted at once.
 BOOT_GRACE_S = 120.0
+# A service YELLOW this long (stale books, execution SAFE on a fault, a kill switch) is alerted once: it
+# says why itself, but a degraded service left so long needs the operator, who may be asleep.
+DEGRADED_ALERT_AFTER_S = 600.0
 
 
 class Instance(msgspec.Struct, kw_only=True):
@@ -58,7 +61,7 @@ class ServiceView:
     status_since_ns: int = field(default_factory=now_ns)
     restarted_ns: int = 0  # when a new instance beat first (as far as we saw: a backlog holds old beats)
     restart_reason: str = ""
-    red_alerted: bool = False  # its CRIT alert raised for this spell of RED
+    alerted: bool = False  # the CRIT alert of this spell of its status (RED, or YELLOW too long) raised
 
     def classify(self, now: int, *, watched_since_ns: int) -> tuple[Status, str]:
         """Heartbeat status, except that a service which just restarted shows RED for a while:
@@ -66,7 +69,8 @@ class ServiceView:
         if self.restarted_ns and (now - self.restarted_ns) / 1e9 < RESTART_HOLD_S:
             return Status.RED, self.restart_reason
         if self.heartbeat is None:
-            return Status.RED, f"no heartbeat since the dashboard started {(now - watched_since_ns) / 1e9:.0f} s ago"
+            watched_s = (now - watched_since_ns) / 1e9
+            return Status.RED, f"no heartbeat since the dashboard started {watched_s:.0f} s ago"
         return classify(self.heartbeat, now_ns=now)
 
     def as_dict(self, now: int) -> dict:
@@ -185,7 +189,7 @@ class HealthMonitor:
         if known is None:
             return  # the first process of this service ever seen
         view.restarts = written[1]
-        view.restarted_ns = min(hb.ts_ns, now_ns())  # its first beat we see: long past when read from a backlog
+        view.restarted_ns = min(hb.ts_ns, now_ns())  # its first beat seen: long past when read from a backlog
         view.restart_reason = f"RESTARTED: pid {known.pid} -> {hb.pid}"
         log.warning("service_restarted", extra={"ctx": {"service": hb.service, "old_pid": known.pid,
                                                         "new_pid": hb.pid, "restarts": view.restarts}})
@@ -197,8 +201,9 @@ class HealthMonitor:
         )
 
     async def evaluate(self) -> None:
-        """Re-classify every service; log and wake the live pages on a change; alert each spell of RED once:
-        at the change to RED, or past BOOT_GRACE_S for a service RED since our start."""
+        """Re-classify every service; log and wake the live pages on a change; alert each spell of RED once
+        (at the change to RED, or past BOOT_GRACE_S for a service RED since our start) and each spell of
+        YELLOW that lasts DEGRADED_ALERT_AFTER_S."""
         now = now_ns()
         changed, to_alert = [], []
         grace_over = (now - self.started_ns) / 1e9 > BOOT_GRACE_S
@@ -207,13 +212,13 @@ class HealthMonitor:
             turned = status != view.status
             if (status, reason) != (view.status, view.reason):
                 if turned:
-                    view.status_since_ns = now
+                    view.status_since_ns, view.alerted = now, False
                     changed.append((view, status))
                 view.status, view.reason = status, reason
-            if status is not Status.RED:
-                view.red_alerted = False
-            elif not view.red_alerted and (turned or grace_over):
-                view.red_alerted = True
+            due = (status is Status.RED and (turned or grace_over)
+                   or status is Status.YELLOW and (now - view.status_since_ns) / 1e9 > DEGRADED_ALERT_AFTER_S)
+            if due and not view.alerted:
+                view.alerted = True
                 to_alert.append(view)
         for view, status in changed:
             log.info(
@@ -227,14 +232,14 @@ class HealthMonitor:
                 self.changed.notify_all()
 
     async def _alert(self, view: ServiceView) -> None:
-        """A CRIT alert for a service gone RED; Redis being down only costs the alert."""
+        """The CRIT alert of a service gone RED, or YELLOW too long; Redis being down only costs the alert."""
+        if view.status is Status.RED:
+            key, title = c.down_alert_key(view.name), f"{view.name} is RED"
+        else:
+            key = c.degraded_alert_key(view.name)
+            title = f"{view.name} YELLOW for {DEGRADED_ALERT_AFTER_S / 60:.0f} min"
         try:
-            await self.rt.bus.alert(
-                key=c.down_alert_key(view.name),
-                severity=Severity.CRIT,
-                title=f"{view.name} is RED",
-                detail=view.reason,
-            )
+            await self.rt.bus.alert(key=key, severity=Severity.CRIT, title=title, detail=view.reason)
         except REDIS_DOWN as e:
             log.warning("alert_failed", extra={"ctx": {"error": str(e)}})
 

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--oom-score-adj", type=int, required=True)
     p.add_argument("cmd", nargs="+")
     args = p.parse_args(argv)
-    limits = apply_limits(as_mb=args.as_mb, cpu_s=args.cpu_s, nice=args.nice, oom_score_adj=args.oom_score_adj)
+    limits = apply_limits(as_mb=args.as_mb, cpu_s=args.cpu_s, nice=args.nice,
+                          oom_score_adj=args.oom_score_adj)
     report = {"pid": os.getpid(), "cmd": args.cmd, "env": sorted(os.environ),
               "limits": {"RLIMIT_AS_mb": args.as_mb, "RLIMIT_CPU_s": args.cpu_s, "nice": args.nice,
                          "oom_score_adj": args.oom_score_adj},
