@@ -150,8 +150,10 @@ def test_an_operator_reset_of_the_kill_switch_survives_a_crash(strategy):
     proc = start()
     publish(r, round_trip(now_ns(), "k", buy="100.30", sell="96.00"), stream=c.EXEC_EVENTS)
     wait_until(lambda: kill_alerts(r), timeout=10, what="the kill-switch alert")
+    sent = now_ns()  # a heartbeat from before the trip says "off" too: only a newer one shows the reset
     control(r, Command.SET_PROFILE, profile="balanced", reset_kill_switch="true")
-    wait_until(lambda: (h := heartbeat(r)) and h.details["kill_switch"] == "off", timeout=10, what="the reset")
+    wait_until(lambda: (h := heartbeat(r)) and h.ts_ns > sent and h.details["kill_switch"] == "off", timeout=10,
+               what="the reset")
 
     _, hb = restart(strategy, proc, sig=signal.SIGKILL)
     assert (hb.details["kill_switch"], hb.details["equity_usdt"]) == ("off", "9570.00")
