@@ -46,6 +46,7 @@ class StrategyService:
         self.profiles_dir = rt.settings.data_dir / "profiles"
         self._kills_seen = engine.risk.kills
         self._cursor = risk_snapshot.NO_ENTRY  # the last exec.events entry the engine has accounted
+        self._saving = asyncio.Lock()
         self._exec: Consumer | None = None
         self._plan = ""  # the newest of execution's recovery plans whose positions were adopted
         self._last_fill_ours: dict[str, bool] = {}  # symbol -> whether its latest fill was a strategy order's
@@ -257,7 +258,11 @@ class StrategyService:
         self.rt.health.details["profile_version"] = str(self.engine.profile.version)
 
     async def _save(self) -> None:
-        await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY, risk_snapshot.encode(self.engine.snapshot(self._cursor)))
+        """The risk snapshot as of now, written after any save in flight: the exec consumer and the control
+        handler save concurrently, and an older state landing last would undo a kill-switch reset."""
+        async with self._saving:
+            await self.rt.bus.redis.set(c.STRATEGY_RISK_KEY,
+                                        risk_snapshot.encode(self.engine.snapshot(self._cursor)))
 
     async def _load_snapshot(self) -> risk_snapshot.RiskSnapshot | None:
         raw = await self.rt.bus.redis.get(c.STRATEGY_RISK_KEY)
