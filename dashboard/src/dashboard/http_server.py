@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 SD_LISTEN_FDS_START = 3  # sd_listen_fds(3): the first socket systemd passes
+ACCEPTED_GRACE_S = 0.25  # at a stop, how long a connection accepted just before has to send its request
 
 
 def systemd_socket() -> socket.socket | None:
@@ -51,6 +52,16 @@ class EmbeddedServer(uvicorn.Server):
         """Prove progress on every tick."""
         self.progress.beat()
         return await super().on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop accepting, then give the connections accepted last ACCEPTED_GRACE_S to send their request
+        before uvicorn closes the idle ones. uvicorn does both at once, so a connection accepted as the
+        stop began was reset with its request unread; on systemd's socket the kernel now queues every
+        later connection for the next instance, and none is refused across a restart."""
+        for server in self.servers:
+            server.close()
+        await asyncio.sleep(ACCEPTED_GRACE_S)
+        await super().shutdown(sockets)
 
 
 def serve_task(rt: Runtime, app: FastAPI):
