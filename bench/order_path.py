@@ -8,7 +8,7 @@ on free ports, and the execution service as a real process. For each rate it sen
 from the market (they rest; nothing fills) at that many per second, in turn:
 - **path**: `OrderIntent` XADDed to `exec.intents`; latency = the intent's created_ts_ns -> the
   moment the service learnt the exchange has the order (its intent record's ack_ts_ns);
-- **bare**: the best a hand-written client does (`bench/support/bare_rest.py`): one persistent httpx client
+- **bare**: the best a hand-written client does (`bench/support/bare_rest.py`): one persistent aiohttp session
   whose keep-alive pool has a warm connection per request that can be in flight at the rate, every
   order signed as `common.bybit` signs it and sent at once; latency = request -> decoded reply.
 Every series starts from an empty book (cancel-all after each), rounds alternate which series goes

@@ -158,11 +158,14 @@ async def test_a_timestamp_outside_recv_window_gets_10002_and_the_connector_resy
     http.offset_ms = -60_000
     seen: list[tuple[str, int]] = []
 
-    async def wire(response: httpx.Response) -> None:
-        await response.aread()
-        seen.append((response.url.path, response.json()["retCode"]))
+    send = http._send
 
-    http._client.event_hooks["response"].append(wire)  # observe the replies on the wire
+    async def wire(method: str, path: str, payload: bytes, *, auth: bool):  # each reply as it came back
+        reply = await send(method, path, payload, auth=auth)
+        seen.append((path, msgspec.json.decode(reply.body)["retCode"]))
+        return reply
+
+    http._send = wire
     try:
         assert (await BybitRest(http).positions(symbol="BTCUSDT"))[0].symbol == "BTCUSDT"
         assert seen == [("/v5/position/list", 10002), ("/v5/market/time", 0), ("/v5/position/list", 0)]
