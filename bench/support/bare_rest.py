@@ -1,7 +1,7 @@
 """The best a careful hand-written client does against the simulator: the benches' REST baseline.
 
-One persistent `aiohttp.ClientSession` (a quarter of httpx's CPU per request, as `common.bybit` now
-sends) whose keep-alive pool holds `connections` connections, all opened
+One persistent `aiohttp.ClientSession` (about a fifth of httpx's CPU per request, `bench/rest_client.py`;
+`common.bybit` sends with it too) whose keep-alive pool holds `connections` connections, all opened
 before the first timed request; each order is signed exactly as `common.bybit` signs it (the same
 headers, HMAC over timestamp + key + recv window + the exact body bytes) and sent at once, never
 queued behind a rate limiter or a lock of ours; the reply's envelope is decoded and its retCode

@@ -12,7 +12,7 @@ from common.health import Progress
 from fastapi import FastAPI
 
 from dashboard.http_server import EmbeddedServer
-from tests.support import free_port
+from tests.support import free_port, wait_until_async
 
 pytestmark = pytest.mark.unit
 
@@ -27,14 +27,6 @@ def app() -> FastAPI:
     return a
 
 
-async def eventually(check, what: str, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.005)):
-        if check():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_a_request_on_a_connection_accepted_as_the_server_stops_is_answered():
     """A client (Caddy, the socket-activation probe) connects, the server accepts, then the stop begins
     before the request's bytes are read: uvicorn alone closed that connection as idle (the client saw
@@ -44,11 +36,13 @@ async def test_a_request_on_a_connection_accepted_as_the_server_stops_is_answere
     sock = socket.create_server(("127.0.0.1", port))
     server = EmbeddedServer(uvicorn.Config(app(), log_config=None, lifespan="off"), Progress("web"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
-    await eventually(lambda: server.started, "the server to start")
+    await wait_until_async(lambda: server.started, timeout=5, interval=0.005, what="the server to start")
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    await eventually(lambda: len(server.server_state.connections) == 1, "the connection to be accepted")
+    await wait_until_async(lambda: len(server.server_state.connections) == 1, timeout=5, interval=0.005,
+                           what="the connection to be accepted")
     server.should_exit = True
-    await eventually(lambda: not server.servers[0].is_serving(), "the server to stop accepting")
+    await wait_until_async(lambda: not server.servers[0].is_serving(), timeout=5, interval=0.005,
+                           what="the server to stop accepting")
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: dashboard\r\n\r\n")
     await writer.drain()
     status = await asyncio.wait_for(reader.readline(), timeout=5)
