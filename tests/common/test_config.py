@@ -131,6 +131,7 @@ def test_secrets_never_show_in_repr_or_the_public_view(tmp_path):
     ("dashboard", {"TELEGRAM_SUMMARY_TIME": "24:00"}, "TELEGRAM_SUMMARY_TIME"),
     ("dashboard", {"TELEGRAM_TIMEZONE": "Mars/Olympus_Mons"}, "TELEGRAM_TIMEZONE"),
     ("worker", {"WORKER_BACKUP_CRON": "15 3 * *"}, "WORKER_BACKUP_CRON"),
+    ("execution", {"HTTPS_PROXY": "socks5://127.0.0.1:1080"}, "HTTPS_PROXY"),
 ])
 def test_a_service_with_a_bad_config_exits_78_with_one_line_naming_the_key(redis_url, service, env, key):
     proc = subprocess.run([str(VENV_BIN / f"scalper-{service}")], env=service_env(redis_url, **env),

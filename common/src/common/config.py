@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import urllib.request
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -292,6 +293,11 @@ class Settings(BaseSettings):
                     raise ConfigError(key, "required when EXECUTION_MODE=LIVE")
             if "ADMIN_PASSWORD_HASH" in needed and not self.admin_password_hash.get_secret_value():
                 raise ConfigError("ADMIN_PASSWORD_HASH", "required when EXECUTION_MODE=LIVE (no open dashboard)")
+        for scheme in ("http", "https"):  # the proxies Bybit's REST client takes (common.bybit.http.env_proxy)
+            proxy = urllib.request.getproxies().get(scheme, "")
+            if proxy and urlsplit(proxy).scheme not in ("http", "https"):
+                raise ConfigError(f"{scheme.upper()}_PROXY", f"{proxy}: Bybit's REST API is reached through an "
+                                  "http:// or https:// proxy only")
         return self
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 import time
+import urllib.request
 from collections.abc import Mapping
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlencode
@@ -48,6 +49,7 @@ class BybitHttp:
         self._key, self._secret, self._recv_window = api_key, api_secret, recv_window_ms
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None  # made on first use: it needs the running loop
+        self._proxy = env_proxy(self.base_url)
         self.limiter = limiter or RateLimiter(clock_ms=self.now_ms)
         self.offset_ms = 0  # server clock - local clock, from sync_time()
         self._synced = not time_sync  # False: sign with the local clock (e.g. the simulator's admin calls)
@@ -62,7 +64,7 @@ class BybitHttp:
             connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY_S,
                                              ssl=ssl.create_default_context(cafile=certifi.where()))
             # no trust_env: it looks the proxy up in a thread on every request (two thread hops, most of
-            # a request's CPU); the platform sends to Bybit directly (httpx took HTTPS_PROXY from the env)
+            # a request's CPU); env_proxy() looked it up once instead
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 
@@ -130,7 +132,7 @@ class BybitHttp:
         url = URL(self.base_url + path + query, encoded=True)  # sent as signed, never re-quoted
         try:
             async with self._client().request(method, url, data=payload if method == "POST" else None,
-                                              headers=headers) as resp:
+                                              headers=headers, proxy=self._proxy) as resp:
                 reply = Reply(resp.status, resp.headers, await resp.read())
         except aiohttp.ClientConnectorError as e:  # no connection: nothing was sent
             raise BybitNetworkError(f"{method} {path}: cannot connect: {e}", ambiguous=False) from e
@@ -159,6 +161,17 @@ class BybitHttp:
             return lenient.decode(dec, raw or b"{}")
         except msgspec.DecodeError as e:
             raise ValueError(f"undecodable Bybit result {bytes(raw or b'')[:500]!r}: {e}") from e
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY or HTTP_PROXY, unless NO_PROXY covers its
+    host), so REST takes the same way out as the WebSocket streams, which websockets routes by the same
+    variables. Read once per client: the environment of a running service does not change. The config
+    (Settings.check) refuses a proxy that is not http:// or https://, which aiohttp cannot use."""
+    target = URL(url)
+    if urllib.request.proxy_bypass(f"{target.host}:{target.port}"):
+        return None
+    return urllib.request.getproxies().get(target.scheme)
 
 
 class Reply(NamedTuple):
