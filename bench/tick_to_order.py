@@ -54,6 +54,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -211,20 +213,35 @@ def baseline(*, feed: list[float], hops: list[float], rest: list[float], draws: 
             for _ in range(draws)]
 
 
-def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
+@contextmanager
+def trading(load: str) -> Iterator[tuple[Platform, list[str]]]:
+    """The simulator stepping at `load` and the market, strategy and execution services trading on it
+    with the bench profile."""
     n_symbols, tick_ms = LOADS[load]
     symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"][:n_symbols]
     with tempfile.TemporaryDirectory() as d, Platform(Path(d), symbols=symbols, tick_ms=tick_ms) as p:
         profiles = Path(d) / "data" / "profiles"
         profiles.mkdir(parents=True)
         (profiles / "bench.toml").write_text(PROFILE)
-        client = p.redis.client()
-        client.set(c.STRATEGY_PROFILE_KEY, "bench")
+        with p.redis.client() as client:
+            client.set(c.STRATEGY_PROFILE_KEY, "bench")
         p.start("market", "strategy", "execution")
-        time.sleep(seconds)
+        yield p, symbols
+
+
+def traded(p: Platform, *, seconds: float) -> tuple[dict[str, list[float]], list[Arrival]]:
+    """stages() of what the platform traded in the `seconds` it was given, which must be enough."""
+    with p.redis.client() as client:
         path, arrivals = stages(client, rest_url=p.urls["rest"])
-        if len(path["e2e"]) < 20:
-            raise SystemExit(f"{load}: only {len(path['e2e'])} intents acknowledged; see {d}/*.log")
+    if len(path["e2e"]) < 20:
+        raise SystemExit(f"only {len(path['e2e'])} intents acknowledged in {seconds:g} s; see {p.tmp}/*.log")
+    return path, arrivals
+
+
+def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
+    with trading(load) as (p, symbols):
+        time.sleep(seconds)
+        path, arrivals = traded(p, seconds=seconds)
         rate = len(path["e2e"]) / seconds
         schedules = {"baseline": same_times(arrivals), "baseline (even)": even(arrivals, rate=rate)}
         # the same bare legs while the services still run at the load (the platform's figures are taken):
@@ -233,7 +250,6 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
                            seconds=seconds, tag=" (loaded)")
         for name in ("strategy", "market", "execution"):  # the baseline runs on a quiet platform
             p.procs.pop(name).terminate()
-        client.close()
         quiet = bare_legs(p, symbols=symbols, schedules=schedules, rate=rate, seconds=seconds)
     figures = {name: {"p50": pct(xs, 50), "p99": pct(xs, 99)} for name, xs in (path | quiet | loaded).items()}
     figures["rate"] = {"p50": rate, "p99": rate}

@@ -176,6 +176,18 @@ def test_the_services_run_green_as_their_own_redis_users(host: Sandbox):
     assert [rows[s]["status"] for s in SERVICES] == ["GREEN"] * 5, rows
 
 
+def test_background_work_yields_the_cpu_to_the_trading_services(host: Sandbox):
+    """The worker and a release build run at a tenth of a service's CPU share and nice 10 (the worker's
+    running process too); the services at the default (bench/background_load.py: what this buys)."""
+    for unit in ("scalper-worker.service", "scalper_update.service"):
+        shown = host.ssh(f"systemctl show -p CPUWeight -p Nice {unit}").stdout.split()
+        assert sorted(shown) == ["CPUWeight=10", "Nice=10"], (unit, shown)
+    for service in SERVICES:
+        pid = host.ssh(f"systemctl show -p MainPID --value scalper-{service}.service").stdout.strip()
+        nice = host.ssh(f"sudo cut -d ' ' -f 19 /proc/{pid}/stat").stdout.strip()  # comm has no space
+        assert nice == ("10" if service == "worker" else "0"), (service, nice)
+
+
 def test_good_commit_rolls_forward_under_load(host: Sandbox):
     before = deploy_status(host)["current"]
     groups_before = json.loads(host.ssh(f"sudo {ENV} /opt/scalper/venv/bin/python -c '{GROUPS_PY}'").stdout)
