@@ -25,6 +25,21 @@ async def test_waits_until_reset_when_exhausted():
     assert await lim.acquire("/v5/order/realtime") == 0.0  # other endpoints are not affected
 
 
+async def test_a_timer_that_fires_early_is_waited_out_to_the_reset():
+    """An event loop's timer may fire a little early (libuv dates it from the start of the loop's pass):
+    woken before the reset, the limiter sleeps again instead of sending into a window that has not turned."""
+    now, slept = [1_000], []
+
+    async def early_sleep(s):
+        slept.append(s)
+        now[0] += max(1, int(s * 1000) - 3)  # 3 ms early, but time goes on
+
+    lim = RateLimiter(clock_ms=lambda: now[0], sleep=early_sleep)
+    lim.exhaust("/v5/order/cancel-all", 1_800)
+    await lim.acquire("/v5/order/cancel-all")
+    assert now[0] >= 1_800, (now, slept)
+
+
 async def test_entries_leave_the_last_requests_of_a_window_to_exits():
     now, slept = [1_000], []
 

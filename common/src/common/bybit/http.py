@@ -7,6 +7,7 @@ requests before it, so that cost is the orders' latency too (bench/README.md, "E
 
 from __future__ import annotations
 
+import math
 import ssl
 import time
 import urllib.request
@@ -50,8 +51,9 @@ class BybitHttp:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None  # made on first use: it needs the running loop
         self._proxy = env_proxy(self.base_url)
-        self.limiter = limiter or RateLimiter(clock_ms=self.now_ms)
+        self.limiter = limiter or RateLimiter(clock_ms=self.server_floor_ms)
         self.offset_ms = 0  # server clock - local clock, from sync_time()
+        self.offset_error_ms = 0  # how far off offset_ms may be: half the sync's round trip, and rounding
         self._synced = not time_sync  # False: sign with the local clock (e.g. the simulator's admin calls)
         self._decoders: dict[Any, msgspec.json.Decoder] = {}
 
@@ -72,12 +74,18 @@ class BybitHttp:
         """The server's clock as best we know it."""
         return int(time.time() * 1000) + self.offset_ms
 
+    def server_floor_ms(self) -> int:
+        """The earliest the server's clock may read now: the rate limiter waits for Bybit's reset by it,
+        so a request never reaches a window that has not turned yet on the server (a 10006)."""
+        return self.now_ms() - self.offset_error_ms
+
     async def sync_time(self) -> int:
         """Measure the server clock offset (half the round trip corrected); returns it in ms."""
         t0 = time.time() * 1000
         st = await self.get("/v5/market/time", {}, ServerTime, auth=False)
         t1 = time.time() * 1000
         self.offset_ms = int(st.timeNano) // 1_000_000 - int((t0 + t1) / 2)
+        self.offset_error_ms = math.ceil((t1 - t0) / 2) + 1  # +1: both readings cut to whole ms
         self._synced = True
         return self.offset_ms
 

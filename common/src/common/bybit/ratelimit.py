@@ -29,6 +29,8 @@ class RateLimiter:
 
     def __init__(self, *, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
                  sleep: Callable[[float], object] = asyncio.sleep) -> None:
+        """`clock_ms`: the server's clock, at the earliest it may read now (BybitHttp.server_floor_ms),
+        so a window is waited out by the server's reckoning, not ours."""
         self._windows: dict[str, _Window] = {}
         self._clock_ms, self._sleep = clock_ms, sleep
 
@@ -40,11 +42,12 @@ class RateLimiter:
             if w is not None:
                 w.remaining -= 1  # count our own call until the reply corrects it
             return 0.0
-        wait_s = max(0.0, (w.reset_ms - self._clock_ms()) / 1000)
-        if wait_s:
+        waited = 0.0
+        while (wait_s := (w.reset_ms - self._clock_ms()) / 1000) > 0:  # again if a timer fired early
             await self._sleep(wait_s)
+            waited += wait_s
         self._windows.pop(path, None)  # concurrent waiters all wake here; the first one removes it
-        return wait_s
+        return waited
 
     def update(self, path: str, headers: Mapping[str, str]) -> None:
         """Record what the server said is left in the current window."""
