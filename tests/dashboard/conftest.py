@@ -84,7 +84,10 @@ class Dashboard:
               address: str = "127.0.0.1") -> tuple[httpx.Client, httpx.Response]:
         """Through the form, as a browser from `address`: GET /login (CSRF cookie + field), POST it back."""
         c = self.client(address)
-        token = CSRF_INPUT.search(c.get("/login").text).group(1)
+        page = c.get("/login")
+        field = CSRF_INPUT.search(page.text)
+        assert field, f"GET /login: {page.status_code} without a CSRF field: {page.text[:300]}"
+        token = field.group(1)
         r = c.post("/login", data={"username": user, "password": password, "csrf": token})
         return c, r
 

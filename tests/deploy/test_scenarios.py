@@ -134,6 +134,11 @@ def test_all_scenarios_green_three_runs_in_a_row(operator: Operator, capsys):
             if run["status"] != "GREEN":
                 steps = [(s["name"], s["outcome"], s["detail"]) for s in run["steps"] if s["outcome"] != "ok"]
                 failures.append(f"run {n} {key}: {run['errors'][:3]} steps {steps}")
+            # The replay's own limits hold under the dashboard's unit too (its syscall filter once refused
+            # setpriority: the replay then ran at the services' CPU priority, with no CPU-seconds bound).
+            limits = [s["detail"] for s in run["steps"] if "sandbox limits" in s["detail"]]
+            if key == "replay-isolation" and (not limits or "refused" in limits[0]):
+                failures.append(f"run {n} {key}: sandbox limits not all applied: {limits}")
             # A crash scenario's kill -9 is systemd's kill of the unit's main process, not the dashboard's.
             kills = [s["detail"] for s in run["steps"] if "SIGKILL" in s["detail"]]
             if any("by systemd" not in k for k in kills):

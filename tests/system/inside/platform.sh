@@ -86,6 +86,11 @@ echo "PASS execution, dashboard, worker never restarted"
 [[ $(prop scalper-dashboard.service OOMPolicy) == continue ]]
 [[ $(prop scalper-dashboard.service MemoryMax) == $((768 * 1024 * 1024)) ]]
 echo "PASS the dashboard unit: MemoryMax=768M, OOMPolicy=continue (a replay killed at the limit leaves it running)"
+# Its drop-in (syscalls.conf, applied after the shared scalper.conf) gives back setpriority, so a replay
+# can lower its own priority; the other units keep the shared filter without it.
+[[ " $(prop scalper-dashboard.service SystemCallFilter) " == *" setpriority "* ]]
+[[ " $(prop scalper-market.service SystemCallFilter) " != *" setpriority "* ]]
+echo "PASS the dashboard unit may setpriority (a replay yields the CPU); scalper-market may not"
 
 # --- 3b. Socket activation: restarting the dashboard refuses no connection ------------------
 # The probe asks every 20 ms for 8 s, a window that spans the whole restart below (stop, start,

@@ -7,8 +7,8 @@ platform and cannot starve it:
   Redis URL or password, no exchange key (and `scalperctl replay` opens no connection and reads no settings);
 - `sandbox` lowers its limits before it becomes the replay: address space (RLIMIT_AS), CPU seconds
   (RLIMIT_CPU), priority (nice), and raises its OOM score, so at the dashboard unit's MemoryMax= the kernel
-  kills the replay and the unit (OOMPolicy=continue) goes on; what a limit could not get (the systemd
-  unit's syscall filter refuses setpriority) is shown in the run, while MemoryMax=/TasksMax= bound it anyway;
+  kills the replay and the unit (OOMPolicy=continue) goes on; a limit that could not be set is shown in
+  the run, while MemoryMax=/TasksMax= bound it anyway;
 - it writes only to its run's directory under the dashboard's DATA_DIR (scenarios/<run_id>).
 The isolation is then proved against the live platform, not assumed: the child's environment names (as
 the sandbox saw them), the live streams it would write to (strategy.signals, exec.intents, exec.events)

@@ -4,8 +4,9 @@ It lowers its own limits (address space, CPU seconds, priority) and raises its O
 the dashboard unit's cgroup: at the unit's MemoryMax= the kernel kills the replay, not the dashboard), writes
 DIR/sandbox.json (each limit applied
 or refused, and the names of the environment variables CMD gets), then becomes CMD (exec), so the limits
-hold for CMD and nothing of the dashboard stays in the process. Under the systemd unit a limit the unit's
-syscall filter refuses (setpriority is in @resources) is recorded as refused, not fatal: the run shows it.
+hold for CMD and nothing of the dashboard stays in the process. A limit the kernel or a syscall filter
+refuses is recorded as refused, not fatal: the run shows it (the dashboard's unit allows setpriority,
+which the services' shared filter denies: deploy/systemd/scalper-dashboard.service.d/syscalls.conf).
 The caller passes the environment; this module only reports it, names only, never values.
 """
 
