@@ -77,7 +77,7 @@ def main() -> None:
         names = list(conditions)
         for name in names[n % len(names):] + names[:n % len(names)]:
             xs = e2e(args.load, seconds=args.seconds, hogs=args.hogs, nice=conditions[name])
-            runs[name].append({"p50": pct(xs, 50), "p99": pct(xs, 99), "n": len(xs)})
+            runs[name].append({"p50": pct(xs, 50), "p99": pct(xs, 99)})
             print(f"run {n + 1}/{args.runs} {name} done", file=sys.stderr, flush=True)
     quiet_p99 = [r["p99"] for r in runs["quiet"]]
     print(f"\n{args.load}, {args.hogs} hogs, medians of {args.runs} runs (e2e, ms)")

@@ -135,7 +135,7 @@ def test_all_scenarios_green_three_runs_in_a_row(operator: Operator, capsys):
                 steps = [(s["name"], s["outcome"], s["detail"]) for s in run["steps"] if s["outcome"] != "ok"]
                 failures.append(f"run {n} {key}: {run['errors'][:3]} steps {steps}")
             # The replay's own limits hold under the dashboard's unit too (its syscall filter once refused
-            # setpriority: the replay then ran at the services' CPU priority, with no CPU-seconds bound).
+            # setpriority: the replay then ran at the services' CPU priority).
             limits = [s["detail"] for s in run["steps"] if "sandbox limits" in s["detail"]]
             if key == "replay-isolation" and (not limits or "refused" in limits[0]):
                 failures.append(f"run {n} {key}: sandbox limits not all applied: {limits}")

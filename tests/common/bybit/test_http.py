@@ -77,6 +77,7 @@ async def server_time(url: str) -> int:
 async def test_rest_goes_through_the_proxy_the_environment_names_as_the_websocket_streams_do(monkeypatch):
     proxied: list[bytes] = []
     proxy, proxy_url = await answering_server(proxied)
+    monkeypatch.delenv("http_proxy", raising=False)  # the lower-case name would win over ours
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
@@ -93,6 +94,8 @@ async def test_a_host_no_proxy_names_is_reached_directly(monkeypatch):
     direct: list[bytes] = []
     proxy, proxy_url = await answering_server(proxied)
     origin, origin_url = await answering_server(direct)
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     try:
