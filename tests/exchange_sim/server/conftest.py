@@ -47,8 +47,14 @@ def order(**kw) -> PlaceOrderParams:
 
 def signed(sim, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
            raw_query: str | None = None) -> dict:
+    """One raw signed Bybit v5 request (signed_response); returns the reply's JSON."""
+    return signed_response(sim, method, path, params=params, body=body, raw_query=raw_query).json()
+
+
+def signed_response(sim, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
+                    raw_query: str | None = None) -> httpx.Response:
     """One raw signed Bybit v5 request, as a client knowing only Bybit's docs sends it: the query string
-    (`raw_query` verbatim if given) or the JSON body is what gets signed. Returns the reply's JSON."""
+    (`raw_query` verbatim if given) or the JSON body is what gets signed."""
     ts, window = str(int(time.time() * 1000)), "5000"
     if method == "GET":
         payload = raw_query if raw_query is not None else urlencode(sorted((params or {}).items()))
@@ -60,7 +66,7 @@ def signed(sim, method: str, path: str, *, params: dict | None = None, body: dic
                           params=payload.encode())
     headers = {"Content-Type": "application/json", "X-BAPI-API-KEY": sim.key, "X-BAPI-TIMESTAMP": ts,
                "X-BAPI-RECV-WINDOW": window, "X-BAPI-SIGN": sign}
-    return httpx.request(method, url, content=data, headers=headers, timeout=10).json()
+    return httpx.request(method, url, content=data, headers=headers, timeout=10)
 
 
 def last_price(sim, symbol: str = "BTCUSDT") -> Decimal:

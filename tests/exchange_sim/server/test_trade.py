@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from tests.exchange_sim.server.conftest import last_price, signed, tick
+from tests.exchange_sim.server.conftest import last_price, signed, signed_response, tick
 from tests.support import wait_until
 
 pytestmark = pytest.mark.service
@@ -86,3 +87,59 @@ def test_other_categories_list_nothing(sim):
         r = signed(sim, "GET", path, params={"category": "inverse", "symbol": "BTCUSD"})
         assert (r["retCode"], r["result"]["list"]) == (0, []), path
     assert signed(sim, "GET", "/v5/order/realtime", params={"category": "futures"})["retCode"] == 10001
+
+
+def batch(sim, *orders: dict) -> httpx.Response:
+    """create-batch of market buys of 0.001 BTCUSDT, each with its fields from `orders`."""
+    items = [{"symbol": "BTCUSDT", "side": "Buy", "orderType": "Market", "qty": "0.001", **o} for o in orders]
+    return signed_response(sim, "POST", "/v5/order/create-batch", body={"category": "linear", "request": items})
+
+
+def test_create_batch_places_each_order_and_answers_each_code(sim):
+    """Bybit's two lists, in the request's order: one order's refusal (here an orderLinkId too long, one
+    already used) is its own code and an empty orderId, and the others are placed."""
+    reply = batch(sim, {"orderLinkId": "b-1"}, {"orderLinkId": "x" * 37}, {"orderLinkId": "b-3"},
+                  {"orderLinkId": "b-1"}).json()
+    assert reply["retCode"] == 0, reply
+    codes = [c["code"] for c in reply["retExtInfo"]["list"]]
+    assert codes == [0, 10001, 0, 110072], reply
+    listed = reply["result"]["list"]
+    assert [o["orderLinkId"] for o in listed] == ["b-1", "x" * 37, "b-3", "b-1"]
+    assert [bool(o["orderId"]) for o in listed] == [True, False, True, False]
+    assert listed[0]["category"] == "linear" and listed[0]["symbol"] == "BTCUSDT" and listed[0]["createAt"].isdigit()
+    for link, o in (("b-1", listed[0]), ("b-3", listed[2])):
+        [placed] = realtime(sim, orderLinkId=link)
+        assert (placed["orderId"], placed["orderStatus"]) == (o["orderId"], "Filled")
+
+
+def test_create_batch_refuses_a_malformed_request_whole(sim):
+    """At most 20 linear orders, at least one, and a category: else retCode 10001 and nothing placed."""
+    too_many = batch(sim, *({"orderLinkId": f"many-{n}"} for n in range(21))).json()
+    assert too_many["retCode"] == 10001 and not realtime(sim, orderLinkId="many-0"), too_many
+    assert batch(sim).json()["retCode"] == 10001
+    spot = signed(sim, "POST", "/v5/order/create-batch",
+                  body={"category": "spot", "request": [{"symbol": "BTCUSDT", "side": "Buy", "orderType": "Market",
+                                                          "qty": "0.001"}]})
+    assert spot["retCode"] == 10001
+
+
+def test_create_batch_spends_its_own_window_one_order_at_a_time(sim):
+    """Bybit: a batch endpoint has a window of its own (create's is untouched) and spends one per order;
+    the orders beyond what is left fail with 10006 and the ones before them are placed."""
+    for attempt in range(5):  # both batches must fall in one one-second window
+        first = batch(sim, *({"orderLinkId": f"w{attempt}-a{n}"} for n in range(8)))
+        second = batch(sim, *({"orderLinkId": f"w{attempt}-b{n}"} for n in range(8)))
+        if first.headers["X-Bapi-Limit-Reset-Timestamp"] == second.headers["X-Bapi-Limit-Reset-Timestamp"]:
+            break
+    else:
+        pytest.fail("no two batches fell in one window in 5 tries")
+    assert [c["code"] for c in first.json()["retExtInfo"]["list"]] == [0] * 8
+    assert (first.headers["X-Bapi-Limit"], first.headers["X-Bapi-Limit-Status"]) == ("10", "2")
+    assert [c["code"] for c in second.json()["retExtInfo"]["list"]] == [0, 0] + [10006] * 6
+    assert second.headers["X-Bapi-Limit-Status"] == "0"
+    assert realtime(sim, orderLinkId=f"w{attempt}-b1") and not realtime(sim, orderLinkId=f"w{attempt}-b2")
+    assert create(sim)["retCode"] == 0  # order/create's own window is untouched
+    # a batch arriving with nothing left in the window is refused whole
+    third = batch(sim, {"orderLinkId": f"w{attempt}-c0"})
+    if third.headers["X-Bapi-Limit-Reset-Timestamp"] == second.headers["X-Bapi-Limit-Reset-Timestamp"]:
+        assert third.json()["retCode"] == 10006

@@ -2,7 +2,9 @@
 
 Bybit counts requests per second per UID and endpoint, and answers every private call with
 X-Bapi-Limit (per window), X-Bapi-Limit-Status (left) and X-Bapi-Limit-Reset-Timestamp (ms).
-https://bybit-exchange.github.io/docs/v5/rate-limit
+A batch endpoint has a window of its own and spends one per order it carries; the orders beyond what
+is left fail, the ones before them are placed.
+https://bybit-exchange.github.io/docs/v5/rate-limit ("Instructions for batch endpoints")
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ WINDOW_MS = 1_000
 DEFAULT_LIMIT = 50  # queries (realtime, history, positions, executions, wallet): 50/s
 LIMITS = {  # writes, per second
     "/v5/order/create": 10,
+    "/v5/order/create-batch": 10,  # orders per second, not requests
     "/v5/order/amend": 10,
     "/v5/order/cancel": 10,
     "/v5/order/cancel-all": 1,
@@ -36,16 +39,17 @@ class RateLimits:
         self.scale = scale
         self._windows: dict[tuple[str, str], _Window] = {}
 
-    def take(self, *, uid: str, path: str, now_ms: int) -> tuple[bool, dict[str, str]]:
-        """Count one call; returns (allowed, the X-Bapi-Limit* headers to send)."""
+    def take(self, *, uid: str, path: str, now_ms: int, n: int = 1) -> tuple[int, dict[str, str]]:
+        """Count a call of `n` units (a batch's orders); returns (how many of them the window still
+        allows, 0..n; the X-Bapi-Limit* headers to send)."""
         if self.scale == 0:
-            return True, {}
+            return n, {}
         limit = max(1, int(LIMITS.get(path, DEFAULT_LIMIT) * self.scale))
         start = now_ms - now_ms % WINDOW_MS
         w = self._windows.get((uid, path))
         if w is None or w.start_ms != start:
             w = self._windows[(uid, path)] = _Window(start_ms=start, used=0)
-        allowed = w.used < limit
-        w.used += allowed
-        return allowed, {k.H_LIMIT: str(limit), k.H_LIMIT_STATUS: str(limit - w.used),
+        granted = min(n, limit - w.used)
+        w.used += granted
+        return granted, {k.H_LIMIT: str(limit), k.H_LIMIT_STATUS: str(limit - w.used),
                          k.H_LIMIT_RESET: str(start + WINDOW_MS)}

@@ -12,7 +12,7 @@ import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 from aiohttp import web
@@ -49,6 +49,16 @@ class Route:
     auth: bool
     params: type[msgspec.Struct] | None = None  # POST body type; None for GET (a dict of query strings)
     admin: bool = False  # exempt from faults, latency and rate limits; token or signature
+    # a batch: the rate-limit units its params spend (one per order); the handler is told how many of
+    # them the window granted (`granted=`), the first ones in the request
+    weight: Callable[[Any], int] | None = None
+
+
+class Extended(NamedTuple):
+    """A handler's result with the retExtInfo to send beside it (a batch's per-order codes)."""
+
+    result: Any
+    ret_ext_info: Any
 
 
 def add_routes(app: web.Application, sim: Sim, *, routes: Iterable[Route]) -> None:
@@ -71,10 +81,18 @@ def _endpoint(sim: Sim, r: Route) -> Callable[[web.Request], Awaitable[web.Strea
                 _admin_auth(sim, request, body)
             elif r.auth:
                 uid = _auth(sim, request, body)
-                headers = _limit(sim, uid, r.path)
+                if r.weight is None:
+                    _, headers = _limit(sim, uid, r.path)
             params = _params(r, request, body)
-            result = await r.handler(sim, params)
-            env = Envelope(retCode=0, retMsg="OK", result=result, time=sim.now_ms())
+            if r.weight is None:
+                result = await r.handler(sim, params)
+            else:
+                granted, headers = _limit(sim, uid, r.path, n=r.weight(params))
+                result = await r.handler(sim, params, granted=granted)
+            ext = {}
+            if isinstance(result, Extended):
+                result, ext = result
+            env = Envelope(retCode=0, retMsg="OK", result=result, retExtInfo=ext, time=sim.now_ms())
         except Reply as reply:
             return reply.response
         except BybitError as err:
@@ -121,14 +139,16 @@ def _admin_auth(sim: Sim, request: web.Request, body: bytes) -> None:
         raise BybitError(k.INVALID_API_KEY, "admin token refused")
 
 
-def _limit(sim: Sim, uid: str, path: str) -> dict[str, str]:
-    allowed, headers = sim.limits.take(uid=uid, path=path, now_ms=sim.now_ms())
+def _limit(sim: Sim, uid: str, path: str, *, n: int = 1) -> tuple[int, dict[str, str]]:
+    """How many of the call's `n` units the window grants (10006 for the whole call when none), and
+    the headers to send."""
+    granted, headers = sim.limits.take(uid=uid, path=path, now_ms=sim.now_ms(), n=n)
     if sim.faults.rate_limit_burst > 0:
         sim.faults.rate_limit_burst -= 1
-        allowed = False
-    if not allowed:
+        granted = 0
+    if not granted:
         raise _RateLimited(headers)
-    return headers
+    return granted, headers
 
 
 class _RateLimited(BybitError):

@@ -1,16 +1,23 @@
-"""Order endpoints: /v5/order/{create, amend, cancel, cancel-all, realtime, history}."""
+"""Order endpoints: /v5/order/{create, create-batch, amend, cancel, cancel-all, realtime, history}."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+import msgspec
 from aiohttp import web
+from common.bybit import constants as k
 from common.bybit.enums import OrderFilter, OrderStatus, OrderType, Side, TimeInForce, TriggerBy
 from common.bybit.errors import BybitError
 from common.bybit.schemas.envelope import Paged
 from common.bybit.schemas.order import (
     AmendOrderParams,
+    BatchCode,
+    BatchExtInfo,
+    BatchOrderId,
+    BatchPlaceParams,
+    BatchPlaceResult,
     CancelAllParams,
     CancelAllResult,
     CancelOrderParams,
@@ -20,13 +27,18 @@ from common.bybit.schemas.order import (
 
 from exchange_sim.server import paging, render
 from exchange_sim.server import params as p
-from exchange_sim.server.rest import HOLD_S, Reply, Route
+from exchange_sim.server.rest import HOLD_S, Extended, Reply, Route
 
 if TYPE_CHECKING:
+    from exchange_sim.engine.records import Order
     from exchange_sim.server.sim import Sim
 
 
-async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
+MAX_BATCH = 20  # linear orders per create-batch (https://bybit-exchange.github.io/docs/v5/order/batch-place)
+
+
+def _place(sim: Sim, b: PlaceOrderParams) -> Order:
+    """One order, checked and placed as create places it; BybitError for its retCode."""
     p.category(b.category)
     symbol = p.symbol(sim, b.symbol)
     side = p.choice("side", b.side, (Side.BUY, Side.SELL))
@@ -45,17 +57,55 @@ async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
         sl_trigger_by=b.slTriggerBy or TriggerBy.LAST_PRICE, position_idx=b.positionIdx, now_ms=sim.now_ms())
     trigger = p.decimal("triggerPrice", b.triggerPrice)
     if trigger:  # a conditional order (create-order: triggerPrice, triggerDirection, triggerBy)
-        order = sim.exchange.place_conditional(trigger_price=trigger, trigger_direction=b.triggerDirection or 0,
-                                               trigger_by=b.triggerBy or TriggerBy.LAST_PRICE, **request)
-    else:
-        order = sim.exchange.place_order(**request)
+        return sim.exchange.place_conditional(trigger_price=trigger, trigger_direction=b.triggerDirection or 0,
+                                              trigger_by=b.triggerBy or TriggerBy.LAST_PRICE, **request)
+    return sim.exchange.place_order(**request)
+
+
+async def _answer_placed(sim: Sim) -> None:
+    """After placing: push the private updates; the ambiguous-submit fault then drops the reply."""
     sim.flush_private()
     if sim.faults.ambiguous_submit == "5xx":
         raise Reply(web.Response(status=502, text="502 Bad Gateway"))
     if sim.faults.ambiguous_submit == "timeout":
         await asyncio.sleep(HOLD_S)
         raise Reply(web.Response(status=504))
+
+
+async def create(sim: Sim, b: PlaceOrderParams) -> OrderId:
+    order = _place(sim, b)
+    await _answer_placed(sim)
     return OrderId(orderId=order.order_id, orderLinkId=order.order_link_id)
+
+
+def _batch_orders(b: BatchPlaceParams) -> int:
+    """create-batch's rate-limit weight: its orders (1 to MAX_BATCH, else the request is refused)."""
+    if not 1 <= len(b.request) <= MAX_BATCH:
+        raise BybitError(k.PARAMS_ERROR, f"params error: request must hold 1 to {MAX_BATCH} orders, "
+                                         f"not {len(b.request)}")
+    return len(b.request)
+
+
+async def create_batch(sim: Sim, b: BatchPlaceParams, *, granted: int) -> Extended:
+    """Each order placed as create places it, in the request's order; one order's refusal is its own
+    code in retExtInfo.list and an empty orderId, and the rest go on. Orders beyond what the rate-limit
+    window granted fail with 10006."""
+    p.category(b.category)
+    ids, codes = [], []
+    for n, item in enumerate(b.request):
+        try:
+            if n >= granted:
+                raise BybitError(k.RATE_LIMITED, "Too many visits!")
+            order = _place(sim, PlaceOrderParams(category=b.category, **msgspec.structs.asdict(item)))
+        except BybitError as err:
+            ids.append(BatchOrderId(category=b.category, symbol=item.symbol, orderLinkId=item.orderLinkId or ""))
+            codes.append(BatchCode(code=err.code, msg=err.message))
+        else:
+            ids.append(BatchOrderId(category=b.category, symbol=order.symbol, orderId=order.order_id,
+                                    orderLinkId=order.order_link_id, createAt=str(order.created_ms)))
+            codes.append(BatchCode(code=k.OK, msg="OK"))
+    await _answer_placed(sim)
+    return Extended(BatchPlaceResult(list=ids), BatchExtInfo(list=codes))
 
 
 async def amend(sim: Sim, b: AmendOrderParams) -> OrderId:
@@ -129,6 +179,8 @@ async def history(sim: Sim, q: dict[str, str]) -> Paged:
 # This module's part of the REST surface; app.py assembles the modules' tables.
 ROUTES = (
     Route("POST", "/v5/order/create", create, auth=True, params=PlaceOrderParams),
+    Route("POST", "/v5/order/create-batch", create_batch, auth=True, params=BatchPlaceParams,
+          weight=_batch_orders),
     Route("POST", "/v5/order/amend", amend, auth=True, params=AmendOrderParams),
     Route("POST", "/v5/order/cancel", cancel, auth=True, params=CancelOrderParams),
     Route("POST", "/v5/order/cancel-all", cancel_all, auth=True, params=CancelAllParams),

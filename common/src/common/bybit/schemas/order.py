@@ -10,10 +10,10 @@ import msgspec
 from common.schemas.execution import OrderEvent
 
 
-class PlaceOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """POST /v5/order/create. Unset optionals never reach the wire."""
+class OrderRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One order as create-batch lists it: create's fields without `category`, which the batch names
+    once. Unset optionals never reach the wire."""
 
-    category: str
     symbol: str
     side: str
     orderType: str
@@ -32,6 +32,44 @@ class PlaceOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
     triggerDirection: int | None = None  # 1: rises to triggerPrice, 2: falls to it
     triggerBy: str | None = None  # the price the trigger watches (LastPrice by default)
     tpslMode: str | None = None
+
+
+class PlaceOrderParams(OrderRequest, kw_only=True, omit_defaults=True):
+    """POST /v5/order/create: one order and its category."""
+
+    category: str
+
+
+class BatchPlaceParams(msgspec.Struct, kw_only=True):
+    """POST /v5/order/create-batch (https://bybit-exchange.github.io/docs/v5/order/batch-place)."""
+
+    category: str
+    request: builtins.list[OrderRequest]
+
+
+class BatchOrderId(msgspec.Struct, kw_only=True):
+    """One order of a create-batch result; its orderId is "" where the order failed (retExtInfo says why)."""
+
+    category: str = ""
+    symbol: str = ""
+    orderId: str = ""
+    orderLinkId: str = ""
+    createAt: str = ""
+
+
+class BatchPlaceResult(msgspec.Struct, kw_only=True):
+    list: builtins.list[BatchOrderId]  # Bybit names the field `list`, shadowing the builtin here
+
+
+class BatchCode(msgspec.Struct, kw_only=True):
+    """One order's outcome in a batch's retExtInfo.list, in the request's order."""
+
+    code: int
+    msg: str
+
+
+class BatchExtInfo(msgspec.Struct, kw_only=True):
+    list: builtins.list[BatchCode]
 
 
 class AmendOrderParams(msgspec.Struct, kw_only=True, omit_defaults=True):
