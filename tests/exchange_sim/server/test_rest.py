@@ -172,3 +172,21 @@ async def test_a_timestamp_outside_recv_window_gets_10002_and_the_connector_resy
         assert abs(http.offset_ms) < 5_000
     finally:
         await http.aclose()
+
+
+async def test_place_orders_gives_each_order_its_ack_or_its_refusal(sim):
+    """BybitRest.place_orders: one create-batch, each order's OrderId or BybitError in order; the client's
+    limiter counts the batch's orders, so the next batch that would overrun the window waits for it."""
+    r = rest(sim)
+    try:
+        acks = await r.place_orders([order(orderLinkId="pb-1"), order(orderLinkId="x" * 37),
+                                     order(orderLinkId="pb-3", side=Side.SELL)])
+        assert isinstance(acks[1], BybitError) and acks[1].code == 10001
+        assert [(a.orderLinkId, bool(a.orderId)) for a in (acks[0], acks[2])] == [("pb-1", True), ("pb-3", True)]
+        assert (await r.order_by_link(symbol="BTCUSDT", order_link_id="pb-3")).orderId == acks[2].orderId
+        # 3 of the window's 10 are spent: 8 more would overrun it (one would fail with 10006); the limiter
+        # counts orders, not requests, so the batch waits for the next window and all 8 are placed
+        later = await r.place_orders([order(orderLinkId=f"pb-w{n}") for n in range(8)])
+        assert [type(a).__name__ for a in later] == ["OrderId"] * 8, later
+    finally:
+        await r.http.aclose()

@@ -28,6 +28,7 @@ from common.bybit.schemas.envelope import Envelope, ServerTime
 from common.bybit.signing import rest_signature
 
 T = TypeVar("T")
+E = TypeVar("E")
 # 10006 and 10002 are retried this many times (after the reset / a clock resync) before raising.
 MAX_RETRIES = 3
 # How long an idle connection is kept for the next request. A short expiry (httpx's 5 s, aiohttp's 15 s)
@@ -98,25 +99,38 @@ class BybitHttp:
         query = urlencode(sorted((n, _text(v)) for n, v in fields.items() if v is not None))
         if cursor:
             query += ("&" if query else "") + "cursor=" + cursor
-        return await self._call("GET", path, query.encode(), result, auth=auth)
+        env = await self._call("GET", path, query.encode(), auth=auth)
+        return self._result(env.result, result)
 
     async def post(self, path: str, body: dict[str, Any] | msgspec.Struct, result: type[T], *,
                    priority: bool = False) -> T:
         """A signed POST; the exact body bytes sent are the bytes signed. `priority` calls may spend
         the rate-limit reserve (reduce-only exits)."""
-        return await self._call("POST", path, _encoder.encode(body), result, auth=True, priority=priority)
+        env = await self._call("POST", path, _encoder.encode(body), auth=True, priority=priority)
+        return self._result(env.result, result)
 
-    async def _call(self, method: str, path: str, payload: bytes, result: type[T], *, auth: bool,
-                    priority: bool = False) -> T:
+    async def post_batch(self, path: str, body: msgspec.Struct, result: type[T], ext: type[E], *,
+                         orders: int, priority: bool = False) -> tuple[T, E]:
+        """A signed batch POST of `orders` orders (each spends one of the window's requests): its
+        result and its retExtInfo (the per-order codes)."""
+        env = await self._call("POST", path, _encoder.encode(body), auth=True, priority=priority, cost=orders)
+        try:
+            return self._result(env.result, result), msgspec.convert(env.retExtInfo, ext)
+        except msgspec.ValidationError as e:
+            raise ValueError(f"undecodable Bybit retExtInfo {env.retExtInfo!r}: {e}") from e
+
+    async def _call(self, method: str, path: str, payload: bytes, *, auth: bool, priority: bool = False,
+                    cost: int = 1) -> Envelope[msgspec.Raw]:
+        """The envelope of a call that succeeded (retCode 0); BybitError for any other retCode."""
         if auth and not self._synced:
             await self.sync_time()
         for attempt in range(MAX_RETRIES + 1):
-            await self.limiter.acquire(path, priority=priority)
+            await self.limiter.acquire(path, priority=priority, cost=cost)
             resp = await self._send(method, path, payload, auth=auth)
             self.limiter.update(path, resp.headers)
             env = self._decode(resp.body)
             if env.retCode == k.OK:
-                return self._result(env.result, result)
+                return env
             err = BybitError(env.retCode, env.retMsg)
             if attempt == MAX_RETRIES or env.retCode not in (k.RATE_LIMITED, k.TIMESTAMP_ERROR):
                 raise err

@@ -34,13 +34,13 @@ class RateLimiter:
         self._windows: dict[str, _Window] = {}
         self._clock_ms, self._sleep = clock_ms, sleep
 
-    async def acquire(self, path: str, *, priority: bool = False) -> float:
-        """Sleep while `path` is exhausted (for a plain call: down to the reserve); returns the
-        seconds waited."""
+    async def acquire(self, path: str, *, priority: bool = False, cost: int = 1) -> float:
+        """Sleep while `path` has not `cost` requests left (for a plain call: above the reserve; a
+        batch spends one per order); returns the seconds waited."""
         w = self._windows.get(path)
-        if w is None or w.remaining > (0 if priority else PRIORITY_RESERVE):
+        if w is None or w.remaining - cost >= (0 if priority else PRIORITY_RESERVE):
             if w is not None:
-                w.remaining -= 1  # count our own call until the reply corrects it
+                w.remaining -= cost  # count our own call until the reply corrects it
             return 0.0
         waited = 0.0
         while (wait_s := (w.reset_ms - self._clock_ms()) / 1000) > 0:  # again if a timer fired early
