@@ -135,6 +135,12 @@ class Exec:
     def price(self, symbol: str = "BTCUSDT") -> float:
         return float(self.get("/v5/market/tickers", symbol=symbol)["list"][0]["lastPrice"])
 
+    def sim_status(self) -> dict:
+        """The simulator's admin status (its faults, and the signed REST calls it served per path)."""
+        body = self.http.get("/admin/status", headers={"X-Sim-Admin-Token": ADMIN_TOKEN}).json()
+        assert body["retCode"] == 0, body
+        return body["result"]
+
     def faults(self, **patch) -> dict:
         body = self.http.post("/admin/faults", json=patch, headers={"X-Sim-Admin-Token": ADMIN_TOKEN}).json()
         assert body["retCode"] == 0, body

@@ -71,7 +71,7 @@ async def recorded(limits: Limits, *entries: OrderIntent) -> list[OrderIntent]:
     return list(entries)
 
 
-async def test_a_burst_is_decided_in_order_on_two_reads_not_one_per_entry(limits):
+async def test_a_burst_is_decided_in_order_on_one_read_not_one_per_entry(limits):
     # 50 USDT each on BTC (at most 120 on one symbol, one symbol held): BTC, ETH, BTC, ETH, BTC
     burst = await recorded(limits, *(entry(n, sym) for n, sym in
                                      enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"])))
@@ -79,17 +79,19 @@ async def test_a_burst_is_decided_in_order_on_two_reads_not_one_per_entry(limits
     assert [r.limit if r else None for r in refusals] == [
         None, "exec_max_open_positions", None, "exec_max_open_positions", "exec_max_symbol_exposure_usdt"]
     assert set(limits.reserved) == {burst[0].intent_id, burst[2].intent_id}
-    # the first entry does not wait for the others: it reads alone; the four queued behind it share a read
-    assert limits.store.reads == 2
+    # one read for the burst: the round waits a loop turn for the entries that arrived with its own
+    assert limits.store.reads == 1
 
 
 async def test_a_view_that_cannot_be_read_fails_its_reader_and_the_others_are_decided_in_the_next_round(limits):
     e0, e1, e2 = await recorded(limits, *(entry(n, "BTCUSDT") for n in range(3)))
     hold = limits.store.holds[1] = asyncio.Event()
     first = asyncio.create_task(limits.admit(e0))
-    await asyncio.sleep(0)  # the first round is reading the view, and held
+    while limits.store.reads < 1:  # the first round is reading the view, and held
+        await asyncio.sleep(0)
     queued = [asyncio.create_task(limits.admit(e)) for e in (e1, e2)]
-    await asyncio.sleep(0)
+    while len(limits.waiting) < 2:
+        await asyncio.sleep(0)
     limits.store.fail_next = True  # the round of the two queued entries fails its read
     hold.set()
     results = await asyncio.gather(first, *queued, return_exceptions=True)
@@ -102,8 +104,14 @@ async def test_a_view_that_cannot_be_read_fails_its_reader_and_the_others_are_de
 
 async def test_an_entry_whose_caller_stops_waiting_during_its_round_keeps_no_claim(limits):
     e0, e1, e2 = await recorded(limits, entry(0, "BTCUSDT"), entry(1, "BTCUSDT"), entry(2, "BTCUSDT", "0.0002"))
-    hold = limits.store.holds[2] = asyncio.Event()
-    first, second, third = (asyncio.create_task(limits.admit(e)) for e in (e0, e1, e2))
+    held_first, hold = limits.store.holds[1], limits.store.holds[2] = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(limits.admit(e0))
+    while limits.store.reads < 1:  # the first entry's round is reading the view, and held
+        await asyncio.sleep(0.001)
+    second, third = (asyncio.create_task(limits.admit(e)) for e in (e1, e2))
+    while len(limits.waiting) < 2:
+        await asyncio.sleep(0.001)
+    held_first.set()
     while limits.store.reads < 2:  # the round of the second and third entries is reading the view
         await asyncio.sleep(0.001)
     third.cancel()

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from common import constants as c
+from common.schemas import OrderIntent, encode, now_ns
 from tests.execution_service.conftest import ADMIN_TOKEN, Exec, btc_max_mkt_listing
 from tests.support import VENV_BIN, start_sim, wait_until
 
@@ -96,9 +97,9 @@ def test_a_crossing_post_only_falls_back_to_a_taker_and_the_intent_ends_filled(e
     assert rec["reason"] == "EC_PostOnlyWillTakeLiquidity" and execution.history(j.intent_id + "-t") == []
 
 
-def _settled(execution, intent_id):
-    return wait_until(lambda: (r := execution.record(intent_id)) and r["status"] in ("acked", "filled") and r,
-                      timeout=60, what=f"{intent_id} acknowledged")
+def _settled(execution, intent_id, *, ends=("acked", "filled")):
+    return wait_until(lambda: (r := execution.record(intent_id)) and r["status"] in ends and r,
+                      timeout=60, what=f"{intent_id} {' or '.join(ends)}")
 
 
 @pytest.mark.parametrize("mode", ["5xx", "timeout"])
@@ -162,3 +163,29 @@ def test_a_reduce_only_market_exit_above_max_mkt_order_qty_goes_out_in_pieces(re
     finally:
         execution.close()
         sim.stop()
+
+
+def test_a_burst_of_intents_goes_as_one_create_batch_each_order_settled_on_its_own(execution):
+    """Intents published together (signals on several symbols at once) are recorded `sending` together
+    and sent as one create-batch; each order is still its own: the one Bybit refuses (an orderLinkId
+    over 36 characters) is rejected with its code, the others are acked, none is sent twice."""
+    execution.start().wait_state("NORMAL")
+    prices = {s: execution.price(s) for s in ("BTCUSDT", "ETHUSDT")}
+    before = execution.sim_status()["requests"]
+    links = ["burst-btc-1", "burst-eth-1", "burst-x" + "x" * 30, "burst-btc-2"]
+    intents = [OrderIntent(intent_id=link, symbol=sym, side="Buy", qty=qty, order_type="Limit",
+                           price=f"{prices[sym] * 0.9:.1f}", created_ts_ns=now_ns())
+               for link, sym, qty in zip(links, ("BTCUSDT", "ETHUSDT", "BTCUSDT", "BTCUSDT"),
+                                         ("0.01", "0.1", "0.01", "0.01"), strict=True)]
+    with execution.r.pipeline(transaction=True) as pipe:  # one burst: the consumer wakes after the EXEC
+        for i in intents:
+            pipe.xadd(c.EXEC_INTENTS, {c.PAYLOAD_FIELD: encode(i)})
+        pipe.execute()
+    settled = {link: _settled(execution, link, ends=("acked", "filled", "rejected")) for link in links}
+    assert settled[links[2]]["status"] == "rejected" and settled[links[2]]["reason"].startswith("10001"), settled
+    for link in (links[0], links[1], links[3]):
+        [order] = execution.history(link)
+        assert settled[link]["status"] == "acked" and order["orderId"] == settled[link]["order_id"], settled
+    after = execution.sim_status()["requests"]
+    sent = {path: after.get(path, 0) - before.get(path, 0) for path in ("/v5/order/create", "/v5/order/create-batch")}
+    assert sent == {"/v5/order/create": 0, "/v5/order/create-batch": 1}, sent

@@ -109,9 +109,6 @@ class Limits:
         age_s = (now_ns() - intent.created_ts_ns) / 1e9
         if age_s > s.exec_entry_deadline_s:
             return Refusal("exec_entry_deadline_s", f"the entry is {age_s:.1f} s old > {s.exec_entry_deadline_s:g} s")
-        killed = await self._killed()
-        if killed:
-            return Refusal("exec_daily_loss_limit_pct", killed)
         limit = float(intent.price or 0) if intent.order_type == OrderType.LIMIT else 0.0
         ref = float(intent.reference_price or 0)
         takes = not limit or intent.time_in_force in TAKERS  # a resting limit is its own price guard
@@ -141,18 +138,21 @@ class Limits:
         return asking.refusal
 
     async def _round(self, mine: Asking) -> None:
-        """Decide every entry waiting now (`mine` among them) against one read of the view, in order;
-        when the read fails, the others wait for the next round."""
+        """Decide every entry waiting now (`mine` among them) against one read of the view and of the kill
+        switch, in order; when a read fails, the others wait for the next round. One read for a burst:
+        its entries leave together, so they are recorded and sent together (router.py)."""
+        await asyncio.sleep(0)  # a turn for the entries read with this one to join the round
         batch, self.waiting = self.waiting, []
         try:
-            exposure = await self._exposure()
+            exposure, killed = await asyncio.gather(self._exposure(), self._killed())
         except BaseException:
             self.waiting[:0] = [a for a in batch if a is not mine]
             raise
         for a in batch:
             if a.gone:
                 continue
-            a.refusal, a.decided = self._exposure_refusal(a, exposure), True
+            a.refusal = Refusal("exec_daily_loss_limit_pct", killed) if killed else self._exposure_refusal(a, exposure)
+            a.decided = True
             if a.refusal is None:
                 self.reserved[a.intent.intent_id] = Reservation(symbol=a.intent.symbol, notional=a.notional)
                 exposure[a.intent.symbol] = exposure.get(a.intent.symbol, 0.0) + a.notional

@@ -5,6 +5,9 @@ entry is acked, and `sending` before the submit goes out, so a
 process killed mid-submit, a redelivered intent or an ambiguous reply (timeout, 5xx, lost connection)
 is settled by looking the order up by orderLinkId; it is re-sent only when the exchange proves it
 does not have it. The exchange's own 110072 (duplicate orderLinkId) is the second guard.
+
+A burst (signals on several symbols at once) is recorded `sending` in one round trip and sent as one
+create-batch (common.coalesce); each order of it is still settled on its own, as a lone create is.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from common.constants import MAYBE_SENT_INTENT_STATUSES, UNSENT_INTENT_STATUSES,
 from common.bybit import constants as k
 from common.bybit.backoff import Backoff
 from common.bybit.errors import BybitError, BybitNetworkError, should_retry
-from common.bybit.rest import LINEAR, BybitRest
-from common.bybit.schemas.order import Order, PlaceOrderParams
+from common.bybit.ratelimit import PRIORITY_RESERVE
+from common.bybit.rest import LINEAR, MAX_BATCH_ORDERS, BybitRest
+from common.bybit.schemas.order import Order, OrderId, PlaceOrderParams
 from common.bus import Bus
+from common.coalesce import Coalescer
 from common.config import Settings
 from common.schemas import OrderEvent, OrderIntent, Severity, now_ns
 from common.bybit import filters
@@ -59,6 +64,11 @@ class Router:
         self.active: set[str] = set()  # intents this process is working on
         self.tasks: set[asyncio.Task] = set()
         self.recorded: dict[str, bool] = {}  # intent id -> newly recorded, by record() for the read in hand
+        self.sending = Coalescer(store.put_intents, max_items=MAX_IN_FLIGHT)
+        # exits apart from entries: only a batch of exits may spend the rate-limit reserve, which a batch
+        # of entries must leave in its window
+        self.entries = Coalescer(self._place, max_items=MAX_BATCH_ORDERS - PRIORITY_RESERVE)
+        self.exits = Coalescer(self._place, max_items=MAX_BATCH_ORDERS)
         self.limits = None if account is None else Limits(
             settings=settings, store=store, rest=rest, daily=account.daily, refresh_wallet=account.refresh_wallet)
 
@@ -129,7 +139,7 @@ class Router:
         if why:
             await self._reject(intent, why)
             return
-        await self.store.put_intent(IntentRecord(
+        await self.sending.submit(IntentRecord(
             intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             reduce_only=intent.reduce_only,
             status=IntentStatus.SENDING, take_profit=intent.take_profit or "",
@@ -203,7 +213,7 @@ class Router:
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
                 self.quality.sent(intent.intent_id)
-                ack = await self.rest.place_order(params)
+                ack = await (self.exits if params.reduceOnly else self.entries).submit(params)
                 acked_ns = now_ns()
             except BybitError as e:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
@@ -239,6 +249,12 @@ class Router:
             return True
         await self._reject(intent, f"exchange unreachable after {SUBMIT_ATTEMPTS} attempts")
         return False
+
+    async def _place(self, orders: list[PlaceOrderParams]) -> list[OrderId | BybitError]:
+        """A lone order as create; several as one create-batch, where Bybit places each on its own."""
+        if len(orders) == 1:
+            return [await self.rest.place_order(orders[0])]
+        return await self.rest.place_orders(orders)
 
     async def _post_only_fallback(self, intent: OrderIntent) -> None:
         """A PostOnly that would have taken liquidity is cancelled by Bybit; send it again as a taker."""

@@ -221,6 +221,11 @@ class Store:
     async def put_intent(self, rec: IntentRecord) -> None:
         await self.r.hset(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
 
+    async def put_intents(self, recs: list[IntentRecord]) -> list[None]:
+        """Several records in one round trip (a burst's `sending`); one None per record."""
+        await self.r.hset(c.EXEC_INTENTS_KEY, mapping={rec.intent_id: _enc.encode(rec) for rec in recs})
+        return [None] * len(recs)
+
     async def settle_intent(self, intent_id: str, *, status: IntentStatus, reason: str = "",
                             order_id: str = "") -> bool:
         """Move a known, unfinished intent to `status`; False when unknown or already final."""

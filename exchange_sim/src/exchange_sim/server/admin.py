@@ -26,6 +26,7 @@ class Status(msgspec.Struct, kw_only=True):
     private_connections: int
     replay_done: bool | None = None  # None when the market comes from the generator
     replay_events: int = 0
+    requests: dict[str, int] = {}  # signed REST calls per path since the start (which endpoints a client uses)
 
 
 async def get_faults(sim: Sim, q: dict[str, str]) -> Faults:
@@ -50,7 +51,7 @@ async def status(sim: Sim, q: dict[str, str]) -> Status:
     return Status(faults=sim.faults, symbols=list(sim.exchange.instruments), market_steps=sim.feed.steps,
                   public_connections=len(sim.hub.conns) - private, private_connections=private,
                   replay_done=None if replay is None else replay.done,
-                  replay_events=0 if replay is None else replay.released)
+                  replay_events=0 if replay is None else replay.released, requests=dict(sim.requests))
 
 
 # This module's part of the REST surface; app.py assembles the modules' tables.

@@ -81,6 +81,7 @@ def _endpoint(sim: Sim, r: Route) -> Callable[[web.Request], Awaitable[web.Strea
                 _admin_auth(sim, request, body)
             elif r.auth:
                 uid = _auth(sim, request, body)
+                sim.requests[r.path] += 1
                 if r.weight is None:
                     _, headers = _limit(sim, uid, r.path)
             params = _params(r, request, body)

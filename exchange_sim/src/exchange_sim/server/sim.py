@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +60,7 @@ class Sim:
                                    instruments=instruments | config.instruments)
         self.latency = Latency(base_ms=config.latency_ms, jitter_ms=config.jitter_ms, seed=config.seed)
         self.limits = RateLimits(scale=config.rate_limit_scale)
+        self.requests: Counter[str] = Counter()  # signed REST calls per path, for the admin status
         self.hub = Hub()
         self.history = LaggingHistory(delay_ms=config.history_delay_ms)
         self.started_ms = self.now_ms()
