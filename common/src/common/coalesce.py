@@ -1,8 +1,9 @@
 """Calls that concurrent tasks make together, sent as one: a burst of orders costs one round trip.
 
-The tasks of a burst reach the same call a loop turn or two after one another (woken in turn by a
-lock, a reply, a read), so the batch waits until QUIET_TURNS turns pass with nothing new: a lone call
-pays a few turns of the event loop (microseconds), never a timer.
+The caller says how many more submits are on their way (`coming`): the last of a burst, or a lone
+call, flushes at once, in its own task, without a turn of the event loop. Submits whose companions
+are held up elsewhere (an entry waiting out a recovery) are not held for them: the batch goes once
+QUIET_TURNS loop turns pass with nothing new, never on a timer.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ QUIET_TURNS = 2  # a lock handed from task to task takes two turns per task when
 
 
 class Coalescer(Generic[T, R]):
-    """`submit(item)` from many tasks; `flush(items)` gets them as one list (at most `max_items`) once
-    QUIET_TURNS loop turns have passed with none added, and returns one result per item in order: a value, or an
-    exception, which that item's submitter raises. An exception from `flush` itself goes to them all."""
+    """`submit(item)` from many tasks; `flush(items)` gets them as one list (at most `max_items`) when
+    `coming()` says no other submit is on its way, or once QUIET_TURNS loop turns have passed with none
+    added, and returns one result per item in order: a value, or an exception, which that item's
+    submitter raises. An exception from `flush` itself goes to them all."""
 
     def __init__(self, flush: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]], *,
-                 max_items: int) -> None:
-        self._flush, self._max = flush, max_items
+                 max_items: int, coming: Callable[[], int] = lambda: 0) -> None:
+        self._flush, self._max, self._coming = flush, max_items, coming
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._quiet = 0  # turns passed with nothing added
         self._tasks: set[asyncio.Task] = set()
@@ -32,8 +34,9 @@ class Coalescer(Generic[T, R]):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._waiting.append((item, future))
-        if len(self._waiting) >= self._max:
-            self._send()
+        if len(self._waiting) >= self._max or not self._coming():
+            batch, self._waiting = self._waiting, []
+            await self._run(batch)  # here, not in a task: a lone call costs no turn of the loop
         elif len(self._waiting) == 1:
             self._quiet = 0
             loop.call_soon(self._look, len(self._waiting))

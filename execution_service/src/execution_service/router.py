@@ -64,11 +64,15 @@ class Router:
         self.active: set[str] = set()  # intents this process is working on
         self.tasks: set[asyncio.Task] = set()
         self.recorded: dict[str, bool] = {}  # intent id -> newly recorded, by record() for the read in hand
-        self.sending = Coalescer(store.put_intents, max_items=MAX_IN_FLIGHT)
+        # what each coalescer still expects: the last intent of a burst (or a lone one) sends at once
+        self.gating: set[str] = set()  # in the gate: will be recorded `sending`, or refused
+        self.placing: dict[bool, set[str]] = {False: set(), True: set()}  # reduce-only? -> order not yet sent
+        self.sending = Coalescer(store.put_intents, max_items=MAX_IN_FLIGHT, coming=lambda: len(self.gating))
         # exits apart from entries: only a batch of exits may spend the rate-limit reserve, which a batch
         # of entries must leave in its window
-        self.entries = Coalescer(self._place, max_items=MAX_BATCH_ORDERS - PRIORITY_RESERVE)
-        self.exits = Coalescer(self._place, max_items=MAX_BATCH_ORDERS)
+        self.entries = Coalescer(self._place, max_items=MAX_BATCH_ORDERS - PRIORITY_RESERVE,
+                                 coming=lambda: len(self.placing[False]))
+        self.exits = Coalescer(self._place, max_items=MAX_BATCH_ORDERS, coming=lambda: len(self.placing[True]))
         self.limits = None if account is None else Limits(
             settings=settings, store=store, rest=rest, daily=account.daily, refresh_wallet=account.refresh_wallet)
 
@@ -117,6 +121,7 @@ class Router:
     def _done(self, task: asyncio.Task, intent_id: str) -> None:
         self.tasks.discard(task)
         self.active.discard(intent_id)
+        self._expect_nothing(intent_id)
         self.slots.release()
         if not task.cancelled() and task.exception() is not None:
             log.error("intent_failed", extra={"ctx": {"intent": intent_id, "error": repr(task.exception())}})
@@ -135,10 +140,13 @@ class Router:
             else:  # not found yet is no proof: the resync re-sends it once absence is proven
                 await self._unknown(intent, "sent before a restart, not found yet")
             return
+        self.gating.add(intent.intent_id)
         why = self.refuse_all or await self._gate(intent)
+        self.gating.discard(intent.intent_id)
         if why:
             await self._reject(intent, why)
             return
+        self.placing[intent.reduce_only].add(intent.intent_id)
         await self.sending.submit(IntentRecord(
             intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             reduce_only=intent.reduce_only,
@@ -213,7 +221,8 @@ class Router:
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
                 self.quality.sent(intent.intent_id)
-                ack = await (self.exits if params.reduceOnly else self.entries).submit(params)
+                self.placing[intent.reduce_only].discard(intent.intent_id)
+                ack = await (self.exits if intent.reduce_only else self.entries).submit(params)
                 acked_ns = now_ns()
             except BybitError as e:
                 if e.code == k.DUPLICATE_ORDER_LINK_ID:
@@ -298,8 +307,15 @@ class Router:
                                   f"submit of {intent.intent_id} unknown: settled by proof", reason,
                                   severity=Severity.WARN)
 
+    def _expect_nothing(self, intent_id: str) -> None:
+        """The intent will record or send nothing more that a coalescer should wait for."""
+        self.gating.discard(intent_id)
+        for waiting in self.placing.values():
+            waiting.discard(intent_id)
+
     async def _reject(self, intent: OrderIntent, reason: str) -> None:
         log.info("intent_rejected", extra={"ctx": {"intent": intent.intent_id, "reason": reason}})
+        self._expect_nothing(intent.intent_id)
         if self.limits is not None:
             self.limits.release(intent.intent_id)
         await self.store.put_intent(IntentRecord(
