@@ -4,6 +4,7 @@ price crosses, order records with tpslMode and cumFeeDetail, and other categorie
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import httpx
@@ -126,7 +127,8 @@ def test_create_batch_refuses_a_malformed_request_whole(sim):
 def test_create_batch_spends_its_own_window_one_order_at_a_time(sim):
     """Bybit: a batch endpoint has a window of its own (create's is untouched) and spends one per order;
     the orders beyond what is left fail with 10006 and the ones before them are placed."""
-    for attempt in range(5):  # the three batches must fall in one one-second window
+    for attempt in range(5):  # the three batches must fall in one one-second window, a fresh one
+        time.sleep(1 - time.time() % 1 + 0.01)  # the simulator's windows turn on the whole second
         first = batch(sim, *({"orderLinkId": f"w{attempt}-a{n}"} for n in range(8)))
         second = batch(sim, *({"orderLinkId": f"w{attempt}-b{n}"} for n in range(8)))
         third = batch(sim, {"orderLinkId": f"w{attempt}-c0"})
