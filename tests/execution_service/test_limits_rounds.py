@@ -1,10 +1,13 @@
 """Entries that reach the limits together (a burst of signals) are decided in rounds: one read of the
 view for all who wait, each in its order against the view plus those admitted before it, exactly as
-one at a time; a read that fails or a caller that stops waiting leaves no claim behind."""
+one at a time; a read that fails or a caller that stops waiting leaves no claim behind. A view read
+with the entries' queued records is decided on without another read while it is fresh, and every
+entry admitted after it was read still counts."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
@@ -15,7 +18,7 @@ from common.config import Settings
 from common.constants import IntentStatus
 from common.schemas import OrderIntent, now_ns
 from execution_service.equity import DailyLoss
-from execution_service.limits import Limits
+from execution_service.limits import VIEW_MAX_AGE_S, Limits
 from execution_service.store import IntentRecord, Store
 
 pytestmark = pytest.mark.service
@@ -80,6 +83,43 @@ async def test_a_burst_is_decided_in_order_on_one_read_not_one_per_entry(limits)
         None, "exec_max_open_positions", None, "exec_max_open_positions", "exec_max_symbol_exposure_usdt"]
     assert set(limits.reserved) == {burst[0].intent_id, burst[2].intent_id}
     # one read for the burst: the round waits a loop turn for the entries that arrived with its own
+    assert limits.store.reads == 1
+
+
+async def offered(limits: Limits, *entries: OrderIntent) -> list[OrderIntent]:
+    """As the router's record() does for a read with entries: queued records and the view, one round trip."""
+    _, view = await limits.store.add_intents_viewing(
+        [IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side, status=IntentStatus.QUEUED,
+                      intent=e, ts_ns=now_ns()) for e in entries], list(limits.reserved))
+    limits.offer(view)
+    return list(entries)
+
+
+async def test_entries_recorded_with_the_view_are_decided_on_it_without_another_read(limits):
+    burst = await offered(limits, *(entry(n, sym) for n, sym in
+                                    enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"])))
+    refusals = await asyncio.gather(*(limits.admit(e) for e in burst))
+    assert [r.limit if r else None for r in refusals] == [
+        None, "exec_max_open_positions", None, "exec_max_open_positions", "exec_max_symbol_exposure_usdt"]
+    assert limits.store.reads == 0
+
+
+async def test_an_entry_admitted_after_the_view_was_read_counts_against_the_next_entries(limits):
+    # one view, read before any entry was admitted, serves three rounds: each admitted entry is in
+    # none of its records, and must count in full (50 + 50 USDT on BTC fit in 120; a third does not)
+    e0, e1, e2 = await offered(limits, *(entry(n, "BTCUSDT") for n in range(3)))
+    assert await limits.admit(e0) is None
+    assert await limits.admit(e1) is None
+    refusal = await limits.admit(e2)
+    assert refusal is not None and refusal.limit == "exec_max_symbol_exposure_usdt", refusal
+    assert limits.store.reads == 0 and set(limits.reserved) == {e0.intent_id, e1.intent_id}
+
+
+async def test_a_view_older_than_its_bound_is_read_again(limits):
+    # an entry that waited (SAFE) is decided on the limits as they stand, not as its record found them
+    [e0] = await offered(limits, entry(0, "BTCUSDT"))
+    limits.offered = dataclasses.replace(limits.offered, read_at=time.monotonic() - VIEW_MAX_AGE_S - 0.01)
+    assert await limits.admit(e0) is None
     assert limits.store.reads == 1
 
 

@@ -8,7 +8,9 @@ Admissions are decided in order, as if one at a time, and each admitted entry re
 until its order is on the exchange's books or done, so entries released together (NORMAL after a SAFE
 period) cannot pass the limits together. Entries that wait together (a burst of signals) are decided
 in one round: one read of the view, then each in its order of arrival against the view plus the
-entries admitted before it, without a Redis round trip per entry in the queue.
+entries admitted before it, without a Redis round trip per entry in the queue. The view is usually read
+in the same round trip that records the entries as queued (`offer`), so a round reads nothing more;
+one older than VIEW_MAX_AGE_S (an entry that waited out SAFE) is read again.
 Reduce-only intents are never limited: they only ever shrink a position.
 """
 
@@ -28,13 +30,15 @@ from common.health import Progress
 from common.constants import FINAL_INTENT_STATUSES, IntentStatus
 from common.schemas import OrderIntent, now_ns
 from execution_service.equity import DailyLoss
-from execution_service.store import IntentRecord, Store, intent_id_of
+from execution_service.store import ExposureView, IntentRecord, Store, intent_id_of
 
 log = logging.getLogger(__name__)
 PRICE_MAX_AGE_S = 1.0  # a symbol's last price is asked again after this long
 WALLET_MAX_AGE_S = 5.0  # an equity reading older than this is refreshed over REST before an entry
 WARM_FOR_S = 60.0  # the price of a symbol entered this recently, and the equity, are kept fresh off the path
 SETTLE_S = 2.0  # a filled entry stays reserved this long, until the position stream has counted it
+VIEW_MAX_AGE_S = 0.05  # an offered view older than this is read again: well above a loaded round trip (a
+# few ms), far below anything that moves exposure but our own entries, which their reservations count
 TAKERS = frozenset({TimeInForce.IOC, TimeInForce.FOK})  # limit orders that do not rest on the book
 
 
@@ -82,6 +86,7 @@ class Limits:
         self.reserved: dict[str, Reservation] = {}  # intent id -> its claim
         self.prices: dict[str, tuple[float, float]] = {}  # symbol -> (last price, monotonic time)
         self.entered: dict[str, float] = {}  # symbol -> monotonic time of its last entry asked for
+        self.offered: ExposureView | None = None  # the view read with the latest entries' records
 
     async def keep_warm(self, progress: Progress) -> None:
         """Re-read, off the entry path, the price of each symbol entered within WARM_FOR_S and the equity
@@ -101,6 +106,12 @@ class Limits:
                     log.info("warm_read_failed", extra={"ctx": {"error": str(result)}})
                 elif isinstance(result, BaseException):
                     raise result
+
+    def offer(self, view: ExposureView) -> None:
+        """A view read with entries' queued records (Store.add_intents_viewing, of `reserved`'s intents):
+        the next rounds decide on it while it is fresh, instead of reading their own."""
+        if self.offered is None or view.read_at > self.offered.read_at:
+            self.offered = view
 
     async def admit(self, intent: OrderIntent) -> Refusal | None:
         """None: the entry may go out now (and is reserved); else the limit that refuses it."""
@@ -138,16 +149,17 @@ class Limits:
         return asking.refusal
 
     async def _round(self, mine: Asking) -> None:
-        """Decide every entry waiting now (`mine` among them) against one read of the view and of the kill
-        switch, in order; when a read fails, the others wait for the next round. One read for a burst:
-        its entries leave together, so they are recorded and sent together (router.py)."""
+        """Decide every entry waiting now (`mine` among them) against one view (offered or read) and one
+        read of the kill switch, in order; when a read fails, the others wait for the next round. One view
+        for a burst: its entries leave together, so they are recorded and sent together (router.py)."""
         await asyncio.sleep(0)  # a turn for the entries read with this one to join the round
         batch, self.waiting = self.waiting, []
         try:
-            exposure, killed = await asyncio.gather(self._exposure(), self._killed())
+            view, killed = await asyncio.gather(self._view(), self._killed())
         except BaseException:
             self.waiting[:0] = [a for a in batch if a is not mine]
             raise
+        exposure = self._exposure(view)
         for a in batch:
             if a.gone:
                 continue
@@ -199,27 +211,31 @@ class Limits:
         self.prices[symbol] = (price, time.monotonic())
         return price
 
-    async def _exposure(self) -> dict[str, float]:
+    async def _view(self) -> ExposureView:
+        """The offered view while it is fresh, else one read now."""
+        view = self.offered
+        if view is not None and time.monotonic() - view.read_at <= VIEW_MAX_AGE_S:
+            return view
+        return await self.store.exposure_view(list(self.reserved))
+
+    def _exposure(self, view: ExposureView) -> dict[str, float]:
         """symbol -> USDT held or being entered: positions, open entry orders, and admitted entries not
-        on the books yet."""
+        on the books yet (every reservation the view's records do not show settled: one made after the
+        view was read counts in full)."""
         out: dict[str, float] = {}
-        positions, orders, records = await self.store.exposure_view(list(self.reserved))
-        for p in positions.values():
+        for p in view.positions.values():
             value = float(p.positionValue or 0) or float(p.size) * float(p.markPrice or 0)
             out[p.symbol] = out.get(p.symbol, 0.0) + abs(value)
         booked = set()
-        for o in orders.values():
+        for o in view.orders.values():
             if o.reduceOnly or not o.orderLinkId:
                 continue
             booked.add(intent_id_of(o.orderLinkId))
             left = float(o.qty) - float(o.cumExecQty or 0)
             price = float(o.price or 0) or self.prices.get(o.symbol, (0.0, 0.0))[0]
             out[o.symbol] = out.get(o.symbol, 0.0) + left * price
-        for intent_id, rec in records.items():
-            r = self.reserved.get(intent_id)
-            if r is None:  # released while the view was read
-                continue
-            if _settled(rec, r):
+        for intent_id, r in list(self.reserved.items()):
+            if intent_id in view.records and _settled(view.records[intent_id], r):
                 del self.reserved[intent_id]
             elif intent_id not in booked:
                 out[r.symbol] = out.get(r.symbol, 0.0) + r.notional

@@ -78,9 +78,16 @@ class Router:
 
     async def record(self, intents: list[OrderIntent]) -> None:
         """The consumer's prepare: record a read's new intents as queued in one round trip, so a burst
-        does not wait one round trip per intent in handle()."""
+        does not wait one round trip per intent in handle(). When entries are among them, the limits'
+        view is read in the same round trip (Limits.offer): their admission reads nothing more."""
         todo = {i.intent_id: _queued(i) for i in intents if i.intent_id not in self.active}
-        self.recorded = dict(zip(todo, await self.store.add_intents(list(todo.values())), strict=True))
+        recs = list(todo.values())
+        if self.limits is not None and any(not r.reduce_only for r in recs):
+            added, view = await self.store.add_intents_viewing(recs, list(self.limits.reserved))
+            self.limits.offer(view)
+        else:
+            added = await self.store.add_intents(recs)
+        self.recorded = dict(zip(todo, added, strict=True))
 
     async def handle(self, intent: OrderIntent) -> None:
         """The consumer's handler: record the intent first (once its entry is acked, a crash cannot lose

@@ -7,6 +7,8 @@ Orders and positions are stored as Bybit's own wire Structs, JSON-encoded.
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 
 import msgspec
 import redis.asyncio as aioredis
@@ -57,6 +59,17 @@ class IntentRecord(msgspec.Struct, kw_only=True):
     ts_ns: int  # when it was first handled
     ack_ts_ns: int = 0  # when we learnt that the exchange has the order
     intent: OrderIntent | None = None  # kept until it is sent, so a restart can finish the job
+
+
+@dataclass(frozen=True)
+class ExposureView:
+    """What the limits decide entries against, as one read saw it: the positions, the open orders and the
+    records of the intents asked about; `read_at` (monotonic) is when the read was sent."""
+
+    positions: dict[str, Position]
+    orders: dict[str, Order]
+    records: dict[str, IntentRecord | None]
+    read_at: float
 
 
 _enc = msgspec.json.Encoder()
@@ -194,26 +207,29 @@ class Store:
         raw = await self.r.hget(c.EXEC_INTENTS_KEY, intent_id)
         return None if raw is None else _intent.decode(raw)
 
-    async def exposure_view(self, intent_ids: list[str]) -> tuple[dict[str, Position], dict[str, Order],
-                                                                   dict[str, IntentRecord | None]]:
+    async def exposure_view(self, intent_ids: list[str]) -> ExposureView:
         """Positions, open orders and these intents' records, read in one round trip (the limits' view;
         each as positions(), orders() and intent() read it)."""
         async with self.r.pipeline(transaction=False) as pipe:
-            pipe.hgetall(c.EXEC_POSITIONS_KEY)
-            pipe.hgetall(c.EXEC_ORDERS_KEY)
-            if intent_ids:
-                pipe.hmget(c.EXEC_INTENTS_KEY, intent_ids)
-            positions, orders, *records = await pipe.execute()
-        raw = records[0] if records else []
-        return (_decoded(positions, _position), _decoded(orders, _order),
-                {i: None if v is None else _intent.decode(v) for i, v in zip(intent_ids, raw, strict=True)})
+            read_at = _ask_view(pipe, intent_ids)
+            return _viewed(await pipe.execute(), intent_ids, read_at=read_at)
 
     async def add_intents(self, recs: list[IntentRecord]) -> list[bool]:
         """Record new intents in one round trip; for each, False (nothing written) when it had a record."""
         async with self.r.pipeline(transaction=False) as pipe:
-            for rec in recs:
-                pipe.hsetnx(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
+            _ask_add(pipe, recs)
             return [bool(added) for added in await pipe.execute()]
+
+    async def add_intents_viewing(self, recs: list[IntentRecord],
+                                  intent_ids: list[str]) -> tuple[list[bool], ExposureView]:
+        """add_intents() and exposure_view() in the same round trip: entries just read are recorded and
+        find the view they will be decided on already read."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            _ask_add(pipe, recs)
+            read_at = _ask_view(pipe, intent_ids)
+            replies = await pipe.execute()
+        return [bool(added) for added in replies[:len(recs)]], _viewed(replies[len(recs):], intent_ids,
+                                                                        read_at=read_at)
 
     async def intents(self) -> dict[str, IntentRecord]:
         return _decoded(await self.r.hgetall(c.EXEC_INTENTS_KEY), _intent)
@@ -299,3 +315,25 @@ class Store:
         """The position on `symbol` was flat at `ts_ms`: the fills up to then built nothing that is left
         (a fill after it, of a position reopened meanwhile, stays)."""
         await self._flat_script(keys=[c.EXEC_OWNERSHIP_KEY], args=[symbol, ts_ms])
+
+
+def _ask_add(pipe: aioredis.client.Pipeline, recs: list[IntentRecord]) -> None:
+    for rec in recs:
+        pipe.hsetnx(c.EXEC_INTENTS_KEY, rec.intent_id, _enc.encode(rec))
+
+
+def _ask_view(pipe: aioredis.client.Pipeline, intent_ids: list[str]) -> float:
+    """Queue the exposure view's commands; the monotonic time of the read (it is sent next)."""
+    pipe.hgetall(c.EXEC_POSITIONS_KEY)
+    pipe.hgetall(c.EXEC_ORDERS_KEY)
+    if intent_ids:
+        pipe.hmget(c.EXEC_INTENTS_KEY, intent_ids)
+    return time.monotonic()
+
+
+def _viewed(replies: list, intent_ids: list[str], *, read_at: float) -> ExposureView:
+    positions, orders, *records = replies
+    raw = records[0] if records else []
+    return ExposureView(positions=_decoded(positions, _position), orders=_decoded(orders, _order),
+                        records={i: None if v is None else _intent.decode(v)
+                                 for i, v in zip(intent_ids, raw, strict=True)}, read_at=read_at)
