@@ -35,8 +35,13 @@ raw hops (market -> strategy, strategy -> execution) and one REST call, drawn in
 measured samples. The bare client sends one order per counted intent, at the instants the
 intents were published and on their symbols (`baseline`): a burst of signals (the stressed load's
 five symbols close their bars together) is a burst of orders for a hand-written client too, queued
-at the same simulator. The same orders evenly spaced at the run's rate (`baseline (even)`, the
-baseline of the earlier passes) are printed beside it. So is `baseline (loaded)`: the same bare legs
+at the same simulator. While it sends them it holds the private stream open, subscribed to the
+execution service's topics and reading every frame (`bare_ws.private_stream`): a trading client must
+learn its fills, and the exchange then pushes each bare order's updates as it pushes the platform's,
+so it does the same work per order for both (the twelfth pass's change). The same orders evenly spaced
+at the run's rate (`baseline (even)`, the baseline of the earlier passes) and at the same instants
+without the private stream (`baseline (no private stream)`, the target's baseline before the twelfth
+pass) are printed beside it. So is `baseline (loaded)`: the same bare legs
 and orders measured before the services are stopped, while they still run at the load (their own
 figures already taken). It is not the target's baseline (a hand-written client would not carry the
 three services' load); it shows how much of the platform's tail the machine's contention alone gives
@@ -64,7 +69,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.support.bare_rest import BareRest, connections_for  # noqa: E402
-from bench.support.bare_ws import deliveries  # noqa: E402
+from bench.support.bare_ws import deliveries, private_stream  # noqa: E402
 from bench.bus_hop import measure as raw_hop  # noqa: E402
 from bench.support.processes import KEY, SECRET, Platform  # noqa: E402
 from common import constants as c  # noqa: E402
@@ -79,7 +84,8 @@ HOPS = 2  # market -> strategy, strategy -> execution (the frame's delivery is m
 BURST_NS = 5_000_000  # intents published this close one after another are one burst (the stressed load's
 # symbols close their bars together); "intent -> sending" is also given for the first of a burst and the rest
 BURST_STAGES = ("sending: 1st of burst", "sending: rest of burst")
-BASELINES = ("baseline", "baseline (even)", "baseline (loaded)")  # the target is against the first
+BASELINES = ("baseline", "baseline (even)", "baseline (no private stream)", "baseline (loaded)")  # the target
+# is against the first
 WARMUP = 0.1  # the first tenth of the intents is left out (bus_hop.py drops its first samples alike):
 # the first entry of a run reads its price and the equity over REST and may open a connection
 PROFILE = """name = "bench"
@@ -184,9 +190,10 @@ def most_in_flight(schedule: list[Order], window_s: float = 0.05) -> int:
     return max(sum(1 for u in times[n:] if u - t < window_s) for n, t in enumerate(times))
 
 
-async def bare_rest(url: str, schedule: list[Order], *, rate: float) -> list[float]:
+async def bare_rest(url: str, schedule: list[Order], *, rate: float, private_url: str | None) -> list[float]:
     """Bare market orders at the schedule's offsets (s), symbols and qtys, each sent at once, alternating
-    sides (the position stays near flat); a connection is kept warm for every order that may be in flight."""
+    sides (the position stays near flat); a connection is kept warm for every order that may be in flight.
+    With `private_url`, the private stream is held open and read meanwhile (bare_ws.private_stream)."""
     connections = max(connections_for(rate), most_in_flight(schedule) + 1)
     client = BareRest(base_url=url, api_key=KEY, api_secret=SECRET, connections=connections)
     await client.warm()
@@ -195,13 +202,22 @@ async def bare_rest(url: str, schedule: list[Order], *, rate: float) -> list[flo
     async def one(n: int, symbol: str, qty: str) -> None:
         lat.append(await client.place(symbol=symbol, link_id=f"bare-{time.time_ns()}-{n}", qty=qty,
                                       side=Side.BUY if n % 2 else Side.SELL))
-    try:
+
+    async def send() -> None:
         t0 = time.monotonic()
         tasks = []
         for n, (at, symbol, qty) in enumerate(schedule):
             await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
             tasks.append(asyncio.create_task(one(n, symbol, qty)))
         await asyncio.gather(*tasks)
+    try:
+        if private_url is None:
+            await send()
+        else:
+            async with private_stream(private_url, api_key=KEY, api_secret=SECRET) as frames:
+                await send()
+            if not frames[0]:
+                raise SystemExit("the bare client's private stream got no frame: the exchange pushed nothing")
     finally:
         await client.aclose()
     return lat[int(len(lat) * WARMUP):]
@@ -243,7 +259,9 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
         time.sleep(seconds)
         path, arrivals = traded(p, seconds=seconds)
         rate = len(path["e2e"]) / seconds
-        schedules = {"baseline": same_times(arrivals), "baseline (even)": even(arrivals, rate=rate)}
+        same = same_times(arrivals)
+        schedules = {"baseline": (same, True), "baseline (even)": (even(arrivals, rate=rate), True),
+                     "baseline (no private stream)": (same, False)}
         # the same bare legs while the services still run at the load (the platform's figures are taken):
         # what the machine's contention alone makes of a hand-written client's path, beside the target's
         loaded = bare_legs(p, symbols=symbols, schedules={"baseline": schedules["baseline"]}, rate=rate,
@@ -256,7 +274,7 @@ def run(load: str, *, seconds: float) -> dict[str, dict[str, float]]:
     return figures
 
 
-def bare_legs(p: Platform, *, symbols: list[str], schedules: dict[str, list[Order]], rate: float,
+def bare_legs(p: Platform, *, symbols: list[str], schedules: dict[str, tuple[list[Order], bool]], rate: float,
               seconds: float, tag: str = "") -> dict[str, list[float]]:
     """The bare clients' legs on the platform as it is at the call, in ms: the feed's delivery and, per
     schedule of bare orders, the baseline drawn from them; `tag` is appended to every name."""
@@ -264,9 +282,9 @@ def bare_legs(p: Platform, *, symbols: list[str], schedules: dict[str, list[Orde
     feed = feed[int(len(feed) * WARMUP):]
     hops = raw_hop(path="packed", url=p.redis_url, count=2000, rate=1000, samples=True)["samples"]
     out = {f"feed (bare client){tag}": feed}
-    for name, schedule in schedules.items():
-        out[name + tag] = baseline(feed=feed, hops=hops,
-                                   rest=uvloop.run(bare_rest(p.urls["rest"], schedule, rate=rate)))
+    for name, (schedule, private) in schedules.items():
+        rest = bare_rest(p.urls["rest"], schedule, rate=rate, private_url=p.urls["ws_private"] if private else None)
+        out[name + tag] = baseline(feed=feed, hops=hops, rest=uvloop.run(rest))
     return out
 
 
