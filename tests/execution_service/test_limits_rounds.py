@@ -66,42 +66,38 @@ def entry(n: int, symbol: str, qty: str = "0.001") -> OrderIntent:
                        created_ts_ns=now_ns())
 
 
+def queued(e: OrderIntent) -> IntentRecord:
+    return IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side, status=IntentStatus.QUEUED,
+                        intent=e, ts_ns=now_ns())
+
+
 async def recorded(limits: Limits, *entries: OrderIntent) -> list[OrderIntent]:
-    """As the router does: each intent is recorded as queued before it asks the limits."""
-    await limits.store.add_intents([IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side,
-                                                 status=IntentStatus.QUEUED, intent=e, ts_ns=now_ns())
-                                    for e in entries])
+    """Each intent recorded as queued before it asks the limits, with no view offered (as Router.handle()
+    records an intent that its read's prepare did not)."""
+    await limits.store.add_intents([queued(e) for e in entries])
     return list(entries)
-
-
-async def test_a_burst_is_decided_in_order_on_one_read_not_one_per_entry(limits):
-    # 50 USDT each on BTC (at most 120 on one symbol, one symbol held): BTC, ETH, BTC, ETH, BTC
-    burst = await recorded(limits, *(entry(n, sym) for n, sym in
-                                     enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"])))
-    refusals = await asyncio.gather(*(limits.admit(e) for e in burst))
-    assert [r.limit if r else None for r in refusals] == [
-        None, "exec_max_open_positions", None, "exec_max_open_positions", "exec_max_symbol_exposure_usdt"]
-    assert set(limits.reserved) == {burst[0].intent_id, burst[2].intent_id}
-    # one read for the burst: the round waits a loop turn for the entries that arrived with its own
-    assert limits.store.reads == 1
 
 
 async def offered(limits: Limits, *entries: OrderIntent) -> list[OrderIntent]:
     """As the router's record() does for a read with entries: queued records and the view, one round trip."""
-    _, view = await limits.store.add_intents_viewing(
-        [IntentRecord(intent_id=e.intent_id, symbol=e.symbol, side=e.side, status=IntentStatus.QUEUED,
-                      intent=e, ts_ns=now_ns()) for e in entries], list(limits.reserved))
+    _, view = await limits.store.add_intents_viewing([queued(e) for e in entries], list(limits.reserved))
     limits.offer(view)
     return list(entries)
 
 
-async def test_entries_recorded_with_the_view_are_decided_on_it_without_another_read(limits):
-    burst = await offered(limits, *(entry(n, sym) for n, sym in
-                                    enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"])))
+@pytest.mark.parametrize(("record", "reads"), [(recorded, 1), (offered, 0)], ids=["view read in the round",
+                                                                                 "view read with the records"])
+async def test_a_burst_is_decided_in_order_on_one_view_not_one_per_entry(limits, record, reads):
+    # 50 USDT each on BTC (at most 120 on one symbol, one symbol held): BTC, ETH, BTC, ETH, BTC
+    burst = await record(limits, *(entry(n, sym) for n, sym in
+                                   enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"])))
     refusals = await asyncio.gather(*(limits.admit(e) for e in burst))
     assert [r.limit if r else None for r in refusals] == [
         None, "exec_max_open_positions", None, "exec_max_open_positions", "exec_max_symbol_exposure_usdt"]
-    assert limits.store.reads == 0
+    assert set(limits.reserved) == {burst[0].intent_id, burst[2].intent_id}
+    # one view for the burst: the round waits a loop turn for the entries that arrived with its own, and
+    # reads none when the view came with their records
+    assert limits.store.reads == reads
 
 
 async def test_an_entry_admitted_after_the_view_was_read_counts_against_the_next_entries(limits):
