@@ -155,7 +155,11 @@ class Limits:
         await asyncio.sleep(0)  # a turn for the entries read with this one to join the round
         batch, self.waiting = self.waiting, []
         try:
-            view, killed = await asyncio.gather(self._view(), self._killed())
+            view = self._offered_fresh()
+            if view is None:
+                view, killed = await asyncio.gather(self.store.exposure_view(list(self.reserved)), self._killed())
+            else:  # nothing to read but (at most) the wallet: no task, no loop turn
+                killed = await self._killed()
         except BaseException:
             self.waiting[:0] = [a for a in batch if a is not mine]
             raise
@@ -211,12 +215,12 @@ class Limits:
         self.prices[symbol] = (price, time.monotonic())
         return price
 
-    async def _view(self) -> ExposureView:
-        """The offered view while it is fresh, else one read now."""
+    def _offered_fresh(self) -> ExposureView | None:
+        """The offered view while it is under VIEW_MAX_AGE_S old (else the round reads one)."""
         view = self.offered
         if view is not None and time.monotonic() - view.read_at <= VIEW_MAX_AGE_S:
             return view
-        return await self.store.exposure_view(list(self.reserved))
+        return None
 
     def _exposure(self, view: ExposureView) -> dict[str, float]:
         """symbol -> USDT held or being entered: positions, open entry orders, and admitted entries not
