@@ -41,7 +41,6 @@ class _Private(msgspec.Struct):
     """A private frame, data and all (`topic` empty: an op's reply)."""
 
     topic: str = ""
-    op: str = ""
     success: bool | None = None
     data: list[dict] = []
 
